@@ -1,0 +1,32 @@
+"""The summary of several runs: a table printed at the end and an index.html that links each report."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from ..io import atomic_write_bytes
+
+
+def key_metric(metrics: dict[str, Any]) -> tuple[str, Any]:
+    """The first scalar metric of a run, shown as its headline figure."""
+    for key, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return key, value
+    return "-", "-"
+
+
+def write_index(parent: Path, rows: list[tuple[str, Any]]) -> Path:
+    """Write ``parent/report.html`` linking each run's report, with its key metric and time."""
+    body = []
+    for name, result in rows:
+        key, value = key_metric(result.metrics)
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        rel = result.out_dir.relative_to(parent) / "report.html"
+        body.append(f'<tr><td><a href="{html.escape(str(rel))}">{html.escape(name)}</a></td>'
+                    f"<td>{html.escape(key)}</td><td>{html.escape(shown)}</td><td>{result.seconds:.1f} s</td></tr>")
+    page = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>bayesdl runs</title></head><body>"
+            "<h1>bayesdl runs</h1><table border='1' cellpadding='4'><tr><th>experiment</th><th>key metric</th>"
+            f"<th>value</th><th>time</th></tr>{''.join(body)}</table></body></html>\n")
+    return atomic_write_bytes(parent / "report.html", page.encode())

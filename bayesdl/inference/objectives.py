@@ -1,0 +1,236 @@
+"""Training objectives: a callable ``batch -> scalar loss`` that knows which parameters it trains.
+
+Two kinds cover every model in bayesdl:
+
+* :class:`LossObjective` wraps a module with its own ``loss(...)`` method (flows and autoregressive
+  models: mean NLL; RBMs: contrastive divergence; diffusion: the simple loss; BNNs: the negative
+  ELBO per example).
+* :class:`PyroObjective` turns a Pyro model/guide pair into a loss through one of Pyro's ELBOs:
+  ``Trace_ELBO``, ``TraceMeanField_ELBO`` (analytic KL where available) or ``RenyiELBO(alpha=0)``,
+  which is the importance-weighted bound of Burda, Grosse & Salakhutdinov (2015, arXiv:1509.00519).
+
+Minibatch scaling of Pyro models
+--------------------------------
+With N training examples and a minibatch of B, an unbiased estimate of the full-data ELBO is
+``(N/B) * sum_{i in batch} E_q[log p(x_i|z_i) + log p(z_i) - log q(z_i)] + E_q[log p(theta) - log q(theta)]``:
+local terms are scaled by N/B, global terms (weights, hyperparameters) are not. PyroObjective
+applies this rule to every sample site, in model and guide, that sits inside a ``pyro.plate`` named
+``"data"`` (configurable) whose size equals the batch size; a plate that already subsamples itself
+(``pyro.plate("data", size=N, subsample=...)``) is left alone, since Pyro scales it already. The
+loss it returns is the negative ELBO divided by N, i.e. nats per training example, so numbers are
+comparable across data sizes.
+
+Losses from ``loss(...)`` methods are the model's business; a ``loss`` whose signature has a
+``num_data`` keyword receives N from the trainer, which is how Bayes-by-Backprop weights its KL once
+per pass over the data (KL/N per example).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pyro
+import pyro.infer
+import pyro.poutine
+import torch
+from pyro.poutine.messenger import Messenger
+
+from ..errors import InputError
+
+Batch = torch.Tensor | tuple[torch.Tensor, ...]
+
+ELBO_NAMES = ("trace", "meanfield", "iwae")
+
+
+def as_args(batch: Batch) -> tuple[torch.Tensor, ...]:
+    """The positional arguments a batch stands for: a tuple is unpacked, a tensor is one argument."""
+    return batch if isinstance(batch, tuple) else (batch,)
+
+
+class LocalScaleMessenger(Messenger):
+    """Multiply the log-density of sites inside the data plate by ``scale`` (= N / batch size)."""
+
+    def __init__(self, scale: float, plate_name: str = "data") -> None:
+        super().__init__()
+        self.scale = scale
+        self.plate_name = plate_name
+
+    def _process_message(self, msg: dict[str, Any]) -> None:
+        if msg["type"] != "sample":
+            return
+        for frame in msg["cond_indep_stack"]:
+            already_subsampled = frame.full_size is not None and frame.full_size != frame.size
+            if frame.name == self.plate_name and not already_subsampled:
+                msg["scale"] = self.scale * msg["scale"]
+                return
+
+
+class Objective:
+    """Base class: a differentiable ``loss(batch)`` plus the modules whose parameters it trains."""
+
+    #: name -> module, checkpointed by the trainer
+    modules: dict[str, torch.nn.Module]
+
+    def setup(self, batch: Batch, num_data: int) -> None:
+        """Create lazily built parameters (e.g. Pyro autoguides) from one batch; called before training."""
+
+    def loss(self, batch: Batch, num_data: int) -> torch.Tensor:
+        """The scalar loss on one batch, given the training-set size N."""
+        raise NotImplementedError
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]:
+        """The trainable parameters of all modules, each once."""
+        seen: set[int] = set()
+        for module in self.modules.values():
+            for p in module.parameters():
+                if id(p) not in seen and p.requires_grad:
+                    seen.add(id(p))
+                    yield p
+
+    def train(self, mode: bool = True) -> None:
+        """Switch all modules to training (or evaluation) mode."""
+        for module in self.modules.values():
+            module.train(mode)
+
+    def to(self, device: torch.device) -> Objective:
+        """Move all modules to ``device``."""
+        for module in self.modules.values():
+            module.to(device)
+        return self
+
+
+class LossObjective(Objective):
+    """The objective of a module that defines ``loss(*batch)`` (optionally with a ``num_data`` keyword).
+
+    Example:
+        >>> class Gauss(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.mu = torch.nn.Parameter(torch.zeros(1))
+        ...     def loss(self, x):
+        ...         return 0.5 * ((x - self.mu) ** 2).mean()
+        >>> LossObjective(Gauss()).loss(torch.ones(4, 1), num_data=4).item()
+        0.5
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        if not callable(getattr(model, "loss", None)):
+            raise InputError(f"{type(model).__name__} has no loss(...) method; wrap Pyro models in PyroObjective")
+        self.model = model
+        self.modules = {"model": model}
+        self._wants_num_data = "num_data" in inspect.signature(model.loss).parameters
+
+    def loss(self, batch: Batch, num_data: int) -> torch.Tensor:
+        if self._wants_num_data:
+            return self.model.loss(*as_args(batch), num_data=num_data)
+        return self.model.loss(*as_args(batch))
+
+
+def make_elbo(elbo: str | pyro.infer.ELBO = "trace", num_particles: int = 1) -> pyro.infer.ELBO:
+    """Build a Pyro ELBO by name: "trace" (Trace_ELBO), "meanfield" (TraceMeanField_ELBO), "iwae" (RenyiELBO(alpha=0))."""
+    if isinstance(elbo, pyro.infer.ELBO):
+        return elbo
+    common = dict(num_particles=num_particles, vectorize_particles=num_particles > 1)
+    if elbo == "trace":
+        return pyro.infer.Trace_ELBO(**common)
+    if elbo == "meanfield":
+        return pyro.infer.TraceMeanField_ELBO(**common)
+    if elbo == "iwae":
+        return pyro.infer.RenyiELBO(alpha=0.0, num_particles=num_particles, vectorize_particles=num_particles > 1)
+    raise InputError(f"unknown elbo {elbo!r}; expected one of {list(ELBO_NAMES)} or a pyro.infer.ELBO")
+
+
+class PyroObjective(Objective):
+    """Negative ELBO per training example of a Pyro model/guide pair, with minibatch scaling.
+
+    Arguments:
+        model: a Pyro model (function or ``PyroModule``), or a ``PyroModule`` with ``model`` and
+            ``guide`` methods (as the VAEs have), in which case ``guide`` may be omitted.
+        guide: the guide, e.g. ``pyro.infer.autoguide.AutoNormal(model)``.
+        elbo: "trace", "meanfield", "iwae" or a ``pyro.infer.ELBO`` instance.
+        num_particles: Monte Carlo samples (importance samples for "iwae") per example.
+        plate_name: the name of the data plate whose sites are scaled by N / batch size.
+
+    Example:
+        >>> import pyro.distributions as dist
+        >>> def model(x):
+        ...     mu = pyro.sample("mu", dist.Normal(0., 10.))
+        ...     with pyro.plate("data", len(x)):
+        ...         pyro.sample("x", dist.Normal(mu, 1.), obs=x)
+        >>> guide = pyro.infer.autoguide.AutoNormal(model)
+        >>> objective = PyroObjective(model, guide)
+        >>> objective.setup(torch.zeros(3), num_data=3)
+        >>> objective.loss(torch.zeros(3), num_data=3).shape
+        torch.Size([])
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        guide: Any = None,
+        elbo: str | pyro.infer.ELBO = "trace",
+        num_particles: int = 1,
+        plate_name: str = "data",
+    ) -> None:
+        if guide is None:
+            if not (callable(getattr(model, "model", None)) and callable(getattr(model, "guide", None))):
+                raise InputError("PyroObjective needs a guide, or a module with model() and guide() methods")
+            self.model_fn, self.guide_fn = model.model, model.guide
+        else:
+            self.model_fn, self.guide_fn = model, guide
+        self.elbo = make_elbo(elbo, num_particles)
+        self.plate_name = plate_name
+        self.modules = {}
+        if isinstance(model, torch.nn.Module):
+            self.modules["model"] = model
+        if isinstance(guide, torch.nn.Module):
+            self.modules["guide"] = guide
+        self._differentiable = hasattr(self.elbo, "differentiable_loss")
+
+    def setup(self, batch: Batch, num_data: int) -> None:
+        # Run the guide once so that autoguides create their parameters before the optimizer exists.
+        with torch.no_grad(), pyro.poutine.block(), pyro.poutine.trace():
+            self.guide_fn(*as_args(batch))
+
+    def loss(self, batch: Batch, num_data: int) -> torch.Tensor:
+        args = as_args(batch)
+        scale = num_data / len(args[0])
+        model = LocalScaleMessenger(scale, self.plate_name)(self.model_fn)
+        guide = LocalScaleMessenger(scale, self.plate_name)(self.guide_fn)
+        if self._differentiable:
+            return self.elbo.differentiable_loss(model, guide, *args) / num_data
+        return _RenyiSurrogate.apply(self, model, guide, args, num_data)
+
+
+class _RenyiSurrogate:
+    """Adapter for ELBOs without ``differentiable_loss`` (RenyiELBO): run ``loss_and_grads`` and
+    return a leaf whose ``backward`` is a no-op, since the gradients are already accumulated."""
+
+    @staticmethod
+    def apply(objective: PyroObjective, model: Any, guide: Any, args: tuple, num_data: int) -> torch.Tensor:
+        params = list(objective.parameters())
+        saved = [None if p.grad is None else p.grad.clone() for p in params]
+        for p in params:
+            p.grad = None
+        value = objective.elbo.loss_and_grads(model, guide, *args) / num_data
+        fresh = [None if p.grad is None else p.grad / num_data for p in params]
+        for p, old, new in zip(params, saved, fresh):
+            p.grad = old if new is None else (new if old is None else old + new)
+        out = torch.tensor(float(value), requires_grad=True)
+        return out
+
+
+def as_objective(model: Any, guide: Any = None, elbo: str | pyro.infer.ELBO | None = None, num_particles: int = 1) -> Objective:
+    """Turn what the user passed into an :class:`Objective`.
+
+    * an :class:`Objective` is returned as is;
+    * ``guide`` or ``elbo`` given, or a module without ``loss`` but with ``model``/``guide``: a PyroObjective;
+    * otherwise a module with ``loss``: a LossObjective.
+    """
+    if isinstance(model, Objective):
+        return model
+    has_loss = callable(getattr(model, "loss", None))
+    if guide is not None or elbo is not None or not has_loss:
+        return PyroObjective(model, guide, elbo=elbo or "trace", num_particles=num_particles)
+    return LossObjective(model)

@@ -1,0 +1,422 @@
+"""One training loop for every model in bayesdl.
+
+The :class:`Trainer` takes any :class:`~bayesdl.inference.objectives.Objective` (a Pyro model/guide
+pair under an ELBO, or a module with its own ``loss``) and handles the optimiser and schedule,
+gradient clipping, device placement, a progress bar, validation with early stopping and restoring
+the best parameters, callbacks, a JSON-saveable history, seeding, and checkpoints that resume
+exactly: a run stopped after epoch k and resumed ends with bit-identical parameters to an
+uninterrupted run (same machine, same data).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyro
+import torch
+
+from ..data.loader import Batch, BatchLoader
+from ..errors import CheckpointError, InputError, TrainingDivergedError
+from ..io import atomic_write_json, load_state, save_state
+from ..validation import check_positive_int
+from .objectives import Objective, as_objective
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """Map ``"auto"`` (or None) to CUDA when available, else CPU; pass other names through."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise InputError(f"unknown device {device!r}: {err}") from err
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy, torch (all devices) and Pyro from one integer."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    pyro.set_rng_seed(seed)
+
+
+def _rng_state() -> dict[str, Any]:
+    py_version, py_state, py_gauss = random.getstate()
+    np_state = np.random.get_state()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "python": [py_version, list(py_state), py_gauss],
+        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]), int(np_state[3]), float(np_state[4])],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    version, py_state, gauss = state["python"]
+    random.setstate((version, tuple(py_state), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+@dataclass
+class History:
+    """Per-epoch records of a training run: ``loss``, ``val_loss`` (when validated), ``lr`` and ``seconds``."""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return [r[key] for r in self.records if key in r]
+
+    @property
+    def losses(self) -> list[float]:
+        """The mean training loss of each epoch."""
+        return self["loss"]
+
+    def to_json(self, path: str | os.PathLike) -> Path:
+        """Write the records to ``path`` as JSON (atomically)."""
+        return atomic_write_json(path, self.records)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> History:
+        """Read records written by :meth:`to_json`."""
+        return cls(json.loads(Path(path).read_text()))
+
+
+class Callback:
+    """Hooks called by the trainer; override any of them. Set ``trainer.stop_training = True`` to stop."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:  # noqa: B027 - optional hook
+        """Called once before the first epoch (after a resume has been applied)."""
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:  # noqa: B027
+        """Called before each epoch; ``epoch`` counts from 1."""
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch_index: int, loss: float) -> None:  # noqa: B027
+        """Called after each optimiser step with the batch loss."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, record: dict[str, float]) -> None:  # noqa: B027
+        """Called after each epoch with its history record (before checkpointing)."""
+
+
+class Trainer:
+    """Fit any bayesdl objective with minibatch gradient descent.
+
+    Arguments:
+        model: a module with ``loss(...)``, a Pyro model (then give ``guide`` and/or ``elbo``), a
+            ``PyroModule`` with ``model``/``guide`` methods, or an :class:`Objective`.
+        guide: the Pyro guide, for Pyro models.
+        elbo: "trace", "meanfield", "iwae" (RenyiELBO alpha=0) or a ``pyro.infer.ELBO``.
+        num_particles: ELBO particles per example.
+        optimizer: "adam", "adamw", "sgd", "rmsprop", or a callable ``params -> Optimizer``.
+        lr: the learning rate.
+        optimizer_kwargs: extra optimizer arguments (weight decay, momentum, ...).
+        scheduler: None, "cosine" (annealed over the epochs), or ``optimizer -> LRScheduler``;
+            stepped once per epoch.
+        epochs: the number of passes over the data.
+        batch_size: the minibatch size.
+        clip_grad_norm: clip the global gradient norm to this value, if given.
+        device: "auto" (CUDA when present), "cpu", "cuda:1", ...
+        progress: show a progress bar with the running loss.
+        seed: seeds Python, NumPy, torch and Pyro, and the batch order.
+        early_stopping_patience: stop after this many epochs without a better validation value.
+        restore_best: on early stopping (or at the end), restore the parameters of the best epoch.
+        val_metric: ``model -> float`` (lower is better) evaluated each epoch; by default the
+            objective's mean loss on ``val_data``.
+        callbacks: :class:`Callback` objects.
+        checkpoint_path: write a checkpoint here every ``checkpoint_every`` epochs (atomically).
+        binarize: "dynamic" to redraw binary data for every batch.
+
+    Example:
+        >>> class Gauss(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.mu = torch.nn.Parameter(torch.zeros(1))
+        ...     def loss(self, x):
+        ...         return 0.5 * ((x - self.mu) ** 2).mean()
+        >>> model = Gauss()
+        >>> history = Trainer(model, lr=0.1, epochs=60, progress=False).fit(torch.full((50, 1), 2.0))
+        >>> round(model.mu.item(), 1)
+        2.0
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        guide: Any = None,
+        elbo: Any = None,
+        num_particles: int = 1,
+        optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
+        lr: float = 1e-3,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        scheduler: str | Callable[[torch.optim.Optimizer], Any] | None = None,
+        epochs: int = 10,
+        batch_size: int = 100,
+        clip_grad_norm: float | None = None,
+        device: str | torch.device = "auto",
+        progress: bool = True,
+        seed: int = 0,
+        early_stopping_patience: int | None = None,
+        restore_best: bool = True,
+        val_metric: Callable[[Any], float] | None = None,
+        callbacks: Sequence[Callback] = (),
+        checkpoint_path: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
+        binarize: str | None = None,
+    ) -> None:
+        self.objective: Objective = as_objective(model, guide, elbo, num_particles)
+        self.model = model
+        if not (callable(optimizer) or optimizer in OPTIMIZERS):
+            raise InputError(f"unknown optimizer {optimizer!r}; expected one of {list(OPTIMIZERS)} or a callable")
+        if scheduler not in (None, "cosine") and not callable(scheduler):
+            raise InputError(f"unknown scheduler {scheduler!r}; expected None, 'cosine' or a callable")
+        self.optimizer_spec = optimizer
+        self.lr = lr
+        self.optimizer_kwargs = dict(optimizer_kwargs or {})
+        self.scheduler_spec = scheduler
+        self.epochs = check_positive_int(epochs, "epochs")
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.clip_grad_norm = clip_grad_norm
+        self.device = resolve_device(device)
+        self.progress = progress
+        self.seed = seed
+        self.early_stopping_patience = early_stopping_patience
+        self.restore_best = restore_best
+        self.val_metric = val_metric
+        self.callbacks = list(callbacks)
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
+        self.checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
+        self.binarize = binarize
+        self.history = History()
+        self.stop_training = False
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.scheduler: Any = None
+        self.num_data = 0
+        self._best_value = math.inf
+        self._best_state: dict[str, dict[str, torch.Tensor]] | None = None
+        self._epochs_without_improvement = 0
+
+    # ----------------------------------------------------------------------------- set-up
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        params = list(self.objective.parameters())
+        if not params:
+            raise InputError("the model has no trainable parameters")
+        if callable(self.optimizer_spec):
+            return self.optimizer_spec(params)
+        return OPTIMIZERS[self.optimizer_spec](params, lr=self.lr, **self.optimizer_kwargs)
+
+    def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
+        if self.scheduler_spec is None:
+            return None
+        if self.scheduler_spec == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.epochs)
+        return self.scheduler_spec(optimizer)
+
+    def _loader(self, data: Batch | BatchLoader, shuffle: bool, generator: torch.Generator | None) -> BatchLoader:
+        if isinstance(data, BatchLoader):
+            return data
+        if isinstance(data, list):
+            data = tuple(data)
+        moved = tuple(t.to(self.device) for t in data) if isinstance(data, tuple) else data.to(self.device)
+        return BatchLoader(moved, self.batch_size, shuffle=shuffle, binarize=self.binarize if shuffle else None, generator=generator)
+
+    def _first_batch(self, loader: BatchLoader) -> Batch:
+        head = tuple(t[: loader.batch_size] for t in loader.tensors)
+        if loader.binarize == "dynamic":
+            head = ((head[0] > 0.5).to(head[0].dtype),) + head[1:]
+        return head[0] if loader.single else head
+
+    # ----------------------------------------------------------------------------- state
+    def _module_states(self) -> dict[str, dict[str, torch.Tensor]]:
+        return {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in self.objective.modules.items()}
+
+    def _load_module_states(self, states: dict[str, dict[str, torch.Tensor]]) -> None:
+        for name, module in self.objective.modules.items():
+            if name not in states:
+                raise CheckpointError(f"checkpoint has no state for {name!r}")
+            module.load_state_dict({k: v.to(self.device) for k, v in states[name].items()})
+
+    def state_dict(self, epoch: int, loader: BatchLoader) -> dict[str, Any]:
+        """Everything needed to resume after ``epoch``: modules, optimizer, scheduler, RNG states, history."""
+        assert self.optimizer is not None
+        return {
+            "epoch": epoch,
+            "modules": self._module_states(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": _rng_state(),
+            "loader_rng": loader.generator.get_state(),
+            "history": self.history.records,
+            "best_value": self._best_value,
+            "best_state": self._best_state,
+            "epochs_without_improvement": self._epochs_without_improvement,
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike, epoch: int, loader: BatchLoader) -> Path:
+        """Write a checkpoint (atomically: a temporary file renamed into place)."""
+        return save_state(self.state_dict(epoch, loader), path)
+
+    def _resume(self, path: str | os.PathLike, loader: BatchLoader) -> int:
+        state = load_state(path)
+        try:
+            self._load_module_states(state["modules"])
+            assert self.optimizer is not None
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state["scheduler"] is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+            _set_rng_state(state["rng"])
+            loader.generator.set_state(state["loader_rng"])
+            self.history = History(list(state["history"]))
+            self._best_value = float(state["best_value"])
+            self._best_state = state["best_state"]
+            self._epochs_without_improvement = int(state["epochs_without_improvement"])
+            return int(state["epoch"])
+        except (KeyError, ValueError, RuntimeError, TypeError) as err:
+            raise CheckpointError(f"checkpoint {path} does not match this model or trainer: {err}") from err
+
+    # ----------------------------------------------------------------------------- loop
+    def evaluate(self, data: Batch | BatchLoader) -> float:
+        """The objective's mean loss over ``data`` (no gradients, evaluation mode)."""
+        loader = self._loader(data, shuffle=False, generator=None)
+        self.objective.train(False)
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for batch in loader:
+                size = len(batch[0] if isinstance(batch, tuple) else batch)
+                total += float(self.objective.loss(batch, self.num_data or loader.num_examples)) * size
+                count += size
+        self.objective.train(True)
+        return total / count
+
+    def fit(
+        self,
+        data: Batch | BatchLoader,
+        val_data: Batch | BatchLoader | None = None,
+        resume_from: str | os.PathLike | None = None,
+    ) -> History:
+        """Train on ``data`` (a tensor, a tuple of tensors, or a BatchLoader) and return the history.
+
+        Arguments:
+            data: the training data; tuples are unpacked into ``loss(*batch)`` / ``model(*batch)``.
+            val_data: data for the validation loss (used for early stopping when no
+                ``val_metric`` is given).
+            resume_from: a checkpoint written by this trainer; training continues after its epoch.
+
+        Raises:
+            TrainingDivergedError: when a batch loss is NaN or infinite (parameters are left as they
+                were before that step, and no checkpoint is written for the epoch).
+        """
+        seed_everything(self.seed)
+        generator = torch.Generator()
+        generator.manual_seed(self.seed)
+        loader = self._loader(data, shuffle=True, generator=generator)
+        if isinstance(data, BatchLoader):
+            loader.generator.manual_seed(self.seed)
+        self.num_data = loader.num_examples
+        self.objective.to(self.device)
+        self.objective.setup(self._first_batch(loader), self.num_data)
+        self.objective.to(self.device)
+        self.optimizer = self._make_optimizer()
+        self.scheduler = self._make_scheduler(self.optimizer)
+        start_epoch = self._resume(resume_from, loader) if resume_from is not None else 0
+        self.stop_training = False
+        for cb in self.callbacks:
+            cb.on_fit_start(self)
+        bar = self._progress_bar(start_epoch)
+        for epoch in range(start_epoch + 1, self.epochs + 1):
+            record = self._train_epoch(epoch, loader)
+            if val_data is not None or self.val_metric is not None:
+                record["val_loss"] = self.val_metric(self.model) if self.val_metric is not None else self.evaluate(val_data)
+                self._track_best(record["val_loss"])
+            self.history.records.append(record)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, epoch, record)
+            if self.scheduler is not None:
+                self.scheduler.step()
+            if self.checkpoint_path is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
+                self.save_checkpoint(self.checkpoint_path, epoch, loader)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k in ("loss", "val_loss")})
+            patience = self.early_stopping_patience
+            if patience is not None and self._epochs_without_improvement >= patience:
+                self.stop_training = True
+            if self.stop_training:
+                break
+        if bar is not None:
+            bar.close()
+        if self.restore_best and self._best_state is not None:
+            self._load_module_states(self._best_state)
+        self.objective.train(False)
+        return self.history
+
+    def _progress_bar(self, start_epoch: int) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.epochs, initial=start_epoch, desc="training", unit="epoch", leave=False)
+
+    def _track_best(self, value: float) -> None:
+        if value < self._best_value:
+            self._best_value = value
+            self._epochs_without_improvement = 0
+            if self.restore_best:
+                self._best_state = copy.deepcopy(self._module_states())
+        else:
+            self._epochs_without_improvement += 1
+
+    def _train_epoch(self, epoch: int, loader: Iterable[Batch]) -> dict[str, float]:
+        assert self.optimizer is not None
+        for cb in self.callbacks:
+            cb.on_epoch_start(self, epoch)
+        self.objective.train(True)
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        start = time.perf_counter()
+        total, count = 0.0, 0
+        for index, batch in enumerate(loader):
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.objective.loss(batch, self.num_data)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise TrainingDivergedError(
+                    f"training loss became {value} at epoch {epoch}, batch {index + 1}; parameters were not "
+                    "updated with it and no checkpoint was written for this epoch (try a lower lr or clip_grad_norm)"
+                )
+            loss.backward()
+            if self.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, self.clip_grad_norm)
+            self.optimizer.step()
+            total += value
+            count += 1
+            for cb in self.callbacks:
+                cb.on_batch_end(self, epoch, index, value)
+        return {
+            "epoch": float(epoch),
+            "loss": total / max(count, 1),
+            "lr": float(self.optimizer.param_groups[0]["lr"]),
+            "seconds": time.perf_counter() - start,
+        }

@@ -1,0 +1,91 @@
+"""Argument checks shared by every public entry point.
+
+Each check raises :class:`bayesdl.errors.InputError` with a message that names the argument and what
+was expected, instead of letting a NaN or a shape mismatch surface later as an obscure failure.
+Nothing is clipped or repaired silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from .errors import InputError
+
+
+def check_tensor(
+    x: object,
+    name: str,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: Sequence[int | None] | None = None,
+    nonempty: bool = True,
+    finite: bool = True,
+    floating: bool = False,
+) -> torch.Tensor:
+    """Check that ``x`` is a tensor of the expected rank/shape and (by default) finite and non-empty.
+
+    Arguments:
+        x: the value to check.
+        name: the argument name used in the error message.
+        ndim: the allowed number(s) of dimensions.
+        shape: the expected shape; ``None`` entries match any size.
+        nonempty: reject tensors with zero elements.
+        finite: reject NaN and infinite values (floating tensors only).
+        floating: require a floating dtype.
+
+    Returns:
+        ``x`` unchanged.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise InputError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.dim() not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise InputError(f"{name} must have {want} dimensions, got shape {tuple(x.shape)}")
+    if shape is not None:
+        if x.dim() != len(shape) or any(s is not None and s != d for s, d in zip(shape, x.shape)):
+            want = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
+            raise InputError(f"{name} must have shape {want}, got {list(x.shape)}")
+    if nonempty and x.numel() == 0:
+        raise InputError(f"{name} is empty (shape {tuple(x.shape)})")
+    if floating and not x.is_floating_point():
+        raise InputError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise InputError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Check that every entry of ``x`` is exactly 0 or 1 (as a Bernoulli likelihood requires)."""
+    if not bool(((x == 0) | (x == 1)).all()):
+        bad = x[(x != 0) & (x != 1)].flatten()[:3].tolist()
+        raise InputError(
+            f"{name} must be binary (0/1) for a Bernoulli likelihood; found values such as {bad}. "
+            "Binarise the data first (binarize='static' or 'dynamic')."
+        )
+    return x
+
+
+def check_range(x: torch.Tensor, name: str, low: float, high: float) -> torch.Tensor:
+    """Check that all entries of ``x`` lie in the closed interval [low, high]."""
+    lo, hi = float(x.min()), float(x.max())
+    if lo < low or hi > high:
+        raise InputError(f"{name} must lie in [{low}, {high}], got values in [{lo:.4g}, {hi:.4g}]")
+    return x
+
+
+def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer no smaller than ``minimum`` and return it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise InputError(f"unknown {name} {value!r}; expected one of {list(choices)}")
+    return value
