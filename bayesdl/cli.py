@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.add_argument("--progress", action="store_true", help="show training progress bars")
     run.add_argument("--quick", action="store_true", help="a reduced run that finishes in about a minute")
+    run.add_argument("--smoke", action="store_true", help="a tiny run (seconds) that only checks the plumbing")
     return parser
 
 
@@ -43,7 +44,7 @@ def _cmd_list() -> int:
     return 0
 
 
-def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, header: str) -> int:
+def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, header: str, smoke: bool = False) -> int:
     from .experiments import run_experiment
     from .experiments.registry import fresh_run_dir
     from .experiments.summary import write_index
@@ -54,7 +55,7 @@ def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, heade
         if len(names) > 1:
             print(f"[{i}/{len(names)}] {name} ...", flush=True)
         start = time.perf_counter()
-        result = run_experiment(name, quick=quick, device=args.device, out=parent, seed=args.seed, progress=args.progress)
+        result = run_experiment(name, quick=quick, smoke=smoke, device=args.device, out=parent, seed=args.seed, progress=args.progress)
         rows.append((name, result))
         print(f"  {name}: {result.out_dir}  ({time.perf_counter() - start:.1f} s)")
         for key, value in list(result.metrics.items())[:6]:
@@ -70,7 +71,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .experiments import get_experiment, list_experiments
 
     names = list(list_experiments()) if args.name == "all" else [get_experiment(args.name).name]
-    return _run_many(names, args, args.quick, "all")
+    return _run_many(names, args, args.quick, "all", smoke=args.smoke)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -31,10 +31,16 @@ _DISCOVERED = False
 
 @dataclass
 class RunContext:
-    """What an experiment gets: where to write, how big to run, on which device, with which seed."""
+    """What an experiment gets: where to write, how big to run, on which device, with which seed.
+
+    Sizes: ``smoke`` (seconds: for the test suite; every file is written, numbers are not
+    meaningful), ``quick`` (about a minute on a laptop CPU: for the CLI and the demo), and neither
+    (the full settings that examples/ use). ``smoke`` implies ``quick``.
+    """
 
     out_dir: Path
     quick: bool = False
+    smoke: bool = False
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     seed: int = 0
     progress: bool = False
@@ -144,6 +150,7 @@ def run_experiment(
     quick: bool = False,
     device: str | torch.device = "auto",
     out: str | Path = "runs",
+    smoke: bool = False,
     seed: int = 0,
     progress: bool = False,
     out_dir: Path | None = None,
@@ -153,14 +160,14 @@ def run_experiment(
 
     exp = get_experiment(name)
     run_dir = out_dir if out_dir is not None else fresh_run_dir(out, name)
-    ctx = RunContext(out_dir=run_dir, quick=quick, device=resolve_device(device), seed=seed, progress=progress)
+    ctx = RunContext(out_dir=run_dir, quick=quick or smoke, smoke=smoke, device=resolve_device(device), seed=seed, progress=progress)
     seed_everything(seed)
     start = time.perf_counter()
     metrics = exp.run(ctx)
     seconds = time.perf_counter() - start
     check_metrics(metrics)
     atomic_write_json(run_dir / "metrics.json", metrics)
-    info = {"experiment": name, "description": exp.description, "quick": quick, "seed": seed,
+    info = {"experiment": name, "description": exp.description, "quick": quick or smoke, "smoke": smoke, "seed": seed,
             "device": str(ctx.device), "seconds": round(seconds, 2), "torch": torch.__version__,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     atomic_write_json(run_dir / "run.json", info)

@@ -34,12 +34,12 @@ def run(ctx: RunContext) -> dict[str, Any]:
     torch.manual_seed(ctx.seed)
     model = BayesianLogisticRegression(64, 10, prior_scale=1.0)
     guide = AutoNormal(model, init_scale=0.05)
-    epochs = 40 if ctx.quick else 200
+    epochs = 3 if ctx.smoke else 40 if ctx.quick else 200
     trainer = Trainer(model, guide=guide, elbo="meanfield", lr=0.03, epochs=epochs, batch_size=100,
                       device=ctx.device, progress=ctx.progress, seed=ctx.seed)
     history = trainer.fit((x_train, y_train))
     history.to_json(ctx.out_dir / "history.json")
-    samples = 100 if ctx.quick else 500
+    samples = 10 if ctx.smoke else 100 if ctx.quick else 500
     probs = posterior_predictive_probs(model, guide, x_test.to(ctx.device), samples).cpu()
     train_probs = posterior_predictive_probs(model, guide, x_train.to(ctx.device), samples).cpu()
 
