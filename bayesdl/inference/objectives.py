@@ -231,6 +231,12 @@ def as_objective(model: Any, guide: Any = None, elbo: str | pyro.infer.ELBO | No
     if isinstance(model, Objective):
         return model
     has_loss = callable(getattr(model, "loss", None))
+    is_pyro_pair = callable(getattr(model, "model", None)) and callable(getattr(model, "guide", None))
+    if not has_loss and guide is None and not is_pyro_pair:
+        raise InputError(
+            f"{type(model).__name__} has no loss(...) method and is not a Pyro model with a guide; "
+            "pass guide=... for a Pyro model"
+        )
     if guide is not None or elbo is not None or not has_loss:
         return PyroObjective(model, guide, elbo=elbo or "trace", num_particles=num_particles)
     return LossObjective(model)
