@@ -27,6 +27,12 @@ class BatchLoader:
         binarize: "dynamic" redraws x_b ~ Bernoulli(x) for the first tensor at every batch.
         drop_last: drop a final incomplete batch.
         generator: the random source for shuffling and binarisation (seeded 0 if omitted).
+        rank: this process's index in data-parallel training (0 for one process).
+        world_size: the number of data-parallel processes. With W > 1, ``batch_size`` is the
+            *global* batch: every process draws the same permutation from the same generator state
+            and takes the interleaved slice ``global_batch[rank::W]`` of each global batch, so the
+            union of the shards of step k is exactly the batch a single process would see at step k
+            (the semantics of ``DistributedSampler`` with a seed reset every epoch).
 
     A single-tensor ``data`` yields tensors; a tuple yields tuples.
 
@@ -44,6 +50,8 @@ class BatchLoader:
         binarize: str | None = None,
         drop_last: bool = False,
         generator: torch.Generator | None = None,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         tensors = data if isinstance(data, tuple) else (data,)
         if not tensors:
@@ -67,6 +75,12 @@ class BatchLoader:
             generator = torch.Generator()
             generator.manual_seed(0)
         self.generator = generator
+        self.world_size = check_positive_int(world_size, "world_size")
+        if not 0 <= rank < world_size:
+            raise InputError(f"rank must be in [0, {world_size - 1}], got {rank}")
+        self.rank = rank
+        #: the size of the global batch that the last yielded shard belongs to
+        self.current_global_size = 0
 
     @property
     def num_examples(self) -> int:
@@ -82,10 +96,18 @@ class BatchLoader:
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         for start in range(0, n, self.batch_size):
             idx = order[start : start + self.batch_size]
-            if self.drop_last and len(idx) < self.batch_size:
-                break
-            batch = [t[idx.to(t.device)] for t in self.tensors]
+            if (self.drop_last and len(idx) < self.batch_size) or len(idx) < self.world_size:
+                break  # with W processes, a final global batch smaller than W cannot give every shard data
+            self.current_global_size = len(idx)
+            noise = None
             if self.binarize == "dynamic":
-                u = torch.rand(batch[0].shape, generator=self.generator).to(batch[0].device)
-                batch[0] = (u < batch[0]).to(batch[0].dtype)
+                # drawn for the whole global batch so that every shard sees the same draws
+                noise = torch.rand((len(idx), *self.tensors[0].shape[1:]), generator=self.generator)
+            if self.world_size > 1:
+                keep = torch.arange(self.rank, len(idx), self.world_size)
+                idx = idx[keep]
+                noise = None if noise is None else noise[keep]
+            batch = [t[idx.to(t.device)] for t in self.tensors]
+            if noise is not None:
+                batch[0] = (noise.to(batch[0].device) < batch[0]).to(batch[0].dtype)
             yield batch[0] if self.single else tuple(batch)

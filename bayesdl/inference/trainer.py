@@ -16,7 +16,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,23 @@ from ..data.loader import Batch, BatchLoader
 from ..errors import CheckpointError, InputError, TrainingDivergedError
 from ..io import atomic_write_json, load_state, save_state
 from ..validation import check_positive_int
+from .distributed import DistributedInfo, all_reduce_sum, any_process, init_distributed
 from .objectives import Objective, as_objective
+
+
+class _ObjectiveStep(torch.nn.Module):
+    """Holds an objective's modules so that DistributedDataParallel can wrap one forward = one loss."""
+
+    def __init__(self, objective: Objective, num_data: int) -> None:
+        super().__init__()
+        self.held = torch.nn.ModuleDict(objective.modules)
+        self.objective = objective
+        self.num_data = num_data
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.objective.loss(batch, self.num_data)
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -150,6 +166,20 @@ class Trainer:
         callbacks: :class:`Callback` objects.
         checkpoint_path: write a checkpoint here every ``checkpoint_every`` epochs (atomically).
         binarize: "dynamic" to redraw binary data for every batch.
+        strategy: None for one process, or "ddp" for data-parallel training on ``torch.distributed``
+            (launch with ``torchrun``). ``batch_size`` is then the global batch; each process takes an
+            interleaved shard of every global batch, gradients are averaged by
+            ``DistributedDataParallel``, and only rank 0 writes checkpoints and progress bars.
+        backend: "auto" (NCCL on GPUs, gloo on CPUs), "nccl" or "gloo", for ``strategy="ddp"``.
+        precision: "fp32", "bf16" or "fp16" (CUDA only, with gradient scaling). Mixed precision runs the
+            loss under ``torch.autocast`` and is allowed only for models whose class sets
+            ``mixed_precision_safe = True``; the loss itself is accumulated in float32.
+
+    Randomness under ``strategy="ddp"``: every process is seeded with the same ``seed``, so draws of
+    global quantities (weights, hyperparameters, dropout masks of the same shape) agree with a
+    single-process run; noise drawn per example in a shard repeats across shards at the same
+    position. Gradients stay unbiased; a deterministic objective, or one whose per-example noise
+    comes with the data, gives the same parameters as one process with the same global batch.
 
     Example:
         >>> class Gauss(torch.nn.Module):
@@ -186,6 +216,9 @@ class Trainer:
         checkpoint_path: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         binarize: str | None = None,
+        strategy: str | None = None,
+        backend: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         self.objective: Objective = as_objective(model, guide, elbo, num_particles)
         self.model = model
@@ -210,6 +243,22 @@ class Trainer:
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
         self.checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
         self.binarize = binarize
+        if strategy not in (None, "ddp"):
+            raise InputError(f"unknown strategy {strategy!r}; expected None or 'ddp'")
+        if precision not in PRECISIONS:
+            raise InputError(f"unknown precision {precision!r}; expected one of {list(PRECISIONS)}")
+        if precision != "fp32" and not getattr(model, "mixed_precision_safe", False):
+            raise InputError(
+                f"{type(model).__name__} does not declare mixed_precision_safe = True; train it with precision='fp32'"
+            )
+        if precision == "fp16" and self.device.type != "cuda":
+            raise InputError("precision='fp16' needs a CUDA device; use 'bf16' on CPUs")
+        self.strategy = strategy
+        self.backend = backend
+        self.precision = precision
+        self.distributed: DistributedInfo | None = None
+        self._step_module: torch.nn.Module | None = None
+        self._grad_scaler: Any = None
         self.history = History()
         self.stop_training = False
         self.optimizer: torch.optim.Optimizer | None = None
@@ -241,7 +290,9 @@ class Trainer:
         if isinstance(data, list):
             data = tuple(data)
         moved = tuple(t.to(self.device) for t in data) if isinstance(data, tuple) else data.to(self.device)
-        return BatchLoader(moved, self.batch_size, shuffle=shuffle, binarize=self.binarize if shuffle else None, generator=generator)
+        shard = self.distributed if (shuffle and self.distributed is not None) else None
+        return BatchLoader(moved, self.batch_size, shuffle=shuffle, binarize=self.binarize if shuffle else None,
+                           generator=generator, rank=shard.rank if shard else 0, world_size=shard.world_size if shard else 1)
 
     def _first_batch(self, loader: BatchLoader) -> Batch:
         head = tuple(t[: loader.batch_size] for t in loader.tensors)
@@ -329,6 +380,10 @@ class Trainer:
             TrainingDivergedError: when a batch loss is NaN or infinite (parameters are left as they
                 were before that step, and no checkpoint is written for the epoch).
         """
+        if self.strategy == "ddp":
+            self.distributed = init_distributed(self.backend)
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", self.distributed.local_rank)
         seed_everything(self.seed)
         generator = torch.Generator()
         generator.manual_seed(self.seed)
@@ -339,6 +394,14 @@ class Trainer:
         self.objective.to(self.device)
         self.objective.setup(self._first_batch(loader), self.num_data)
         self.objective.to(self.device)
+        self._step_module = _ObjectiveStep(self.objective, self.num_data)
+        if self.distributed is not None:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._step_module = DistributedDataParallel(self._step_module, device_ids=ids)
+        if self.precision == "fp16":
+            self._grad_scaler = torch.amp.GradScaler("cuda")
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler(self.optimizer)
         start_epoch = self._resume(resume_from, loader) if resume_from is not None else 0
@@ -356,7 +419,7 @@ class Trainer:
                 cb.on_epoch_end(self, epoch, record)
             if self.scheduler is not None:
                 self.scheduler.step()
-            if self.checkpoint_path is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
+            if self.is_main_process and self.checkpoint_path is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
                 self.save_checkpoint(self.checkpoint_path, epoch, loader)
             if bar is not None:
                 bar.update(1)
@@ -373,8 +436,30 @@ class Trainer:
         self.objective.train(False)
         return self.history
 
+    @property
+    def is_main_process(self) -> bool:
+        """True unless this is a data-parallel process other than rank 0."""
+        return self.distributed is None or self.distributed.is_main
+
+    def _batch_loss(self, batch: Batch, global_size: int) -> tuple[torch.Tensor, float, int]:
+        """The loss to back-propagate on this process, its float value, and the local batch size."""
+        size = len(batch[0] if isinstance(batch, tuple) else batch)
+        assert self._step_module is not None
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
+            loss = self._step_module(batch)
+        else:
+            with torch.autocast(self.device.type, dtype=dtype):
+                loss = self._step_module(batch)
+            loss = loss.float()
+        if self.distributed is not None:
+            # DDP averages gradients over W processes; weighting each shard by its share of the global
+            # batch makes that average equal to the gradient of the global-batch loss.
+            loss = loss * (size * self.distributed.world_size / global_size)
+        return loss, float(loss.detach()), size
+
     def _progress_bar(self, start_epoch: int) -> Any:
-        if not self.progress:
+        if not self.progress or not self.is_main_process:
             return None
         from tqdm.auto import tqdm
 
@@ -389,7 +474,7 @@ class Trainer:
         else:
             self._epochs_without_improvement += 1
 
-    def _train_epoch(self, epoch: int, loader: Iterable[Batch]) -> dict[str, float]:
+    def _train_epoch(self, epoch: int, loader: BatchLoader) -> dict[str, float]:
         assert self.optimizer is not None
         for cb in self.callbacks:
             cb.on_epoch_start(self, epoch)
@@ -399,21 +484,34 @@ class Trainer:
         total, count = 0.0, 0
         for index, batch in enumerate(loader):
             self.optimizer.zero_grad(set_to_none=True)
-            loss = self.objective.loss(batch, self.num_data)
-            value = float(loss.detach())
-            if not math.isfinite(value):
+            loss, value, size = self._batch_loss(batch, loader.current_global_size)
+            diverged = not math.isfinite(value)
+            if self.distributed is not None:
+                diverged = any_process(diverged, self.device)  # every process must stop together
+            if diverged:
                 raise TrainingDivergedError(
                     f"training loss became {value} at epoch {epoch}, batch {index + 1}; parameters were not "
                     "updated with it and no checkpoint was written for this epoch (try a lower lr or clip_grad_norm)"
                 )
-            loss.backward()
+            if self._grad_scaler is not None:
+                self._grad_scaler.scale(loss).backward()
+                self._grad_scaler.unscale_(self.optimizer)
+            else:
+                loss.backward()
             if self.clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, self.clip_grad_norm)
-            self.optimizer.step()
-            total += value
-            count += 1
+            if self._grad_scaler is not None:
+                self._grad_scaler.step(self.optimizer)
+                self._grad_scaler.update()
+            else:
+                self.optimizer.step()
+            if self.distributed is not None:
+                value = value * loader.current_global_size / (size * self.distributed.world_size)
+            total += value * size
+            count += size
             for cb in self.callbacks:
                 cb.on_batch_end(self, epoch, index, value)
+        total, count = all_reduce_sum([total, float(count)], self.device) if self.distributed else (total, count)
         return {
             "epoch": float(epoch),
             "loss": total / max(count, 1),
