@@ -44,15 +44,15 @@ def _cmd_list() -> int:
     return 0
 
 
-def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, header: str, smoke: bool = False) -> int:
+def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, header: str | None, smoke: bool = False) -> int:
     from .experiments import run_experiment
     from .experiments.registry import fresh_run_dir
-    from .experiments.summary import write_index
+    from .experiments.summary import format_summary, write_index
 
-    parent = fresh_run_dir(args.out, header) if len(names) > 1 else Path(args.out)
+    parent = fresh_run_dir(args.out, header) if header else Path(args.out)
     rows = []
     for i, name in enumerate(names, 1):
-        if len(names) > 1:
+        if header:
             print(f"[{i}/{len(names)}] {name} ...", flush=True)
         start = time.perf_counter()
         result = run_experiment(name, quick=quick, smoke=smoke, device=args.device, out=parent, seed=args.seed, progress=args.progress)
@@ -61,8 +61,9 @@ def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, heade
         for key, value in list(result.metrics.items())[:6]:
             if isinstance(value, (int, float)):
                 print(f"    {key} = {value:.4g}" if isinstance(value, float) else f"    {key} = {value}")
-    if len(names) > 1:
+    if header:
         index = write_index(parent, rows)
+        print(format_summary(rows))
         print(f"summary: {index}")
     return 0
 
@@ -70,8 +71,9 @@ def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, heade
 def _cmd_run(args: argparse.Namespace) -> int:
     from .experiments import get_experiment, list_experiments
 
-    names = list(list_experiments()) if args.name == "all" else [get_experiment(args.name).name]
-    return _run_many(names, args, args.quick, "all", smoke=args.smoke)
+    if args.name == "all":
+        return _run_many(list(list_experiments()), args, args.quick, "all", smoke=args.smoke)
+    return _run_many([get_experiment(args.name).name], args, args.quick, None, smoke=args.smoke)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -17,6 +17,16 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, Any]:
     return "-", "-"
 
 
+def format_summary(rows: list[tuple[str, Any]]) -> str:
+    """A plain-text table: experiment, key metric, value, time."""
+    table = [("experiment", "key metric", "value", "time")]
+    for name, result in rows:
+        key, value = key_metric(result.metrics)
+        table.append((name, key, f"{value:.4g}" if isinstance(value, float) else str(value), f"{result.seconds:.1f} s"))
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in table)
+
+
 def write_index(parent: Path, rows: list[tuple[str, Any]]) -> Path:
     """Write ``parent/report.html`` linking each run's report, with its key metric and time."""
     body = []

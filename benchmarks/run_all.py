@@ -1,0 +1,98 @@
+"""Run every peer comparison (benchmarks/bench_*.py) and write benchmarks/RESULTS.md.
+
+Each benchmark module runs the peer library and bayesdl on the same work in one process and returns
+rows with the keys task, peer, peer_figure, bayesdl_figure and ratio. Timings on a shared machine are
+noisy; the ratios, measured side by side in one process, are what the table is for.
+
+Usage:
+    python benchmarks/run_all.py [--quick] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine_description() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{cpu}, {os.cpu_count()} cores, {gpu}; Python {platform.python_version()}, torch {torch.__version__}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="reduced sizes (for a smoke check, not for the table)")
+    parser.add_argument("--only", nargs="*", default=None, help="benchmark names, e.g. bench_rbm")
+    parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(HERE.parent))
+    scripts = sorted(HERE.glob("bench_*.py"))
+    if args.only:
+        scripts = [s for s in scripts if s.stem in args.only]
+    rows, failures, times = [], [], {}
+    for script in scripts:
+        print(f"== {script.stem}", flush=True)
+        start = time.perf_counter()
+        try:
+            for row in load(script).main(quick=args.quick):
+                rows.append({"benchmark": script.stem, **{k: str(v) for k, v in row.items()}})
+        except Exception:  # report and go on: one broken peer must not hide the others
+            failures.append((script.stem, traceback.format_exc(limit=3)))
+        times[script.stem] = time.perf_counter() - start
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Produced by `python benchmarks/run_all.py{' --quick' if args.quick else ''}` on {stamp}.",
+        "",
+        f"Machine: {machine_description()}.",
+        "",
+        "Each row was measured with the peer and bayesdl in the same process. Ratios are bayesdl / peer for",
+        "times (lower is better for bayesdl) unless the row says otherwise.",
+        "",
+        "| benchmark | task | peer | peer figure | bayesdl figure | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['benchmark']} | {r.get('task', '')} | {r.get('peer', '')} | {r.get('peer_figure', '')} | "
+                     f"{r.get('bayesdl_figure', '')} | {r.get('ratio', '')} |")
+    lines += ["", "Wall time per benchmark script: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + "."]
+    if failures:
+        lines += ["", "## Failures", ""]
+        for name, tb in failures:
+            lines += [f"### {name}", "```", tb.strip(), "```"]
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
