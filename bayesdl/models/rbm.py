@@ -75,7 +75,7 @@ class RBM(nn.Module):
         weight_decay: L2 penalty 0.5 * weight_decay * ||W||^2 on the weights (not the biases).
         sparsity_target: the desired mean activation p of the hidden units, or None for no penalty.
         sparsity_cost: the weight of the cross-entropy penalty between p and the batch-mean
-            activation q_j (whose gradient with respect to the hidden input is q_j - p; Hinton 2010).
+            activation q_j over the minibatch (Hinton 2010, section 11; Lee, Ekanadham & Ng 2008).
         init_scale: the standard deviation of the initial weights (0.01 as in Hinton 2010).
         seed: seeds the weight initialisation.
 
