@@ -147,6 +147,34 @@ def test_cd_gradient_is_positive_minus_negative_statistics(visible):
     torch.testing.assert_close(rbm.visible_bias.grad, grad_b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian"])
+def test_closed_form_backward_equals_autograd_of_the_free_energy_gap(visible):
+    rbm = random_rbm(7, 5, seed=15, scale=0.5, visible=visible)
+    gen = torch.Generator().manual_seed(4)
+    if visible == "bernoulli":
+        v_pos, v_neg = (torch.rand(6, 7, generator=gen) < 0.5).float(), (torch.rand(4, 7, generator=gen) < 0.5).float()
+    else:
+        v_pos, v_neg = torch.randn(6, 7, generator=gen), torch.randn(4, 7, generator=gen)
+    params = [rbm.weight, rbm.visible_bias, rbm.hidden_bias]
+    reference = torch.autograd.grad(rbm.free_energy(v_pos).mean() - rbm.free_energy(v_neg).mean(), params)
+    value = rbm.contrastive_loss(v_pos, v_neg)
+    closed = torch.autograd.grad(value, params)
+    torch.testing.assert_close(value, rbm.free_energy(v_pos).mean() - rbm.free_energy(v_neg).mean())
+    for got, want in zip(closed, reference):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_bfloat16_products_give_nearly_the_same_gradient():
+    rbm = random_rbm(20, 10, seed=16, scale=0.3)
+    fast = RBM(20, 10, compute_dtype="bfloat16")
+    fast.load_state_dict(rbm.state_dict())
+    gen = torch.Generator().manual_seed(5)
+    v_pos, v_neg = (torch.rand(30, 20, generator=gen) < 0.5).float(), (torch.rand(30, 20, generator=gen) < 0.5).float()
+    g32 = torch.autograd.grad(rbm.contrastive_loss(v_pos, v_neg), rbm.weight)[0]
+    g16 = torch.autograd.grad(fast.contrastive_loss(v_pos, v_neg), fast.weight)[0]
+    assert float((g16 - g32).abs().max()) < 0.02 * float(g32.abs().max()) + 1e-3
+
+
 def test_loss_uses_a_stopped_gradient_negative_sample_from_the_same_draws():
     rbm = random_rbm(6, 4, seed=10, scale=0.5)
     v = (torch.rand(8, 6, generator=torch.Generator().manual_seed(1)) < 0.5).float()

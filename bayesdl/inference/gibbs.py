@@ -81,7 +81,7 @@ def block_gibbs(
         Geman & Geman (1984), Stochastic relaxation, Gibbs distributions, and the Bayesian
         restoration of images, IEEE TPAMI 6(6).
     """
-    check_tensor(initial, "initial", nonempty=True)
+    check_tensor(initial, "initial", nonempty=True, finite=False)  # the model validates values
     if len(conditionals) < 1:
         raise InputError("conditionals must hold at least one block sampler")
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 0:

@@ -61,6 +61,47 @@ def binary_states(num_units: int, start: int = 0, stop: int | None = None, *, de
     return ((index.unsqueeze(1) >> torch.arange(num_units, device=device)) & 1).to(dtype)
 
 
+class _FreeEnergyGap(torch.autograd.Function):
+    """mean_i F(v_i) - mean_j F(vneg_j) with the closed-form CD gradient in the backward pass.
+
+    Inputs: the parameters (W, b, c), the data v with its precomputed hidden input c + v'W (no
+    gradient needed), the fixed negative sample, W in the compute dtype, and whether visible units
+    are Gaussian. Outputs: the scalar gap and the negatives' hidden input (not differentiable).
+    dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v (Bernoulli) or b - v (Gaussian, where b
+    cancels in the difference of means), so one product [v; v_neg]' [s/B; -s_neg/B'] gives dW.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, weight: torch.Tensor, visible_bias: torch.Tensor, hidden_bias: torch.Tensor, v: torch.Tensor,
+                v_neg: torch.Tensor, logits: torch.Tensor, compute_weight: torch.Tensor, gaussian: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        if compute_weight.dtype != weight.dtype:
+            logits_neg = torch.mm(v_neg.to(compute_weight.dtype), compute_weight).float() + hidden_bias
+        else:
+            logits_neg = torch.addmm(hidden_bias, v_neg, compute_weight)
+        if gaussian:
+            vis = 0.5 * ((v - visible_bias) ** 2).sum(-1).mean() - 0.5 * ((v_neg - visible_bias) ** 2).sum(-1).mean()
+        else:
+            vis = -(v @ visible_bias).mean() + (v_neg @ visible_bias).mean()
+        gap = vis - F.softplus(logits).sum(-1).mean() + F.softplus(logits_neg).sum(-1).mean()
+        ctx.save_for_backward(v, v_neg, logits, logits_neg, compute_weight)
+        ctx.mark_non_differentiable(logits_neg)
+        return gap, logits_neg
+
+    @staticmethod
+    def backward(ctx: Any, grad_gap: torch.Tensor, _grad_logits: Any) -> tuple:
+        v, v_neg, logits, logits_neg, compute_weight = ctx.saved_tensors
+        s = torch.cat([torch.sigmoid(logits) / len(v), torch.sigmoid(logits_neg) / -len(v_neg)])
+        stacked = torch.cat([v, v_neg])
+        if compute_weight.dtype != torch.float32:
+            grad_w = torch.mm(stacked.t().to(compute_weight.dtype), s.to(compute_weight.dtype)).float()
+        else:
+            grad_w = torch.mm(stacked.t(), s)
+        grad_w = grad_w.mul_(-grad_gap)
+        grad_c = s.sum(0).mul_(-grad_gap)
+        grad_b = (v.mean(0) - v_neg.mean(0)).mul_(-grad_gap)
+        return grad_w, grad_b, grad_c, None, None, None, None, None
+
+
 @serializable
 class RBM(nn.Module):
     """A restricted Boltzmann machine trained by CD-k or persistent CD through the shared Trainer.
@@ -78,6 +119,9 @@ class RBM(nn.Module):
             activation q_j over the minibatch (Hinton 2010, section 11; Lee, Ekanadham & Ng 2008).
         init_scale: the standard deviation of the initial weights (0.01 as in Hinton 2010).
         seed: seeds the weight initialisation.
+        compute_dtype: "float32", or "bfloat16" to run the matrix products of training and Gibbs
+            sampling in bfloat16 (about 3x faster on CPUs with AMX/AVX512-BF16, and on GPUs); the
+            parameters, the optimiser, the free energies in ``log_prob`` and AIS stay float32.
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
@@ -111,6 +155,7 @@ class RBM(nn.Module):
         sparsity_cost: float = 0.0,
         init_scale: float = 0.01,
         seed: int = 0,
+        compute_dtype: str = "float32",
     ) -> None:
         super().__init__()
         self.num_visible = check_positive_int(num_visible, "num_visible")
@@ -128,6 +173,9 @@ class RBM(nn.Module):
         self.weight_decay = float(weight_decay)
         self.sparsity_target = sparsity_target
         self.sparsity_cost = float(sparsity_cost)
+        check_choice(compute_dtype, "compute_dtype", ("float32", "bfloat16"))
+        self.compute_dtype = compute_dtype
+        self._low_precision = compute_dtype == "bfloat16"
         gen = torch.Generator().manual_seed(seed)
         self.weight = nn.Parameter(init_scale * torch.randn(num_visible, num_hidden, generator=gen))
         self.visible_bias = nn.Parameter(torch.zeros(num_visible))
@@ -149,9 +197,12 @@ class RBM(nn.Module):
 
     def check_visible(self, v: object, name: str = "v") -> torch.Tensor:
         """Check a batch of visible vectors: shape [B, D], finite, and binary for a Bernoulli RBM."""
-        check_tensor(v, name, shape=[None, self.num_visible], floating=True)
+        # for Bernoulli units the binary check also rejects NaN and inf, so the finite pass is skipped
+        check_tensor(v, name, shape=[None, self.num_visible], floating=True, finite=self.gaussian)
         assert isinstance(v, torch.Tensor)
-        if not self.gaussian:
+        if not self.gaussian and not bool(((v == 0) | (v == 1)).all()):
+            if not bool(torch.isfinite(v).all()):
+                raise InputError(f"{name} contains NaN or infinite values")
             check_binary(v, name)
         return v
 
@@ -169,13 +220,28 @@ class RBM(nn.Module):
         pre = torch.addmm(self.visible_bias, h, self.weight.t())
         return pre if self.gaussian else torch.sigmoid(pre)
 
+    def _compute_weight(self) -> torch.Tensor:
+        return self.weight.to(torch.bfloat16) if self._low_precision else self.weight
+
+    def _hidden_input(self, v: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """c + v'W with the product in the compute dtype (``weight`` from :meth:`_compute_weight`), float32 out."""
+        if self._low_precision:
+            return torch.mm(v.to(torch.bfloat16), weight).float() + self.hidden_bias
+        return torch.addmm(self.hidden_bias, v, weight)
+
+    def _visible_input(self, h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        if self._low_precision:
+            return torch.mm(h.to(torch.bfloat16), weight.t()).float() + self.visible_bias
+        return torch.addmm(self.visible_bias, h, weight.t())
+
     def sample_hidden(self, v: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw h ~ p(h | v)."""
-        return _bernoulli(self.hidden_probs(v), generator)
+        """Draw h ~ p(h | v) (products in the compute dtype)."""
+        return _bernoulli(torch.sigmoid(self._hidden_input(v, self._compute_weight())), generator)
 
     def sample_visible(self, h: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw v ~ p(v | h)."""
-        mean = self.visible_mean(h)
+        """Draw v ~ p(v | h) (products in the compute dtype)."""
+        pre = self._visible_input(h, self._compute_weight())
+        mean = pre if self.gaussian else torch.sigmoid(pre)
         if self.gaussian:
             return mean + torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
         return _bernoulli(mean, generator)
@@ -293,11 +359,6 @@ class RBM(nn.Module):
         self.base_visible_bias.copy_(bias)
         return self
 
-    def _down_chain(self, h: torch.Tensor, k: int) -> torch.Tensor:
-        """From hidden states h, run k - 1 full sweeps h -> v -> h and finish with v ~ p(v | h)."""
-        blocks = block_gibbs(h, [self.sample_visible, self.sample_hidden], k - 1).blocks
-        return self.sample_visible(blocks[0])
-
     def negative_sample(self, v: torch.Tensor) -> torch.Tensor:
         """The negative sample of one update, without touching the persistent chains.
 
@@ -307,8 +368,8 @@ class RBM(nn.Module):
         self.check_visible(v)
         with torch.no_grad():
             if self.method == "pcd" and bool(self.chain_ready):
-                return self._down_chain(self.chain_hidden, self.k)
-            return self._down_chain(self.sample_hidden(v), self.k)
+                return self._down_chain_with(self.chain_hidden, self.k, self._compute_weight())
+            return self._down_chain_with(self.sample_hidden(v), self.k, self._compute_weight())
 
     def contrastive_loss(self, v: torch.Tensor, v_neg: torch.Tensor) -> torch.Tensor:
         """mean F(v) - mean F(v_neg) plus the penalties, with v_neg treated as a constant.
@@ -318,45 +379,64 @@ class RBM(nn.Module):
         """
         self.check_visible(v)
         self.check_visible(v_neg, "v_neg")
-        return self._contrastive(v, self.hidden_logits(v), v_neg.detach())[0]
+        weight = self._compute_weight().detach()
+        with torch.no_grad():
+            logits = self._hidden_input(v, weight)
+        return self._contrastive(v, logits, v_neg.detach(), weight)[0]
 
-    def _contrastive(self, v: torch.Tensor, logits: torch.Tensor, v_neg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits_neg = self.hidden_logits(v_neg)
-        loss = self._free_energy(v, logits).mean() - self._free_energy(v_neg, logits_neg).mean()
+    def _contrastive(self, v: torch.Tensor, logits: torch.Tensor, v_neg: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        loss, logits_neg = _FreeEnergyGap.apply(
+            self.weight, self.visible_bias, self.hidden_bias, v, v_neg, logits, weight, self.gaussian
+        )
         if self.weight_decay > 0:
             loss = loss + 0.5 * self.weight_decay * (self.weight**2).sum()
         if self.sparsity_target is not None and self.sparsity_cost > 0:
-            q = torch.sigmoid(logits).mean(0)
+            q = torch.sigmoid(self._hidden_input(v, self._compute_weight())).mean(0)
             p = torch.full_like(q, self.sparsity_target)
             loss = loss + self.sparsity_cost * F.binary_cross_entropy(q, p, reduction="sum")
         return loss, logits_neg
 
+    def _down_chain_with(self, h: torch.Tensor, k: int, weight: torch.Tensor) -> torch.Tensor:
+        """k - 1 sweeps h -> v -> h, then v ~ p(v|h), with a precomputed compute-dtype weight."""
+        for _ in range(k - 1):
+            h = _bernoulli(torch.sigmoid(self._hidden_input(self._draw_visible(self._visible_input(h, weight), None), weight)), None)
+        return self._draw_visible(self._visible_input(h, weight), None)
+
+    def _draw_visible(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        if self.gaussian:
+            return pre + torch.randn(pre.shape, generator=generator, device=pre.device, dtype=pre.dtype)
+        return _bernoulli(torch.sigmoid(pre), generator)
+
     def loss(self, v: torch.Tensor) -> torch.Tensor:
         """The CD/PCD surrogate loss of one minibatch; its gradient is the contrastive-divergence gradient.
 
+        The value is mean F(v) - mean F(v_neg) (+ penalties) and its backward pass returns the
+        closed-form gradient -(<v p(h|v)'>_data - <v p(h|v)'>_neg) (one fused matrix product), which
+        equals autograd's gradient of the same free-energy difference with v_neg held fixed.
         In training mode a PCD model advances its persistent chains; in evaluation mode both
         methods use CD-k from the data and change no state. The value (a free-energy difference)
         is not a likelihood: monitor :meth:`reconstruction_error`, :meth:`pseudo_log_likelihood`
         or :meth:`log_prob` instead.
         """
         self.check_visible(v)
-        logits = self.hidden_logits(v)
         persistent = self.method == "pcd" and self.training
         with torch.no_grad():
+            weight = self._compute_weight().detach()
+            logits = self._hidden_input(v, weight)
             if persistent:
                 if not bool(self.chain_ready):
                     index = torch.arange(self.num_chains, device=v.device) % len(v)
                     self.chain_visible.copy_(v[index])
                     self.chain_hidden.copy_(self.sample_hidden(self.chain_visible))
                     self.chain_ready.fill_(True)
-                v_neg = self._down_chain(self.chain_hidden, self.k)
+                v_neg = self._down_chain_with(self.chain_hidden, self.k, weight)
             else:
-                v_neg = self._down_chain(_bernoulli(torch.sigmoid(logits.detach()), None), self.k)
-        loss, logits_neg = self._contrastive(v, logits, v_neg)
+                v_neg = self._down_chain_with(_bernoulli(torch.sigmoid(logits), None), self.k, weight)
+        loss, logits_neg = self._contrastive(v, logits, v_neg, weight)
         if persistent:
             with torch.no_grad():
                 self.chain_visible.copy_(v_neg)
-                self.chain_hidden.copy_(_bernoulli(torch.sigmoid(logits_neg.detach()), None))
+                self.chain_hidden.copy_(_bernoulli(torch.sigmoid(logits_neg), None))
         return loss
 
     # ------------------------------------------------------------------ monitors (not likelihoods)
