@@ -18,7 +18,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     if ctx.smoke:
         hidden, epochs, chains, betas, check_hidden = 16, 2, 20, 200, 8
     elif ctx.quick:
-        hidden, epochs, chains, betas, check_hidden = 100, 60, 100, 5000, 20
+        hidden, epochs, chains, betas, check_hidden = 100, 40, 100, 4000, 20
     else:
         hidden, epochs, chains, betas, check_hidden = 100, 300, 100, 14500, 20
     settings = dict(epochs=epochs, lr=0.05, batch_size=20, momentum=0.5, weight_decay=1e-4)
