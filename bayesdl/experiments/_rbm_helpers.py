@@ -112,13 +112,15 @@ def plot_log_likelihoods(ctx: RunContext, scores: dict[str, dict[str, float]], n
     values = [scores[k]["test_log_likelihood"] for k in labels]
     errors = [math.sqrt((3 * scores[k]["log_z_std_err"]) ** 2 + (2 * scores[k]["test_log_likelihood_sem"]) ** 2) for k in labels]
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(labels), 3))
-    ax.bar(labels, values, yerr=errors, capsize=4, color="tab:blue")
+    ax.errorbar(range(len(labels)), values, yerr=errors, fmt="o", capsize=5, color="tab:blue")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
     ax.set_ylabel("mean test log p(v) (nats)")
-    low = min(values) - max(errors) - 5
-    ax.set_ylim(low, max(values) + max(errors) + 2)
     for i, v in enumerate(values):
-        ax.text(i, v + 0.5, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
-    ax.set_title(title, fontsize=9)
+        ax.annotate(f"{v:.1f}", (i, v), textcoords="offset points", xytext=(8, 0), va="center", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    methods = sorted({scores[k]["log_z_method"] for k in labels})
+    ax.set_title(f"{title} [log Z: {', '.join(methods)}]", fontsize=9)
     ctx.save_figure(fig, name, "Mean test log-likelihood with error bars (3 sigma of log Z from AIS, 2 SEM over test images)")
 
 

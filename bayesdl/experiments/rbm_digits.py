@@ -41,7 +41,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     plot_filters(ctx, models, side=8, count=30, name="filters")
     plot_chains(ctx, models["PCD"], side=8, num_chains=6, num_steps=20 if ctx.smoke else 1000, label="PCD", name="gibbs_chains_pcd")
     plot_chains(ctx, models["CD-1"], side=8, num_chains=6, num_steps=20 if ctx.smoke else 1000, label="CD-1", name="gibbs_chains_cd1")
-    plot_log_likelihoods(ctx, scores, "test_log_likelihood", f"binarised digits, {hidden} hidden units: AIS test log-likelihood")
+    plot_log_likelihoods(ctx, scores, "test_log_likelihood", f"binarised digits, {hidden} hidden units: test log-likelihood")
     plot_monitors(ctx, histories, "monitors")
 
     order = sorted(scores, key=lambda k: -scores[k]["test_log_likelihood"])

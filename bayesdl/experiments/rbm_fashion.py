@@ -36,7 +36,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for label in ("PCD", "CD-1"):
         plot_chains(ctx, models[label], side=28, num_chains=5, num_steps=20 if ctx.smoke else 1000, label=label,
                     name=f"gibbs_chains_{label.lower().replace('-', '')}")
-    plot_log_likelihoods(ctx, scores, "test_log_likelihood", f"binarised Fashion-MNIST, {hidden} hidden: AIS test log-likelihood")
+    plot_log_likelihoods(ctx, scores, "test_log_likelihood", f"binarised Fashion-MNIST, {hidden} hidden: test log-likelihood")
     plot_monitors(ctx, histories, "monitors")
 
     order = sorted(scores, key=lambda k: -scores[k]["test_log_likelihood"])
