@@ -56,5 +56,5 @@ def run(ctx: RunContext) -> dict[str, Any]:
         "models": scores,
         "ordering_best_first": order,
         "ais_check": check,
-        "settings": {"hidden_units": hidden, **settings, "num_train": len(x_train), "num_test": len(x_test)},
+        "settings": {"hidden_units": hidden, **settings, "lr_schedule": "cosine", "num_train": len(x_train), "num_test": len(x_test)},
     }

@@ -48,5 +48,5 @@ def run(ctx: RunContext) -> dict[str, Any]:
     return {
         "models": scores,
         "ordering_best_first": order,
-        "settings": {"hidden_units": hidden, **settings, "num_train": len(x_train), "num_test": len(x_test)},
+        "settings": {"hidden_units": hidden, **settings, "lr_schedule": "cosine", "num_train": len(x_train), "num_test": len(x_test)},
     }
