@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from bayesdl.errors import InputError
-from bayesdl.inference.ais import AnnealingPath, ais_betas, annealed_importance_sampling, summarize_log_weights
+from bayesdl.inference.ais import (
+    AnnealingPath,
+    ais_betas,
+    annealed_importance_sampling,
+    summarize_log_weights,
+)
 from bayesdl.inference.gibbs import block_gibbs
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from ..data import load_digits
 from ._rbm_helpers import plot_chains, plot_filters, plot_log_likelihoods, plot_monitors, score_rbm, train_rbm
 from .registry import RunContext, experiment
