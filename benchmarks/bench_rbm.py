@@ -10,6 +10,10 @@ copied into a bayesdl RBM). Run it with ``OMP_NUM_THREADS=1`` so that both libra
 
     flock /tmp/bayesdl-heavy.lock python benchmarks/bench_rbm.py           # full: 4 min wall, 198 s CPU (measured)
     python benchmarks/bench_rbm.py --quick                                 # 6000 images, 2 epochs
+    python benchmarks/bench_rbm.py --exact-check                           # 20 hidden units, exact log Z
+
+``--exact-check`` trains the same way with 20 hidden units on 20000 images, where log Z is exact, to
+separate training differences from AIS error and to show the seed-to-seed spread of PCD.
 """
 
 from __future__ import annotations
@@ -111,7 +115,32 @@ def main(quick: bool = False) -> list[dict]:
     return rows
 
 
+def exact_check(hidden: int = 20, num_train: int = 20000, epochs: int = 10, seeds: tuple[int, ...] = (0, 1)) -> dict[str, float]:
+    """Test log-likelihood with exact log Z for sklearn's and bayesdl's PCD (several seeds each)."""
+    from sklearn.neural_network import BernoulliRBM
+
+    x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
+    x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
+    x_train, x_test = x_train[:num_train], x_test[:2000]
+    out = {}
+    for seed in seeds:
+        sk = BernoulliRBM(n_components=hidden, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=seed)
+        sk.fit(x_train.numpy())
+        out[f"sklearn seed {seed}"] = float(sklearn_rbm_to_bayesdl(sk).log_prob(x_test).mean())
+        rbm = RBM(x_train.shape[1], hidden, method="pcd", num_chains=BATCH, seed=seed)
+        Trainer(rbm, optimizer="sgd", lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed).fit(x_train)
+        out[f"bayesdl seed {seed}"] = float(rbm.log_prob(x_test).mean())
+    for name, value in out.items():
+        print(f"{hidden} hidden, {epochs} epochs PCD, exact log Z: {name}: test log-likelihood {value:.2f} nats")
+    return out
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6000 training images, 2 epochs, short AIS")
-    main(quick=parser.parse_args().quick)
+    parser.add_argument("--exact-check", action="store_true", help="20 hidden units with exact log Z, two seeds per library")
+    args = parser.parse_args()
+    if args.exact_check:
+        exact_check()
+    else:
+        main(quick=args.quick)
