@@ -8,13 +8,21 @@ for Pyro models, and keeps two models with the same site names from sharing para
 
 import pyro
 
+from .ais import AnnealingPath, LogPartitionEstimate, ais_betas, annealed_importance_sampling
 from .bits import bits_per_dim
+from .gibbs import GibbsResult, block_gibbs
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
 pyro.settings.set(module_local_params=True)
 
 __all__ = [
+    "AnnealingPath",
+    "GibbsResult",
+    "LogPartitionEstimate",
+    "ais_betas",
+    "annealed_importance_sampling",
+    "block_gibbs",
     "Callback",
     "History",
     "LossObjective",

@@ -1,0 +1,146 @@
+"""Benchmark: scikit-learn's BernoulliRBM (PCD) against bayesdl's RBM (PCD and CD-1), in one process.
+
+Task (issue #8): training on binarised Fashion-MNIST (60000 x 784), 500 hidden units, batch size 100,
+learning rate 0.05, plain SGD (no momentum, no weight decay), one Gibbs step per update, persistent
+chains = batch size, biases starting at zero in both libraries. Reported: CPU seconds per epoch
+(process time, mean over the epochs trained; the machine is shared, so wall time is not reliable)
+and the ratio peer / bayesdl; then the mean test log-likelihood in nats of both
+PCD models after the same number of epochs, each scored with bayesdl's AIS (sklearn's weights are
+copied into a bayesdl RBM). Run it with ``OMP_NUM_THREADS=1`` so that both libraries use one core.
+
+    flock /tmp/bayesdl-heavy.lock python benchmarks/bench_rbm.py           # full: 4 min wall, 198 s CPU (measured)
+    python benchmarks/bench_rbm.py --quick                                 # 6000 images, 2 epochs
+    python benchmarks/bench_rbm.py --exact-check                           # 20 hidden units, exact log Z
+
+``--exact-check`` trains the same way with 20 hidden units on 20000 images, where log Z is exact, to
+separate training differences from AIS error and to show the seed-to-seed spread of PCD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+from bayesdl.data import load_fashion_mnist
+from bayesdl.inference import Trainer
+from bayesdl.models.rbm import RBM
+
+HIDDEN, BATCH, LR = 500, 100, 0.05
+
+
+def sklearn_rbm_to_bayesdl(sk) -> RBM:
+    """Copy a fitted sklearn BernoulliRBM into a bayesdl RBM (same energy: p(h|v) = sigmoid(c + v W'))."""
+    rbm = RBM(sk.components_.shape[1], sk.components_.shape[0])
+    with torch.no_grad():
+        rbm.weight.copy_(torch.as_tensor(sk.components_.T, dtype=torch.float32))
+        rbm.visible_bias.copy_(torch.as_tensor(sk.intercept_visible_, dtype=torch.float32))
+        rbm.hidden_bias.copy_(torch.as_tensor(sk.intercept_hidden_, dtype=torch.float32))
+    return rbm
+
+
+def fit_sklearn(x: np.ndarray, epochs: int):
+    from sklearn.neural_network import BernoulliRBM
+
+    sk = BernoulliRBM(n_components=HIDDEN, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=0)
+    start = time.process_time()
+    sk.fit(x)
+    return sk, (time.process_time() - start) / epochs
+
+
+def fit_bayesdl(x: torch.Tensor, method: str, epochs: int, compute_dtype: str = "float32"):
+    rbm = RBM(x.shape[1], HIDDEN, method=method, k=1, num_chains=BATCH, seed=0, compute_dtype=compute_dtype)
+    trainer = Trainer(rbm, optimizer="sgd", lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=0)
+    start = time.process_time()
+    trainer.fit(x)
+    return rbm, (time.process_time() - start) / epochs
+
+
+def test_ll(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, chains: int, betas: int) -> tuple[float, float, float]:
+    est = rbm.log_partition("ais", num_chains=chains, num_betas=betas, base_data=x_train, seed=0)
+    lp = rbm.log_prob(x_test).double()
+    return float(lp.mean()), est.log_z_std_err, float(lp.std() / math.sqrt(len(lp)))
+
+
+def main(quick: bool = False) -> list[dict]:
+    torch.manual_seed(0)
+    x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
+    x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
+    epochs, chains, betas = 10, 100, 10000
+    if quick:
+        x_train, x_test = x_train[:6000], x_test[:1000]
+        epochs, chains, betas = 2, 50, 1000
+    x32 = x_train.numpy().astype(np.float32)
+    x64 = x32.astype(np.float64)
+    size = f"{len(x_train)}x{x_train.shape[1]}"
+
+    fit_bayesdl(x_train[:1000], "pcd", 1)  # warm-up: first-call imports and allocations
+    sk64, sk64_s = fit_sklearn(x64, 1)
+    cd1, cd1_s = fit_bayesdl(x_train, "cd", 1, "bfloat16")
+    sk32, sk32_s = fit_sklearn(x32, epochs)
+    pcd, pcd_s = fit_bayesdl(x_train, "pcd", epochs)
+    pcd16, pcd16_s = fit_bayesdl(x_train, "pcd", epochs, "bfloat16")
+    sk_ll = test_ll(sklearn_rbm_to_bayesdl(sk32), x_train, x_test, chains, betas)
+    bd_ll = test_ll(pcd, x_train, x_test, chains, betas)
+    bd16_ll = test_ll(pcd16, x_train, x_test, chains, betas)
+
+    task = f"1 epoch, binarised Fashion-MNIST {size}, {HIDDEN} hidden, batch {BATCH}"
+    rows = [
+        {"task": f"{task}: CPU s/epoch, PCD, both float32", "peer": "sklearn BernoulliRBM (PCD, float32)",
+         "peer_figure": f"{sk32_s:.2f} s", "bayesdl_figure": f"{pcd_s:.2f} s (PCD, float32)", "ratio": f"{sk32_s / pcd_s:.2f}x"},
+        {"task": f"{task}: CPU s/epoch, PCD, bayesdl bfloat16 products", "peer": "sklearn BernoulliRBM (PCD, float32)",
+         "peer_figure": f"{sk32_s:.2f} s", "bayesdl_figure": f"{pcd16_s:.2f} s (PCD, bfloat16)", "ratio": f"{sk32_s / pcd16_s:.2f}x"},
+        {"task": f"{task}: CPU s/epoch, PCD, sklearn float64 (its default dtype)", "peer": "sklearn BernoulliRBM (PCD, float64)",
+         "peer_figure": f"{sk64_s:.2f} s", "bayesdl_figure": f"{pcd16_s:.2f} s (PCD, bfloat16)", "ratio": f"{sk64_s / pcd16_s:.2f}x"},
+        {"task": f"{task}: CPU s/epoch, bayesdl CD-1 (bfloat16) vs sklearn PCD float32", "peer": "sklearn BernoulliRBM (PCD, float32)",
+         "peer_figure": f"{sk32_s:.2f} s", "bayesdl_figure": f"{cd1_s:.2f} s (CD-1, bfloat16)", "ratio": f"{sk32_s / cd1_s:.2f}x"},
+        {"task": f"AIS test log-likelihood after {epochs} epochs of PCD ({len(x_test)} test images; AIS {chains} chains, {betas} betas)",
+         "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS",
+         "peer_figure": f"{sk_ll[0]:.2f} nats (log Z s.e. {sk_ll[1]:.3f}, test s.e.m. {sk_ll[2]:.2f})",
+         "bayesdl_figure": f"{bd_ll[0]:.2f} nats (log Z s.e. {bd_ll[1]:.3f}, test s.e.m. {bd_ll[2]:.2f})",
+         "ratio": f"{bd_ll[0] - sk_ll[0]:+.2f} nats (bayesdl - sklearn)"},
+        {"task": f"AIS test log-likelihood after {epochs} epochs of PCD, bayesdl with bfloat16 products",
+         "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS",
+         "peer_figure": f"{sk_ll[0]:.2f} nats",
+         "bayesdl_figure": f"{bd16_ll[0]:.2f} nats (log Z s.e. {bd16_ll[1]:.3f}, test s.e.m. {bd16_ll[2]:.2f})",
+         "ratio": f"{bd16_ll[0] - sk_ll[0]:+.2f} nats (bayesdl - sklearn)"},
+    ]
+    width = max(len(r["task"]) for r in rows)
+    print(f"{'task':<{width}} | {'peer':<38} | {'peer figure':<42} | {'bayesdl figure':<42} | ratio")
+    for r in rows:
+        print(f"{r['task']:<{width}} | {r['peer']:<38} | {r['peer_figure']:<42} | {r['bayesdl_figure']:<42} | {r['ratio']}")
+    return rows
+
+
+def exact_check(hidden: int = 20, num_train: int = 20000, epochs: int = 10, seeds: tuple[int, ...] = (0, 1)) -> dict[str, float]:
+    """Test log-likelihood with exact log Z for sklearn's and bayesdl's PCD (several seeds each)."""
+    from sklearn.neural_network import BernoulliRBM
+
+    x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
+    x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
+    x_train, x_test = x_train[:num_train], x_test[:2000]
+    out = {}
+    for seed in seeds:
+        sk = BernoulliRBM(n_components=hidden, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=seed)
+        sk.fit(x_train.numpy())
+        out[f"sklearn seed {seed}"] = float(sklearn_rbm_to_bayesdl(sk).log_prob(x_test).mean())
+        rbm = RBM(x_train.shape[1], hidden, method="pcd", num_chains=BATCH, seed=seed)
+        Trainer(rbm, optimizer="sgd", lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed).fit(x_train)
+        out[f"bayesdl seed {seed}"] = float(rbm.log_prob(x_test).mean())
+    for name, value in out.items():
+        print(f"{hidden} hidden, {epochs} epochs PCD, exact log Z: {name}: test log-likelihood {value:.2f} nats")
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="6000 training images, 2 epochs, short AIS")
+    parser.add_argument("--exact-check", action="store_true", help="20 hidden units with exact log Z, two seeds per library")
+    args = parser.parse_args()
+    if args.exact_check:
+        exact_check()
+    else:
+        main(quick=args.quick)

@@ -1,0 +1,36 @@
+"""Smoke runs of the RBM experiments: every file is written and every metric is finite."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bayesdl.experiments import list_experiments, run_experiment
+
+
+def _finite(value) -> bool:
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+@pytest.mark.parametrize("name", ["rbm-digits", "rbm-fashion"])
+def test_experiment_smoke(name, tmp_path):
+    assert name in list_experiments()
+    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+    metrics = json.loads((result.out_dir / "metrics.json").read_text())
+    assert _finite(metrics)
+    for png in ("filters", "gibbs_chains_pcd", "gibbs_chains_cd1", "test_log_likelihood", "monitors"):
+        assert (result.out_dir / f"{png}.png").is_file()
+    assert (result.out_dir / "report.html").is_file()
+    assert set(metrics["ordering_best_first"]) == set(metrics["models"])
+    for scores in metrics["models"].values():
+        assert scores["test_log_likelihood"] < 0
+    if name == "rbm-digits":
+        check = metrics["ais_check"]
+        assert abs(check["ais_error"]) < 0.5
+    assert list_experiments()["rbm-digits"].demo and not list_experiments()["rbm-fashion"].demo
