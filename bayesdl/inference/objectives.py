@@ -203,6 +203,22 @@ class PyroObjective(Objective):
         return _RenyiSurrogate.apply(self, model, guide, args, num_data)
 
 
+def _with_param_site(guide: Any) -> Any:
+    """Wrap ``guide`` so that its trace has a "param" site.
+
+    RenyiELBO.loss_and_grads only back-propagates when the traces contain a param site. With
+    ``module_local_params=True``, parameters of plain ``torch.nn.Module`` s inside a PyroModule (an
+    encoder network, say) emit none, so without this the model silently would not train.
+    """
+    anchor = torch.zeros(())
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        pyro.poutine.runtime.effectful(type="param")(lambda *_, **__: anchor)("_bayesdl_param_anchor", anchor, name="_bayesdl_param_anchor")
+        return guide(*args, **kwargs)
+
+    return wrapped
+
+
 class _RenyiSurrogate:
     """Adapter for ELBOs without ``differentiable_loss`` (RenyiELBO): run ``loss_and_grads`` and
     return a leaf whose ``backward`` is a no-op, since the gradients are already accumulated."""
@@ -213,7 +229,7 @@ class _RenyiSurrogate:
         saved = [None if p.grad is None else p.grad.clone() for p in params]
         for p in params:
             p.grad = None
-        value = objective.elbo.loss_and_grads(model, guide, *args) / num_data
+        value = objective.elbo.loss_and_grads(model, _with_param_site(guide), *args) / num_data
         fresh = [None if p.grad is None else p.grad / num_data for p in params]
         for p, old, new in zip(params, saved, fresh):
             p.grad = old if new is None else (new if old is None else old + new)
