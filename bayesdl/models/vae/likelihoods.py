@@ -73,8 +73,11 @@ class BernoulliLikelihood(Likelihood):
         return dist.Bernoulli(logits=params.squeeze(-event_ndim - 1)).to_event(event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        check_tensor(x, name)
-        return check_binary(x, name)
+        # one pass in the common case: 0/1 data are finite; on failure, report NaN before non-binary
+        if not bool(((x == 0) | (x == 1)).all()):
+            check_tensor(x, name)
+            check_binary(x, name)
+        return x
 
 
 @serializable

@@ -142,8 +142,8 @@ class VAE(PyroModule):
     # ------------------------------------------------------------------ the three parts
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Raise InputError for a wrong shape, NaN, or values the likelihood cannot score (e.g. non-binary)."""
-        check_tensor(x, name, shape=[None, *self.data_shape])
-        return self.decoder.check_data(x, name)
+        check_tensor(x, name, shape=[None, *self.data_shape], finite=False)
+        return self.decoder.check_data(x, name)  # each likelihood checks finiteness itself
 
     def encode(self, x: torch.Tensor) -> torch.distributions.Distribution:
         """q(z|x) for a batch x [B, *data_shape] (checked), a distribution with batch shape [B]."""
