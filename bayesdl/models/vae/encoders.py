@@ -38,9 +38,10 @@ def mlp(sizes: Sequence[int], activation: type[torch.nn.Module] = torch.nn.ReLU)
 
 
 def diagonal_gaussian(out: torch.Tensor) -> dist.TorchDistribution:
-    """Split ``out`` [..., 2L] into (mu, raw) and return Normal(mu, softplus(raw) + 1e-4).to_event(1)."""
+    """Split ``out`` [..., 2L] into (mu, raw) and return Normal(mu, softplus(raw) + 1e-4) with event shape [L]."""
     loc, raw = out.chunk(2, dim=-1)
-    return dist.Normal(loc, F.softplus(raw) + MIN_SCALE).to_event(1)
+    # parameters are valid by construction, so skip torch's per-call argument validation
+    return dist.Independent(dist.Normal(loc, F.softplus(raw) + MIN_SCALE, validate_args=False), 1, validate_args=False)
 
 
 def _hidden(hidden_dims: Sequence[int] | int) -> list[int]:

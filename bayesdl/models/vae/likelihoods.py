@@ -42,6 +42,13 @@ class Likelihood(torch.nn.Module):
         return x
 
 
+def _independent(base: dist.TorchDistribution, event_ndim: int) -> dist.TorchDistribution:
+    """``base`` with its last ``event_ndim`` batch dimensions made event dimensions, without torch's
+    per-call argument validation: the data were checked by :meth:`Likelihood.check_data` and the
+    parameters are valid by construction."""
+    return dist.Independent(base, event_ndim, validate_args=False)
+
+
 class _LevelsCategorical(dist.Categorical):
     """A categorical over the levels 0..K-1 whose ``mean`` is the expected level (torch returns NaN)."""
 
@@ -70,7 +77,7 @@ class BernoulliLikelihood(Likelihood):
     num_params = 1
 
     def distribution(self, params: torch.Tensor, event_ndim: int) -> dist.TorchDistribution:
-        return dist.Bernoulli(logits=params.squeeze(-event_ndim - 1)).to_event(event_ndim)
+        return _independent(dist.Bernoulli(logits=params.squeeze(-event_ndim - 1), validate_args=False), event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         # one pass in the common case: 0/1 data are finite; on failure, report NaN before non-binary
@@ -110,9 +117,9 @@ class GaussianLikelihood(Likelihood):
         axis = -event_ndim - 1
         if self.scale is not None:
             loc = params.squeeze(axis)
-            return dist.Normal(loc, torch.full_like(loc, self.scale)).to_event(event_ndim)
+            return _independent(dist.Normal(loc, torch.full_like(loc, self.scale), validate_args=False), event_ndim)
         loc, raw = params.unbind(axis)
-        return dist.Normal(loc, self.min_scale + F.softplus(raw)).to_event(event_ndim)
+        return _independent(dist.Normal(loc, self.min_scale + F.softplus(raw), validate_args=False), event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         return check_tensor(x, name, floating=True)
@@ -144,7 +151,7 @@ class CategoricalLikelihood(Likelihood):
 
     def distribution(self, params: torch.Tensor, event_ndim: int) -> dist.TorchDistribution:
         logits = params.movedim(-event_ndim - 1, -1)
-        return _LevelsCategorical(logits=logits).to_event(event_ndim)
+        return _independent(_LevelsCategorical(logits=logits, validate_args=False), event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         check_tensor(x, name)
