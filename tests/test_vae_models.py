@@ -93,19 +93,21 @@ def test_pyro_iwae_objective_is_the_per_example_iwae_bound():
     x = binary(16)
     objective = PyroObjective(vae, elbo="iwae", num_particles=5)
     pyro.set_rng_seed(0)
-    values = [float(objective.loss(x, num_data=1000)) for _ in range(200)]
-    own = [float(vae.negative_iwae_bound(x, 5).mean()) for _ in range(200)]
-    assert sum(values) / 200 == pytest.approx(sum(own) / 200, abs=0.03)
+    values = [float(objective.loss(x, num_data=1000).detach()) for _ in range(120)]
+    with torch.no_grad():
+        own = [float(vae.negative_iwae_bound(x, 5).mean()) for _ in range(120)]
+    # the old tempered weights gave 3.84 vs 4.41 nats here; Monte Carlo noise of the difference is ~0.02
+    assert sum(values) / 120 == pytest.approx(sum(own) / 120, abs=0.1)
 
 
 @pytest.mark.parametrize("elbo", [None, "trace", "iwae"])
 def test_every_training_path_lowers_the_loss(elbo):
     vae = small_vae()
     x = binary(64)
-    before = float(vae.negative_elbo(x, 500).mean())
+    before = float(vae.negative_elbo(x, 500).mean().detach())
     Trainer(vae, elbo=elbo, num_particles=2 if elbo == "iwae" else 1, epochs=15, lr=1e-2, batch_size=16,
             progress=False, device="cpu").fit(x)
-    assert float(vae.negative_elbo(x, 500).mean()) < before - 0.3
+    assert float(vae.negative_elbo(x, 500).mean().detach()) < before - 0.3
 
 
 def test_same_seed_gives_the_same_loss_and_training():
@@ -127,11 +129,11 @@ def test_beta_free_bits_and_warmup():
     rec, kl = vae.elbo_terms(x)
     heavy, free_vae = small_vae(beta=4.0), small_vae(free_bits=5.0)
     torch.manual_seed(0)
-    assert float(heavy.loss(x)) == pytest.approx(float((4 * kl - rec).mean()), rel=1e-6)
+    assert float(heavy.loss(x).detach()) == pytest.approx(float((4 * kl - rec).mean().detach()), rel=1e-6)
     # free bits: the KL per dimension is floored at lambda (here above every dimension's KL)
     torch.manual_seed(0)
     free = free_vae.loss(x)
-    assert float(free) == pytest.approx(float(-rec.mean() + 5.0 * 2), rel=1e-6)
+    assert float(free.detach()) == pytest.approx(float(-rec.mean().detach() + 5.0 * 2), rel=1e-6)
     warm = KLWarmup(steps=8)
     Trainer(vae, epochs=2, batch_size=8, progress=False, callbacks=[warm], device="cpu").fit(x)
     assert warm.weights[:3] == [0.125, 0.25, 0.375] and warm.weights[-1] == 1.0 and vae.kl_weight == 1.0
@@ -158,6 +160,7 @@ def test_sample_reconstruct_interpolate_and_save_load(tmp_path):
     assert torch.allclose(again.prior_distribution().log_prob(z), vamp.prior_distribution().log_prob(z))
 
 
+@torch.no_grad()
 def test_conv_parts_and_other_likelihoods():
     x = torch.bernoulli(torch.full((3, 1, 8, 8), 0.5))
     conv = VAE(ConvEncoder([1, 8, 8], 3, [4, 8]), ConvDecoder(3, [1, 8, 8], [8, 4]))
