@@ -86,7 +86,8 @@ class VAE(PyroModule):
     * ``Trainer(vae, elbo="trace" | "meanfield" | "iwae")``: any Pyro ELBO on :meth:`model` /
       :meth:`guide`, whose sites sit in ``pyro.plate("data", B)`` so the trainer scales
       minibatches. beta and warm-up act there by scaling the z site; free bits do not
-      (they are not an ELBO); Pyro's "iwae" (RenyiELBO) weights whole batches, not examples.
+      (they are not an ELBO). Pyro's "iwae" (RenyiELBO, alpha=0) gives the same per-example
+      bound as ``objective="iwae"`` here, because z is the only latent and sits in the data plate.
 
     Arguments:
         encoder: q(z|x), e.g. :class:`~bayesdl.models.vae.MLPEncoder`.
@@ -192,9 +193,11 @@ class VAE(PyroModule):
     def negative_iwae_bound(self, x: torch.Tensor, num_particles: int | None = None) -> torch.Tensor:
         """-L_K per example [B] (K = num_particles), vectorised over the K samples.
 
-        Differs from Pyro's ``RenyiELBO(alpha=0)``, which forms one importance weight per particle
-        for the whole batch (the sum of the log-weights of all examples), i.e. an IWAE bound on the
-        joint log p(x_1..x_B) that loosens towards the ELBO as the batch grows.
+        Pyro's ``RenyiELBO(alpha=0)`` sums log-weights only over plates that are not shared by every
+        site, so for this model (every site in the data plate) it also forms one weight per example
+        and agrees with this bound; a model with a global latent site outside the plate would get
+        one weight per particle for the whole batch, a bound on log p(x_1..x_B) that loosens towards
+        the ELBO as B grows. This version is a few lines of tensor code with no trace bookkeeping.
         """
         from ...inference.estimators import log_importance_weights
 
