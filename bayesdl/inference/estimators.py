@@ -31,7 +31,9 @@ posterior the weights look well behaved and the SE is too small, and the estimat
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -95,16 +97,16 @@ class LogLikelihoodEstimate:
         return float(self.stderr.pow(2).sum().sqrt() / len(self.stderr))
 
 
-def _seeded_generator_state(seed: int | None) -> Any:
-    return torch.random.fork_rng(devices=[]) if seed is not None else _Null()
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+@contextlib.contextmanager
+def seeded_rng(seed: int | None) -> Iterator[None]:
+    """Run the block with torch's CPU generator seeded by ``seed`` and restore the previous state after;
+    with ``seed=None`` the block uses (and advances) the global generator as usual."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 @torch.no_grad()
@@ -144,9 +146,7 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
         model.train(False)
     estimates, errors, ess = [], [], []
     try:
-        with _seeded_generator_state(seed):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded_rng(seed):
             for start in range(0, len(x), batch_size):
                 xb = x[start : start + batch_size]
                 lse1 = lse2 = None
@@ -197,9 +197,7 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
     check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     recs, kls = [], []
-    with _seeded_generator_state(seed):
-        if seed is not None:
-            torch.manual_seed(seed)
+    with seeded_rng(seed):
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size]
             q = model.proposal(xb)

@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
 
 import pyro
-import pyro.distributions as dist
 import torch
 from pyro.nn import PyroModule
 from torch.distributions import kl_divergence
 
 from ...errors import InputError
+from ...inference.estimators import log_importance_weights, seeded_rng
 from ...io import serializable
 from ...validation import check_choice, check_positive_int, check_tensor
 from .priors import StandardNormalPrior
@@ -62,16 +61,6 @@ def kl_per_dimension(q: torch.distributions.Distribution, p: torch.distributions
         if isinstance(qb, torch.distributions.Normal) and isinstance(pb, torch.distributions.Normal):
             return kl_divergence(qb, pb)
     return None
-
-
-@contextlib.contextmanager
-def _seeded(seed: int | None) -> Iterator[None]:
-    if seed is None:
-        yield
-        return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 @serializable
@@ -199,8 +188,6 @@ class VAE(PyroModule):
         one weight per particle for the whole batch, a bound on log p(x_1..x_B) that loosens towards
         the ELBO as B grows. This version is a few lines of tensor code with no trace bookkeeping.
         """
-        from ...inference.estimators import log_importance_weights
-
         k = num_particles or self.num_particles
         log_w = log_importance_weights(self, x, k, kl_scale=self._kl_scale())
         return -(torch.logsumexp(log_w, 0) - math.log(k))
@@ -261,7 +248,7 @@ class VAE(PyroModule):
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, mean: bool = True, seed: int | None = None) -> torch.Tensor:
         """x' from p(x|z) at the posterior mean of z (``mean=True``: the decoder's mean; else z and x' are sampled)."""
-        with _seeded(seed):
+        with seeded_rng(seed):
             q = self.encode(x)
             z = q.mean if mean else q.sample()
             return self._mean_or_sample(self.decoder(z), mean)
@@ -270,7 +257,7 @@ class VAE(PyroModule):
     def sample(self, n: int, mean: bool = True, seed: int | None = None) -> torch.Tensor:
         """n draws z ~ p(z), decoded: the decoder means (``mean=True``) or samples x ~ p(x|z); [n, *data_shape]."""
         check_positive_int(n, "n")
-        with _seeded(seed):
+        with seeded_rng(seed):
             z = self.prior_distribution().sample(torch.Size([n]))
             return self._mean_or_sample(self.decoder(z), mean)
 
