@@ -80,11 +80,12 @@ class BernoulliLikelihood(Likelihood):
         return _independent(dist.Bernoulli(logits=params.squeeze(-event_ndim - 1), validate_args=False), event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        # one pass in the common case: 0/1 data are finite; on failure, report NaN before non-binary
-        if not bool(((x == 0) | (x == 1)).all()):
-            check_tensor(x, name)
-            check_binary(x, name)
-        return x
+        # fast path for the common case: x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give
+        # NaN or -inf); on failure, report NaN before non-binary values
+        if x.is_floating_point() and not bool((x * (1 - x)).any()):
+            return x
+        check_tensor(x, name)
+        return check_binary(x, name)
 
 
 @serializable
