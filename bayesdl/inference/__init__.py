@@ -10,6 +10,15 @@ import pyro
 
 from .ais import AnnealingPath, LogPartitionEstimate, ais_betas, annealed_importance_sampling
 from .bits import bits_per_dim
+from .estimators import (
+    ELBOTerms,
+    LogLikelihoodEstimate,
+    active_units,
+    elbo_terms,
+    log_importance_weights,
+    log_likelihood,
+    posterior_means,
+)
 from .gibbs import GibbsResult, block_gibbs
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
@@ -24,6 +33,13 @@ __all__ = [
     "annealed_importance_sampling",
     "block_gibbs",
     "Callback",
+    "ELBOTerms",
+    "LogLikelihoodEstimate",
+    "active_units",
+    "elbo_terms",
+    "log_importance_weights",
+    "log_likelihood",
+    "posterior_means",
     "History",
     "LossObjective",
     "Objective",
