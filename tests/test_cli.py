@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 from bayesdl.cli import main
-from bayesdl.experiments import list_experiments, run_experiment
+from bayesdl.experiments import list_experiments
+from bayesdl.experiments.registry import fresh_run_dir
 
 
 def test_list_shows_every_experiment_with_a_description(capsys):
@@ -27,9 +28,8 @@ def test_run_smoke_writes_metrics_figures_and_report(tmp_path, capsys):
 
 
 def test_each_run_gets_a_fresh_folder(tmp_path):
-    a = run_experiment("svi-logistic", smoke=True, out=tmp_path, device="cpu")
-    b = run_experiment("svi-logistic", smoke=True, out=tmp_path, device="cpu")
-    assert a.out_dir != b.out_dir and a.out_dir.exists() and b.out_dir.exists()
+    folders = [fresh_run_dir(tmp_path, "svi-logistic") for _ in range(3)]
+    assert len(set(folders)) == 3 and all(f.is_dir() and not any(f.iterdir()) for f in folders)
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):

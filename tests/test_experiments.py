@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from bayesdl.experiments import list_experiments, run_experiment
+from bayesdl.experiments import list_experiments
 
 
 def _numbers(value):
@@ -19,9 +19,10 @@ def _numbers(value):
         yield value
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name", sorted(list_experiments()))
-def test_experiment_smoke_run_writes_metrics_figures_and_report(name, tmp_path):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_experiment_smoke_run_writes_metrics_figures_and_report(name, smoke_run):
+    result = smoke_run(name)
     files = {p.name for p in result.out_dir.iterdir()}
     assert {"metrics.json", "report.html", "run.json"} <= files
     assert any(f.endswith(".png") for f in files), f"{name} wrote no figure"

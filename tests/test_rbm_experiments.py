@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bayesdl.experiments import list_experiments, run_experiment
+from bayesdl.experiments import list_experiments
 
 
 def _finite(value) -> bool:
@@ -18,10 +18,11 @@ def _finite(value) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name", ["rbm-digits", "rbm-fashion"])
-def test_experiment_smoke(name, tmp_path):
+def test_experiment_smoke(name, smoke_run):
     assert name in list_experiments()
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+    result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
     assert _finite(metrics)
     for png in ("filters", "gibbs_chains_pcd", "gibbs_chains_cd1", "test_log_likelihood", "monitors"):

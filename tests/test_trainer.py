@@ -199,3 +199,21 @@ def test_bad_trainer_arguments():
         Trainer(torch.nn.Linear(2, 2))
     with pytest.raises(InputError, match="device"):
         Trainer(Regression(), device="tpu:9")
+
+
+def test_iwae_with_global_latents_weights_the_prior_once_per_data_set():
+    """With a global latent, the minibatch IWAE estimate must scale local terms by N/B, as the ELBO does."""
+    torch.manual_seed(0)
+    x = torch.randn(60) + 2.0
+    guide = AutoDelta(_gauss_model)  # a delta guide makes every importance weight equal: IWAE = ELBO
+    iwae = PyroObjective(_gauss_model, guide, elbo="iwae", num_particles=3)
+    elbo = PyroObjective(_gauss_model, guide, elbo="trace")
+    iwae.setup(x[:15], num_data=60)
+    elbo.setup(x[:15], num_data=60)
+    for chunk in x.split(15):
+        assert math.isclose(float(iwae.loss(chunk, 60)), float(elbo.loss(chunk, 60).detach()), rel_tol=1e-5)
+
+
+def test_ddp_refuses_an_objective_whose_gradients_it_cannot_average():
+    with pytest.raises(InputError, match="RenyiELBO"):
+        Trainer(_gauss_model, guide=AutoNormal(_gauss_model), elbo="iwae", strategy="ddp")

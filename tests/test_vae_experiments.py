@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bayesdl.experiments import list_experiments, run_experiment
+from bayesdl.experiments import list_experiments
 
 
 def _finite(value) -> bool:
@@ -18,12 +18,13 @@ def _finite(value) -> bool:
     return True
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name, figures", [
     ("vae-digits", ["elbo_curve", "elbo_vs_iwae", "samples", "reconstructions", "interpolation", "latent_scatter"]),
     ("vae-fashion", ["training_curves", "elbo_vs_loglik", "samples"]),
 ])
-def test_experiment_smoke(name, figures, tmp_path):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_experiment_smoke(name, figures, smoke_run):
+    result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
     assert _finite(metrics)
     for fig in figures:

@@ -37,6 +37,7 @@ import pyro.infer
 import pyro.poutine
 import torch
 from pyro.poutine.messenger import Messenger
+from pyro.poutine.util import site_is_subsample
 
 from ..errors import InputError
 
@@ -188,11 +189,23 @@ class PyroObjective(Objective):
         if isinstance(guide, torch.nn.Module):
             self.modules["guide"] = guide
         self._differentiable = hasattr(self.elbo, "differentiable_loss")
+        self._has_global_latents = False
+
+    @property
+    def differentiable(self) -> bool:
+        """False for ELBOs (RenyiELBO) whose gradients Pyro accumulates itself instead of returning a graph."""
+        return self._differentiable
 
     def setup(self, batch: Batch, num_data: int) -> None:
-        # Run the guide once so that autoguides create their parameters before the optimizer exists.
-        with torch.no_grad(), pyro.poutine.block(), pyro.poutine.trace():
-            self.guide_fn(*as_args(batch))
+        # Run the guide once so that autoguides create their parameters before the optimizer exists,
+        # and note whether it has latent sites outside the data plate (global latents).
+        with torch.no_grad(), pyro.poutine.block():
+            trace = pyro.poutine.trace(self.guide_fn).get_trace(*as_args(batch))
+        self._has_global_latents = any(
+            site["type"] == "sample" and not site["is_observed"] and not site_is_subsample(site)
+            and not any(frame.name == self.plate_name for frame in site["cond_indep_stack"])
+            for site in trace.nodes.values()
+        )
 
     def loss(self, batch: Batch, num_data: int) -> torch.Tensor:
         args = as_args(batch)
@@ -201,11 +214,14 @@ class PyroObjective(Objective):
         guide = LocalScaleMessenger(scale, self.plate_name)(self.guide_fn)
         if self._differentiable:
             return self.elbo.differentiable_loss(model, guide, *args) / num_data
-        # RenyiELBO: scaling log-densities by N/B inside the importance weights would temper them
-        # (logsumexp(s * log w) != s * logsumexp(log w)) and turn the IWAE bound into a soft max over
-        # particles. Form the weights unscaled and scale the bound instead: -L_K per example, averaged
-        # over the batch. Exact when every latent site is inside the data plate (one weight per
-        # example); with global latent sites Pyro forms one weight per particle for the whole batch.
+        if self._has_global_latents:
+            # With global latents there is one importance weight per particle for the whole data set;
+            # its minibatch estimate scales the local terms by N/B inside the weight (Pyro's joint weight).
+            return _RenyiSurrogate.apply(self, model, guide, args, num_data)
+        # Only local latents: RenyiELBO forms one weight per example. Scaling log-densities by N/B inside
+        # those weights would temper them (logsumexp(s log w) != s logsumexp(log w)) and turn the IWAE
+        # bound into a soft max over particles, so the weights are formed unscaled and the per-example
+        # bound -L_K is averaged over the batch.
         return _RenyiSurrogate.apply(self, self.model_fn, self.guide_fn, args, len(args[0]))
 
 

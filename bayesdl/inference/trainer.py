@@ -253,6 +253,11 @@ class Trainer:
             )
         if precision == "fp16" and self.device.type != "cuda":
             raise InputError("precision='fp16' needs a CUDA device; use 'bf16' on CPUs")
+        if strategy == "ddp" and not getattr(self.objective, "differentiable", True):
+            raise InputError(
+                "strategy='ddp' needs an objective with a differentiable loss; Pyro's RenyiELBO ('iwae') "
+                "accumulates its own gradients, which DistributedDataParallel cannot average"
+            )
         self.strategy = strategy
         self.backend = backend
         self.precision = precision
