@@ -47,7 +47,9 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         num_steps: leapfrog steps per HMC transition.
         potential_dim: the dimension D when ``model`` is a potential-energy function.
         adapt_mass_matrix: adapt the diagonal mass matrix (otherwise it stays the identity).
-        compile: trace the batched potential and gradient into a TorchScript graph (checked; falls back to eager).
+        compile: trace the batched potential and gradient into a TorchScript graph (checked against the
+            eager result; falls back to eager). It is about ten times faster per gradient; the first use in
+            a process pays a one-off import of torch's tracing machinery (a few seconds).
         **kwargs: keyword arguments for the model.
 
     Returns:
@@ -83,7 +85,7 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         potential: BatchedPotential | FunctionPotential = FunctionPotential(
             model, potential_dim, num_chains, torch.Generator().manual_seed(seed))
     else:
-        potential = BatchedPotential(model, args, kwargs, num_chains, init_strategy, compile=compile)
+        potential = BatchedPotential(model, args, kwargs, num_chains, init_strategy, compile=bool(compile))
     device, dtype = potential.device, potential.dtype
     generator = torch.Generator(device=device).manual_seed(seed)
     energy_and_grad = potential.energy_and_grad
