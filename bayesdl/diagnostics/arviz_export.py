@@ -102,20 +102,22 @@ def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_sa
     """
     import pyro
     import pyro.poutine as poutine
+    from pyro.poutine.util import site_is_subsample
 
     from ..inference.mcmc.replay import replay_sites
 
     pyro.set_rng_seed(seed)
     with torch.no_grad():
-        draws = pyro.infer.Predictive(model, guide=guide, num_samples=num_samples, parallel=False)(*args, **kwargs)
         trace = poutine.trace(model).get_trace(*args, **kwargs)
-    latent = [n for n, s in trace.nodes.items() if s["type"] == "sample" and not s["is_observed"]]
+        latent = [n for n, s in trace.nodes.items()
+                  if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)]
+        if not latent:
+            raise InputError("the model has no latent sites to export")
+        guide_traces = [poutine.trace(guide).get_trace(*args, **kwargs) for _ in range(num_samples)]
+    flat = {n: torch.stack([t.nodes[n]["value"].detach() for t in guide_traces]) for n in latent}
     observed = {n: s["value"] for n, s in trace.nodes.items()
                 if s["type"] == "sample" and s["is_observed"] and not s["infer"].get("_deterministic")}
     deterministic = [n for n, s in trace.nodes.items() if s["type"] == "sample" and s["infer"].get("_deterministic")]
-    if not latent:
-        raise InputError("the model has no latent sites to export")
-    flat = {n: draws[n] for n in latent}
     det, ll = replay_sites(model, args, kwargs, flat, deterministic, list(observed))
     samples = {k: v.unsqueeze(0) for k, v in {**flat, **det}.items()}
     return posterior_to_inference_data(samples, observed_data=observed,

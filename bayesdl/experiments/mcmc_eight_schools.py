@@ -20,7 +20,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     y, sigma = eight_schools_data()
     y, sigma = y.to(ctx.device), sigma.to(ctx.device)
     chains = 2 if ctx.smoke else 4
-    warmup, draws = (60, 60) if ctx.smoke else (500, 500) if ctx.quick else (1000, 2000)
+    warmup, draws = (40, 40) if ctx.smoke else (500, 500) if ctx.quick else (1000, 2000)
     post = sample_posterior(eight_schools_noncentered, y, sigma, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress)
     idata = post.to_arviz()

@@ -56,7 +56,7 @@ def logistic_model(x: torch.Tensor, y: torch.Tensor | None = None, prior_scale: 
 def run(ctx: RunContext) -> dict[str, Any]:
     x_train, y_train, x_test, y_test = (t.to(ctx.device) for t in load_breast_cancer_standardized(ctx.seed))
     chains = 2 if ctx.smoke else 4
-    warmup, draws = (40, 40) if ctx.smoke else (300, 300) if ctx.quick else (500, 1000)
+    warmup, draws = (30, 30) if ctx.smoke else (300, 300) if ctx.quick else (500, 1000)
     post = sample_posterior(logistic_model, x_train, y_train, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress)
     idata = post.to_arviz(posterior_predictive=True)

@@ -18,6 +18,7 @@ import pyro.poutine as poutine
 import torch
 from pyro.distributions.util import scale_and_mask
 from pyro.infer.mcmc.util import initialize_model
+from pyro.poutine.util import site_is_subsample
 
 from ...errors import InputError
 
@@ -45,7 +46,7 @@ def _log_joint(trace: poutine.Trace) -> torch.Tensor:
     """Sum of log p over every sample site of a trace (scale and mask applied), vmap-safe."""
     total = 0.0
     for site in trace.nodes.values():
-        if site["type"] != "sample":
+        if site["type"] != "sample" or site_is_subsample(site):
             continue
         log_p = site["fn"].log_prob(site["value"])
         log_p = scale_and_mask(log_p, site["scale"], site["mask"])
