@@ -143,8 +143,13 @@ class BatchedPotential:
         if not (torch.allclose(u_fast, u_ref, rtol=1e-6, atol=1e-8, equal_nan=True)
                 and torch.allclose(g_fast, g_ref, rtol=1e-6, atol=1e-8, equal_nan=True)):
             return False
-        self._fast = traced
+        self._fast, self._graph = traced, graph
         return True
+
+    def compiled_energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The traced U and gradient for z of the initial shape (only when ``compiled``); traceable itself."""
+        grad, u = self._graph.forward(z)  # plain aten calls, so an enclosing torch.jit.trace records them
+        return u, grad
 
     def unpack(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """Constrained site values from unconstrained z [..., D]: each of shape [..., *site_shape]."""

@@ -14,7 +14,7 @@ from ...errors import InputError
 from ...validation import check_choice, check_positive_int
 from .adaptation import DualAveraging, WelfordVariance, find_reasonable_step_size, warmup_windows
 from .hmc import hmc_transition
-from .nuts import ChainState, nuts_transition
+from .nuts import ChainState, compile_trajectory_step, nuts_transition
 from .posterior import Posterior
 from .potential import BatchedPotential, FunctionPotential
 from .replay import replay_sites
@@ -91,9 +91,11 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     energy_and_grad = potential.energy_and_grad
     dim = potential.dim
 
+    step_fn = None
+
     def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
         if kernel == "nuts":
-            return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth)
+            return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
         return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps)
 
     z = potential.init.to(dtype)
@@ -101,6 +103,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     if not bool(torch.isfinite(u).all()):
         raise InputError("the potential energy is not finite at the initial points; check the model and data")
     state = ChainState(z, u, g)
+    if kernel == "nuts" and getattr(potential, "compiled", False):
+        step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state)
     inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
     step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
     averager = DualAveraging(step.log(), float(target_accept))
