@@ -8,8 +8,14 @@ import pytest
 import torch
 
 from bayesdl.diagnostics import describe_mcmc, guide_to_inference_data
-from bayesdl.diagnostics.arviz_plots import (plot_energy, plot_forest, plot_loo_pit, plot_pair_divergences, plot_ppc,
-                                             plot_trace)
+from bayesdl.diagnostics.arviz_plots import (
+    plot_energy,
+    plot_forest,
+    plot_loo_pit,
+    plot_pair_divergences,
+    plot_ppc,
+    plot_trace,
+)
 from bayesdl.errors import InputError
 from bayesdl.inference.mcmc import sample_posterior
 

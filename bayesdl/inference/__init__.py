@@ -9,6 +9,7 @@ for Pyro models, and keeps two models with the same site names from sharing para
 import pyro
 
 from .bits import bits_per_dim
+from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
@@ -19,11 +20,13 @@ __all__ = [
     "History",
     "LossObjective",
     "Objective",
+    "Posterior",
     "PyroObjective",
     "Trainer",
     "as_objective",
     "bits_per_dim",
     "make_elbo",
     "resolve_device",
+    "sample_posterior",
     "seed_everything",
 ]

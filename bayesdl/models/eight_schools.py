@@ -33,7 +33,7 @@ def eight_schools_centered(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
     Example:
         >>> y, sigma = eight_schools_data()
         >>> sorted(pyro.poutine.trace(eight_schools_centered).get_trace(y, sigma).stochastic_nodes)
-        ['mu', 'tau', 'theta']
+        ['mu', 'school', 'tau', 'theta']
 
     References:
         Rubin (1981), Estimation in parallel randomized experiments, J. Educ. Stat. 6(4);
@@ -53,7 +53,7 @@ def eight_schools_noncentered(y: torch.Tensor | None, sigma: torch.Tensor) -> No
     Example:
         >>> y, sigma = eight_schools_data()
         >>> sorted(pyro.poutine.trace(eight_schools_noncentered).get_trace(y, sigma).stochastic_nodes)
-        ['mu', 'tau', 'theta_tilde']
+        ['mu', 'school', 'tau', 'theta_tilde']
 
     References:
         Papaspiliopoulos, Roberts & Skold (2007), A general framework for the parametrization of
