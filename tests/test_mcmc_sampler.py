@@ -134,3 +134,13 @@ def test_bad_input_gives_clear_errors():
 def test_warmup_windows_follow_stan():
     assert warmup_windows(1000) == [(75, 100), (100, 150), (150, 250), (250, 450), (450, 950)]
     assert warmup_windows(10) == []
+
+
+def test_traced_step_matches_eager_sampler():
+    x = torch.randn(20, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    y = x.sum(1)
+    kw = dict(num_chains=2, num_warmup=15, num_samples=10, seed=5, progress=False)
+    fast = sample_posterior(linear_model, x, y, 0.5, compile=True, **kw)
+    slow = sample_posterior(linear_model, x, y, 0.5, compile=False, **kw)
+    torch.testing.assert_close(fast.samples["beta"], slow.samples["beta"], rtol=1e-6, atol=1e-8)
+    assert torch.equal(fast.sample_stats["n_steps"], slow.sample_stats["n_steps"])

@@ -53,14 +53,14 @@ def _network(x: torch.Tensor, s: dict[str, torch.Tensor]) -> torch.Tensor:
 
 @experiment("mcmc-bnn", "NUTS over the weights of a one-hidden-layer BNN on the 1-D 'gap' toy regression (full batch)")
 def run(ctx: RunContext) -> dict[str, Any]:
-    n, hidden = (40, 8) if ctx.smoke else (100, 16) if ctx.quick else (200, 20)
+    n, hidden = (40, 8) if ctx.smoke else (80, 10) if ctx.quick else (200, 20)
     x, y, _ = toy_regression("gap", n, seed=ctx.seed)
     x, y = x.double().to(ctx.device), y.double().to(ctx.device)
     chains = 2 if ctx.smoke else 4
-    warmup, draws = (40, 40) if ctx.smoke else (300, 300) if ctx.quick else (1000, 1000)
+    warmup, draws = (40, 40) if ctx.smoke else (200, 200) if ctx.quick else (1000, 1000)
     post = sample_posterior(bnn_regression_model, x, y, hidden=hidden, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress,
-                            max_tree_depth=6 if ctx.smoke else 8)
+                            max_tree_depth=6 if ctx.smoke else 7 if ctx.quick else 8)
     check = describe_mcmc(post.to_arviz())
 
     grid = torch.linspace(-4.5, 4.5, 200, dtype=x.dtype, device=x.device).unsqueeze(1)

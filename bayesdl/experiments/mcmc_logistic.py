@@ -86,7 +86,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
         "test_accuracy": accuracy, "test_nll": nll,
         "train_accuracy": float(((p_train > 0.5).to(y_train.dtype) == y_train).double().mean()),
         "elpd_loo": float(loo.elpd_loo), "elpd_loo_se": float(loo.se), "p_loo": float(loo.p_loo),
-        "num_pareto_k_above_0_7": int((np.nan_to_num(loo.pareto_k.values, nan=np.inf) > 0.7).sum()),
+        "num_pareto_k_above_0_7": int((np.nan_to_num(loo.pareto_k.values, nan=0.0) > 0.7).sum()),
         "ppc_share_positive_observed": observed_share, "ppc_share_positive_p_value": ppc_p_value,
         "max_rhat": check.max_rhat, "min_ess_bulk": check.min_ess_bulk, "divergences": check.divergences,
         "chains": chains, "warmup": warmup, "draws": draws,
