@@ -20,6 +20,7 @@ from .estimators import (
     posterior_means,
 )
 from .gibbs import GibbsResult, block_gibbs
+from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
@@ -43,11 +44,13 @@ __all__ = [
     "History",
     "LossObjective",
     "Objective",
+    "Posterior",
     "PyroObjective",
     "Trainer",
     "as_objective",
     "bits_per_dim",
     "make_elbo",
     "resolve_device",
+    "sample_posterior",
     "seed_everything",
 ]

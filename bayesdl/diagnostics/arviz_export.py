@@ -1,0 +1,144 @@
+"""The one place where bayesdl results become ArviZ ``InferenceData`` (and where ArviZ statistics are called).
+
+Keeping every ArviZ conversion here means that moving to a new ArviZ major version is one change.
+MCMC draws keep their chains; draws from an SVI guide become a single chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import arviz as az
+import numpy as np
+import torch
+
+from ..errors import InputError
+
+#: bayesdl's per-draw statistics under the names ArviZ expects in ``sample_stats``.
+SAMPLE_STAT_NAMES = {
+    "diverging": "diverging",
+    "energy": "energy",
+    "tree_depth": "tree_depth",
+    "n_steps": "n_steps",
+    "step_size": "step_size",
+    "acceptance_rate": "acceptance_rate",
+    "reached_max_treedepth": "reached_max_treedepth",
+    "lp": "lp",
+}
+
+
+def _numpy(values: dict[str, torch.Tensor] | None) -> dict[str, np.ndarray] | None:
+    if not values:
+        return None
+    return {k: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)) for k, v in values.items()}
+
+
+def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: dict[str, torch.Tensor] | None = None,
+                                observed_data: dict[str, torch.Tensor] | None = None,
+                                log_likelihood: dict[str, torch.Tensor] | None = None,
+                                posterior_predictive: dict[str, torch.Tensor] | None = None) -> az.InferenceData:
+    """Build ``InferenceData`` from draws shaped [chain, draw, ...].
+
+    Arguments:
+        samples: site -> [chain, draw, *shape] posterior draws (constrained space).
+        sample_stats: statistic -> [chain, draw]; renamed to ArviZ's names (diverging, energy, ...).
+        observed_data: observed site -> data.
+        log_likelihood: observed site -> [chain, draw, *obs_shape] pointwise log-likelihood (for LOO/WAIC).
+        posterior_predictive: observed site -> [chain, draw, *obs_shape] replicated data.
+
+    Returns:
+        ``arviz.InferenceData`` with the groups that were given.
+
+    Example:
+        >>> idata = posterior_to_inference_data({"mu": torch.zeros(2, 5)}, {"diverging": torch.zeros(2, 5, dtype=torch.bool)})
+        >>> sorted(idata.groups())
+        ['posterior', 'sample_stats']
+    """
+    if not samples:
+        raise InputError("samples is empty: there are no draws to convert")
+    stats = None
+    if sample_stats:
+        stats = {SAMPLE_STAT_NAMES.get(k, k): v for k, v in sample_stats.items()}
+    obs = _numpy(observed_data)
+    dims: dict[str, list[str]] = {}
+    coords: dict[str, Any] = {}
+    # give each observed site one named observation dimension shared by all groups that hold it
+    for name, value in (observed_data or {}).items():
+        shape = tuple(value.shape)
+        names = [f"{name}_dim_{i}" for i in range(len(shape))]
+        dims[name] = names
+        coords.update({n: np.arange(s) for n, s in zip(names, shape)})
+    return az.from_dict(posterior=_numpy(samples), sample_stats=_numpy(stats), observed_data=obs,
+                        log_likelihood=_numpy(log_likelihood), posterior_predictive=_numpy(posterior_predictive),
+                        dims=dims or None, coords=coords or None)
+
+
+def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int = 0,
+                            **kwargs: Any) -> az.InferenceData:
+    """Draw ``num_samples`` latent values from an SVI guide and export them as one chain.
+
+    The pointwise log-likelihood of every observed site is added, so ``az.loo`` works as for MCMC.
+
+    Arguments:
+        model, guide: a Pyro model and a trained guide (e.g. an autoguide).
+        *args, **kwargs: the model arguments (with the observed data).
+        num_samples: the number of guide draws.
+        seed: seeds the guide draws.
+
+    Returns:
+        ``InferenceData`` with posterior (chain dimension 1), observed_data and log_likelihood.
+
+    Example:
+        >>> import pyro, pyro.distributions as dist
+        >>> def model(y):
+        ...     mu = pyro.sample("mu", dist.Normal(0.0, 1.0))
+        ...     with pyro.plate("data", len(y)):
+        ...         pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+        >>> guide = pyro.infer.autoguide.AutoNormal(model)
+        >>> idata = guide_to_inference_data(model, guide, torch.zeros(3), num_samples=10)
+        >>> idata.posterior["mu"].shape
+        (1, 10)
+    """
+    import pyro
+    import pyro.poutine as poutine
+    from pyro.poutine.util import site_is_subsample
+
+    from ..inference.mcmc.replay import replay_sites
+
+    pyro.set_rng_seed(seed)
+    with torch.no_grad():
+        trace = poutine.trace(model).get_trace(*args, **kwargs)
+        latent = [n for n, s in trace.nodes.items()
+                  if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)]
+        if not latent:
+            raise InputError("the model has no latent sites to export")
+        guide_traces = [poutine.trace(guide).get_trace(*args, **kwargs) for _ in range(num_samples)]
+    flat = {n: torch.stack([t.nodes[n]["value"].detach() for t in guide_traces]) for n in latent}
+    observed = {n: s["value"] for n, s in trace.nodes.items()
+                if s["type"] == "sample" and s["is_observed"] and not s["infer"].get("_deterministic")}
+    deterministic = [n for n, s in trace.nodes.items() if s["type"] == "sample" and s["infer"].get("_deterministic")]
+    det, ll = replay_sites(model, args, kwargs, flat, deterministic, list(observed))
+    samples = {k: v.unsqueeze(0) for k, v in {**flat, **det}.items()}
+    return posterior_to_inference_data(samples, observed_data=observed,
+                                       log_likelihood={k: v.unsqueeze(0) for k, v in ll.items()})
+
+
+def arviz_summary(idata: az.InferenceData, **kwargs: Any) -> Any:
+    """ArviZ's summary table (mean, sd, HDI, MCSE, bulk/tail ESS, R-hat) as a pandas DataFrame."""
+    return az.summary(idata, **kwargs)
+
+
+def arviz_loo(idata: az.InferenceData, **kwargs: Any) -> Any:
+    """PSIS-LOO (Vehtari, Gelman & Gabry 2017, arXiv:1507.04544) from the log_likelihood group."""
+    return az.loo(idata, **kwargs)
+
+
+def arviz_bfmi(idata: az.InferenceData) -> np.ndarray:
+    """Bayesian fraction of missing information per chain from the energy statistic (Betancourt 2016, arXiv:1604.00695)."""
+    return np.asarray(az.bfmi(idata))
+
+
+def ess_and_rhat(idata: az.InferenceData) -> tuple[Any, Any, Any]:
+    """Bulk ESS, tail ESS and rank-normalised split R-hat datasets (Vehtari et al. 2021, arXiv:1903.08008)."""
+    return az.ess(idata, method="bulk"), az.ess(idata, method="tail"), az.rhat(idata)

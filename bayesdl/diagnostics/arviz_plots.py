@@ -1,0 +1,92 @@
+"""Diagnostic plots of MCMC (or SVI) results through ArviZ, each returned as a figure and optionally saved.
+
+Every helper takes an ``InferenceData`` (from :mod:`bayesdl.diagnostics.arviz_export`), draws one
+ArviZ plot, and, when ``path`` is given, writes it to that file and closes the figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import arviz as az  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..errors import InputError  # noqa: E402
+
+
+def _finish(axes: Any, path: str | Path | None, title: str | None = None) -> Any:
+    fig = np.ravel(axes)[0].figure
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+    return fig
+
+
+def _require(idata: Any, group: str, what: str) -> None:
+    if group not in idata.groups():
+        raise InputError(f"{what} needs the {group!r} group in the InferenceData; it has {list(idata.groups())}")
+
+
+def plot_trace(idata: Any, var_names: list[str] | None = None, kind: str = "rank_bars", path: str | Path | None = None) -> Any:
+    """Trace plot with rank bars (or ``kind="trace"``): per-chain marginal densities and per-chain rank histograms.
+
+    Well-mixed chains have flat, overlapping rank histograms (Vehtari et al. 2021, arXiv:1903.08008).
+
+    Example:
+        >>> import torch
+        >>> from bayesdl.diagnostics.arviz_export import posterior_to_inference_data
+        >>> fig = plot_trace(posterior_to_inference_data({"mu": torch.randn(2, 50)}))
+        >>> type(fig).__name__
+        'Figure'
+    """
+    axes = az.plot_trace(idata, var_names=var_names, kind=kind, compact=True)
+    return _finish(axes, path)
+
+
+def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path | None = None) -> Any:
+    """Forest plot: 94% HDI and interquartile range of each parameter per chain, with R-hat and ESS columns."""
+    axes = az.plot_forest(idata, var_names=var_names, r_hat=True, ess=True, combined=False)
+    return _finish(axes, path)
+
+
+def plot_energy(idata: Any, path: str | Path | None = None) -> Any:
+    """Energy plot: the marginal energy distribution against the energy transitions, with BFMI per chain.
+
+    A transition distribution much narrower than the marginal (low BFMI, below about 0.3) means the
+    momentum resampling cannot explore the energy levels (Betancourt 2016, arXiv:1604.00695).
+    """
+    _require(idata, "sample_stats", "the energy plot")
+    axes = az.plot_energy(idata)
+    return _finish(axes, path)
+
+
+def plot_pair_divergences(idata: Any, var_names: list[str] | None = None, path: str | Path | None = None) -> Any:
+    """Pair plot of the draws, with divergent transitions marked: divergences cluster where geometry is bad."""
+    axes = az.plot_pair(idata, var_names=var_names, divergences="sample_stats" in idata.groups(), kind="scatter")
+    return _finish(axes, path)
+
+
+def plot_ppc(idata: Any, var_names: list[str] | None = None, num_pp_samples: int = 100, path: str | Path | None = None) -> Any:
+    """Posterior predictive check: the observed data's distribution against replicated data sets."""
+    _require(idata, "posterior_predictive", "the posterior predictive check")
+    available = int(idata.posterior_predictive.sizes["chain"] * idata.posterior_predictive.sizes["draw"])
+    axes = az.plot_ppc(idata, var_names=var_names, num_pp_samples=min(num_pp_samples, available), random_seed=0)
+    return _finish(axes, path)
+
+
+def plot_loo_pit(idata: Any, y: str, path: str | Path | None = None) -> Any:
+    """LOO-PIT: leave-one-out probability integral transforms of the observations, uniform when calibrated.
+
+    Needs posterior_predictive and log_likelihood for the observed site ``y`` (Gabry et al. 2019, arXiv:1709.01449).
+    """
+    _require(idata, "posterior_predictive", "LOO-PIT")
+    _require(idata, "log_likelihood", "LOO-PIT")
+    axes = az.plot_loo_pit(idata, y=y)
+    return _finish(axes, path)

@@ -1,0 +1,160 @@
+"""``sample_posterior``: batched-chain NUTS/HMC with Stan-style warmup for a Pyro model or a potential function."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pyro
+import torch
+from tqdm.auto import tqdm
+
+from ...errors import InputError
+from ...validation import check_choice, check_positive_int
+from .adaptation import DualAveraging, WelfordVariance, find_reasonable_step_size, warmup_windows
+from .hmc import hmc_transition
+from .nuts import ChainState, compile_trajectory_step, nuts_transition
+from .posterior import Posterior
+from .potential import BatchedPotential, FunctionPotential
+from .replay import replay_sites
+
+KERNELS = ("nuts", "hmc")
+
+
+def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chains: int = 4, num_warmup: int = 500,
+                     num_samples: int = 500, seed: int = 0, init_strategy: Callable | None = None,
+                     target_accept: float = 0.8, max_tree_depth: int = 10, progress: bool = True,
+                     num_steps: int = 10, potential_dim: int | None = None, adapt_mass_matrix: bool = True,
+                     compile: bool = True, **kwargs: Any) -> Posterior:
+    """Sample the posterior of a Pyro model (or a potential energy) with C chains run as one batched computation.
+
+    Every chain has its own step size (dual averaging during warmup) and its own diagonal mass
+    matrix (set from the variance of its draws at the end of each doubling slow window, as in Stan).
+
+    Arguments:
+        model: a Pyro model with continuous latent sites and observed sites (``obs=``), called as
+            ``model(*args, **kwargs)``; or, with ``potential_dim``, a potential energy U(z) mapping
+            z [chains, potential_dim] to [chains] (vectorised over chains).
+        kernel: ``"nuts"`` (No-U-Turn) or ``"hmc"`` (static ``num_steps`` leapfrog steps).
+        num_chains: C >= 1.
+        num_warmup, num_samples: warmup (adaptation) iterations and kept draws per chain.
+        seed: seeds the initial points and every random choice; the same seed gives the same draws.
+        init_strategy: a Pyro init strategy (default: uniform in [-2, 2] in unconstrained space).
+        target_accept: the mean acceptance statistic that dual averaging aims for.
+        max_tree_depth: NUTS stops doubling after this many doublings.
+        progress: show a progress bar.
+        num_steps: leapfrog steps per HMC transition.
+        potential_dim: the dimension D when ``model`` is a potential-energy function.
+        adapt_mass_matrix: adapt the diagonal mass matrix (otherwise it stays the identity).
+        compile: trace the batched potential and gradient into a TorchScript graph (checked against the
+            eager result; falls back to eager). It is about ten times faster per gradient; the first use in
+            a process pays a one-off import of torch's tracing machinery (a few seconds).
+        **kwargs: keyword arguments for the model.
+
+    Returns:
+        A :class:`Posterior` with draws [chain, draw, ...] in constrained space and per-draw statistics.
+
+    Example:
+        >>> post = sample_posterior(lambda z: 0.5 * (z ** 2).sum(-1), potential_dim=2, num_chains=2,
+        ...                         num_warmup=50, num_samples=50, progress=False)
+        >>> tuple(post.samples["z"].shape), sorted(post.sample_stats)[:2]
+        ((2, 50, 2), ['acceptance_rate', 'diverging'])
+
+    References:
+        Hoffman & Gelman (2014), The No-U-Turn Sampler, arXiv:1111.4246; Betancourt (2017),
+        A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434; Stan Reference
+        Manual, "HMC algorithm parameters" (windowed adaptation).
+    """
+    check_choice(kernel, "kernel", KERNELS)
+    check_positive_int(num_chains, "num_chains")
+    check_positive_int(num_samples, "num_samples")
+    check_positive_int(num_warmup, "num_warmup", minimum=0)
+    check_positive_int(max_tree_depth, "max_tree_depth")
+    check_positive_int(num_steps, "num_steps")
+    if not 0.0 < float(target_accept) < 1.0:
+        raise InputError(f"target_accept must lie in (0, 1), got {target_accept}")
+    if not callable(model):
+        raise InputError(f"model must be a Pyro model or a potential function, got {type(model).__name__}")
+
+    pyro.set_rng_seed(seed)
+    if potential_dim is not None:
+        check_positive_int(potential_dim, "potential_dim")
+        if args or kwargs:
+            raise InputError("a potential function takes only z; pass no model arguments with potential_dim")
+        potential: BatchedPotential | FunctionPotential = FunctionPotential(
+            model, potential_dim, num_chains, torch.Generator().manual_seed(seed))
+    else:
+        potential = BatchedPotential(model, args, kwargs, num_chains, init_strategy, compile=bool(compile))
+    device, dtype = potential.device, potential.dtype
+    generator = torch.Generator(device=device).manual_seed(seed)
+    energy_and_grad = potential.energy_and_grad
+    dim = potential.dim
+
+    step_fn = None
+
+    def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
+        if kernel == "nuts":
+            return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
+        return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps)
+
+    z = potential.init.to(dtype)
+    u, g = energy_and_grad(z)
+    if not bool(torch.isfinite(u).all()):
+        raise InputError("the potential energy is not finite at the initial points; check the model and data")
+    state = ChainState(z, u, g)
+    if kernel == "nuts" and getattr(potential, "compiled", False):
+        step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state)
+    inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
+    step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
+    averager = DualAveraging(step.log(), float(target_accept))
+    windows = warmup_windows(num_warmup) if adapt_mass_matrix else []
+    window_start = {start: end for start, end in windows}
+    welford: WelfordVariance | None = None
+    window_end = -1
+
+    draws = torch.empty(num_chains, num_samples, dim, dtype=dtype, device=device)
+    stat_rows: list[dict[str, torch.Tensor]] = []
+    bar = tqdm(total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains")
+    start_time = time.perf_counter()
+    warmup_seconds = 0.0
+    for it in range(num_warmup + num_samples):
+        state, stats = transition(state, step, inv_mass)
+        if it < num_warmup:
+            step = averager.update(stats["acceptance_rate"])
+            if it in window_start:
+                welford, window_end = WelfordVariance(num_chains, dim, dtype, device), window_start[it]
+            if welford is not None:
+                welford.update(state.z)
+                if it + 1 == window_end:
+                    inv_mass = welford.regularized_inverse_mass()
+                    welford = None
+                    step = find_reasonable_step_size(state.z, state.energy, state.grad, inv_mass, energy_and_grad,
+                                                     generator, initial=step)
+                    averager = DualAveraging(step.log(), float(target_accept))
+            if it + 1 == num_warmup:
+                step = averager.final_step_size()
+                warmup_seconds = time.perf_counter() - start_time
+        else:
+            draws[:, it - num_warmup] = state.z
+            stats = dict(stats, step_size=step.clone(), lp=-state.energy)
+            stat_rows.append(stats)
+        bar.update(1)
+    bar.close()
+    total_seconds = time.perf_counter() - start_time
+
+    sample_stats = {k: torch.stack([row[k] for row in stat_rows], dim=1) for k in stat_rows[0]}
+    samples = potential.unpack(draws)
+    latent_names = [s.name for s in potential.sites]
+    log_likelihood: dict[str, torch.Tensor] = {}
+    if isinstance(potential, BatchedPotential):
+        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in samples.items()}
+        det, ll = replay_sites(model, args, kwargs, flat, potential.deterministic_names, list(potential.observed))
+        shape = (num_chains, num_samples)
+        samples.update({k: v.reshape(*shape, *v.shape[1:]) for k, v in det.items()})
+        log_likelihood = {k: v.reshape(*shape, *v.shape[1:]) for k, v in ll.items()}
+    return Posterior(samples={k: v.detach() for k, v in samples.items()}, sample_stats=sample_stats,
+                     unconstrained=draws, observed_data=dict(potential.observed), log_likelihood=log_likelihood,
+                     step_size=step, inv_mass=inv_mass, warmup_seconds=warmup_seconds,
+                     sampling_seconds=total_seconds - warmup_seconds, model=model if potential_dim is None else None,
+                     model_args=args, model_kwargs=kwargs, latent_names=latent_names)
