@@ -5,7 +5,6 @@ import math
 
 import pytest
 
-from bayesdl.experiments.registry import run_experiment
 
 
 def _finite(value):
@@ -16,13 +15,14 @@ def _finite(value):
     return True
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name, figures", [
     ("mcmc-eight-schools", ["trace_rank", "forest", "energy", "centred_pair_divergences"]),
     ("mcmc-logistic", ["forest", "energy", "ppc", "loo_pit"]),
     ("mcmc-bnn", ["predictive_bands"]),
 ])
-def test_experiment_smoke(name, figures, tmp_path):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_experiment_smoke(name, figures, smoke_run):
+    result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
     assert _finite(metrics) and metrics
     assert (result.out_dir / "report.html").exists()
