@@ -86,7 +86,7 @@ def _ddp_worker(rank, tmp, kinds):
             trainer.callbacks.append(StopAt(2))  # interrupted after epoch 2; resumed below with one process
         calls = []
         original = trainer.save_checkpoint
-        trainer.save_checkpoint = lambda *a, **k: (calls.append(rank), original(*a, **k))[1]
+        trainer.save_checkpoint = lambda *a, _c=calls, _o=original, **k: (_c.append(rank), _o(*a, **k))[1]
         history = trainer.fit(data)
         with open(f"{tmp}/{kind}-rank{rank}.json", "w") as f:
             json.dump({"checkpoints_written": len(calls), "losses": history.losses}, f)

@@ -6,7 +6,6 @@ import math
 import pytest
 
 
-
 def _finite(value):
     if isinstance(value, dict):
         return all(_finite(v) for v in value.values())
