@@ -9,6 +9,15 @@ for Pyro models, and keeps two models with the same site names from sharing para
 import pyro
 
 from .bits import bits_per_dim
+from .estimators import (
+    ELBOTerms,
+    LogLikelihoodEstimate,
+    active_units,
+    elbo_terms,
+    log_importance_weights,
+    log_likelihood,
+    posterior_means,
+)
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
@@ -16,6 +25,13 @@ pyro.settings.set(module_local_params=True)
 
 __all__ = [
     "Callback",
+    "ELBOTerms",
+    "LogLikelihoodEstimate",
+    "active_units",
+    "elbo_terms",
+    "log_importance_weights",
+    "log_likelihood",
+    "posterior_means",
     "History",
     "LossObjective",
     "Objective",

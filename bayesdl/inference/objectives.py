@@ -18,7 +18,8 @@ applies this rule to every sample site, in model and guide, that sits inside a `
 ``"data"`` (configurable) whose size equals the batch size; a plate that already subsamples itself
 (``pyro.plate("data", size=N, subsample=...)``) is left alone, since Pyro scales it already. The
 loss it returns is the negative ELBO divided by N, i.e. nats per training example, so numbers are
-comparable across data sizes.
+comparable across data sizes. The "iwae" objective is the exception: N/B inside importance weights
+would temper them, so it is computed unscaled and reported as -L_K per example (see ``loss``).
 
 Losses from ``loss(...)`` methods are the model's business; a ``loss`` whose signature has a
 ``num_data`` keyword receives N from the trainer, which is how Bayes-by-Backprop weights its KL once
@@ -200,7 +201,28 @@ class PyroObjective(Objective):
         guide = LocalScaleMessenger(scale, self.plate_name)(self.guide_fn)
         if self._differentiable:
             return self.elbo.differentiable_loss(model, guide, *args) / num_data
-        return _RenyiSurrogate.apply(self, model, guide, args, num_data)
+        # RenyiELBO: scaling log-densities by N/B inside the importance weights would temper them
+        # (logsumexp(s * log w) != s * logsumexp(log w)) and turn the IWAE bound into a soft max over
+        # particles. Form the weights unscaled and scale the bound instead: -L_K per example, averaged
+        # over the batch. Exact when every latent site is inside the data plate (one weight per
+        # example); with global latent sites Pyro forms one weight per particle for the whole batch.
+        return _RenyiSurrogate.apply(self, self.model_fn, self.guide_fn, args, len(args[0]))
+
+
+def _with_param_site(guide: Any) -> Any:
+    """Wrap ``guide`` so that its trace has a "param" site.
+
+    RenyiELBO.loss_and_grads only back-propagates when the traces contain a param site. With
+    ``module_local_params=True``, parameters of plain ``torch.nn.Module`` s inside a PyroModule (an
+    encoder network, say) emit none, so without this the model silently would not train.
+    """
+    anchor = torch.zeros(())
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        pyro.poutine.runtime.effectful(type="param")(lambda *_, **__: anchor)("_bayesdl_param_anchor", anchor, name="_bayesdl_param_anchor")
+        return guide(*args, **kwargs)
+
+    return wrapped
 
 
 class _RenyiSurrogate:
@@ -208,13 +230,13 @@ class _RenyiSurrogate:
     return a leaf whose ``backward`` is a no-op, since the gradients are already accumulated."""
 
     @staticmethod
-    def apply(objective: PyroObjective, model: Any, guide: Any, args: tuple, num_data: int) -> torch.Tensor:
+    def apply(objective: PyroObjective, model: Any, guide: Any, args: tuple, divisor: int) -> torch.Tensor:
         params = list(objective.parameters())
         saved = [None if p.grad is None else p.grad.clone() for p in params]
         for p in params:
             p.grad = None
-        value = objective.elbo.loss_and_grads(model, guide, *args) / num_data
-        fresh = [None if p.grad is None else p.grad / num_data for p in params]
+        value = objective.elbo.loss_and_grads(model, _with_param_site(guide), *args) / divisor
+        fresh = [None if p.grad is None else p.grad / divisor for p in params]
         for p, old, new in zip(params, saved, fresh):
             p.grad = old if new is None else (new if old is None else old + new)
         out = torch.tensor(float(value), requires_grad=True)

@@ -1,0 +1,63 @@
+"""Figures and evaluation shared by the VAE experiments (``vae-digits``, ``vae-fashion``); registers no experiment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from ..inference import active_units, elbo_terms, log_likelihood  # noqa: E402
+
+
+def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
+    """A figure showing ``images`` [n, side*side] (values in [0, 1]) in ``rows`` rows."""
+    images = images.detach().cpu().reshape(-1, side, side)
+    cols = -(-len(images) // rows)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + (0.4 if title else 0)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+    for r, label in enumerate(row_labels):
+        axes[r, 0].set_title(label, fontsize=7, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int = 100, batch_size: int = 100,
+             chunk_size: int = 500, seed: int = 0) -> dict[str, Any]:
+    """Test ELBO (a bound; its KL analytic where possible), IWAE-K log p(x) estimates with SEs, KL, reconstruction, active units."""
+    terms = elbo_terms(model, x, num_samples=elbo_samples, seed=seed)
+    out: dict[str, Any] = {
+        "test_elbo_bound": float(terms.elbo.mean()),
+        "test_kl": float(terms.kl.mean()),
+        "test_reconstruction": float(terms.reconstruction.mean()),
+        "active_units": active_units(model, x)[0],
+        "log_likelihood": {},
+    }
+    for k in ks:
+        est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
+        out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": est.mean_stderr(),
+                                           "median_ess": float(est.ess.median())}
+    return out
+
+
+def curve_figure(histories: dict[str, Any], title: str) -> Any:
+    """Training (and validation, when recorded) negative ELBO per example by epoch, one line per model."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for name, history in histories.items():
+        epochs = range(1, len(history) + 1)
+        (line,) = ax.plot(epochs, history.losses, label=f"{name} train")
+        if history["val_loss"]:
+            ax.plot(epochs, history["val_loss"], "--", color=line.get_color(), label=f"{name} test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (nats / example)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return fig

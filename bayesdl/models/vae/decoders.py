@@ -1,0 +1,121 @@
+"""Generative networks p(x | z): an MLP or a small transposed-convolution net, plus a likelihood.
+
+The decoder interface of :class:`bayesdl.models.vae.VAE` is any module with
+
+* ``data_shape`` (tuple),
+* ``forward(z) -> Distribution`` over x whose batch shape is ``z.shape[:-1]`` and whose event shape
+  is ``data_shape`` (so ``log_prob(x)`` is nats per example and broadcasts over sample dimensions), and
+* ``check_data(x, name)``, which raises InputError for data the likelihood cannot score.
+
+A PixelCNN decoder fits the same interface: its ``forward(z)`` returns a distribution whose
+``log_prob(x)`` runs the masked network on x conditioned on z and whose ``sample()`` draws pixels
+in raster order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pyro.distributions as dist
+import torch
+
+from ...errors import InputError
+from ...io import serializable
+from ...validation import check_positive_int
+from .encoders import _hidden, check_image_shape, mlp
+from .likelihoods import Likelihood, make_likelihood
+
+
+class Decoder(torch.nn.Module):
+    """Shared part of the decoders: a likelihood that turns ``[..., P, *data_shape]`` outputs into p(x|z)."""
+
+    data_shape: tuple[int, ...]
+    likelihood: Likelihood
+
+    def params(self, z: torch.Tensor) -> torch.Tensor:
+        """The raw likelihood parameters [..., P, *data_shape] for latent codes z [..., L]."""
+        raise NotImplementedError
+
+    def forward(self, z: torch.Tensor) -> dist.TorchDistribution:
+        return self.likelihood.distribution(self.params(z), len(self.data_shape))
+
+    def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        """Raise InputError unless x is valid data for the likelihood."""
+        return self.likelihood.check_data(x, name)
+
+
+@serializable
+class MLPDecoder(Decoder):
+    """p(x|z) with an MLP from z to the likelihood parameters of every data dimension.
+
+    Arguments:
+        latent_dim: L.
+        data_shape: the shape of one example, e.g. ``[784]``.
+        hidden_dims: widths of the hidden layers.
+        likelihood: "bernoulli", "gaussian" (learned per-pixel scale), "categorical" (256 levels)
+            or a :class:`~bayesdl.models.vae.likelihoods.Likelihood` instance.
+
+    Example:
+        >>> dec = MLPDecoder(2, [6], hidden_dims=[8])
+        >>> p = dec(torch.randn(3, 5, 2))
+        >>> p.batch_shape, p.event_shape
+        (torch.Size([3, 5]), torch.Size([6]))
+
+    References:
+        Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
+    """
+
+    def __init__(self, latent_dim: int, data_shape: Sequence[int], hidden_dims: Sequence[int] | int = (400,),
+                 likelihood: str | Likelihood = "bernoulli") -> None:
+        super().__init__()
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
+        self.likelihood = make_likelihood(likelihood)
+        self.net = mlp([self.latent_dim, *_hidden(hidden_dims), self.likelihood.num_params * math.prod(self.data_shape)])
+
+    def params(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).reshape(*z.shape[:-1], self.likelihood.num_params, *self.data_shape)
+
+
+@serializable
+class ConvDecoder(Decoder):
+    """p(x|z) with a linear layer to a small feature map, then stride-2 transposed convolutions.
+
+    Arguments:
+        latent_dim: L.
+        data_shape: ``[C, H, W]``; H and W must be divisible by 2**len(channels).
+        channels: channels of the feature maps, coarsest first; each transposed conv doubles H and W.
+        likelihood: as for :class:`MLPDecoder`.
+
+    Example:
+        >>> dec = ConvDecoder(3, [1, 8, 8], channels=[8, 4])
+        >>> dec(torch.randn(2, 3)).event_shape
+        torch.Size([1, 8, 8])
+    """
+
+    def __init__(self, latent_dim: int, data_shape: Sequence[int], channels: Sequence[int] = (64, 32),
+                 likelihood: str | Likelihood = "bernoulli") -> None:
+        super().__init__()
+        channels = [check_positive_int(int(c), "channels") for c in channels]
+        if not channels:
+            raise InputError("channels must list at least one feature-map width")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.data_shape = check_image_shape(data_shape, len(channels))
+        self.likelihood = make_likelihood(likelihood)
+        c, h, w = self.data_shape
+        k = len(channels)
+        self._start = (channels[0], h >> k, w >> k)
+        self.head = torch.nn.Linear(self.latent_dim, math.prod(self._start))
+        layers: list[torch.nn.Module] = []
+        outs = list(channels[1:]) + [c * self.likelihood.num_params]
+        for a, b in zip(channels, outs):
+            layers += [torch.nn.ReLU(), torch.nn.ConvTranspose2d(a, b, 4, stride=2, padding=1)]
+        self.body = torch.nn.Sequential(*layers)
+
+    def params(self, z: torch.Tensor) -> torch.Tensor:
+        lead = z.shape[:-1]
+        out = self.body(self.head(z.reshape(-1, self.latent_dim)).reshape(-1, *self._start))
+        c, h, w = self.data_shape
+        # out channels are ordered (param, channel)
+        return out.reshape(*lead, self.likelihood.num_params, c, h, w)

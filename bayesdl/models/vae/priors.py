@@ -1,0 +1,107 @@
+"""Priors p(z) over the latent code of a VAE.
+
+The prior interface of :class:`bayesdl.models.vae.VAE` is any module with ``latent_dim`` and
+``forward(encoder=None) -> Distribution`` over z with an empty batch shape and event shape
+``[latent_dim]``; it needs ``log_prob(z)`` for any leading shape of z and ``sample(shape)``. The
+VAE passes its encoder, which the VampPrior needs and other priors ignore. A flow prior is the
+same interface returning a ``TransformedDistribution`` of a standard Normal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyro.distributions as dist
+import torch
+
+from ...errors import InputError
+from ...io import serializable
+from ...validation import check_positive_int, check_tensor
+
+
+class Prior(torch.nn.Module):
+    """Base class of latent priors: ``forward(encoder=None)`` returns p(z)."""
+
+    latent_dim: int
+
+    def forward(self, encoder: torch.nn.Module | None = None) -> dist.TorchDistribution:
+        raise NotImplementedError
+
+
+@serializable
+class StandardNormalPrior(Prior):
+    """p(z) = N(0, I_L).
+
+    Example:
+        >>> p = StandardNormalPrior(2)()
+        >>> p.event_shape, round(float(p.log_prob(torch.zeros(2))), 4)
+        (torch.Size([2]), -1.8379)
+    """
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.register_buffer("loc", torch.zeros(self.latent_dim))
+        self.register_buffer("scale", torch.ones(self.latent_dim))
+
+    def forward(self, encoder: torch.nn.Module | None = None) -> dist.TorchDistribution:
+        return dist.Normal(self.loc, self.scale).to_event(1)
+
+
+@serializable
+class VampPrior(Prior):
+    """The variational mixture of posteriors: p(z) = (1/K) sum_k q(z | u_k) with K learned pseudo-inputs u_k.
+
+    The pseudo-inputs are free parameters of the data's shape, passed through a sigmoid so that
+    they stay in [0, 1] like the (binary or grey-level) inputs the encoder was built for. The
+    mixture uses the VAE's own encoder, so the prior is trained jointly with it; the KL term has
+    no closed form and the VAE estimates it by Monte Carlo.
+
+    Arguments:
+        latent_dim: L.
+        data_shape: the shape of one example (of a pseudo-input).
+        num_components: K, the number of pseudo-inputs (500 in the paper for MNIST).
+        init_std: the pseudo-inputs start as sigmoid(N(0, init_std^2)) values, i.e. near 0.5.
+        seed: the seed of that initialisation.
+
+    Example:
+        >>> from bayesdl.models.vae import MLPEncoder
+        >>> enc = MLPEncoder([4], latent_dim=2, hidden_dims=[8])
+        >>> prior = VampPrior(2, [4], num_components=3)
+        >>> prior(enc).log_prob(torch.zeros(5, 2)).shape
+        torch.Size([5])
+
+    References:
+        Tomczak & Welling (2017), VAE with a VampPrior, arXiv:1705.07120.
+    """
+
+    def __init__(self, latent_dim: int, data_shape: Sequence[int], num_components: int = 500,
+                 init_std: float = 0.01, seed: int = 0) -> None:
+        super().__init__()
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
+        self.num_components = check_positive_int(num_components, "num_components")
+        generator = torch.Generator().manual_seed(seed)
+        self.raw_pseudo_inputs = torch.nn.Parameter(init_std * torch.randn(self.num_components, *self.data_shape, generator=generator))
+        self.register_buffer("mixture_logits", torch.zeros(self.num_components))
+
+    @property
+    def pseudo_inputs(self) -> torch.Tensor:
+        """The K pseudo-inputs u_k in [0, 1], shape [K, *data_shape]."""
+        return torch.sigmoid(self.raw_pseudo_inputs)
+
+    def init_from_data(self, x: torch.Tensor, eps: float = 0.05) -> VampPrior:
+        """Set the pseudo-inputs to the first K rows of ``x`` (values in [0, 1], squeezed into [eps, 1-eps])."""
+        check_tensor(x, "x")
+        if x.shape[0] < self.num_components or tuple(x.shape[1:]) != self.data_shape:
+            raise InputError(f"x must have shape [>= {self.num_components}, {list(self.data_shape)}], got {list(x.shape)}")
+        u = x[: self.num_components].to(self.raw_pseudo_inputs).clamp(0, 1) * (1 - 2 * eps) + eps
+        with torch.no_grad():
+            self.raw_pseudo_inputs.copy_(torch.logit(u))
+        return self
+
+    def forward(self, encoder: torch.nn.Module | None = None) -> dist.TorchDistribution:
+        if encoder is None:
+            raise InputError("VampPrior needs the VAE's encoder: call prior(encoder)")
+        components = encoder(self.pseudo_inputs)  # batch [K], event [L]
+        return dist.MixtureSameFamily(dist.Categorical(logits=self.mixture_logits), components)

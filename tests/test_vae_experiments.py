@@ -1,0 +1,38 @@
+"""Smoke runs of the VAE experiments: every file is written and every metric is finite."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bayesdl.experiments import list_experiments, run_experiment
+
+
+def _finite(value) -> bool:
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True
+
+
+@pytest.mark.parametrize("name, figures", [
+    ("vae-digits", ["elbo_curve", "elbo_vs_iwae", "samples", "reconstructions", "interpolation", "latent_scatter"]),
+    ("vae-fashion", ["training_curves", "elbo_vs_loglik", "samples"]),
+])
+def test_experiment_smoke(name, figures, tmp_path):
+    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+    metrics = json.loads((result.out_dir / "metrics.json").read_text())
+    assert _finite(metrics)
+    for fig in figures:
+        assert (result.out_dir / f"{fig}.png").stat().st_size > 1000
+    assert (result.out_dir / "report.html").exists()
+    if name == "vae-digits":
+        # the importance-sampled estimate is at least the ELBO (up to noise) and grows with K
+        ll = metrics["log_likelihood"]
+        assert ll["K=100"]["mean"] > metrics["test_elbo_bound"] - 0.5
+        assert list_experiments()[name].demo
+    else:
+        assert set(metrics["models"]) == {"vae", "iwae5", "vampprior"}
