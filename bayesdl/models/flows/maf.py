@@ -50,4 +50,4 @@ class MAF(Flow):
                                                     reverse_order=i % 2 == 1, scale_bound=scale_bound))
         self._setup(FlowSequence(steps), (features,), context_size, conditional_base)
         if logit_alpha is not None:
-            self.support = constraints.unit_interval
+            self.support = constraints.interval(*steps[0].support_bounds)

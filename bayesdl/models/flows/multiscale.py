@@ -69,8 +69,9 @@ class MultiScaleFlow(Flow):
         self.hidden = hidden_channels
         self.style = style
         body = self._scale((c, h, w), num_scales)
-        self._setup(FlowSequence([Logit(logit_alpha), body]), (c, h, w))
-        self.support = constraints.unit_interval
+        logit = Logit(logit_alpha)
+        self._setup(FlowSequence([logit, body]), (c, h, w))
+        self.support = constraints.interval(*logit.support_bounds)
 
     def _coupling(self, mask, c: int) -> list[Transform]:
         return [ActNorm(c), AffineCoupling(mask, ConvConditioner(c, self.hidden))]

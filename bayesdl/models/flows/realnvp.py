@@ -55,4 +55,4 @@ class RealNVP(Flow):
             steps.append(AffineCoupling(make_vector_mask(mask, features, i, seed), cond, scale_bound))
         self._setup(FlowSequence(steps), (features,), context_size)
         if logit_alpha is not None:
-            self.support = constraints.unit_interval
+            self.support = constraints.interval(*steps[0].support_bounds)

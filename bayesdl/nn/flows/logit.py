@@ -2,8 +2,10 @@
 
 y = logit(p), p = alpha + (1 - 2 alpha) x (Dinh et al. 2016, arXiv:1605.08803, sec. 4.1). Because the
 map is part of the flow, log p(x) already includes log|det dy/dx| = sum [log(1 - 2 alpha) - log p - log(1 - p)],
-so densities and bits/dim refer to the data x in [0, 1], not to the logit space. Data outside [0, 1]
-are outside the support and rejected.
+so densities and bits/dim refer to the data x, not to the logit space. The support of the
+resulting density is the open interval (-alpha / (1 - 2 alpha), (1 - alpha) / (1 - 2 alpha)) per
+dimension, slightly wider than [0, 1]; data outside it are rejected. The density restricted to [0, 1]^D
+integrates to at most 1, so dequantised likelihoods computed with it remain valid bounds.
 """
 
 from __future__ import annotations
@@ -40,12 +42,19 @@ class Logit(Transform):
             raise InputError(f"alpha must lie in (0, 0.5), got {alpha}")
         self.alpha = float(alpha)
 
+    @property
+    def support_bounds(self) -> tuple[float, float]:
+        """The open interval of x for which alpha + (1 - 2 alpha) x lies in (0, 1)."""
+        a = self.alpha
+        return -a / (1 - 2 * a), (1 - a) / (1 - 2 * a)
+
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor(x, "x")
-        lo, hi = float(x.min()), float(x.max())
-        if lo < 0.0 or hi > 1.0:
-            raise InputError(f"x is outside the support [0, 1] of the logit preprocessing (values in [{lo:.4g}, {hi:.4g}]); "
-                             "scale or dequantise the data into [0, 1] first")
+        lo, hi = float(x.detach().min()), float(x.detach().max())
+        low, high = self.support_bounds
+        if lo <= low or hi >= high:
+            raise InputError(f"x is outside the support ({low:.4g}, {high:.4g}) of the logit preprocessing "
+                             f"(values in [{lo:.4g}, {hi:.4g}]); scale or dequantise the data into [0, 1] first")
         p = self.alpha + (1 - 2 * self.alpha) * x
         y = torch.log(p) - torch.log1p(-p)
         ld = math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)
