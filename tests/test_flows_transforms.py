@@ -30,6 +30,12 @@ from bayesdl.nn.flows import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Network initialisations draw from torch's global RNG: seed it so every test is deterministic."""
+    torch.manual_seed(0)
+
+
 def randomise(module: torch.nn.Module, scale: float = 0.3, seed: int = 0) -> torch.nn.Module:
     """Move every parameter away from its (often identity) initial value."""
     g = torch.Generator().manual_seed(seed)
