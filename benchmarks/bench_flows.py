@@ -76,7 +76,7 @@ class PeerEpochs(Callback):
 
     def on_epoch_end(self, trainer, epoch, record):
         order = torch.randperm(len(self.data), generator=self.generator)
-        for name, (module, log_prob) in self.peers.items():
+        for name, (_module, log_prob) in self.peers.items():
             opt = self.optimizers[name]
             start = time.perf_counter()
             for i in range(0, len(order), BATCH):

@@ -11,7 +11,7 @@ import torch
 import bayesdl
 from bayesdl.errors import InputError
 from bayesdl.inference import Trainer, bits_per_dim
-from bayesdl.models.flows import IAF, MAF, Dequantized, FlowDistribution, MultiScaleFlow, PlanarFlow, RealNVP
+from bayesdl.models.flows import IAF, MAF, Dequantized, MultiScaleFlow, PlanarFlow, RealNVP
 from bayesdl.nn.flows import ActNorm
 
 
@@ -62,7 +62,7 @@ def test_log_prob_is_base_plus_numerical_log_det(name):
     log_p = flow.log_prob(x, context)
     for i in range(2):
         ctx = None if context is None else context[i : i + 1]
-        f = lambda v: flow(v.reshape(1, *flow.event_shape), ctx)[0].reshape(-1)  # noqa: E731
+        f = lambda v, ctx=ctx: flow(v.reshape(1, *flow.event_shape), ctx)[0].reshape(-1)  # noqa: E731
         jac = torch.autograd.functional.jacobian(f, x[i].reshape(-1))
         z = f(x[i].reshape(-1)).reshape(1, -1)
         expected = flow.base.log_prob(z, ctx) + torch.linalg.slogdet(jac)[1]
@@ -218,3 +218,27 @@ def test_save_and_load_roundtrip(tmp_path, name):
     x = data_for(flow, 3, dtype=torch.float32)
     context = torch.randn(3, csize) if csize else None
     torch.testing.assert_close(loaded.log_prob(x, context), flow.log_prob(x, context))
+
+
+def test_iaf_posterior_in_a_pyro_guide_trains_with_trace_elbo():
+    """An amortised IAF posterior q(z | x) inside pyro.plate works with Trace_ELBO (rsample + cached log_prob)."""
+    import pyro.distributions as dist
+
+    q = IAF(2, num_transforms=2, hidden_sizes=[16], context_size=2, conditional_base=True)
+    x = torch.randn(8, 2) + 1.0
+
+    def model(x):
+        with pyro.plate("data", len(x)):
+            z = pyro.sample("z", dist.Normal(torch.zeros(2), 1.0).to_event(1))
+            pyro.sample("x", dist.Normal(z, 0.5).to_event(1), obs=x)
+
+    def guide(x):
+        with pyro.plate("data", len(x)):
+            pyro.sample("z", q.distribution(x))
+
+    elbo = pyro.infer.Trace_ELBO()
+    loss = elbo.differentiable_loss(model, guide, x)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert q.base.net.weight.grad.abs().sum() > 0
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in q.transform.parameters())

@@ -85,7 +85,7 @@ def numerical_log_det(fn, x, context):
     out = []
     for i in range(len(x)):
         ctx = None if context is None else context[i : i + 1]
-        jac = torch.autograd.functional.jacobian(lambda v: fn(v.reshape(1, *x.shape[1:]), ctx)[0].reshape(-1), x[i].reshape(-1))
+        jac = torch.autograd.functional.jacobian(lambda v, ctx=ctx: fn(v.reshape(1, *x.shape[1:]), ctx)[0].reshape(-1), x[i].reshape(-1))
         out.append(torch.linalg.slogdet(jac)[1])
     return torch.stack(out)
 

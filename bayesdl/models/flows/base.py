@@ -22,8 +22,8 @@ from torch import nn
 from torch.distributions import constraints
 
 from ...errors import InputError
-from ...validation import check_positive_int, check_tensor
 from ...nn.flows.base import Transform
+from ...validation import check_positive_int, check_tensor
 from .bases import ConditionalNormalBase, StandardNormalBase
 
 
@@ -190,7 +190,7 @@ class FlowDistribution(pdist.TorchDistribution):
             return None
         return self.context.expand(*shape, self.context.shape[-1]).reshape(-1, self.context.shape[-1])
 
-    def rsample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
+    def rsample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> torch.Tensor:
         shape = torch.Size(sample_shape) + self.batch_shape
         n = max(math.prod(shape), 1)
         context = self._flat_context(shape)
@@ -201,7 +201,7 @@ class FlowDistribution(pdist.TorchDistribution):
         self._cache = (x, log_q.reshape(shape))
         return x
 
-    def sample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
+    def sample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> torch.Tensor:
         with torch.no_grad():
             return self.rsample(sample_shape)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch.distributions import constraints
 
 from ...errors import InputError
@@ -73,7 +74,7 @@ class MultiScaleFlow(Flow):
         self._setup(FlowSequence([logit, body]), (c, h, w))
         self.support = constraints.interval(*logit.support_bounds)
 
-    def _coupling(self, mask, c: int) -> list[Transform]:
+    def _coupling(self, mask: torch.Tensor, c: int) -> list[Transform]:
         return [ActNorm(c), AffineCoupling(mask, ConvConditioner(c, self.hidden))]
 
     def _scale(self, shape: tuple[int, int, int], remaining: int) -> Transform:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...io import serializable
 from ...nn.flows import FlowSequence, Planar, Radial
-from ...validation import check_positive_int
+from ...validation import check_choice, check_positive_int
 from .base import Flow
 
 
@@ -35,8 +35,6 @@ class PlanarFlow(Flow):
     def __init__(self, features: int, num_layers: int = 16, kind: str = "planar", seed: int = 0) -> None:
         super().__init__()
         check_positive_int(num_layers, "num_layers")
-        from ...validation import check_choice
-
         check_choice(kind, "kind", ("planar", "radial"))
         layer = Planar if kind == "planar" else Radial
         # layers are listed data-to-base; sampling applies them in reverse order

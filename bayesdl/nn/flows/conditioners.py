@@ -42,7 +42,9 @@ class MLPConditioner(nn.Module):
         nn.init.zeros_(self.out.bias)
         self.context = nn.Linear(context_size, sizes[1], bias=False) if context_size > 0 else None
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``mask`` is accepted for interface parity with :class:`ConvConditioner` and unused."""
         h = _add_context(self.hidden[0](x), self.context, context)
         h = torch.relu(h)
         for layer in self.hidden[1:]:

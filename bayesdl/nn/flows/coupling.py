@@ -13,7 +13,6 @@ from torch import nn
 
 from ...validation import check_tensor
 from .base import Transform, sum_except_batch
-from .conditioners import ConvConditioner
 
 
 class AffineCoupling(Transform):
@@ -21,7 +20,7 @@ class AffineCoupling(Transform):
 
     Arguments:
         mask: a 0/1 tensor of the event shape; ones are passed through and condition the rest.
-        conditioner: a module ``(masked_x, context) -> (shift, raw_log_scale)`` of the event shape
+        conditioner: a module ``(masked_x, context, mask=mask) -> (shift, raw_log_scale)`` of the event shape
             (:class:`MLPConditioner` or :class:`ConvConditioner`).
         scale_bound: the bound B of the log-scale, s = B tanh(raw / B).
 
@@ -46,10 +45,7 @@ class AffineCoupling(Transform):
     def _shift_scale(self, x: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor(x, "x", shape=[None, *self.mask.shape], finite=False)
         masked = x * self.mask
-        if isinstance(self.conditioner, ConvConditioner):
-            shift, raw = self.conditioner(masked, context, mask=self.mask)
-        else:
-            shift, raw = self.conditioner(masked, context)
+        shift, raw = self.conditioner(masked, context, mask=self.mask)
         log_scale = self.scale_bound * torch.tanh(raw / self.scale_bound)
         free = 1.0 - self.mask
         return shift * free, log_scale * free
