@@ -1,9 +1,10 @@
 """Benchmark: bayesdl's MAF against zuko's and nflows' MAF of the same size, trained in one process.
 
-Task: 8x8 digits (17 grey levels), uniformly dequantised once with a fixed seed and mapped to logit
-space y = logit(0.05 + 0.9 u); every model is a 5-layer MAF with MADE hidden layers [256, 256]
-(alternating orderings), Adam lr 1e-3, batch 100, the same number of epochs. bayesdl trains with the
-shared Trainer; the peers with a plain loop. Training is interleaved epoch by epoch (a Trainer callback
+Task: 8x8 digits (17 grey levels), uniformly dequantised afresh for every batch, u = (k + v) / 17,
+and mapped to logit space y = logit(0.05 + 0.9 u); every model is a 5-layer MAF with MADE hidden
+layers [256, 256] (alternating orderings), Adam lr 1e-3, batch 100, the same number of epochs.
+bayesdl trains ``Dequantized(MAF(..., logit_alpha=0.05))`` with the shared Trainer (the logit is its
+first layer); the peers get the same noise model and logit map in a plain loop. Training is interleaved epoch by epoch (a Trainer callback
 runs one epoch of each peer), so that changes in machine load hit all three alike.
 
 Reported: milliseconds per training epoch (median over epochs) and the test NLL of the discrete
@@ -25,23 +26,26 @@ import torch
 from bayesdl.data import load_digits_levels
 from bayesdl.data.digits import DIGITS_LEVELS
 from bayesdl.inference import Callback, Trainer, bits_per_dim
-from bayesdl.models.flows import MAF
+from bayesdl.models.flows import MAF, Dequantized
 from bayesdl.nn.flows import Logit
 
 FEATURES, TRANSFORMS, HIDDEN, BATCH, LR = 64, 5, [256, 256], 100, 1e-3
 
 
+LOGIT = Logit(0.05)
+
+
+def dequantize_logit(levels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """u = (k + v) / 17 with fresh v, y = logit(0.05 + 0.9 u), and log|dy/du| per example."""
+    u = (levels + torch.rand(levels.shape, generator=generator)) / DIGITS_LEVELS
+    y, log_det = LOGIT(u)
+    return u, y, log_det
+
+
 def prepare(seed: int = 0) -> dict[str, torch.Tensor]:
-    """Dequantised digits in logit space and the per-example log-det of the logit map."""
-    logit = Logit(0.05)
-    out = {}
-    for split in ("train", "test"):
-        levels = load_digits_levels(split)[0].float()
-        g = torch.Generator().manual_seed(seed + (split == "test"))
-        u = (levels + torch.rand(levels.shape, generator=g)) / DIGITS_LEVELS
-        y, log_det = logit(u)
-        out[split], out[split + "_log_det"] = y, log_det
-    return out
+    """Training levels, and the test set dequantised once (the same noise for every model)."""
+    test_u, test_y, test_log_det = dequantize_logit(load_digits_levels("test")[0].float(), torch.Generator().manual_seed(seed + 1))
+    return {"train": load_digits_levels("train")[0].float(), "test_u": test_u, "test": test_y, "test_log_det": test_log_det}
 
 
 def zuko_maf() -> tuple[torch.nn.Module, callable]:
@@ -80,19 +84,26 @@ class PeerEpochs(Callback):
             opt = self.optimizers[name]
             start = time.perf_counter()
             for i in range(0, len(order), BATCH):
-                x = self.data[order[i: i + BATCH]]
+                _, y, log_det = dequantize_logit(self.data[order[i: i + BATCH]], self.generator)
                 opt.zero_grad(set_to_none=True)
-                loss = -log_prob(x).mean()
+                loss = -(log_prob(y) + log_det).mean()
                 loss.backward()
                 opt.step()
             self.seconds[name].append(time.perf_counter() - start)
 
 
-def test_nll(log_prob: callable, data: dict[str, torch.Tensor]) -> tuple[float, float]:
-    """(discrete NLL upper bound in nats per image, bits/dim) on the test digits."""
+def test_nll(log_prob: callable, data: dict[str, torch.Tensor], logit_inside: bool = False) -> tuple[float, float]:
+    """(discrete NLL upper bound in nats per image, bits/dim) on the test digits.
+
+    A peer's density is over logit space, so the logit's log-det is added by ``bits_per_dim``; bayesdl's
+    flow has the logit as its first layer and is evaluated on u directly.
+    """
     with torch.no_grad():
-        log_p_y = log_prob(data["test"])
-    bits = bits_per_dim(log_p_y, FEATURES, num_levels=DIGITS_LEVELS, log_det_preprocess=data["test_log_det"])
+        if logit_inside:
+            bits = bits_per_dim(log_prob(data["test_u"]), FEATURES, num_levels=DIGITS_LEVELS)
+        else:
+            bits = bits_per_dim(log_prob(data["test"]), FEATURES, num_levels=DIGITS_LEVELS,
+                                log_det_preprocess=data["test_log_det"])
     nll = float(bits.mean()) * FEATURES * math.log(2)
     return nll, float(bits.mean())
 
@@ -107,13 +118,13 @@ def main(quick: bool = False, epochs: int | None = None) -> list[dict]:
             peers[name] = build()
         except ImportError as err:  # a peer that is not installed is reported, not faked
             print(f"{name} not available: {err}")
-    flow = MAF(FEATURES, num_transforms=TRANSFORMS, hidden_sizes=HIDDEN)
+    flow = MAF(FEATURES, num_transforms=TRANSFORMS, hidden_sizes=HIDDEN, logit_alpha=0.05)
     callback = PeerEpochs(peers, data["train"], seed=1)
-    history = Trainer(flow, lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=0,
+    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=0,
                       callbacks=[callback]).fit(data["train"])
     flow.eval()
     ours_ms = 1000 * statistics.median(history["seconds"])
-    ours_nll, ours_bits = test_nll(flow.log_prob, data)
+    ours_nll, ours_bits = test_nll(flow.log_prob, data, logit_inside=True)
     rows = []
     for name, (module, log_prob) in peers.items():
         module.eval()
