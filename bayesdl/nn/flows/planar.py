@@ -2,7 +2,10 @@
 
 Sampling direction: x = z + u_hat * tanh(w^T z + b), with log|det dx/dz| = log|1 + u_hat^T w tanh'(w^T z + b)|.
 Invertibility needs w^T u_hat >= -1; it is enforced by u_hat = u + (m(w^T u) - w^T u) w / |w|^2 with
-m(a) = -1 + softplus(a) > -1. The data-to-noise direction has no closed form: with a = w^T z,
+m(a) > -1 (appendix A.1 uses m(a) = -1 + softplus(a)). We shift it, m(a) = -1 + softplus(a + log(e - 1)),
+so that m(0) = 0: then small u and w give a layer close to the identity. (With the paper's m, w^T u_hat
+is about -0.31 at w^T u = 0 however small w is, so |u_hat| ~ 0.31 / |w| is large at a small random
+initialisation and a deep stack starts far from the identity.) The data-to-noise direction has no closed form: with a = w^T z,
 w^T x = a + (w^T u_hat) tanh(a + b) is strictly increasing in a, so a is found by bisection on the
 interval [w^T x - |w^T u_hat|, w^T x + |w^T u_hat|], then z = x - u_hat tanh(a + b). A final Newton
 step taken with gradients enabled gives the exact implicit-function gradient, so the density can be
@@ -11,6 +14,8 @@ trained by maximum likelihood.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,6 +23,8 @@ from torch import nn
 from ...errors import InputError
 from ...validation import check_positive_int
 from .base import Transform
+
+_SHIFT = math.log(math.e - 1)  # softplus(_SHIFT) = 1
 
 
 class Planar(Transform):
@@ -51,7 +58,7 @@ class Planar(Transform):
     def u_hat(self) -> torch.Tensor:
         """The constrained u, with w^T u_hat > -1."""
         wu = self.w @ self.u
-        return self.u + (F.softplus(wu) - 1 - wu) * self.w / (self.w @ self.w).clamp_min(1e-12)
+        return self.u + (F.softplus(wu + _SHIFT) - 1 - wu) * self.w / (self.w @ self.w).clamp_min(1e-12)
 
     def _check(self, x: torch.Tensor) -> None:
         if x.dim() != 2 or x.shape[1] != self.features:
