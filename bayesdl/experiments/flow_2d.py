@@ -42,7 +42,7 @@ def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
 def run(ctx: RunContext) -> dict[str, Any]:
     size = "smoke" if ctx.smoke else "quick" if ctx.quick else "full"
     n_train = {"smoke": 128, "quick": 4000, "full": 20000}[size]
-    epochs = {"smoke": 1, "quick": 8, "full": 60}[size]
+    epochs = {"smoke": 1, "quick": 15, "full": 60}[size]
     points = {"smoke": 20, "quick": 120, "full": 200}[size]
     densities = DENSITIES
     metrics: dict[str, Any] = {"test_nll": {}, "epochs": epochs, "n_train": n_train}
