@@ -21,9 +21,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
     size = "smoke" if ctx.smoke else "quick" if ctx.quick else "full"
     train = load_fashion_mnist_levels("train")[0].float().unsqueeze(1)
     test = load_fashion_mnist_levels("test")[0].float().unsqueeze(1)
-    n_train, n_test = {"smoke": (64, 32), "quick": (3000, 1000), "full": (60000, 10000)}[size]
+    n_train, n_test = {"smoke": (64, 32), "quick": (5000, 1000), "full": (60000, 10000)}[size]
     train, test = train[:n_train], test[:n_test].to(ctx.device)
-    epochs = {"smoke": 1, "quick": 3, "full": 30}[size]
+    epochs = {"smoke": 1, "quick": 4, "full": 30}[size]
     steps, hidden = {"smoke": (1, 8), "quick": (2, 32), "full": (8, 128)}[size]
     torch.manual_seed(ctx.seed)
     flow = MultiScaleFlow((1, 28, 28), num_scales=2, steps_per_scale=steps, hidden_channels=hidden, style="glow")
