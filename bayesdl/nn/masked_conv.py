@@ -29,6 +29,7 @@ conditioning vector added to both halves (class-conditional PixelCNN).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InputError
@@ -82,7 +83,9 @@ class MaskedConv2d(nn.Conv2d):
 
     The mask [k, k] (see :func:`causal_conv_mask`) is a buffer, so it follows ``.to(device)`` and
     is saved. The same spatial mask is applied to every (output, input) channel pair: channels of
-    one pixel are treated as generated together.
+    one pixel are treated as generated together. The forward pass convolves with the bounding box
+    of the mask's non-zero taps only (with matching asymmetric padding), which gives the same output
+    as the full masked k x k kernel at about half the cost.
 
     Arguments:
         in_channels: input channels.
@@ -102,13 +105,23 @@ class MaskedConv2d(nn.Conv2d):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stack: str, mask_type: str) -> None:
         mask = causal_conv_mask(kernel_size, stack, mask_type)
+        if not bool(mask.any()):
+            raise InputError(f"a {kernel_size}x{kernel_size} {stack} type-{mask_type} mask has no taps; use kernel_size >= 3")
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.stack = stack
         self.mask_type = mask_type
         self.register_buffer("mask", mask)
+        rows = mask.any(dim=1).nonzero().flatten()
+        cols = mask.any(dim=0).nonzero().flatten()
+        self._box = (int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)
+        c = kernel_size // 2
+        r0, r1, c0, c1 = self._box
+        self._padding = (c - c0, c1 - 1 - c, c - r0, r1 - 1 - c)  # left, right, top, bottom (negative crops)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._conv_forward(x, self.weight * self.mask, self.bias)
+        r0, r1, c0, c1 = self._box
+        weight = (self.weight * self.mask)[:, :, r0:r1, c0:c1]
+        return F.conv2d(F.pad(x, self._padding), weight, self.bias)
 
 
 class GatedPixelCNNLayer(nn.Module):

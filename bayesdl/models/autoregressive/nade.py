@@ -57,10 +57,11 @@ class NADE(nn.Module):
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """The logits of p(x_d = 1 | x_<d) for every d, with teacher forcing: [B, D]."""
-        contributions = x.unsqueeze(-1) * self.W.t()  # [B, D, H]: x_d W[:, d]
-        previous = F.pad(torch.cumsum(contributions[:, :-1], dim=1), (0, 0, 1, 0))  # sum over j < d
-        hidden = torch.sigmoid(self.c + previous)
-        return self.b + (hidden * self.V).sum(-1)
+        # a_d = c + sum_{j<d} x_j W[:, j] as one cumulative sum over d of the terms [c, x_1 W_1, ..., x_{D-1} W_{D-1}]
+        shifted_x = torch.cat([x.new_ones(len(x), 1), x[:, :-1]], dim=1)  # [B, D]
+        shifted_w = torch.cat([self.c.unsqueeze(1), self.W[:, :-1]], dim=1)  # [H, D]
+        a = torch.cumsum(shifted_x.unsqueeze(-1) * shifted_w.t(), dim=1)  # [B, D, H]
+        return self.b + torch.einsum("bdh,dh->bd", torch.sigmoid(a), self.V)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) in nats, x binary [B, D] -> [B]."""
