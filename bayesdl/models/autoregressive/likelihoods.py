@@ -65,6 +65,7 @@ class BernoulliOutput(OutputLikelihood):
 
 
 def _check_levels(x: torch.Tensor, name: str, num_levels: int) -> None:
+    x = x.detach()
     if x.is_floating_point() and not bool((x == x.round()).all()):
         raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}; found non-integer values")
     lo, hi = float(x.min()), float(x.max())
@@ -75,7 +76,7 @@ def _check_levels(x: torch.Tensor, name: str, num_levels: int) -> None:
 def _gumbel_argmax(logits: torch.Tensor, dim: int, generator: torch.Generator) -> torch.Tensor:
     """A categorical draw by the Gumbel-max trick along ``dim`` (uses only ``generator``)."""
     u = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
-    gumbel = -torch.log(-torch.log(u.clamp(min=1e-20)).clamp(min=1e-20))
+    gumbel = -torch.log((-torch.log(u.clamp(min=1e-20))).clamp(min=1e-20))
     return (logits + gumbel).argmax(dim)
 
 
