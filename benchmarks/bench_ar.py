@@ -8,7 +8,8 @@ ms per epoch and the exact test NLL (nats per image).
 
 Task 2: images per second of ``PixelCNN.sample`` at batch 64 (28x28 binary images), which computes
 each pixel for the whole batch at once on the window that holds the pixel's receptive field, against
-the same model recomputed on the full image for every pixel (the naive ancestral sampler).
+the same model recomputed on the full image for every pixel (the naive ancestral sampler; its cost
+per pixel is constant, so it is timed on the first image row and multiplied by the 28 rows).
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_ar.py [--quick]``.
 """
@@ -79,31 +80,30 @@ def made_rows(quick: bool) -> list[dict]:
     ]
 
 
-def naive_sample(model: PixelCNN, n: int, seed: int) -> torch.Tensor:
-    """Ancestral sampling that recomputes the whole image for every pixel (the reference cost)."""
+def naive_seconds_per_image_row(model: PixelCNN, n: int, seed: int) -> float:
+    """Seconds for the first image row of the naive sampler, which recomputes the whole image for every
+    pixel; its cost is the same for every row, so the full image costs H times this."""
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, model.height, model.width)
+    start = time.perf_counter()
     with torch.no_grad():
-        for i in range(model.height):
-            for j in range(model.width):
-                params = model(x)[:, :, :, i, j]
-                x[:, :, i, j] = model.likelihood.sample(params, g)
-    return x
+        for j in range(model.width):
+            params = model(x)[:, :, :, 0, j]
+            x[:, :, 0, j] = model.likelihood.sample(params, g)
+    return time.perf_counter() - start
 
 
 def pixelcnn_rows(quick: bool) -> list[dict]:
     torch.manual_seed(0)
-    layers, channels = (4, 16) if quick else (6, 32)
+    layers, channels = (4, 16) if quick else (4, 32)
     model = PixelCNN(1, 28, num_layers=layers, hidden_channels=channels, kernel_size=5).eval()
     batch = 64
     start = time.perf_counter()
     model.sample(batch, seed=0)
     ours = batch / (time.perf_counter() - start)
-    start = time.perf_counter()
-    naive_sample(model, batch, seed=0)
-    naive = batch / (time.perf_counter() - start)
+    naive = batch / (model.height * naive_seconds_per_image_row(model, batch, seed=0))
     return [{"task": f"PixelCNN sampling images/s (28x28, batch 64, {layers} layers x {channels} ch, k=5)",
-             "peer": "same model, full image recomputed per pixel", "peer_figure": f"{naive:.2f}",
+             "peer": "full image per pixel (row 1 timed, x28)", "peer_figure": f"{naive:.2f}",
              "bayesdl_figure": f"{ours:.2f}", "ratio": f"{ours / naive:.2f} (bayesdl / naive)"}]
 
 

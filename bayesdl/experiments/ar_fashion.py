@@ -34,7 +34,7 @@ def model_specs(ctx: RunContext) -> list[ModelSpec]:
         ]
     if ctx.quick:
         return [
-            ModelSpec("NADE", NADE(D, 100), False, epochs=8, lr=3e-3, batch_size=50),
+            ModelSpec("NADE", NADE(D, 64), False, epochs=6, lr=3e-3, batch_size=50),
             ModelSpec("MADE", MADE(D, [500], natural_ordering=True, seed=ctx.seed), False, epochs=8, lr=1e-3, batch_size=50),
             ModelSpec("PixelCNN", PixelCNN(1, 28, num_layers=4, hidden_channels=16, kernel_size=5), True,
                       epochs=2, lr=3e-3, batch_size=50),
