@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from ..inference import Trainer  # noqa: E402
+from ..inference import Trainer, bits_per_dim  # noqa: E402
 from .registry import RunContext  # noqa: E402
 
 
@@ -62,8 +62,10 @@ def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test:
     start = time.perf_counter()
     history = trainer.fit(tr, val_data=va)
     seconds = time.perf_counter() - start
+    test_nll = -mean_log_prob(model, te)
     metrics = {
-        "test_nll": -mean_log_prob(model, te),
+        "test_nll": test_nll,
+        "test_bits_per_dim": float(bits_per_dim(torch.tensor([-test_nll]), side[0] * side[1])[0]),
         "val_nll": -mean_log_prob(model, va),
         "train_nll": -mean_log_prob(model, tr[:2000]),
         "epochs": spec.epochs,
