@@ -46,6 +46,9 @@ class PixelCNN(nn.Module):
         num_classes: 0 for an unconditional model, else the number of classes y it is conditioned on.
         num_levels: the levels of integer data (categorical and logistic mixture).
         num_components: components of the logistic mixture.
+        condition_size: width of a continuous conditioning vector (e.g. a VAE's latent code z) added,
+            through a learned linear map, to the gates of every layer like the class one-hot; 0 for none.
+            It is passed as ``condition`` [B, condition_size] to ``forward``, ``log_prob``, ``sample``, ``complete``.
 
     Example:
         >>> model = PixelCNN(1, (3, 4), num_layers=3, hidden_channels=8)
@@ -70,6 +73,7 @@ class PixelCNN(nn.Module):
         num_classes: int = 0,
         num_levels: int = 256,
         num_components: int = 5,
+        condition_size: int = 0,
     ) -> None:
         super().__init__()
         if likelihood == "gaussian" or likelihood not in LIKELIHOODS:
@@ -79,10 +83,12 @@ class PixelCNN(nn.Module):
         self.num_layers = check_positive_int(num_layers, "num_layers")
         self.hidden_channels = check_positive_int(hidden_channels, "hidden_channels")
         self.num_classes = check_positive_int(num_classes, "num_classes", minimum=0)
+        self.condition_size = check_positive_int(condition_size, "condition_size", minimum=0)
+        width = self.num_classes + self.condition_size
         self.likelihood = make_likelihood(likelihood, num_levels=num_levels, num_components=num_components)
         self.kernel_size = kernel_size
-        layers = [GatedPixelCNNLayer(in_channels, hidden_channels, kernel_size, "A", num_classes)]
-        layers += [GatedPixelCNNLayer(hidden_channels, hidden_channels, kernel_size, "B", num_classes) for _ in range(num_layers - 1)]
+        layers = [GatedPixelCNNLayer(in_channels, hidden_channels, kernel_size, "A", width)]
+        layers += [GatedPixelCNNLayer(hidden_channels, hidden_channels, kernel_size, "B", width) for _ in range(num_layers - 1)]
         self.layers = nn.ModuleList(layers)
         self.head = nn.Sequential(
             nn.ReLU(), nn.Conv2d(hidden_channels, hidden_channels, 1), nn.ReLU(),
@@ -100,7 +106,19 @@ class PixelCNN(nn.Module):
         """How far (in rows up, and columns either side) the output at a pixel can look: num_layers * (k // 2)."""
         return self.num_layers * (self.kernel_size // 2)
 
-    def _condition(self, y: torch.Tensor | None, batch: int) -> torch.Tensor | None:
+    def _condition(self, y: torch.Tensor | None, batch: int, condition: torch.Tensor | None = None) -> torch.Tensor | None:
+        labels = self._one_hot(y, batch)
+        if self.condition_size == 0:
+            if condition is not None:
+                raise InputError("this PixelCNN has no continuous conditioning (condition_size=0); do not pass condition")
+            return labels
+        if condition is None:
+            raise InputError(f"this PixelCNN is conditioned on a vector: pass condition of shape [B, {self.condition_size}]")
+        check_tensor(condition, "condition", shape=(batch, self.condition_size), floating=True)
+        condition = condition.to(self.device, torch.float32)
+        return condition if labels is None else torch.cat([labels, condition], dim=1)
+
+    def _one_hot(self, y: torch.Tensor | None, batch: int) -> torch.Tensor | None:
         if self.num_classes == 0:
             if y is not None:
                 raise InputError("this PixelCNN is unconditional (num_classes=0); do not pass y")
@@ -127,16 +145,16 @@ class PixelCNN(nn.Module):
         self.likelihood.check(x, name)
         return x.to(self.device, torch.float32)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The output parameters of every pixel's conditional, [B, P, C, H, W] (P per likelihood)."""
         x = self._check(x)
-        return self._network(self.likelihood.encode(x), self._condition(y, len(x)))
+        return self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
 
     # ------------------------------------------------------------------------------------ density
-    def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Exact log p(x [| y]) in nats per image, [B]."""
+    def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Exact log p(x [| y, condition]) in nats per image, [B]."""
         x = self._check(x)
-        params = self._network(self.likelihood.encode(x), self._condition(y, len(x)))
+        params = self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
         b = len(x)
         return self.likelihood.log_prob(params.reshape(b, params.shape[1], -1), x.reshape(b, -1)).sum(-1)
 
@@ -168,31 +186,33 @@ class PixelCNN(nn.Module):
                 inputs[:, :, i, j] = self.likelihood.encode(x[:, :, i, j])
         return x
 
-    def _labels(self, n: int, y: int | torch.Tensor | None) -> torch.Tensor | None:
+    def _labels(self, n: int, y: int | torch.Tensor | None, condition: torch.Tensor | None = None) -> torch.Tensor | None:
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long)
-        return self._condition(y, n)
+        return self._condition(y, n, condition)
 
     @torch.no_grad()
     def sample(self, n: int, y: int | torch.Tensor | None = None, seed: int | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+               generator: torch.Generator | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
         """Ancestral samples [n, C, H, W], pixel by pixel in raster order, each pixel for all n at once.
 
         Arguments:
             n: the number of images.
             y: for a class-conditional model, one label (int) or labels [n].
             seed, generator: the random source.
+            condition: the conditioning vectors [n, condition_size] when ``condition_size > 0``.
         """
         n = check_num_samples(n)
         device = self.device
-        condition = self._labels(n, y)
+        condition = self._labels(n, y, condition)
         generator = make_generator(seed, generator, device)
         x = torch.zeros(n, self.in_channels, self.height, self.width, device=device)
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), condition, generator)
 
     @torch.no_grad()
     def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, y: int | torch.Tensor | None = None,
-                 seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+                 seed: int | None = None, generator: torch.Generator | None = None,
+                 condition: torch.Tensor | None = None) -> torch.Tensor:
         """Inpaint the pixels where ``mask`` is False by ancestral sampling in raster order.
 
         Observed pixels are kept; each missing pixel is drawn given every pixel before it in raster
@@ -205,10 +225,11 @@ class PixelCNN(nn.Module):
             mask: bool or 0/1 of the shape of x_partial or broadcastable (e.g. [1, 1, H, W]); True = observed.
             y: labels for a class-conditional model.
             seed, generator: the random source.
+            condition: the conditioning vectors [B, condition_size] when ``condition_size > 0``.
         """
         x, observed = completion_inputs(x_partial, mask, (self.in_channels, self.height, self.width))
         self.likelihood.check(x, "x_partial (observed entries)")
         device = self.device
-        condition = self._labels(len(x), y)
+        condition = self._labels(len(x), y, condition)
         generator = make_generator(seed, generator, device)
         return self._generate(x.to(device), observed.to(device), condition, generator)
