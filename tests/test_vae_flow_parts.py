@@ -47,15 +47,16 @@ def test_flow_posterior_log_q_matches_change_of_variables(kind):
         z0 = enc.flow.base.rsample(len(x), h)
         loc, log_scale = enc.flow.base.loc_log_scale(len(x), h)
     log_q, z = log_q.detach(), z.detach()
-    for b in range(len(x)):
-        def full_map(v, b=b):
-            return enc.flow.transform.inverse(v[None], h[b : b + 1])[0][0]
-        assert torch.allclose(full_map(z0[b]), z[b], atol=1e-10)
-        log_q0 = torch.distributions.Normal(loc[b], log_scale[b].exp()).log_prob(z0[b]).sum()
-        direct = log_q0 - numerical_log_abs_det(full_map, z0[b].detach())
-        assert abs(float(log_q[b] - direct)) < 1e-6, (kind, b, float(log_q[b]), float(direct))
-        # the wrong sign of the seed notes would be far off
-        assert abs(float(log_q0 + numerical_log_abs_det(full_map, z0[b].detach()) - direct)) > 1e-3
+    with torch.no_grad():
+        for b in range(len(x)):
+            def full_map(v, b=b):
+                return enc.flow.transform.inverse(v[None], h[b : b + 1])[0][0]
+            assert torch.allclose(full_map(z0[b]), z[b], atol=1e-10)
+            log_q0 = torch.distributions.Normal(loc[b], log_scale[b].exp()).log_prob(z0[b]).sum()
+            direct = log_q0 - numerical_log_abs_det(full_map, z0[b].detach())
+            assert abs(float(log_q[b] - direct)) < 1e-6, (kind, b, float(log_q[b]), float(direct))
+            # the wrong sign of the seed notes would be far off
+            assert abs(float(log_q0 + numerical_log_abs_det(full_map, z0[b].detach()) - direct)) > 1e-3
     # log_prob of a fresh tensor (no cache) inverts the steps and agrees
     assert torch.allclose(q.log_prob(z.clone()).detach(), log_q, atol=1e-6)
 
