@@ -66,7 +66,7 @@ def test_flow_posterior_trains_and_gives_an_importance_sampled_log_likelihood(tm
     x = torch.bernoulli(torch.rand(1, 6).expand(64, 6).clone())
     vae = VAE(FlowPosteriorEncoder([6], 2, hidden_dims=[16], flow="iaf", num_flows=2, flow_hidden_dims=[16]),
               MLPDecoder(2, [6], hidden_dims=[16]))
-    before = float(vae.negative_elbo(x, num_particles=20).mean())
+    before = float(vae.negative_elbo(x, num_particles=20).mean().detach())
     Trainer(vae, lr=1e-2, epochs=20, batch_size=32, progress=False, seed=0).fit(x)
     after = vae.negative_elbo(x, num_particles=50).detach()
     assert float(after.mean()) < before
