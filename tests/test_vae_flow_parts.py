@@ -91,14 +91,14 @@ def test_flow_prior_normalises_and_matches_change_of_variables():
     grid = torch.cartesian_prod(t, t)
     with torch.no_grad():
         mass = p.log_prob(grid).exp().sum() * (t[1] - t[0]) ** 2
-    assert abs(float(mass) - 1) < 2e-3
-    # change of variables at a few points: log N(f(z)) + log|det df/dz| with a numerical Jacobian
-    z = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    for zi, lp in zip(z, p.log_prob(z)):
-        def f(v):
-            return prior.flow.transform(v[None])[0][0]
-        direct = torch.distributions.Normal(0.0, 1.0).log_prob(f(zi)).sum() + numerical_log_abs_det(f, zi)
-        assert abs(float(lp - direct)) < 1e-6
+        assert abs(float(mass) - 1) < 2e-3
+        # change of variables at a few points: log N(f(z)) + log|det df/dz| with a numerical Jacobian
+        z = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+        for zi, lp in zip(z, p.log_prob(z)):
+            def f(v):
+                return prior.flow.transform(v[None])[0][0]
+            direct = torch.distributions.Normal(0.0, 1.0).log_prob(f(zi)).sum() + numerical_log_abs_det(f, zi)
+            assert abs(float(lp - direct)) < 1e-6
     # it is no longer a standard normal, and samples have the prior's shape
     assert not torch.allclose(p.log_prob(z), torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1), atol=1e-2)
     assert p.sample(torch.Size([7])).shape == (7, 2)
