@@ -35,4 +35,4 @@ def test_experiment_smoke(name, figures, tmp_path):
         assert ll["K=100"]["mean"] > metrics["test_elbo_bound"] - 0.5
         assert list_experiments()[name].demo
     else:
-        assert set(metrics["models"]) == {"vae", "iwae5", "vampprior"}
+        assert set(metrics["models"]) == {"vae", "iwae5", "iaf_posterior", "vampprior"}
