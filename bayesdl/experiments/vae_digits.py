@@ -81,7 +81,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     if ctx.smoke:
         x_train, x_test, y_test = x_train[:300], x_test[:60], y_test[:60]
     epochs = 3 if ctx.smoke else 150 if ctx.quick else 1000
-    pixel_epochs, pixel_k, pixel_test = (1, 10, 20) if ctx.smoke else (8, 100, 100) if ctx.quick else (100, 1000, len(x_test))
+    pixel_epochs, pixel_k, pixel_test = (1, 10, 20) if ctx.smoke else (6, 100, 60) if ctx.quick else (100, 1000, len(x_test))
     ks = [1, 10, 100] if ctx.smoke else [1, 10, 100, 1000] if ctx.quick else [1, 10, 100, 1000, 5000]
     torch.manual_seed(ctx.seed)
     vae = VAE(MLPEncoder([64], 2, [200]), MLPDecoder(2, [64], [200], likelihood="bernoulli"))
