@@ -30,7 +30,6 @@ from ..models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEnc
 from .registry import RunContext, experiment  # noqa: E402
 from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
 
-
 PIXEL_LATENT = 4
 PIXEL_FREE_BITS = 0.5  # nats per latent dimension
 
