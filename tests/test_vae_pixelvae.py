@@ -73,6 +73,8 @@ def test_pixelvae_trains_reports_kl_and_gives_log_likelihood(tmp_path):
     assert torch.isfinite(est.log_prob).all()
     assert est.mean() > float((reconstruction - kl).mean().detach()) - 1.0  # above the ELBO up to noise
     assert vae.sample(3, mean=False, seed=0).shape == (3, 1, 4, 4)
+    with pytest.raises(NotImplementedError, match="mean=False"):
+        vae.sample(3)
     bayesdl.save(vae, tmp_path / "pixelvae")
     again = bayesdl.load(tmp_path / "pixelvae")
     torch.manual_seed(1)

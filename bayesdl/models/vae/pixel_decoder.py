@@ -47,6 +47,10 @@ class PixelCNNConditional(dist.TorchDistribution):
     def support(self) -> constraints.Constraint:
         return constraints.independent(constraints.boolean, len(self.event_shape))
 
+    @property
+    def mean(self) -> torch.Tensor:
+        raise NotImplementedError("a PixelCNN decoder has no closed-form mean: use sample() (e.g. VAE.sample(n, mean=False))")
+
     def expand(self, batch_shape: torch.Size, _instance: object = None) -> PixelCNNConditional:
         return PixelCNNConditional(self.decoder, self.z.expand(*batch_shape, self.z.shape[-1]))
 
