@@ -1,5 +1,5 @@
 """Run the ``vae-fashion`` experiment at full settings: 60000 statically binarised training images,
-100 epochs for each of VAE, IWAE(k=5) and VampPrior (500 pseudo-inputs), scored on all 10000 test
+100 epochs for each of VAE, IWAE(k=5), an IAF flow posterior (2 steps) and VampPrior (500 pseudo-inputs), scored on all 10000 test
 images by the test ELBO (a bound) and the IWAE-5000 log-likelihood.
 
 Not yet run at full size (the IWAE-5000 evaluation alone is about 5e7 decoder passes per model).

@@ -20,7 +20,8 @@ def _finite(value) -> bool:
 
 @pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name, figures", [
-    ("vae-digits", ["elbo_curve", "elbo_vs_iwae", "samples", "reconstructions", "interpolation", "latent_scatter"]),
+    ("vae-digits", ["elbo_curve", "elbo_vs_iwae", "samples", "reconstructions", "interpolation", "latent_scatter",
+                    "pixelvae_samples"]),
     ("vae-fashion", ["training_curves", "elbo_vs_loglik", "samples"]),
 ])
 def test_experiment_smoke(name, figures, smoke_run):
@@ -35,5 +36,9 @@ def test_experiment_smoke(name, figures, smoke_run):
         ll = metrics["log_likelihood"]
         assert ll["K=100"]["mean"] > metrics["test_elbo_bound"] - 0.5
         assert list_experiments()[name].demo
+        pixel = metrics["pixelvae"]
+        assert set(pixel) == {"free_bits_0", "free_bits_0.5"}
+        assert all(v["test_kl_per_example"] >= 0 for v in pixel.values())
+        assert metrics["iaf_posterior"]["test_log_likelihood"] > metrics["iaf_posterior"]["test_elbo_bound"] - 0.5
     else:
-        assert set(metrics["models"]) == {"vae", "iwae5", "vampprior"}
+        assert set(metrics["models"]) == {"vae", "iwae5", "iaf_posterior", "vampprior"}

@@ -1,11 +1,15 @@
 """Variational autoencoders: pluggable encoders (posteriors), decoders with likelihoods, and priors.
 
-See :mod:`bayesdl.models.vae.vae` for how to plug in a flow posterior, a flow prior or a PixelCNN decoder.
+Flow posterior (IAF, planar, radial): :class:`FlowPosteriorEncoder`; flow prior: :class:`FlowPrior`;
+PixelVAE: :class:`PixelCNNDecoder`. See :mod:`bayesdl.models.vae.vae` for the interfaces they plug into.
 """
 
 from .decoders import ConvDecoder, Decoder, MLPDecoder
 from .encoders import ConvEncoder, MLPEncoder
+from .flow_posterior import FlowPosteriorEncoder
+from .flow_prior import FlowPrior
 from .likelihoods import BernoulliLikelihood, CategoricalLikelihood, GaussianLikelihood, Likelihood
+from .pixel_decoder import PixelCNNConditional, PixelCNNDecoder
 from .priors import Prior, StandardNormalPrior, VampPrior
 from .vae import VAE
 from .warmup import KLWarmup
@@ -16,11 +20,15 @@ __all__ = [
     "ConvDecoder",
     "ConvEncoder",
     "Decoder",
+    "FlowPosteriorEncoder",
+    "FlowPrior",
     "GaussianLikelihood",
     "KLWarmup",
     "Likelihood",
     "MLPDecoder",
     "MLPEncoder",
+    "PixelCNNConditional",
+    "PixelCNNDecoder",
     "Prior",
     "StandardNormalPrior",
     "VAE",

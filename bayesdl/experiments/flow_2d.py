@@ -1,0 +1,82 @@
+"""``flow-2d``: RealNVP, MAF and planar flows fitted by maximum likelihood to four toy 2-D densities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from ..data import toy_density  # noqa: E402
+from ..inference import Trainer  # noqa: E402
+from ..models.flows import MAF, Flow, PlanarFlow, RealNVP  # noqa: E402
+from .registry import RunContext, experiment  # noqa: E402
+
+DENSITIES = ("two_moons", "eight_gaussians", "checkerboard", "rings")
+MODELS = ("realnvp", "maf", "planar")
+LIMIT = 5.0
+
+
+def build_model(name: str, size: str) -> Flow:
+    """The flow called ``name`` at size "smoke", "quick" or "full"."""
+    hidden = {"smoke": [16], "quick": [64, 64], "full": [128, 128]}[size]
+    if name == "realnvp":
+        return RealNVP(2, num_layers={"smoke": 2, "quick": 8, "full": 12}[size], hidden_sizes=hidden)
+    if name == "maf":
+        return MAF(2, num_transforms={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
+    return PlanarFlow(2, num_layers={"smoke": 2, "quick": 16, "full": 32}[size])
+
+
+def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
+    """exp(log p) on a points x points grid over [-LIMIT, LIMIT]^2 (rows = y, columns = x)."""
+    axis = torch.linspace(-LIMIT, LIMIT, points, device=device)
+    yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+    with torch.no_grad():
+        return flow.log_prob(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)).exp().reshape(points, points).cpu()
+
+
+@experiment("flow-2d", "RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples")
+def run(ctx: RunContext) -> dict[str, Any]:
+    size = "smoke" if ctx.smoke else "quick" if ctx.quick else "full"
+    n_train = {"smoke": 128, "quick": 4000, "full": 20000}[size]
+    epochs = {"smoke": 1, "quick": 15, "full": 60}[size]
+    points = {"smoke": 20, "quick": 120, "full": 200}[size]
+    densities = DENSITIES
+    metrics: dict[str, Any] = {"test_nll": {}, "epochs": epochs, "n_train": n_train}
+    heat, axes_heat = plt.subplots(len(densities), len(MODELS) + 1, figsize=(3 * (len(MODELS) + 1), 3 * len(densities)))
+    samp, axes_samp = plt.subplots(len(densities), len(MODELS), figsize=(3 * len(MODELS), 3 * len(densities)))
+    for row, density in enumerate(densities):
+        x_train = toy_density(density, n_train, seed=ctx.seed)
+        x_test = toy_density(density, max(n_train // 4, 256), seed=ctx.seed + 1000).to(ctx.device)
+        axes_heat[row, 0].scatter(x_train[:3000, 0], x_train[:3000, 1], s=1, alpha=0.4)
+        axes_heat[row, 0].set_title(f"{density}: data")
+        metrics["test_nll"][density] = {}
+        for col, name in enumerate(MODELS):
+            torch.manual_seed(ctx.seed)
+            flow = build_model(name, size)
+            lr = 5e-2 if name == "planar" else 2e-3
+            Trainer(flow, lr=lr, epochs=epochs, batch_size=256, device=ctx.device, progress=ctx.progress,
+                    seed=ctx.seed, scheduler="cosine", clip_grad_norm=10.0).fit(x_train)
+            flow.eval()
+            with torch.no_grad():
+                nll = -float(flow.log_prob(x_test).mean())
+            metrics["test_nll"][density][name] = nll
+            axes_heat[row, col + 1].imshow(density_grid(flow, points, ctx.device), origin="lower",
+                                           extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma")
+            axes_heat[row, col + 1].set_title(f"{name}: test NLL {nll:.2f}")
+            s = flow.sample(300 if ctx.smoke else 2000, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed)).cpu()
+            axes_samp[row, col].scatter(s[:, 0], s[:, 1], s=1, alpha=0.4, color="C1")
+            axes_samp[row, col].set_title(f"{density}: {name} samples")
+    for ax in list(axes_heat.flat) + list(axes_samp.flat):
+        ax.set_xlim(-LIMIT, LIMIT)
+        ax.set_ylim(-LIMIT, LIMIT)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ctx.save_figure(heat, "densities", "Training data (left) next to the learned densities exp(log p) of each flow")
+    ctx.save_figure(samp, "samples", "Samples from each trained flow")
+    ctx.note("Test NLL is the exact negative log-density in nats per point on held-out draws (no bound involved). "
+             "Planar flows have no closed-form inverse; their density is evaluated by bisection per layer.")
+    return metrics

@@ -1,0 +1,235 @@
+"""Gated PixelCNN: an autoregressive image model with exact log-likelihood.
+
+van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu (2016), "Conditional Image
+Generation with PixelCNN Decoders", arXiv:1606.05328. The layers are in :mod:`bayesdl.nn.masked_conv`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...errors import InputError
+from ...io import serializable
+from ...nn.masked_conv import GatedPixelCNNLayer
+from ...validation import check_positive_int, check_tensor
+from .likelihoods import LIKELIHOODS, make_likelihood
+from .sampling import check_num_samples, completion_inputs, make_generator
+
+
+def _image_shape(image_size: int | list[int] | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(image_size, int):
+        return check_positive_int(image_size, "image_size"), image_size
+    if isinstance(image_size, (list, tuple)) and len(image_size) == 2:
+        return check_positive_int(image_size[0], "image_size[0]"), check_positive_int(image_size[1], "image_size[1]")
+    raise InputError(f"image_size must be an int or a pair (height, width), got {image_size!r}")
+
+
+@serializable
+class PixelCNN(nn.Module):
+    """Gated PixelCNN over images [B, C, H, W] in raster order, p(x) = prod_{i,j} p(x_ij | x_<ij [, y]).
+
+    The C channels of a pixel are generated together and are conditionally independent given the
+    earlier pixels (for grey images C = 1 and this is no restriction).
+
+    Arguments:
+        in_channels: C.
+        image_size: H (square) or (H, W).
+        num_layers: gated layers (the first uses type-A masks). The receptive field reaches every
+            earlier pixel when num_layers * (kernel_size // 2) >= max(H - 1, W - 1).
+        hidden_channels: F, the width of both stacks.
+        likelihood: "bernoulli" (binary pixels), "categorical" (softmax over ``num_levels`` integer
+            levels, e.g. 256 for 8-bit grey), or "logistic_mixture" (discretised logistic mixture of
+            PixelCNN++ with ``num_components`` components over ``num_levels`` levels).
+        kernel_size: k (odd) of the masked convolutions.
+        num_classes: 0 for an unconditional model, else the number of classes y it is conditioned on.
+        num_levels: the levels of integer data (categorical and logistic mixture).
+        num_components: components of the logistic mixture.
+        condition_size: width of a continuous conditioning vector (e.g. a VAE's latent code z) added,
+            through a learned linear map, to the gates of every layer like the class one-hot; 0 for none.
+            It is passed as ``condition`` [B, condition_size] to ``forward``, ``log_prob``, ``sample``, ``complete``.
+
+    Example:
+        >>> model = PixelCNN(1, (3, 4), num_layers=3, hidden_channels=8)
+        >>> x = model.sample(2, seed=0)
+        >>> x.shape, model.log_prob(x).shape
+        (torch.Size([2, 1, 3, 4]), torch.Size([2]))
+
+    References:
+        van den Oord et al. (2016), arXiv:1606.05328 (gated layers, two stacks, conditioning) and
+        arXiv:1601.06759 (masks A/B, 256-way softmax); Salimans et al. (2017), arXiv:1701.05517
+        (discretised logistic mixture).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int | tuple[int, int] = 28,
+        num_layers: int = 6,
+        hidden_channels: int = 32,
+        likelihood: str = "bernoulli",
+        kernel_size: int = 3,
+        num_classes: int = 0,
+        num_levels: int = 256,
+        num_components: int = 5,
+        condition_size: int = 0,
+    ) -> None:
+        super().__init__()
+        if likelihood == "gaussian" or likelihood not in LIKELIHOODS:
+            raise InputError(f"unknown likelihood {likelihood!r}; expected one of ['bernoulli', 'categorical', 'logistic_mixture']")
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.height, self.width = _image_shape(image_size)
+        self.num_layers = check_positive_int(num_layers, "num_layers")
+        self.hidden_channels = check_positive_int(hidden_channels, "hidden_channels")
+        self.num_classes = check_positive_int(num_classes, "num_classes", minimum=0)
+        self.condition_size = check_positive_int(condition_size, "condition_size", minimum=0)
+        width = self.num_classes + self.condition_size
+        self.likelihood = make_likelihood(likelihood, num_levels=num_levels, num_components=num_components)
+        self.kernel_size = kernel_size
+        layers = [GatedPixelCNNLayer(in_channels, hidden_channels, kernel_size, "A", width)]
+        layers += [GatedPixelCNNLayer(hidden_channels, hidden_channels, kernel_size, "B", width) for _ in range(num_layers - 1)]
+        self.layers = nn.ModuleList(layers)
+        self.head = nn.Sequential(
+            nn.ReLU(), nn.Conv2d(hidden_channels, hidden_channels, 1), nn.ReLU(),
+            nn.Conv2d(hidden_channels, self.likelihood.num_params * in_channels, 1),
+        )
+
+    # ------------------------------------------------------------------------------------ network
+    @property
+    def device(self) -> torch.device:
+        """The device of the parameters."""
+        return self.head[-1].weight.device
+
+    @property
+    def receptive_radius(self) -> int:
+        """How far (in rows up, and columns either side) the output at a pixel can look: num_layers * (k // 2)."""
+        return self.num_layers * (self.kernel_size // 2)
+
+    def _condition(self, y: torch.Tensor | None, batch: int, condition: torch.Tensor | None = None) -> torch.Tensor | None:
+        labels = self._one_hot(y, batch)
+        if self.condition_size == 0:
+            if condition is not None:
+                raise InputError("this PixelCNN has no continuous conditioning (condition_size=0); do not pass condition")
+            return labels
+        if condition is None:
+            raise InputError(f"this PixelCNN is conditioned on a vector: pass condition of shape [B, {self.condition_size}]")
+        check_tensor(condition, "condition", shape=(batch, self.condition_size), floating=True)
+        condition = condition.to(self.device, torch.float32)
+        return condition if labels is None else torch.cat([labels, condition], dim=1)
+
+    def _one_hot(self, y: torch.Tensor | None, batch: int) -> torch.Tensor | None:
+        if self.num_classes == 0:
+            if y is not None:
+                raise InputError("this PixelCNN is unconditional (num_classes=0); do not pass y")
+            return None
+        if y is None:
+            raise InputError(f"this PixelCNN is class-conditional: pass labels y in 0..{self.num_classes - 1}")
+        check_tensor(y, "y", shape=(batch,))
+        if y.is_floating_point() and not bool((y == y.round()).all()):
+            raise InputError("y must hold integer class labels")
+        if int(y.min()) < 0 or int(y.max()) >= self.num_classes:
+            raise InputError(f"y must hold class labels in 0..{self.num_classes - 1}, got [{int(y.min())}, {int(y.max())}]")
+        return F.one_hot(y.long().to(self.device), self.num_classes).float()
+
+    def _network(self, inputs: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        v = h = inputs
+        for layer in self.layers:
+            v, h = layer(v, h, condition)
+        out = self.head(h)
+        b, _, height, width = out.shape
+        return out.reshape(b, self.likelihood.num_params, self.in_channels, height, width)
+
+    def _check(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        check_tensor(x, name, shape=(None, self.in_channels, self.height, self.width))
+        self.likelihood.check(x, name)
+        return x.to(self.device, torch.float32)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """The output parameters of every pixel's conditional, [B, P, C, H, W] (P per likelihood)."""
+        x = self._check(x)
+        return self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
+
+    # ------------------------------------------------------------------------------------ density
+    def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Exact log p(x [| y, condition]) in nats per image, [B]."""
+        x = self._check(x)
+        params = self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
+        b = len(x)
+        return self.likelihood.log_prob(params.reshape(b, params.shape[1], -1), x.reshape(b, -1)).sum(-1)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The mean negative log-likelihood of the batch (nats per image)."""
+        return -self.log_prob(x, y).mean()
+
+    # ------------------------------------------------------------------------------------ sampling
+    def _pixel_params(self, inputs: torch.Tensor, condition: torch.Tensor | None, i: int, j: int) -> torch.Tensor:
+        """Parameters [B, P, C] of pixel (i, j), computed on the smallest window that holds its receptive field.
+
+        Rows below i never enter (the masks look up and left), and values further than the receptive
+        radius from (i, j) cannot reach it, so cropping to rows i-R..i and columns j-R..j+R gives
+        exactly the full-image output at (i, j).
+        """
+        r = self.receptive_radius
+        top, left = max(0, i - r), max(0, j - r)
+        window = inputs[:, :, top : i + 1, left : min(self.width, j + r + 1)]
+        return self._network(window, condition)[:, :, :, i - top, j - left]
+
+    def _generate(self, x: torch.Tensor, observed: torch.Tensor, condition: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        inputs = self.likelihood.encode(x)
+        for i in range(self.height):
+            for j in range(self.width):
+                if bool(observed[:, :, i, j].all()):
+                    continue
+                draw = self.likelihood.sample(self._pixel_params(inputs, condition, i, j), generator)  # [B, C]
+                x[:, :, i, j] = torch.where(observed[:, :, i, j], x[:, :, i, j], draw)
+                inputs[:, :, i, j] = self.likelihood.encode(x[:, :, i, j])
+        return x
+
+    def _labels(self, n: int, y: int | torch.Tensor | None, condition: torch.Tensor | None = None) -> torch.Tensor | None:
+        if isinstance(y, int):
+            y = torch.full((n,), y, dtype=torch.long)
+        return self._condition(y, n, condition)
+
+    @torch.no_grad()
+    def sample(self, n: int, y: int | torch.Tensor | None = None, seed: int | None = None,
+               generator: torch.Generator | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Ancestral samples [n, C, H, W], pixel by pixel in raster order, each pixel for all n at once.
+
+        Arguments:
+            n: the number of images.
+            y: for a class-conditional model, one label (int) or labels [n].
+            seed, generator: the random source.
+            condition: the conditioning vectors [n, condition_size] when ``condition_size > 0``.
+        """
+        n = check_num_samples(n)
+        device = self.device
+        condition = self._labels(n, y, condition)
+        generator = make_generator(seed, generator, device)
+        x = torch.zeros(n, self.in_channels, self.height, self.width, device=device)
+        return self._generate(x, torch.zeros_like(x, dtype=torch.bool), condition, generator)
+
+    @torch.no_grad()
+    def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, y: int | torch.Tensor | None = None,
+                 seed: int | None = None, generator: torch.Generator | None = None,
+                 condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Inpaint the pixels where ``mask`` is False by ancestral sampling in raster order.
+
+        Observed pixels are kept; each missing pixel is drawn given every pixel before it in raster
+        order (observed or drawn). This is an exact draw from p(x_missing | x_observed) when the
+        observed pixels are a raster prefix (e.g. the top rows); observed pixels after a missing one
+        do not influence it.
+
+        Arguments:
+            x_partial: [B, C, H, W], valid data where observed (anything, even NaN, where missing).
+            mask: bool or 0/1 of the shape of x_partial or broadcastable (e.g. [1, 1, H, W]); True = observed.
+            y: labels for a class-conditional model.
+            seed, generator: the random source.
+            condition: the conditioning vectors [B, condition_size] when ``condition_size > 0``.
+        """
+        x, observed = completion_inputs(x_partial, mask, (self.in_channels, self.height, self.width))
+        self.likelihood.check(x, "x_partial (observed entries)")
+        device = self.device
+        condition = self._labels(len(x), y, condition)
+        generator = make_generator(seed, generator, device)
+        return self._generate(x.to(device), observed.to(device), condition, generator)

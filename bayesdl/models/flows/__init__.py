@@ -1,0 +1,23 @@
+"""Normalizing-flow models with exact log-likelihoods, usable as torch/Pyro distributions."""
+
+from .base import Flow, FlowDistribution
+from .bases import ConditionalNormalBase, StandardNormalBase
+from .dequantized import Dequantized
+from .iaf import IAF
+from .maf import MAF
+from .multiscale import MultiScaleFlow
+from .planar import PlanarFlow
+from .realnvp import RealNVP
+
+__all__ = [
+    "ConditionalNormalBase",
+    "Dequantized",
+    "Flow",
+    "FlowDistribution",
+    "IAF",
+    "MAF",
+    "MultiScaleFlow",
+    "PlanarFlow",
+    "RealNVP",
+    "StandardNormalBase",
+]

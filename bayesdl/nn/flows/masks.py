@@ -1,0 +1,75 @@
+"""Binary masks for affine coupling layers (Dinh, Sohl-Dickstein & Bengio 2016, arXiv:1605.08803, sec. 3.4).
+
+A mask entry 1 marks a dimension that is passed through unchanged and conditions the others.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ...errors import InputError
+from ...validation import check_choice, check_positive_int
+
+
+def alternating_mask(features: int, parity: int = 0) -> torch.Tensor:
+    """Mask [D] with ones on even (parity 0) or odd (parity 1) positions.
+
+    Example:
+        >>> alternating_mask(4, 1).tolist()
+        [0.0, 1.0, 0.0, 1.0]
+    """
+    check_positive_int(features, "features", minimum=2)
+    return ((torch.arange(features) + parity) % 2 == 0).float()
+
+
+def random_mask(features: int, seed: int = 0) -> torch.Tensor:
+    """Mask [D] with floor(D/2) ones at positions drawn from ``seed``.
+
+    Example:
+        >>> int(random_mask(5, seed=3).sum())
+        2
+    """
+    check_positive_int(features, "features", minimum=2)
+    g = torch.Generator().manual_seed(seed)
+    mask = torch.zeros(features)
+    mask[torch.randperm(features, generator=g)[: features // 2]] = 1.0
+    return mask
+
+
+def checkerboard_mask(channels: int, height: int, width: int, parity: int = 0) -> torch.Tensor:
+    """Spatial checkerboard mask [C, H, W]: 1 where (h + w + parity) is even, for every channel.
+
+    Example:
+        >>> checkerboard_mask(1, 2, 2)[0].tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    h = torch.arange(height)[:, None]
+    w = torch.arange(width)[None, :]
+    board = ((h + w + parity) % 2 == 0).float()
+    return board.expand(channels, height, width).clone()
+
+
+def channel_mask(channels: int, height: int, width: int, parity: int = 0) -> torch.Tensor:
+    """Channel-wise mask [C, H, W]: the first half of the channels (parity 0) or the second half (parity 1).
+
+    Example:
+        >>> channel_mask(4, 1, 1, 1).flatten().tolist()
+        [0.0, 0.0, 1.0, 1.0]
+    """
+    if channels < 2:
+        raise InputError(f"a channel mask needs at least 2 channels, got channels={channels}")
+    mask = torch.zeros(channels, height, width)
+    half = channels // 2
+    if parity == 0:
+        mask[:half] = 1.0
+    else:
+        mask[half:] = 1.0
+    return mask
+
+
+def make_vector_mask(kind: str, features: int, index: int, seed: int = 0) -> torch.Tensor:
+    """The mask of the ``index``-th coupling layer: "alternating" flips parity each layer; "random" draws one per layer."""
+    check_choice(kind, "mask", ("alternating", "random"))
+    if kind == "alternating":
+        return alternating_mask(features, index % 2)
+    return random_mask(features, seed=seed + index)

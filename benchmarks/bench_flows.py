@@ -1,0 +1,151 @@
+"""Benchmark: bayesdl's MAF against zuko's and nflows' MAF of the same size, trained in one process.
+
+Task: 8x8 digits (17 grey levels), uniformly dequantised afresh for every batch, u = (k + v) / 17,
+and mapped to logit space y = logit(0.05 + 0.9 u); every model is a 5-layer MAF with MADE hidden
+layers [256, 256] (alternating orderings), Adam lr 1e-3, batch 100, the same number of epochs.
+bayesdl trains ``Dequantized(MAF(..., logit_alpha=0.05))`` with the shared Trainer (the logit is its
+first layer); the peers get the same noise model and logit map in a plain loop. Training is interleaved epoch by epoch (a Trainer callback
+runs one epoch of each peer), so that changes in machine load hit all three alike.
+
+Reported: milliseconds per training epoch (median over epochs) and the test NLL of the discrete
+digits (an upper bound, nats per image and bits/dim), where the logit's log-det is added back with
+:func:`bayesdl.inference.bits_per_dim`.
+
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_flows.py [--quick] [--epochs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import torch
+
+from bayesdl.data import load_digits_levels
+from bayesdl.data.digits import DIGITS_LEVELS
+from bayesdl.inference import Callback, Trainer, bits_per_dim
+from bayesdl.models.flows import MAF, Dequantized
+from bayesdl.nn.flows import Logit
+
+FEATURES, TRANSFORMS, HIDDEN, BATCH, LR = 64, 5, [256, 256], 100, 1e-3
+
+
+LOGIT = Logit(0.05)
+
+
+def dequantize_logit(levels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """u = (k + v) / 17 with fresh v, y = logit(0.05 + 0.9 u), and log|dy/du| per example."""
+    u = (levels + torch.rand(levels.shape, generator=generator)) / DIGITS_LEVELS
+    y, log_det = LOGIT(u)
+    return u, y, log_det
+
+
+def prepare(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Training levels, and the test set dequantised once (the same noise for every model)."""
+    test_u, test_y, test_log_det = dequantize_logit(load_digits_levels("test")[0].float(), torch.Generator().manual_seed(seed + 1))
+    return {"train": load_digits_levels("train")[0].float(), "test_u": test_u, "test": test_y, "test_log_det": test_log_det}
+
+
+def zuko_maf() -> tuple[torch.nn.Module, callable]:
+    import zuko
+
+    flow = zuko.flows.MAF(FEATURES, transforms=TRANSFORMS, hidden_features=HIDDEN)
+    return flow, lambda x: flow().log_prob(x)
+
+
+def nflows_maf() -> tuple[torch.nn.Module, callable]:
+    from nflows.distributions.normal import StandardNormal
+    from nflows.flows import Flow
+    from nflows.transforms import CompositeTransform, MaskedAffineAutoregressiveTransform, ReversePermutation
+
+    steps = []
+    for _ in range(TRANSFORMS):  # hidden layers = initial layer + num_blocks, so num_blocks=1 gives [256, 256]
+        steps += [MaskedAffineAutoregressiveTransform(FEATURES, HIDDEN[0], num_blocks=len(HIDDEN) - 1,
+                                                      use_residual_blocks=False), ReversePermutation(FEATURES)]
+    flow = Flow(CompositeTransform(steps), StandardNormal([FEATURES]))
+    return flow, lambda x: flow.log_prob(x)
+
+
+class PeerEpochs(Callback):
+    """After every bayesdl epoch, train each peer for one epoch over the same data and time it."""
+
+    def __init__(self, peers: dict[str, tuple[torch.nn.Module, callable]], data: torch.Tensor, seed: int) -> None:
+        self.peers = peers
+        self.data = data
+        self.optimizers = {k: torch.optim.Adam(m.parameters(), lr=LR) for k, (m, _) in peers.items()}
+        self.generator = torch.Generator().manual_seed(seed)
+        self.seconds: dict[str, list[float]] = {k: [] for k in peers}
+
+    def on_epoch_end(self, trainer, epoch, record):
+        order = torch.randperm(len(self.data), generator=self.generator)
+        for name, (_module, log_prob) in self.peers.items():
+            opt = self.optimizers[name]
+            start = time.perf_counter()
+            for i in range(0, len(order), BATCH):
+                _, y, log_det = dequantize_logit(self.data[order[i: i + BATCH]], self.generator)
+                opt.zero_grad(set_to_none=True)
+                loss = -(log_prob(y) + log_det).mean()
+                loss.backward()
+                opt.step()
+            self.seconds[name].append(time.perf_counter() - start)
+
+
+def test_nll(log_prob: callable, data: dict[str, torch.Tensor], logit_inside: bool = False) -> tuple[float, float]:
+    """(discrete NLL upper bound in nats per image, bits/dim) on the test digits.
+
+    A peer's density is over logit space, so the logit's log-det is added by ``bits_per_dim``; bayesdl's
+    flow has the logit as its first layer and is evaluated on u directly.
+    """
+    with torch.no_grad():
+        if logit_inside:
+            bits = bits_per_dim(log_prob(data["test_u"]), FEATURES, num_levels=DIGITS_LEVELS)
+        else:
+            bits = bits_per_dim(log_prob(data["test"]), FEATURES, num_levels=DIGITS_LEVELS,
+                                log_det_preprocess=data["test_log_det"])
+    nll = float(bits.mean()) * FEATURES * math.log(2)
+    return nll, float(bits.mean())
+
+
+def main(quick: bool = False, epochs: int | None = None) -> list[dict]:
+    epochs = epochs or (5 if quick else 100)
+    torch.manual_seed(0)
+    data = prepare()
+    peers = {}
+    for name, build in (("zuko", zuko_maf), ("nflows", nflows_maf)):
+        try:
+            peers[name] = build()
+        except ImportError as err:  # a peer that is not installed is reported, not faked
+            print(f"{name} not available: {err}")
+    flow = MAF(FEATURES, num_transforms=TRANSFORMS, hidden_sizes=HIDDEN, logit_alpha=0.05)
+    callback = PeerEpochs(peers, data["train"], seed=1)
+    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=0,
+                      callbacks=[callback]).fit(data["train"])
+    flow.eval()
+    ours_ms = 1000 * statistics.median(history["seconds"])
+    ours_nll, ours_bits = test_nll(flow.log_prob, data, logit_inside=True)
+    rows = []
+    for name, (module, log_prob) in peers.items():
+        module.eval()
+        peer_ms = 1000 * statistics.median(callback.seconds[name])
+        peer_nll, peer_bits = test_nll(log_prob, data)
+        rows.append({"task": f"MAF 5x[256,256] digits, ms/epoch (median of {epochs})", "peer": name,
+                     "peer_figure": f"{peer_ms:.1f}", "bayesdl_figure": f"{ours_ms:.1f}",
+                     "ratio": f"{ours_ms / peer_ms:.2f}"})
+        rows.append({"task": f"test NLL nats/image after {epochs} epochs (bits/dim)", "peer": name,
+                     "peer_figure": f"{peer_nll:.2f} ({peer_bits:.3f})", "bayesdl_figure": f"{ours_nll:.2f} ({ours_bits:.3f})",
+                     "ratio": f"{ours_nll / peer_nll:.3f}"})
+    width = max(len(r["task"]) for r in rows)
+    print(f"{'task'.ljust(width)}  peer    peer_figure        bayesdl_figure     ratio (bayesdl/peer)")
+    for r in rows:
+        print(f"{r['task'].ljust(width)}  {r['peer']:<6}  {r['peer_figure']:<17}  {r['bayesdl_figure']:<17}  {r['ratio']}")
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 epochs instead of 100")
+    parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    args = parser.parse_args()
+    main(quick=args.quick, epochs=args.epochs)
