@@ -6,9 +6,10 @@ import pytest
 from bayesdl.experiments.registry import list_experiments, run_experiment
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name", ["ar-digits", "ar-fashion"])
-def test_smoke_run_writes_every_file_with_finite_metrics(name, tmp_path):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_smoke_run_writes_every_file_with_finite_metrics(name, smoke_run):
+    result = smoke_run(name)
     folder = result.out_dir
     for file in ["metrics.json", "run.json", "report.html", "samples.png", "completions.png", "learning_curves.png"]:
         assert (folder / file).is_file(), file

@@ -16,13 +16,14 @@ def _finite(value):
     return not isinstance(value, float) or math.isfinite(value)
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name, figures", [
     ("flow-2d", ["densities.png", "samples.png"]),
     ("flow-digits", ["samples_maf.png", "samples_realnvp.png", "test_images.png"]),
     ("flow-fashion", ["samples.png", "test_images.png"]),
 ])
-def test_experiment_smoke(tmp_path, name, figures):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_experiment_smoke(smoke_run, name, figures):
+    result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
     assert _finite(metrics) and metrics == result.metrics
     for fig in figures + ["report.html"]:
