@@ -2,7 +2,7 @@
 
 Task (issue 3): MLP 64-400-400-10 on the embedded 8x8 digits (1500 train / 297 test), 30 epochs, batch 100,
 Adam, the same objective for every library: mean cross-entropy + KL(q || p) / N per example, with the same
-prior N(0, 1) on every weight and the same initial posterior sd softplus(-5) ~ 0.0067.
+prior N(0, 1) on every weight and the same initial posterior sd softplus(-3) ~ 0.049 (bayesian-torch's default).
 
 * bayesian-torch: ``LinearReparameterization`` (one weight draw per batch, closed-form KL).
 * blitz: ``BayesianLinear`` with prior_pi=1 (a single Gaussian N(0, 1)), one weight draw per batch,
@@ -37,7 +37,7 @@ from bayesdl.models.nets import MLP
 from bayesdl.nn.bayesian_layers import softplus_inverse
 from bayesdl.nn.priors import GaussianPrior
 
-RHO_INIT = -5.0
+RHO_INIT = -3.0
 LR = 3e-3
 EVAL_SAMPLES = 20
 

@@ -119,7 +119,7 @@ class BayesByBackprop(SupervisedModel):
     """
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
-                 init_from_net: bool = False, posterior_std_init: float = 1e-3, kl_weight: float = 1.0,
+                 init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
                  noise_std: float = 1.0, learn_noise: bool = True) -> None:
         super().__init__()
         if not kl_weight >= 0:
