@@ -58,7 +58,7 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
 @experiment("bnn-classification", "Digits (and Fashion-MNIST): accuracy, NLL, ECE, Brier and OOD AUROC of four uncertainty methods",
             demo=True)
 def run(ctx: RunContext) -> dict[str, Any]:
-    epochs = 2 if ctx.smoke else 40 if ctx.quick else 100
+    epochs = 2 if ctx.smoke else 25 if ctx.quick else 100
     samples = 5 if ctx.smoke else 30 if ctx.quick else 100
     members = 2 if ctx.smoke else 5
     metrics: dict[str, Any] = {}
