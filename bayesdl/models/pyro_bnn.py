@@ -96,14 +96,14 @@ class PyroBNN(PyroModule):
         if y is not None:
             self.head.check_target(y)
         out = self.net(x)
+        if self.likelihood_name == "homoscedastic":
+            noise = pyro.sample("noise_std", dist.HalfNormal(self._zero + self.noise_prior_scale))
         with pyro.plate("data", x.shape[0]):
             if self.likelihood_name == "categorical":
                 pyro.sample("y", dist.Categorical(logits=out), obs=y)
             elif self.likelihood_name == "heteroscedastic":
                 pyro.sample("y", dist.Normal(out[:, 0], torch.exp(0.5 * out[:, 1])), obs=y)
-        if self.likelihood_name == "homoscedastic":
-            noise = pyro.sample("noise_std", dist.HalfNormal(self._zero + self.noise_prior_scale))
-            with pyro.plate("data", x.shape[0]):
+            else:
                 pyro.sample("y", dist.Normal(out[:, 0], noise), obs=y)
         return out
 
