@@ -29,7 +29,6 @@ from ..io import serializable
 from ..nn.bayesian_layers import ESTIMATORS, BayesianConv2d, BayesianLayer, BayesianLinear, total_kl
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
-from .nets import check_input
 from .supervised import SupervisedModel, evaluation_mode
 
 
@@ -151,6 +150,3 @@ class BayesByBackprop(SupervisedModel):
         for layer in self.net.modules():
             if isinstance(layer, BayesianLayer):
                 layer.sample = bool(sample)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(check_input(self.net, x))
