@@ -7,7 +7,15 @@ from bayesdl.errors import InputError
 from bayesdl.inference import Trainer
 from bayesdl.inference.objectives import LossObjective
 from bayesdl.inference.predictive import ClassificationPrediction, RegressionPrediction, predict
-from bayesdl.models.bnn import BayesByBackprop, DeepEnsemble, MCDropout, PlainNet, bayesian, gaussian_nll_from_log_var, model_precision
+from bayesdl.models.bnn import (
+    BayesByBackprop,
+    DeepEnsemble,
+    MCDropout,
+    PlainNet,
+    bayesian,
+    gaussian_nll_from_log_var,
+    model_precision,
+)
 from bayesdl.models.nets import MLP, LeNet
 from bayesdl.nn.bayesian_layers import BayesianConv2d, BayesianLinear
 from bayesdl.nn.priors import GaussianPrior, ScaleMixturePrior

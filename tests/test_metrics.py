@@ -72,8 +72,8 @@ def test_gaussian_scores_match_scipy():
     # CRPS = integral (F(z) - 1{z >= y})^2 dz
     ref = []
     for m, s, t in zip(mean.tolist()[:10], std.tolist()[:10], y.tolist()[:10]):
-        left = integrate.quad(lambda z: stats.norm.cdf(z, m, s) ** 2, -np.inf, t)[0]
-        right = integrate.quad(lambda z: (1 - stats.norm.cdf(z, m, s)) ** 2, t, np.inf)[0]
+        left = integrate.quad(lambda z, m=m, s=s: stats.norm.cdf(z, m, s) ** 2, -np.inf, t)[0]
+        right = integrate.quad(lambda z, m=m, s=s: (1 - stats.norm.cdf(z, m, s)) ** 2, t, np.inf)[0]
         ref.append(left + right)
     assert crps_gaussian(mean[:10], std[:10], y[:10]) == pytest.approx(np.mean(ref), rel=1e-4)
 

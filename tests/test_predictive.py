@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from bayesdl.errors import InputError
-from bayesdl.inference.predictive import CategoricalDraws, ClassificationPrediction, GaussianDraws, RegressionPrediction, predict
+from bayesdl.inference.predictive import (
+    CategoricalDraws,
+    ClassificationPrediction,
+    GaussianDraws,
+    RegressionPrediction,
+    predict,
+)
 
 
 def test_law_of_total_variance_and_entropy_decomposition_on_exact_draws():

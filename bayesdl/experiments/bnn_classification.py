@@ -72,7 +72,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
         rel_fig, rel_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 4))
         ood_fig, ood_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 3.2))
         for col, method in enumerate(METHODS):
-            model = train_method(method, lambda p: MLP(x.shape[1], hidden, 10, dropout=p), "categorical", (x, y), run_epochs,
+            model = train_method(method, lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p), "categorical", (x, y), run_epochs,
                                  100, 1e-3, ctx, dropout=0.2, num_members=members)
             pred = predict(model, xt.to(ctx.device), samples)
             probs = pred.probs.cpu()

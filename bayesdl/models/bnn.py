@@ -8,7 +8,12 @@ Each lives in its own module (:mod:`~bayesdl.models.bnn_bbb`, :mod:`~bayesdl.mod
 
 from .bnn_bbb import BayesByBackprop, bayesian
 from .ensemble import DeepEnsemble, reinitialise
-from .likelihoods import CategoricalLikelihood, HeteroscedasticGaussian, HomoscedasticGaussian, gaussian_nll_from_log_var
+from .likelihoods import (
+    CategoricalLikelihood,
+    HeteroscedasticGaussian,
+    HomoscedasticGaussian,
+    gaussian_nll_from_log_var,
+)
 from .mc_dropout import MCDropout, model_precision
 from .supervised import PlainNet
 
