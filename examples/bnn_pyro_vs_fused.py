@@ -9,10 +9,11 @@ prior, 20 epochs, batch 100, Adam, through the shared Trainer:
 
 The objectives are the same per-example negative ELBO; they differ in the gradient estimator and in overhead.
 Run: OMP_NUM_THREADS=1 PYTHONPATH=. python examples/bnn_pyro_vs_fused.py
-Measured numbers are in the report of issue 3 (they depend on the machine load).
+Measured once on the shared 2-core CPU (median epoch time; the machine was shared, so times are indicative):
+fused 25.6 ms/epoch, test acc 0.963, NLL 0.148, ECE 0.060; Pyro route 105.1 ms/epoch, acc 0.963, NLL 0.208, ECE 0.099.
 """
 
-import time
+import statistics
 
 import torch
 
@@ -34,19 +35,18 @@ def main(epochs: int = 20) -> None:
     rows = []
 
     fused = BayesByBackprop(net, prior=GaussianPrior(1.0), estimator="local_reparam")
-    start = time.perf_counter()
-    Trainer(fused, lr=3e-3, epochs=epochs, batch_size=100, progress=False, device="cpu").fit((x, y))
-    rows.append(("fused layers (local reparam)", time.perf_counter() - start, predict(fused, xt, 50)))
+    history = Trainer(fused, lr=3e-3, epochs=epochs, batch_size=100, progress=False, device="cpu").fit((x, y))
+    rows.append(("fused layers (local reparam)", statistics.median(history["seconds"]), predict(fused, xt, 50)))
 
     pyro_model = to_pyro_model(net, prior_scale=1.0)
     guide = pyro_model.autoguide(init_scale=0.05)
-    start = time.perf_counter()
-    Trainer(pyro_model, guide=guide, elbo="meanfield", lr=3e-3, epochs=epochs, batch_size=100, progress=False, device="cpu").fit((x, y))
-    rows.append(("Pyro PyroSample + AutoNormal", time.perf_counter() - start, predict(PyroPosterior(pyro_model, guide), xt, 50)))
+    history = Trainer(pyro_model, guide=guide, elbo="meanfield", lr=3e-3, epochs=epochs, batch_size=100, progress=False,
+                      device="cpu").fit((x, y))
+    rows.append(("Pyro PyroSample + AutoNormal", statistics.median(history["seconds"]), predict(PyroPosterior(pyro_model, guide), xt, 50)))
 
-    print(f"{'route':32s} {'s/epoch':>8s} {'acc':>7s} {'NLL':>7s} {'ECE':>7s}")
+    print(f"{'route':32s} {'ms/epoch':>8s} {'acc':>7s} {'NLL':>7s} {'ECE':>7s}   (median epoch time)")
     for name, seconds, pred in rows:
-        print(f"{name:32s} {seconds / epochs:8.3f} {accuracy(pred.probs, yt):7.4f} {nll(pred.probs, yt):7.4f} "
+        print(f"{name:32s} {1000 * seconds:8.1f} {accuracy(pred.probs, yt):7.4f} {nll(pred.probs, yt):7.4f} "
               f"{expected_calibration_error(pred.probs, yt):7.4f}")
 
 
