@@ -134,3 +134,14 @@ def test_bbb_trains_with_the_trainer_and_roundtrips_through_save_load(tmp_path):
     again = bayesdl.io.load(bayesdl.io.save(ens, tmp_path / "ens.safetensors"))
     assert torch.allclose(predict(ens, x).probs, predict(again, x).probs)
     assert not torch.equal(ens.members[0].net.layers[0].weight, ens.members[1].net.layers[0].weight)
+
+
+def test_sequence_models_work_with_bbb_and_mc_dropout():
+    from bayesdl.models.nets import RecurrentNet
+
+    x, y = torch.randn(6, 5, 3), torch.randint(0, 2, (6,))
+    bbb = BayesByBackprop(RecurrentNet(3, 8, 2, cell="gru"), estimator="flipout")
+    assert isinstance(bbb.net.head, BayesianLinear) and isinstance(bbb.net.rnn, torch.nn.GRU)  # recurrent weights stay point estimates
+    mcd = MCDropout(RecurrentNet(3, 8, 1, cell="lstm", dropout=0.3), "homoscedastic")
+    assert predict(bbb, x, 3).probs.shape == (6, 2) and bool((predict(mcd, x, 5).epistemic > 0).all())
+    assert torch.isfinite(bbb.loss(x, y, num_data=100))
