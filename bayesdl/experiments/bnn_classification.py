@@ -67,20 +67,21 @@ def run(ctx: RunContext) -> dict[str, Any]:
         (x, y), (xt, yt) = data["train"], data["test"]
         if ctx.smoke:
             x, y, xt, yt = x[:300], y[:300], xt[:100], yt[:100]
-        run_epochs = epochs if name == "digits" else max(2, epochs // 10)
+        run_epochs = epochs if name == "digits" else max(2, epochs // 20)
+        run_samples = samples if name == "digits" else max(5, samples // 2)
         hidden = [32] if ctx.smoke else data["hidden"]
         rel_fig, rel_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 4))
         ood_fig, ood_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 3.2))
         for col, method in enumerate(METHODS):
             model = train_method(method, lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p), "categorical", (x, y), run_epochs,
                                  100, 1e-3, ctx, dropout=0.2, num_members=members)
-            pred = predict(model, xt.to(ctx.device), samples)
+            pred = predict(model, xt.to(ctx.device), run_samples)
             probs = pred.probs.cpu()
             entry = {"accuracy": accuracy(probs, yt), "nll": nll(probs, yt), "ece": expected_calibration_error(probs, yt, 15),
                      "brier": brier_score(probs, yt)}
             first_ood = None
             for ood_name, x_ood in data["ood"].items():
-                shifted = predict(model, x_ood.to(ctx.device), samples)
+                shifted = predict(model, x_ood.to(ctx.device), run_samples)
                 entry[f"ood_auroc_entropy[{ood_name}]"] = ood_auroc(pred.entropy.cpu(), shifted.entropy.cpu())
                 if method != "plain":
                     entry[f"ood_auroc_mutual_info[{ood_name}]"] = ood_auroc(pred.mutual_information.cpu(), shifted.mutual_information.cpu())
@@ -93,7 +94,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
                                   (f"{name} test", ood_name), ax=ood_axes[col], title=LABELS[method])
         ctx.save_figure(rel_fig, f"reliability_{name}", f"Reliability diagrams on the {name} test set (15 equal-width bins)")
         ctx.save_figure(ood_fig, f"ood_entropy_{name}", f"Predictive entropy on the {name} test set and on a shifted set")
-        metrics[f"{name}/settings"] = {"epochs": run_epochs, "hidden": hidden, "train_size": len(x), "predictive_samples": samples}
+        metrics[f"{name}/settings"] = {"epochs": run_epochs, "hidden": hidden, "train_size": len(x), "predictive_samples": run_samples}
     ctx.note("OOD AUROC: the score (predictive entropy, or mutual information for methods with epistemic uncertainty) "
              "should be higher on the shifted set; 0.5 is chance. A plain net has zero mutual information.")
     return metrics
