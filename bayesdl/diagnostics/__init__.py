@@ -2,6 +2,28 @@
 
 from .arviz_export import guide_to_inference_data, posterior_to_inference_data
 from .mcmc_summary import MCMCCheck, describe_mcmc
-from .metrics import accuracy, nll
+from .metrics import (
+    accuracy,
+    brier_score,
+    crps_gaussian,
+    expected_calibration_error,
+    gaussian_nll,
+    interval_coverage,
+    nll,
+    ood_auroc,
+)
 
-__all__ = ["MCMCCheck", "accuracy", "describe_mcmc", "guide_to_inference_data", "nll", "posterior_to_inference_data"]
+__all__ = [
+    "MCMCCheck",
+    "accuracy",
+    "brier_score",
+    "crps_gaussian",
+    "describe_mcmc",
+    "expected_calibration_error",
+    "gaussian_nll",
+    "guide_to_inference_data",
+    "interval_coverage",
+    "nll",
+    "ood_auroc",
+    "posterior_to_inference_data",
+]

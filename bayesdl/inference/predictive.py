@@ -68,7 +68,7 @@ class RegressionPrediction:
         """
         if not 0.0 < level < 1.0:
             raise InputError(f"level must be in (0, 1), got {level}")
-        z = math.sqrt(2.0) * torch.special.erfinv(torch.tensor((1.0 + level) / 2.0)).item()
+        z = math.sqrt(2.0) * torch.special.erfinv(torch.tensor(level)).item()  # Phi^-1((1 + level) / 2)
         return self.mean - z * self.std, self.mean + z * self.std
 
     def quantile(self, q: float) -> torch.Tensor:
@@ -82,6 +82,10 @@ class RegressionPrediction:
     def from_draws(cls, draws: GaussianDraws) -> RegressionPrediction:
         """Apply the law of total variance to S draws (population variance over draws)."""
         means, noise = draws.means, draws.noise_variances
+        check_tensor(means, "means", ndim=(2, 3))
+        check_tensor(noise, "noise_variances", shape=list(means.shape))
+        if float(noise.min()) < 0:
+            raise InputError("noise_variances must be non-negative")
         epistemic = means.var(0, unbiased=False) if means.shape[0] > 1 else torch.zeros_like(means[0])
         return cls(mean=means.mean(0), epistemic=epistemic, aleatoric=noise.mean(0))
 
@@ -111,6 +115,9 @@ class ClassificationPrediction:
     @classmethod
     def from_draws(cls, draws: CategoricalDraws) -> ClassificationPrediction:
         """Average S draws of probabilities and decompose the entropy."""
+        check_tensor(draws.probs, "probs", ndim=3)
+        if float(draws.probs.min()) < 0 or not torch.allclose(draws.probs.sum(-1), torch.ones_like(draws.probs[..., 0]), atol=1e-4):
+            raise InputError("probs draws must be non-negative and sum to 1 over classes")
         probs = draws.probs.mean(0)
         return cls(probs=probs, entropy=_entropy(probs), expected_entropy=_entropy(draws.probs).mean(0))
 

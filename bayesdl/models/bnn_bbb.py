@@ -1,0 +1,152 @@
+"""Bayes by Backprop: variational inference over the weights of any network of Linear/Conv2d layers.
+
+:func:`bayesian` turns a deterministic network into a Bayesian one by replacing every ``nn.Linear`` and
+``nn.Conv2d`` with :class:`~bayesdl.nn.bayesian_layers.BayesianLinear` / ``BayesianConv2d`` (other layers,
+e.g. batch norm or an LSTM, stay deterministic point estimates).
+
+Minibatch scaling of the KL
+---------------------------
+The negative ELBO of N examples is  -sum_n E_q[log p(y_n | x_n, w)] + KL(q || p).  Dividing by N gives a
+per-example objective, and a minibatch B of size |B| estimates it without bias as
+
+    L_B = -(1/|B|) sum_{n in B} log p(y_n | x_n, w),  w ~ q   +   KL(q || p) / N.
+
+So the KL is weighted once per pass over the data: each of the N/|B| steps of an epoch carries KL/N per
+example, and the sum over an epoch of |B| * L_B is one full negative ELBO. (Blundell et al. 2015 spread the
+KL as KL/M over M minibatches of a summed loss: the same objective up to the factor |B|.) The shared
+:class:`~bayesdl.inference.Trainer` passes N as ``num_data``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+from ..io import serializable
+from ..nn.bayesian_layers import ESTIMATORS, BayesianConv2d, BayesianLayer, BayesianLinear, total_kl
+from ..nn.priors import Prior
+from ..validation import check_choice, check_positive_int
+from .supervised import SupervisedModel, evaluation_mode
+
+
+def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local_reparam", init_from_net: bool = True,
+             posterior_std_init: float = 1e-3) -> nn.Module:
+    """A copy of ``net`` whose Linear and Conv2d layers are Bayesian layers with a factorised Gaussian posterior.
+
+    Arguments:
+        net: a deterministic module (it is not modified).
+        prior: the weight prior of every converted layer (each layer gets its own copy, so a learnable
+            prior scale is learned per layer); default GaussianPrior(1.0).
+        estimator: "reparam", "local_reparam" or "flipout" for every converted layer.
+        init_from_net: start the posterior means at the net's current weights (e.g. a trained net);
+            otherwise they are freshly initialised.
+        posterior_std_init: the initial posterior standard deviation.
+
+    Returns:
+        The converted copy.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        >>> bnn = bayesian(net, estimator="flipout")
+        >>> type(bnn[0]).__name__, torch.equal(bnn[0].weight_mu, net[0].weight)
+        ('BayesianLinear', True)
+    """
+    check_choice(estimator, "estimator", ESTIMATORS)
+    converted = copy.deepcopy(net)
+    found = _convert(converted, prior, estimator, init_from_net, posterior_std_init)
+    if not found:
+        raise InputError(f"{type(net).__name__} has no nn.Linear or nn.Conv2d layer to make Bayesian")
+    return converted
+
+
+def _convert(module: nn.Module, prior: Prior | None, estimator: str, init_from_net: bool, std: float) -> int:
+    count = 0
+    for name, child in list(module.named_children()):
+        layer_prior = copy.deepcopy(prior) if prior is not None else None
+        if isinstance(child, nn.Linear):
+            new: BayesianLayer = BayesianLinear(child.in_features, child.out_features, child.bias is not None, layer_prior, estimator, std)
+        elif isinstance(child, nn.Conv2d):
+            if not (isinstance(child.padding, tuple) and len(set(child.padding)) == 1 and len(set(child.kernel_size)) == 1
+                    and len(set(child.stride)) == 1 and len(set(child.dilation)) == 1 and child.padding_mode == "zeros"):
+                raise InputError(f"cannot convert {child}: only square kernels with symmetric zero padding are supported")
+            new = BayesianConv2d(child.in_channels, child.out_channels, child.kernel_size[0], child.stride[0], child.padding[0],
+                                 child.dilation[0], child.groups, child.bias is not None, layer_prior, estimator, std)
+        else:
+            count += _convert(child, prior, estimator, init_from_net, std)
+            continue
+        if init_from_net:
+            new.load_from(child)
+        new.to(child.weight.device)
+        setattr(module, name, new)
+        count += 1
+    return count
+
+
+@serializable
+class BayesByBackprop(SupervisedModel):
+    """A Bayesian neural network trained by Bayes by Backprop (variational inference with a Gaussian q(w)).
+
+    ``loss(x, y, num_data=N)`` is the per-example negative ELBO estimate
+    -mean_n log p(y_n | x_n, w) + kl_weight * KL(q || p) / N with one w ~ q per forward pass (see the module
+    docstring for why this weights the KL once per epoch). ``predictive_samples`` draws S networks from q.
+
+    Arguments:
+        net: the deterministic network to make Bayesian (copied; stored in the config for save/load).
+        likelihood: "categorical", "heteroscedastic" or "homoscedastic" (learned noise).
+        prior: the weight prior (default GaussianPrior(1.0)).
+        estimator: "reparam", "local_reparam" (default) or "flipout".
+        init_from_net: start the posterior means at ``net``'s weights.
+        posterior_std_init: the initial posterior sd of every weight.
+        kl_weight: multiplies the KL (1 is the ELBO; other values give a tempered objective, not a bound).
+        noise_std, learn_noise: the homoscedastic noise head's initial sd and whether it is learned.
+
+    Example:
+        >>> from bayesdl.models.nets import MLP
+        >>> model = BayesByBackprop(MLP(4, [16], 3), estimator="flipout")
+        >>> x, y = torch.randn(10, 4), torch.randint(0, 3, (10,))
+        >>> model.loss(x, y, num_data=1000).shape
+        torch.Size([])
+        >>> model.predictive_samples(x, num_samples=5).probs.shape
+        torch.Size([5, 10, 3])
+
+    References:
+        Blundell, Cornebise, Kavukcuoglu & Wierstra (2015), Weight Uncertainty in Neural Networks, arXiv:1505.05424;
+        Kingma, Salimans & Welling (2015), arXiv:1506.02557; Wen et al. (2018), arXiv:1803.04386.
+    """
+
+    def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
+                 init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
+                 noise_std: float = 1.0, learn_noise: bool = True) -> None:
+        super().__init__()
+        if not kl_weight >= 0:
+            raise InputError(f"kl_weight must be >= 0, got {kl_weight}")
+        self.kl_weight = float(kl_weight)
+        self.net = bayesian(net, prior, estimator, init_from_net, posterior_std_init)
+        self.net.input_shape = getattr(net, "input_shape", None)
+        self._build(net, likelihood, noise_std, learn_noise)
+
+    def kl(self) -> torch.Tensor:
+        """KL(q || p) summed over all Bayesian layers (closed form or a one-draw Monte Carlo estimate)."""
+        return total_kl(self.net)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
+        """Negative ELBO per example: mean NLL on the batch + kl_weight * KL / num_data.
+
+        ``num_data`` is N, the training-set size (the trainer passes it); when omitted the batch is taken to
+        be the whole data set (full-batch training).
+        """
+        n = len(x) if num_data is None else check_positive_int(num_data, "num_data")
+        return self.data_nll(x, y).mean() + self.kl_weight * self.kl() / n
+
+    def _draw_outputs(self, x: torch.Tensor, num_samples: int) -> list[torch.Tensor]:
+        with evaluation_mode(self):
+            return [self.net(x) for _ in range(num_samples)]
+
+    def set_sampling(self, sample: bool) -> None:
+        """Sample weights in forward passes (True, default) or use the posterior means (False)."""
+        for layer in self.net.modules():
+            if isinstance(layer, BayesianLayer):
+                layer.sample = bool(sample)

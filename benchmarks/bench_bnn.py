@@ -1,0 +1,215 @@
+"""Benchmark: Bayes by Backprop on digits, bayesdl against bayesian-torch and blitz in one process.
+
+Task (issue 3): MLP 64-400-400-10 on the embedded 8x8 digits (1500 train / 297 test), 30 epochs, batch 100,
+Adam, the same objective for every library: mean cross-entropy + KL(q || p) / N per example, with the same
+prior N(0, 1) on every weight and the same initial posterior sd softplus(-3) ~ 0.049 (bayesian-torch's default).
+
+* bayesian-torch: ``LinearReparameterization`` (one weight draw per batch, closed-form KL; its layers report the KL
+  averaged over weights, so the benchmark swaps in the same formula summed, to train the same ELBO).
+* blitz: ``BayesianLinear`` with prior_pi=1 (a single Gaussian N(0, 1)), one weight draw per batch,
+  Monte Carlo KL (log q - log p at the draw), trained with ``nn_kl_divergence()``.
+* bayesdl: ``BayesByBackprop(MLP(64, [400, 400], 10))`` with the local reparameterisation trick
+  (and plain reparameterisation, for reference), trained by the shared ``Trainer``.
+
+Peers are trained with a minimal hand-written loop (which favours them: no trainer overhead). The time per
+epoch is the median over epochs of the wall time of the training steps only. Test accuracy and NLL use the
+posterior predictive averaged over 20 weight draws. Run with OMP_NUM_THREADS=1:
+
+    flock /tmp/bayesdl-heavy.lock env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_bnn.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bayesdl.data import load_digits
+from bayesdl.diagnostics import accuracy, nll
+from bayesdl.inference import Trainer
+from bayesdl.inference.predictive import predict
+from bayesdl.models.bnn_bbb import BayesByBackprop
+from bayesdl.models.nets import MLP
+from bayesdl.nn.bayesian_layers import softplus_inverse
+from bayesdl.nn.priors import GaussianPrior
+
+RHO_INIT = -3.0
+LR = 3e-3
+EVAL_SAMPLES = 20
+
+
+def _evaluate(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    with torch.no_grad():
+        probs = torch.stack([forward(x).softmax(-1) for _ in range(EVAL_SAMPLES)]).mean(0)
+    return accuracy(probs, y), nll(probs, y)
+
+
+def _manual_loop(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                 epochs: int, batch: int, seed: int) -> list[float]:
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    gen = torch.Generator().manual_seed(seed)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            idx = order[i : i + batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(x[idx], y[idx])
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def run_bayesian_torch(x, y, xt, yt, epochs, batch, seed):
+    from bayesian_torch.layers import LinearReparameterization
+
+    torch.manual_seed(seed)
+    layers = nn.ModuleList([LinearReparameterization(a, b, prior_variance=1.0, posterior_rho_init=RHO_INIT)
+                            for a, b in [(64, 400), (400, 400), (400, 10)]])
+
+    # bayesian-torch's layers return the KL *averaged* over the weights (kl_div ends in .mean()). To train the
+    # same ELBO as the others, each layer's kl_div is replaced by the identical formula summed over the weights;
+    # the layers' forward passes are otherwise unchanged (sigma is computed once, as in their code).
+    def summed_kl(mu_q, sigma_q, mu_p, sigma_p):
+        return (torch.log(sigma_p) - torch.log(sigma_q) + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * (sigma_p**2)) - 0.5).sum()
+
+    for layer in layers:
+        layer.kl_div = summed_kl
+
+    def forward(inp):
+        kl = 0.0
+        h = inp
+        for k, layer in enumerate(layers):
+            h, layer_kl = layer(h)
+            kl = kl + layer_kl
+            if k < len(layers) - 1:
+                h = F.relu(h)
+        return h, kl
+
+    n = len(x)
+
+    def loss_fn(xb, yb):
+        out, kl = forward(xb)
+        return F.cross_entropy(out, yb) + kl / n
+
+    times = _manual_loop(layers, loss_fn, x, y, epochs, batch, seed)
+    return times, _evaluate(lambda inp: forward(inp)[0], xt, yt)
+
+
+def run_blitz(x, y, xt, yt, epochs, batch, seed):
+    from blitz.modules import BayesianLinear
+    from blitz.utils import variational_estimator
+
+    torch.manual_seed(seed)
+
+    @variational_estimator
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1 = BayesianLinear(64, 400, prior_sigma_1=1.0, prior_pi=1.0, posterior_rho_init=RHO_INIT)
+            self.l2 = BayesianLinear(400, 400, prior_sigma_1=1.0, prior_pi=1.0, posterior_rho_init=RHO_INIT)
+            self.l3 = BayesianLinear(400, 10, prior_sigma_1=1.0, prior_pi=1.0, posterior_rho_init=RHO_INIT)
+
+        def forward(self, inp):
+            return self.l3(F.relu(self.l2(F.relu(self.l1(inp)))))
+
+    net = Net()
+    n = len(x)
+
+    def loss_fn(xb, yb):
+        out = net(xb)
+        return F.cross_entropy(out, yb) + net.nn_kl_divergence() / n
+
+    times = _manual_loop(net, loss_fn, x, y, epochs, batch, seed)
+    return times, _evaluate(net, xt, yt)
+
+
+class _EpochTimer:
+    """Trainer callback recording the wall time of each epoch's training steps."""
+
+    def __init__(self):
+        self.times: list[float] = []
+
+    def on_fit_start(self, trainer):
+        pass
+
+    def on_epoch_start(self, trainer, epoch):
+        self._start = time.perf_counter()
+
+    def on_batch_end(self, trainer, epoch, index, loss):
+        pass
+
+    def on_epoch_end(self, trainer, epoch, record):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def run_bayesdl(x, y, xt, yt, epochs, batch, seed, estimator):
+    torch.manual_seed(seed)
+    model = BayesByBackprop(MLP(64, [400, 400], 10), prior=GaussianPrior(1.0), estimator=estimator,
+                            posterior_std_init=float(F.softplus(torch.tensor(RHO_INIT))))
+    timer = _EpochTimer()
+    Trainer(model, lr=LR, epochs=epochs, batch_size=batch, device="cpu", progress=False, seed=seed, callbacks=[timer]).fit((x, y))
+    pred = predict(model, xt, num_samples=EVAL_SAMPLES)
+    return timer.times, (accuracy(pred.probs, yt), nll(pred.probs, yt))
+
+
+def main(quick: bool = False) -> list[dict]:
+    """Train every library on the same task and print a table; returns rows (task, peer, figures, ratio)."""
+    assert abs(softplus_inverse(float(F.softplus(torch.tensor(RHO_INIT)))) - RHO_INIT) < 1e-4
+    x, y = load_digits("train")
+    xt, yt = load_digits("test")
+    epochs = 5 if quick else 30
+    batch = 100
+    results = {}
+    # Interleave libraries over repeats so that machine-load drifts affect all of them alike.
+    repeats = 1 if quick else 3
+    runners = {
+        "bayesian-torch (reparam)": lambda s: run_bayesian_torch(x, y, xt, yt, epochs, batch, s),
+        "blitz (reparam)": lambda s: run_blitz(x, y, xt, yt, epochs, batch, s),
+        "bayesdl (local_reparam)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam"),
+        "bayesdl (reparam)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "reparam"),
+    }
+    for r in range(repeats):
+        for name, fn in runners.items():
+            times, (acc, test_nll) = fn(r)
+            entry = results.setdefault(name, {"times": [], "acc": [], "nll": []})
+            entry["times"] += times[1:]  # the first epoch includes warm-up
+            entry["acc"].append(acc)
+            entry["nll"].append(test_nll)
+    summary = {name: {"ms": 1000 * statistics.median(v["times"]), "acc": statistics.mean(v["acc"]), "nll": statistics.mean(v["nll"])}
+               for name, v in results.items()}
+    peers = [k for k in summary if not k.startswith("bayesdl")]
+    fastest = min(peers, key=lambda k: summary[k]["ms"])
+    best_nll = min(summary[k]["nll"] for k in peers)
+    print(f"digits MLP 64-400-400-10, {epochs} epochs, batch {batch}, {repeats} seed(s); ms/epoch median, acc/NLL from {EVAL_SAMPLES} draws")
+    print(f"{'library':28s} {'ms/epoch':>9s} {'test acc':>9s} {'test NLL':>9s} {'time / fastest peer':>20s}")
+    rows = []
+    for name, s in summary.items():
+        ratio = s["ms"] / summary[fastest]["ms"]
+        print(f"{name:28s} {s['ms']:9.1f} {s['acc']:9.4f} {s['nll']:9.4f} {ratio:20.2f}")
+    for name in ("bayesdl (local_reparam)", "bayesdl (reparam)"):
+        s = summary[name]
+        rows.append({
+            "task": f"digits BBB MLP 64-400-400-10, {epochs} epochs: ms/epoch ({name})",
+            "peer": fastest,
+            "peer_figure": f"{summary[fastest]['ms']:.1f} ms/epoch, NLL {summary[fastest]['nll']:.4f} (best peer NLL {best_nll:.4f})",
+            "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}",
+            "ratio": f"{s['ms'] / summary[fastest]['ms']:.2f}",
+        })
+    local = summary["bayesdl (local_reparam)"]
+    print(f"target time <= 0.5x fastest peer: {'MET' if local['ms'] <= 0.5 * summary[fastest]['ms'] else 'NOT MET'}; "
+          f"NLL no worse than best peer: {'MET' if local['nll'] <= best_nll else 'NOT MET'}")
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 epochs and one seed")
+    main(quick=parser.parse_args().quick)

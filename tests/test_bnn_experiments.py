@@ -1,0 +1,30 @@
+import json
+import math
+
+import pytest
+
+from bayesdl.experiments.registry import run_experiment
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+@pytest.mark.parametrize("name,figures", [
+    ("bnn-regression", ["regression_bands.png", "epistemic_sd.png"]),
+    ("bnn-classification", ["reliability_digits.png", "ood_entropy_digits.png"]),
+])
+def test_experiment_smoke_run_writes_everything(tmp_path, name, figures):
+    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+    out = result.out_dir
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics and _finite(metrics)
+    for fig in figures:
+        assert (out / fig).is_file()
+    assert (out / "report.html").is_file()
+    methods = [k for k in metrics if not k.endswith("settings")]
+    assert len(methods) >= 8 if name == "bnn-regression" else len(methods) >= 4
