@@ -164,11 +164,13 @@ class DDPM(torch.nn.Module):
     # ------------------------------------------------------------------ forward process (fixed)
     def q_mean_variance(self, x0: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance of q(x_t | x_0) = N(sqrt(alpha-bar_t) x_0, (1 - alpha-bar_t) I); t in 1..T."""
+        self._check_t(t, len(x0))
         ab = _gather(self.alpha_bar, t, x0.dim())
         return ab.sqrt() * x0, (1 - ab).expand_as(x0)
 
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw x_t ~ q(x_t | x_0) in closed form: sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps."""
+        self._check_t(t, len(x0))
         if noise is None:
             noise = self._randn(x0.shape, generator)
         ab = _gather(self.alpha_bar, t, x0.dim())
@@ -180,6 +182,7 @@ class DDPM(torch.nn.Module):
         mean = beta_t sqrt(alpha-bar_{t-1}) / (1 - alpha-bar_t) x_0 + (1 - alpha-bar_{t-1}) sqrt(alpha_t) / (1 - alpha-bar_t) x_t,
         variance = beta-tilde_t = beta_t (1 - alpha-bar_{t-1}) / (1 - alpha-bar_t).
         """
+        self._check_t(t, len(x0))
         mean = _gather(self.posterior_mean_coef_x0, t, x0.dim()) * x0 + _gather(self.posterior_mean_coef_xt, t, x0.dim()) * x_t
         return mean, _gather(self.posterior_variance, t, x0.dim()).expand_as(x0)
 
