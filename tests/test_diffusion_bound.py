@@ -26,13 +26,13 @@ def test_bound_with_optimal_denoiser_is_tight_for_gaussian_data(schedule):
     """With sigma_t^2 = beta_t the optimal reverse chain IS the true one for N(0, 1) data, so the expected
     bound equals the NLL exactly: the estimate must sit at 1.419 nats within Monte Carlo error and 0.05."""
     model = DDPM(OptimalGaussianDenoiser(schedule, 1000), data_shape=[1], num_steps=1000, schedule=schedule, variance="beta")
-    bound, gap, se, exact_mean = _paired_gap(model, 3000, seed=0)
+    bound, gap, se, exact_mean = _paired_gap(model, 10000, seed=0)
     assert abs(exact_mean - TRUE_NLL) < 0.05  # the test points are a fair sample of N(0, 1)
     assert gap > -3 * se  # bound >= true NLL, up to the Monte Carlo error of the x_t draws
-    assert gap < 0.05  # and within 0.05 nats of it (the Monte Carlo standard error is about 0.018)
+    assert gap < 0.05  # and within 0.05 nats of it (the Monte Carlo standard error is about 0.01)
     assert abs(bound.total.mean().item() - exact_mean) < 0.05
     assert torch.allclose(bound.total, bound.prior + bound.terms.sum(1))
-    assert bound.terms.shape == (3000, 1000)
+    assert bound.terms.shape == (10000, 1000)
 
 
 def test_bound_with_posterior_variance_is_strictly_above_the_nll():
