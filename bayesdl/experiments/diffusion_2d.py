@@ -21,11 +21,11 @@ from .registry import RunContext, experiment  # noqa: E402
 
 def _settings(ctx: RunContext) -> dict[str, Any]:
     if ctx.smoke:
-        return dict(densities=["two_moons"], n_train=1000, n_eval=300, steps=50, hidden=32, epochs=3, eval_steps=50)
+        return dict(densities=["two_moons"], n_train=1000, n_eval=300, steps=50, hidden=32, epochs=3)
     if ctx.quick:
-        return dict(densities=["two_moons"], n_train=20000, n_eval=1000, steps=1000, hidden=128, epochs=30, eval_steps=1000)
+        return dict(densities=["two_moons"], n_train=20000, n_eval=1000, steps=1000, hidden=128, epochs=30)
     return dict(densities=["two_moons", "eight_gaussians", "checkerboard"], n_train=50000, n_eval=2000, steps=1000,
-                hidden=128, epochs=60, eval_steps=1000)
+                hidden=128, epochs=60)
 
 
 @experiment("diffusion-2d", "DDPM with an MLP denoiser on 2-D toy densities: NLL bound (nats) and energy distance to held-out data")
