@@ -133,3 +133,13 @@ def test_save_and_load_round_trip(tmp_path):
     assert torch.allclose(model.nll_bound(x, seed=1), loaded.nll_bound(x, seed=1))
     assert torch.equal(model.step_sampler.counts, loaded.step_sampler.counts)
     assert loaded.config["schedule"] == "cosine"
+
+
+def test_hybrid_bound_term_trains_only_the_variance_half_of_the_output():
+    model = _mlp_model(variance="learned", loss="hybrid")
+    x0, t = torch.randn(8, 2), torch.randint(1, 21, (8,))
+    x_t = model.q_sample(x0, t)
+    output = torch.randn(8, 4, requires_grad=True)
+    model.bound_terms_at(x0, x_t, t, detach_mean=True, output=output).sum().backward()
+    assert float(output.grad[:, :2].abs().max()) == 0.0
+    assert float(output.grad[:, 2:].abs().max()) > 0.0
