@@ -1,0 +1,40 @@
+"""Figures shared by the diffusion experiments (no experiment is registered here)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+
+def image_grid_figure(images: torch.Tensor, title: str, columns: int = 8):
+    """A figure with a grid of images [N, 1, H, W] (or [N, H*W] square) in [-1, 1], shown as grey levels."""
+    images = images.detach().cpu().float()
+    if images.dim() == 2:
+        side = int(math.isqrt(images.shape[1]))
+        images = images.reshape(-1, 1, side, side)
+    rows = math.ceil(len(images) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(((images[i, 0] + 1) / 2).clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def bound_terms_figure(terms: torch.Tensor, title: str):
+    """Mean bound term L_{t-1} against t (log scale), from a [B, T] breakdown."""
+    mean = terms.detach().cpu().mean(0)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    steps = torch.arange(1, len(mean) + 1)
+    ax.plot(steps[1:], mean[1:].clamp_min(1e-12))
+    ax.set_yscale("log")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("mean L_{t-1} (nats)")
+    ax.set_title(f"{title} (L_0 = {float(mean[0]):.3g} nats)", fontsize=9)
+    return fig

@@ -1,0 +1,119 @@
+"""Samplers of a trained DDPM: ancestral sampling of the reverse chain, and DDIM.
+
+DDIM (Song, Meng & Ermon 2020) uses a subsequence tau_1 < ... < tau_S of the steps and the update
+x_{prev} = sqrt(alpha-bar_prev) x0_hat + sqrt(1 - alpha-bar_prev - sigma^2) eps_hat + sigma z with
+sigma = eta sqrt((1 - alpha-bar_prev) / (1 - alpha-bar_t)) sqrt(1 - alpha-bar_t / alpha-bar_prev).
+With eta = 1 and all T steps, sigma^2 = beta-tilde_t and the mean is the posterior mean at x0_hat,
+so DDIM is then the ancestral sampler with variance beta-tilde; with eta = 0 it is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+
+from ...errors import InputError
+from ...validation import check_positive_int
+
+if TYPE_CHECKING:
+    from .ddpm import DDPM
+
+
+def _keep_steps(model: DDPM, keep: Sequence[int]) -> set[int]:
+    steps = set()
+    for t in keep:
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= model.num_steps:
+            raise InputError(f"keep must list steps in 0..{model.num_steps}, got {t!r}")
+        steps.add(t)
+    return steps
+
+
+@torch.no_grad()
+def ancestral_sample(model: DDPM, n: int, generator: torch.Generator | None = None, clip: bool = False,
+                     keep: Sequence[int] = ()):
+    """x_T ~ N(0, I); x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2; x_0 = the mean of p(x_0 | x_1).
+
+    Returns samples [n, *data_shape], or ``(samples, {t: x_t})`` if ``keep`` lists steps (0 = final).
+
+    Example:
+        >>> from bayesdl.nn import DenoisingMLP
+        >>> from bayesdl.models.diffusion import DDPM
+        >>> model = DDPM(DenoisingMLP(2, hidden=8), data_shape=[2], num_steps=5)
+        >>> x, path = ancestral_sample(model, 4, torch.Generator().manual_seed(0), keep=[5, 0])
+        >>> sorted(path), bool(torch.equal(path[0], x))
+        ([0, 5], True)
+
+    References:
+        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models (Algorithm 2), arXiv:2006.11239.
+    """
+    wanted = _keep_steps(model, keep)
+    was_training = model.training
+    model.eval()
+    try:
+        x = model._randn((n, *model.data_shape), generator)
+        path = {model.num_steps: x.clone()} if model.num_steps in wanted else {}
+        for step in range(model.num_steps, 0, -1):
+            t = torch.full((n,), step, device=x.device, dtype=torch.long)
+            p = model.reverse_step(x, t, clip=clip)
+            if step > 1:
+                x = p.mean + torch.exp(0.5 * p.log_var) * model._randn(x.shape, generator)
+            else:
+                x = p.mean
+            if step - 1 in wanted:
+                path[step - 1] = x.clone()
+    finally:
+        model.train(was_training)
+    return (x, path) if keep else x
+
+
+def ddim_timesteps(num_steps: int, num_sample_steps: int) -> torch.Tensor:
+    """S evenly spaced steps in 1..T (always including 1 and T), increasing, int64.
+
+    Example:
+        >>> ddim_timesteps(1000, 5).tolist()
+        [1, 251, 500, 750, 1000]
+    """
+    check_positive_int(num_sample_steps, "num_steps (DDIM)")
+    if num_sample_steps > num_steps:
+        raise InputError(f"DDIM num_steps must be at most the model's T = {num_steps}, got {num_sample_steps}")
+    return torch.linspace(1, num_steps, num_sample_steps, dtype=torch.float64).round().long().unique()
+
+
+@torch.no_grad()
+def ddim_sample(model: DDPM, n: int, num_steps: int = 50, eta: float = 0.0, generator: torch.Generator | None = None,
+                clip: bool = False) -> torch.Tensor:
+    """Sample with DDIM on ``num_steps`` evenly spaced steps; ``eta`` in [0, 1] scales the noise.
+
+    Example:
+        >>> from bayesdl.nn import DenoisingMLP
+        >>> from bayesdl.models.diffusion import DDPM
+        >>> model = DDPM(DenoisingMLP(2, hidden=8), data_shape=[2], num_steps=20)
+        >>> ddim_sample(model, 3, num_steps=5, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([3, 2])
+
+    References:
+        Song, Meng & Ermon (2020), Denoising Diffusion Implicit Models, arXiv:2010.02502.
+    """
+    eta = float(eta)
+    if not 0.0 <= eta <= 1.0:
+        raise InputError(f"eta must lie in [0, 1], got {eta}")
+    steps = ddim_timesteps(model.num_steps, num_steps).tolist()
+    was_training = model.training
+    model.eval()
+    try:
+        x = model._randn((n, *model.data_shape), generator)
+        for k in range(len(steps) - 1, -1, -1):
+            step = steps[k]
+            t = torch.full((n,), step, device=x.device, dtype=torch.long)
+            estimate = model.reverse_step(x, t, clip=clip)
+            ab = model.alpha_bar[step - 1]
+            ab_prev = model.alpha_bar[steps[k - 1] - 1] if k > 0 else torch.ones_like(ab)
+            sigma = eta * torch.sqrt((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev))
+            x = ab_prev.sqrt() * estimate.x0 + torch.sqrt((1 - ab_prev - sigma**2).clamp_min(0.0)) * estimate.eps
+            if k > 0 and eta > 0:
+                x = x + sigma * model._randn(x.shape, generator)
+    finally:
+        model.train(was_training)
+    return x

@@ -1,0 +1,68 @@
+"""A residual MLP denoiser eps_theta(x_t, t) for vector data, conditioned on a sinusoidal time embedding."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import InputError
+from ..io import serializable
+from ..validation import check_positive_int, check_tensor
+from .time_embedding import SinusoidalTimeEmbedding
+
+
+class _TimeResidualBlock(torch.nn.Module):
+    def __init__(self, hidden: int, time_dim: int) -> None:
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(hidden)
+        self.fc1 = torch.nn.Linear(hidden, hidden)
+        self.time = torch.nn.Linear(time_dim, hidden)
+        self.fc2 = torch.nn.Linear(hidden, hidden)
+
+    def forward(self, h: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
+        z = self.fc1(torch.nn.functional.silu(self.norm(h))) + self.time(temb)
+        return h + self.fc2(torch.nn.functional.silu(z))
+
+
+@serializable
+class DenoisingMLP(torch.nn.Module):
+    """out = f(x_t, t): residual blocks h <- h + W2 silu(W1 silu(LN(h)) + A emb(t)), for x of shape [B, D].
+
+    Arguments:
+        data_dim: D.
+        hidden: the width of the hidden layers.
+        num_blocks: the number of residual blocks.
+        time_dim: the width of the sinusoidal embedding of t.
+        out_dim: the output width (default D; 2D for a DDPM with learned variances).
+
+    Example:
+        >>> net = DenoisingMLP(2, hidden=16)
+        >>> net(torch.randn(5, 2), torch.arange(5.0)).shape
+        torch.Size([5, 2])
+
+    References:
+        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239.
+    """
+
+    def __init__(self, data_dim: int, hidden: int = 128, num_blocks: int = 3, time_dim: int = 64, out_dim: int | None = None) -> None:
+        super().__init__()
+        self.data_dim = check_positive_int(data_dim, "data_dim")
+        check_positive_int(hidden, "hidden")
+        check_positive_int(num_blocks, "num_blocks")
+        self.out_dim = data_dim if out_dim is None else check_positive_int(out_dim, "out_dim")
+        self.embed = SinusoidalTimeEmbedding(time_dim)
+        self.time_mlp = torch.nn.Sequential(torch.nn.Linear(time_dim, hidden), torch.nn.SiLU(), torch.nn.Linear(hidden, hidden))
+        self.inp = torch.nn.Linear(data_dim, hidden)
+        self.blocks = torch.nn.ModuleList([_TimeResidualBlock(hidden, hidden) for _ in range(num_blocks)])
+        self.out_norm = torch.nn.LayerNorm(hidden)
+        self.out = torch.nn.Linear(hidden, self.out_dim)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """x [B, D] and times t [B] -> [B, out_dim]."""
+        check_tensor(x, "x", shape=[None, self.data_dim], finite=False)
+        if t.shape != (x.shape[0],):
+            raise InputError(f"t must have shape [{x.shape[0]}], got {list(t.shape)}")
+        temb = self.time_mlp(self.embed(t))
+        h = self.inp(x)
+        for block in self.blocks:
+            h = block(h, temb)
+        return self.out(torch.nn.functional.silu(self.out_norm(h)))

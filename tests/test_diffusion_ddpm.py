@@ -1,0 +1,145 @@
+"""DDPM construction, losses, importance sampling of t, saving, and bad input."""
+
+import math
+
+import pytest
+import torch
+
+import bayesdl
+from bayesdl.errors import InputError
+from bayesdl.models.diffusion import DDPM, ImportanceTimestepSampler
+from bayesdl.nn import DenoisingMLP, UNet
+from tests.diffusion_helpers import OptimalGaussianDenoiser
+
+
+def _mlp_model(**kw):
+    torch.manual_seed(0)
+    out = 4 if kw.get("variance") == "learned" else 2
+    return DDPM(DenoisingMLP(2, hidden=16, out_dim=out), data_shape=[2], num_steps=kw.pop("num_steps", 20), **kw)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(num_steps=0), "num_steps"),
+    (dict(num_steps=2.5), "num_steps"),
+    (dict(schedule="quadratic"), "schedule"),
+    (dict(prediction="score"), "prediction"),
+    (dict(variance="fixed"), "variance"),
+    (dict(decoder="bernoulli"), "decoder"),
+    (dict(variance="learned"), "learned"),
+    (dict(loss="hybrid"), "hybrid"),
+    (dict(timesteps="importance"), "importance"),
+    (dict(data_shape=[]), "data_shape"),
+])
+def test_bad_constructor_arguments_raise_clear_errors(kwargs, message):
+    kwargs.setdefault("data_shape", [2])
+    with pytest.raises(InputError, match=message):
+        DDPM(DenoisingMLP(2, hidden=4), **kwargs)
+
+
+def test_bad_data_raises_clear_errors():
+    model = _mlp_model()
+    with pytest.raises(InputError, match="x0 must have shape"):
+        model.loss(torch.randn(4, 3))
+    with pytest.raises(InputError, match="x0 must have shape"):
+        model.nll_bound(torch.randn(4))
+    with pytest.raises(InputError, match="NaN"):
+        model.nll_bound(torch.tensor([[0.0, float("nan")]]))
+    with pytest.raises(InputError, match="empty"):
+        model.loss(torch.zeros(0, 2))
+    with pytest.raises(InputError, match="t must"):
+        model.q_sample(torch.zeros(2, 2), torch.tensor([0, 5]))
+    image_model = DDPM(UNet(1, base_channels=8, channel_mults=[1], attention_levels=[]), data_shape=[1, 4, 4], num_steps=5,
+                       decoder="discretized", num_levels=256)
+    with pytest.raises(InputError, match="grid"):
+        image_model.nll_bound(torch.full((1, 1, 4, 4), 0.001))
+    with pytest.raises(InputError, match=r"\[-1.0, 1.0\]"):
+        image_model.nll_bound(torch.full((1, 1, 4, 4), 2.0))
+    wrong = DDPM(DenoisingMLP(2, hidden=4, out_dim=3), data_shape=[2], num_steps=5)
+    with pytest.raises(InputError, match="denoiser must return"):
+        wrong.loss(torch.zeros(3, 2))
+
+
+def test_q_sample_checks_t():
+    model = _mlp_model()
+    model._check_t(torch.tensor([1, 20]), 2)
+    with pytest.raises(InputError):
+        model._check_t(torch.tensor([1, 21]), 2)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(), dict(prediction="x0"), dict(prediction="v", schedule="cosine"),
+    dict(loss="vlb"), dict(loss="vlb", timesteps="importance"),
+    dict(variance="learned", loss="hybrid"), dict(variance="learned", loss="hybrid", timesteps="importance"),
+])
+def test_every_loss_is_finite_and_trains_the_denoiser(kwargs):
+    model = _mlp_model(**kwargs)
+    x0 = torch.randn(64, 2)
+    loss = model.loss(x0)
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    loss.backward()
+    grads = [p.grad for p in model.denoiser.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    assert any(float(g.abs().sum()) > 0 for g in grads)
+
+
+def test_reverse_mean_is_the_same_for_every_parameterisation_of_the_same_denoiser():
+    x_t, t = torch.randn(32, 1), torch.randint(1, 101, (32,))
+    means = [DDPM(OptimalGaussianDenoiser("cosine", 100, p), data_shape=[1], num_steps=100, schedule="cosine", prediction=p)
+             .reverse_step(x_t, t).mean for p in ("eps", "x0", "v")]
+    assert torch.allclose(means[0], means[1], atol=1e-4) and torch.allclose(means[0], means[2], atol=1e-4)
+    # the optimal reverse mean for N(0, 1) data is sqrt(alpha_t) x_t
+    model = DDPM(OptimalGaussianDenoiser("cosine", 100), data_shape=[1], num_steps=100, schedule="cosine")
+    assert torch.allclose(means[0], model.alphas[t - 1].sqrt().unsqueeze(1) * x_t, atol=1e-4)
+
+
+def test_vlb_loss_is_an_unbiased_estimate_of_the_bound():
+    """E_t[(L_T + T L_t) / D] = bound / D for uniform t, and the importance weights keep it unbiased."""
+    torch.manual_seed(0)
+    model = DDPM(OptimalGaussianDenoiser("linear", 20), data_shape=[1], num_steps=20, loss="vlb")
+    x0 = torch.randn(512, 1)
+    exact = float(model.nll_bound(x0, seed=0).mean())
+    with torch.no_grad():
+        estimates = torch.tensor([float(model.loss(x0)) for _ in range(300)])
+    assert abs(float(estimates.mean()) - exact) < 4 * float(estimates.std()) / math.sqrt(300) + 0.01
+
+    model = DDPM(OptimalGaussianDenoiser("linear", 20), data_shape=[1], num_steps=20, loss="vlb", timesteps="importance")
+    for _ in range(40):  # warm up the history so that p_t is no longer uniform
+        model.loss(x0)
+    assert model.step_sampler.warmed_up
+    p = model.step_sampler.probabilities()
+    assert abs(float(p.sum()) - 1) < 1e-5 and float(p.max()) > 2 / 20
+    model.eval()  # freeze the history
+    with torch.no_grad():
+        estimates = torch.tensor([float(model.loss(x0)) for _ in range(300)])
+    assert abs(float(estimates.mean()) - exact) < 4 * float(estimates.std()) / math.sqrt(300) + 0.01
+
+
+def test_importance_sampler_probabilities_follow_the_rms_of_the_terms():
+    sampler = ImportanceTimestepSampler(3, history=2, uniform_mix=0.0)
+    sampler.update(torch.tensor([1, 1, 2, 2, 3, 3]), torch.tensor([1.0, 1.0, 2.0, 2.0, 4.0, 4.0]))
+    assert torch.allclose(sampler.probabilities(), torch.tensor([1.0, 2.0, 4.0]) / 7)
+    t, w = sampler.draw(1000, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(w, 1 / (3 * sampler.probabilities()[t - 1]))
+    assert abs(float((t == 3).float().mean()) - 4 / 7) < 0.06
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = DDPM(DenoisingMLP(2, hidden=8, out_dim=4), data_shape=[2], num_steps=15, variance="learned", loss="hybrid",
+                 timesteps="importance", schedule="cosine")
+    model.loss(torch.randn(16, 2))
+    path = bayesdl.save(model, tmp_path / "ddpm.safetensors")
+    loaded = bayesdl.load(path)
+    x = torch.randn(5, 2)
+    assert torch.allclose(model.nll_bound(x, seed=1), loaded.nll_bound(x, seed=1))
+    assert torch.equal(model.step_sampler.counts, loaded.step_sampler.counts)
+    assert loaded.config["schedule"] == "cosine"
+
+
+def test_hybrid_bound_term_trains_only_the_variance_half_of_the_output():
+    model = _mlp_model(variance="learned", loss="hybrid")
+    x0, t = torch.randn(8, 2), torch.randint(1, 21, (8,))
+    x_t = model.q_sample(x0, t)
+    output = torch.randn(8, 4, requires_grad=True)
+    model.bound_terms_at(x0, x_t, t, detach_mean=True, output=output).sum().backward()
+    assert float(output.grad[:, :2].abs().max()) == 0.0
+    assert float(output.grad[:, 2:].abs().max()) > 0.0

@@ -1,0 +1,34 @@
+"""Smoke runs of the diffusion experiments: every file is written and every metric is finite."""
+
+import json
+import math
+
+import pytest
+
+from bayesdl.experiments.registry import list_experiments, run_experiment
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+@pytest.mark.parametrize("name,figures", [
+    ("diffusion-2d", ["samples_two_moons.png", "reverse_two_moons.png"]),
+    ("diffusion-digits", ["samples.png", "bound_terms.png"]),
+    ("diffusion-fashion", ["samples_ancestral.png", "samples_ddim50.png", "bound_terms.png"]),
+])
+def test_smoke_run_writes_everything(tmp_path, name, figures):
+    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+    metrics = json.loads((result.out_dir / "metrics.json").read_text())
+    assert metrics and _finite(metrics)
+    assert (result.out_dir / "report.html").is_file()
+    for figure in figures:
+        assert (result.out_dir / figure).stat().st_size > 0
+
+
+def test_only_the_digits_experiment_is_a_demo():
+    experiments = list_experiments()
+    assert experiments["diffusion-digits"].demo
+    assert not experiments["diffusion-2d"].demo and not experiments["diffusion-fashion"].demo
