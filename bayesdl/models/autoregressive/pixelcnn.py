@@ -123,7 +123,7 @@ class PixelCNN(nn.Module):
         return out.reshape(b, self.likelihood.num_params, self.in_channels, height, width)
 
     def _check(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        check_tensor(x, name, shape=(None, self.in_channels, self.height, self.width))
+        check_tensor(x, name, shape=(None, self.in_channels, self.height, self.width), finite=False)
         self.likelihood.check(x, name)
         return x.to(self.device, torch.float32)
 
