@@ -8,10 +8,11 @@ Both are trained in this process by the same loop (Adam, lr 1e-3, batch 100, the
 epochs interleaved, with who goes first alternating, so that machine load hits both alike; we report
 the median ms per epoch and the exact test NLL (nats per image).
 
-Task 2: images per second of ``PixelCNN.sample`` at batch 64 (28x28 binary images), which computes
-each pixel for the whole batch at once on the window that holds the pixel's receptive field, against
-the same model recomputed on the full image for every pixel (the naive ancestral sampler; its cost
-per pixel is constant, so it is timed on the first image row and multiplied by the 28 rows).
+Task 2: images per second of ``PixelCNN.sample`` at batch 64 (28x28 binary images). It computes each
+pixel for the whole batch at once: the vertical stack once per row (on the R rows above it), then per
+pixel only the horizontal stack on the current row. The reference is the same model recomputed on the
+full image for every pixel (the naive ancestral sampler; its cost per pixel is constant, so it is timed
+on the first image row and multiplied by the 28 rows).
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_ar.py [--quick]``.
 """

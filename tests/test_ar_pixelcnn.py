@@ -82,16 +82,20 @@ def test_multilevel_likelihoods_sum_to_one(likelihood):
         assert abs(torch.logsumexp(model.log_prob(grid), 0).exp().item() - 1) < 1e-4
 
 
-def test_windowed_pixel_computation_equals_the_full_network():
-    model = randomised(PixelCNN(2, (6, 7), num_layers=2, hidden_channels=8))
-    assert model.receptive_radius < 6  # the windows are real crops
+@pytest.mark.parametrize("num_classes", [0, 3])
+def test_row_cached_pixel_computation_equals_the_full_network(num_classes):
+    model = randomised(PixelCNN(2, (6, 7), num_layers=2, hidden_channels=8, num_classes=num_classes))
+    assert model.receptive_radius < 6  # the row and column windows are real crops
     x = torch.randint(0, 2, (3, 2, 6, 7)).float()
+    y = torch.tensor([0, 2, 1]) if num_classes else None
     with torch.no_grad():
-        full = model(x)
+        full = model(x, y)
         inputs = model.likelihood.encode(x)
+        condition = model._condition(y, 3)
         for i in range(6):
+            features = model._row_vertical_features(inputs, condition, i)
             for j in range(7):
-                assert torch.allclose(model._pixel_params(inputs, None, i, j), full[..., i, j], atol=1e-5)
+                assert torch.allclose(model._pixel_params(inputs, features, condition, i, j), full[..., i, j], atol=1e-5)
 
 
 def test_samples_follow_the_model_chi_square():

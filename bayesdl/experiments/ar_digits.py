@@ -34,7 +34,7 @@ def model_specs(ctx: RunContext) -> list[ModelSpec]:
     ]
 
 
-@experiment("ar-digits", "NADE, MADE and gated PixelCNN on binarised 8x8 digits: exact test NLL, samples, completions")
+@experiment("ar-digits", "NADE, MADE and gated PixelCNN on binarised 8x8 digits: exact test NLL, samples, completions", demo=True)
 def run(ctx: RunContext) -> dict[str, Any]:
     x_all, _ = load_digits("train", binarize="static", seed=ctx.seed)
     x_test, _ = load_digits("test", binarize="static", seed=ctx.seed + 1)

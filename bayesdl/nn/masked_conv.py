@@ -167,17 +167,25 @@ class GatedPixelCNNLayer(nn.Module):
         f, g = z.chunk(2, dim=1)
         return torch.tanh(f) * torch.sigmoid(g)
 
-    def forward(self, v: torch.Tensor, h: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _condition_terms(self, condition: torch.Tensor | None) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+        if self.condition is None:
+            return 0.0, 0.0
+        if condition is None:
+            raise InputError("this layer is conditional: pass a conditioning vector")
+        cv, ch = self.condition(condition)[:, :, None, None].chunk(2, dim=1)
+        return cv, ch
+
+    def vertical_step(self, v: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The vertical stack alone: returns (the pre-gate convolution W_v * v, the gated output v')."""
         v_pre = self.vertical(v)
-        h_pre = self.horizontal(h) + self.vertical_to_horizontal(v_pre)
-        if self.condition is not None:
-            if condition is None:
-                raise InputError("this layer is conditional: pass a conditioning vector")
-            cv, ch = self.condition(condition)[:, :, None, None].chunk(2, dim=1)
-            v_pre = v_pre + cv
-            h_pre = h_pre + ch
-        v_out = self._gate(v_pre)
+        return v_pre, self._gate(v_pre + self._condition_terms(condition)[0])
+
+    def horizontal_step(self, h: torch.Tensor, v_pre: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """The horizontal stack given the vertical pre-gate features of the same positions: returns h'."""
+        h_pre = self.horizontal(h) + self.vertical_to_horizontal(v_pre) + self._condition_terms(condition)[1]
         h_out = self.horizontal_out(self._gate(h_pre))
-        if self.mask_type == "B":
-            h_out = h_out + h
-        return v_out, h_out
+        return h_out + h if self.mask_type == "B" else h_out
+
+    def forward(self, v: torch.Tensor, h: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        v_pre, v_out = self.vertical_step(v, condition)
+        return v_out, self.horizontal_step(h, v_pre, condition)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import InputError
-from ...validation import check_binary, check_choice, check_positive_int
+from ...validation import check_binary, check_choice, check_positive_int, check_tensor
 
 LIKELIHOODS = ("bernoulli", "categorical", "gaussian", "logistic_mixture")
 
@@ -33,7 +33,12 @@ class OutputLikelihood:
     num_params: int = 1
 
     def check(self, x: torch.Tensor, name: str) -> None:
-        """Raise InputError if ``x`` is not in the support (e.g. non-binary data for a Bernoulli)."""
+        """Raise InputError if ``x`` has NaN/inf values or is not in the support (e.g. non-binary for a Bernoulli).
+
+        Models check shapes with ``check_tensor(..., finite=False)`` and leave values to this method, so
+        that the common case costs one pass over the data.
+        """
+        check_tensor(x, name)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The float network input that represents data ``x``."""
@@ -59,7 +64,9 @@ class BernoulliOutput(OutputLikelihood):
     num_params = 1
 
     def check(self, x: torch.Tensor, name: str) -> None:
-        check_binary(x, name)
+        if not bool(((x == 0) | (x == 1)).all()):  # one pass in the common case; NaN also fails here
+            check_tensor(x, name)  # name NaN or infinity first
+            check_binary(x, name)
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return -F.binary_cross_entropy_with_logits(params[:, 0], x, reduction="none")
@@ -71,6 +78,7 @@ class BernoulliOutput(OutputLikelihood):
 
 def _check_levels(x: torch.Tensor, name: str, num_levels: int) -> None:
     x = x.detach()
+    check_tensor(x, name)
     if x.is_floating_point() and not bool((x == x.round()).all()):
         raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}; found non-integer values")
     lo, hi = float(x.min()), float(x.max())

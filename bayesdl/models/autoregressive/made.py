@@ -92,7 +92,7 @@ class MADE(nn.Module):
             self.active_mask.fill_(m)
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", shape=(None, self.num_inputs))
+        check_tensor(x, "x", shape=(None, self.num_inputs), finite=False)
         self.likelihood.check(x, "x")
         return x.to(self.orderings.device, torch.float32)
 
@@ -109,6 +109,9 @@ class MADE(nn.Module):
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log-density of the mixture over the M masks, in nats, [B]."""
         x = self._check(x)
+        if self.num_masks == 1:
+            self.use_mask(0)
+            return self._component_log_prob(x)
         terms = []
         for m in range(self.num_masks):
             self.use_mask(m)

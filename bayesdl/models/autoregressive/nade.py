@@ -11,6 +11,7 @@ from torch import nn
 
 from ...io import serializable
 from ...validation import check_binary, check_positive_int, check_tensor
+from .likelihoods import BernoulliOutput
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
@@ -51,8 +52,8 @@ class NADE(nn.Module):
         self.b = nn.Parameter(torch.zeros(num_inputs))
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", shape=(None, self.num_inputs))
-        check_binary(x, "x")
+        check_tensor(x, "x", shape=(None, self.num_inputs), finite=False)
+        BernoulliOutput().check(x, "x")
         return x.to(self.W.dtype)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
