@@ -4,7 +4,14 @@ Every model is a PyTorch module with a probabilistic meaning, trained and querie
 inference layer (:mod:`bayesdl.inference`); results come out as numbers, ArviZ data and plots.
 """
 
-from .io import load, save
+import pyro as _pyro
+
+# Parameters of PyroModules live in the modules (not in Pyro's global parameter store), so that the shared
+# trainer can use torch optimisers, schedulers and state_dict checkpoints for Pyro models. This must be set
+# before any PyroModule is built, hence here; create Pyro modules after importing bayesdl.
+_pyro.settings.set(module_local_params=True)
+
+from .io import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "load", "save"]

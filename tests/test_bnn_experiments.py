@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-from bayesdl.experiments.registry import run_experiment
 
 
 def _finite(value):
@@ -14,12 +13,13 @@ def _finite(value):
     return not isinstance(value, float) or math.isfinite(value)
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name,figures", [
     ("bnn-regression", ["regression_bands.png", "epistemic_sd.png"]),
     ("bnn-classification", ["reliability_digits.png", "ood_entropy_digits.png"]),
 ])
-def test_experiment_smoke_run_writes_everything(tmp_path, name, figures):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_experiment_smoke_run_writes_everything(smoke_run, name, figures):
+    result = smoke_run(name)
     out = result.out_dir
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics and _finite(metrics)

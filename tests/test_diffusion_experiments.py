@@ -14,13 +14,14 @@ def _finite(value):
     return not isinstance(value, float) or math.isfinite(value)
 
 
+@pytest.mark.xdist_group("experiments")
 @pytest.mark.parametrize("name,figures", [
     ("diffusion-2d", ["samples_two_moons.png", "reverse_two_moons.png"]),
     ("diffusion-digits", ["samples.png", "bound_terms.png"]),
     ("diffusion-fashion", ["samples_ancestral.png", "samples_ddim50.png", "bound_terms.png"]),
 ])
-def test_smoke_run_writes_everything(tmp_path, name, figures):
-    result = run_experiment(name, smoke=True, out=tmp_path, device="cpu")
+def test_smoke_run_writes_everything(smoke_run, name, figures):
+    result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
     assert metrics and _finite(metrics)
     assert (result.out_dir / "report.html").is_file()

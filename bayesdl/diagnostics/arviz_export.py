@@ -142,3 +142,46 @@ def arviz_bfmi(idata: az.InferenceData) -> np.ndarray:
 def ess_and_rhat(idata: az.InferenceData) -> tuple[Any, Any, Any]:
     """Bulk ESS, tail ESS and rank-normalised split R-hat datasets (Vehtari et al. 2021, arXiv:1903.08008)."""
     return az.ess(idata, method="bulk"), az.ess(idata, method="tail"), az.rhat(idata)
+
+
+def merge_chains(parts: list[az.InferenceData]) -> az.InferenceData:
+    """Merge InferenceData objects from separate runs of the same model into one, stacking their chains.
+
+    This is how chains spread across GPUs (one process per GPU, each calling ``sample_posterior``
+    with its own ``seed`` and ``device``) become one posterior: each process writes
+    ``posterior.to_arviz().to_netcdf(f"part{rank}.nc")``, and one process merges the parts with
+    ``merge_chains([az.from_netcdf(p) for p in paths])``. The chain coordinates are renumbered 0..C-1
+    so that R-hat and ESS treat every chain as its own.
+
+    Arguments:
+        parts: at least one InferenceData with the same groups, variables and number of draws.
+
+    Returns:
+        One InferenceData whose chain dimension is the concatenation of the parts' chains.
+
+    Example:
+        >>> import numpy as np
+        >>> a = az.from_dict(posterior={"mu": np.zeros((2, 50))})
+        >>> b = az.from_dict(posterior={"mu": np.ones((3, 50))})
+        >>> merge_chains([a, b]).posterior.sizes["chain"]
+        5
+    """
+    if not parts:
+        raise InputError("merge_chains needs at least one InferenceData")
+    groups = [set(p.groups()) for p in parts]
+    if any(g != groups[0] for g in groups):
+        raise InputError(f"the parts have different groups: {[sorted(g) for g in groups]}")
+    draws = {p.posterior.sizes["draw"] for p in parts}
+    if len(draws) != 1:
+        raise InputError(f"the parts have different numbers of draws: {sorted(draws)}")
+    renumbered, offset = [], 0
+    for part in parts:
+        n = part.posterior.sizes["chain"]
+        copy = part.copy()
+        for group in copy.groups():
+            dataset = getattr(copy, group)
+            if "chain" in dataset.dims:
+                setattr(copy, group, dataset.assign_coords(chain=np.arange(offset, offset + n)))
+        renumbered.append(copy)
+        offset += n
+    return az.concat(*renumbered, dim="chain")

@@ -1,12 +1,11 @@
 """The shared inference layer: objectives, the trainer, samplers, estimators and predictive tools.
 
-Importing this package sets ``pyro.settings.set(module_local_params=True)``: parameters of
+Importing bayesdl sets ``pyro.settings.set(module_local_params=True)``: parameters of
 ``PyroModule`` s then live in the modules themselves (not in Pyro's global parameter store), which
 is what lets the trainer use ordinary torch optimisers, schedulers and ``state_dict`` checkpoints
-for Pyro models, and keeps two models with the same site names from sharing parameters.
+for Pyro models, and keeps two models with the same site names from sharing parameters. Build
+PyroModules after importing bayesdl.
 """
-
-import pyro
 
 from .ais import AnnealingPath, LogPartitionEstimate, ais_betas, annealed_importance_sampling
 from .bits import bits_per_dim
@@ -23,8 +22,6 @@ from .gibbs import GibbsResult, block_gibbs
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
-
-pyro.settings.set(module_local_params=True)
 
 __all__ = [
     "AnnealingPath",

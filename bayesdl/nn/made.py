@@ -60,8 +60,10 @@ def made_degrees(
     Returns:
         ``[m0, m1, ..., mL]``: m0 the input degrees [D] in 1..D, then one tensor per hidden layer.
     """
+    # Degrees are host-side integer bookkeeping: always computed on the CPU, whatever the default device.
     if ordering is None:
-        ordering = torch.arange(num_inputs)
+        ordering = torch.arange(num_inputs, device="cpu")
+    ordering = ordering.cpu()
     if sorted(ordering.tolist()) != list(range(num_inputs)):
         raise InputError(f"ordering must be a permutation of 0..{num_inputs - 1}")
     degrees = [ordering.long() + 1]
@@ -69,9 +71,9 @@ def made_degrees(
         low = int(degrees[-1].min()) if num_inputs > 1 else 1
         high = max(num_inputs - 1, low)  # inclusive upper bound D-1
         if generator is not None:
-            deg = torch.randint(low, high + 1, (size,), generator=generator)
+            deg = torch.randint(low, high + 1, (size,), generator=generator, device="cpu")
         else:
-            deg = low + torch.arange(size) % (high - low + 1)
+            deg = low + torch.arange(size, device="cpu") % (high - low + 1)
         degrees.append(deg)
     return degrees
 
@@ -137,7 +139,8 @@ class MADENet(nn.Module):
         self.context = nn.Linear(context_size, self.hidden_sizes[0], bias=False) if context_size > 0 else None
         self.activation = activation()
         self.register_buffer("ordering", torch.arange(num_inputs))
-        self.set_ordering(ordering if ordering is not None else torch.arange(num_inputs), seed=seed)
+        # degrees and masks are host-side integer work on the CPU; set_mask copies them into the buffers
+        self.set_ordering(ordering if ordering is not None else torch.arange(num_inputs, device="cpu"), seed=seed)
 
     def set_ordering(self, ordering: torch.Tensor, seed: int = 0) -> None:
         """Rebuild all masks for a new input ordering (used by order-agnostic training)."""

@@ -66,7 +66,7 @@ def causal_conv_mask(kernel_size: int, stack: str, mask_type: str) -> torch.Tens
     check_choice(stack, "stack", STACKS)
     check_choice(mask_type, "mask_type", MASK_TYPES)
     c = kernel_size // 2
-    mask = torch.zeros(kernel_size, kernel_size)
+    mask = torch.zeros(kernel_size, kernel_size, device="cpu")  # host-side; stored in a buffer that follows .to()
     if stack == "vertical":
         mask[:c, :] = 1.0
         if mask_type == "B":
@@ -110,7 +110,7 @@ class MaskedConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.stack = stack
         self.mask_type = mask_type
-        self.register_buffer("mask", mask)
+        self.register_buffer("mask", mask.to(self.weight.device))
         rows = mask.any(dim=1).nonzero().flatten()
         cols = mask.any(dim=0).nonzero().flatten()
         self._box = (int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)

@@ -74,10 +74,11 @@ class MADE(nn.Module):
         self.seed = seed
         generator = torch.Generator()
         generator.manual_seed(seed)
-        orderings = torch.stack([torch.randperm(num_inputs, generator=generator) for _ in range(num_masks)])
+        # host-side: orderings are drawn on the CPU from a seeded generator, then kept in a buffer
+        orderings = torch.stack([torch.randperm(num_inputs, generator=generator, device="cpu") for _ in range(num_masks)])
         if natural_ordering:
-            orderings[0] = torch.arange(num_inputs)
-        self.register_buffer("orderings", orderings)  # orderings[m, d] = position of input d under mask m
+            orderings[0] = torch.arange(num_inputs, device="cpu")
+        self.register_buffer("orderings", orderings.to(torch.empty(0).device))  # orderings[m, d] = position of input d under mask m
         self.register_buffer("step", torch.zeros((), dtype=torch.long))  # counts training steps (mask schedule)
         self.register_buffer("active_mask", torch.zeros((), dtype=torch.long))  # the mask loaded in self.net
         self.net = MADENet(num_inputs, list(hidden_sizes), num_params=self.likelihood.num_params,

@@ -33,7 +33,7 @@ class _MADETransform(Transform):
         reverse_order: bool = False,
     ) -> None:
         super().__init__()
-        ordering = torch.arange(features - 1, -1, -1) if reverse_order else torch.arange(features)
+        ordering = torch.arange(features - 1, -1, -1, device="cpu") if reverse_order else torch.arange(features, device="cpu")
         self.features = features
         self.net = MADENet(features, list(hidden_sizes), num_params=2, context_size=context_size, ordering=ordering)
         torch.nn.init.zeros_(self.net.output.weight)
