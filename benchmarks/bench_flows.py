@@ -13,10 +13,11 @@ digits (an upper bound, nats per image and bits/dim), where the logit's log-det 
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_flows.py [--quick] [--epochs N]``.
 
-Last full run (100 epochs, 2 shared CPU cores under load, 2026-11-22): ms/epoch bayesdl 286 vs zuko 345
-(ratio 0.83) and nflows 343 (0.83); test NLL bayesdl 107.6 nats (2.426 bits/dim) vs zuko 104.0 (2.344)
-and nflows 101.0 (2.277). The speed target is met; the NLL target is NOT met (3.5% worse than zuko,
-one seed each, all three models overfit the 1500 training images by epoch 100).
+Last full run (100 epochs, 2 shared CPU cores under load, 2026-11-22): ms/epoch bayesdl 174 vs zuko 199
+(ratio 0.88) and nflows 187 (0.93); test NLL bayesdl 107.8 nats (2.429 bits/dim) vs zuko 104.0 (2.344)
+and nflows 101.0 (2.277). The speed target is met; the NLL target is NOT met (3.6% worse than zuko,
+seed 0 only; all three models overfit the 1500 training images by epoch 100, and a second seed moved
+bayesdl's figure by about 3 nats).
 """
 
 from __future__ import annotations

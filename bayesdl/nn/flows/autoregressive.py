@@ -68,8 +68,9 @@ class MaskedAffineAutoregressive(_MADETransform):
                  reverse_order: bool = False, scale_bound: float = 5.0) -> None:
         super().__init__(features, hidden_sizes, context_size, reverse_order)
         self.scale_bound = float(scale_bound)
-        # The MADE output keeps PyTorch's default (random) initialisation: on dequantised digits a
-        # zero (identity) start gave a test NLL about 4 nats worse after 100 epochs (one seed, measured).
+        # The MADE output keeps PyTorch's default (random) initialisation. On dequantised digits after
+        # 100 epochs a zero (identity) start was 4 nats worse with seed 1 (110.3 vs 106.2) and the same
+        # with seed 0 (107.6 vs 107.8); see benchmarks/bench_flows.py.
 
     def _shift_log_scale(self, x: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         mu, raw = self._params(x, context)
