@@ -68,7 +68,7 @@ class RegressionPrediction:
         """
         if not 0.0 < level < 1.0:
             raise InputError(f"level must be in (0, 1), got {level}")
-        z = math.sqrt(2.0) * torch.special.erfinv(torch.tensor((1.0 + level) / 2.0)).item()
+        z = math.sqrt(2.0) * torch.special.erfinv(torch.tensor(level)).item()  # Phi^{-1}((1 + level) / 2)
         return self.mean - z * self.std, self.mean + z * self.std
 
     def quantile(self, q: float) -> torch.Tensor:
