@@ -65,6 +65,22 @@ def test_posterior_matches_closed_form(kind, kfun):
     assert loss.item() == pytest.approx(-log_ml / len(y), rel=1e-6)
 
 
+def test_exact_beyond_gpytorch_cholesky_default():
+    # GPyTorch switches to CG/Lanczos above 800 points by default; the exact GP must stay exact.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, size=(900, 1))
+    y = np.sin(2 * x[:, 0]) + 0.1 * rng.normal(size=900)
+    model = _fixed_model("rbf", x, y, np.array([0.8]), 1.0, 0.05, 0.0)
+    model.set_train_data(torch.tensor(x), torch.tensor(y))
+    K = _rbf(x, x, np.array([0.8]), 1.0) + 0.05 * np.eye(900)
+    log_ml = -0.5 * y @ np.linalg.solve(K, y) - 0.5 * np.linalg.slogdet(K)[1] - 450 * math.log(2 * math.pi)
+    assert model.loss(torch.tensor(x), torch.tensor(y)).item() == pytest.approx(-log_ml / 900, rel=1e-6)
+    xs = np.array([[0.25], [4.0]])
+    Ks = _rbf(x, xs, np.array([0.8]), 1.0)
+    var = 1.0 - np.einsum("ij,ij->j", Ks, np.linalg.solve(K, Ks))
+    np.testing.assert_allclose(model.predict(torch.tensor(xs)).epistemic.numpy(), var, rtol=1e-4, atol=1e-7)
+
+
 def test_trainer_fits_noise_and_predict_dispatch():
     torch.manual_seed(0)
     x = torch.linspace(-3, 3, 80).unsqueeze(1)

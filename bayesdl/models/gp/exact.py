@@ -18,6 +18,10 @@ from ...io import serializable
 from ...validation import check_positive_int, check_tensor
 from .kernels import make_kernel
 
+CHOLESKY_LIMIT = 20_000
+"""Matrices up to this size are factorised by Cholesky. GPyTorch's default switches to conjugate gradients
+and stochastic Lanczos log-determinants above 800 points, which would make the "exact" GP approximate."""
+
 
 class _ExactGPCore(gpytorch.models.ExactGP):
     """The GPyTorch model: constant mean and a scaled (ARD) kernel."""
@@ -106,7 +110,8 @@ class ExactGPRegression(torch.nn.Module):
         # drops its cached factorisation, which may belong to older hyperparameters.
         self.gp.set_train_data(self.train_x, self.train_y, strict=False)
         self.gp.eval()
-        with gpytorch.settings.debug(False):  # predicting at the training inputs is legitimate here
+        # debug(False): predicting at the training inputs is legitimate here
+        with gpytorch.settings.debug(False), gpytorch.settings.max_cholesky_size(CHOLESKY_LIMIT):
             return self.gp(x)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
@@ -126,7 +131,8 @@ class ExactGPRegression(torch.nn.Module):
             )
         prior = self.gp.forward(x)  # the GP prior at x: the marginal likelihood needs no conditioning
         mll = gpytorch.mlls.ExactMarginalLogLikelihood(self.likelihood, self.gp)
-        return -mll(prior, y)  # GPyTorch's exact MLL is already divided by N
+        with gpytorch.settings.max_cholesky_size(CHOLESKY_LIMIT):
+            return -mll(prior, y)  # GPyTorch's exact MLL is already divided by N
 
     def predict(self, x: torch.Tensor, num_samples: int = 1) -> RegressionPrediction:
         """Closed-form posterior predictive: mean, epistemic = Var[f(x)], aleatoric = sigma^2.
@@ -137,7 +143,7 @@ class ExactGPRegression(torch.nn.Module):
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), gpytorch.settings.max_cholesky_size(CHOLESKY_LIMIT):
                 f = self(x)
                 mean, var = f.mean, f.variance
                 noise = self.likelihood.noise.reshape(()).expand_as(mean)
