@@ -35,7 +35,12 @@ MODELS = ("dkl", "svgp")
 # TODO(lead): use bayesdl.diagnostics.metrics (ECE, AUROC) once the BNN branch adds them.
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, num_bins: int = 15) -> float:
     """ECE = sum_b (n_b / N) |accuracy_b - confidence_b| over equal-width confidence bins
-    (Guo, Pleiss, Sun & Weinberger 2017, arXiv:1706.04599)."""
+    (Guo, Pleiss, Sun & Weinberger 2017, arXiv:1706.04599).
+
+    Example:
+        >>> round(expected_calibration_error(torch.tensor([[0.8, 0.2], [0.8, 0.2]]), torch.tensor([0, 1])), 4)
+        0.3
+    """
     check_tensor(probs, "probs", ndim=2)
     confidence, predicted = probs.max(1)
     correct = (predicted == labels).float()
@@ -50,7 +55,12 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, num_bi
 
 
 def auroc(scores_in: torch.Tensor, scores_out: torch.Tensor) -> float:
-    """Area under the ROC curve for telling shifted (positive) from in-distribution inputs by a score."""
+    """Area under the ROC curve for telling shifted (positive) from in-distribution inputs by a score.
+
+    Example:
+        >>> auroc(torch.tensor([0.1, 0.2]), torch.tensor([0.3, 0.4]))
+        1.0
+    """
     from sklearn.metrics import roc_auc_score
 
     labels = np.concatenate([np.zeros(len(scores_in)), np.ones(len(scores_out))])

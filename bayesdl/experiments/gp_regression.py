@@ -35,13 +35,23 @@ MODELS = ("exact_gp", "svgp", "dkl")
 # ----------------------------------------------------------------------------------------- metrics
 # TODO(lead): use bayesdl.diagnostics.metrics (Gaussian NLL, CRPS, coverage) once the BNN branch adds them.
 def gaussian_nll(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean of -log N(y | mean, var) in nats per point."""
+    """Mean of -log N(y | mean, var) in nats per point.
+
+    Example:
+        >>> round(gaussian_nll(torch.zeros(1), torch.ones(1), torch.zeros(1)), 4)  # log(2 pi) / 2
+        0.9189
+    """
     return float((0.5 * torch.log(2 * math.pi * var) + 0.5 * (y - mean) ** 2 / var).mean())
 
 
 def gaussian_crps(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> float:
     """Mean CRPS of N(mean, var) at y: sd [z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)], z = (y - mean)/sd
-    (Gneiting & Raftery 2007, Strictly proper scoring rules, eq. 21)."""
+    (Gneiting & Raftery 2007, Strictly proper scoring rules, eq. 21).
+
+    Example:
+        >>> round(gaussian_crps(torch.zeros(1), torch.ones(1), torch.zeros(1)), 4)  # (sqrt(2) - 1) / sqrt(pi)
+        0.2337
+    """
     sd = var.sqrt()
     z = (y - mean) / sd
     normal = torch.distributions.Normal(torch.zeros_like(z), torch.ones_like(z))
@@ -50,7 +60,12 @@ def gaussian_crps(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> flo
 
 
 def interval_coverage(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor, level: float = 0.95) -> float:
-    """The fraction of y inside the central ``level`` interval of N(mean, var)."""
+    """The fraction of y inside the central ``level`` interval of N(mean, var).
+
+    Example:
+        >>> interval_coverage(torch.zeros(2), torch.ones(2), torch.tensor([1.9, 2.0]))
+        0.5
+    """
     low, high = RegressionPrediction(mean, var, torch.zeros_like(var)).interval(level)
     return float(((y >= low) & (y <= high)).float().mean())
 

@@ -66,7 +66,12 @@ def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likel
 
 
 def num_latent_functions(kind: str, num_classes: int | None) -> int:
-    """How many latent GPs the likelihood needs: C for softmax, one otherwise."""
+    """How many latent GPs the likelihood needs: C for softmax, one otherwise.
+
+    Example:
+        >>> num_latent_functions("softmax", 10), num_latent_functions("bernoulli", None)
+        (10, 1)
+    """
     return int(num_classes) if kind == "softmax" else 1
 
 
@@ -74,6 +79,10 @@ def check_targets(y: object, kind: str, num_examples: int, num_classes: int | No
     """Check targets for the likelihood ``kind``: real [B] (gaussian), 0/1 [B] (bernoulli), labels [B] (softmax).
 
     Returns the targets in the dtype the likelihood expects (float for gaussian/bernoulli, int64 for softmax).
+
+    Example:
+        >>> check_targets(torch.tensor([0., 2.]), "softmax", 2, num_classes=3)
+        tensor([0, 2])
     """
     y = check_tensor(y, name, shape=[num_examples])
     if kind == "gaussian":
