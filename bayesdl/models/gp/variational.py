@@ -18,7 +18,7 @@ import torch
 
 from ...errors import InputError
 from ...inference.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
-from ...validation import check_choice, check_positive_int, check_tensor
+from ...validation import check_choice, check_positive_int
 from .kernels import make_kernel
 from .likelihoods import LIKELIHOODS, check_targets, make_likelihood, num_latent_functions
 
