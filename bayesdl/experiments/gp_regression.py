@@ -237,18 +237,29 @@ def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext) 
     grid = torch.linspace(lo - pad, hi + pad, 2000 if split.name == "co2" else 400).unsqueeze(1)
     x_grid = split.to_original_x(grid)
     x_show = x_grid * split.x_display_scale
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.2), sharey=True)
-    for ax, (name, model) in zip(np.atleast_1d(axes), models.items()):
+    rows = 2 if split.name == "co2" else 1  # CO2: a second row zooms into the last six years
+    fig, axes = plt.subplots(rows, len(models), figsize=(4.2 * len(models), 3.2 * rows), sharey="row", squeeze=False)
+    for col, (name, model) in enumerate(models.items()):
         mean, latent, total = predict_original_units(model, split, grid)
-        ax.fill_between(x_show, mean - 1.96 * total.sqrt(), mean + 1.96 * total.sqrt(), color="C0", alpha=0.2, label="95% predictive")
-        ax.fill_between(x_show, mean - 1.96 * latent.sqrt(), mean + 1.96 * latent.sqrt(), color="C1", alpha=0.35, label="95% latent f")
-        ax.scatter(x_tr, y_tr, s=3 if split.name == "co2" else 5, color="k", alpha=0.5, label="train")
-        ax.plot(x_show, mean, color="C0", lw=1.2, label="mean")
-        if split.name != "co2":
-            ax.plot(x_grid, regression_truth(x_grid), "k--", lw=0.8, label="truth")
-        ax.set_title(name)
-        ax.set_xlabel(split.x_label)
-    np.atleast_1d(axes)[0].legend(fontsize=7, loc="upper left")
+        for row in range(rows):
+            ax = axes[row, col]
+            ax.fill_between(x_show, mean - 1.96 * total.sqrt(), mean + 1.96 * total.sqrt(), color="C0", alpha=0.2, label="95% predictive")
+            ax.fill_between(x_show, mean - 1.96 * latent.sqrt(), mean + 1.96 * latent.sqrt(), color="C1", alpha=0.35, label="95% latent f")
+            ax.scatter(x_tr, y_tr, s=3 if split.name == "co2" else 5, color="k", alpha=0.5, label="train")
+            ax.plot(x_show, mean, color="C0", lw=1.2, label="mean")
+            if split.name != "co2":
+                ax.plot(x_grid, regression_truth(x_grid), "k--", lw=0.8, label="truth")
+            ax.set_xlabel(split.x_label)
+        axes[0, col].set_title(name)
+        if rows == 2:
+            x_te = split.to_original_x(split.x_test) * split.x_display_scale
+            y_te = split.original_y(split.x_test, split.y_test)
+            start = float(x_show.max()) - 8.0
+            axes[1, col].scatter(x_te, y_te, s=8, marker="x", color="C3", label="test")
+            axes[1, col].set_xlim(start, float(x_show.max()))
+            keep = x_show >= start
+            axes[1, col].set_ylim(float((mean - 2.5 * total.sqrt())[keep].min()), float((mean + 2.5 * total.sqrt())[keep].max()))
+    axes[0, 0].legend(fontsize=7, loc="upper left")
     ctx.save_figure(fig, f"bands_{split.name}", f"{split.name}: predictive mean with 95% total (blue) and latent-function (orange) bands")
 
 
