@@ -23,6 +23,9 @@ from .kernels import make_kernel
 from .likelihoods import LIKELIHOODS, check_targets, make_likelihood, num_latent_functions
 
 
+CHOLESKY_MAX_TRIES = 6
+
+
 class _SVGPCore(gpytorch.models.ApproximateGP):
     """One latent GP (or C independent ones sharing the inducing inputs) with a whitened variational strategy."""
 
@@ -108,7 +111,13 @@ class VariationalGP(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
         """The approximate posterior q(f(x)) of the latent function(s) at a batch ``x``."""
         self.check_inputs(x)
-        return self.gp(self.features(x))
+        # Inducing points may drift close together (in feature space, for DKL) while the kernel's
+        # outputscale grows; then GPyTorch's fixed 1e-4 jitter is too small relative to K_uu for a
+        # float32 Cholesky. Factorise the M x M matrix in float64 (cheap for M in the hundreds) and
+        # let psd_safe_cholesky escalate its extra jitter further before giving up.
+        with gpytorch.settings.linalg_dtypes(default=torch.float32, symeig=torch.float64, cholesky=torch.float64), \
+                gpytorch.settings.cholesky_max_tries(CHOLESKY_MAX_TRIES):
+            return self.gp(self.features(x))
 
     def initialize_inducing_points(self, x: torch.Tensor, seed: int = 0) -> VariationalGP:
         """Set Z to the features of M distinct training inputs chosen at random (seeded); returns self.
