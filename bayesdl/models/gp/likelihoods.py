@@ -1,0 +1,98 @@
+"""Observation models p(y | f) of the variational GPs, and the checks on their targets.
+
+* "gaussian": y = f + eps, eps ~ N(0, sigma^2), sigma^2 learned (regression);
+* "bernoulli": p(y = 1 | f) = Phi(f), the probit link, with y in {0, 1} (binary classification);
+* "softmax": p(y = c | f) = softmax(f)_c with one latent function per class (multi-class).
+
+The likelihoods are GPyTorch's; the softmax one is subclassed only to drop GPyTorch's legacy
+"batch of tasks" detection, which transposes the latent samples whenever the batch size happens
+to equal the number of classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gpytorch
+import torch
+from torch.distributions import Categorical
+
+from ...errors import InputError
+from ...validation import check_binary, check_choice, check_tensor
+
+LIKELIHOODS = ("gaussian", "bernoulli", "softmax")
+
+
+class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
+    """p(y = c | f) = softmax(f)_c over C independent latent functions f = (f_1..f_C), no mixing weights.
+
+    Arguments:
+        num_classes: C.
+
+    Example:
+        >>> lik = IndependentSoftmaxLikelihood(3)
+        >>> lik(torch.zeros(3, 3)).probs[0]
+        tensor([0.3333, 0.3333, 0.3333])
+
+    References:
+        Hensman, Matthews & Ghahramani (2015), Scalable variational Gaussian process classification,
+        arXiv:1411.2005 (the multi-class variational bound with Monte Carlo expectations).
+    """
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__(num_classes=num_classes, mixing_weights=False)
+
+    def forward(self, function_samples: torch.Tensor, *params: Any, **kwargs: Any) -> Categorical:
+        if function_samples.shape[-1] != self.num_classes:
+            raise InputError(f"latent samples must end in {self.num_classes} classes, got shape {tuple(function_samples.shape)}")
+        return Categorical(logits=function_samples)
+
+
+def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likelihoods.Likelihood:
+    """Build the GPyTorch likelihood called ``kind`` ("gaussian", "bernoulli" or "softmax").
+
+    Example:
+        >>> type(make_likelihood("bernoulli")).__name__
+        'BernoulliLikelihood'
+    """
+    check_choice(kind, "likelihood", LIKELIHOODS)
+    if kind == "gaussian":
+        return gpytorch.likelihoods.GaussianLikelihood()
+    if kind == "bernoulli":
+        return gpytorch.likelihoods.BernoulliLikelihood()
+    if num_classes is None or num_classes < 2:
+        raise InputError(f"num_classes must be an integer >= 2 for the softmax likelihood, got {num_classes!r}")
+    return IndependentSoftmaxLikelihood(num_classes)
+
+
+def num_latent_functions(kind: str, num_classes: int | None) -> int:
+    """How many latent GPs the likelihood needs: C for softmax, one otherwise.
+
+    Example:
+        >>> num_latent_functions("softmax", 10), num_latent_functions("bernoulli", None)
+        (10, 1)
+    """
+    return int(num_classes) if kind == "softmax" else 1
+
+
+def check_targets(y: object, kind: str, num_examples: int, num_classes: int | None = None, name: str = "y") -> torch.Tensor:
+    """Check targets for the likelihood ``kind``: real [B] (gaussian), 0/1 [B] (bernoulli), labels [B] (softmax).
+
+    Returns the targets in the dtype the likelihood expects (float for gaussian/bernoulli, int64 for softmax).
+
+    Example:
+        >>> check_targets(torch.tensor([0., 2.]), "softmax", 2, num_classes=3)
+        tensor([0, 2])
+    """
+    y = check_tensor(y, name, shape=[num_examples])
+    if kind == "gaussian":
+        if not y.is_floating_point():
+            raise InputError(f"{name} must be a floating-point tensor of regression targets, got dtype {y.dtype}")
+        return y
+    if kind == "bernoulli":
+        return check_binary(y, name).float()
+    if y.is_floating_point() and not bool((y == y.round()).all()):
+        raise InputError(f"{name} must hold integer class labels for the softmax likelihood")
+    if int(y.min()) < 0 or int(y.max()) >= int(num_classes):  # type: ignore[arg-type]
+        raise InputError(f"{name} must hold class labels in [0, {int(num_classes) - 1}], got values in [{int(y.min())}, {int(y.max())}]")  # type: ignore[arg-type]
+    return y.long()

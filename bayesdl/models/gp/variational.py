@@ -1,0 +1,197 @@
+"""The sparse variational GP core shared by :class:`SparseVariationalGP` and :class:`DeepKernelGP`.
+
+With M inducing inputs Z and inducing values u = f(Z), the approximate posterior is
+q(f) = int p(f | u) q(u) du with q(u) = N(m, S) (Cholesky-parameterised), and the training objective
+is the variational ELBO of Hensman, Matthews & Ghahramani (2015):
+
+    L = sum_i E_q(f_i)[log p(y_i | f_i)] - KL(q(u) || p(u)),
+
+estimated on a minibatch of B points as (N/B) sum_{i in batch} E[log p(y_i|f_i)] - KL. This module
+reports -L / N, nats per training example, so that the KL is charged once per pass over the data.
+The ELBO, the whitened variational strategy and the likelihood expectations are GPyTorch's.
+"""
+
+from __future__ import annotations
+
+import gpytorch
+import torch
+
+from ...errors import InputError
+from ...inference.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
+from ...validation import check_choice, check_positive_int
+from .kernels import make_kernel
+from .likelihoods import LIKELIHOODS, check_targets, make_likelihood, num_latent_functions
+
+
+CHOLESKY_MAX_TRIES = 6
+
+
+class _SVGPCore(gpytorch.models.ApproximateGP):
+    """One latent GP (or C independent ones sharing the inducing inputs) with a whitened variational strategy."""
+
+    def __init__(self, inducing_points: torch.Tensor, num_latents: int, kernel: str, ard: bool, learn_inducing: bool) -> None:
+        batch = torch.Size([num_latents]) if num_latents > 1 else torch.Size([])
+        num_inducing, num_features = inducing_points.shape
+        distribution = gpytorch.variational.CholeskyVariationalDistribution(num_inducing, batch_shape=batch)
+        strategy: gpytorch.variational._VariationalStrategy = gpytorch.variational.VariationalStrategy(
+            self, inducing_points, distribution, learn_inducing_locations=learn_inducing
+        )
+        if num_latents > 1:
+            strategy = gpytorch.variational.IndependentMultitaskVariationalStrategy(strategy, num_tasks=num_latents)
+        super().__init__(strategy)
+        self.mean_module = gpytorch.means.ConstantMean(batch_shape=batch)
+        self.covar_module = make_kernel(kernel, num_features, ard, batch)
+
+    @property
+    def base_strategy(self) -> gpytorch.variational.VariationalStrategy:
+        strategy = self.variational_strategy
+        return getattr(strategy, "base_variational_strategy", strategy)
+
+    def forward(self, z: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
+        return gpytorch.distributions.MultivariateNormal(self.mean_module(z), self.covar_module(z))
+
+
+class VariationalGP(torch.nn.Module):
+    """A sparse variational GP on features g(x): the base of the SVGP (g = identity) and of deep kernel learning.
+
+    Subclasses define :meth:`features` (the map g from inputs to the GP's input space) and
+    :meth:`check_inputs`. Everything else (the ELBO loss, inducing-point initialisation and the
+    shared prediction API) lives here.
+
+    Arguments:
+        num_features: F, the width of g(x), the input of the GP.
+        num_inducing: M, the number of inducing points.
+        likelihood: "gaussian" (regression), "bernoulli" (binary, probit link) or "softmax" (multi-class).
+        num_classes: C for the softmax likelihood (one latent GP per class); ignored otherwise.
+        kernel: "rbf", "matern12", "matern32" or "matern52".
+        ard: one lengthscale per feature dimension.
+        learn_inducing: optimise the inducing inputs Z jointly with everything else.
+
+    References:
+        Hensman, Fusi & Lawrence (2013), Gaussian processes for big data, arXiv:1309.6835;
+        Hensman, Matthews & Ghahramani (2015), Scalable variational GP classification, arXiv:1411.2005.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        num_inducing: int,
+        likelihood: str = "gaussian",
+        num_classes: int | None = None,
+        kernel: str = "rbf",
+        ard: bool = True,
+        learn_inducing: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.num_inducing = check_positive_int(num_inducing, "num_inducing")
+        self.likelihood_name = str(check_choice(likelihood, "likelihood", LIKELIHOODS))
+        if likelihood == "softmax":
+            num_classes = check_positive_int(num_classes, "num_classes", minimum=2)
+        self.num_classes = num_classes if likelihood == "softmax" else (2 if likelihood == "bernoulli" else None)
+        self.num_latents = num_latent_functions(self.likelihood_name, num_classes)
+        self.gp = _SVGPCore(torch.randn(num_inducing, num_features), self.num_latents, kernel, ard, learn_inducing)
+        self.likelihood = make_likelihood(self.likelihood_name, num_classes)
+
+    # ------------------------------------------------------------------ to be provided by subclasses
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """g(x) [B, F], the input of the GP."""
+        raise NotImplementedError
+
+    def check_inputs(self, x: object, name: str = "x") -> torch.Tensor:
+        """Raise an InputError unless ``x`` is a valid input batch."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ shared machinery
+    @property
+    def inducing_points(self) -> torch.Tensor:
+        """The inducing inputs Z [M, F] (in feature space)."""
+        return self.gp.base_strategy.inducing_points
+
+    def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
+        """The approximate posterior q(f(x)) of the latent function(s) at a batch ``x``."""
+        self.check_inputs(x)
+        # Inducing points may drift close together (in feature space, for DKL) while the kernel's
+        # outputscale grows; then GPyTorch's fixed 1e-4 jitter is too small relative to K_uu for a
+        # float32 Cholesky. Factorise the M x M matrix in float64 (cheap for M in the hundreds) and
+        # let psd_safe_cholesky escalate its extra jitter further before giving up.
+        with gpytorch.settings.linalg_dtypes(default=torch.float32, symeig=torch.float64, cholesky=torch.float64), \
+                gpytorch.settings.cholesky_max_tries(CHOLESKY_MAX_TRIES):
+            return self.gp(self.features(x))
+
+    def initialize_inducing_points(self, x: torch.Tensor, seed: int = 0) -> VariationalGP:
+        """Set Z to the features of M distinct training inputs chosen at random (seeded); returns self.
+
+        Raises:
+            InputError: when ``x`` has fewer than M rows.
+        """
+        self.check_inputs(x)
+        if x.shape[0] < self.num_inducing:
+            raise InputError(
+                f"x has {x.shape[0]} points, too few for num_inducing={self.num_inducing} inducing points; "
+                "use fewer inducing points or more data"
+            )
+        generator = torch.Generator()
+        generator.manual_seed(seed)
+        index = torch.randperm(x.shape[0], generator=generator)[: self.num_inducing].to(x.device)
+        with torch.no_grad():
+            self.inducing_points.copy_(self.features(x[index]))
+        return self
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
+        """The negative variational ELBO per training example (nats), from one minibatch.
+
+        Arguments:
+            x: a minibatch of inputs [B, ...].
+            y: targets [B]: reals (gaussian), 0/1 (bernoulli) or class labels (softmax).
+            num_data: N, the training-set size (the trainer passes it); defaults to B.
+        """
+        self.check_inputs(x)
+        y = check_targets(y, self.likelihood_name, x.shape[0], self.num_classes)
+        num_data = x.shape[0] if num_data is None else check_positive_int(num_data, "num_data")
+        if num_data < self.num_inducing:
+            raise InputError(
+                f"the training set has {num_data} points, too few for num_inducing={self.num_inducing} inducing points"
+            )
+        elbo = gpytorch.mlls.VariationalELBO(self.likelihood, self.gp, num_data=num_data)
+        return -elbo(self(x), y)  # GPyTorch's ELBO is already divided by N (KL / N + mean expected log-lik)
+
+    def predict(
+        self, x: torch.Tensor, num_samples: int = 100, seed: int | None = None
+    ) -> RegressionPrediction | ClassificationPrediction:
+        """The posterior predictive at ``x`` through the shared result objects.
+
+        * gaussian: :class:`RegressionPrediction` with mean E[f], epistemic Var[f] (the latent
+          variance under q) and aleatoric sigma^2 (the likelihood noise); exact, ``num_samples`` unused.
+        * bernoulli / softmax: S draws of f(x) from the marginals of q(f(x)) pushed through the
+          likelihood give S probability vectors, summarised by :class:`ClassificationPrediction`
+          (entropy = expected entropy + mutual information).
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: S, latent draws per input (classification).
+            seed: seeds the latent draws (otherwise the global torch generator is used).
+        """
+        check_positive_int(num_samples, "num_samples")
+        was_training = self.training
+        self.train(True)  # entering training mode clears GPyTorch's cached factorisations,
+        self.eval()       # which may belong to parameters loaded since they were computed
+        try:
+            with torch.no_grad():
+                f = self(x)
+                mean, var = f.mean, f.variance
+                if self.likelihood_name == "gaussian":
+                    noise = self.likelihood.noise.reshape(()).expand_as(mean).clone()
+                    return RegressionPrediction(mean=mean, epistemic=var, aleatoric=noise)
+                generator = None
+                if seed is not None:
+                    generator = torch.Generator(device=mean.device)
+                    generator.manual_seed(seed)
+                eps = torch.randn((num_samples, *mean.shape), generator=generator, device=mean.device, dtype=mean.dtype)
+                draws = self.likelihood(mean + var.sqrt() * eps)
+                probs = draws.probs
+                if self.likelihood_name == "bernoulli":
+                    probs = torch.stack([1.0 - probs, probs], dim=-1)
+                return ClassificationPrediction.from_draws(CategoricalDraws(probs))
+        finally:
+            self.train(was_training)
