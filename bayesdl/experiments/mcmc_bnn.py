@@ -37,10 +37,11 @@ def _scores(pred: RegressionPrediction, y: torch.Tensor) -> dict[str, float]:
 def run(ctx: RunContext) -> dict[str, Any]:
     n, hidden = (40, 5) if ctx.smoke else (80, 10) if ctx.quick else (200, 20)
     chains = 2 if ctx.smoke else 4
-    warmup, draws = (25, 25) if ctx.smoke else (150, 150) if ctx.quick else (1000, 1000)
-    depth = 5 if ctx.smoke else 7 if ctx.quick else 8
+    warmup, draws = (25, 25) if ctx.smoke else (100, 100) if ctx.quick else (1000, 1000)
+    depth = 5 if ctx.smoke else 6 if ctx.quick else 8
     epochs = 5 if ctx.smoke else 500 if ctx.quick else 3000
     samples = 20 if ctx.smoke else 200
+    batch = 40 if ctx.smoke else 20
     x, y, _ = toy_regression("gap", n, seed=ctx.seed)
     x_test, y_test, _ = toy_regression("gap", 500, seed=ctx.seed + 1)
     grid = torch.linspace(-4.5, 4.5, 100 if ctx.smoke else 200).unsqueeze(1)
@@ -60,7 +61,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     predictors: dict[str, tuple[Any, torch.dtype, int]] = {"hmc": (hmc, torch.float64, num_hmc)}
     for method in COMPARED:
         net = train_method(method, lambda p: MLP(1, [50], 1, activation="tanh", dropout=p), "homoscedastic", (x, y),
-                           epochs, n, 1e-2, ctx, dropout=0.1)
+                           epochs, batch, 1e-2, ctx, dropout=0.1)
         predictors[method] = (net, torch.float32, samples)
 
     labels = {"hmc": "HMC (NUTS)", **LABELS}
@@ -96,5 +97,5 @@ def run(ctx: RunContext) -> dict[str, Any]:
         "num_parameters": int(post.unconstrained.shape[-1]), "seconds": post.warmup_seconds + post.sampling_seconds,
     }
     metrics["settings"] = {"n_train": n, "hmc_hidden": hidden, "chains": chains, "warmup": warmup, "draws": draws,
-                           "max_tree_depth": depth, "epochs": epochs, "predictive_samples": samples}
+                           "max_tree_depth": depth, "epochs": epochs, "batch_size": batch, "predictive_samples": samples}
     return metrics
