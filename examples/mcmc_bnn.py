@@ -4,7 +4,7 @@ NUTS (bayesdl's batched sampler) over the weights of the shared Pyro BNN (``to_p
 compared with Bayes by Backprop and MC dropout on the 'gap' toy regression: figures ``predictive_bands`` (the three
 bands side by side) and ``epistemic_sd``; metrics test NLL, RMSE, 95% coverage and epistemic sd in the gap vs near data.
 
-Not yet run at full size: only the --smoke and --quick runs were made (the quick run took about a minute on a
+Not yet run at full size: only the --smoke and --quick runs were made (the quick run took 50 s wall on a
 shared 2-core CPU).
 """
 
