@@ -1,4 +1,5 @@
-"""``mcmc-bnn``: NUTS (adaptive HMC) over all weights of a one-hidden-layer Bayesian network on 1-D toy regression."""
+"""``mcmc-bnn``: NUTS over all weights of the shared Pyro BNN on the 1-D 'gap' toy regression, compared with
+Bayes by Backprop and MC dropout from the BNN area on the same data."""
 
 from __future__ import annotations
 
@@ -8,100 +9,93 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import pyro  # noqa: E402
-import pyro.distributions as dist  # noqa: E402
 import torch  # noqa: E402
 
-from ..data import toy_regression  # noqa: E402
-from ..data.toy import regression_truth  # noqa: E402
+from ..data import regression_truth, toy_regression  # noqa: E402
 from ..diagnostics.mcmc_summary import describe_mcmc  # noqa: E402
+from ..diagnostics.metrics import gaussian_nll, interval_coverage  # noqa: E402
+from ..diagnostics.uncertainty_plots import regression_bands  # noqa: E402
 from ..inference.mcmc import sample_posterior  # noqa: E402
+from ..inference.predictive import RegressionPrediction, predict  # noqa: E402
+from ..models.nets import MLP  # noqa: E402
+from ..models.pyro_bnn import PyroPosterior, to_pyro_model  # noqa: E402
+from .bnn_methods import LABELS, train_method  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 
-
-def bnn_regression_model(x: torch.Tensor, y: torch.Tensor | None = None, hidden: int = 20) -> torch.Tensor:
-    """One-hidden-layer tanh network with N(0, 1) priors (output layer scaled by 1/sqrt(H)) and a learnt noise sd.
-
-    f(x) = tanh(x W1 + b1) W2 + b2;  y ~ N(f(x), sigma^2);  sigma ~ HalfNormal(0.5). Returns f(x) [N].
-    This stand-in lives here until the models package's BNNs are connected to MCMC.
-
-    Example:
-        >>> tuple(bnn_regression_model(torch.zeros(4, 1), hidden=3).shape)
-        (4,)
-
-    References:
-        Neal (1996), Bayesian Learning for Neural Networks (HMC over network weights).
-    """
-    zero = x.new_zeros(())
-    w1 = pyro.sample("w1", dist.Normal(zero, 1.0).expand([x.shape[1], hidden]).to_event(2))
-    b1 = pyro.sample("b1", dist.Normal(zero, 1.0).expand([hidden]).to_event(1))
-    w2 = pyro.sample("w2", dist.Normal(zero, hidden ** -0.5).expand([hidden]).to_event(1))
-    b2 = pyro.sample("b2", dist.Normal(zero, 1.0))
-    sigma = pyro.sample("sigma", dist.HalfNormal(zero + 0.5))
-    f = torch.tanh(x @ w1 + b1) @ w2 + b2
-    pyro.deterministic("f", f)
-    with pyro.plate("data", x.shape[0]):
-        pyro.sample("y", dist.Normal(f, sigma), obs=y)
-    return f
+COMPARED = ("bbb", "mc_dropout")
 
 
-def _network(x: torch.Tensor, s: dict[str, torch.Tensor]) -> torch.Tensor:
-    """f(x) for S stacked weight draws: [S, N]."""
-    hidden = torch.tanh(x.unsqueeze(0) @ s["w1"] + s["b1"].unsqueeze(1))
-    return (hidden @ s["w2"].unsqueeze(-1)).squeeze(-1) + s["b2"].unsqueeze(-1)
+def _scores(pred: RegressionPrediction, y: torch.Tensor) -> dict[str, float]:
+    """Test NLL (moment-matched Gaussian), RMSE and 95% coverage of one predictive."""
+    mean, variance = pred.mean.detach().cpu().float(), pred.variance.detach().cpu().float()
+    lower, upper = (t.detach().cpu().float() for t in pred.interval(0.95))
+    return {"test_nll": gaussian_nll(mean, variance, y), "rmse": float((mean - y).square().mean().sqrt()),
+            "coverage_95": interval_coverage(lower, upper, y)}
 
 
-@experiment("mcmc-bnn", "NUTS over the weights of a one-hidden-layer BNN on the 1-D 'gap' toy regression (full batch)")
+@experiment("mcmc-bnn", "NUTS over the weights of the shared Pyro BNN on the 'gap' toy regression, vs Bayes by Backprop and MC dropout")
 def run(ctx: RunContext) -> dict[str, Any]:
-    n, hidden = (40, 8) if ctx.smoke else (80, 10) if ctx.quick else (200, 20)
-    x, y, _ = toy_regression("gap", n, seed=ctx.seed)
-    x, y = x.double().to(ctx.device), y.double().to(ctx.device)
+    n, hidden = (40, 5) if ctx.smoke else (80, 10) if ctx.quick else (200, 20)
     chains = 2 if ctx.smoke else 4
-    warmup, draws = (40, 40) if ctx.smoke else (200, 200) if ctx.quick else (1000, 1000)
-    post = sample_posterior(bnn_regression_model, x, y, hidden=hidden, num_chains=chains, num_warmup=warmup,
-                            num_samples=draws, seed=ctx.seed, progress=ctx.progress,
-                            max_tree_depth=6 if ctx.smoke else 7 if ctx.quick else 8)
-    check = describe_mcmc(post.to_arviz())
-
-    grid = torch.linspace(-4.5, 4.5, 200, dtype=x.dtype, device=x.device).unsqueeze(1)
-    flat = post.flat_samples(["w1", "b1", "w2", "b2", "sigma"])
-    with torch.no_grad():
-        f = _network(grid, flat)
-        sigma = flat["sigma"].unsqueeze(-1)
-    mean, epistemic_sd = f.mean(0), f.std(0)
-    total_sd = (epistemic_sd ** 2 + (sigma ** 2).mean(0)).sqrt()
+    warmup, draws = (25, 25) if ctx.smoke else (100, 100) if ctx.quick else (1000, 1000)
+    depth = 5 if ctx.smoke else 6 if ctx.quick else 8
+    epochs = 5 if ctx.smoke else 500 if ctx.quick else 3000
+    samples = 20 if ctx.smoke else 200
+    batch = 40 if ctx.smoke else 20
+    x, y, _ = toy_regression("gap", n, seed=ctx.seed)
     x_test, y_test, _ = toy_regression("gap", 500, seed=ctx.seed + 1)
-    x_test, y_test = x_test.double().to(x.device), y_test.double().to(x.device)
-    with torch.no_grad():
-        f_test = _network(x_test, flat)
-        log_p = torch.distributions.Normal(f_test, sigma).log_prob(y_test).logsumexp(0) - torch.log(
-            torch.tensor(float(f_test.shape[0]), dtype=x.dtype))
-    rmse = float((f_test.mean(0) - y_test).pow(2).mean().sqrt())
+    grid = torch.linspace(-4.5, 4.5, 100 if ctx.smoke else 200).unsqueeze(1)
     in_gap = grid.squeeze(1).abs() < 1.0
-    in_data = (grid.squeeze(1).abs() > 1.2) & (grid.squeeze(1).abs() < 2.8)
+    near_data = (grid.squeeze(1).abs() > 1.2) & (grid.squeeze(1).abs() < 2.8)
 
-    g, m = grid.squeeze(1).cpu(), mean.cpu()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.fill_between(g, m - 2 * total_sd.cpu(), m + 2 * total_sd.cpu(), alpha=0.2, label="±2 sd predictive")
-    ax.fill_between(g, m - 2 * epistemic_sd.cpu(), m + 2 * epistemic_sd.cpu(), alpha=0.4, label="±2 sd of f (epistemic)")
-    ax.plot(g, m, label="posterior mean")
-    ax.plot(g, regression_truth(g), "k--", lw=1, label="truth")
-    ax.scatter(x.squeeze(1).cpu(), y.cpu(), s=6, c="k")
-    ax.set_ylim(-4, 4)
-    ax.legend(fontsize=7, loc="upper left")
-    ax.set_title(f"NUTS over {post.unconstrained.shape[-1]} BNN parameters, {chains} chains x {draws} draws")
-    ctx.save_figure(fig, "predictive_bands", "Posterior predictive mean and bands of the HMC BNN on the 'gap' data")
+    # HMC: the shared Pyro BNN (tanh MLP, N(0, 1) weight priors, HalfNormal(1) noise sd), float64, full batch.
+    model = to_pyro_model(MLP(1, [hidden], 1, activation="tanh"), prior_scale=1.0, likelihood="homoscedastic")
+    model = model.double().to(ctx.device)
+    post = sample_posterior(model, x.double().to(ctx.device), y.double().to(ctx.device), num_chains=chains,
+                            num_warmup=warmup, num_samples=draws, seed=ctx.seed, progress=ctx.progress,
+                            max_tree_depth=depth)
+    check = describe_mcmc(post.to_arviz())
+    hmc = PyroPosterior(model, samples=post.flat_samples())
+    num_hmc = chains * draws
+
+    predictors: dict[str, tuple[Any, torch.dtype, int]] = {"hmc": (hmc, torch.float64, num_hmc)}
+    for method in COMPARED:
+        net = train_method(method, lambda p: MLP(1, [50], 1, activation="tanh", dropout=p), "homoscedastic", (x, y),
+                           epochs, batch, 1e-2, ctx, dropout=0.1)
+        predictors[method] = (net, torch.float32, samples)
+
+    labels = {"hmc": "HMC (NUTS)", **LABELS}
+    metrics: dict[str, Any] = {}
+    fig, axes = plt.subplots(1, len(predictors), figsize=(4.2 * len(predictors), 3.6), sharey=True)
+    epi_fig, epi_ax = plt.subplots(figsize=(6, 3.2))
+    for ax, (name, (predictor, dtype, num)) in zip(axes, predictors.items()):
+        test = predict(predictor, x_test.to(ctx.device, dtype), num)
+        on_grid = predict(predictor, grid.to(ctx.device, dtype), num)
+        epi_sd = on_grid.epistemic.detach().cpu().float().sqrt()
+        metrics[name] = {**_scores(test, y_test), "epistemic_sd_in_gap": float(epi_sd[in_gap].mean()),
+                         "epistemic_sd_near_data": float(epi_sd[near_data].mean())}
+        regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=labels[name])
+        epi_ax.plot(grid.squeeze(1), epi_sd, label=labels[name])
+    axes[0].set_ylim(-4, 4)
+    epi_ax.axvspan(-1, 1, color="grey", alpha=0.15)
+    epi_ax.set_xlabel("x")
+    epi_ax.set_title("epistemic sd; shaded: the gap")
+    epi_ax.legend(fontsize=7)
+    ctx.save_figure(fig, "predictive_bands", "Gap data: predictive mean with aleatoric (blue) and total (orange) +-2 sd bands "
+                    f"for HMC over the {post.unconstrained.shape[-1]} parameters of the Pyro BNN, Bayes by Backprop and MC dropout")
+    ctx.save_figure(epi_fig, "epistemic_sd", "Epistemic standard deviation along x for the three methods")
     ctx.note(check.text.replace("\n", " "))
-    ctx.note("BNN posteriors are multimodal (hidden-unit permutations and sign flips), so R-hat across chains "
-             "is expected to be large for weights; the predictive function f is what matters here. "
-             "Comparison with Bayes-by-Backprop and MC-dropout bands: not yet connected (BNN models live in another branch).")
-    return {
-        "test_rmse": rmse, "test_log_pred_density": float(log_p.mean()),
-        "epistemic_sd_in_gap": float(epistemic_sd[in_gap].mean()),
-        "epistemic_sd_near_data": float(epistemic_sd[in_data].mean()),
-        "noise_sd_posterior_mean": float(flat["sigma"].mean()),
+    ctx.note("BNN posteriors are multimodal (hidden-unit permutations and sign flips), so R-hat across chains is expected "
+             "to be large for weights; the predictive function is what is compared. Test NLL and 95% intervals use the "
+             "moment-matched Gaussian of each predictive (mean, epistemic + aleatoric variance). HMC uses a tanh MLP "
+             f"1-{hidden}-1; Bayes by Backprop and MC dropout use the BNN area's training (shared trainer) on a tanh MLP 1-50-1, "
+             "all with a homoscedastic Gaussian likelihood.")
+    metrics["hmc_diagnostics"] = {
         "divergences": check.divergences, "max_rhat_weights": check.max_rhat,
         "mean_tree_depth": float(post.sample_stats["tree_depth"].double().mean()),
-        "num_parameters": int(post.unconstrained.shape[-1]), "chains": chains, "warmup": warmup, "draws": draws,
-        "seconds": post.warmup_seconds + post.sampling_seconds,
+        "noise_sd_posterior_mean": float(post.samples["noise_std"].mean()),
+        "num_parameters": int(post.unconstrained.shape[-1]), "seconds": post.warmup_seconds + post.sampling_seconds,
     }
+    metrics["settings"] = {"n_train": n, "hmc_hidden": hidden, "chains": chains, "warmup": warmup, "draws": draws,
+                           "max_tree_depth": depth, "epochs": epochs, "batch_size": batch, "predictive_samples": samples}
+    return metrics
