@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import load_digits  # noqa: E402
-from ..diagnostics import accuracy, nll  # noqa: E402
+from ..diagnostics.metrics import accuracy, expected_calibration_error, nll, ood_auroc  # noqa: E402
+from ..diagnostics.uncertainty_plots import reliability_diagram  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from ..inference import Trainer  # noqa: E402
 from ..inference.predictive import ClassificationPrediction, predict  # noqa: E402
@@ -29,57 +30,6 @@ from ..validation import check_tensor  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 
 MODELS = ("dkl", "svgp")
-
-
-# ----------------------------------------------------------------------------------------- metrics
-# TODO(lead): use bayesdl.diagnostics.metrics (ECE, AUROC) once the BNN branch adds them.
-def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, num_bins: int = 15) -> float:
-    """ECE = sum_b (n_b / N) |accuracy_b - confidence_b| over equal-width confidence bins
-    (Guo, Pleiss, Sun & Weinberger 2017, arXiv:1706.04599).
-
-    Example:
-        >>> round(expected_calibration_error(torch.tensor([[0.8, 0.2], [0.8, 0.2]]), torch.tensor([0, 1])), 4)
-        0.3
-    """
-    check_tensor(probs, "probs", ndim=2)
-    confidence, predicted = probs.max(1)
-    correct = (predicted == labels).float()
-    edges = torch.linspace(0, 1, num_bins + 1, device=probs.device)
-    bins = torch.bucketize(confidence, edges[1:-1], right=True)
-    ece = torch.zeros((), device=probs.device)
-    for b in range(num_bins):
-        mask = bins == b
-        if mask.any():
-            ece = ece + mask.float().mean() * (correct[mask].mean() - confidence[mask].mean()).abs()
-    return float(ece)
-
-
-def auroc(scores_in: torch.Tensor, scores_out: torch.Tensor) -> float:
-    """Area under the ROC curve for telling shifted (positive) from in-distribution inputs by a score.
-
-    Example:
-        >>> auroc(torch.tensor([0.1, 0.2]), torch.tensor([0.3, 0.4]))
-        1.0
-    """
-    from sklearn.metrics import roc_auc_score
-
-    labels = np.concatenate([np.zeros(len(scores_in)), np.ones(len(scores_out))])
-    scores = torch.cat([scores_in, scores_out]).double().cpu().numpy()
-    return float(roc_auc_score(labels, scores))
-
-
-def reliability_curve(probs: torch.Tensor, labels: torch.Tensor, num_bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per confidence bin: mean confidence, accuracy and count (for the reliability diagram)."""
-    confidence, predicted = probs.max(1)
-    correct = (predicted == labels).float()
-    bins = torch.bucketize(confidence, torch.linspace(0, 1, num_bins + 1)[1:-1], right=True)
-    conf, acc, count = np.zeros(num_bins), np.zeros(num_bins), np.zeros(num_bins)
-    for b in range(num_bins):
-        mask = bins == b
-        count[b] = int(mask.sum())
-        if count[b]:
-            conf[b], acc[b] = float(confidence[mask].mean()), float(correct[mask].mean())
-    return conf, acc, count
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -124,8 +74,8 @@ def evaluate(pred: ClassificationPrediction, pred_shift: ClassificationPredictio
         "accuracy": accuracy(probs, labels),
         "nll": nll(probs, labels),
         "ece": expected_calibration_error(probs, labels),
-        "ood_auroc_entropy": auroc(pred.entropy.cpu(), pred_shift.entropy.cpu()),
-        "ood_auroc_mutual_information": auroc(pred.mutual_information.cpu(), pred_shift.mutual_information.cpu()),
+        "ood_auroc_entropy": ood_auroc(pred.entropy.cpu(), pred_shift.entropy.cpu()),
+        "ood_auroc_mutual_information": ood_auroc(pred.mutual_information.cpu(), pred_shift.mutual_information.cpu()),
         "mean_entropy_test": float(pred.entropy.mean()),
         "mean_entropy_shifted": float(pred_shift.entropy.mean()),
     }
@@ -149,22 +99,16 @@ def run(ctx: RunContext) -> dict[str, Any]:
         preds[kind] = (pred, pred_shift)
         metrics[kind] = {**evaluate(pred, pred_shift, y_test), "final_negative_elbo_per_example": losses[-1]}
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = plt.subplots(1, len(preds) + 1, figsize=(3.4 * (len(preds) + 1), 3.4))
     for i, (kind, (pred, pred_shift)) in enumerate(preds.items()):
-        conf, acc, count = reliability_curve(pred.probs.cpu(), y_test)
-        used = count > 0
-        axes[0].plot(conf[used], acc[used], "o-", color=f"C{i}", label=kind)
+        reliability_diagram(pred.probs.cpu(), y_test, n_bins=10, ax=axes[i], title=kind)
         bins = np.linspace(0, float(np.log(10)), 30)
-        axes[1].hist(pred.entropy.cpu().numpy(), bins=bins, color=f"C{i}", alpha=0.45, label=f"{kind}: test", density=True)
-        axes[1].hist(pred_shift.entropy.cpu().numpy(), bins=bins, color=f"C{i}", histtype="step", lw=1.5, label=f"{kind}: shifted", density=True)
-    axes[0].plot([0, 1], [0, 1], "k--", lw=0.8)
-    axes[0].set_xlabel("confidence")
-    axes[0].set_ylabel("accuracy")
-    axes[0].set_title("reliability (test)")
-    axes[0].legend(fontsize=8)
-    axes[1].set_xlabel("predictive entropy (nats)")
-    axes[1].set_title("test vs rotated+noisy digits")
-    axes[1].legend(fontsize=7)
+        axes[-1].hist(pred.entropy.cpu().numpy(), bins=bins, color=f"C{i}", alpha=0.45, label=f"{kind}: test", density=True)
+        axes[-1].hist(pred_shift.entropy.cpu().numpy(), bins=bins, color=f"C{i}", histtype="step", lw=1.5, label=f"{kind}: shifted", density=True)
+    axes[-1].set_xlabel("predictive entropy (nats)")
+    axes[-1].set_title("test vs rotated+noisy digits")
+    axes[-1].legend(fontsize=7)
+    fig.tight_layout()
     ctx.save_figure(fig, "calibration_and_ood", "Reliability diagram on the test digits, and predictive entropy on test vs shifted digits")
 
     fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))

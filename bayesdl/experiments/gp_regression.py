@@ -10,7 +10,6 @@ interval, and the CRPS of the Gaussian predictive.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import heteroscedastic_noise_std, regression_truth, toy_regression  # noqa: E402
+from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from ..inference import Trainer  # noqa: E402
 from ..inference.predictive import RegressionPrediction, predict  # noqa: E402
@@ -30,44 +30,6 @@ from ..validation import check_tensor  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 
 MODELS = ("exact_gp", "svgp", "dkl")
-
-
-# ----------------------------------------------------------------------------------------- metrics
-# TODO(lead): use bayesdl.diagnostics.metrics (Gaussian NLL, CRPS, coverage) once the BNN branch adds them.
-def gaussian_nll(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean of -log N(y | mean, var) in nats per point.
-
-    Example:
-        >>> round(gaussian_nll(torch.zeros(1), torch.ones(1), torch.zeros(1)), 4)  # log(2 pi) / 2
-        0.9189
-    """
-    return float((0.5 * torch.log(2 * math.pi * var) + 0.5 * (y - mean) ** 2 / var).mean())
-
-
-def gaussian_crps(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean CRPS of N(mean, var) at y: sd [z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)], z = (y - mean)/sd
-    (Gneiting & Raftery 2007, Strictly proper scoring rules, eq. 21).
-
-    Example:
-        >>> round(gaussian_crps(torch.zeros(1), torch.ones(1), torch.zeros(1)), 4)  # (sqrt(2) - 1) / sqrt(pi)
-        0.2337
-    """
-    sd = var.sqrt()
-    z = (y - mean) / sd
-    normal = torch.distributions.Normal(torch.zeros_like(z), torch.ones_like(z))
-    crps = sd * (z * (2 * normal.cdf(z) - 1) + 2 * normal.log_prob(z).exp() - 1 / math.sqrt(math.pi))
-    return float(crps.mean())
-
-
-def interval_coverage(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor, level: float = 0.95) -> float:
-    """The fraction of y inside the central ``level`` interval of N(mean, var).
-
-    Example:
-        >>> interval_coverage(torch.zeros(2), torch.ones(2), torch.tensor([1.9, 2.0]))
-        0.5
-    """
-    low, high = RegressionPrediction(mean, var, torch.zeros_like(var)).interval(level)
-    return float(((y >= low) & (y <= high)).float().mean())
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -220,11 +182,12 @@ def evaluate(model: Any, split: RegressionSplit) -> dict[str, float]:
     """Test NLL, RMSE, 95% coverage and CRPS in the original units of y."""
     mean, _, var = predict_original_units(model, split, split.x_test)
     y = split.original_y(split.x_test, split.y_test)
+    lower, upper = RegressionPrediction(mean, var, torch.zeros_like(var)).interval(0.95)
     return {
         "test_nll": gaussian_nll(mean, var, y),
         "rmse": float(((mean - y) ** 2).mean().sqrt()),
-        "coverage_95": interval_coverage(mean, var, y),
-        "crps": gaussian_crps(mean, var, y),
+        "coverage_95": interval_coverage(lower, upper, y),
+        "crps": crps_gaussian(mean, var.sqrt(), y),
     }
 
 
