@@ -122,6 +122,6 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     ctx.note("Training losses are negative ELBOs per example (upper bounds on the negative log marginal likelihood). "
              "Predictions average the softmax over draws of the latent functions from q(f). The DKL feature "
-             "extractor is a plain ReLU MLP; GPs use 64 free inducing points in feature space, not KISS-GP grids.")
+             "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use 64 free inducing points in feature space, not KISS-GP grids.")
     metrics["settings"] = {"predictive_samples": samples, "num_train": len(y_train), "num_test": len(y_test)}
     return metrics
