@@ -18,7 +18,8 @@ import time
 import numpy as np
 import torch
 
-from bayesdl.experiments.gp_regression import gaussian_nll, toy_split
+from bayesdl.diagnostics.metrics import gaussian_nll
+from bayesdl.experiments.gp_regression import toy_split
 from bayesdl.inference import Trainer
 from bayesdl.inference.predictive import predict
 from bayesdl.models.gp import ExactGPRegression, SparseVariationalGP

@@ -1,9 +1,11 @@
-"""Exact GP vs SVGP vs deep kernel learning on the toy regression sets and Mauna Loa CO2, at full settings.
+"""Exact GP, SVGP and deep kernel learning next to the BNN methods (plain net, MC dropout, deep ensemble,
+Bayes by Backprop) on the toy regression sets, and the GPs on Mauna Loa CO2, at full settings.
 
-Ran at full size on 2026-11-22: 163 s (run_experiment's own timing; 150 s of CPU) on a 2-core Intel Xeon
-shared with other jobs, CPU only, OMP_NUM_THREADS=1. It wrote runs/gp-regression-<time>/ with metrics.json,
-report.html and bands_heteroscedastic.png, bands_gap.png, bands_co2.png
-(CO2 test RMSE in ppm: exact GP 0.44, SVGP 0.56, DKL 2.10).
+Not yet run at full size with the BNN rows (added after the last full run). The earlier full run, GPs only,
+took 163 s on a shared 2-core Intel Xeon (CPU, OMP_NUM_THREADS=1) and gave CO2 test RMSE in ppm: exact GP 0.44,
+SVGP 0.56, DKL 2.10; the full BNN settings (1000 epochs, 5 ensemble members) will add to that time.
+It writes runs/gp-regression-<time>/ with metrics.json, report.html and bands_heteroscedastic.png,
+bands_gap.png, bands_co2.png.
 """
 
 from bayesdl.experiments import run_experiment

@@ -1,4 +1,4 @@
-"""Smoke runs of the GP experiments, and checks of the metric helpers they define."""
+"""Smoke runs of the GP experiments, and checks of their data helpers (metrics are tested in test_metrics.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from bayesdl.experiments.gp_classification import auroc, expected_calibration_error, shifted_digits
-from bayesdl.experiments.gp_regression import co2_split, gaussian_crps, interval_coverage
+from bayesdl.experiments.gp_classification import shifted_digits
+from bayesdl.experiments.gp_regression import co2_split
 
 
 def _finite(value) -> bool:
@@ -30,26 +30,6 @@ def test_experiment_smoke(name, figures, smoke_run):
     assert (result.out_dir / "report.html").is_file()
     for fig in figures:
         assert (result.out_dir / f"{fig}.png").stat().st_size > 1000
-
-
-def test_gaussian_crps_matches_numerical_integral():
-    mean, var, y = torch.tensor([0.3]), torch.tensor([0.49]), torch.tensor([1.1])
-    t = torch.linspace(-12, 12, 200001, dtype=torch.float64)
-    cdf = torch.distributions.Normal(0.3, 0.7).cdf(t)
-    integrand = (cdf - (t >= 1.1).double()) ** 2
-    numeric = float(torch.trapezoid(integrand, t))
-    assert gaussian_crps(mean, var, y) == pytest.approx(numeric, rel=1e-4)
-
-
-def test_coverage_ece_auroc_on_known_cases():
-    mean, var = torch.zeros(4), torch.ones(4)
-    assert interval_coverage(mean, var, torch.tensor([0.0, 1.9, -1.9, 2.1])) == 0.75
-    probs = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
-    labels = torch.tensor([0, 1, 0, 0])
-    # bin 0.9: accuracy 0.5, bin 0.6: accuracy 1.0 -> ECE = 0.5 * 0.4 + 0.5 * 0.4
-    assert expected_calibration_error(probs, labels) == pytest.approx(0.4)
-    assert auroc(torch.tensor([0.1, 0.2]), torch.tensor([0.3, 0.4])) == 1.0
-    assert auroc(torch.tensor([0.1, 0.4]), torch.tensor([0.3, 0.2])) == 0.5
 
 
 def test_shifted_digits_and_co2_split():

@@ -1,4 +1,5 @@
-"""``gp-regression``: exact GP, sparse variational GP and deep kernel learning side by side.
+"""``gp-regression``: exact GP, sparse variational GP and deep kernel learning side by side, and on the two
+toy sets next to the BNN methods of ``bnn-regression`` (plain net, MC dropout, deep ensemble, Bayes by Backprop).
 
 Three data sets: the heteroscedastic and the gap toy sets of :func:`bayesdl.data.toy_regression`
 (the gap test points cover the hole in (-1, 1)), and the monthly Mauna Loa CO2 series that ships
@@ -10,7 +11,6 @@ interval, and the CRPS of the Gaussian predictive.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,52 +22,19 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import heteroscedastic_noise_std, regression_truth, toy_regression  # noqa: E402
+from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from ..inference import Trainer  # noqa: E402
 from ..inference.predictive import RegressionPrediction, predict  # noqa: E402
 from ..models.gp import DeepKernelGP, ExactGPRegression, SparseVariationalGP  # noqa: E402
+from ..models.nets import MLP  # noqa: E402
 from ..validation import check_tensor  # noqa: E402
+from .bnn_methods import LABELS, METHODS, train_method  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 
 MODELS = ("exact_gp", "svgp", "dkl")
-
-
-# ----------------------------------------------------------------------------------------- metrics
-# TODO(lead): use bayesdl.diagnostics.metrics (Gaussian NLL, CRPS, coverage) once the BNN branch adds them.
-def gaussian_nll(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean of -log N(y | mean, var) in nats per point.
-
-    Example:
-        >>> round(gaussian_nll(torch.zeros(1), torch.ones(1), torch.zeros(1)), 4)  # log(2 pi) / 2
-        0.9189
-    """
-    return float((0.5 * torch.log(2 * math.pi * var) + 0.5 * (y - mean) ** 2 / var).mean())
-
-
-def gaussian_crps(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean CRPS of N(mean, var) at y: sd [z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)], z = (y - mean)/sd
-    (Gneiting & Raftery 2007, Strictly proper scoring rules, eq. 21).
-
-    Example:
-        >>> round(gaussian_crps(torch.zeros(1), torch.ones(1), torch.zeros(1)), 4)  # (sqrt(2) - 1) / sqrt(pi)
-        0.2337
-    """
-    sd = var.sqrt()
-    z = (y - mean) / sd
-    normal = torch.distributions.Normal(torch.zeros_like(z), torch.ones_like(z))
-    crps = sd * (z * (2 * normal.cdf(z) - 1) + 2 * normal.log_prob(z).exp() - 1 / math.sqrt(math.pi))
-    return float(crps.mean())
-
-
-def interval_coverage(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor, level: float = 0.95) -> float:
-    """The fraction of y inside the central ``level`` interval of N(mean, var).
-
-    Example:
-        >>> interval_coverage(torch.zeros(2), torch.ones(2), torch.tensor([1.9, 2.0]))
-        0.5
-    """
-    low, high = RegressionPrediction(mean, var, torch.zeros_like(var)).interval(level)
-    return float(((y >= low) & (y <= high)).float().mean())
+# The BNN methods of bnn-regression, compared on the two toy sets (not on CO2; see the run notes).
+BNN_SETS = ("heteroscedastic", "gap")
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -174,15 +141,19 @@ class Settings:
     hidden: tuple[int, ...]
     co2_max_train: int | None
     co2_num_inducing: int
+    bnn_epochs: int
+    bnn_hidden: tuple[int, ...]
+    bnn_members: int
+    predictive_samples: int
 
 
 def settings_for(ctx: RunContext) -> Settings:
     """Smoke, quick or full sizes."""
     if ctx.smoke:
-        return Settings(60, 100, 10, 3, 3, 8, 30, (16,), 80, 16)
+        return Settings(60, 100, 10, 3, 3, 8, 30, (16,), 80, 16, 2, (16,), 2, 10)
     if ctx.quick:
-        return Settings(300, 500, 100, 200, 200, 32, 256, (32, 32), None, 128)
-    return Settings(500, 1000, 300, 600, 600, 64, 256, (64, 64), None, 200)
+        return Settings(300, 500, 100, 200, 200, 32, 256, (32, 32), None, 128, 100, (50, 50), 5, 100)
+    return Settings(500, 1000, 300, 600, 600, 64, 256, (64, 64), None, 200, 1000, (50, 50), 5, 100)
 
 
 def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -> tuple[torch.nn.Module, list[float]]:
@@ -208,27 +179,41 @@ def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -
     return model, history.losses
 
 
-def predict_original_units(model: Any, split: RegressionSplit, x_std: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Predictive mean, latent (epistemic) variance and total variance at standardised inputs, in original units."""
+def fit_bnn(method: str, split: RegressionSplit, s: Settings, ctx: RunContext) -> torch.nn.Module:
+    """Train one BNN method of ``bnn-regression`` (same helper, architecture and heteroscedastic likelihood) on the
+    standardised training set of ``split``."""
+    hidden = list(s.bnn_hidden)
+    return train_method(method, lambda p: MLP(1, hidden, 2, dropout=p), "heteroscedastic",
+                        (split.x_train.to(ctx.device), split.y_train.to(ctx.device)), s.bnn_epochs, 100, 1e-2, ctx,
+                        dropout=0.1, num_members=s.bnn_members)
+
+
+def predict_original_units(model: Any, split: RegressionSplit, x_std: torch.Tensor,
+                           num_samples: int = 100) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Predictive mean, latent (epistemic) variance and total variance at standardised inputs, in original units.
+
+    ``num_samples`` posterior draws are used by the sampling methods (BNNs); the GPs' predictives are closed form.
+    """
     check_tensor(x_std, "x_std", ndim=2)
-    pred = predict(model, x_std)
+    pred = predict(model, x_std, num_samples)
     scale2 = split.y_std**2
     return split.original_y(x_std, pred.mean), pred.epistemic.cpu() * scale2, pred.variance.cpu() * scale2
 
 
-def evaluate(model: Any, split: RegressionSplit) -> dict[str, float]:
-    """Test NLL, RMSE, 95% coverage and CRPS in the original units of y."""
-    mean, _, var = predict_original_units(model, split, split.x_test)
+def evaluate(model: Any, split: RegressionSplit, num_samples: int = 100) -> dict[str, float]:
+    """Test NLL, RMSE, 95% coverage and CRPS in the original units of y (of the moment-matched Gaussian predictive)."""
+    mean, _, var = predict_original_units(model, split, split.x_test, num_samples)
     y = split.original_y(split.x_test, split.y_test)
+    lower, upper = RegressionPrediction(mean, var, torch.zeros_like(var)).interval(0.95)
     return {
         "test_nll": gaussian_nll(mean, var, y),
         "rmse": float(((mean - y) ** 2).mean().sqrt()),
-        "coverage_95": interval_coverage(mean, var, y),
-        "crps": gaussian_crps(mean, var, y),
+        "coverage_95": interval_coverage(lower, upper, y),
+        "crps": crps_gaussian(mean, var.sqrt(), y),
     }
 
 
-def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext) -> None:
+def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext, num_samples: int = 100) -> None:
     """One panel per model: training data, predictive mean, the 95% total band and the 95% latent band."""
     x_tr = split.to_original_x(split.x_train) * split.x_display_scale
     y_tr = split.original_y(split.x_train, split.y_train)
@@ -240,7 +225,7 @@ def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext) 
     rows = 2 if split.name == "co2" else 1  # CO2: a second row zooms into the last six years
     fig, axes = plt.subplots(rows, len(models), figsize=(4.2 * len(models), 3.2 * rows), sharey="row", squeeze=False)
     for col, (name, model) in enumerate(models.items()):
-        mean, latent, total = predict_original_units(model, split, grid)
+        mean, latent, total = predict_original_units(model, split, grid, num_samples)
         for row in range(rows):
             ax = axes[row, col]
             ax.fill_between(x_show, mean - 1.96 * total.sqrt(), mean + 1.96 * total.sqrt(), color="C0", alpha=0.2, label="95% predictive")
@@ -250,7 +235,7 @@ def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext) 
             if split.name != "co2":
                 ax.plot(x_grid, regression_truth(x_grid), "k--", lw=0.8, label="truth")
             ax.set_xlabel(split.x_label)
-        axes[0, col].set_title(name)
+        axes[0, col].set_title(LABELS.get(name, name))
         if rows == 2:
             x_te = split.to_original_x(split.x_test) * split.x_display_scale
             y_te = split.original_y(split.x_test, split.y_test)
@@ -263,7 +248,7 @@ def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext) 
     ctx.save_figure(fig, f"bands_{split.name}", f"{split.name}: predictive mean with 95% total (blue) and latent-function (orange) bands")
 
 
-@experiment("gp-regression", "Exact GP vs SVGP vs deep kernel learning (GPyTorch) on toy data and Mauna Loa CO2: NLL, RMSE, coverage, CRPS")
+@experiment("gp-regression", "Exact GP, SVGP and deep kernel learning (GPyTorch) next to the BNN methods on toy data, GPs on Mauna Loa CO2: NLL, RMSE, coverage, CRPS")
 def run(ctx: RunContext) -> dict[str, Any]:
     s = settings_for(ctx)
     splits = [
@@ -278,13 +263,22 @@ def run(ctx: RunContext) -> dict[str, Any]:
         for kind in MODELS:
             model, losses = fit_model(kind, split, s, ctx)
             fitted[kind] = model
-            metrics[split.name][kind] = {**evaluate(model, split), "final_train_loss": losses[-1]}
-        plot_bands(split, fitted, ctx)
+            metrics[split.name][kind] = {**evaluate(model, split, s.predictive_samples), "final_train_loss": losses[-1]}
+        if split.name in BNN_SETS:
+            for method in METHODS:
+                torch.manual_seed(ctx.seed)
+                fitted[method] = fit_bnn(method, split, s, ctx)
+                metrics[split.name][method] = evaluate(fitted[method], split, s.predictive_samples)
+        plot_bands(split, fitted, ctx, s.predictive_samples)
         metrics[split.name]["num_train"] = len(split.y_train)
         metrics[split.name]["num_test"] = len(split.y_test)
     ctx.note("Training losses are per example in nats: the exact GP's is the negative log marginal likelihood; "
              "the SVGP's and DKL's are negative ELBOs, upper bounds on it. All three use a homoscedastic Gaussian "
              "likelihood, so none can follow the growing noise of the heteroscedastic set.")
+    ctx.note("The BNN methods (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained exactly as in "
+             "bnn-regression (shared helper, MLP 1-" + "-".join(map(str, s.bnn_hidden)) + "-2, heteroscedastic Gaussian "
+             "likelihood, " + str(s.bnn_epochs) + " epochs) on the same standardised toy splits; they are not run on CO2. "
+             "Their intervals and CRPS use the moment-matched Gaussian of the predictive; 'latent f' is their epistemic part.")
     ctx.note("Test metrics are in the original units of y (CO2 in ppm). Test inputs of the gap set cover the hole "
              "in (-1, 1); CO2 test months are a random 25% of the series (interpolation, not forecasting).")
     metrics["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(s).items()}

@@ -16,24 +16,19 @@ import torch
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_positive_int, check_tensor
+from ..nets import MLP
 from .variational import VariationalGP
 
 
-def default_feature_extractor(num_inputs: int, hidden: Sequence[int], num_features: int) -> torch.nn.Sequential:
-    """A plain ReLU MLP  num_inputs -> hidden... -> num_features  (the default DKL feature extractor).
+def default_feature_extractor(num_inputs: int, hidden: Sequence[int], num_features: int) -> MLP:
+    """The default DKL feature extractor: the shared ReLU :class:`~bayesdl.models.nets.MLP`
+    num_inputs -> hidden... -> num_features (no dropout, no normalisation).
 
     Example:
         >>> default_feature_extractor(3, [8], 2)(torch.zeros(5, 3)).shape
         torch.Size([5, 2])
     """
-    # TODO(lead): switch to the shared MLP of bayesdl.models.nets once it is merged.
-    layers: list[torch.nn.Module] = []
-    width = check_positive_int(num_inputs, "num_inputs")
-    for h in hidden:
-        layers += [torch.nn.Linear(width, check_positive_int(h, "hidden width")), torch.nn.ReLU()]
-        width = h
-    layers.append(torch.nn.Linear(width, check_positive_int(num_features, "num_features")))
-    return torch.nn.Sequential(*layers)
+    return MLP(check_positive_int(num_inputs, "num_inputs"), list(hidden), check_positive_int(num_features, "num_features"))
 
 
 @serializable
