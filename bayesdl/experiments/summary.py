@@ -9,12 +9,30 @@ from typing import Any
 from ..io import atomic_write_bytes
 
 
+def _scalars(metrics: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(metrics, dict):
+        found: list[tuple[str, Any]] = []
+        for key, value in metrics.items():
+            found += _scalars(value, f"{prefix}.{key}" if prefix else str(key))
+        return found
+    if isinstance(metrics, (int, float)) and not isinstance(metrics, bool):
+        return [(prefix, metrics)]
+    return []
+
+
 def key_metric(metrics: dict[str, Any]) -> tuple[str, Any]:
-    """The first scalar metric of a run, shown as its headline figure."""
-    for key, value in metrics.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """The headline figure of a run: the first (possibly nested) scalar whose name mentions a test
+    quantity, else the first scalar.
+
+    Example:
+        >>> key_metric({"epochs": 3, "maf": {"test_nll": 1.5}})
+        ('maf.test_nll', 1.5)
+    """
+    scalars = _scalars(metrics)
+    for key, value in scalars:
+        if "test" in key.lower():
             return key, value
-    return "-", "-"
+    return scalars[0] if scalars else ("-", "-")
 
 
 def format_summary(rows: list[tuple[str, Any]]) -> str:
