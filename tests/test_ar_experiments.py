@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from bayesdl.experiments.registry import list_experiments, run_experiment
+from bayesdl.experiments.registry import list_experiments
 
 
 @pytest.mark.xdist_group("experiments")

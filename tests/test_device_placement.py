@@ -18,7 +18,15 @@ from bayesdl.models.logistic import BayesianLogisticRegression
 from bayesdl.models.nets import MLP, LeNet, RecurrentNet, ResidualCNN
 from bayesdl.models.pyro_bnn import PyroBNN
 from bayesdl.models.rbm import RBM
-from bayesdl.models.vae import VAE, FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder, PixelCNNDecoder, VampPrior
+from bayesdl.models.vae import (
+    VAE,
+    FlowPosteriorEncoder,
+    FlowPrior,
+    MLPDecoder,
+    MLPEncoder,
+    PixelCNNDecoder,
+    VampPrior,
+)
 from bayesdl.nn import DenoisingMLP, UNet
 
 FAMILIES = {

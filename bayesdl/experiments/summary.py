@@ -7,17 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_bytes
-
-
-def _scalars(metrics: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    if isinstance(metrics, dict):
-        found: list[tuple[str, Any]] = []
-        for key, value in metrics.items():
-            found += _scalars(value, f"{prefix}.{key}" if prefix else str(key))
-        return found
-    if isinstance(metrics, (int, float)) and not isinstance(metrics, bool):
-        return [(prefix, metrics)]
-    return []
+from .report import flatten_metrics
 
 
 def key_metric(metrics: dict[str, Any]) -> tuple[str, Any]:
@@ -28,7 +18,7 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, Any]:
         >>> key_metric({"epochs": 3, "maf": {"test_nll": 1.5}})
         ('maf.test_nll', 1.5)
     """
-    scalars = _scalars(metrics)
+    scalars = [(k, v) for k, v in flatten_metrics(metrics) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     for key, value in scalars:
         if "test" in key.lower():
             return key, value

@@ -22,7 +22,6 @@ from ...validation import check_choice, check_positive_int
 from .kernels import make_kernel
 from .likelihoods import LIKELIHOODS, check_targets, make_likelihood, num_latent_functions
 
-
 CHOLESKY_MAX_TRIES = 6
 
 
