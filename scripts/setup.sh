@@ -9,5 +9,15 @@ if ! "$PYTHON" -c "import torch" >/dev/null 2>&1; then
   echo "setup: installing the CPU build of PyTorch (torch==2.13.0)"
   "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi
+# Fashion-MNIST comes from Debian's dataset-fashion-mnist package (bayesdl never downloads data at run time).
+# The *-fashion experiments and their tests read it; install it when apt-get is available and we are root.
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ -z "${BAYESDL_DATA:-}" ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "setup: installing Debian's dataset-fashion-mnist"
+    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null
+  else
+    echo "setup: Fashion-MNIST not found; install the Debian package dataset-fashion-mnist or set BAYESDL_DATA" >&2
+  fi
+fi
 echo "setup: installing bayesdl and its dependencies"
 "$PYTHON" -m pip install --quiet -e ".[dev]"
