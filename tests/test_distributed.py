@@ -169,3 +169,47 @@ def test_ddp_without_a_launcher_says_how_to_launch(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(InputError, match="torchrun"):
         Trainer(Regression(), strategy="ddp", progress=False).fit((torch.zeros(4, 5), torch.zeros(4)))
+
+
+def _library_models():
+    from bayesdl.data import load_digits, toy_density
+    from bayesdl.models.bnn import BayesByBackprop, MCDropout
+    from bayesdl.models.diffusion import DDPM
+    from bayesdl.models.nets import MLP
+    from bayesdl.models.supervised import PlainNet
+    from bayesdl.models.vae import VAE, MLPDecoder, MLPEncoder
+    from bayesdl.nn import DenoisingMLP
+
+    torch.manual_seed(0)
+    xb, y = load_digits("train", binarize="static")
+    xg, _ = load_digits("train")
+    return {
+        "vae": (VAE(MLPEncoder([64], 8, [100]), MLPDecoder(8, [64], [100])), (xb[:100],)),
+        "plain": (PlainNet(MLP(64, [100], 10)), (xg[:100], y[:100])),
+        "mc-dropout": (MCDropout(MLP(64, [100], 10, dropout=0.1)), (xg[:100], y[:100])),
+        "bayes-by-backprop": (BayesByBackprop(MLP(64, [100], 10)), (xg[:100], y[:100])),
+        "ddpm": (DDPM(DenoisingMLP(2), data_shape=[2], num_steps=100), (toy_density("two_moons", 100),)),
+    }
+
+
+@pytest.mark.parametrize("name", ["vae", "plain", "mc-dropout", "bayes-by-backprop", "ddpm"])
+def test_library_models_that_declare_mixed_precision_safe_agree_under_bf16(name):
+    model, batch = _library_models()[name]
+    assert model.mixed_precision_safe
+    kwargs = {"num_data": 1500} if name == "bayes-by-backprop" else {}
+    torch.manual_seed(1)
+    full = float(model.loss(*batch, **kwargs))
+    torch.manual_seed(1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = model.loss(*batch, **kwargs)
+    assert half.dtype == torch.float32  # the loss (log-densities, KL sums) stays in float32
+    assert abs(float(half) - full) <= 0.01 * abs(full) + 1e-3
+
+
+def test_flow_posterior_vae_does_not_declare_mixed_precision_safe():
+    from bayesdl.models.vae import VAE, FlowPosteriorEncoder, MLPDecoder
+
+    vae = VAE(FlowPosteriorEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]))
+    assert not vae.mixed_precision_safe
+    with pytest.raises(InputError, match="mixed_precision_safe"):
+        Trainer(vae, precision="bf16")

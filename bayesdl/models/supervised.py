@@ -54,6 +54,8 @@ class SupervisedModel(nn.Module):
 
     net: nn.Module
     likelihood: Likelihood
+    #: the network may run under bf16/fp16 autocast: its outputs are cast to float32 before the likelihood
+    mixed_precision_safe = True
 
     def _build(self, net: nn.Module, likelihood: str, noise_std: float, learn_noise: bool) -> None:
         num_outputs = getattr(net, "out_features", None)
@@ -67,7 +69,7 @@ class SupervisedModel(nn.Module):
 
     def data_nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """-log p(y_n | x_n) for one draw of the network, per example [B]."""
-        return self.likelihood.nll(self(x), y)
+        return self.likelihood.nll(self(x).float(), y)  # log-densities in float32, also under autocast
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The mean negative log-likelihood per example."""

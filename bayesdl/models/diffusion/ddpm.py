@@ -86,6 +86,9 @@ class DDPM(torch.nn.Module):
         Salimans & Ho (2022), Progressive Distillation for Fast Sampling of Diffusion Models (v-prediction), arXiv:2202.00512.
     """
 
+    #: the denoiser may run under bf16/fp16 autocast; its output is cast back before the loss
+    mixed_precision_safe = True
+
     def __init__(
         self,
         denoiser: torch.nn.Module,
@@ -300,7 +303,7 @@ class DDPM(torch.nn.Module):
         t, weights = self._draw_t(len(x0), x0.device)
         noise = torch.randn_like(x0)
         x_t = self.q_sample(x0, t, noise)
-        output = self.denoiser(x_t, t.to(x0.dtype))
+        output = self.denoiser(x_t, t.to(x0.dtype)).to(x0.dtype)  # the loss in the data's precision under autocast
         if self.loss_type == "simple":
             out, _ = self._split_output(output, x_t)
             return (out - self._target(x0, noise, t)).pow(2).flatten(1).mean(1).mean()

@@ -38,7 +38,7 @@ class Decoder(torch.nn.Module):
         raise NotImplementedError
 
     def forward(self, z: torch.Tensor) -> dist.TorchDistribution:
-        return self.likelihood.distribution(self.params(z), len(self.data_shape))
+        return self.likelihood.distribution(self.params(z).float(), len(self.data_shape))  # float32 under autocast
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Raise InputError unless x is valid data for the likelihood."""

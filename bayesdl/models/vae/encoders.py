@@ -39,7 +39,7 @@ def mlp(sizes: Sequence[int], activation: type[torch.nn.Module] = torch.nn.ReLU)
 
 def diagonal_gaussian(out: torch.Tensor) -> dist.TorchDistribution:
     """Split ``out`` [..., 2L] into (mu, raw) and return Normal(mu, softplus(raw) + 1e-4) with event shape [L]."""
-    loc, raw = out.chunk(2, dim=-1)
+    loc, raw = out.float().chunk(2, dim=-1)  # float32 even under autocast: the KL is computed from these
     # parameters are valid by construction, so skip torch's per-call argument validation
     return dist.Independent(dist.Normal(loc, F.softplus(raw) + MIN_SCALE, validate_args=False), 1, validate_args=False)
 

@@ -102,6 +102,18 @@ class VAE(PyroModule):
         Bowman et al. (2015), arXiv:1511.06349 (KL warm-up).
     """
 
+    @property
+    def mixed_precision_safe(self) -> bool:
+        """True for Gaussian (MLP/conv) encoders with MLP/conv decoders and standard or Vamp priors, whose
+        KL and likelihood are computed in float32 under autocast; flow posteriors/priors and PixelCNN
+        decoders (log-determinants and long autoregressive products) are not declared safe."""
+        from .decoders import ConvDecoder, MLPDecoder
+        from .encoders import ConvEncoder, MLPEncoder
+        from .priors import StandardNormalPrior, VampPrior
+
+        return (isinstance(self.encoder, (MLPEncoder, ConvEncoder)) and isinstance(self.decoder, (MLPDecoder, ConvDecoder))
+                and isinstance(self.prior, (StandardNormalPrior, VampPrior)))
+
     def __init__(self, encoder: torch.nn.Module, decoder: torch.nn.Module, prior: torch.nn.Module | None = None,
                  beta: float = 1.0, free_bits: float = 0.0, num_particles: int = 1, objective: str = "elbo") -> None:
         super().__init__()
