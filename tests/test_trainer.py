@@ -217,3 +217,12 @@ def test_iwae_with_global_latents_weights_the_prior_once_per_data_set():
 def test_ddp_refuses_an_objective_whose_gradients_it_cannot_average():
     with pytest.raises(InputError, match="RenyiELBO"):
         Trainer(_gauss_model, guide=AutoNormal(_gauss_model), elbo="iwae", strategy="ddp")
+
+
+def test_device_names_resolve_without_touching_a_gpu():
+    from bayesdl.inference import resolve_device
+
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    assert resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected and resolve_device(None).type == expected
