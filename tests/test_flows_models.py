@@ -7,12 +7,12 @@ import math
 import pyro
 import pytest
 import torch
+from flows_testing import randomise
 
 import bayesdl
 from bayesdl.errors import InputError
 from bayesdl.inference import Trainer, bits_per_dim
 from bayesdl.models.flows import IAF, MAF, Dequantized, MultiScaleFlow, PlanarFlow, RealNVP
-from bayesdl.nn.flows import ActNorm
 
 
 @pytest.fixture(autouse=True)
@@ -21,15 +21,6 @@ def _seeded():
     torch.manual_seed(0)
 
 
-def randomise(module, scale=0.3, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(scale * torch.randn(p.shape, generator=g))
-        for m in module.modules():
-            if isinstance(m, ActNorm):
-                m.initialized.fill_(True)
-    return module.eval()
 
 
 MODELS = {

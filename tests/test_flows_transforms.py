@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from flows_testing import randomise
 
 from bayesdl.errors import InputError
 from bayesdl.nn.flows import (
@@ -36,16 +37,6 @@ def _seeded():
     torch.manual_seed(0)
 
 
-def randomise(module: torch.nn.Module, scale: float = 0.3, seed: int = 0) -> torch.nn.Module:
-    """Move every parameter away from its (often identity) initial value."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(scale * torch.randn(p.shape, generator=g))
-        for m in module.modules():
-            if isinstance(m, ActNorm):
-                m.initialized.fill_(True)
-    return module.eval()
 
 
 # name -> (factory, event shape, context size, input range)
