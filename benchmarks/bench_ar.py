@@ -25,6 +25,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import load_fashion_mnist
 from bayesdl.models.autoregressive import MADE, PixelCNN
@@ -115,10 +116,7 @@ def pixelcnn_rows(quick: bool) -> list[dict]:
 def main(quick: bool = False) -> list[dict]:
     """Run both tasks and print a table; returns rows with task, peer, peer_figure, bayesdl_figure, ratio."""
     rows = made_rows(quick) + pixelcnn_rows(quick)
-    width = max(len(r["task"]) for r in rows)
-    print(f"{'task':<{width}}  {'peer':<44} {'peer':>8} {'bayesdl':>8}  ratio")
-    for r in rows:
-        print(f"{r['task']:<{width}}  {r['peer']:<44} {r['peer_figure']:>8} {r['bayesdl_figure']:>8}  {r['ratio']}")
+    print_rows(rows)
     return rows
 
 

@@ -19,6 +19,7 @@ import statistics
 import time
 
 import torch
+from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import toy_density
 from bayesdl.models.diffusion import DDPM
@@ -122,10 +123,7 @@ def main(quick: bool = False) -> list[dict]:
     """Run the benchmark and print a table; returns rows with task, peer, peer_figure, bayesdl_figure, ratio."""
     torch.set_num_threads(1)
     rows = [_training(quick)] + _sampling(quick)
-    width = max(len(r["task"]) for r in rows)
-    print(f"{'task':<{width}}  {'peer':<34} {'peer figure':>16} {'bayesdl figure':>16} {'ratio':>6}")
-    for r in rows:
-        print(f"{r['task']:<{width}}  {r['peer']:<34} {r['peer_figure']:>16} {r['bayesdl_figure']:>16} {r['ratio']:>6}")
+    print_rows(rows)
     print("ratio = bayesdl / peer (above 1: bayesdl faster); same network, data and process; CPU, 1 thread")
     return rows
 

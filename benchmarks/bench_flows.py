@@ -28,6 +28,7 @@ import statistics
 import time
 
 import torch
+from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import load_digits_levels
 from bayesdl.data.digits import DIGITS_LEVELS
@@ -142,10 +143,7 @@ def main(quick: bool = False, epochs: int | None = None) -> list[dict]:
         rows.append({"task": f"test NLL nats/image after {epochs} epochs (bits/dim)", "peer": name,
                      "peer_figure": f"{peer_nll:.2f} ({peer_bits:.3f})", "bayesdl_figure": f"{ours_nll:.2f} ({ours_bits:.3f})",
                      "ratio": f"{ours_nll / peer_nll:.3f}"})
-    width = max(len(r["task"]) for r in rows)
-    print(f"{'task'.ljust(width)}  peer    peer_figure        bayesdl_figure     ratio (bayesdl/peer)")
-    for r in rows:
-        print(f"{r['task'].ljust(width)}  {r['peer']:<6}  {r['peer_figure']:<17}  {r['bayesdl_figure']:<17}  {r['ratio']}")
+    print_rows(rows)
     return rows
 
 

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import torch
+from table import print_rows  # benchmarks/table.py
 
 from bayesdl.diagnostics.metrics import gaussian_nll
 from bayesdl.experiments.gp_regression import toy_split
@@ -67,10 +68,7 @@ def main(quick: bool = False) -> list[dict]:
                      "peer_figure": f"{nll_p:.3f}", "bayesdl_figure": f"{nll_b:.3f}", "ratio": f"{nll_b - nll_p:+.3f} (difference)"})
         rows.append({"task": f"{task}, N={n}: fit seconds", "peer": "sklearn GPR",
                      "peer_figure": f"{t_p:.2f}", "bayesdl_figure": f"{t_b:.2f}", "ratio": f"{t_b / t_p:.2f}"})
-    width = max(len(r["task"]) for r in rows)
-    print(f"{'task':<{width}}  {'peer':<12} {'peer':>9} {'bayesdl':>9}  ratio")
-    for r in rows:
-        print(f"{r['task']:<{width}}  {r['peer']:<12} {r['peer_figure']:>9} {r['bayesdl_figure']:>9}  {r['ratio']}")
+    print_rows(rows)
     return rows
 
 

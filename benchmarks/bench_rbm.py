@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 import torch
+from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import load_fashion_mnist
 from bayesdl.inference import Trainer
@@ -108,10 +109,7 @@ def main(quick: bool = False) -> list[dict]:
          "bayesdl_figure": f"{bd16_ll[0]:.2f} nats (log Z s.e. {bd16_ll[1]:.3f}, test s.e.m. {bd16_ll[2]:.2f})",
          "ratio": f"{bd16_ll[0] - sk_ll[0]:+.2f} nats (bayesdl - sklearn)"},
     ]
-    width = max(len(r["task"]) for r in rows)
-    print(f"{'task':<{width}} | {'peer':<38} | {'peer figure':<42} | {'bayesdl figure':<42} | ratio")
-    for r in rows:
-        print(f"{r['task']:<{width}} | {r['peer']:<38} | {r['peer_figure']:<42} | {r['bayesdl_figure']:<42} | {r['ratio']}")
+    print_rows(rows)
     return rows
 
 

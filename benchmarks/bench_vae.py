@@ -22,6 +22,7 @@ import pyro
 import pyro.distributions as dist
 import torch
 import torch.nn.functional as F
+from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import load_fashion_mnist
 from bayesdl.inference import Callback, Trainer, elbo_terms
@@ -178,10 +179,7 @@ def main(quick: bool = False) -> list[dict]:
     rows.append({"task": f"VAE 784-400-50 s/epoch ({setting})", "peer": "plain PyTorch loop (analytic KL)",
                  "peer_figure": f"{t_plain:.2f} s", "bayesdl_figure": f"{t_hand:.2f} s (VAE.loss, hand loop)",
                  "ratio": f"{t_hand / t_plain:.3f}x (model cost without the trainer)"})
-    width = max(len(r["task"]) for r in rows)
-    print(f"{'task':<{width}}  {'peer':<34} {'peer':>9} {'bayesdl':>9}  ratio")
-    for r in rows:
-        print(f"{r['task']:<{width}}  {r['peer']:<34} {r['peer_figure']:>9} {r['bayesdl_figure']:>9}  {r['ratio']}")
+    print_rows(rows)
     print("Per-step interleaving on a shared CPU: repeated runs moved these ratios by about +-0.05.")
     return rows
 
