@@ -1,6 +1,7 @@
 """Data sets and loaders: embedded digits, Fashion-MNIST from IDX files, toy densities and regression."""
 
 from .binarize import binarize, dequantize
+from .co2 import load_co2_monthly
 from .digits import load_digits, load_digits_levels
 from .fashion_mnist import find_fashion_mnist, load_fashion_mnist, load_fashion_mnist_levels, read_idx
 from .loader import BatchLoader
@@ -21,6 +22,7 @@ __all__ = [
     "dequantize",
     "find_fashion_mnist",
     "heteroscedastic_noise_std",
+    "load_co2_monthly",
     "load_digits",
     "load_digits_levels",
     "load_fashion_mnist",

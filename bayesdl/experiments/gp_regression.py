@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ..data import heteroscedastic_noise_std, regression_truth, toy_regression  # noqa: E402
+from ..data import heteroscedastic_noise_std, load_co2_monthly, regression_truth, toy_regression  # noqa: E402
 from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from ..inference import Trainer  # noqa: E402
@@ -94,20 +94,6 @@ def toy_split(name: str, n_train: int, n_test: int, seed: int) -> RegressionSpli
     sd = heteroscedastic_noise_std(x_te[:, 0]) if name == "heteroscedastic" else torch.full((n_test,), 0.1)
     y_te = regression_truth(x_te[:, 0]) + sd * torch.as_tensor(rng.normal(size=n_test), dtype=torch.float32)
     return _standardise(name, x_tr, y_tr, x_te, y_te, "x")
-
-
-def load_co2_monthly() -> tuple[torch.Tensor, torch.Tensor]:
-    """The Mauna Loa CO2 series of statsmodels (weekly, 1958-2001) as monthly means without missing months.
-
-    Returns ``(t, co2)``: decimal years [N, 1] and ppm [N], float32 (read from the installed package).
-    """
-    # TODO(lead): consider moving this loader to bayesdl.data once statsmodels is a dependency.
-    from statsmodels.datasets import co2
-
-    monthly = co2.load_pandas().data["co2"].resample("MS").mean().dropna()
-    years = monthly.index.year + (monthly.index.month - 1) / 12.0
-    return (torch.as_tensor(np.asarray(years, dtype=np.float64), dtype=torch.float32).unsqueeze(1),
-            torch.as_tensor(np.array(monthly.to_numpy(dtype=np.float64)), dtype=torch.float32))
 
 
 def co2_split(seed: int, test_fraction: float = 0.25, max_train: int | None = None) -> RegressionSplit:
