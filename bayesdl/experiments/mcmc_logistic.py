@@ -82,11 +82,17 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note(check.text.replace("\n", " "))
     ctx.note("Test accuracy and NLL use the posterior predictive probability averaged over all draws. "
              "elpd_loo is the PSIS-LOO estimate of the expected log predictive density of the training set (nats).")
+    num_bad_k = int((np.nan_to_num(loo.pareto_k.values, nan=0.0) > 0.7).sum())
+    if num_bad_k:
+        ctx.note(f"{num_bad_k} of {x_train.shape[0]} training points have a Pareto k above 0.7, so PSIS-LOO is not reliable "
+                 "for them and elpd_loo is optimistic in an unknown amount (Vehtari, Gelman & Gabry 2017, arXiv:1507.04544). "
+                 "The classes are nearly separable, which gives single points high influence on the posterior; exact "
+                 "refits for those points or K-fold cross-validation would give a trustworthy elpd.")
     return {
         "test_accuracy": accuracy, "test_nll": nll,
         "train_accuracy": float(((p_train > 0.5).to(y_train.dtype) == y_train).double().mean()),
         "elpd_loo": float(loo.elpd_loo), "elpd_loo_se": float(loo.se), "p_loo": float(loo.p_loo),
-        "num_pareto_k_above_0_7": int((np.nan_to_num(loo.pareto_k.values, nan=0.0) > 0.7).sum()),
+        "num_pareto_k_above_0_7": num_bad_k,
         "ppc_share_positive_observed": observed_share, "ppc_share_positive_p_value": ppc_p_value,
         "max_rhat": check.max_rhat, "min_ess_bulk": check.min_ess_bulk, "divergences": check.divergences,
         "chains": chains, "warmup": warmup, "draws": draws,
