@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import regression_truth, toy_regression  # noqa: E402
+from ..diagnostics.arviz_export import rhat_of_draws  # noqa: E402
 from ..diagnostics.mcmc_summary import describe_mcmc  # noqa: E402
 from ..diagnostics.metrics import gaussian_nll, interval_coverage  # noqa: E402
 from ..diagnostics.uncertainty_plots import regression_bands  # noqa: E402
@@ -90,8 +91,18 @@ def run(ctx: RunContext) -> dict[str, Any]:
              "moment-matched Gaussian of each predictive (mean, epistemic + aleatoric variance). HMC uses a tanh MLP "
              f"1-{hidden}-1; Bayes by Backprop and MC dropout use the BNN area's training (shared trainer) on a tanh MLP 1-50-1, "
              "all with a homoscedastic Gaussian likelihood.")
+    # R-hat of the predictive mean at the grid inputs: invariant to the weight symmetries, so it shows whether
+    # the chains agree on the function (the draws come back chain-major, as flat_samples orders them).
+    with torch.no_grad():
+        f_draws = hmc.predictive_samples(grid.to(ctx.device, torch.float64), num_hmc).means.reshape(chains, draws, -1)
+    function_rhat = rhat_of_draws(f_draws)
+    ctx.note(f"Function-space R-hat (the predictive mean at {grid.shape[0]} grid inputs, across the {chains} chains): "
+             f"max {float(function_rhat.max()):.3f}, median {float(function_rhat.median()):.3f}; "
+             f"in the gap max {float(function_rhat[in_gap].max()):.3f}. Values near 1 mean the chains found the same "
+             "function even where the weights disagree.")
     metrics["hmc_diagnostics"] = {
         "divergences": check.divergences, "max_rhat_weights": check.max_rhat,
+        "max_rhat_function": float(function_rhat.max()), "median_rhat_function": float(function_rhat.median()),
         "mean_tree_depth": float(post.sample_stats["tree_depth"].double().mean()),
         "noise_sd_posterior_mean": float(post.samples["noise_std"].mean()),
         "num_parameters": int(post.unconstrained.shape[-1]), "seconds": post.warmup_seconds + post.sampling_seconds,
