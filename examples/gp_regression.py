@@ -6,7 +6,7 @@ one core (taskset -c 1, OMP_NUM_THREADS=1), no GPU. Test NLL (nats) / 95% covera
 points, half of them in the hole): DKL -0.69 / 0.93, exact GP -0.64 / 0.95, SVGP -0.59 / 0.95, MC dropout
 -0.31 / 0.93, BbB -0.28 / 0.85, ensemble -0.19 / 0.80, plain net 0.64 / 0.74. Heteroscedastic set: the
 heteroscedastic ensemble -0.21 beats the homoscedastic GPs (-0.08). CO2 test RMSE in ppm: exact GP 0.44,
-SVGP 0.56, DKL 2.10 (DKL's learned features extrapolate the seasonal cycle poorly).
+SVGP 0.56, DKL 2.10 (DKL fits the CO2 series poorly; not investigated further).
 It writes runs/gp-regression-<time>/ with metrics.json, report.html and bands_heteroscedastic.png,
 bands_gap.png, bands_co2.png.
 """
