@@ -81,7 +81,7 @@ def init_distributed(backend: str = "auto") -> DistributedInfo:
         ...     try:
         ...         init_distributed()
         ...     except InputError as err:
-        ...         print(str(err)[:59])
+        ...         print(str(err)[:58])
         strategy='ddp' needs a process group: launch with torchrun
     """
     if dist.is_initialized():
