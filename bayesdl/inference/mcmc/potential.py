@@ -25,7 +25,19 @@ from ...errors import InputError
 
 @dataclass(frozen=True)
 class LatentSite:
-    """One latent sample site: its name, unconstrained shape, transform from unconstrained space to the support, and slice in z."""
+    """One latent sample site: its name, unconstrained shape, transform from unconstrained space to the support, and slice in z.
+
+    Attributes:
+        name: the Pyro site name.
+        unconstrained_shape: the shape of one unconstrained value of the site.
+        transform: the bijection from unconstrained space to the site's support (a torch transform).
+        start, stop: the slice ``z[..., start:stop]`` of the flat coordinates that holds the site.
+
+    Example:
+        >>> site = LatentSite("scale", torch.Size([2]), torch.distributions.transforms.ExpTransform(), 0, 2)
+        >>> site.transform(torch.zeros(2)).tolist(), site.stop - site.start
+        ([1.0, 1.0], 2)
+    """
 
     name: str
     unconstrained_shape: torch.Size
@@ -35,7 +47,23 @@ class LatentSite:
 
 
 def check_model_inputs(args: tuple, kwargs: dict) -> None:
-    """Raise InputError if any tensor among the model arguments holds NaN or infinite values."""
+    """Raise InputError if any tensor among the model arguments holds NaN or infinite values.
+
+    Arguments:
+        args: the model's positional arguments.
+        kwargs: the model's keyword arguments.
+
+    Returns:
+        None; the error names the offending argument.
+
+    Example:
+        >>> check_model_inputs((torch.zeros(2),), {"y": torch.ones(3)})
+        >>> try:
+        ...     check_model_inputs((), {"y": torch.tensor([1.0, float("nan")])})
+        ... except InputError as err:
+        ...     print(err)
+        model argument y contains NaN or infinite values
+    """
     named = [(f"args[{i}]", a) for i, a in enumerate(args)] + list(kwargs.items())
     for name, value in named:
         if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
@@ -196,12 +224,16 @@ class FunctionPotential:
         dim: D, the number of coordinates.
         num_chains: C; initial points are uniform on [-2, 2]^D.
         generator: the random generator for the initial points.
+        dtype: the dtype of the initial points (float64 by default, for accurate energies).
 
     Example:
         >>> pot = FunctionPotential(lambda z: 0.5 * (z ** 2).sum(-1), dim=2, num_chains=4,
         ...                         generator=torch.Generator().manual_seed(0))
         >>> pot.energy_and_grad(torch.ones(4, 2))[1][0].tolist()
         [1.0, 1.0]
+
+    References:
+        Neal (2011), MCMC using Hamiltonian dynamics, arXiv:1206.1901 (the potential energy U = -log density).
     """
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], dim: int, num_chains: int,
