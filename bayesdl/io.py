@@ -83,7 +83,10 @@ def serializable(cls: T) -> T:
         init(self, *args, **kwargs)
 
     cls.__init__ = wrapped  # type: ignore[method-assign]
-    cls.config = property(lambda self: dict(self._bayesdl_config))  # type: ignore[attr-defined]
+    cls.config = property(  # type: ignore[attr-defined]
+        lambda self: dict(self._bayesdl_config),
+        doc="The constructor arguments (defaults applied) that :func:`bayesdl.save` stores; a copy.",
+    )
     _REGISTRY[_class_name(cls)] = cls
     return cls
 
