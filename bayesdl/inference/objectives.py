@@ -143,7 +143,11 @@ class Objective:
         raise NotImplementedError
 
     def parameters(self) -> Iterator[torch.nn.Parameter]:
-        """The trainable parameters of all modules, each once."""
+        """The trainable parameters of all modules, each once.
+
+        Returns:
+            An iterator over the parameters with ``requires_grad``, without duplicates.
+        """
         seen: set[int] = set()
         for module in self.modules.values():
             for p in module.parameters():

@@ -156,6 +156,14 @@ class _GaussianLikelihood(Likelihood):
         return gaussian_nll_from_log_var(mean, log_var, y)
 
     def mean_log_var(self, outputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The predictive mean [B] and log noise variance [B] read from the network outputs.
+
+        Arguments:
+            outputs: raw network outputs [B, num_outputs].
+
+        Returns:
+            ``(mean, log_var)``, each [B].
+        """
         raise NotImplementedError
 
     def mean_var(self, outputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -119,6 +119,14 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: inputs [B, in_features].
+
+        Returns:
+            Outputs [B, out_features].
+        """
         return self.layers(x)
 
 
@@ -169,6 +177,14 @@ class LeNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: images [B, in_channels, image_size, image_size].
+
+        Returns:
+            Outputs [B, num_outputs].
+        """
         return self.head(self.features(x))
 
 
@@ -202,6 +218,14 @@ class ResidualBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: feature maps [B, channels, H, W].
+
+        Returns:
+            x plus the residual, [B, channels, H, W].
+        """
         return x + self.body(x)
 
 
@@ -241,6 +265,14 @@ class ResidualCNN(nn.Module):
         self.head = nn.Linear(width, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: images [B, in_channels, image_size, image_size].
+
+        Returns:
+            Outputs [B, num_outputs].
+        """
         return self.head(self.features(x))
 
 
@@ -284,5 +316,13 @@ class RecurrentNet(nn.Module):
         self.head = nn.Linear(hidden_size, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: sequences [B, T, input_size].
+
+        Returns:
+            Outputs [B, num_outputs] from the last time step.
+        """
         out, _ = self.rnn(x)
         return self.head(self.dropout(self.norm(out[:, -1])))

@@ -106,7 +106,11 @@ class DualAveraging:
         return log_step.exp()
 
     def final_step_size(self) -> torch.Tensor:
-        """The averaged step size exp(log step bar) [C] to use after warmup."""
+        """The averaged step size exp(log step bar) [C] to use after warmup.
+
+        Returns:
+            Step sizes [C].
+        """
         return self.log_step_bar.exp()
 
 
@@ -148,11 +152,19 @@ class WelfordVariance:
         self.m2 += delta * (x - self.mean)
 
     def variance(self) -> torch.Tensor:
-        """The unbiased sample variance [C, D]."""
+        """The unbiased sample variance [C, D].
+
+        Returns:
+            The variance of each coordinate in each chain, [C, D] (the sum of squares itself when n < 2).
+        """
         return self.m2 / max(self.n - 1, 1)
 
     def regularized_inverse_mass(self) -> torch.Tensor:
-        """Stan's shrunk estimate n/(n+5) var + 1e-3 * 5/(n+5), used as the diagonal of M^{-1}."""
+        """Stan's shrunk estimate n/(n+5) var + 1e-3 * 5/(n+5), used as the diagonal of M^{-1}.
+
+        Returns:
+            The diagonal inverse mass matrix [C, D].
+        """
         n = self.n
         return (n / (n + 5.0)) * self.variance() + 1e-3 * (5.0 / (n + 5.0))
 

@@ -175,12 +175,26 @@ class BatchedPotential:
         return True
 
     def compiled_energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The traced U and gradient for z of the initial shape (only when ``compiled``); traceable itself."""
+        """The traced U and gradient for z of the initial shape (only when ``compiled``); traceable itself.
+
+        Arguments:
+            z: unconstrained points [C, D] (C as at construction).
+
+        Returns:
+            ``(U [C], dU/dz [C, D])``.
+        """
         grad, u = self._graph.forward(z)  # plain aten calls, so an enclosing torch.jit.trace records them
         return u, grad
 
     def unpack(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Constrained site values from unconstrained z [..., D]: each of shape [..., *site_shape]."""
+        """Constrained site values from unconstrained z [..., D]: each of shape [..., *site_shape].
+
+        Arguments:
+            z: unconstrained points [..., D].
+
+        Returns:
+            Site name -> constrained values [..., *site_shape].
+        """
         out = {}
         for s in self.sites:
             u = z[..., s.start:s.stop].reshape(tuple(z.shape[:-1]) + tuple(s.unconstrained_shape))
@@ -199,12 +213,26 @@ class BatchedPotential:
             return -(_log_joint(trace) + log_det)
 
     def energy(self, z: torch.Tensor) -> torch.Tensor:
-        """U(z) [C] for z [C, D]."""
+        """U(z) [C] for z [C, D].
+
+        Arguments:
+            z: unconstrained points [C, D].
+
+        Returns:
+            The potential energy -log p(z, data) (including the log-Jacobian of the transforms) [C], in nats.
+        """
         with torch.no_grad():
             return self._batched_energy(z)
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """U(z) [C] and dU/dz [C, D] for z [C, D] (one batched forward and backward pass)."""
+        """U(z) [C] and dU/dz [C, D] for z [C, D] (one batched forward and backward pass).
+
+        Arguments:
+            z: unconstrained points [C, D].
+
+        Returns:
+            ``(U [C], dU/dz [C, D])``.
+        """
         if self.compiled and z.shape == self.init.shape:
             with torch.no_grad():
                 grad, u = self._fast(z)
@@ -249,16 +277,37 @@ class FunctionPotential:
             raise InputError(f"the potential function must map z [chains, dim] to [chains]; got shape {tuple(u.shape)}")
 
     def unpack(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The single site ``z`` holding the flat coordinates."""
+        """The single site ``z`` holding the flat coordinates.
+
+        Arguments:
+            z: points [..., D].
+
+        Returns:
+            ``{"z": z}``.
+        """
         return {"z": z}
 
     def energy(self, z: torch.Tensor) -> torch.Tensor:
-        """U(z) [C]."""
+        """U(z) [C].
+
+        Arguments:
+            z: points [C, D].
+
+        Returns:
+            The potential energy [C] (no gradient).
+        """
         with torch.no_grad():
             return self.fn(z)
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """U(z) [C] and dU/dz [C, D]."""
+        """U(z) [C] and dU/dz [C, D].
+
+        Arguments:
+            z: points [C, D].
+
+        Returns:
+            ``(U [C], dU/dz [C, D])``, both detached.
+        """
         with torch.enable_grad():
             z = z.detach().requires_grad_(True)
             u = self.fn(z)

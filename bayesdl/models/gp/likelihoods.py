@@ -43,6 +43,15 @@ class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
         super().__init__(num_classes=num_classes, mixing_weights=False)
 
     def forward(self, function_samples: torch.Tensor, *params: Any, **kwargs: Any) -> Categorical:
+        """p(y | f) for latent samples f.
+
+        Arguments:
+            function_samples: latent values [..., C] (the last dimension holds the C classes).
+            *params, **kwargs: ignored (GPyTorch's likelihood interface).
+
+        Returns:
+            A ``torch.distributions.Categorical`` with logits f.
+        """
         if function_samples.shape[-1] != self.num_classes:
             raise InputError(f"latent samples must end in {self.num_classes} classes, got shape {tuple(function_samples.shape)}")
         return Categorical(logits=function_samples)
