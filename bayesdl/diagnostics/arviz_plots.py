@@ -73,6 +73,16 @@ def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path
 
     Returns:
         The matplotlib Figure.
+
+    Example:
+        >>> import torch
+        >>> from bayesdl.diagnostics.arviz_export import posterior_to_inference_data
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 50, generator=g)})
+        >>> fig = plot_forest(idata)
+        >>> len(fig.axes) >= 1
+        True
+        >>> plt.close(fig)
     """
     axes = az.plot_forest(idata, var_names=var_names, r_hat=True, ess=True, combined=False)
     return _finish(axes, path)
@@ -91,6 +101,20 @@ def plot_energy(idata: Any, path: str | Path | None = None) -> Any:
 
     Returns:
         The matplotlib Figure.
+
+    Example:
+        >>> import torch
+        >>> from bayesdl.diagnostics.arviz_export import posterior_to_inference_data
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 50, generator=g)},
+        ...                                     {"energy": torch.randn(2, 50, generator=g)})
+        >>> fig = plot_energy(idata)
+        >>> plt.close(fig)
+        >>> try:
+        ...     plot_energy(posterior_to_inference_data({"mu": torch.zeros(2, 5)}))
+        ... except InputError as err:
+        ...     print(str(err)[:46])
+        the energy plot needs the 'sample_stats' group
 
     References:
         Betancourt (2016), Diagnosing Suboptimal Cotangent Disintegrations in Hamiltonian Monte Carlo,
