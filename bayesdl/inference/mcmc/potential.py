@@ -102,10 +102,12 @@ class BatchedPotential:
         >>> import pyro, pyro.distributions as dist
         >>> def model():
         ...     pyro.sample("s", dist.HalfNormal(1.0))
-        >>> pot = BatchedPotential(model, (), {}, num_chains=3)
+        >>> pot = BatchedPotential(model, (), {}, num_chains=3, compile=False)  # compile=True is faster per call
         >>> u, g = pot.energy_and_grad(pot.init)
         >>> tuple(u.shape), tuple(g.shape)
         ((3,), (3, 1))
+        >>> pot.unpack(torch.zeros(1, 1))["s"]  # the HalfNormal site lives on (0, inf): exp(0) = 1
+        tensor([1.])
 
     References:
         Carpenter et al. (2017), Stan: a probabilistic programming language (unconstraining transforms),
