@@ -85,7 +85,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``bayesdl`` command; returns the exit status."""
+    """Entry point of the ``bayesdl`` command; returns the exit status.
+
+    Arguments:
+        argv: the command-line arguments after the program name (``sys.argv[1:]`` if None), e.g.
+            ``["run", "svi-logistic", "--quick", "--out", "runs"]``.
+
+    Returns:
+        The exit status: 0 on success, 2 after an error (printed as one line on stderr), 130 on Ctrl-C.
+
+    Example:
+        >>> main(["run", "no-such-experiment"])  # the one-line error goes to stderr
+        2
+    """
     args = _parser().parse_args(argv)
     try:
         if args.command == "list":

@@ -48,6 +48,14 @@ def serializable(cls: T) -> T:
 
     The arguments, bound to the signature with defaults applied, are kept in ``obj.config``.
 
+    Arguments:
+        cls: a class (normally a ``torch.nn.Module``) whose constructor arguments are JSON values or other
+            @serializable modules.
+
+    Returns:
+        The same class, with a recording ``__init__``, a ``config`` property, and an entry in the registry
+        of classes that :func:`load` may rebuild.
+
     Example:
         >>> @serializable
         ... class Tiny(torch.nn.Module):
@@ -75,7 +83,10 @@ def serializable(cls: T) -> T:
         init(self, *args, **kwargs)
 
     cls.__init__ = wrapped  # type: ignore[method-assign]
-    cls.config = property(lambda self: dict(self._bayesdl_config))  # type: ignore[attr-defined]
+    cls.config = property(  # type: ignore[attr-defined]
+        lambda self: dict(self._bayesdl_config),
+        doc="The constructor arguments (defaults applied) that :func:`bayesdl.save` stores; a copy.",
+    )
     _REGISTRY[_class_name(cls)] = cls
     return cls
 
@@ -143,7 +154,23 @@ def _import_for(class_name: Any) -> None:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
+
+    Readers never see a half-written file under ``path``: it holds either the old or the new content.
+
+    Arguments:
+        path: the destination file; missing parent folders are created.
+        data: the bytes to write.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Example:
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     target = atomic_write_bytes(Path(tmp) / "sub" / "blob.bin", b"abc")
+        ...     print(target.read_bytes(), sorted(p.name for p in target.parent.iterdir()))
+        b'abc' ['blob.bin']
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -161,7 +188,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically."""
+    """Write ``obj`` as indented JSON, atomically.
+
+    Arguments:
+        path: the destination file.
+        obj: a JSON-serialisable value.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Example:
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     print(json.loads(atomic_write_json(Path(tmp) / "m.json", {"nll": 0.5}).read_text()))
+        {'nll': 0.5}
+    """
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
@@ -215,6 +255,24 @@ def save(model: torch.nn.Module, path: str | os.PathLike) -> Path:
 
     Returns:
         The path written.
+
+    Raises:
+        CheckpointError: if the model (or a module among its constructor arguments) is not @serializable,
+            or a constructor argument is not JSON data.
+
+    Example:
+        >>> from bayesdl.models.nets import MLP
+        >>> net = MLP(3, [4], 2)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save(net, Path(tmp) / "mlp.safetensors")
+        ...     copy = load(path)
+        >>> x = torch.linspace(-1, 1, 6).reshape(2, 3)
+        >>> copy.config == net.config, torch.equal(copy(x), net(x))
+        (True, True)
+
+    References:
+        Hugging Face (2022), safetensors: a simple, safe format for storing tensors
+        (https://github.com/huggingface/safetensors).
     """
     if not hasattr(model, "_bayesdl_config"):
         raise CheckpointError(f"{type(model).__name__} is not @serializable; bayesdl.save cannot rebuild it")
@@ -224,6 +282,24 @@ def save(model: torch.nn.Module, path: str | os.PathLike) -> Path:
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
     """Rebuild a model saved by :func:`save`; its outputs equal those of the saved model.
+
+    Only JSON and raw tensor bytes are parsed, so loading a file cannot run code.
+
+    Arguments:
+        path: a file written by :func:`save`.
+        device: the device to put the rebuilt model on.
+
+    Returns:
+        The rebuilt module, on ``device``.
+
+    Example:
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / "model.pt").write_bytes(b"not a safetensors file")
+        ...     try:
+        ...         load(Path(tmp) / "model.pt")
+        ...     except CheckpointError:
+        ...         print("refused")
+        refused
 
     Raises:
         CheckpointError: for a missing file, a pickle or other foreign file, a tampered header, an
@@ -273,20 +349,61 @@ def _unflatten_state(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 
 def save_state(state: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Save a nested dict of tensors and JSON values (a training checkpoint) atomically, without pickle."""
+    """Save a nested dict of tensors and JSON values (a training checkpoint) atomically, without pickle.
+
+    Arguments:
+        state: a dict whose leaves are tensors or JSON values; dicts (with any hashable JSON keys), lists
+            and tuples nest. Anything else raises :class:`CheckpointError`.
+        path: the file to write.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> state = {"epoch": 3, "optimizer": {0: torch.ones(2)}, "rng": (torch.zeros(1), None)}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = load_state(save_state(state, Path(tmp) / "ckpt.safetensors"))
+        >>> back["epoch"], back["optimizer"][0].tolist(), type(back["rng"]).__name__
+        (3, [1.0, 1.0], 'tuple')
+    """
     tensors: dict[str, torch.Tensor] = {}
     structure = _flatten_state(state, "state", tensors)
     return _write(path, tensors, {"format": STATE_FORMAT, "state": structure})
 
 
 def load_state(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a state written by :func:`save_state`; tensors are placed on ``device``."""
+    """Load a state written by :func:`save_state`; tensors are placed on ``device``.
+
+    Arguments:
+        path: a file written by :func:`save_state`.
+        device: where to put the tensors.
+
+    Returns:
+        The nested dict, with tuples, lists and non-string dict keys restored.
+
+    Raises:
+        CheckpointError: for a missing, foreign (e.g. pickle) or tampered file.
+
+    Example:
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     print(load_state(save_state({"step": 7}, Path(tmp) / "s.safetensors")))
+        {'step': 7}
+    """
     header, tensors = _read(path, STATE_FORMAT, device)
     return _unflatten_state(header["state"], tensors)
 
 
 def registered_classes() -> dict[str, type]:
-    """The classes that :func:`load` may rebuild, by qualified name."""
+    """The classes that :func:`load` may rebuild, by qualified name.
+
+    Returns:
+        A copy of the registry: qualified class name -> class.
+
+    Example:
+        >>> from bayesdl.models.nets import MLP
+        >>> registered_classes()["bayesdl.models.nets.MLP"] is MLP
+        True
+    """
     return dict(_REGISTRY)
 
 

@@ -37,6 +37,15 @@ def check_tensor(
 
     Returns:
         ``x`` unchanged.
+
+    Example:
+        >>> check_tensor(torch.zeros(2, 3), "x", shape=[None, 3]).shape
+        torch.Size([2, 3])
+        >>> try:
+        ...     check_tensor(torch.tensor([1.0, float("nan")]), "x")
+        ... except InputError as err:
+        ...     print(err)
+        x contains NaN or infinite values
     """
     if not isinstance(x, torch.Tensor):
         raise InputError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -59,7 +68,24 @@ def check_tensor(
 
 
 def check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
-    """Check that every entry of ``x`` is exactly 0 or 1 (as a Bernoulli likelihood requires)."""
+    """Check that every entry of ``x`` is exactly 0 or 1 (as a Bernoulli likelihood requires).
+
+    Arguments:
+        x: the tensor to check.
+        name: the argument name used in the error message.
+
+    Returns:
+        ``x`` unchanged; otherwise InputError quotes a few offending values and suggests binarising.
+
+    Example:
+        >>> check_binary(torch.tensor([0.0, 1.0, 1.0]), "x").tolist()
+        [0.0, 1.0, 1.0]
+        >>> try:
+        ...     check_binary(torch.tensor([0.0, 0.5]), "x")
+        ... except InputError:
+        ...     print("InputError")
+        InputError
+    """
     if not bool(((x == 0) | (x == 1)).all()):
         bad = x[(x != 0) & (x != 1)].flatten()[:3].tolist()
         raise InputError(
@@ -70,7 +96,23 @@ def check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
 
 
 def check_range(x: torch.Tensor, name: str, low: float, high: float) -> torch.Tensor:
-    """Check that all entries of ``x`` lie in the closed interval [low, high]."""
+    """Check that all entries of ``x`` lie in the closed interval [low, high].
+
+    Arguments:
+        x: a non-empty tensor.
+        name: the argument name used in the error message.
+        low, high: the interval's ends.
+
+    Returns:
+        ``x`` unchanged (nothing is clipped).
+
+    Example:
+        >>> try:
+        ...     check_range(torch.tensor([0.2, 1.5]), "x", 0.0, 1.0)
+        ... except InputError as err:
+        ...     print(err)
+        x must lie in [0.0, 1.0], got values in [0.2, 1.5]
+    """
     lo, hi = float(x.min()), float(x.max())
     if lo < low or hi > high:
         raise InputError(f"{name} must lie in [{low}, {high}], got values in [{lo:.4g}, {hi:.4g}]")
@@ -78,14 +120,48 @@ def check_range(x: torch.Tensor, name: str, low: float, high: float) -> torch.Te
 
 
 def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
-    """Check that ``value`` is an integer no smaller than ``minimum`` and return it."""
+    """Check that ``value`` is an integer no smaller than ``minimum`` and return it.
+
+    Arguments:
+        value: the value to check (booleans are rejected).
+        name: the argument name used in the error message.
+        minimum: the smallest allowed value.
+
+    Returns:
+        ``value``.
+
+    Example:
+        >>> check_positive_int(3, "n")
+        3
+        >>> try:
+        ...     check_positive_int(2.0, "n")
+        ... except InputError as err:
+        ...     print(err)
+        n must be an integer >= 1, got 2.0
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
 
 
 def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
-    """Check that ``value`` is one of ``choices``."""
+    """Check that ``value`` is one of ``choices``.
+
+    Arguments:
+        value: the value to check.
+        name: what the value is, used in the error message.
+        choices: the allowed values.
+
+    Returns:
+        ``value``.
+
+    Example:
+        >>> try:
+        ...     check_choice("adam2", "optimizer", ["adam", "sgd"])
+        ... except InputError as err:
+        ...     print(err)
+        unknown optimizer 'adam2'; expected one of ['adam', 'sgd']
+    """
     if value not in choices:
         raise InputError(f"unknown {name} {value!r}; expected one of {list(choices)}")
     return value

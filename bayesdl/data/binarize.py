@@ -19,7 +19,28 @@ BINARIZE_MODES = (None, "static", "dynamic")
 
 
 def binarize(x: torch.Tensor, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Draw x_b ~ Bernoulli(x) elementwise for intensities x in [0, 1]; returns float32 0/1 values."""
+    """Draw one binary image x_b ~ Bernoulli(x) per input, independently for every pixel.
+
+    Arguments:
+        x: intensities in [0, 1], any shape (e.g. [B, D] or [B, C, H, W]); values outside [0, 1], NaN or
+            an empty tensor raise :class:`bayesdl.errors.InputError`.
+        seed: the seed of a fresh generator on ``x.device`` (0 when both ``seed`` and ``generator`` are None),
+            so that the same seed gives the same binarisation (static binarisation).
+        generator: a generator to draw from instead; it takes precedence over ``seed``.
+
+    Returns:
+        A tensor of the shape, dtype and device of ``x`` holding exactly 0.0 or 1.0.
+
+    Example:
+        >>> x = torch.tensor([[0.0, 1.0, 0.5, 0.5]])
+        >>> xb = binarize(x, seed=3)
+        >>> xb[0, :2].tolist(), bool(((xb == 0) | (xb == 1)).all()), torch.equal(xb, binarize(x, seed=3))
+        ([0.0, 1.0], True, True)
+
+    References:
+        Salakhutdinov & Murray (2008), On the Quantitative Analysis of Deep Belief Networks, ICML
+        (the stochastically binarised MNIST protocol).
+    """
     check_tensor(x, "x")
     check_range(x, "x", 0.0, 1.0)
     if generator is None:
@@ -30,7 +51,22 @@ def binarize(x: torch.Tensor, *, seed: int | None = None, generator: torch.Gener
 
 
 def apply_binarize_mode(x: torch.Tensor, mode: str | None, seed: int) -> torch.Tensor:
-    """Apply a ``binarize=`` mode at load time: 'static' draws once; None and 'dynamic' return x as is."""
+    """Apply a loader's ``binarize=`` mode at load time: 'static' draws once; None and 'dynamic' return x as is.
+
+    Arguments:
+        x: intensities in [0, 1], any shape.
+        mode: None (grey levels), "static" (one seeded Bernoulli draw now) or "dynamic" (left as grey
+            levels here; :class:`bayesdl.data.BatchLoader` redraws them per batch).
+        seed: the seed of the static draw.
+
+    Returns:
+        ``binarize(x, seed=seed)`` for "static", else ``x`` itself.
+
+    Example:
+        >>> x = torch.full((2, 3), 0.5)
+        >>> apply_binarize_mode(x, "dynamic", seed=0) is x
+        True
+    """
     check_choice(mode, "binarize mode", BINARIZE_MODES)
     if mode == "static":
         return binarize(x, seed=seed)
@@ -43,6 +79,25 @@ def dequantize(levels: torch.Tensor, *, num_levels: int = 256, generator: torch.
     The density of the result on [0, 1]^D times num_levels^{-D} lower-bounds the discrete
     probability of the levels (see :func:`bayesdl.inference.bits_per_dim`, which accounts for the
     num_levels scaling).
+
+    Arguments:
+        levels: integer levels in {0, ..., num_levels-1} (an integer tensor, or a float tensor holding whole
+            numbers), any shape. Fractional values raise ``ValueError``; values out of range raise
+            :class:`bayesdl.errors.InputError`.
+        num_levels: the number of discrete levels K (256 for 8-bit images).
+        generator: the random source of the uniform noise u ~ U(0, 1) (torch's global generator if None).
+
+    Returns:
+        float32 values (k + u) / K of the shape of ``levels``, each in [k / K, (k + 1) / K).
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> y = dequantize(torch.tensor([0, 3, 255]), generator=g)
+        >>> (y * 256).floor().long().tolist()
+        [0, 3, 255]
+
+    References:
+        Theis, van den Oord & Bethge (2016), A note on the evaluation of generative models, arXiv:1511.01844.
     """
     check_tensor(levels, "levels")
     if levels.is_floating_point() and not bool((levels == levels.round()).all()):

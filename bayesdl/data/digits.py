@@ -18,7 +18,27 @@ DIGITS_LEVELS = 17  # scikit-learn's digits take integer values 0..16
 
 
 def load_digits_levels(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """Return the raw integer grey levels (0..16) as int64 [N, 64] and the labels, for a fixed split."""
+    """Load scikit-learn's 8x8 digits as their raw integer grey levels (0..16), for a fixed split.
+
+    Use this when a model needs the discrete levels themselves (e.g. dequantisation with
+    ``num_levels=17`` or a categorical likelihood over levels); :func:`load_digits` rescales them to [0, 1].
+
+    Arguments:
+        split: "train" (1500 images), "test" (297) or "all" (1797). The split comes from a fixed seeded
+            permutation, so it is the same in every run.
+
+    Returns:
+        ``(levels, y)``: levels int64 [N, 64] in {0..16} (rows are 8x8 images flattened row by row) and
+        labels int64 [N] in {0..9}.
+
+    Example:
+        >>> levels, y = load_digits_levels("test")
+        >>> tuple(levels.shape), levels.dtype, int(levels.min()), int(levels.max())
+        ((297, 64), torch.int64, 0, 16)
+
+    References:
+        Alpaydin & Kaynak (1998), Optical Recognition of Handwritten Digits, UCI Machine Learning Repository.
+    """
     check_choice(split, "split", SPLITS)
     from sklearn.datasets import load_digits as _sk_load_digits
 
@@ -50,6 +70,9 @@ def load_digits(split: str = "train", binarize: str | None = None, seed: int = 0
         >>> x, y = load_digits("test")
         >>> tuple(x.shape), x.dtype, int(y.max())
         ((297, 64), torch.float32, 9)
+
+    References:
+        Alpaydin & Kaynak (1998), Optical Recognition of Handwritten Digits, UCI Machine Learning Repository.
     """
     levels, labels = load_digits_levels(split)
     x = levels.float() / (DIGITS_LEVELS - 1)

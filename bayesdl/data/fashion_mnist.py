@@ -31,9 +31,36 @@ _IDX_DTYPE = {0x08: np.uint8}
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (optionally gzip-compressed) into a numpy array, checking its header and size.
 
+    The IDX format (LeCun et al.'s MNIST distribution format) is a big-endian header (two zero bytes, a
+    dtype code, the number of dimensions and one uint32 per dimension) followed by the raw values.
+
+    Arguments:
+        path: the file; a name ending in ".gz" is read through gzip.
+
+    Returns:
+        A read-only numpy array with the dtype and shape that the header declares (uint8 for Fashion-MNIST).
+
+    Example:
+        >>> import tempfile, struct
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     good, bad = Path(tmp) / "ok.idx", Path(tmp) / "cut.idx"
+        ...     _ = good.write_bytes(bytes([0, 0, 0x08, 2]) + struct.pack(">II", 2, 3) + bytes(range(6)))
+        ...     _ = bad.write_bytes(good.read_bytes()[:-1])
+        ...     print(read_idx(good).tolist())
+        ...     try:
+        ...         read_idx(bad)
+        ...     except CorruptDataError as err:
+        ...         print("CorruptDataError")
+        [[0, 1, 2], [3, 4, 5]]
+        CorruptDataError
+
     Raises:
         CorruptDataError: if the magic number is wrong, the dtype is unsupported, or the file is
             truncated or longer than its header says.
+
+    References:
+        LeCun, Bottou, Bengio & Haffner (1998), Gradient-based learning applied to document recognition,
+        Proc. IEEE 86(11) (the MNIST files, whose IDX format Fashion-MNIST reuses).
     """
     path = Path(path)
     try:
@@ -61,7 +88,29 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
-    """Return the first folder that holds all four Fashion-MNIST IDX files, or raise DataNotFoundError."""
+    """Return the first folder that holds all four Fashion-MNIST IDX files, or raise DataNotFoundError.
+
+    The search order is ``root``, then ``$BAYESDL_DATA`` and ``$BAYESDL_DATA/fashion-mnist``, then
+    /usr/share/datasets/fashion-mnist. Nothing is downloaded.
+
+    Arguments:
+        root: a folder to look in first (optional).
+
+    Returns:
+        The folder, a :class:`pathlib.Path`.
+
+    Raises:
+        DataNotFoundError: if no candidate holds all four files; the message lists the folders searched
+            and how to install the data.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     for name in [*FILES["train"], *FILES["test"]]:
+        ...         (Path(tmp) / name).touch()
+        ...     print(find_fashion_mnist(root=tmp) == Path(tmp))
+        True
+    """
     candidates: list[Path] = []
     if root is not None:
         candidates.append(Path(root))
@@ -99,7 +148,33 @@ def load_fashion_mnist(
         seed: the seed of the static binarisation.
 
     Returns:
-        ``(x, y)``.
+        ``(x, y)``: x float32 [N, 784] (or [N, 1, 28, 28]) in [0, 1] (0/1 when ``binarize="static"``)
+        and y int64 [N] class labels in {0..9}.
+
+    Raises:
+        DataNotFoundError: if the IDX files are not found (see :func:`find_fashion_mnist`).
+        CorruptDataError: if a file is truncated or malformed.
+
+    Example:
+        A tiny stand-in for the real files (two 28x28 test images), written to a temporary folder:
+
+        >>> import gzip, struct, tempfile
+        >>> def write_idx(path, array):
+        ...     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
+        ...     with gzip.open(path, "wb") as f:
+        ...         _ = f.write(header + array.tobytes())
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> for split, n in (("train", 3), ("test", 2)):
+        ...     write_idx(Path(tmp.name) / FILES[split][0], np.full((n, 28, 28), 255, dtype=np.uint8))
+        ...     write_idx(Path(tmp.name) / FILES[split][1], np.arange(n, dtype=np.uint8))
+        >>> x, y = load_fashion_mnist("test", root=tmp.name, flatten=False)
+        >>> tuple(x.shape), float(x.max()), y.tolist()
+        ((2, 1, 28, 28), 1.0, [0, 1])
+        >>> tmp.cleanup()
+
+    References:
+        Xiao, Rasul & Vollgraf (2017), Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning
+        Algorithms, arXiv:1708.07747.
     """
     levels, labels = load_fashion_mnist_levels(split, root)
     x = levels.float() / 255.0
@@ -108,7 +183,31 @@ def load_fashion_mnist(
 
 
 def load_fashion_mnist_levels(split: str = "train", root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return the raw uint8 levels as int64 [N, 28, 28] and the int64 labels."""
+    """Load Fashion-MNIST as its raw 8-bit grey levels, for models of discrete pixels.
+
+    Arguments:
+        split: "train" (60000 images) or "test" (10000); anything else raises
+            :class:`bayesdl.errors.InputError`.
+        root: a folder with the four IDX .gz files; see :func:`find_fashion_mnist` for the search order.
+
+    Returns:
+        ``(levels, y)``: levels int64 [N, 28, 28] in {0..255} and labels int64 [N] in {0..9}.
+
+    Raises:
+        DataNotFoundError: if the IDX files are not found.
+        CorruptDataError: if a file is malformed or images and labels disagree in number.
+
+    Example:
+        >>> try:
+        ...     load_fashion_mnist_levels("validation")
+        ... except ValueError as err:
+        ...     print(type(err).__name__)
+        InputError
+
+    References:
+        Xiao, Rasul & Vollgraf (2017), Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning
+        Algorithms, arXiv:1708.07747.
+    """
     check_choice(split, "split", tuple(FILES))
     folder = find_fashion_mnist(root)
     image_file, label_file = FILES[split]

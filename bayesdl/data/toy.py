@@ -85,9 +85,18 @@ def toy_density(name: str, n: int, seed: int = 0) -> torch.Tensor:
         n: the number of points (>= 1).
         seed: the seed; the same seed gives the same points.
 
+    Returns:
+        float32 points [n, 2], roughly inside [-4, 4]^2.
+
     Example:
         >>> toy_density("two_moons", 5, seed=1).shape
         torch.Size([5, 2])
+        >>> torch.equal(toy_density("rings", 3, seed=2), toy_density("rings", 3, seed=2))
+        True
+
+    References:
+        Grathwohl, Chen, Bettencourt, Sutskever & Duvenaud (2018), FFJORD: Free-form Continuous Dynamics for
+        Scalable Reversible Generative Models, arXiv:1810.01367 (the 2-D test densities).
     """
     check_choice(name, "toy density", TOY_DENSITIES)
     check_positive_int(n, "n")
@@ -96,7 +105,18 @@ def toy_density(name: str, n: int, seed: int = 0) -> torch.Tensor:
 
 
 def heteroscedastic_noise_std(x: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """The true noise standard deviation of the "heteroscedastic" set, 0.05 + 0.1 |x|."""
+    """The true noise standard deviation of the "heteroscedastic" toy regression set, 0.05 + 0.1 |x|.
+
+    Arguments:
+        x: inputs of any shape (a tensor or a numpy array).
+
+    Returns:
+        float32 tensor of the shape of ``x``: the noise sd at each input, in the units of y.
+
+    Example:
+        >>> heteroscedastic_noise_std(torch.tensor([0.0, -2.0, 3.0]))
+        tensor([0.0500, 0.2500, 0.3500])
+    """
     x = torch.as_tensor(x, dtype=torch.float32)
     return 0.05 + 0.1 * torch.abs(x)
 
@@ -107,6 +127,11 @@ def toy_regression(name: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torc
     * "heteroscedastic": x ~ U(-3, 3), noise sd 0.05 + 0.1 |x| (grows away from 0).
     * "gap": x ~ U([-3, -1] u [1, 3]), a hole in (-1, 1) where epistemic uncertainty should grow;
       constant noise sd 0.1.
+
+    Arguments:
+        name: "heteroscedastic" or "gap".
+        n: the number of points (>= 1).
+        seed: the seed; the same seed gives the same data.
 
     Returns:
         ``(x, y, noise_std)`` with x float32 [n, 1], y float32 [n], and the true noise sd [n].
@@ -131,5 +156,16 @@ def toy_regression(name: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torc
 
 
 def regression_truth(x: torch.Tensor) -> torch.Tensor:
-    """The noiseless regression function f(x) = sin(2x) + 0.3x shared by both toy regression sets."""
+    """The noiseless regression function f(x) = sin(2x) + 0.3x shared by both toy regression sets.
+
+    Arguments:
+        x: inputs of any shape (e.g. [n, 1] as returned by :func:`toy_regression`).
+
+    Returns:
+        f(x), a tensor of the shape of ``x``.
+
+    Example:
+        >>> regression_truth(torch.tensor([0.0, 1.0]))
+        tensor([0.0000, 1.2093])
+    """
     return torch.sin(2.0 * x) + 0.3 * x

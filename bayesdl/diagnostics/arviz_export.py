@@ -54,6 +54,10 @@ def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: 
         >>> idata = posterior_to_inference_data({"mu": torch.zeros(2, 5)}, {"diverging": torch.zeros(2, 5, dtype=torch.bool)})
         >>> sorted(idata.groups())
         ['posterior', 'sample_stats']
+
+    References:
+        Kumar, Carroll, Hartikainen & Martin (2019), ArviZ a unified library for exploratory analysis of
+        Bayesian models in Python, JOSS 4(33).
     """
     if not samples:
         raise InputError("samples is empty: there are no draws to convert")
@@ -99,6 +103,10 @@ def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_sa
         >>> idata = guide_to_inference_data(model, guide, torch.zeros(3), num_samples=10)
         >>> idata.posterior["mu"].shape
         (1, 10)
+
+    References:
+        Kumar, Carroll, Hartikainen & Martin (2019), ArviZ, JOSS 4(33); Vehtari, Gelman & Gabry (2017),
+        Practical Bayesian model evaluation using leave-one-out cross-validation and WAIC, arXiv:1507.04544.
     """
     import pyro
     import pyro.poutine as poutine
@@ -125,22 +133,98 @@ def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_sa
 
 
 def arviz_summary(idata: az.InferenceData, **kwargs: Any) -> Any:
-    """ArviZ's summary table (mean, sd, HDI, MCSE, bulk/tail ESS, R-hat) as a pandas DataFrame."""
+    """ArviZ's summary table (mean, sd, HDI, MCSE, bulk/tail ESS, R-hat) as a pandas DataFrame.
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with a ``posterior`` group (e.g. from
+            :func:`posterior_to_inference_data`).
+        **kwargs: passed to ``arviz.summary`` (e.g. ``var_names``, ``hdi_prob``).
+
+    Returns:
+        A pandas DataFrame with one row per scalar parameter.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 100, generator=g)})
+        >>> list(arviz_summary(idata).index)
+        ['mu']
+
+    References:
+        Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), arXiv:1903.08008 (the ESS and R-hat columns).
+    """
     return az.summary(idata, **kwargs)
 
 
 def arviz_loo(idata: az.InferenceData, **kwargs: Any) -> Any:
-    """PSIS-LOO (Vehtari, Gelman & Gabry 2017, arXiv:1507.04544) from the log_likelihood group."""
+    """PSIS-LOO (Vehtari, Gelman & Gabry 2017, arXiv:1507.04544) from the log_likelihood group.
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with ``posterior`` and pointwise ``log_likelihood`` groups.
+        **kwargs: passed to ``arviz.loo`` (e.g. ``pointwise=True``).
+
+    Returns:
+        ArviZ's ELPDData: ``elpd_loo`` (expected log pointwise predictive density, nats, summed over
+        observations), its standard error, ``p_loo`` and the Pareto k diagnostics.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 100, generator=g)},
+        ...                                     log_likelihood={"y": -1.0 + 0.01 * torch.randn(2, 100, 3, generator=g)})
+        >>> loo = arviz_loo(idata)
+        >>> round(float(loo.elpd_loo), 3), bool((loo.pareto_k < 0.7).all())
+        (-3.0, True)
+
+    References:
+        Vehtari, Gelman & Gabry (2017), Practical Bayesian model evaluation using leave-one-out
+        cross-validation and WAIC, arXiv:1507.04544.
+    """
     return az.loo(idata, **kwargs)
 
 
 def arviz_bfmi(idata: az.InferenceData) -> np.ndarray:
-    """Bayesian fraction of missing information per chain from the energy statistic (Betancourt 2016, arXiv:1604.00695)."""
+    """Bayesian fraction of missing information per chain from the energy statistic (Betancourt 2016, arXiv:1604.00695).
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` whose ``sample_stats`` hold the Hamiltonian ``energy`` [chain, draw].
+
+    Returns:
+        A numpy array [chain] of E-BFMI values; below about 0.3 signals poor energy exploration.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.zeros(2, 100)},
+        ...                                     {"energy": torch.randn(2, 100, generator=g)})
+        >>> arviz_bfmi(idata).shape
+        (2,)
+
+    References:
+        Betancourt (2016), Diagnosing Suboptimal Cotangent Disintegrations in Hamiltonian Monte Carlo,
+        arXiv:1604.00695.
+    """
     return np.asarray(az.bfmi(idata))
 
 
 def ess_and_rhat(idata: az.InferenceData) -> tuple[Any, Any, Any]:
-    """Bulk ESS, tail ESS and rank-normalised split R-hat datasets (Vehtari et al. 2021, arXiv:1903.08008)."""
+    """Bulk ESS, tail ESS and rank-normalised split R-hat datasets (Vehtari et al. 2021, arXiv:1903.08008).
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with a ``posterior`` group (e.g. from
+            :func:`posterior_to_inference_data`).
+
+    Returns:
+        ``(ess_bulk, ess_tail, rhat)``, three xarray Datasets with one variable per posterior site.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 100, generator=g)})
+        >>> ess_bulk, ess_tail, rhat = ess_and_rhat(idata)
+        >>> bool(float(rhat["mu"]) < 1.05), bool(float(ess_bulk["mu"]) > 50)
+        (True, True)
+
+    References:
+        Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), Rank-normalization, folding, and localization:
+        An improved R-hat for assessing convergence of MCMC, arXiv:1903.08008.
+    """
     return az.ess(idata, method="bulk"), az.ess(idata, method="tail"), az.rhat(idata)
 
 

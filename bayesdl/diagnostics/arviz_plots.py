@@ -39,19 +39,51 @@ def plot_trace(idata: Any, var_names: list[str] | None = None, kind: str = "rank
 
     Well-mixed chains have flat, overlapping rank histograms (Vehtari et al. 2021, arXiv:1903.08008).
 
+    Arguments:
+        idata: an ``arviz.InferenceData`` with a ``posterior`` group.
+        var_names: the variables to plot (all if None).
+        kind: "rank_bars", "rank_vlines" or "trace".
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
     Example:
         >>> import torch
         >>> from bayesdl.diagnostics.arviz_export import posterior_to_inference_data
-        >>> fig = plot_trace(posterior_to_inference_data({"mu": torch.randn(2, 50)}))
+        >>> g = torch.Generator().manual_seed(0)
+        >>> fig = plot_trace(posterior_to_inference_data({"mu": torch.randn(2, 50, generator=g)}))
         >>> type(fig).__name__
         'Figure'
+
+    References:
+        Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), arXiv:1903.08008.
     """
     axes = az.plot_trace(idata, var_names=var_names, kind=kind, compact=True)
     return _finish(axes, path)
 
 
 def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path | None = None) -> Any:
-    """Forest plot: 94% HDI and interquartile range of each parameter per chain, with R-hat and ESS columns."""
+    """Forest plot: 94% HDI and interquartile range of each parameter per chain, with R-hat and ESS columns.
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with a ``posterior`` group.
+        var_names: the variables to plot (all if None).
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    Example:
+        >>> import torch
+        >>> from bayesdl.diagnostics.arviz_export import posterior_to_inference_data
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 50, generator=g)})
+        >>> fig = plot_forest(idata)
+        >>> len(fig.axes) >= 1
+        True
+        >>> plt.close(fig)
+    """
     axes = az.plot_forest(idata, var_names=var_names, r_hat=True, ess=True, combined=False)
     return _finish(axes, path)
 
@@ -61,6 +93,32 @@ def plot_energy(idata: Any, path: str | Path | None = None) -> Any:
 
     A transition distribution much narrower than the marginal (low BFMI, below about 0.3) means the
     momentum resampling cannot explore the energy levels (Betancourt 2016, arXiv:1604.00695).
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` whose ``sample_stats`` hold ``energy``; without that group an
+            :class:`bayesdl.errors.InputError` is raised.
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    Example:
+        >>> import torch
+        >>> from bayesdl.diagnostics.arviz_export import posterior_to_inference_data
+        >>> g = torch.Generator().manual_seed(0)
+        >>> idata = posterior_to_inference_data({"mu": torch.randn(2, 50, generator=g)},
+        ...                                     {"energy": torch.randn(2, 50, generator=g)})
+        >>> fig = plot_energy(idata)
+        >>> plt.close(fig)
+        >>> try:
+        ...     plot_energy(posterior_to_inference_data({"mu": torch.zeros(2, 5)}))
+        ... except InputError as err:
+        ...     print(str(err)[:46])
+        the energy plot needs the 'sample_stats' group
+
+    References:
+        Betancourt (2016), Diagnosing Suboptimal Cotangent Disintegrations in Hamiltonian Monte Carlo,
+        arXiv:1604.00695.
     """
     _require(idata, "sample_stats", "the energy plot")
     axes = az.plot_energy(idata)
@@ -68,13 +126,40 @@ def plot_energy(idata: Any, path: str | Path | None = None) -> Any:
 
 
 def plot_pair_divergences(idata: Any, var_names: list[str] | None = None, path: str | Path | None = None) -> Any:
-    """Pair plot of the draws, with divergent transitions marked: divergences cluster where geometry is bad."""
+    """Pair plot of the draws, with divergent transitions marked: divergences cluster where geometry is bad.
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with a ``posterior`` group (and ``sample_stats.diverging`` to mark
+            divergences).
+        var_names: the variables to plot (all if None); at least two scalar components are needed.
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    References:
+        Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434 (sec. 6.2).
+    """
     axes = az.plot_pair(idata, var_names=var_names, divergences="sample_stats" in idata.groups(), kind="scatter")
     return _finish(axes, path)
 
 
 def plot_ppc(idata: Any, var_names: list[str] | None = None, num_pp_samples: int = 100, path: str | Path | None = None) -> Any:
-    """Posterior predictive check: the observed data's distribution against replicated data sets."""
+    """Posterior predictive check: the observed data's distribution against replicated data sets.
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with ``posterior_predictive`` and ``observed_data`` groups.
+        var_names: the observed variables to plot (all if None).
+        num_pp_samples: the number of replicated data sets drawn (capped at the number available).
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    References:
+        Gelman, Meng & Stern (1996), Posterior predictive assessment of model fitness via realized
+        discrepancies, Statistica Sinica 6(4).
+    """
     _require(idata, "posterior_predictive", "the posterior predictive check")
     available = int(idata.posterior_predictive.sizes["chain"] * idata.posterior_predictive.sizes["draw"])
     axes = az.plot_ppc(idata, var_names=var_names, num_pp_samples=min(num_pp_samples, available), random_seed=0)
@@ -85,6 +170,18 @@ def plot_loo_pit(idata: Any, y: str, path: str | Path | None = None) -> Any:
     """LOO-PIT: leave-one-out probability integral transforms of the observations, uniform when calibrated.
 
     Needs posterior_predictive and log_likelihood for the observed site ``y`` (Gabry et al. 2019, arXiv:1709.01449).
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with ``posterior_predictive``, ``log_likelihood`` and
+            ``observed_data`` groups.
+        y: the name of the observed site.
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    References:
+        Gabry, Simpson, Vehtari, Betancourt & Gelman (2019), Visualization in Bayesian workflow, arXiv:1709.01449.
     """
     _require(idata, "posterior_predictive", "LOO-PIT")
     _require(idata, "log_likelihood", "LOO-PIT")

@@ -12,7 +12,31 @@ from .arviz_export import arviz_bfmi, ess_and_rhat
 
 @dataclass
 class MCMCCheck:
-    """The numbers behind :func:`describe_mcmc` and the problems found (an empty list means none)."""
+    """The numbers behind :func:`describe_mcmc` and the problems found (an empty list means none).
+
+    Attributes:
+        max_rhat: the largest rank-normalised split R-hat over all scalar parameters.
+        min_ess_bulk: the smallest bulk effective sample size (over all chains together).
+        min_ess_tail: the smallest tail effective sample size.
+        divergences: the number of divergent transitions after warmup.
+        num_draws: the number of draws over all chains.
+        max_treedepth_hits: the number of NUTS transitions that stopped at the maximum tree depth.
+        min_bfmi: the smallest energy Bayesian fraction of missing information over chains (NaN without
+            energy statistics).
+        problems: one plain-words sentence per problem found.
+        text: the printable summary.
+
+    Example:
+        >>> check = MCMCCheck(1.2, 50.0, 40.0, 3, 400, 0, 0.9, problems=["R-hat is high"])
+        >>> check.ok, check.divergences
+        (False, 3)
+
+    References:
+        Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), Rank-normalization, folding, and localization:
+        An improved R-hat for assessing convergence of MCMC, arXiv:1903.08008.
+        Betancourt (2016), Diagnosing Suboptimal Cotangent Disintegrations in Hamiltonian Monte Carlo,
+        arXiv:1604.00695.
+    """
 
     max_rhat: float
     min_ess_bulk: float
@@ -52,6 +76,13 @@ def describe_mcmc(idata: Any, rhat_threshold: float = 1.01, min_ess_per_chain: f
     NUTS hitting its maximum tree depth, and an energy BFMI below ``bfmi_threshold`` (Betancourt 2016,
     arXiv:1604.00695).
 
+    Arguments:
+        idata: an ``arviz.InferenceData`` with a ``posterior`` group (chain, draw, ...) and optionally
+            ``sample_stats`` with ``diverging``, ``reached_max_treedepth`` and ``energy``.
+        rhat_threshold: the largest acceptable R-hat (only checked with more than one chain).
+        min_ess_per_chain: the smallest acceptable bulk and tail ESS per chain.
+        bfmi_threshold: the smallest acceptable energy BFMI.
+
     Returns:
         An :class:`MCMCCheck` whose ``text`` is the summary to print.
 
@@ -62,6 +93,11 @@ def describe_mcmc(idata: Any, rhat_threshold: float = 1.01, min_ess_per_chain: f
         >>> idata = posterior_to_inference_data({"mu": torch.randn(4, 200, generator=g)})
         >>> describe_mcmc(idata).ok
         True
+
+    References:
+        Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), arXiv:1903.08008 (R-hat and ESS);
+        Betancourt (2016), arXiv:1604.00695 (energy BFMI); Hoffman & Gelman (2014), The No-U-Turn Sampler,
+        JMLR 15, arXiv:1111.4246 (tree depth).
     """
     ess_bulk, ess_tail, rhat = ess_and_rhat(idata)
     max_rhat, rhat_var = _extreme(rhat, max)

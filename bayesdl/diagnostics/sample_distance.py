@@ -15,6 +15,13 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor) -> float:
     near 0 (it can be slightly negative) when both samples come from the same distribution. Compare
     it with the distance between two held-out samples of the same size, which is the floor.
 
+    Arguments:
+        x: the first sample [N, D], N >= 2 (e.g. generated points).
+        y: the second sample [M, D], M >= 2, same D (e.g. held-out data).
+
+    Returns:
+        The estimated energy distance (a Python float, in the units of the data; computed in float64).
+
     Example:
         >>> g = torch.Generator().manual_seed(0)
         >>> near = energy_distance(torch.randn(500, 2, generator=g), torch.randn(500, 2, generator=g))

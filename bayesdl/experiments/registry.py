@@ -36,6 +36,26 @@ class RunContext:
     Sizes: ``smoke`` (seconds: for the test suite; every file is written, numbers are not
     meaningful), ``quick`` (about a minute on a laptop CPU: for the CLI and the demo), and neither
     (the full settings that examples/ use). ``smoke`` implies ``quick``.
+
+    Attributes:
+        out_dir: the run folder; figures and result files go here.
+        quick: run at the reduced "quick" settings (< ~90 s).
+        smoke: run at the tiny "smoke" settings (< 15 s); implies ``quick``.
+        device: the torch device to compute on.
+        seed: the seed of the run (the runner has already called ``seed_everything(seed)``).
+        progress: show progress bars.
+        figures: ``(file name, caption)`` of each saved figure, in order (filled by :meth:`save_figure`).
+        notes: sentences for the report (filled by :meth:`note`).
+
+    Example:
+        >>> import tempfile
+        >>> import matplotlib.pyplot as plt
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     ctx = RunContext(out_dir=Path(tmp), smoke=True)
+        ...     path = ctx.save_figure(plt.figure(), "empty", "an empty figure")
+        ...     ctx.note("Nothing here is a bound.")
+        ...     print(path.name, ctx.figures, len(ctx.notes))
+        empty.png [('empty.png', 'an empty figure')] 1
     """
 
     out_dir: Path
@@ -48,7 +68,16 @@ class RunContext:
     notes: list[str] = field(default_factory=list)
 
     def save_figure(self, fig: Any, name: str, caption: str = "") -> Path:
-        """Save a matplotlib figure as ``<name>.png`` in the run folder, close it, and list it in the report."""
+        """Save a matplotlib figure as ``<name>.png`` in the run folder, close it, and list it in the report.
+
+        Arguments:
+            fig: a matplotlib Figure.
+            name: the file stem (without ".png").
+            caption: the caption shown under the figure in report.html.
+
+        Returns:
+            The path of the PNG written.
+        """
         import matplotlib.pyplot as plt
 
         path = self.out_dir / f"{name}.png"
@@ -58,13 +87,29 @@ class RunContext:
         return path
 
     def note(self, text: str) -> None:
-        """Add a sentence to the report (for example, which number is a bound)."""
+        """Add a sentence to the report (for example, which number is a bound).
+
+        Arguments:
+            text: the sentence, shown in report.html in the order notes were added.
+        """
         self.notes.append(text)
 
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: its name, a one-line description, its function, and whether ``bayesdl demo`` tours it."""
+    """A registered experiment: its name, a one-line description, its function, and whether ``bayesdl demo`` tours it.
+
+    Attributes:
+        name: the name used by ``bayesdl run NAME`` (lower case with hyphens).
+        description: a one-line description shown by ``bayesdl list``.
+        run: the function ``run(ctx: RunContext) -> dict`` of JSON-able, finite metrics.
+        demo: whether ``bayesdl demo`` runs it.
+
+    Example:
+        >>> exp = Experiment("noop", "does nothing", lambda ctx: {"value": 1.0})
+        >>> exp.name, exp.demo, exp.run(None)
+        ('noop', False, {'value': 1.0})
+    """
 
     name: str
     description: str
@@ -74,7 +119,18 @@ class Experiment:
 
 @dataclass(frozen=True)
 class RunResult:
-    """The folder a run wrote and the metrics it returned."""
+    """The folder a run wrote and the metrics it returned.
+
+    Attributes:
+        out_dir: the run folder (holds metrics.json, run.json, report.html and the figures).
+        metrics: the metrics dict the experiment returned.
+        seconds: the wall time of the experiment's ``run`` in seconds.
+
+    Example:
+        >>> result = RunResult(Path("runs/x"), {"nll": 0.5}, 1.25)
+        >>> result.metrics["nll"], result.seconds
+        (0.5, 1.25)
+    """
 
     out_dir: Path
     metrics: dict[str, Any]
@@ -82,7 +138,27 @@ class RunResult:
 
 
 def experiment(name: str, description: str, demo: bool = False) -> Callable[[Callable[[RunContext], dict]], Callable[[RunContext], dict]]:
-    """Decorator that registers ``run(ctx) -> metrics`` under ``name``."""
+    """Decorator that registers ``run(ctx) -> metrics`` under ``name``.
+
+    Put it on the ``run`` function of a module in ``bayesdl/experiments/``; the module is found and
+    imported automatically when experiments are first listed.
+
+    Arguments:
+        name: the experiment's name (unique; registering another function under it raises RuntimeError).
+        description: a one-line description.
+        demo: whether ``bayesdl demo`` runs it (only for experiments whose quick run takes < 60 s).
+
+    Returns:
+        The decorator; it registers the function and returns it unchanged.
+
+    Example:
+        >>> @experiment("doc-example", "a registry doctest")
+        ... def run(ctx):
+        ...     return {"answer": 42.0}
+        >>> registered = _EXPERIMENTS.pop("doc-example")  # look it up, and keep the registry clean
+        >>> registered.description, registered.run is run
+        ('a registry doctest', True)
+    """
 
     def register(fn: Callable[[RunContext], dict]) -> Callable[[RunContext], dict]:
         if name in _EXPERIMENTS and _EXPERIMENTS[name].run is not fn:
@@ -105,13 +181,40 @@ def _discover() -> None:
 
 
 def list_experiments() -> dict[str, Experiment]:
-    """All registered experiments by name, sorted."""
+    """All registered experiments by name, sorted.
+
+    The first call imports every module of ``bayesdl.experiments`` so that their decorators run.
+
+    Returns:
+        A dict from name to :class:`Experiment`, sorted by name.
+
+    Example:
+        >>> experiments = list_experiments()
+        >>> "svi-logistic" in experiments, list(experiments) == sorted(experiments)
+        (True, True)
+    """
     _discover()
     return dict(sorted(_EXPERIMENTS.items()))
 
 
 def get_experiment(name: str) -> Experiment:
-    """The experiment called ``name``, or an InputError that lists the known names."""
+    """The experiment called ``name``, or an InputError that lists the known names.
+
+    Arguments:
+        name: an experiment name, as shown by ``bayesdl list``.
+
+    Returns:
+        The :class:`Experiment`.
+
+    Example:
+        >>> get_experiment("svi-logistic").name
+        'svi-logistic'
+        >>> try:
+        ...     get_experiment("no-such-experiment")
+        ... except InputError:
+        ...     print("InputError")
+        InputError
+    """
     experiments = list_experiments()
     if name not in experiments:
         raise InputError(f"unknown experiment {name!r}; run 'bayesdl list' to see: {', '.join(experiments)}")
@@ -119,7 +222,22 @@ def get_experiment(name: str) -> Experiment:
 
 
 def fresh_run_dir(base: str | Path, name: str) -> Path:
-    """Create and return a new, empty folder ``base/<name>-<UTC time>[-k]``."""
+    """Create and return a new, empty folder ``base/<name>-<UTC time>[-k]``.
+
+    Arguments:
+        base: the parent folder (created if missing).
+        name: the experiment name, used as the folder's prefix.
+
+    Returns:
+        The new folder; a suffix ``-k`` keeps two runs started in the same second apart.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     first, second = fresh_run_dir(tmp, "demo"), fresh_run_dir(tmp, "demo")
+        ...     print(first != second, first.name.startswith("demo-"), list(first.iterdir()))
+        True True []
+    """
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -134,7 +252,23 @@ def fresh_run_dir(base: str | Path, name: str) -> Path:
 
 
 def check_metrics(metrics: Any, where: str = "metrics") -> None:
-    """Raise if any number in a (nested) metrics dict is NaN or infinite: a broken run must not look fine."""
+    """Raise if any number in a (nested) metrics dict is NaN or infinite: a broken run must not look fine.
+
+    Arguments:
+        metrics: a metrics value: a dict, list or tuple (searched recursively) or a leaf.
+        where: the name used for the offending entry in the error message.
+
+    Returns:
+        None; raises FloatingPointError naming the first non-finite entry.
+
+    Example:
+        >>> check_metrics({"nll": 0.3, "curve": [1.0, 2.0]})
+        >>> try:
+        ...     check_metrics({"curve": [1.0, float("nan")]})
+        ... except FloatingPointError as err:
+        ...     print(err)
+        metrics.curve[1] is nan: the experiment produced a non-finite result
+    """
     if isinstance(metrics, dict):
         for k, v in metrics.items():
             check_metrics(v, f"{where}.{k}")
@@ -155,7 +289,40 @@ def run_experiment(
     progress: bool = False,
     out_dir: Path | None = None,
 ) -> RunResult:
-    """Run experiment ``name`` into a fresh folder under ``out`` and write metrics.json, run.json and report.html."""
+    """Run experiment ``name`` into a fresh folder under ``out`` and write metrics.json, run.json and report.html.
+
+    Global random states are seeded with ``seed`` first, so a run is reproducible on the same machine.
+
+    Arguments:
+        name: the experiment's name (see :func:`list_experiments`).
+        quick: run the reduced settings (< ~90 s).
+        device: "auto" (CUDA if available, else CPU), "cpu", "cuda", "cuda:1", ... or a torch.device.
+        out: the parent folder of the fresh run folder.
+        smoke: run the tiny settings (< 15 s, for tests); implies ``quick``.
+        seed: the seed of the run.
+        progress: show progress bars.
+        out_dir: write into this existing folder instead of a fresh one under ``out``.
+
+    Returns:
+        A :class:`RunResult` with the folder, the metrics and the run's wall time in seconds.
+
+    Raises:
+        InputError: for an unknown experiment name.
+        FloatingPointError: if a metric is NaN or infinite.
+
+    Example:
+        >>> import json, tempfile
+        >>> @experiment("doc-run", "a run_experiment doctest")
+        ... def run(ctx):
+        ...     return {"value": 2.5, "smoke": ctx.smoke}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     result = run_experiment("doc-run", smoke=True, device="cpu", out=tmp)
+        ...     files = sorted(p.name for p in result.out_dir.iterdir())
+        ...     saved = json.loads((result.out_dir / "metrics.json").read_text())
+        >>> files, saved
+        (['metrics.json', 'report.html', 'run.json'], {'value': 2.5, 'smoke': True})
+        >>> del _EXPERIMENTS["doc-run"]  # keep the registry clean
+    """
     from ..inference.trainer import resolve_device, seed_everything
 
     exp = get_experiment(name)

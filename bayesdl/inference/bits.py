@@ -29,6 +29,9 @@ def bits_per_dim(log_prob: torch.Tensor, num_dims: int, *, num_levels: int | Non
     Example:
         >>> bits_per_dim(torch.tensor([0.0]), 4, num_levels=256)
         tensor([8.])
+
+    References:
+        Theis, van den Oord & Bethge (2016), A note on the evaluation of generative models, arXiv:1511.01844.
     """
     log_prob = log_prob + log_det_preprocess
     if num_levels is not None:

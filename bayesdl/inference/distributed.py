@@ -23,7 +23,19 @@ from ..errors import InputError
 
 @dataclass(frozen=True)
 class DistributedInfo:
-    """Where this process stands in a data-parallel job."""
+    """Where this process stands in a data-parallel job.
+
+    Attributes:
+        rank: this process's global index, 0 .. world_size-1.
+        world_size: the number of processes W.
+        local_rank: this process's index on its machine (the GPU it uses).
+        backend: the ``torch.distributed`` backend, "nccl" or "gloo".
+
+    Example:
+        >>> info = DistributedInfo(rank=0, world_size=2, local_rank=0, backend="gloo")
+        >>> info.is_main, DistributedInfo(1, 2, 1, "gloo").is_main
+        (True, False)
+    """
 
     rank: int
     world_size: int
@@ -37,7 +49,15 @@ class DistributedInfo:
 
 
 def default_backend() -> str:
-    """NCCL when CUDA is available, gloo on CPUs."""
+    """NCCL when CUDA is available, gloo on CPUs.
+
+    Returns:
+        "nccl" or "gloo".
+
+    Example:
+        >>> default_backend() == ("nccl" if torch.cuda.is_available() else "gloo")
+        True
+    """
     return "nccl" if torch.cuda.is_available() else "gloo"
 
 
@@ -52,6 +72,17 @@ def init_distributed(backend: str = "auto") -> DistributedInfo:
 
     Raises:
         InputError: if no process group exists and the torchrun variables are missing.
+
+    Example:
+        Outside torchrun (and with no process group) it says what is missing:
+
+        >>> import unittest.mock
+        >>> with unittest.mock.patch.dict(os.environ, clear=True):
+        ...     try:
+        ...         init_distributed()
+        ...     except InputError as err:
+        ...         print(str(err)[:58])
+        strategy='ddp' needs a process group: launch with torchrun
     """
     if dist.is_initialized():
         return DistributedInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())), dist.get_backend())
@@ -72,7 +103,19 @@ def init_distributed(backend: str = "auto") -> DistributedInfo:
 
 
 def all_reduce_sum(values: list[float], device: torch.device) -> list[float]:
-    """Sum a few floats over all processes (identity without a process group)."""
+    """Sum a few floats over all processes (identity without a process group).
+
+    Arguments:
+        values: the local values.
+        device: the device of the reduction (a CUDA device for NCCL).
+
+    Returns:
+        The element-wise sums over processes (``values`` itself without a process group).
+
+    Example:
+        >>> all_reduce_sum([1.0, 2.5], torch.device("cpu"))
+        [1.0, 2.5]
+    """
     if not (dist.is_available() and dist.is_initialized()):
         return values
     tensor = torch.tensor(values, dtype=torch.float64, device=device)
@@ -81,12 +124,32 @@ def all_reduce_sum(values: list[float], device: torch.device) -> list[float]:
 
 
 def any_process(flag: bool, device: torch.device) -> bool:
-    """True if ``flag`` is true on any process (so that every process takes the same branch)."""
+    """True if ``flag`` is true on any process (so that every process takes the same branch).
+
+    Arguments:
+        flag: the local condition (e.g. "the loss is not finite").
+        device: the device of the reduction.
+
+    Returns:
+        The logical OR of ``flag`` over processes.
+
+    Example:
+        >>> any_process(True, torch.device("cpu")), any_process(False, torch.device("cpu"))
+        (True, False)
+    """
     return all_reduce_sum([1.0 if flag else 0.0], device)[0] > 0
 
 
 def free_port() -> int:
-    """A TCP port on the loopback interface that is free right now."""
+    """A TCP port on the loopback interface that is free right now.
+
+    Returns:
+        The port number (another process may take it later; use it at once).
+
+    Example:
+        >>> 0 < free_port() < 65536
+        True
+    """
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -109,6 +172,23 @@ def launch_local(fn, world_size: int, *args: object) -> None:
 
     A stand-in for ``torchrun --standalone --nproc_per_node W`` for tests and notebooks on one
     CPU machine (gloo on loopback). ``fn`` must be importable (defined at module level).
+
+    Arguments:
+        fn: the function to run; it receives the rank first, then ``*args``.
+        world_size: the number of processes.
+        *args: further arguments of ``fn`` (must be picklable).
+
+    Returns:
+        None, once every process has finished (an exception in any process is raised here).
+
+    Example:
+        Not run here (it spawns processes); see tests/test_distributed.py::
+
+            launch_local(train_one_rank, 2, "runs/ddp")   # train_one_rank(rank, out) calls Trainer(strategy="ddp")
+
+    References:
+        Li et al. (2020), PyTorch Distributed: Experiences on Accelerating Data Parallel Training,
+        arXiv:2006.15704.
     """
     import torch.multiprocessing as mp
 

@@ -47,12 +47,42 @@ ELBO_NAMES = ("trace", "meanfield", "iwae")
 
 
 def as_args(batch: Batch) -> tuple[torch.Tensor, ...]:
-    """The positional arguments a batch stands for: a tuple is unpacked, a tensor is one argument."""
+    """The positional arguments a batch stands for: a tuple is unpacked, a tensor is one argument.
+
+    Arguments:
+        batch: a tensor, or a tuple of tensors (e.g. ``(x, y)``) as :class:`bayesdl.data.BatchLoader` yields.
+
+    Returns:
+        A tuple of tensors to pass as ``*args``.
+
+    Example:
+        >>> x, y = torch.zeros(2, 3), torch.ones(2)
+        >>> len(as_args((x, y))), as_args(x)[0] is x
+        (2, True)
+    """
     return batch if isinstance(batch, tuple) else (batch,)
 
 
 class LocalScaleMessenger(Messenger):
-    """Multiply the log-density of sites inside the data plate by ``scale`` (= N / batch size)."""
+    """Multiply the log-density of sites inside the data plate by ``scale`` (= N / batch size).
+
+    Sites in a plate that subsamples itself (full size different from its size) are left alone, since
+    Pyro already scales them.
+
+    Arguments:
+        scale: the factor N / B for a minibatch of B out of N examples.
+        plate_name: the name of the data plate.
+
+    Example:
+        >>> import pyro.distributions as dist
+        >>> def model():
+        ...     pyro.sample("theta", dist.Normal(0.0, 1.0))
+        ...     with pyro.plate("data", 2):
+        ...         pyro.sample("x", dist.Normal(0.0, 1.0), obs=torch.zeros(2))
+        >>> trace = pyro.poutine.trace(LocalScaleMessenger(5.0)(model)).get_trace()
+        >>> trace.nodes["theta"]["scale"], trace.nodes["x"]["scale"]
+        (1.0, 5.0)
+    """
 
     def __init__(self, scale: float, plate_name: str = "data") -> None:
         super().__init__()
@@ -70,20 +100,54 @@ class LocalScaleMessenger(Messenger):
 
 
 class Objective:
-    """Base class: a differentiable ``loss(batch)`` plus the modules whose parameters it trains."""
+    """Base class: a differentiable ``loss(batch)`` plus the modules whose parameters it trains.
+
+    Subclasses set ``modules`` (name -> module, checkpointed by the trainer) and implement ``loss``;
+    :func:`as_objective` picks the right subclass for a model.
+
+    Attributes:
+        modules: name -> ``torch.nn.Module`` whose parameters are trained and saved.
+
+    Example:
+        >>> class Quadratic(Objective):
+        ...     def __init__(self):
+        ...         self.modules = {"model": torch.nn.Linear(1, 1, bias=False)}
+        ...     def loss(self, batch, num_data):
+        ...         return self.modules["model"](batch).square().mean()
+        >>> objective = Quadratic()
+        >>> len(list(objective.parameters())), objective.loss(torch.zeros(4, 1), num_data=4).item()
+        (1, 0.0)
+    """
 
     #: name -> module, checkpointed by the trainer
     modules: dict[str, torch.nn.Module]
 
     def setup(self, batch: Batch, num_data: int) -> None:
-        """Create lazily built parameters (e.g. Pyro autoguides) from one batch; called before training."""
+        """Create lazily built parameters (e.g. Pyro autoguides) from one batch; called before training.
+
+        Arguments:
+            batch: one training batch (a tensor or a tuple of tensors).
+            num_data: the training-set size N.
+        """
 
     def loss(self, batch: Batch, num_data: int) -> torch.Tensor:
-        """The scalar loss on one batch, given the training-set size N."""
+        """The scalar loss on one batch, given the training-set size N.
+
+        Arguments:
+            batch: one training batch (a tensor or a tuple of tensors).
+            num_data: the training-set size N (for minibatch scaling).
+
+        Returns:
+            A scalar tensor to minimise (nats per example for the objectives in bayesdl).
+        """
         raise NotImplementedError
 
     def parameters(self) -> Iterator[torch.nn.Parameter]:
-        """The trainable parameters of all modules, each once."""
+        """The trainable parameters of all modules, each once.
+
+        Returns:
+            An iterator over the parameters with ``requires_grad``, without duplicates.
+        """
         seen: set[int] = set()
         for module in self.modules.values():
             for p in module.parameters():
@@ -92,12 +156,23 @@ class Objective:
                     yield p
 
     def train(self, mode: bool = True) -> None:
-        """Switch all modules to training (or evaluation) mode."""
+        """Switch all modules to training (or evaluation) mode.
+
+        Arguments:
+            mode: True for training mode, False for evaluation mode.
+        """
         for module in self.modules.values():
             module.train(mode)
 
     def to(self, device: torch.device) -> Objective:
-        """Move all modules to ``device``."""
+        """Move all modules to ``device``.
+
+        Arguments:
+            device: the target device.
+
+        Returns:
+            The objective itself.
+        """
         for module in self.modules.values():
             module.to(device)
         return self
@@ -105,6 +180,13 @@ class Objective:
 
 class LossObjective(Objective):
     """The objective of a module that defines ``loss(*batch)`` (optionally with a ``num_data`` keyword).
+
+    A tuple batch is unpacked into positional arguments; if ``model.loss`` has a ``num_data`` keyword it
+    receives the training-set size N (e.g. to weigh a KL term once per pass over the data).
+
+    Arguments:
+        model: a ``torch.nn.Module`` with a ``loss(...)`` method returning a scalar tensor; a module
+            without one raises :class:`bayesdl.errors.InputError`.
 
     Example:
         >>> class Gauss(torch.nn.Module):
@@ -130,7 +212,27 @@ class LossObjective(Objective):
 
 
 def make_elbo(elbo: str | pyro.infer.ELBO = "trace", num_particles: int = 1) -> pyro.infer.ELBO:
-    """Build a Pyro ELBO by name: "trace" (Trace_ELBO), "meanfield" (TraceMeanField_ELBO), "iwae" (RenyiELBO(alpha=0))."""
+    """Build a Pyro ELBO by name: "trace" (Trace_ELBO), "meanfield" (TraceMeanField_ELBO), "iwae" (RenyiELBO(alpha=0)).
+
+    Arguments:
+        elbo: "trace", "meanfield", "iwae", or a ``pyro.infer.ELBO`` instance (returned as is).
+        num_particles: Monte Carlo samples per example (importance samples K for "iwae"); with more than
+            one, particles are vectorised.
+
+    Returns:
+        A ``pyro.infer.ELBO``.
+
+    Example:
+        >>> type(make_elbo("iwae", num_particles=5)).__name__
+        'RenyiELBO'
+        >>> make_elbo("meanfield").num_particles
+        1
+
+    References:
+        Kingma & Welling (2014), Auto-Encoding Variational Bayes, arXiv:1312.6114 (the ELBO);
+        Burda, Grosse & Salakhutdinov (2016), Importance Weighted Autoencoders, arXiv:1509.00519;
+        Li & Turner (2016), Renyi Divergence Variational Inference, arXiv:1602.02311.
+    """
     if isinstance(elbo, pyro.infer.ELBO):
         return elbo
     common = dict(num_particles=num_particles, vectorize_particles=num_particles > 1)
@@ -165,6 +267,11 @@ class PyroObjective(Objective):
         >>> objective.setup(torch.zeros(3), num_data=3)
         >>> objective.loss(torch.zeros(3), num_data=3).shape
         torch.Size([])
+
+    References:
+        Hoffman, Blei, Wang & Paisley (2013), Stochastic Variational Inference, JMLR 14, arXiv:1206.7051
+        (the N/B minibatch scaling); Bingham et al. (2019), Pyro: Deep Universal Probabilistic Programming,
+        JMLR 20, arXiv:1810.09538.
     """
 
     def __init__(
@@ -265,6 +372,27 @@ def as_objective(model: Any, guide: Any = None, elbo: str | pyro.infer.ELBO | No
     * an :class:`Objective` is returned as is;
     * ``guide`` or ``elbo`` given, or a module without ``loss`` but with ``model``/``guide``: a PyroObjective;
     * otherwise a module with ``loss``: a LossObjective.
+
+    Arguments:
+        model: an Objective, a module with ``loss(...)``, a Pyro model (with ``guide``), or a PyroModule with
+            ``model`` and ``guide`` methods.
+        guide: the Pyro guide, if ``model`` is a Pyro model.
+        elbo: the ELBO for Pyro models ("trace" if None; see :func:`make_elbo`).
+        num_particles: Monte Carlo samples per example for Pyro ELBOs.
+
+    Returns:
+        An :class:`Objective`.
+
+    Example:
+        >>> class Gauss(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.mu = torch.nn.Parameter(torch.zeros(1))
+        ...     def loss(self, x):
+        ...         return 0.5 * ((x - self.mu) ** 2).mean()
+        >>> type(as_objective(Gauss())).__name__
+        'LossObjective'
+        >>> type(as_objective(lambda x: None, guide=lambda x: None)).__name__
+        'PyroObjective'
     """
     if isinstance(model, Objective):
         return model

@@ -19,16 +19,33 @@ EIGHT_SCHOOLS_SIGMA = (15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0)
 def eight_schools_data(dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """The observed effects y [8] and their standard errors sigma [8].
 
+    Arguments:
+        dtype: the dtype of both tensors (float64 by default, as MCMC diagnostics prefer).
+
+    Returns:
+        ``(y, sigma)``: the estimated coaching effects and their standard errors (SAT points), each [8].
+
     Example:
         >>> y, sigma = eight_schools_data()
         >>> y.shape, float(sigma[0])
         (torch.Size([8]), 15.0)
+
+    References:
+        Rubin (1981), Estimation in parallel randomized experiments, J. Educ. Stat. 6(4), Table 2.
     """
     return torch.tensor(EIGHT_SCHOOLS_Y, dtype=dtype), torch.tensor(EIGHT_SCHOOLS_SIGMA, dtype=dtype)
 
 
 def eight_schools_centered(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
     """Centred eight schools: theta_j ~ N(mu, tau) sampled directly (a funnel: expect divergences).
+
+    Arguments:
+        y: the observed effects [J] (e.g. from :func:`eight_schools_data`), or None to sample them
+            (prior or posterior predictive).
+        sigma: their known standard errors [J], positive; J schools.
+
+    Returns:
+        None; a Pyro model function with latent sites mu, tau and theta [J] and observed site y.
 
     Example:
         >>> y, sigma = eight_schools_data()
@@ -49,6 +66,14 @@ def eight_schools_centered(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
 
 def eight_schools_noncentered(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
     """Non-centred eight schools: theta_tilde_j ~ N(0, 1), theta_j = mu + tau theta_tilde_j (deterministic).
+
+    Arguments:
+        y: the observed effects [J] (e.g. from :func:`eight_schools_data`), or None to sample them
+            (prior or posterior predictive).
+        sigma: their known standard errors [J], positive; J schools.
+
+    Returns:
+        None; a Pyro model function with latent sites mu, tau and theta_tilde [J] (theta is a deterministic site) and observed site y.
 
     Example:
         >>> y, sigma = eight_schools_data()

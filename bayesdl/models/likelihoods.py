@@ -30,23 +30,61 @@ LIKELIHOODS = ("categorical", "heteroscedastic", "homoscedastic")
 def gaussian_nll_from_log_var(mean: torch.Tensor, log_var: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Elementwise -log N(y | mean, exp(log_var)) = 0.5 [log_var + (y - mean)^2 exp(-log_var) + log 2 pi].
 
+    Written in terms of the log-variance, so it never divides by a variance that could underflow to zero.
+
+    Arguments:
+        mean: predictive means, any shape.
+        log_var: log noise variances, broadcastable to ``mean``.
+        y: targets, broadcastable to ``mean``.
+
+    Returns:
+        The NLL in nats per element, of the broadcast shape.
+
     Example:
         >>> round(gaussian_nll_from_log_var(torch.zeros(1), torch.zeros(1), torch.zeros(1)).item(), 4)
         0.9189
+
+    References:
+        Nix & Weigend (1994), Estimating the mean and variance of the target probability distribution, ICNN;
+        Kendall & Gal (2017), arXiv:1703.04977, eq. 8.
     """
     return 0.5 * (log_var + (y - mean).square() * torch.exp(-log_var) + _LOG_2PI)
 
 
 class Likelihood(nn.Module):
-    """Base class: ``nll(outputs, y) -> [B]``, and ``kind`` is "classification" or "regression"."""
+    """Base class: ``nll(outputs, y) -> [B]``, and ``kind`` is "classification" or "regression".
+
+    Attributes:
+        kind: "classification" or "regression".
+        num_outputs: the number of network outputs the head reads per example.
+
+    Example:
+        >>> head = make_likelihood("categorical", 4)
+        >>> isinstance(head, Likelihood), head.kind, head.num_outputs
+        (True, 'classification', 4)
+    """
 
     kind: str
     num_outputs: int
 
     def nll(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The negative log-likelihood of each example.
+
+        Arguments:
+            outputs: raw network outputs [B, num_outputs].
+            y: targets [B] (class labels or real values).
+
+        Returns:
+            NLL in nats per example, shape [B].
+        """
         raise NotImplementedError
 
     def check_outputs(self, outputs: torch.Tensor) -> None:
+        """Raise InputError unless ``outputs`` has shape [B, num_outputs].
+
+        Arguments:
+            outputs: raw network outputs.
+        """
         if outputs.dim() != 2 or outputs.shape[1] != self.num_outputs:
             raise InputError(f"{type(self).__name__} needs network outputs [B, {self.num_outputs}], got {list(outputs.shape)}")
 
@@ -55,10 +93,16 @@ class Likelihood(nn.Module):
 class CategoricalLikelihood(Likelihood):
     """p(y|x) = Categorical(softmax(logits)); targets are integer labels in [0, C-1].
 
+    Arguments:
+        num_classes: C >= 2, the number of classes (and of network outputs).
+
     Example:
         >>> lik = CategoricalLikelihood(3)
         >>> round(lik.nll(torch.zeros(1, 3), torch.tensor([2])).item(), 4)
         1.0986
+
+    References:
+        Bishop (2006), Pattern Recognition and Machine Learning, section 4.3.4 (multiclass logistic regression).
     """
 
     kind = "classification"
@@ -70,6 +114,11 @@ class CategoricalLikelihood(Likelihood):
         self.num_outputs = int(num_classes)
 
     def check_target(self, y: torch.Tensor) -> None:
+        """Raise InputError unless ``y`` holds integer labels [B] in [0, C-1].
+
+        Arguments:
+            y: the targets.
+        """
         check_tensor(y, "y", ndim=1)
         if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= self.num_outputs:
             raise InputError(f"y must hold integer class labels in [0, {self.num_outputs - 1}], "
@@ -81,7 +130,14 @@ class CategoricalLikelihood(Likelihood):
         return F.cross_entropy(outputs, y, reduction="none")
 
     def probs(self, outputs: torch.Tensor) -> torch.Tensor:
-        """Class probabilities [B, C]."""
+        """Class probabilities [B, C].
+
+        Arguments:
+            outputs: logits [B, C].
+
+        Returns:
+            softmax(outputs), [B, C].
+        """
         return outputs.softmax(-1)
 
 
@@ -100,10 +156,25 @@ class _GaussianLikelihood(Likelihood):
         return gaussian_nll_from_log_var(mean, log_var, y)
 
     def mean_log_var(self, outputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The predictive mean [B] and log noise variance [B] read from the network outputs.
+
+        Arguments:
+            outputs: raw network outputs [B, num_outputs].
+
+        Returns:
+            ``(mean, log_var)``, each [B].
+        """
         raise NotImplementedError
 
     def mean_var(self, outputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The predictive mean [B] and noise variance [B]."""
+        """The predictive mean [B] and noise variance [B].
+
+        Arguments:
+            outputs: raw network outputs [B, num_outputs].
+
+        Returns:
+            ``(mean, variance)``, each [B].
+        """
         mean, log_var = self.mean_log_var(outputs)
         return mean, log_var.exp()
 
@@ -141,8 +212,13 @@ class HomoscedasticGaussian(_GaussianLikelihood):
         learnable: learn log sigma jointly with the network.
 
     Example:
-        >>> HomoscedasticGaussian(0.5).noise_std.item()
-        0.5
+        >>> lik = HomoscedasticGaussian(0.5, learnable=False)
+        >>> lik.noise_std.item(), lik.mean_var(torch.tensor([[2.0]]))[1].item()
+        (0.5, 0.25)
+
+    References:
+        Gal & Ghahramani (2016), Dropout as a Bayesian Approximation, arXiv:1506.02142 (a fixed noise
+        1/tau from the model precision).
     """
 
     num_outputs = 1
@@ -169,6 +245,16 @@ class HomoscedasticGaussian(_GaussianLikelihood):
 
 def make_likelihood(name: str, num_outputs: int, noise_std: float = 1.0, learn_noise: bool = True) -> Likelihood:
     """Build a likelihood head by name, checking that the network has the right number of outputs.
+
+    Arguments:
+        name: "categorical", "heteroscedastic" or "homoscedastic".
+        num_outputs: the width of the network's output layer (C for categorical, 2 for heteroscedastic,
+            1 for homoscedastic); a mismatch raises InputError.
+        noise_std: the initial (or fixed) noise sd of the homoscedastic head.
+        learn_noise: learn the homoscedastic noise sd.
+
+    Returns:
+        A :class:`Likelihood` head.
 
     Example:
         >>> type(make_likelihood("heteroscedastic", 2)).__name__

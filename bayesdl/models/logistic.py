@@ -30,9 +30,12 @@ class BayesianLogisticRegression(PyroModule):
     Example:
         >>> model = BayesianLogisticRegression(4, 3)
         >>> guide = pyro.infer.autoguide.AutoNormal(model)
-        >>> x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+        >>> x, y = torch.linspace(-1, 1, 20).reshape(5, 4), torch.tensor([0, 1, 2, 0, 1])
         >>> model.model(x, y).shape
         torch.Size([5, 3])
+        >>> trace = pyro.poutine.trace(model).get_trace(x, y)
+        >>> trace.nodes["weight"]["value"].shape, trace.nodes["y"]["is_observed"]
+        (torch.Size([4, 3]), True)
 
     References:
         Bishop (2006), Pattern Recognition and Machine Learning, section 4.5 (Bayesian logistic regression).
@@ -57,7 +60,15 @@ class BayesianLogisticRegression(PyroModule):
                 raise InputError(f"y must hold integer class labels in [0, {self.num_classes - 1}]")
 
     def model(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """The generative model; returns the class logits [B, C] for the sampled weights."""
+        """The generative model; returns the class logits [B, C] for the sampled weights.
+
+        Arguments:
+            x: inputs [B, D].
+            y: integer class labels [B] in {0, ..., C-1} (observed), or None to sample them.
+
+        Returns:
+            The logits x W + b, [B, C].
+        """
         self._check(x, y)
         logits = x @ self.weight + self.bias
         with pyro.plate("data", x.shape[0]):

@@ -36,9 +36,23 @@ def _check_dropout(p: float) -> float:
 def check_input(net: nn.Module, x: object, name: str = "x") -> torch.Tensor:
     """Check that ``x`` is a finite batch of examples of shape ``[B, *net.input_shape]``.
 
+    Arguments:
+        net: a network with an ``input_shape`` attribute (the shape of one example, ``None`` entries for free
+            sizes); without one, only a finite floating tensor is required.
+        x: the value to check.
+        name: the argument name used in the error message.
+
+    Returns:
+        ``x`` unchanged; a wrong shape, a non-float dtype or NaN raises :class:`bayesdl.errors.InputError`.
+
     Example:
         >>> check_input(MLP(3, [4], 1), torch.zeros(2, 3)).shape
         torch.Size([2, 3])
+        >>> try:
+        ...     check_input(MLP(3, [4], 1), torch.zeros(2, 5))
+        ... except InputError as err:
+        ...     print(err)
+        x must have shape [*, 3], got [2, 5]
     """
     shape = getattr(net, "input_shape", None)
     if shape is None:
@@ -75,8 +89,13 @@ class MLP(nn.Module):
         norm: None, "batch" or "layer".
 
     Example:
-        >>> MLP(4, [8, 8], 3, dropout=0.1, norm="layer")(torch.randn(2, 4)).shape
+        >>> MLP(4, [8, 8], 3, dropout=0.1, norm="layer")(torch.zeros(2, 4)).shape
         torch.Size([2, 3])
+
+    References:
+        Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors, Nature 323;
+        Srivastava et al. (2014), Dropout, JMLR 15; Ba, Kiros & Hinton (2016), Layer Normalization,
+        arXiv:1607.06450; Ioffe & Szegedy (2015), Batch Normalization, arXiv:1502.03167.
     """
 
     def __init__(self, in_features: int, hidden: Sequence[int] = (100,), out_features: int = 1, activation: str = "relu",
@@ -100,6 +119,14 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: inputs [B, in_features].
+
+        Returns:
+            Outputs [B, out_features].
+        """
         return self.layers(x)
 
 
@@ -119,7 +146,7 @@ class LeNet(nn.Module):
         activation, dropout, norm: as in :class:`MLP` (dropout before each head layer).
 
     Example:
-        >>> LeNet(1, 8, 10)(torch.randn(2, 1, 8, 8)).shape
+        >>> LeNet(1, 8, 10)(torch.zeros(2, 1, 8, 8)).shape
         torch.Size([2, 10])
 
     References:
@@ -150,11 +177,36 @@ class LeNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: images [B, in_channels, image_size, image_size].
+
+        Returns:
+            Outputs [B, num_outputs].
+        """
         return self.head(self.features(x))
 
 
 class ResidualBlock(nn.Module):
-    """x + conv(act(norm(conv(act(norm(x)))))) with 3x3 kernels (pre-activation form, He et al. 2016, arXiv:1603.05027)."""
+    """x + conv(act(norm(conv(act(norm(x)))))) with 3x3 kernels (pre-activation form, He et al. 2016, arXiv:1603.05027).
+
+    Arguments:
+        channels: channels of the residual stream (kept unchanged).
+        activation: one of relu, tanh, gelu, elu, silu, softplus.
+        norm: None, "batch" or "layer".
+        dropout: dropout probability between the two convolutions (0 for none).
+
+    Example:
+        >>> block = ResidualBlock(4, "relu", None, 0.0)
+        >>> _ = torch.nn.init.zeros_(block.body[-1].weight), torch.nn.init.zeros_(block.body[-1].bias)
+        >>> x = torch.linspace(-1, 1, 64).reshape(1, 4, 4, 4)
+        >>> torch.equal(block(x), x)  # a zero last convolution leaves the identity path
+        True
+
+    References:
+        He, Zhang, Ren & Sun (2016), Identity Mappings in Deep Residual Networks, arXiv:1603.05027.
+    """
 
     def __init__(self, channels: int, activation: str, norm: str | None, dropout: float) -> None:
         super().__init__()
@@ -166,6 +218,14 @@ class ResidualBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: feature maps [B, channels, H, W].
+
+        Returns:
+            x plus the residual, [B, channels, H, W].
+        """
         return x + self.body(x)
 
 
@@ -182,7 +242,7 @@ class ResidualCNN(nn.Module):
         activation, dropout, norm: as in :class:`MLP` (dropout inside each block).
 
     Example:
-        >>> ResidualCNN(1, 8, 10, width=8)(torch.randn(2, 1, 8, 8)).shape
+        >>> ResidualCNN(1, 8, 10, width=8)(torch.zeros(2, 1, 8, 8)).shape
         torch.Size([2, 10])
 
     References:
@@ -205,6 +265,14 @@ class ResidualCNN(nn.Module):
         self.head = nn.Linear(width, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: images [B, in_channels, image_size, image_size].
+
+        Returns:
+            Outputs [B, num_outputs].
+        """
         return self.head(self.features(x))
 
 
@@ -224,7 +292,7 @@ class RecurrentNet(nn.Module):
         norm: None or "layer" (layer norm on the last hidden state).
 
     Example:
-        >>> RecurrentNet(3, 8, 2, cell="gru")(torch.randn(4, 5, 3)).shape
+        >>> RecurrentNet(3, 8, 2, cell="gru")(torch.zeros(4, 5, 3)).shape
         torch.Size([4, 2])
 
     References:
@@ -248,5 +316,13 @@ class RecurrentNet(nn.Module):
         self.head = nn.Linear(hidden_size, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: sequences [B, T, input_size].
+
+        Returns:
+            Outputs [B, num_outputs] from the last time step.
+        """
         out, _ = self.rnn(x)
         return self.head(self.dropout(self.norm(out[:, -1])))

@@ -69,9 +69,13 @@ class PyroBNN(PyroModule):
     Example:
         >>> from bayesdl.models.nets import MLP
         >>> model = PyroBNN(MLP(2, [8], 3), prior_scale=1.0)
-        >>> trace = pyro.poutine.trace(model).get_trace(torch.randn(5, 2), torch.tensor([0, 1, 2, 0, 1]))
+        >>> trace = pyro.poutine.trace(model).get_trace(torch.zeros(5, 2), torch.tensor([0, 1, 2, 0, 1]))
         >>> sorted(n for n in trace.nodes if n.startswith("net"))[:2]
         ['net.layers.0.bias', 'net.layers.0.weight']
+
+    References:
+        Neal (1996), Bayesian Learning for Neural Networks, Springer; Bingham et al. (2019), Pyro: Deep
+        Universal Probabilistic Programming, JMLR 20, arXiv:1810.09538.
     """
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior_scale: float = 1.0, noise_prior_scale: float = 1.0) -> None:
@@ -91,7 +95,15 @@ class PyroBNN(PyroModule):
         self.register_buffer("_zero", torch.zeros(()))
 
     def model(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Sample the weights, compute the network outputs [B, K] and observe y inside the data plate."""
+        """Sample the weights, compute the network outputs [B, K] and observe y inside the data plate.
+
+        Arguments:
+            x: inputs [B, *input_shape].
+            y: targets [B] (class labels or real values), or None to sample them.
+
+        Returns:
+            The network outputs [B, K] for the sampled weights.
+        """
         check_input(self, x)
         if y is not None:
             self.head.check_target(y)
@@ -111,7 +123,14 @@ class PyroBNN(PyroModule):
 
     def autoguide(self, init_scale: float = 0.01) -> AutoNormal:
         """A mean-field Gaussian guide over the weights (AutoNormal), with the observed site "y" hidden so that
-        it can be built from inputs alone."""
+        it can be built from inputs alone.
+
+        Arguments:
+            init_scale: the initial standard deviation of every guide factor.
+
+        Returns:
+            A ``pyro.infer.autoguide.AutoNormal``.
+        """
         return AutoNormal(pyro.poutine.block(self, hide=["y"]), init_scale=init_scale)
 
 
@@ -121,11 +140,22 @@ def to_pyro_model(net: nn.Module, prior_scale: float = 1.0, likelihood: str = "c
     The result is callable as ``model(x, y=None)`` and usable with any Pyro inference: SVI with an autoguide,
     or HMC/NUTS over the weights.
 
+    Arguments:
+        net: a deterministic network with ``out_features`` (it is copied, not changed).
+        prior_scale: the prior standard deviation of every weight and bias.
+        likelihood: "categorical", "heteroscedastic" or "homoscedastic" (see :class:`PyroBNN`).
+
+    Returns:
+        A :class:`PyroBNN`.
+
     Example:
         >>> from bayesdl.models.nets import MLP
         >>> model = to_pyro_model(MLP(1, [4], 2), prior_scale=1.0, likelihood="heteroscedastic")
-        >>> model(torch.randn(3, 1)).shape
+        >>> model(torch.zeros(3, 1)).shape
         torch.Size([3, 2])
+
+    References:
+        Neal (1996), Bayesian Learning for Neural Networks, Springer.
     """
     return PyroBNN(net, likelihood=likelihood, prior_scale=prior_scale)
 
@@ -145,8 +175,11 @@ class PyroPosterior:
         >>> from bayesdl.models.nets import MLP
         >>> model = PyroBNN(MLP(2, [4], 3))
         >>> guide = model.autoguide()
-        >>> PyroPosterior(model, guide).predictive_samples(torch.randn(5, 2), 4).probs.shape
+        >>> PyroPosterior(model, guide).predictive_samples(torch.zeros(5, 2), 4).probs.shape
         torch.Size([4, 5, 3])
+
+    References:
+        Bingham et al. (2019), Pyro, arXiv:1810.09538 (``pyro.infer.Predictive``).
     """
 
     def __init__(self, model: PyroBNN, guide: Any = None, samples: dict[str, torch.Tensor] | None = None) -> None:
@@ -157,7 +190,15 @@ class PyroPosterior:
         self.samples = samples
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
-        """S draws of the predictive distribution at ``x``."""
+        """S draws of the predictive distribution at ``x``.
+
+        Arguments:
+            x: inputs [B, *input_shape].
+            num_samples: S, the number of weight draws (at most the number stored, with ``samples``).
+
+        Returns:
+            :class:`CategoricalDraws` [S, B, C] or :class:`GaussianDraws` [S, B].
+        """
         check_positive_int(num_samples, "num_samples")
         check_input(self.model, x)
         sites = ["_RETURN"] + (["noise_std"] if self.model.likelihood_name == "homoscedastic" else [])

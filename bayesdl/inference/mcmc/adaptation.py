@@ -18,11 +18,25 @@ def warmup_windows(num_warmup: int, init_buffer: int = 75, term_buffer: int = 50
 
     If warmup is too short for the default buffers, they become 15% / 75% / 10% of it, as in Stan.
 
+    Arguments:
+        num_warmup: the number of warmup iterations (fewer than 20 gives no windows: step size only).
+        init_buffer: iterations of step-size-only adaptation before the first window.
+        term_buffer: iterations of step-size-only adaptation after the last window.
+        base_window: the length of the first slow window; each next one is twice as long, and the last
+            one stretches to the terminal buffer.
+
+    Returns:
+        A list of ``(start, end)`` iteration ranges; the mass matrix is updated at each ``end``.
+
     Example:
         >>> warmup_windows(500)
         [(75, 100), (100, 150), (150, 250), (250, 450)]
         >>> warmup_windows(100)
         [(15, 90)]
+
+    References:
+        Carpenter et al. (2017), Stan: A Probabilistic Programming Language, Journal of Statistical Software
+        76(1); Stan Reference Manual, section "HMC algorithm parameters: automatic parameter tuning".
     """
     if num_warmup < 20:
         return []
@@ -73,7 +87,14 @@ class DualAveraging:
         self.t = 0
 
     def update(self, accept_stat: torch.Tensor) -> torch.Tensor:
-        """Feed the mean acceptance statistic [C] of one iteration; return the new step sizes [C]."""
+        """Feed the mean acceptance statistic [C] of one iteration; return the new step sizes [C].
+
+        Arguments:
+            accept_stat: the mean acceptance statistic of each chain's last transition, [C] in [0, 1].
+
+        Returns:
+            The step sizes [C] to use in the next iteration.
+        """
         self.t += 1
         t = self.t
         eta = 1.0 / (t + self.t0)
@@ -85,12 +106,22 @@ class DualAveraging:
         return log_step.exp()
 
     def final_step_size(self) -> torch.Tensor:
-        """The averaged step size exp(log step bar) [C] to use after warmup."""
+        """The averaged step size exp(log step bar) [C] to use after warmup.
+
+        Returns:
+            Step sizes [C].
+        """
         return self.log_step_bar.exp()
 
 
 class WelfordVariance:
     """Running per-coordinate variance of draws [C, D], one estimate per chain (Welford's algorithm).
+
+    Arguments:
+        num_chains: the number of chains C.
+        dim: the number of unconstrained coordinates D.
+        dtype: the dtype of the running sums (float64 recommended).
+        device: the device of the draws.
 
     Example:
         >>> w = WelfordVariance(1, 1, torch.float64, torch.device("cpu"))
@@ -98,6 +129,10 @@ class WelfordVariance:
         ...     w.update(torch.tensor([[v]], dtype=torch.float64))
         >>> float(w.variance()[0, 0])
         1.0
+
+    References:
+        Welford (1962), Note on a method for calculating corrected sums of squares and products,
+        Technometrics 4(3).
     """
 
     def __init__(self, num_chains: int, dim: int, dtype: torch.dtype, device: torch.device) -> None:
@@ -106,18 +141,30 @@ class WelfordVariance:
         self.m2 = torch.zeros(num_chains, dim, dtype=dtype, device=device)
 
     def update(self, x: torch.Tensor) -> None:
-        """Add one draw per chain."""
+        """Add one draw per chain.
+
+        Arguments:
+            x: the draws [C, D].
+        """
         self.n += 1
         delta = x - self.mean
         self.mean += delta / self.n
         self.m2 += delta * (x - self.mean)
 
     def variance(self) -> torch.Tensor:
-        """The unbiased sample variance [C, D]."""
+        """The unbiased sample variance [C, D].
+
+        Returns:
+            The variance of each coordinate in each chain, [C, D] (the sum of squares itself when n < 2).
+        """
         return self.m2 / max(self.n - 1, 1)
 
     def regularized_inverse_mass(self) -> torch.Tensor:
-        """Stan's shrunk estimate n/(n+5) var + 1e-3 * 5/(n+5), used as the diagonal of M^{-1}."""
+        """Stan's shrunk estimate n/(n+5) var + 1e-3 * 5/(n+5), used as the diagonal of M^{-1}.
+
+        Returns:
+            The diagonal inverse mass matrix [C, D].
+        """
         n = self.n
         return (n / (n + 5.0)) * self.variance() + 1e-3 * (5.0 / (n + 5.0))
 

@@ -17,9 +17,19 @@ EnergyAndGrad = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 def kinetic_energy(p: torch.Tensor, inv_mass: torch.Tensor) -> torch.Tensor:
     """K(p) = 1/2 sum_i p_i^2 M^{-1}_ii for p [C, D], per chain [C].
 
+    Arguments:
+        p: momenta [C, D].
+        inv_mass: diagonal inverse mass matrices [C, D] (or broadcastable to p).
+
+    Returns:
+        The kinetic energy of each chain, [C].
+
     Example:
         >>> kinetic_energy(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.5]])).tolist()
         [1.5]
+
+    References:
+        Neal (2011), MCMC using Hamiltonian dynamics, arXiv:1206.1901, section 2.2.
     """
     return 0.5 * (p * p * inv_mass).sum(-1)
 

@@ -23,7 +23,19 @@ from .integrator import EnergyAndGrad, kinetic_energy, leapfrog
 
 @dataclass
 class ChainState:
-    """Position z [C, D], its potential energy U [C] and gradient dU/dz [C, D]."""
+    """Position z [C, D], its potential energy U [C] and gradient dU/dz [C, D].
+
+    Attributes:
+        z: the chains' positions in unconstrained space, [C, D].
+        energy: the potential energy U(z) = -log density (up to a constant), [C], in nats.
+        grad: the gradient dU/dz, [C, D].
+
+    Example:
+        >>> z = torch.tensor([[1.0, -2.0]])
+        >>> state = ChainState(z, 0.5 * (z ** 2).sum(-1), z.clone())
+        >>> state.energy.tolist()
+        [2.5]
+    """
 
     z: torch.Tensor
     energy: torch.Tensor
@@ -51,8 +63,36 @@ def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_st
     draw with probability w_new / (sum of subtree weights), w = exp(H0 - H) (uniform multinomial
     sampling in progressive form); ``uniform`` [C] holds the uniform variates for that choice.
 
+    Arguments:
+        z, p, g: position, momentum and dU/dz at the current end of the trajectory, each [C, D].
+        signed_step: step sizes with the direction of integration, [C, 1].
+        inv_mass: diagonal inverse mass matrices [C, D].
+        h0: the Hamiltonian at the start of the transition, [C].
+        live: which chains still extend their subtree, [C] bool.
+        uniform: uniform variates on [0, 1) for the multinomial choice, [C].
+        sub_log_weight: log of the summed weights exp(H0 - H) of the subtree so far, [C].
+        sub_z, sub_u, sub_g, sub_h: the subtree's current draw (position, U, gradient, H).
+        accept_sum: the running sum of min(1, exp(H0 - H)), [C].
+        n_steps: leapfrog steps taken so far, [C] long.
+        diverging: whether a chain has diverged in this transition, [C] bool.
+        energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]).
+        max_delta_energy: an energy error H - H0 above this marks a divergence.
+
     Returns:
         ``(z, p, g, u, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps, diverging)``.
+
+    Example:
+        >>> f = lambda z: (0.5 * (z ** 2).sum(-1), z)
+        >>> z, h0 = torch.ones(1, 1), torch.tensor([0.5])
+        >>> out = trajectory_step(z, torch.zeros(1, 1), z, torch.full((1, 1), 0.1), torch.ones(1, 1), h0,
+        ...                       torch.tensor([True]), torch.tensor([0.0]), torch.tensor([float("-inf")]),
+        ...                       z, h0, z, h0, torch.zeros(1), torch.zeros(1, dtype=torch.long),
+        ...                       torch.tensor([False]), energy_and_grad=f)
+        >>> round(float(out[0]), 4), int(out[12]), bool(out[13])
+        (0.995, 1, False)
+
+    References:
+        Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434, appendix A.
     """
     z, p, u, g = leapfrog(z, p, g, signed_step, inv_mass, energy_and_grad)
     h = u + kinetic_energy(p, inv_mass)
@@ -198,6 +238,26 @@ def compile_trajectory_step(energy_and_grad: EnergyAndGrad, state: ChainState,
     One traced call replaces some thirty eager tensor operations per leapfrog step, which is
     most of NUTS's per-step overhead for small models. Returns None if tracing fails or the traced
     step disagrees with the eager one on the example state.
+
+    Arguments:
+        energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]); it must be traceable (no data-dependent
+            Python control flow).
+        state: an example state of the chains, used for tracing and for the agreement check.
+        max_delta_energy: the divergence threshold bound into the traced step.
+
+    Returns:
+        The traced step (to pass as ``step_fn`` to :func:`nuts_transition`), or None.
+
+    Example:
+        >>> f = lambda z: (0.5 * (z ** 2).sum(-1), z)
+        >>> state = ChainState(torch.ones(2, 3), torch.full((2,), 1.5), torch.ones(2, 3))
+        >>> step = compile_trajectory_step(f, state)
+        >>> s = ChainState(torch.zeros(2, 3), torch.zeros(2), torch.zeros(2, 3))
+        >>> args = (s, torch.full((2,), 0.5), torch.ones(2, 3), f)
+        >>> fast, _ = nuts_transition(*args, torch.Generator().manual_seed(1), step_fn=step)
+        >>> slow, _ = nuts_transition(*args, torch.Generator().manual_seed(1))
+        >>> step is not None, torch.allclose(fast.z, slow.z)
+        (True, True)
     """
     import warnings
 

@@ -24,17 +24,24 @@ class Posterior:
             [chain, draw, *obs_shape] (empty for a plain potential function).
         step_size, inv_mass: the adapted per-chain step sizes [C] and diagonal inverse mass [C, D].
         warmup_seconds, sampling_seconds: wall times.
+        model, model_args, model_kwargs: the sampled Pyro model and its arguments (None and empty for a
+            plain potential function); :meth:`predictive` re-runs them.
+        latent_names: the names of the latent sites that were sampled.
 
     Example:
-        >>> import pyro, pyro.distributions as dist
-        >>> def model(y):
-        ...     mu = pyro.sample("mu", dist.Normal(0.0, 1.0))
-        ...     with pyro.plate("data", len(y)):
-        ...         pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
-        >>> from bayesdl.inference.mcmc import sample_posterior
-        >>> post = sample_posterior(model, torch.zeros(3), num_chains=2, num_warmup=30, num_samples=20, progress=False)
-        >>> tuple(post.samples["mu"].shape), tuple(post.log_likelihood["y"].shape)
-        ((2, 20), (2, 20, 3))
+        Normally :func:`~bayesdl.inference.mcmc.sample_posterior` builds it; here two chains of five fixed draws:
+
+        >>> draws = torch.arange(10.0).reshape(2, 5)
+        >>> post = Posterior(samples={"mu": draws}, sample_stats={"diverging": torch.zeros(2, 5, dtype=torch.bool)},
+        ...                  unconstrained=draws.unsqueeze(-1))
+        >>> post.num_chains, post.num_draws, post.flat_samples()["mu"].tolist()[:6]
+        (2, 5, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+        >>> sorted(post.to_arviz().groups())
+        ['posterior', 'sample_stats']
+
+    References:
+        Hoffman & Gelman (2014), The No-U-Turn Sampler, arXiv:1111.4246; Kumar, Carroll, Hartikainen & Martin
+        (2019), ArviZ, JOSS 4(33) (the InferenceData layout that :meth:`to_arviz` produces).
     """
 
     samples: dict[str, torch.Tensor]
@@ -62,7 +69,14 @@ class Posterior:
         return int(self.unconstrained.shape[1])
 
     def flat_samples(self, names: list[str] | None = None) -> dict[str, torch.Tensor]:
-        """Draws with chain and draw merged: name -> [chain * draw, *site_shape]."""
+        """Draws with chain and draw merged: name -> [chain * draw, *site_shape].
+
+        Arguments:
+            names: the sites to return (all if None).
+
+        Returns:
+            A dict from site name to its draws, chains concatenated.
+        """
         names = names if names is not None else list(self.samples)
         return {k: self.samples[k].reshape(-1, *self.samples[k].shape[2:]) for k in names}
 
@@ -71,7 +85,14 @@ class Posterior:
 
         Sites that were latent are fixed at the draw; the other sample sites are drawn afresh. Pass
         ``obs=None`` values (e.g. ``y=None``) for the sites to predict. Defaults to the sampled model
-        and its arguments. Returns site name -> [chain, draw, *site_shape].
+        and its arguments.
+
+        Arguments:
+            model: a Pyro model with the same latent sites (the sampled model if None).
+            *args, **kwargs: the model arguments (the sampled ones if none are given).
+
+        Returns:
+            Site name -> [chain, draw, *site_shape].
         """
         import pyro
 
@@ -87,7 +108,15 @@ class Posterior:
 
     def to_arviz(self, posterior_predictive: dict[str, torch.Tensor] | bool | None = None) -> Any:
         """An ArviZ ``InferenceData`` with posterior, sample_stats, observed_data, log_likelihood
-        and (when given, or ``True`` to draw it with :meth:`predictive`) posterior_predictive."""
+        and (when given, or ``True`` to draw it with :meth:`predictive`) posterior_predictive.
+
+        Arguments:
+            posterior_predictive: site -> [chain, draw, *obs_shape] replicated data, or True to replicate
+                every observed site from its likelihood at each draw, or None for no such group.
+
+        Returns:
+            An ``arviz.InferenceData``.
+        """
         from ...diagnostics.arviz_export import posterior_to_inference_data
 
         if posterior_predictive is True:
@@ -104,7 +133,14 @@ class Posterior:
         return replicate_observed(self.model, self.model_args, self.model_kwargs, self.samples, self.latent_names)
 
     def summary(self, **kwargs: Any) -> Any:
-        """ArviZ's summary table (mean, sd, hdi/quantiles, MCSE, bulk and tail ESS, R-hat) as a DataFrame."""
+        """ArviZ's summary table (mean, sd, hdi/quantiles, MCSE, bulk and tail ESS, R-hat) as a DataFrame.
+
+        Arguments:
+            **kwargs: passed to ``arviz.summary`` (e.g. ``var_names``).
+
+        Returns:
+            A pandas DataFrame with one row per scalar parameter.
+        """
         from ...diagnostics.arviz_export import arviz_summary
 
         return arviz_summary(self.to_arviz(), **kwargs)

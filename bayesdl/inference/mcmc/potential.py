@@ -25,7 +25,19 @@ from ...errors import InputError
 
 @dataclass(frozen=True)
 class LatentSite:
-    """One latent sample site: its name, unconstrained shape, transform from unconstrained space to the support, and slice in z."""
+    """One latent sample site: its name, unconstrained shape, transform from unconstrained space to the support, and slice in z.
+
+    Attributes:
+        name: the Pyro site name.
+        unconstrained_shape: the shape of one unconstrained value of the site.
+        transform: the bijection from unconstrained space to the site's support (a torch transform).
+        start, stop: the slice ``z[..., start:stop]`` of the flat coordinates that holds the site.
+
+    Example:
+        >>> site = LatentSite("scale", torch.Size([2]), torch.distributions.transforms.ExpTransform(), 0, 2)
+        >>> site.transform(torch.zeros(2)).tolist(), site.stop - site.start
+        ([1.0, 1.0], 2)
+    """
 
     name: str
     unconstrained_shape: torch.Size
@@ -35,7 +47,23 @@ class LatentSite:
 
 
 def check_model_inputs(args: tuple, kwargs: dict) -> None:
-    """Raise InputError if any tensor among the model arguments holds NaN or infinite values."""
+    """Raise InputError if any tensor among the model arguments holds NaN or infinite values.
+
+    Arguments:
+        args: the model's positional arguments.
+        kwargs: the model's keyword arguments.
+
+    Returns:
+        None; the error names the offending argument.
+
+    Example:
+        >>> check_model_inputs((torch.zeros(2),), {"y": torch.ones(3)})
+        >>> try:
+        ...     check_model_inputs((), {"y": torch.tensor([1.0, float("nan")])})
+        ... except InputError as err:
+        ...     print(err)
+        model argument y contains NaN or infinite values
+    """
     named = [(f"args[{i}]", a) for i, a in enumerate(args)] + list(kwargs.items())
     for name, value in named:
         if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
@@ -74,10 +102,12 @@ class BatchedPotential:
         >>> import pyro, pyro.distributions as dist
         >>> def model():
         ...     pyro.sample("s", dist.HalfNormal(1.0))
-        >>> pot = BatchedPotential(model, (), {}, num_chains=3)
+        >>> pot = BatchedPotential(model, (), {}, num_chains=3, compile=False)  # compile=True is faster per call
         >>> u, g = pot.energy_and_grad(pot.init)
         >>> tuple(u.shape), tuple(g.shape)
         ((3,), (3, 1))
+        >>> pot.unpack(torch.zeros(1, 1))["s"]  # the HalfNormal site lives on (0, inf): exp(0) = 1
+        tensor([1.])
 
     References:
         Carpenter et al. (2017), Stan: a probabilistic programming language (unconstraining transforms),
@@ -147,12 +177,26 @@ class BatchedPotential:
         return True
 
     def compiled_energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The traced U and gradient for z of the initial shape (only when ``compiled``); traceable itself."""
+        """The traced U and gradient for z of the initial shape (only when ``compiled``); traceable itself.
+
+        Arguments:
+            z: unconstrained points [C, D] (C as at construction).
+
+        Returns:
+            ``(U [C], dU/dz [C, D])``.
+        """
         grad, u = self._graph.forward(z)  # plain aten calls, so an enclosing torch.jit.trace records them
         return u, grad
 
     def unpack(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Constrained site values from unconstrained z [..., D]: each of shape [..., *site_shape]."""
+        """Constrained site values from unconstrained z [..., D]: each of shape [..., *site_shape].
+
+        Arguments:
+            z: unconstrained points [..., D].
+
+        Returns:
+            Site name -> constrained values [..., *site_shape].
+        """
         out = {}
         for s in self.sites:
             u = z[..., s.start:s.stop].reshape(tuple(z.shape[:-1]) + tuple(s.unconstrained_shape))
@@ -171,12 +215,26 @@ class BatchedPotential:
             return -(_log_joint(trace) + log_det)
 
     def energy(self, z: torch.Tensor) -> torch.Tensor:
-        """U(z) [C] for z [C, D]."""
+        """U(z) [C] for z [C, D].
+
+        Arguments:
+            z: unconstrained points [C, D].
+
+        Returns:
+            The potential energy -log p(z, data) (including the log-Jacobian of the transforms) [C], in nats.
+        """
         with torch.no_grad():
             return self._batched_energy(z)
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """U(z) [C] and dU/dz [C, D] for z [C, D] (one batched forward and backward pass)."""
+        """U(z) [C] and dU/dz [C, D] for z [C, D] (one batched forward and backward pass).
+
+        Arguments:
+            z: unconstrained points [C, D].
+
+        Returns:
+            ``(U [C], dU/dz [C, D])``.
+        """
         if self.compiled and z.shape == self.init.shape:
             with torch.no_grad():
                 grad, u = self._fast(z)
@@ -196,12 +254,16 @@ class FunctionPotential:
         dim: D, the number of coordinates.
         num_chains: C; initial points are uniform on [-2, 2]^D.
         generator: the random generator for the initial points.
+        dtype: the dtype of the initial points (float64 by default, for accurate energies).
 
     Example:
         >>> pot = FunctionPotential(lambda z: 0.5 * (z ** 2).sum(-1), dim=2, num_chains=4,
         ...                         generator=torch.Generator().manual_seed(0))
         >>> pot.energy_and_grad(torch.ones(4, 2))[1][0].tolist()
         [1.0, 1.0]
+
+    References:
+        Neal (2011), MCMC using Hamiltonian dynamics, arXiv:1206.1901 (the potential energy U = -log density).
     """
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], dim: int, num_chains: int,
@@ -217,16 +279,37 @@ class FunctionPotential:
             raise InputError(f"the potential function must map z [chains, dim] to [chains]; got shape {tuple(u.shape)}")
 
     def unpack(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The single site ``z`` holding the flat coordinates."""
+        """The single site ``z`` holding the flat coordinates.
+
+        Arguments:
+            z: points [..., D].
+
+        Returns:
+            ``{"z": z}``.
+        """
         return {"z": z}
 
     def energy(self, z: torch.Tensor) -> torch.Tensor:
-        """U(z) [C]."""
+        """U(z) [C].
+
+        Arguments:
+            z: points [C, D].
+
+        Returns:
+            The potential energy [C] (no gradient).
+        """
         with torch.no_grad():
             return self.fn(z)
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """U(z) [C] and dU/dz [C, D]."""
+        """U(z) [C] and dU/dz [C, D].
+
+        Arguments:
+            z: points [C, D].
+
+        Returns:
+            ``(U [C], dU/dz [C, D])``, both detached.
+        """
         with torch.enable_grad():
             z = z.detach().requires_grad_(True)
             u = self.fn(z)

@@ -70,6 +70,22 @@ def replicate_observed(model: Callable, args: tuple, kwargs: dict, samples: dict
 
     Returns:
         observed site name -> replicated data [chain, draw, *obs_shape] (uses torch's global RNG).
+
+    Example:
+        >>> import pyro.distributions as dist
+        >>> def model(y):
+        ...     mu = pyro.sample("mu", dist.Normal(0.0, 1.0))
+        ...     with pyro.plate("data", len(y)):
+        ...         pyro.sample("y", dist.Normal(mu, 0.001), obs=y)
+        >>> _ = torch.manual_seed(0)
+        >>> mu_draws = torch.tensor([[5.0, 5.0, 5.0], [-5.0, -5.0, -5.0]])  # 2 chains x 3 draws
+        >>> rep = replicate_observed(model, (torch.zeros(4),), {}, {"mu": mu_draws}, ["mu"])
+        >>> tuple(rep["y"].shape), round(rep["y"][0].mean().item()), round(rep["y"][1].mean().item())
+        ((2, 3, 4), 5, -5)
+
+    References:
+        Gelman, Meng & Stern (1996), Posterior predictive assessment of model fitness via realized
+        discrepancies, Statistica Sinica 6(4).
     """
     chains, draws = next(iter(samples.values())).shape[:2]
     flat = {k: samples[k].reshape(chains * draws, *samples[k].shape[2:]) for k in latent}

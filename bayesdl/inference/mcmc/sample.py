@@ -57,9 +57,9 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
 
     Example:
         >>> post = sample_posterior(lambda z: 0.5 * (z ** 2).sum(-1), potential_dim=2, num_chains=2,
-        ...                         num_warmup=50, num_samples=50, progress=False)
+        ...                         num_warmup=30, num_samples=20, progress=False)
         >>> tuple(post.samples["z"].shape), sorted(post.sample_stats)[:2]
-        ((2, 50, 2), ['acceptance_rate', 'diverging'])
+        ((2, 20, 2), ['acceptance_rate', 'diverging'])
 
     References:
         Hoffman & Gelman (2014), The No-U-Turn Sampler, arXiv:1111.4246; Betancourt (2017),

@@ -24,9 +24,20 @@ def default_feature_extractor(num_inputs: int, hidden: Sequence[int], num_featur
     """The default DKL feature extractor: the shared ReLU :class:`~bayesdl.models.nets.MLP`
     num_inputs -> hidden... -> num_features (no dropout, no normalisation).
 
+    Arguments:
+        num_inputs: D, the input width.
+        hidden: the hidden-layer widths.
+        num_features: F, the feature width (the GP's input width).
+
+    Returns:
+        An :class:`~bayesdl.models.nets.MLP` mapping [B, D] to [B, F].
+
     Example:
         >>> default_feature_extractor(3, [8], 2)(torch.zeros(5, 3)).shape
         torch.Size([5, 2])
+
+    References:
+        Wilson, Hu, Salakhutdinov & Xing (2016), Deep kernel learning, arXiv:1511.02222.
     """
     return MLP(check_positive_int(num_inputs, "num_inputs"), list(hidden), check_positive_int(num_features, "num_features"))
 
@@ -91,14 +102,29 @@ class DeepKernelGP(VariationalGP):
         self.feature_extractor = feature_extractor
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """g_w(x) [B, F]."""
+        """g_w(x) [B, F].
+
+        Arguments:
+            x: an input batch [B, ...].
+
+        Returns:
+            The features [B, F]; a wrong output shape of the extractor raises InputError.
+        """
         z = self.feature_extractor(x)
         if z.dim() != 2 or z.shape[1] != self.num_features:
             raise InputError(f"the feature extractor must return [B, {self.num_features}], got {tuple(z.shape)}")
         return z
 
     def check_inputs(self, x: object, name: str = "x") -> torch.Tensor:
-        """Require a finite, non-empty float tensor with a batch dimension (of width num_inputs when given)."""
+        """Require a finite, non-empty float tensor with a batch dimension (of width num_inputs when given).
+
+        Arguments:
+            x: the value to check.
+            name: the argument name used in error messages.
+
+        Returns:
+            ``x``, checked.
+        """
         if self.num_inputs is not None:
             return check_tensor(x, name, shape=[None, self.num_inputs], floating=True)
         check_tensor(x, name, floating=True)

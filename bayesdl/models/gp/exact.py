@@ -84,7 +84,17 @@ class ExactGPRegression(torch.nn.Module):
 
     @classmethod
     def from_data(cls, x: torch.Tensor, y: torch.Tensor, kernel: str = "rbf", ard: bool = True) -> ExactGPRegression:
-        """Build a model for the training set ``(x [N, D], y [N])`` and store the data in it."""
+        """Build a model for the training set ``(x [N, D], y [N])`` and store the data in it.
+
+        Arguments:
+            x: training inputs [N, D] (float).
+            y: training targets [N] (float).
+            kernel: "rbf", "matern12", "matern32" or "matern52".
+            ard: one lengthscale per input dimension.
+
+        Returns:
+            The model, with ``num_inputs = D`` and ``num_train = N``.
+        """
         check_tensor(x, "x", ndim=2, floating=True)
         model = cls(num_inputs=x.shape[1], num_train=x.shape[0], kernel=kernel, ard=ard)
         return model.set_train_data(x, y)
@@ -94,7 +104,15 @@ class ExactGPRegression(torch.nn.Module):
         check_tensor(y, "y", shape=[x.shape[0]], floating=True)
 
     def set_train_data(self, x: torch.Tensor, y: torch.Tensor) -> ExactGPRegression:
-        """Copy a training set of exactly ``num_train`` points into the buffers; returns self."""
+        """Copy a training set of exactly ``num_train`` points into the buffers; returns self.
+
+        Arguments:
+            x: training inputs [num_train, num_inputs].
+            y: training targets [num_train].
+
+        Returns:
+            The model itself.
+        """
         self._check_xy(x, y)
         if x.shape[0] != self.num_train:
             raise InputError(f"x must have num_train={self.num_train} rows, got {x.shape[0]}")
@@ -104,7 +122,14 @@ class ExactGPRegression(torch.nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
-        """The posterior of the latent function f at ``x`` given the stored training data."""
+        """The posterior of the latent function f at ``x`` given the stored training data.
+
+        Arguments:
+            x: test inputs [B, D].
+
+        Returns:
+            A GPyTorch MultivariateNormal over f(x), [B].
+        """
         check_tensor(x, "x", shape=[None, self.num_inputs], floating=True)
         # Point GPyTorch at the current buffers (they may have been moved or reloaded); this also
         # drops its cached factorisation, which may belong to older hyperparameters.
@@ -122,6 +147,9 @@ class ExactGPRegression(torch.nn.Module):
             y: targets [N].
             num_data: the training-set size passed by the trainer; it must equal the batch size,
                 since an exact GP is trained full-batch.
+
+        Returns:
+            A scalar tensor: -log p(y | x) / N in nats per example.
         """
         self._check_xy(x, y)
         if self.training and num_data is not None and x.shape[0] != num_data:
@@ -139,6 +167,13 @@ class ExactGPRegression(torch.nn.Module):
 
         ``num_samples`` is accepted for the shared :func:`bayesdl.inference.predictive.predict`
         API and ignored: the moments are exact.
+
+        Arguments:
+            x: test inputs [B, D].
+            num_samples: ignored.
+
+        Returns:
+            A :class:`~bayesdl.inference.predictive.RegressionPrediction` over B inputs.
         """
         was_training = self.training
         self.eval()

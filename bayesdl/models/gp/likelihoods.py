@@ -43,6 +43,15 @@ class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
         super().__init__(num_classes=num_classes, mixing_weights=False)
 
     def forward(self, function_samples: torch.Tensor, *params: Any, **kwargs: Any) -> Categorical:
+        """p(y | f) for latent samples f.
+
+        Arguments:
+            function_samples: latent values [..., C] (the last dimension holds the C classes).
+            *params, **kwargs: ignored (GPyTorch's likelihood interface).
+
+        Returns:
+            A ``torch.distributions.Categorical`` with logits f.
+        """
         if function_samples.shape[-1] != self.num_classes:
             raise InputError(f"latent samples must end in {self.num_classes} classes, got shape {tuple(function_samples.shape)}")
         return Categorical(logits=function_samples)
@@ -51,9 +60,23 @@ class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
 def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likelihoods.Likelihood:
     """Build the GPyTorch likelihood called ``kind`` ("gaussian", "bernoulli" or "softmax").
 
+    Arguments:
+        kind: "gaussian" (y = f + noise, learned noise variance), "bernoulli" (probit link, y in {0, 1})
+            or "softmax" (one latent function per class).
+        num_classes: C >= 2, required for "softmax"; ignored otherwise.
+
+    Returns:
+        A ``gpytorch.likelihoods.Likelihood``.
+
     Example:
         >>> type(make_likelihood("bernoulli")).__name__
         'BernoulliLikelihood'
+        >>> make_likelihood("softmax", num_classes=4).num_classes
+        4
+
+    References:
+        Rasmussen & Williams (2006), Gaussian Processes for Machine Learning, MIT Press, ch. 2-3;
+        Hensman, Matthews & Ghahramani (2015), arXiv:1411.2005.
     """
     check_choice(kind, "likelihood", LIKELIHOODS)
     if kind == "gaussian":
@@ -68,6 +91,13 @@ def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likel
 def num_latent_functions(kind: str, num_classes: int | None) -> int:
     """How many latent GPs the likelihood needs: C for softmax, one otherwise.
 
+    Arguments:
+        kind: "gaussian", "bernoulli" or "softmax".
+        num_classes: C, used for "softmax".
+
+    Returns:
+        The number of latent functions.
+
     Example:
         >>> num_latent_functions("softmax", 10), num_latent_functions("bernoulli", None)
         (10, 1)
@@ -78,7 +108,15 @@ def num_latent_functions(kind: str, num_classes: int | None) -> int:
 def check_targets(y: object, kind: str, num_examples: int, num_classes: int | None = None, name: str = "y") -> torch.Tensor:
     """Check targets for the likelihood ``kind``: real [B] (gaussian), 0/1 [B] (bernoulli), labels [B] (softmax).
 
-    Returns the targets in the dtype the likelihood expects (float for gaussian/bernoulli, int64 for softmax).
+    Arguments:
+        y: the targets.
+        kind: "gaussian", "bernoulli" or "softmax".
+        num_examples: B, the required length of ``y``.
+        num_classes: C, for "softmax".
+        name: the argument name used in error messages.
+
+    Returns:
+        The targets in the dtype the likelihood expects (float for gaussian/bernoulli, int64 for softmax).
 
     Example:
         >>> check_targets(torch.tensor([0., 2.]), "softmax", 2, num_classes=3)

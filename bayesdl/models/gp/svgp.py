@@ -31,7 +31,7 @@ class SparseVariationalGP(VariationalGP):
         >>> from bayesdl.inference import Trainer
         >>> x = torch.linspace(-3, 3, 200).unsqueeze(1); y = torch.sin(x[:, 0])
         >>> gp = SparseVariationalGP(1, num_inducing=10).initialize_inducing_points(x)
-        >>> _ = Trainer(gp, lr=0.05, epochs=20, batch_size=50, progress=False).fit((x, y))
+        >>> _ = Trainer(gp, lr=0.05, epochs=5, batch_size=50, progress=False).fit((x, y))
         >>> pred = gp.predict(x[:3])
         >>> tuple(pred.mean.shape), bool((pred.epistemic >= 0).all())
         ((3,), True)
@@ -56,9 +56,24 @@ class SparseVariationalGP(VariationalGP):
         self.num_inputs = num_inputs
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The identity: an SVGP works on the raw inputs."""
+        """The identity: an SVGP works on the raw inputs.
+
+        Arguments:
+            x: inputs [B, D].
+
+        Returns:
+            ``x`` itself.
+        """
         return x
 
     def check_inputs(self, x: object, name: str = "x") -> torch.Tensor:
-        """Require a finite float tensor [B, D]."""
+        """Require a finite float tensor [B, D].
+
+        Arguments:
+            x: the value to check.
+            name: the argument name used in error messages.
+
+        Returns:
+            ``x``, checked.
+        """
         return check_tensor(x, name, shape=[None, self.num_inputs], floating=True)

@@ -66,6 +66,21 @@ class VariationalGP(torch.nn.Module):
         ard: one lengthscale per feature dimension.
         learn_inducing: optimise the inducing inputs Z jointly with everything else.
 
+    Example:
+        A minimal subclass on two raw features (what :class:`SparseVariationalGP` does, without training):
+
+        >>> class OnRawInputs(VariationalGP):
+        ...     def features(self, x):
+        ...         return x
+        ...     def check_inputs(self, x, name="x"):
+        ...         return x
+        >>> _ = torch.manual_seed(0)
+        >>> x = torch.linspace(-1, 1, 16).reshape(8, 2)
+        >>> gp = OnRawInputs(num_features=2, num_inducing=4, likelihood="bernoulli").initialize_inducing_points(x)
+        >>> loss = gp.loss(x, (x[:, 0] > 0).float(), num_data=8)
+        >>> loss.shape, bool(loss > 0), gp.predict(x[:3], num_samples=5, seed=0).probs.shape
+        (torch.Size([]), True, torch.Size([3, 2]))
+
     References:
         Hensman, Fusi & Lawrence (2013), Gaussian processes for big data, arXiv:1309.6835;
         Hensman, Matthews & Ghahramani (2015), Scalable variational GP classification, arXiv:1411.2005.
@@ -94,11 +109,26 @@ class VariationalGP(torch.nn.Module):
 
     # ------------------------------------------------------------------ to be provided by subclasses
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """g(x) [B, F], the input of the GP."""
+        """g(x) [B, F], the input of the GP.
+
+        Arguments:
+            x: an input batch [B, ...].
+
+        Returns:
+            The features [B, F].
+        """
         raise NotImplementedError
 
     def check_inputs(self, x: object, name: str = "x") -> torch.Tensor:
-        """Raise an InputError unless ``x`` is a valid input batch."""
+        """Raise an InputError unless ``x`` is a valid input batch.
+
+        Arguments:
+            x: the value to check.
+            name: the argument name used in the error message.
+
+        Returns:
+            ``x``, checked.
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------------ shared machinery
@@ -108,7 +138,14 @@ class VariationalGP(torch.nn.Module):
         return self.gp.base_strategy.inducing_points
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
-        """The approximate posterior q(f(x)) of the latent function(s) at a batch ``x``."""
+        """The approximate posterior q(f(x)) of the latent function(s) at a batch ``x``.
+
+        Arguments:
+            x: an input batch [B, ...].
+
+        Returns:
+            A GPyTorch MultivariateNormal over f(x): [B] (or [B, C] latent functions for softmax).
+        """
         self.check_inputs(x)
         # Inducing points may drift close together (in feature space, for DKL) while the kernel's
         # outputscale grows; then GPyTorch's fixed 1e-4 jitter is too small relative to K_uu for a
@@ -120,6 +157,13 @@ class VariationalGP(torch.nn.Module):
 
     def initialize_inducing_points(self, x: torch.Tensor, seed: int = 0) -> VariationalGP:
         """Set Z to the features of M distinct training inputs chosen at random (seeded); returns self.
+
+        Arguments:
+            x: training inputs [N, ...] with N >= M.
+            seed: seeds the choice of the M points.
+
+        Returns:
+            The model itself (so that calls chain).
 
         Raises:
             InputError: when ``x`` has fewer than M rows.
@@ -144,6 +188,9 @@ class VariationalGP(torch.nn.Module):
             x: a minibatch of inputs [B, ...].
             y: targets [B]: reals (gaussian), 0/1 (bernoulli) or class labels (softmax).
             num_data: N, the training-set size (the trainer passes it); defaults to B.
+
+        Returns:
+            A scalar tensor: -ELBO / N in nats per training example (an upper bound on -log p(y) / N).
         """
         self.check_inputs(x)
         y = check_targets(y, self.likelihood_name, x.shape[0], self.num_classes)
@@ -170,6 +217,9 @@ class VariationalGP(torch.nn.Module):
             x: inputs [B, ...].
             num_samples: S, latent draws per input (classification).
             seed: seeds the latent draws (otherwise the global torch generator is used).
+
+        Returns:
+            A :class:`RegressionPrediction` (gaussian) or :class:`ClassificationPrediction`, each over B inputs.
         """
         check_positive_int(num_samples, "num_samples")
         was_training = self.training
