@@ -164,3 +164,11 @@ def test_batch_loader_covers_every_example_once_per_epoch():
         BatchLoader((x, y[:-1]))
     with pytest.raises(InputError, match="empty"):
         BatchLoader(torch.zeros(0, 3))
+
+
+def test_dequantize_rejects_fractional_levels_with_input_error():
+    from bayesdl.data import dequantize
+    from bayesdl.errors import InputError
+
+    with pytest.raises(InputError, match="whole numbers"):
+        dequantize(torch.tensor([0.5, 1.0]), num_levels=4)

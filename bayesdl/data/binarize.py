@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import InputError
 from ..validation import check_choice, check_range, check_tensor
 
 BINARIZE_MODES = (None, "static", "dynamic")
@@ -82,8 +83,7 @@ def dequantize(levels: torch.Tensor, *, num_levels: int = 256, generator: torch.
 
     Arguments:
         levels: integer levels in {0, ..., num_levels-1} (an integer tensor, or a float tensor holding whole
-            numbers), any shape. Fractional values raise ``ValueError``; values out of range raise
-            :class:`bayesdl.errors.InputError`.
+            numbers), any shape. Fractional or out-of-range values raise :class:`bayesdl.errors.InputError`.
         num_levels: the number of discrete levels K (256 for 8-bit images).
         generator: the random source of the uniform noise u ~ U(0, 1) (torch's global generator if None).
 
@@ -101,7 +101,7 @@ def dequantize(levels: torch.Tensor, *, num_levels: int = 256, generator: torch.
     """
     check_tensor(levels, "levels")
     if levels.is_floating_point() and not bool((levels == levels.round()).all()):
-        raise ValueError("levels must be integers in {0, ..., num_levels-1}")
+        raise InputError(f"levels must be whole numbers in {{0, ..., {num_levels - 1}}}; got fractional values")
     check_range(levels.float(), "levels", 0, num_levels - 1)
     u = torch.rand(levels.shape, generator=generator, device=levels.device)
     return (levels.float() + u) / num_levels
