@@ -35,6 +35,22 @@ class AnnealingPath:
     :meth:`transition`. :meth:`log_weight_increment` defaults to the difference of two
     :meth:`log_unnormalized` calls; override it when the difference can be computed more cheaply
     or more accurately (e.g. by sharing a matrix product with the next transition).
+
+    The class takes no constructor arguments; a subclass stores whatever its densities need.
+
+    Example:
+        >>> class Tilted(AnnealingPath):  # f_beta(x) = exp(beta x) on x in {0, 1}; Z_0 = 2
+        ...     def log_z_base(self): return math.log(2.0)
+        ...     def sample_base(self, n, g): return (torch.rand(n, generator=g) < 0.5).float()
+        ...     def log_unnormalized(self, x, beta): return beta * x
+        ...     def transition(self, x, beta, g):
+        ...         return (torch.rand(x.shape, generator=g) < torch.sigmoid(torch.tensor(beta))).float()
+        >>> Tilted().log_weight_increment(torch.tensor([0.0, 1.0]), 0.25, 0.75)
+        tensor([0.0000, 0.5000], dtype=torch.float64)
+
+    References:
+        Neal (2001), Annealed importance sampling, Statistics and Computing 11:125-139,
+        arXiv:physics/9803008.
     """
 
     def log_z_base(self) -> float:
@@ -70,7 +86,16 @@ class LogPartitionEstimate:
         method: "exact" or "ais".
         num_chains: AIS runs (0 for exact).
         num_betas: intermediate distributions including both ends (0 for exact).
-        log_weights: the final log importance weights of the AIS runs (None for exact).
+        log_weights: the final log importance weights of the AIS runs, shape [num_chains] float64
+            (None for exact).
+
+    Example:
+        >>> exact = LogPartitionEstimate.exact(math.log(3.0))
+        >>> exact.method, exact.covers(math.log(3.0)), exact.covers(1.2)
+        ('exact', True, False)
+        >>> est = summarize_log_weights(torch.tensor([0.0, math.log(3.0)]))
+        >>> round(est.log_z, 4), est.num_chains
+        (0.6931, 2)
     """
 
     log_z: float
@@ -100,12 +125,26 @@ def ais_betas(num_betas: int, schedule: str = "salakhutdinov-murray", device: to
 
     "salakhutdinov-murray" spaces them as in Salakhutdinov & Murray (2008): evenly in [0, 0.5],
     [0.5, 0.9] and [0.9, 1] with 500, 4000 and 10000 of 14500 points, i.e. densest near beta = 1
-    where the distributions change fastest. "linear" spaces them evenly.
+    where the distributions change fastest. "linear" spaces them evenly. Fewer than 10 values are
+    always spaced evenly.
+
+    Arguments:
+        num_betas: K + 1, the number of inverse temperatures including both ends (at least 2).
+        schedule: "salakhutdinov-murray" (dense near 1) or "linear".
+        device: where to put the result (None: the default device).
+
+    Returns:
+        A strictly increasing float64 tensor of shape [num_betas], from exactly 0 to exactly 1.
 
     Example:
+        >>> ais_betas(5, "linear")
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000], dtype=torch.float64)
         >>> b = ais_betas(1450)
         >>> float(b[0]), float(b[-1]), len(b)
         (0.0, 1.0, 1450)
+
+    References:
+        Salakhutdinov & Murray (2008), On the quantitative analysis of deep belief networks, ICML.
     """
     check_positive_int(num_betas, "num_betas", minimum=2)
     check_choice(schedule, "schedule", BETA_SCHEDULES)

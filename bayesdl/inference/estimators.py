@@ -58,11 +58,25 @@ def log_importance_weights(model: Any, x: torch.Tensor, num_samples: int, kl_sca
     With c = ``kl_scale`` = 1 these are the importance weights of log p(x); gradients flow through
     the samples, so ``logsumexp(log_w, 0) - log K`` is the trainable IWAE bound.
 
+    Arguments:
+        model: a latent-variable model (see :class:`LatentVariableModel`).
+        x: data [B, ...] in the form the model's likelihood scores.
+        num_samples: K, the number of draws z_k ~ q(z|x) per example.
+        kl_scale: c, the weight on log p(z) - log q(z|x) (1 for true importance weights; c < 1 during
+            KL warm-up).
+
+    Returns:
+        log w, shape [K, B], in nats; differentiable with respect to the model's parameters when q is
+        reparameterisable.
+
     Example:
         >>> from bayesdl.models.vae import VAE, MLPEncoder, MLPDecoder
         >>> vae = VAE(MLPEncoder([4], 2, [8]), MLPDecoder(2, [4], [8]))
         >>> log_importance_weights(vae, torch.ones(3, 4), num_samples=5).shape
         torch.Size([5, 3])
+
+    References:
+        Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
     q = model.proposal(x)
     z = q.rsample(torch.Size([num_samples])) if q.has_rsample else q.sample(torch.Size([num_samples]))
@@ -80,7 +94,16 @@ class LogLikelihoodEstimate:
         log_prob: the estimates log p_hat_K(x), shape [N].
         stderr: their standard errors, shape [N].
         ess: the effective sample size of each example's weights, shape [N].
-        num_samples: K.
+        num_samples: K, the importance samples behind each estimate.
+
+    Example:
+        >>> est = LogLikelihoodEstimate(log_prob=torch.tensor([-2.0, -4.0]), stderr=torch.tensor([0.3, 0.4]),
+        ...                             ess=torch.tensor([90.0, 60.0]), num_samples=100)
+        >>> est.mean(), round(est.mean_stderr(), 4)
+        (-3.0, 0.25)
+
+    References:
+        Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
 
     log_prob: torch.Tensor
@@ -170,7 +193,21 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
 
 @dataclass
 class ELBOTerms:
-    """Per-example parts of the ELBO in nats, each [N]: ``elbo = reconstruction - kl`` (a lower bound on log p(x))."""
+    """Per-example parts of the ELBO in nats, each [N]: ``elbo = reconstruction - kl`` (a lower bound on log p(x)).
+
+    Attributes:
+        reconstruction: E_q[log p(x|z)] per example, shape [N] (nats).
+        kl: KL(q(z|x) || p(z)) per example, shape [N] (nats, >= 0 up to Monte Carlo noise).
+        elbo: the property reconstruction - kl, shape [N] (nats; a lower bound on log p(x)).
+
+    Example:
+        >>> t = ELBOTerms(reconstruction=torch.tensor([-5.0, -7.0]), kl=torch.tensor([1.0, 0.5]))
+        >>> t.elbo
+        tensor([-6.0000, -7.5000])
+
+    References:
+        Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
+    """
 
     reconstruction: torch.Tensor
     kl: torch.Tensor
@@ -187,12 +224,25 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
     The KL is in closed form when torch knows it for the pair (e.g. diagonal Gaussians), otherwise
     the Monte Carlo average of log q(z) - log p(z) over the same samples.
 
+    Arguments:
+        model: a latent-variable model (see :class:`LatentVariableModel`).
+        x: data [N, ...].
+        num_samples: draws z ~ q(z|x) per example for the reconstruction term (and a Monte Carlo KL).
+        batch_size: examples per pass.
+        seed: seeds the sampling (the global RNG state is restored afterwards).
+
+    Returns:
+        An :class:`ELBOTerms` with reconstruction and KL of shape [N], in nats per example.
+
     Example:
         >>> from bayesdl.models.vae import VAE, MLPEncoder, MLPDecoder
         >>> vae = VAE(MLPEncoder([4], 2, [8]), MLPDecoder(2, [4], [8]))
         >>> t = elbo_terms(vae, torch.ones(3, 4), num_samples=4, seed=0)
         >>> bool((t.kl >= 0).all()), t.elbo.shape
         (True, torch.Size([3]))
+
+    References:
+        Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
     check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
@@ -213,7 +263,26 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
 
 @torch.no_grad()
 def posterior_means(model: Any, x: torch.Tensor, batch_size: int = 500, num_samples: int = 100) -> torch.Tensor:
-    """E_q[z | x] per example [N, L]: the proposal's ``mean`` if it has one, else a Monte Carlo average."""
+    """E_q[z | x] per example [N, L]: the proposal's ``mean`` if it has one, else a Monte Carlo average.
+
+    Arguments:
+        model: a latent-variable model (only its ``proposal(x)`` is used).
+        x: data [N, ...].
+        batch_size: examples per pass.
+        num_samples: draws per example for the Monte Carlo average when q has no closed-form mean.
+
+    Returns:
+        The posterior means, shape [N, L] (in the units of the latent space).
+
+    Example:
+        >>> from bayesdl.models.vae import VAE, MLPEncoder, MLPDecoder
+        >>> _ = torch.manual_seed(0)
+        >>> vae = VAE(MLPEncoder([4], 2, [8]), MLPDecoder(2, [4], [8]))
+        >>> x = torch.ones(5, 4)
+        >>> means = posterior_means(vae, x, batch_size=2)
+        >>> means.shape, torch.allclose(means, vae.proposal(x).mean)
+        (torch.Size([5, 2]), True)
+    """
     out = []
     for start in range(0, len(x), batch_size):
         q = model.proposal(x[start : start + batch_size])
@@ -228,15 +297,26 @@ def posterior_means(model: Any, x: torch.Tensor, batch_size: int = 500, num_samp
 def active_units(model: Any, x: torch.Tensor, threshold: float = 0.01, batch_size: int = 500) -> tuple[int, torch.Tensor]:
     """The number of active latent units: A_u = Cov_x(E_q[z_u | x]) > threshold (Burda et al. 2015, sec. 5.2).
 
+    Arguments:
+        model: a latent-variable model (only its ``proposal(x)`` is used).
+        x: data [N, ...], with N >= 2 for a variance (N = 1 reports no active unit).
+        threshold: the activity (variance of the posterior mean over the data) above which a unit
+            counts as active; 0.01 as in the paper.
+        batch_size: examples per pass.
+
     Returns:
         ``(count, activity)`` with activity [L] the variance over the data of each posterior mean.
 
     Example:
         >>> from bayesdl.models.vae import VAE, MLPEncoder, MLPDecoder
         >>> vae = VAE(MLPEncoder([4], 3, [8]), MLPDecoder(3, [4], [8]))
-        >>> count, activity = active_units(vae, torch.bernoulli(torch.full((20, 4), 0.5)))
-        >>> activity.shape
-        torch.Size([3])
+        >>> x = torch.bernoulli(torch.full((20, 4), 0.5), generator=torch.Generator().manual_seed(0))
+        >>> count, activity = active_units(vae, x)
+        >>> activity.shape, 0 <= count <= 3
+        (torch.Size([3]), True)
+
+    References:
+        Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
     means = posterior_means(model, x, batch_size)
     activity = means.var(0, unbiased=True) if len(means) > 1 else torch.zeros(means.shape[-1])
