@@ -35,6 +35,13 @@ class GibbsResult:
             or None when nothing was recorded.
         statistics: the per-chain ``statistic`` after every sweep, shape [num_steps, chains], or
             None (for example the energy, to check mixing or export to ArviZ).
+
+    Example:
+        >>> flip = lambda x, g: 1.0 - x  # a deterministic "conditional", to make the bookkeeping visible
+        >>> out = block_gibbs(torch.zeros(2, 3), [flip, flip], num_steps=3, record_every=1,
+        ...                   statistic=lambda blocks: blocks[1].sum(-1))
+        >>> out.blocks[0].tolist(), tuple(out.trace.shape), out.statistics[:, 0].tolist()
+        ([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], (3, 2, 3), [3.0, 3.0, 3.0])
     """
 
     blocks: list[torch.Tensor]

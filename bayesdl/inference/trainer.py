@@ -56,7 +56,20 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """Map ``"auto"`` (or None) to CUDA when available, else CPU; pass other names through."""
+    """Map ``"auto"`` (or None) to CUDA when available, else CPU; pass other names through.
+
+    Arguments:
+        device: "auto", None, a device name such as "cpu" or "cuda:1", or a ``torch.device``.
+
+    Returns:
+        The ``torch.device``; an unknown name raises InputError.
+
+    Example:
+        >>> resolve_device("cpu")
+        device(type='cpu')
+        >>> resolve_device("auto").type in ("cpu", "cuda")
+        True
+    """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -66,7 +79,19 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's ``random``, NumPy, torch (all devices) and Pyro from one integer."""
+    """Seed Python's ``random``, NumPy, torch (all devices) and Pyro from one integer.
+
+    Arguments:
+        seed: a non-negative integer; NumPy receives it modulo 2**32.
+
+    Returns:
+        None; the global random states are replaced.
+
+    Example:
+        >>> seed_everything(3); a = torch.rand(2)
+        >>> seed_everything(3); torch.equal(a, torch.rand(2))
+        True
+    """
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -98,7 +123,25 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 @dataclass
 class History:
-    """Per-epoch records of a training run: ``loss``, ``val_loss`` (when validated), ``lr`` and ``seconds``."""
+    """Per-epoch records of a training run: ``loss``, ``val_loss`` (when validated), ``lr`` and ``seconds``.
+
+    ``history["key"]`` lists one value per epoch that recorded ``key``; :attr:`losses` is
+    ``history["loss"]``.
+
+    Attributes:
+        records: one dict per epoch, mapping a name ("loss", "val_loss", "lr", "seconds", ...) to a float;
+            losses are in the objective's units (for an ELBO: nats per example).
+
+    Example:
+        >>> import tempfile, os
+        >>> h = History([{"loss": 3.0, "lr": 0.1}, {"loss": 2.5, "val_loss": 2.7, "lr": 0.1}])
+        >>> len(h), h.losses, h["val_loss"]
+        (2, [3.0, 2.5], [2.7])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = h.to_json(os.path.join(tmp, "history.json"))
+        ...     History.from_json(path).records == h.records
+        True
+    """
 
     records: list[dict[str, float]] = field(default_factory=list)
 
@@ -124,7 +167,24 @@ class History:
 
 
 class Callback:
-    """Hooks called by the trainer; override any of them. Set ``trainer.stop_training = True`` to stop."""
+    """Hooks called by the trainer; override any of them. Set ``trainer.stop_training = True`` to stop.
+
+    The base class takes no constructor arguments and every hook does nothing.
+
+    Example:
+        >>> class StopAfter(Callback):
+        ...     def __init__(self, epochs): self.epochs = epochs
+        ...     def on_epoch_end(self, trainer, epoch, record):
+        ...         trainer.stop_training = epoch >= self.epochs
+        >>> class Mean(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__(); self.mu = torch.nn.Parameter(torch.zeros(1))
+        ...     def loss(self, x):
+        ...         return ((x - self.mu) ** 2).mean()
+        >>> trainer = Trainer(Mean(), epochs=50, progress=False, seed=0, callbacks=[StopAfter(3)])
+        >>> len(trainer.fit(torch.ones(8, 1)))
+        3
+    """
 
     def on_fit_start(self, trainer: Trainer) -> None:  # noqa: B027 - optional hook
         """Called once before the first epoch (after a resume has been applied)."""
