@@ -28,7 +28,23 @@ LIKELIHOODS = ("bernoulli", "categorical", "gaussian", "logistic_mixture")
 
 
 class OutputLikelihood:
-    """Interface: ``num_params``, ``check(x, name)``, ``encode(x)``, ``log_prob(params, x)``, ``sample(params, generator)``."""
+    """Interface: ``num_params``, ``check(x, name)``, ``encode(x)``, ``log_prob(params, x)``, ``sample(params, generator)``.
+
+    A subclass sets ``num_params`` (P, the network outputs per data dimension) and implements
+    :meth:`log_prob` and :meth:`sample`; the defaults of :meth:`check` (finite values) and
+    :meth:`encode` (cast to float) suit real-valued data. The base class takes no constructor arguments.
+
+    Example:
+        >>> class LaplaceOutput(OutputLikelihood):  # location and log-scale per dimension
+        ...     num_params = 2
+        ...     def log_prob(self, params, x):
+        ...         loc, log_b = params[:, 0], params[:, 1]
+        ...         return -(x - loc).abs() * torch.exp(-log_b) - log_b - math.log(2.0)
+        >>> lik = LaplaceOutput()
+        >>> lik.check(torch.zeros(1, 3), "x")  # finite: no error
+        >>> lik.log_prob(torch.zeros(1, 2, 3), torch.tensor([[0.0, 1.0, -2.0]]))
+        tensor([[-0.6931, -1.6931, -2.6931]])
+    """
 
     num_params: int = 1
 
@@ -96,9 +112,20 @@ def _gumbel_argmax(logits: torch.Tensor, dim: int, generator: torch.Generator) -
 class CategoricalOutput(OutputLikelihood):
     """Categorical(softmax(logits)) over ``num_levels`` levels per dimension (integer data).
 
+    The network sees the levels rescaled to [-1, 1] (:meth:`encode`) and outputs P = ``num_levels``
+    logits per dimension; :meth:`log_prob` returns nats per dimension, shape [B, N].
+
+    Arguments:
+        num_levels: L >= 2, the number of levels; data must be integers 0..L-1 (256 for 8-bit images).
+
     Example:
         >>> CategoricalOutput(4).log_prob(torch.zeros(1, 4, 1), torch.tensor([[3.0]])).exp()
         tensor([[0.2500]])
+        >>> CategoricalOutput(4).encode(torch.tensor([[0.0, 3.0]]))
+        tensor([[-1.,  1.]])
+
+    References:
+        van den Oord, Kalchbrenner & Kavukcuoglu (2016), Pixel Recurrent Neural Networks, arXiv:1601.06759.
     """
 
     def __init__(self, num_levels: int = 256) -> None:
@@ -144,7 +171,12 @@ class DiscretizedLogisticMixture(OutputLikelihood):
     Level k maps to the centre y_k = 2k/(L-1) - 1 in [-1, 1] and the bin [y_k - 1/(L-1), y_k + 1/(L-1)];
     P(k) = sum_m pi_m [sigma((y_k + delta - mu_m)/s_m) - sigma((y_k - delta - mu_m)/s_m)], with the
     lowest bin extended to -infinity and the highest to +infinity. Parameters per dimension: K mixture
-    logits, K means, K log-scales (P = 3K).
+    logits, K means, K log-scales (P = 3K), laid out [B, 3K, N] in that order; log-scales below -7
+    are clamped to -7.
+
+    Arguments:
+        num_components: K, the number of logistic components.
+        num_levels: L >= 2, the number of levels; data must be integers 0..L-1.
 
     Example:
         >>> lik = DiscretizedLogisticMixture(num_components=2, num_levels=256)
@@ -213,9 +245,19 @@ def _log_sigmoid_difference(upper: torch.Tensor, lower: torch.Tensor) -> torch.T
 def make_likelihood(name: str, num_levels: int = 256, num_components: int = 5) -> OutputLikelihood:
     """Build an output likelihood by name ("bernoulli", "categorical", "gaussian", "logistic_mixture").
 
+    Arguments:
+        name: one of "bernoulli", "categorical", "gaussian", "logistic_mixture".
+        num_levels: L, the number of integer levels (categorical and logistic_mixture only).
+        num_components: K, the mixture components (logistic_mixture only).
+
+    Returns:
+        An :class:`OutputLikelihood`; an unknown name raises InputError.
+
     Example:
         >>> make_likelihood("categorical", num_levels=4).num_params
         4
+        >>> make_likelihood("logistic_mixture", num_levels=16, num_components=3).num_params
+        9
     """
     check_choice(name, "likelihood", LIKELIHOODS)
     if name == "bernoulli":
