@@ -30,6 +30,16 @@ class BoundTerms:
         total: the bound on -log p(x_0), [B].
         prior: L_T, [B].
         terms: [B, T]; column 0 is the decoder term L_0 and column t-1 (t >= 2) is L_{t-1}.
+        decoder: the property L_0 = ``terms[:, 0]``, [B].
+        diffusion: the property sum_{t=2}^T L_{t-1}, [B].
+
+    Example:
+        >>> bt = BoundTerms(total=torch.tensor([6.0]), prior=torch.tensor([1.0]), terms=torch.tensor([[2.0, 1.5, 1.5]]))
+        >>> bt.decoder, bt.diffusion, torch.equal(bt.total, bt.prior + bt.decoder + bt.diffusion)
+        (tensor([2.]), tensor([3.]), True)
+
+    References:
+        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239, eq. 5.
     """
 
     total: torch.Tensor
@@ -51,11 +61,25 @@ class BoundTerms:
 def variational_bound(model: DDPM, x0: torch.Tensor, t_chunk: int | None = None, generator: torch.Generator | None = None) -> BoundTerms:
     """Evaluate every term of the bound of ``model`` on ``x0``; see :meth:`DDPM.nll_bound`.
 
+    Each term uses one draw x_t ~ q(x_t | x_0), so the result is a single-sample Monte Carlo estimate
+    of the bound; the model is evaluated in eval mode and its training flag restored afterwards.
+
+    Arguments:
+        model: the :class:`~bayesdl.models.diffusion.DDPM` to evaluate.
+        x0: data of shape [B, *model.data_shape], on the model's scale (e.g. [-1, 1] for images).
+        t_chunk: how many time steps share one denoiser call (None: as many as fit in 2**16 rows).
+        generator: the random source of the forward-process noise (None: torch's global one).
+
+    Returns:
+        :class:`BoundTerms` in nats per example; ``total`` [B] upper-bounds -log p(x_0).
+
     Example:
         >>> from bayesdl.nn import DenoisingMLP
         >>> from bayesdl.models.diffusion import DDPM
+        >>> _ = torch.manual_seed(0)
         >>> model = DDPM(DenoisingMLP(1, hidden=8), data_shape=[1], num_steps=10)
-        >>> bound = variational_bound(model, torch.randn(4, 1))
+        >>> gen = torch.Generator().manual_seed(0)
+        >>> bound = variational_bound(model, torch.randn(4, 1, generator=gen), t_chunk=4, generator=gen)
         >>> bound.terms.shape, torch.allclose(bound.total, bound.prior + bound.terms.sum(1))
         (torch.Size([4, 10]), True)
 

@@ -31,7 +31,31 @@ TIMESTEPS = ("uniform", "importance")
 
 @dataclass
 class ReverseStep:
-    """The reverse-process Gaussian p(x_{t-1} | x_t) at a batch of (x_t, t), with the denoiser's estimates."""
+    """The reverse-process Gaussian p(x_{t-1} | x_t) at a batch of (x_t, t), with the denoiser's estimates.
+
+    Returned by :meth:`DDPM.reverse_step`; every field has the shape of x_t, [B, *data_shape].
+
+    Attributes:
+        mean: the mean of p(x_{t-1} | x_t).
+        log_var: its log-variance (elementwise, expanded to the shape of x_t).
+        x0: the denoiser's estimate of x_0 (clamped to [-1, 1] when the step was taken with ``clip``).
+        eps: the denoiser's estimate of the noise that produced x_t from x_0.
+
+    Example:
+        >>> from bayesdl.nn import DenoisingMLP
+        >>> _ = torch.manual_seed(0)
+        >>> model = DDPM(DenoisingMLP(2, hidden=8), data_shape=[2], num_steps=10)
+        >>> x_t, t = torch.randn(3, 2), torch.full((3,), 4)
+        >>> step = model.reverse_step(x_t, t)
+        >>> step.mean.shape, step.log_var.shape
+        (torch.Size([3, 2]), torch.Size([3, 2]))
+        >>> ab = model.alpha_bar[3]  # x_t = sqrt(alpha-bar_t) x0_hat + sqrt(1 - alpha-bar_t) eps_hat
+        >>> torch.allclose(ab.sqrt() * step.x0 + (1 - ab).sqrt() * step.eps, x_t, atol=1e-5)
+        True
+
+    References:
+        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239, eq. 11.
+    """
 
     mean: torch.Tensor
     log_var: torch.Tensor

@@ -14,15 +14,37 @@ import torch
 def gaussian_kl(mean1: torch.Tensor, log_var1: torch.Tensor, mean2: torch.Tensor, log_var2: torch.Tensor) -> torch.Tensor:
     """KL(N(mean1, exp(log_var1)) || N(mean2, exp(log_var2))), elementwise, in nats.
 
+    Arguments:
+        mean1: the mean of the first Gaussian (any shape that broadcasts with the others).
+        log_var1: the log-variance of the first Gaussian.
+        mean2: the mean of the second Gaussian.
+        log_var2: the log-variance of the second Gaussian.
+
+    Returns:
+        The KL divergence (>= 0) in nats, with the broadcast shape of the inputs.
+
     Example:
         >>> float(gaussian_kl(torch.tensor(1.0), torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0)))
         0.5
+        >>> gaussian_kl(torch.zeros(2), torch.zeros(2), torch.zeros(2), torch.zeros(2))
+        tensor([0., 0.])
+
+    References:
+        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239, eq. 5.
     """
     return 0.5 * (log_var2 - log_var1 + torch.exp(log_var1 - log_var2) + (mean1 - mean2) ** 2 * torch.exp(-log_var2) - 1.0)
 
 
 def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """log N(x; mean, exp(log_var)), elementwise, in nats (the continuous decoder for vector data).
+
+    Arguments:
+        x: the data (any shape that broadcasts with mean and log_var).
+        mean: the Gaussian mean.
+        log_var: the Gaussian log-variance.
+
+    Returns:
+        The log-density in nats, with the broadcast shape of the inputs (a density, so it can exceed 0).
 
     Example:
         >>> round(float(gaussian_log_likelihood(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0))), 4)

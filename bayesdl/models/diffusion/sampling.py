@@ -35,7 +35,18 @@ def ancestral_sample(model: DDPM, n: int, generator: torch.Generator | None = No
                      keep: Sequence[int] = ()):
     """x_T ~ N(0, I); x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2; x_0 = the mean of p(x_0 | x_1).
 
-    Returns samples [n, *data_shape], or ``(samples, {t: x_t})`` if ``keep`` lists steps (0 = final).
+    The model is run in eval mode; its training flag is restored afterwards.
+
+    Arguments:
+        model: a (trained) :class:`~bayesdl.models.diffusion.DDPM`.
+        n: the number of samples.
+        generator: the random source of x_T and the per-step noise (None: torch's global one).
+        clip: clamp each step's x_0 estimate to [-1, 1] (for image data on that scale).
+        keep: steps t in 0..T whose states x_t to return as well (0 = the final sample).
+
+    Returns:
+        Samples [n, *data_shape] on the model's device, or ``(samples, {t: x_t})`` if ``keep`` lists
+        steps.
 
     Example:
         >>> from bayesdl.nn import DenoisingMLP
@@ -71,9 +82,22 @@ def ancestral_sample(model: DDPM, n: int, generator: torch.Generator | None = No
 def ddim_timesteps(num_steps: int, num_sample_steps: int) -> torch.Tensor:
     """S evenly spaced steps in 1..T (always including 1 and T), increasing, int64.
 
+    Arguments:
+        num_steps: T, the number of steps of the trained model.
+        num_sample_steps: S in 1..T, the number of steps the DDIM sampler visits.
+
+    Returns:
+        The steps tau_1 < ... < tau_S as an int64 tensor [S] (fewer if rounding makes two coincide;
+        S = 1 gives just [1]).
+
     Example:
         >>> ddim_timesteps(1000, 5).tolist()
         [1, 251, 500, 750, 1000]
+        >>> ddim_timesteps(10, 10).tolist() == list(range(1, 11))
+        True
+
+    References:
+        Song, Meng & Ermon (2020), Denoising Diffusion Implicit Models, arXiv:2010.02502.
     """
     check_positive_int(num_sample_steps, "num_steps (DDIM)")
     if num_sample_steps > num_steps:
@@ -86,12 +110,27 @@ def ddim_sample(model: DDPM, n: int, num_steps: int = 50, eta: float = 0.0, gene
                 clip: bool = False) -> torch.Tensor:
     """Sample with DDIM on ``num_steps`` evenly spaced steps; ``eta`` in [0, 1] scales the noise.
 
+    Arguments:
+        model: a (trained) :class:`~bayesdl.models.diffusion.DDPM`.
+        n: the number of samples.
+        num_steps: S, the number of sampling steps (at most the model's T); see :func:`ddim_timesteps`.
+        eta: 0 for the deterministic DDIM sampler, 1 for DDPM-like noise (ancestral with beta-tilde
+            when S = T).
+        generator: the random source of x_T and of the noise when eta > 0 (None: torch's global one).
+        clip: clamp each step's x_0 estimate to [-1, 1].
+
+    Returns:
+        Samples [n, *data_shape] on the model's device.
+
     Example:
         >>> from bayesdl.nn import DenoisingMLP
         >>> from bayesdl.models.diffusion import DDPM
         >>> model = DDPM(DenoisingMLP(2, hidden=8), data_shape=[2], num_steps=20)
         >>> ddim_sample(model, 3, num_steps=5, generator=torch.Generator().manual_seed(0)).shape
         torch.Size([3, 2])
+        >>> a = ddim_sample(model, 3, num_steps=5, generator=torch.Generator().manual_seed(1))
+        >>> torch.equal(a, ddim_sample(model, 3, num_steps=5, generator=torch.Generator().manual_seed(1)))
+        True
 
     References:
         Song, Meng & Ermon (2020), Denoising Diffusion Implicit Models, arXiv:2010.02502.

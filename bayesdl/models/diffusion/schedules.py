@@ -75,9 +75,21 @@ def cosine_betas(num_steps: int, offset: float = 0.008) -> torch.Tensor:
 def make_betas(schedule: str, num_steps: int) -> torch.Tensor:
     """beta_1..beta_T of a named schedule ("linear" or "cosine"), float64 [T].
 
+    Arguments:
+        schedule: "linear" (:func:`linear_betas`) or "cosine" (:func:`cosine_betas`).
+        num_steps: T >= 1.
+
+    Returns:
+        beta_1..beta_T, float64 [T], each in (0, 0.999].
+
     Example:
         >>> make_betas("cosine", 10).shape
         torch.Size([10])
+        >>> torch.equal(make_betas("linear", 1000), linear_betas(1000))
+        True
+
+    References:
+        Ho, Jain & Abbeel (2020), arXiv:2006.11239 (linear). Nichol & Dhariwal (2021), arXiv:2102.09672 (cosine).
     """
     check_choice(schedule, "schedule", SCHEDULES)
     return linear_betas(num_steps) if schedule == "linear" else cosine_betas(num_steps)
@@ -97,10 +109,21 @@ def schedule_quantities(betas: torch.Tensor) -> dict[str, torch.Tensor]:
       ``posterior_mean_coef_xt`` = (1 - alpha-bar_{t-1}) sqrt(alpha_t) / (1 - alpha-bar_t), so that
       E[x_{t-1} | x_t, x_0] = coef_x0 x_0 + coef_xt x_t (Ho et al. 2020, eq. 7).
 
+    Arguments:
+        betas: beta_1..beta_T, shape [T], each in (0, 1); converted to float64.
+
+    Returns:
+        The dict described above, every value float64 of shape [T].
+
     Example:
-        >>> q = schedule_quantities(linear_betas(4))
+        >>> q = schedule_quantities(torch.tensor([0.5, 0.5]))
         >>> sorted(q)[:3]
         ['alpha_bar', 'alpha_bar_prev', 'alphas']
+        >>> q["alpha_bar"].tolist(), q["posterior_variance"].tolist()
+        ([0.5, 0.25], [0.0, 0.3333333333333333])
+
+    References:
+        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239.
     """
     betas = betas.to(torch.float64)
     alphas = 1.0 - betas
