@@ -35,6 +35,27 @@ class Flow(nn.Module):
         base: the latent distribution (standard normal, or context-dependent normal).
         event_shape: the shape of one example, e.g. (D,) or (C, H, W).
         context_size: the width of the conditioning vector (0 for unconditional flows).
+
+    A subclass calls ``super().__init__()`` and then ``self._setup(transform, event_shape,
+    context_size, conditional_base)``; :meth:`log_prob` returns nats per example, shape [B].
+
+    Example:
+        >>> from bayesdl.nn.flows import FlowSequence, LULinear
+        >>> class LinearGaussian(Flow):  # z = W x + b with z ~ N(0, I), i.e. x is Gaussian
+        ...     def __init__(self, features):
+        ...         super().__init__()
+        ...         self._setup(FlowSequence([LULinear(features, seed=1)]), (features,))
+        >>> flow = LinearGaussian(2)
+        >>> x = flow.sample(3, generator=torch.Generator().manual_seed(0))
+        >>> w, b = flow.transform.transforms[0].lu.weight(), flow.transform.transforms[0].bias
+        >>> by_hand = torch.distributions.Normal(0.0, 1.0).log_prob(x @ w.T + b).sum(1) + torch.linalg.slogdet(w)[1]
+        >>> x.shape, torch.allclose(flow.log_prob(x), by_hand, atol=1e-5)
+        (torch.Size([3, 2]), True)
+
+    References:
+        Rezende & Mohamed (2015), Variational Inference with Normalizing Flows, arXiv:1505.05770.
+        Papamakarios, Nalisnick, Rezende, Mohamed & Lakshminarayanan (2021), Normalizing Flows for
+        Probabilistic Modeling and Inference, arXiv:1912.02762.
     """
 
     support = constraints.real

@@ -18,9 +18,17 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 class StandardNormalBase(nn.Module):
     """N(0, I) over [B, D].
 
+    ``log_prob(z)`` gives nats per example [B]; ``rsample(n, context, generator)`` draws [n, D] on the
+    module's device (the context is ignored).
+
+    Arguments:
+        features: D >= 1, the latent dimension.
+
     Example:
         >>> round(StandardNormalBase(2).log_prob(torch.zeros(1, 2)).item(), 4)
         -1.8379
+        >>> StandardNormalBase(3).rsample(4, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([4, 3])
     """
 
     def __init__(self, features: int) -> None:
@@ -44,12 +52,23 @@ class StandardNormalBase(nn.Module):
 class ConditionalNormalBase(StandardNormalBase):
     """N(mu(c), diag(sigma(c)^2)) with (mu, log sigma) a linear function of the context c [B, C].
 
-    Starts at N(0, I) (zero-initialised weights).
+    Starts at N(0, I) (zero-initialised weights). ``log_prob(z, context)`` and
+    ``rsample(n, context, generator)`` need a context with one row per latent row.
+
+    Arguments:
+        features: D >= 1, the latent dimension.
+        context_size: C >= 1, the width of the context vector.
 
     Example:
         >>> base = ConditionalNormalBase(2, context_size=3)
-        >>> base.rsample(4, torch.zeros(4, 3)).shape
+        >>> base.rsample(4, torch.zeros(4, 3), generator=torch.Generator().manual_seed(0)).shape
         torch.Size([4, 2])
+        >>> round(base.log_prob(torch.zeros(1, 2), torch.ones(1, 3)).item(), 4)  # still N(0, I)
+        -1.8379
+
+    References:
+        Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016), Improved Variational Inference
+        with Inverse Autoregressive Flow, arXiv:1606.04934.
     """
 
     def __init__(self, features: int, context_size: int) -> None:
