@@ -28,7 +28,29 @@ from .likelihoods import Likelihood, make_likelihood
 
 
 class Decoder(torch.nn.Module):
-    """Shared part of the decoders: a likelihood that turns ``[..., P, *data_shape]`` outputs into p(x|z)."""
+    """Shared part of the decoders: a likelihood that turns ``[..., P, *data_shape]`` outputs into p(x|z).
+
+    A subclass sets ``data_shape`` and ``likelihood`` and implements :meth:`params`; ``decoder(z)`` is then
+    a distribution with batch shape ``z.shape[:-1]`` and event shape ``data_shape`` whose ``log_prob(x)``
+    is nats per example. The base class takes no constructor arguments.
+
+    Example:
+        >>> from bayesdl.models.vae.likelihoods import BernoulliLikelihood
+        >>> class LinearDecoder(Decoder):  # logits = z W^T, one per data dimension
+        ...     def __init__(self, latent_dim, features):
+        ...         super().__init__()
+        ...         self.data_shape, self.likelihood = (features,), BernoulliLikelihood()
+        ...         self.net = torch.nn.Linear(latent_dim, features, bias=False)
+        ...         torch.nn.init.zeros_(self.net.weight)
+        ...     def params(self, z):
+        ...         return self.net(z).unsqueeze(-2)  # [..., P=1, features]
+        >>> p = LinearDecoder(2, 3)(torch.zeros(5, 2))
+        >>> p.batch_shape, p.event_shape, round(float(p.log_prob(torch.ones(3)).detach()[0]), 4)  # 3 log(1/2)
+        (torch.Size([5]), torch.Size([3]), -2.0794)
+
+    References:
+        Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
+    """
 
     data_shape: tuple[int, ...]
     likelihood: Likelihood

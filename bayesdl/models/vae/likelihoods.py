@@ -27,7 +27,24 @@ from ...validation import check_binary, check_positive_int, check_tensor
 
 
 class Likelihood(torch.nn.Module):
-    """Base class: ``num_params`` numbers per data dimension -> a distribution with event shape ``data_shape``."""
+    """Base class: ``num_params`` numbers per data dimension -> a distribution with event shape ``data_shape``.
+
+    A subclass sets ``num_params`` and implements :meth:`distribution`; it overrides :meth:`check_data`
+    when its support is narrower than "any finite number". The base class takes no constructor arguments.
+
+    Example:
+        >>> import pyro.distributions as dist
+        >>> class LaplaceLikelihood(Likelihood):  # location and log-scale per data dimension
+        ...     num_params = 2
+        ...     def distribution(self, params, event_ndim):
+        ...         loc, log_scale = params.unbind(-event_ndim - 1)
+        ...         return dist.Laplace(loc, log_scale.exp()).to_event(event_ndim)
+        >>> d = LaplaceLikelihood().distribution(torch.zeros(4, 2, 3), event_ndim=1)
+        >>> d.batch_shape, d.event_shape, round(float(d.log_prob(torch.zeros(3))[0]), 4)  # 3 log(1/2)
+        (torch.Size([4]), torch.Size([3]), -2.0794)
+        >>> LaplaceLikelihood().check_data(torch.zeros(2, 3)).shape
+        torch.Size([2, 3])
+    """
 
     #: how many numbers the decoder must output per data dimension
     num_params: int = 1

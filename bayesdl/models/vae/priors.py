@@ -20,7 +20,23 @@ from ...validation import check_positive_int, check_tensor
 
 
 class Prior(torch.nn.Module):
-    """Base class of latent priors: ``forward(encoder=None)`` returns p(z)."""
+    """Base class of latent priors: ``forward(encoder=None)`` returns p(z).
+
+    A subclass sets ``latent_dim`` and returns from ``forward`` a distribution with empty batch shape and
+    event shape [latent_dim]. The base class takes no constructor arguments.
+
+    Example:
+        >>> import pyro.distributions as dist
+        >>> class LaplacePrior(Prior):  # a heavier-tailed factorised prior
+        ...     def __init__(self, latent_dim):
+        ...         super().__init__()
+        ...         self.latent_dim = latent_dim
+        ...     def forward(self, encoder=None):
+        ...         return dist.Laplace(torch.zeros(self.latent_dim), torch.ones(self.latent_dim)).to_event(1)
+        >>> p = LaplacePrior(2)()
+        >>> p.event_shape, round(float(p.log_prob(torch.zeros(2))), 4)  # 2 log(1/2)
+        (torch.Size([2]), -1.3863)
+    """
 
     latent_dim: int
 
@@ -31,6 +47,11 @@ class Prior(torch.nn.Module):
 @serializable
 class StandardNormalPrior(Prior):
     """p(z) = N(0, I_L).
+
+    The mean and scale are buffers, so the prior follows the module's device.
+
+    Arguments:
+        latent_dim: L >= 1, the dimension of z.
 
     Example:
         >>> p = StandardNormalPrior(2)()
