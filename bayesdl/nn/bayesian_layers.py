@@ -305,12 +305,46 @@ class BayesianConv2d(BayesianLayer):
 
 
 def bayesian_layers(module: nn.Module) -> list[BayesianLayer]:
-    """All Bayesian layers inside ``module`` (in registration order)."""
+    """All Bayesian layers inside ``module`` (in registration order).
+
+    Arguments:
+        module: any ``nn.Module``; the module itself counts if it is a Bayesian layer.
+
+    Returns:
+        A list of the :class:`BayesianLayer` submodules (empty when there is none), e.g. to switch them
+        all to their posterior means with ``layer.sample = False``.
+
+    Example:
+        >>> net = nn.Sequential(BayesianLinear(3, 4), nn.ReLU(), nn.Linear(4, 4), BayesianLinear(4, 1))
+        >>> [(layer.in_features, layer.out_features) for layer in bayesian_layers(net)]
+        [(3, 4), (4, 1)]
+    """
     return [m for m in module.modules() if isinstance(m, BayesianLayer)]
 
 
 def total_kl(module: nn.Module) -> torch.Tensor:
-    """The sum of ``kl()`` over every Bayesian layer in ``module`` (an InputError if there is none)."""
+    """The sum of ``kl()`` over every Bayesian layer in ``module`` (an InputError if there is none).
+
+    This is the complexity term of the Bayes-by-backprop ELBO: divide it by the training-set size N to
+    put it on the per-example scale of the data term.
+
+    Arguments:
+        module: an ``nn.Module`` containing at least one :class:`BayesianLayer`.
+
+    Returns:
+        KL(q || p) summed over all weights and biases of all Bayesian layers: a scalar tensor in nats
+        (for the whole network, not per example), differentiable in the posterior parameters.
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> first, second = BayesianLinear(3, 4), BayesianLinear(4, 1)
+        >>> net = nn.Sequential(first, nn.ReLU(), second)
+        >>> torch.allclose(total_kl(net), first.kl() + second.kl())
+        True
+
+    References:
+        Blundell, Cornebise, Kavukcuoglu & Wierstra (2015), Weight Uncertainty in Neural Networks, arXiv:1505.05424.
+    """
     layers = bayesian_layers(module)
     if not layers:
         raise InputError(f"{type(module).__name__} has no Bayesian layers")
