@@ -37,7 +37,20 @@ class Transform(nn.Module):
 
 
 def sum_except_batch(x: torch.Tensor) -> torch.Tensor:
-    """Sum a tensor [B, ...] over every dimension but the first, giving [B]."""
+    """Sum a tensor [B, ...] over every dimension but the first, giving [B].
+
+    Flow transforms use it to turn elementwise log-scales into one log-determinant per example.
+
+    Arguments:
+        x: a tensor [B, ...] with at least one dimension.
+
+    Returns:
+        The per-example sums, shape [B].
+
+    Example:
+        >>> sum_except_batch(torch.ones(2, 3, 4))
+        tensor([12., 12.])
+    """
     return x.reshape(x.shape[0], -1).sum(1)
 
 

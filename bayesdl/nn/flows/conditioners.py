@@ -27,10 +27,24 @@ def _add_context(h: torch.Tensor, projection: nn.Linear | None, context: torch.T
 class MLPConditioner(nn.Module):
     """x [B, D] (masked) and optional context [B, C] -> (shift [B, D], raw log-scale [B, D]).
 
+    An MLP with ReLUs; the context is projected and added to the first hidden layer. Both outputs are
+    zero at initialisation, so the coupling layer starts as the identity.
+
+    Arguments:
+        features: D, the width of the input and of each output.
+        hidden_sizes: the hidden widths (at least one layer).
+        context_size: C, the width of a conditioning vector (0: unconditional).
+
     Example:
         >>> net = MLPConditioner(3, [8])
         >>> [t.shape for t in net(torch.zeros(2, 3))]
         [torch.Size([2, 3]), torch.Size([2, 3])]
+        >>> shift, scale = MLPConditioner(3, [8], context_size=2)(torch.randn(4, 3), torch.randn(4, 2))
+        >>> bool((shift == 0).all() and (scale == 0).all())  # zero-initialised last layer
+        True
+
+    References:
+        Dinh, Sohl-Dickstein & Bengio (2016), Density estimation using Real NVP, arXiv:1605.08803.
     """
 
     def __init__(self, features: int, hidden_sizes: Sequence[int], context_size: int = 0) -> None:
@@ -57,12 +71,21 @@ class ConvConditioner(nn.Module):
     """x [B, C, H, W] (masked) and optional context [B, K] -> (shift, raw log-scale), each [B, C, H, W].
 
     A 3x3 conv, a 1x1 conv and a 3x3 conv with ReLUs (the coupling network of Glow), with the mask
-    appended as an extra input channel so the network knows which pixels are visible.
+    appended as an extra input channel so the network knows which pixels are visible. ``forward`` takes
+    the mask [C', H, W] (its first channel is used) as a keyword argument.
+
+    Arguments:
+        channels: C, the channels of the input and of each output.
+        hidden_channels: the width of the hidden convolutions.
+        context_size: K, the width of a conditioning vector added to the first hidden layer (0: none).
 
     Example:
         >>> net = ConvConditioner(2, 8)
         >>> net(torch.zeros(1, 2, 4, 4), mask=torch.ones(2, 4, 4))[0].shape
         torch.Size([1, 2, 4, 4])
+
+    References:
+        Kingma & Dhariwal (2018), Glow: Generative Flow with Invertible 1x1 Convolutions, arXiv:1807.03039.
     """
 
     def __init__(self, channels: int, hidden_channels: int, context_size: int = 0) -> None:

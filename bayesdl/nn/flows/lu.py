@@ -72,10 +72,19 @@ class LUWeight(nn.Module):
 class LULinear(Transform):
     """z = x W^T + b for vectors [B, D], with W in LU form.
 
+    ``forward`` returns (z, log|det W| per example [B]); ``inverse`` undoes it with the negated log-det.
+    The bias starts at zero.
+
+    Arguments:
+        features: D.
+        seed: the seed of the random rotation W starts from.
+
     Example:
         >>> t = LULinear(4)
-        >>> x = torch.randn(2, 4)
+        >>> x = torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
         >>> bool(torch.allclose(t.inverse(t(x)[0])[0], x, atol=1e-5))
+        True
+        >>> t(x)[1].abs().max().item() < 1e-5  # a rotation: |det W| = 1 at initialisation
         True
 
     References:
@@ -107,9 +116,13 @@ class InvertibleConv1x1(Transform):
 
     log|det| = H * W * log|det W| (Glow, sec. 3.2).
 
+    Arguments:
+        channels: C, the size of the C x C matrix W.
+        seed: the seed of the random rotation W starts from.
+
     Example:
         >>> t = InvertibleConv1x1(4)
-        >>> x = torch.randn(2, 4, 3, 3)
+        >>> x = torch.randn(2, 4, 3, 3, generator=torch.Generator().manual_seed(0))
         >>> bool(torch.allclose(t.inverse(t(x)[0])[0], x, atol=1e-5))
         True
 

@@ -48,9 +48,15 @@ class Squeeze(Transform):
 class Flatten(Transform):
     """[B, C, H, W] <-> [B, C*H*W]; log|det| = 0.
 
+    Arguments:
+        shape: the shape of one example on the image side, e.g. (C, H, W); inputs must match it.
+
     Example:
         >>> Flatten((1, 2, 2))(torch.zeros(3, 1, 2, 2))[0].shape
         torch.Size([3, 4])
+        >>> x = torch.arange(8.0).reshape(2, 1, 2, 2)
+        >>> torch.equal(Flatten((1, 2, 2)).inverse(Flatten((1, 2, 2))(x)[0])[0], x)
+        True
     """
 
     def __init__(self, shape: Sequence[int]) -> None:
