@@ -38,9 +38,9 @@ def _scores(pred: RegressionPrediction, y: torch.Tensor) -> dict[str, float]:
 def run(ctx: RunContext) -> dict[str, Any]:
     n, hidden = (40, 5) if ctx.smoke else (80, 10) if ctx.quick else (200, 20)
     chains = 2 if ctx.smoke else 4
-    warmup, draws = (25, 25) if ctx.smoke else (100, 100) if ctx.quick else (1000, 1000)
-    depth = 5 if ctx.smoke else 6 if ctx.quick else 8
-    epochs = 5 if ctx.smoke else 500 if ctx.quick else 3000
+    warmup, draws = (25, 25) if ctx.smoke else (100, 100) if ctx.quick else (500, 500)
+    depth = 5 if ctx.smoke else 6 if ctx.quick else 7
+    epochs = 5 if ctx.smoke else 500 if ctx.quick else 1500
     samples = 20 if ctx.smoke else 200
     batch = 40 if ctx.smoke else 20
     x, y, _ = toy_regression("gap", n, seed=ctx.seed)
