@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from bayesdl.errors import InputError
-from bayesdl.nn.bayesian_layers import BayesianConv2d, BayesianLinear, _FusedLocalReparamLinear, _softplus_with_slope, total_kl
+from bayesdl.nn.bayesian_layers import (
+    BayesianConv2d,
+    BayesianLinear,
+    _FusedLocalReparamLinear,
+    _softplus_with_slope,
+    total_kl,
+)
 from bayesdl.nn.priors import GaussianPrior, ScaleMixturePrior
 
 

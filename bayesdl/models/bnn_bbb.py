@@ -26,7 +26,14 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
-from ..nn.bayesian_layers import ESTIMATORS, MATMUL_PRECISIONS, BayesianConv2d, BayesianLayer, BayesianLinear, total_kl
+from ..nn.bayesian_layers import (
+    ESTIMATORS,
+    MATMUL_PRECISIONS,
+    BayesianConv2d,
+    BayesianLayer,
+    BayesianLinear,
+    bayesian_layers,
+)
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
 from .supervised import SupervisedModel, evaluation_mode
@@ -151,7 +158,13 @@ class BayesByBackprop(SupervisedModel):
 
     def kl(self) -> torch.Tensor:
         """KL(q || p) summed over all Bayesian layers (closed form or a one-draw Monte Carlo estimate)."""
-        return total_kl(self.net)
+        layers = self.__dict__.get("_layers")
+        if layers is None:  # found once: walking the module tree every step costs more than a small layer's KL
+            layers = self.__dict__["_layers"] = tuple(bayesian_layers(self.net))
+        total = layers[0].kl()
+        for layer in layers[1:]:
+            total = total + layer.kl()
+        return total
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
         """Negative ELBO per example: mean NLL on the batch + kl_weight * KL / num_data.

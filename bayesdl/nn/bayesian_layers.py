@@ -199,13 +199,14 @@ class BayesianLayer(nn.Module):
                 self.bias_mu.copy_(layer.bias)
 
     def _versions(self) -> tuple[int, ...]:
-        return tuple(p._version for p in self.parameters())
+        # The layer's own parameters (the fused path, the only user, excludes learnable priors).
+        return tuple(p._version for p in self._parameters.values() if p is not None)
 
     def kl(self) -> torch.Tensor:
         """KL(q || p) summed over all weights and biases (closed form for a Gaussian prior, else one MC draw)."""
         if self._fused_kl is not None:
             cached, versions = self._fused_kl
-            self._fused_kl = None
+            self.__dict__["_fused_kl"] = None  # plain attribute writes: nn.Module.__setattr__ is slow per step
             if versions == self._versions() and torch.is_grad_enabled():
                 return cached  # computed by the fused forward with the same parameters: its gradient flows there
         total = kl_divergence(self.prior, self.weight_mu, self.weight_sigma)
@@ -226,7 +227,7 @@ class BayesianLayer(nn.Module):
         return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._fused_kl = None
+        self.__dict__["_fused_kl"] = None
         fused = self._fused_forward(x)
         if fused is not None:
             return fused
@@ -315,7 +316,7 @@ class BayesianLinear(BayesianLayer):
         low_mean = wide and self.matmul_precision == "bf16"
         out, kl = _FusedLocalReparamLinear.apply(x, self.weight_mu, self.weight_rho, self.bias_mu, self.bias_rho,
                                                  self._prior_var_cache[1], low_var, low_mean)
-        self._fused_kl = (kl, self._versions())
+        self.__dict__["_fused_kl"] = (kl, self._versions())
         return out
 
     def _input_signs_shape(self, x: torch.Tensor) -> tuple[int, ...]:
