@@ -272,10 +272,11 @@ class BayesianLinear(BayesianLayer):
             bias, fixed Gaussian prior, gradients enabled): "fp32" (default); "bf16_variance", where the three
             products of the variance path x^2 sigma^2 (forward, input gradient, sigma gradient) run in bfloat16
             with float32 accumulation; or "bf16", where the mean path does too. bfloat16 keeps about three
-            significant digits; a standard deviation needs fewer than a mean, and on CPUs with AMX or AVX512-BF16
-            the products run 2-3x faster. Layers narrower than ``BF16_MIN_WIDTH`` (128) inputs or outputs keep
-            float32, where bfloat16 does not pay off. Parameters, gradients, the KL and predictions stay float32.
-            Measure the test NLL before relying on "bf16" (``benchmarks/bench_bnn.py`` reports it).
+            significant digits; a standard deviation needs fewer than a mean. On CPUs with AMX the 100x400x400
+            products alone run about 2x faster, but the casts cost time too: in ``benchmarks/bench_bnn.py``
+            (digits, 400 wide) whole training epochs were slower than "fp32" on a shared CPU, with the same test
+            NLL, so measure on your shapes and hardware. Layers narrower than ``BF16_MIN_WIDTH`` (128) inputs or
+            outputs keep float32. Parameters, gradients, the KL and predictions stay float32.
 
     Example:
         >>> layer = BayesianLinear(3, 2)
