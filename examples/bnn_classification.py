@@ -22,6 +22,8 @@ AUROC below 0.5 on rotated digits is real, not a sign error: rotation puts about
 that are blank in every training image (``blank_pixel_ink`` in metrics.json), where ReLU nets extrapolate to
 confident predictions; see the run's note. Figures written: reliability_digits.png, reliability_fashion-mnist.png,
 ood_entropy_digits.png, ood_entropy_fashion-mnist.png (plus metrics.json and report.html).
+Since that run, Bayes by Backprop trains with fused Adam by default and computes softplus differently in its fused
+layer (the same maths, different rounding); the run was not repeated after that change.
 """
 
 from bayesdl.experiments.registry import run_experiment
