@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from bayesdl.errors import InputError
-from bayesdl.nn.bayesian_layers import BayesianConv2d, BayesianLinear, _FusedLocalReparamLinear, total_kl
+from bayesdl.nn.bayesian_layers import (
+    BayesianConv2d,
+    BayesianLinear,
+    _FusedLocalReparamLinear,
+    _softplus_with_slope,
+    total_kl,
+)
 from bayesdl.nn.priors import GaussianPrior, ScaleMixturePrior
 
 
@@ -73,13 +79,43 @@ def test_fused_local_reparam_gradients_are_exact():
     args = [torch.randn(5, 3, dtype=torch.float64, requires_grad=True), torch.randn(4, 3, dtype=torch.float64, requires_grad=True),
             torch.randn(4, 3, dtype=torch.float64, requires_grad=True), torch.randn(4, dtype=torch.float64, requires_grad=True),
             torch.randn(4, dtype=torch.float64, requires_grad=True)]
-    prior_var = torch.tensor(0.6, dtype=torch.float64)
 
     def fn(*a):
         torch.manual_seed(3)
-        return _FusedLocalReparamLinear.apply(*a, prior_var)
+        return _FusedLocalReparamLinear.apply(*a, 0.6)
 
     assert torch.autograd.gradcheck(fn, tuple(args))
+
+
+def test_fast_softplus_and_slope_match_torch_from_tiny_to_large_rho():
+    rho = torch.cat([torch.linspace(-40.0, 30.0, 20001), torch.tensor([-3.0, 0.0, 1e-4, 19.9])])  # > 8192: the fast path
+    sigma, slope = _softplus_with_slope(rho[rho <= 19.9])
+    exact = torch.nn.functional.softplus(rho[rho <= 19.9].double())
+    assert ((sigma.double() - exact).abs() / exact).max() < 3e-7  # a few float32 ulps, even where 1 + e^rho rounds to 1
+    assert torch.allclose(slope.double(), torch.sigmoid(rho[rho <= 19.9].double()), rtol=3e-7, atol=0)
+    big, big_slope = _softplus_with_slope(rho)  # rho > 20 somewhere: torch's softplus, no overflow
+    assert torch.isfinite(big).all() and torch.allclose(big[-20000:], torch.nn.functional.softplus(rho[-20000:]))
+
+
+@pytest.mark.parametrize("precision,tol", [("fp32", 1e-4), ("bf16_variance", 0.03), ("bf16", 0.03)])
+def test_fused_gradients_match_autograd_in_every_matmul_precision(precision, tol):
+    # The generic autograd path (float32) is the reference; the bfloat16 paths differ by rounding only.
+    torch.manual_seed(0)
+    layer = BayesianLinear(160, 130, prior=GaussianPrior(0.7), posterior_std_init=0.05, matmul_precision=precision)
+    x = torch.rand(64, 160, requires_grad=True)
+    upstream = torch.randn(64, 130)
+    results = []
+    for fused in (True, False):
+        layer.prior.learnable = not fused  # a learnable prior forces the generic path (log_sigma stays a buffer here)
+        layer.zero_grad()
+        x.grad = None
+        torch.manual_seed(7)
+        out = layer(x)
+        assert (layer._fused_kl is not None) == fused
+        ((out * upstream).sum() + 3.0 * layer.kl()).backward()
+        results.append([out.detach()] + [t.grad.clone() for t in (x, *layer.parameters())])
+    for got, want in zip(*results):
+        assert float((got - want).norm() / want.norm()) < tol
 
 
 def test_fused_path_equals_generic_path():

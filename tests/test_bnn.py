@@ -145,3 +145,17 @@ def test_sequence_models_work_with_bbb_and_mc_dropout():
     mcd = MCDropout(RecurrentNet(3, 8, 1, cell="lstm", dropout=0.3), "homoscedastic")
     assert predict(bbb, x, 3).probs.shape == (6, 2) and bool((predict(mcd, x, 5).epistemic > 0).all())
     assert torch.isfinite(bbb.loss(x, y, num_data=100))
+
+
+def test_bbb_trains_with_fused_adam_unless_told_otherwise():
+    x, y = torch.randn(20, 4), torch.randint(0, 3, (20,))
+    model = BayesByBackprop(MLP(4, [8], 3))
+    trainer = Trainer(model, epochs=1, batch_size=10, device="cpu", progress=False)
+    trainer.fit((x, y))
+    assert trainer.optimizer.defaults["fused"] is True
+    trainer = Trainer(model, epochs=1, batch_size=10, device="cpu", progress=False, optimizer_kwargs={"fused": False})
+    trainer.fit((x, y))
+    assert not trainer.optimizer.defaults["fused"]
+    plain = Trainer(PlainNet(MLP(4, [8], 3)), epochs=1, batch_size=10, device="cpu", progress=False)
+    plain.fit((x, y))
+    assert not plain.optimizer.defaults.get("fused")  # other models keep torch's default

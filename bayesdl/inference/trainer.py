@@ -210,7 +210,8 @@ class Trainer:
         num_particles: ELBO particles per example.
         optimizer: "adam", "adamw", "sgd", "rmsprop", or a callable ``params -> Optimizer``.
         lr: the learning rate.
-        optimizer_kwargs: extra optimizer arguments (weight decay, momentum, ...).
+        optimizer_kwargs: extra optimizer arguments (weight decay, momentum, ...). They override the model's
+            ``optimizer_defaults``, if it has them (a dict from optimizer name to arguments).
         scheduler: None, "cosine" (annealed over the epochs), or ``optimizer -> LRScheduler``;
             stepped once per epoch.
         epochs: the number of passes over the data.
@@ -340,7 +341,8 @@ class Trainer:
             raise InputError("the model has no trainable parameters")
         if callable(self.optimizer_spec):
             return self.optimizer_spec(params)
-        return OPTIMIZERS[self.optimizer_spec](params, lr=self.lr, **self.optimizer_kwargs)
+        kwargs = {**getattr(self.model, "optimizer_defaults", {}).get(self.optimizer_spec, {}), **self.optimizer_kwargs}
+        return OPTIMIZERS[self.optimizer_spec](params, lr=self.lr, **kwargs)
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
         if self.scheduler_spec is None:

@@ -26,14 +26,21 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
-from ..nn.bayesian_layers import ESTIMATORS, BayesianConv2d, BayesianLayer, BayesianLinear, total_kl
+from ..nn.bayesian_layers import (
+    ESTIMATORS,
+    MATMUL_PRECISIONS,
+    BayesianConv2d,
+    BayesianLayer,
+    BayesianLinear,
+    bayesian_layers,
+)
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
 from .supervised import SupervisedModel, evaluation_mode
 
 
 def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local_reparam", init_from_net: bool = True,
-             posterior_std_init: float = 1e-3) -> nn.Module:
+             posterior_std_init: float = 1e-3, matmul_precision: str = "fp32") -> nn.Module:
     """A copy of ``net`` whose Linear and Conv2d layers are Bayesian layers with a factorised Gaussian posterior.
 
     Arguments:
@@ -44,6 +51,9 @@ def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local
         init_from_net: start the posterior means at the net's current weights (e.g. a trained net);
             otherwise they are freshly initialised.
         posterior_std_init: the initial posterior standard deviation.
+        matmul_precision: "fp32", "bf16_variance" or "bf16" for every converted linear layer (the dtype of the
+            matrix products of the fused local-reparameterisation training path; see
+            :class:`~bayesdl.nn.bayesian_layers.BayesianLinear`).
 
     Returns:
         The converted copy.
@@ -55,19 +65,21 @@ def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local
         ('BayesianLinear', True)
     """
     check_choice(estimator, "estimator", ESTIMATORS)
+    check_choice(matmul_precision, "matmul_precision", MATMUL_PRECISIONS)
     converted = copy.deepcopy(net)
-    found = _convert(converted, prior, estimator, init_from_net, posterior_std_init)
+    found = _convert(converted, prior, estimator, init_from_net, posterior_std_init, matmul_precision)
     if not found:
         raise InputError(f"{type(net).__name__} has no nn.Linear or nn.Conv2d layer to make Bayesian")
     return converted
 
 
-def _convert(module: nn.Module, prior: Prior | None, estimator: str, init_from_net: bool, std: float) -> int:
+def _convert(module: nn.Module, prior: Prior | None, estimator: str, init_from_net: bool, std: float, precision: str) -> int:
     count = 0
     for name, child in list(module.named_children()):
         layer_prior = copy.deepcopy(prior) if prior is not None else None
         if isinstance(child, nn.Linear):
-            new: BayesianLayer = BayesianLinear(child.in_features, child.out_features, child.bias is not None, layer_prior, estimator, std)
+            new: BayesianLayer = BayesianLinear(child.in_features, child.out_features, child.bias is not None, layer_prior, estimator, std,
+                                                precision)
         elif isinstance(child, nn.Conv2d):
             if not (isinstance(child.padding, tuple) and len(set(child.padding)) == 1 and len(set(child.kernel_size)) == 1
                     and len(set(child.stride)) == 1 and len(set(child.dilation)) == 1 and child.padding_mode == "zeros"):
@@ -75,7 +87,7 @@ def _convert(module: nn.Module, prior: Prior | None, estimator: str, init_from_n
             new = BayesianConv2d(child.in_channels, child.out_channels, child.kernel_size[0], child.stride[0], child.padding[0],
                                  child.dilation[0], child.groups, child.bias is not None, layer_prior, estimator, std)
         else:
-            count += _convert(child, prior, estimator, init_from_net, std)
+            count += _convert(child, prior, estimator, init_from_net, std, precision)
             continue
         if init_from_net:
             new.load_from(child)
@@ -101,6 +113,9 @@ class BayesByBackprop(SupervisedModel):
         init_from_net: start the posterior means at ``net``'s weights.
         posterior_std_init: the initial posterior sd of every weight.
         kl_weight: multiplies the KL (1 is the ELBO; other values give a tempered objective, not a bound).
+        matmul_precision: "fp32" (default), "bf16_variance" or "bf16": the dtype of the matrix products when
+            training linear layers with local reparameterisation (see
+            :class:`~bayesdl.nn.bayesian_layers.BayesianLinear`); predictions always use float32.
         noise_std, learn_noise: the homoscedastic noise head's initial sd and whether it is learned.
 
     Example:
@@ -119,18 +134,37 @@ class BayesByBackprop(SupervisedModel):
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
                  init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
-                 noise_std: float = 1.0, learn_noise: bool = True) -> None:
+                 noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: str = "fp32") -> None:
         super().__init__()
         if not kl_weight >= 0:
             raise InputError(f"kl_weight must be >= 0, got {kl_weight}")
         self.kl_weight = float(kl_weight)
-        self.net = bayesian(net, prior, estimator, init_from_net, posterior_std_init)
+        self.net = bayesian(net, prior, estimator, init_from_net, posterior_std_init, matmul_precision)
         self.net.input_shape = getattr(net, "input_shape", None)
         self._build(net, likelihood, noise_std, learn_noise)
 
+    @property
+    def optimizer_defaults(self) -> dict[str, dict[str, bool]]:
+        """Optimizer arguments the :class:`~bayesdl.inference.Trainer` uses unless told otherwise.
+
+        Adam and AdamW run fused (one kernel over all parameters instead of a dozen per tensor; the same
+        update up to rounding) when every parameter is a floating-point tensor on a CPU or CUDA device. The
+        posterior has twice as many parameters as the network, so the optimizer step is a large share of a
+        training step. Pass ``optimizer_kwargs={"fused": False}`` to the trainer to turn it off.
+        """
+        if all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in self.parameters()):
+            return {"adam": {"fused": True}, "adamw": {"fused": True}}
+        return {}
+
     def kl(self) -> torch.Tensor:
         """KL(q || p) summed over all Bayesian layers (closed form or a one-draw Monte Carlo estimate)."""
-        return total_kl(self.net)
+        layers = self.__dict__.get("_layers")
+        if layers is None:  # found once: walking the module tree every step costs more than a small layer's KL
+            layers = self.__dict__["_layers"] = tuple(bayesian_layers(self.net))
+        total = layers[0].kl()
+        for layer in layers[1:]:
+            total = total + layer.kl()
+        return total
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
         """Negative ELBO per example: mean NLL on the batch + kl_weight * KL / num_data.
