@@ -332,7 +332,7 @@ class DDPM(torch.nn.Module):
             x0: data [B, *data_shape].
             return_terms: also return the per-term breakdown.
             t_chunk: how many steps are evaluated in one denoiser call (default: as many as keep the
-                call under about 2**16 rows); the result does not depend on it, up to the draws.
+                call under 2**16 rows and 2**18 input elements); the result does not depend on it, up to the draws.
             seed, generator: the random source of the x_t draws.
 
         Returns:
