@@ -143,3 +143,70 @@ def test_hybrid_bound_term_trains_only_the_variance_half_of_the_output():
     model.bound_terms_at(x0, x_t, t, detach_mean=True, output=output).sum().backward()
     assert float(output.grad[:, :2].abs().max()) == 0.0
     assert float(output.grad[:, 2:].abs().max()) > 0.0
+
+
+class _ZeroLogits(torch.nn.Module):
+    """Uniform prior logits over the grid levels: the exact optimal 'grid' denoiser for data whose
+    dimensions are independent and uniform on the levels."""
+
+    def __init__(self, num_levels):
+        super().__init__()
+        self.num_levels = num_levels
+
+    def forward(self, x, t):
+        return x.new_zeros(x.shape[0], x.shape[1] * self.num_levels, *x.shape[2:])
+
+
+def test_grid_posterior_mean_is_bayes_rule_by_enumeration():
+    K, T = 5, 50
+    model = DDPM(_ZeroLogits(K), data_shape=[1, 2, 2], num_steps=T, decoder="discretized", num_levels=K, prediction="grid")
+    g = torch.Generator().manual_seed(0)
+    x_t = torch.randn(3, 1, 2, 2, generator=g)
+    logits = torch.randn(3, K, 2, 2, generator=g)
+    t = torch.tensor([1, 20, 50])
+    got = model.grid_posterior_mean(logits, x_t, t)
+    grid = torch.linspace(-1, 1, K, dtype=torch.float64)
+    for b in range(3):
+        ab = float(model.alpha_bar[t[b] - 1].double())
+        for i in range(2):
+            for j in range(2):
+                w = [math.exp(float(logits[b, k, i, j])) * math.exp(-0.5 * (float(x_t[b, 0, i, j]) - math.sqrt(ab) * grid[k]) ** 2 / (1 - ab))
+                     for k in range(K)]
+                expected = sum(wk * float(c) for wk, c in zip(w, grid)) / sum(w)
+                assert abs(float(got[b, 0, i, j]) - expected) < 1e-5
+
+
+def test_grid_prediction_snaps_to_the_level_where_noise_is_below_the_spacing():
+    """With the optimal grid denoiser and variance beta-tilde, the small-t KL terms and the decoder term vanish:
+    x0_hat is the true level, so p(x_{t-1} | x_t) equals q(x_{t-1} | x_t, x_0). An eps network cannot do this."""
+    K, T = 17, 1000
+    levels = torch.randint(0, K, (200, 8), generator=torch.Generator().manual_seed(0))
+    x0 = 2 * levels.float() / (K - 1) - 1
+    model = DDPM(_ZeroLogits(K), data_shape=[8], num_steps=T, decoder="discretized", num_levels=K,
+                 prediction="grid", variance="beta_tilde")
+    bound = model.nll_bound(x0, seed=1, return_terms=True)
+    assert float(bound.terms[:, :2].sum(1).max()) < 1e-3  # L_0 and L_1 (noise <= 0.015, a quarter of the half-spacing)
+    # the whole bound is above the true NLL, 8 log 17 nats, and not far from it
+    true_nll = 8 * math.log(K)
+    assert true_nll - 0.1 < float(bound.total.mean()) < true_nll + 0.3 * 8
+
+
+def test_grid_prediction_trains_and_rejects_bad_settings():
+    from bayesdl.nn import DenoisingMLP
+
+    K = 5
+    model = DDPM(DenoisingMLP(3, hidden=16, out_dim=3 * K), data_shape=[3], num_steps=20, decoder="discretized",
+                 num_levels=K, prediction="grid")
+    x0 = 2 * torch.randint(0, K, (16, 3), generator=torch.Generator().manual_seed(0)).float() / (K - 1) - 1
+    loss = model.loss(x0)
+    loss.backward()
+    assert torch.isfinite(loss) and model.denoiser.out.weight.grad.abs().sum() > 0
+    assert model.sample(4, seed=0).shape == (4, 3) and model.ddim_sample(4, num_steps=5, seed=0).shape == (4, 3)
+    with pytest.raises(InputError, match="discretized"):
+        DDPM(DenoisingMLP(3, hidden=16, out_dim=3 * K), data_shape=[3], num_steps=20, prediction="grid")
+    with pytest.raises(InputError, match="learned"):
+        DDPM(DenoisingMLP(3, hidden=16), data_shape=[3], num_steps=20, decoder="discretized", num_levels=K,
+             prediction="grid", variance="learned", loss="vlb")
+    wrong = DDPM(DenoisingMLP(3, hidden=16), data_shape=[3], num_steps=20, decoder="discretized", num_levels=K, prediction="grid")
+    with pytest.raises(InputError, match="5 times the channels"):
+        wrong.loss(x0)

@@ -1,8 +1,27 @@
 """``diffusion-digits``: a DDPM on the embedded 8x8 digits, with its bits/dim bound and a sample grid.
 
-The 17 grey levels k are uniformly dequantised, u = (k + U(0, 1)) / 17, and mapped to y = 2u - 1.
-The DDPM (continuous Gaussian decoder) bounds -log p(y); then -log p(u) = -log p(y) - 64 log 2, and
--log P(k) <= E[-log p(u)] + 64 log 17 (Theis et al. 2016), which ``bits_per_dim`` turns into bits/dim.
+The digits take the 17 integer grey levels k = 0..16, mapped one-to-one to the grid y = 2k/16 - 1. The
+decoder L_0 is the discretized Gaussian on that 17-point grid (as for 8-bit images, with K = 17), so
+the bound is on the discrete probability itself: -log P(k) <= L_T + sum_t L_{t-1} + L_0, with no
+dequantisation and no change of variables, and ``bits_per_dim(-bound, 64)`` gives bits/dim directly.
+
+The denoiser uses ``prediction="grid"``: the MLP returns 17 logits per pixel and x0_hat is the posterior
+mean over the 17 levels (those logits plus the Gaussian likelihood of x_t for each level). This matters
+for data with few levels. For 8-bit images the grid spacing 2/255 is below the noise sqrt(beta_1) = 0.01
+of the first step, so every x_t looks continuous; the digits' spacing 2/16 = 0.125 is 12 times that noise
+and stays above the noise for the first ~35 steps, where the optimal denoiser snaps x_t to the nearest
+level. A plain eps network trained with the simple loss does not learn that sawtooth and the small-t KL
+terms pay for it. Measured with the quick settings (same MLP, about the same number of updates, seed 0):
+grid prediction 2.49 bits/dim; plain eps-prediction with the same 17-level decoder 4.71 (worse than the
+uniform 4.09); the 17 levels placed 2/255 apart inside the 256-bin decoder 3.62 to 3.91; uniformly
+dequantised data with a continuous decoder (Theis et al. 2016; this experiment's earlier version) 3.21.
+At full settings (800 epochs) the grid model gave 2.60, worse than its quick 2.49: without dequantisation
+noise the MLP overfits the 1500 training digits, so fewer epochs would serve the bound better.
+
+Schedules: this experiment uses the linear schedule. With the cosine schedule and eps-prediction the
+bound is dominated by the capped last step (see the note on :class:`DDPM`): on the dequantised digits
+with the quick settings, cosine/eps gave 18.1 bits/dim (660 of its 667 nats from t = T), linear/eps
+3.21, and cosine/v-prediction 3.05.
 """
 
 from __future__ import annotations
@@ -12,7 +31,7 @@ from typing import Any
 
 import torch
 
-from ..data import dequantize, load_digits_levels
+from ..data import load_digits_levels
 from ..data.digits import DIGITS_LEVELS
 from ..inference import Trainer, bits_per_dim
 from ..models.diffusion import DDPM
@@ -23,43 +42,50 @@ from .registry import RunContext, experiment
 NUM_DIMS = 64
 
 
-def dequantized_digits(split: str, copies: int, seed: int) -> torch.Tensor:
-    """``copies`` uniformly dequantised copies of a digits split, mapped to [-1, 1): y = 2 (k + U) / 17 - 1, [copies * N, 64]."""
+def digits_on_grid(split: str) -> torch.Tensor:
+    """The digits' grey levels k = 0..16 mapped to the decoder's grid 2k/16 - 1, [N, 64]."""
     levels, _ = load_digits_levels(split)
-    g = torch.Generator().manual_seed(seed)
-    return torch.cat([2 * dequantize(levels, num_levels=DIGITS_LEVELS, generator=g) - 1 for _ in range(copies)])
+    return 2.0 * levels.float() / (DIGITS_LEVELS - 1) - 1.0
 
 
-@experiment("diffusion-digits", "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (dequantised data) and samples", demo=True)
+@experiment("diffusion-digits", "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples", demo=True)
 def run(ctx: RunContext) -> dict[str, Any]:
     steps = 100 if ctx.smoke else 1000
-    epochs = 1 if ctx.smoke else 15 if ctx.quick else 200
+    epochs = 1 if ctx.smoke else 60 if ctx.quick else 800
     hidden = 64 if ctx.smoke else 256
-    x_train = dequantized_digits("train", 1 if ctx.smoke else 4, seed=ctx.seed)
-    x_test = dequantized_digits("test", 1, seed=ctx.seed + 1)
+    x_train = digits_on_grid("train")
+    x_test = digits_on_grid("test")
     if ctx.smoke:
         x_train, x_test = x_train[:256], x_test[:32]
     torch.manual_seed(ctx.seed)
-    model = DDPM(DenoisingMLP(NUM_DIMS, hidden=hidden, num_blocks=3), data_shape=[NUM_DIMS], num_steps=steps, schedule="linear")
+    net = DenoisingMLP(NUM_DIMS, hidden=hidden, num_blocks=3, out_dim=NUM_DIMS * DIGITS_LEVELS)
+    model = DDPM(net, data_shape=[NUM_DIMS], num_steps=steps, schedule="linear", prediction="grid",
+                 decoder="discretized", num_levels=DIGITS_LEVELS)
     trainer = Trainer(model, lr=2e-3, epochs=epochs, batch_size=128, scheduler="cosine", device=ctx.device,
                       progress=ctx.progress, seed=ctx.seed)
     history = trainer.fit(x_train)
     model.eval()
     bound = model.nll_bound(x_test.to(ctx.device), seed=ctx.seed, return_terms=True)
-    bpd = bits_per_dim(-bound.total.cpu(), NUM_DIMS, num_levels=DIGITS_LEVELS, log_det_preprocess=NUM_DIMS * math.log(2))
+    bpd = bits_per_dim(-bound.total.cpu(), NUM_DIMS)
     samples = model.sample(64, seed=ctx.seed).cpu()
     ctx.save_figure(image_grid_figure(samples, "DDPM samples (ancestral, decoder mean at t = 1)"), "samples",
                     "64 ancestral samples from the DDPM trained on the 8x8 digits")
-    ctx.save_figure(image_grid_figure(x_test[:32], "held-out digits (dequantised)"), "data", "Held-out digits for comparison")
+    ctx.save_figure(image_grid_figure(x_test[:32], "held-out digits"), "data", "Held-out digits for comparison")
     ctx.save_figure(bound_terms_figure(bound.terms, "bound terms on test digits"), "bound_terms",
                     "The mean KL term L_{t-1} of the bound at each step t (log scale)")
     ctx.note(f"test_bits_per_dim_bound is a variational bound on -log2 P(k)/64 of the 17-level test digits: the DDPM bound "
-             f"(all T = {steps} steps, one x_t draw per step) on uniformly dequantised data plus the dequantisation gap; "
-             f"a uniform model scores log2(17) = {math.log2(17):.3f}.")
+             f"(all T = {steps} steps, one x_t draw per step) with the discretized Gaussian decoder on the 17 levels, so no "
+             f"dequantisation is involved; a uniform model scores log2(17) = {math.log2(17):.3f}.")
+    ctx.note("The denoiser predicts logits over the 17 levels (prediction='grid'); a plain eps-prediction network with the "
+             "same decoder gave 4.71 bits/dim with the quick settings, because the 17-level spacing is 12 times the noise "
+             "of the first step (see the module docstring).")
+    ctx.note("Linear schedule. The cosine schedule with eps-prediction gave 18.1 bits/dim on dequantised digits with the "
+             "quick settings, 660 of 667 nats from the last step alone (beta_T is capped at 0.999, which multiplies eps "
+             "errors there by about 500); this is expected, not a bug. Cosine with v-prediction gave 3.05 bits/dim.")
     return {
         "test_bits_per_dim_bound": float(bpd.mean()),
         "test_bits_per_dim_se": float(bpd.std() / math.sqrt(len(bpd))),
-        "test_nll_bound_nats_dequantized": float(bound.total.mean()),
+        "test_nll_bound_nats": float(bound.total.mean()),
         "uniform_bits_per_dim": math.log2(DIGITS_LEVELS),
         "prior_term_nats": float(bound.prior.mean()),
         "decoder_term_nats": float(bound.decoder.mean()),

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .ddpm import DDPM
 
 MAX_ROWS = 2**16
+#: the default chunk keeps one denoiser call under this many input elements (rows x D), so that image
+#: networks stay within memory and cache (a 28x28 U-Net call then has about 330 rows)
+MAX_ELEMENTS = 2**18
 
 
 @dataclass
@@ -88,7 +91,8 @@ def variational_bound(model: DDPM, x0: torch.Tensor, t_chunk: int | None = None,
     """
     batch, steps = len(x0), model.num_steps
     if t_chunk is None:
-        t_chunk = max(1, min(steps, MAX_ROWS // batch))
+        rows = max(1, min(MAX_ROWS, MAX_ELEMENTS // model.num_dims))
+        t_chunk = max(1, min(steps, rows // batch))
     check_positive_int(t_chunk, "t_chunk")
     was_training = model.training
     model.eval()
