@@ -51,7 +51,7 @@ def digits_on_grid(split: str) -> torch.Tensor:
 @experiment("diffusion-digits", "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples", demo=True)
 def run(ctx: RunContext) -> dict[str, Any]:
     steps = 100 if ctx.smoke else 1000
-    epochs = 1 if ctx.smoke else 60 if ctx.quick else 800
+    epochs = 1 if ctx.smoke else 60 if ctx.quick else 100
     hidden = 64 if ctx.smoke else 256
     x_train = digits_on_grid("train")
     x_test = digits_on_grid("test")
