@@ -260,6 +260,12 @@ def test_bad_input_gets_clear_errors():
         rbm.log_prob(nan)
     with pytest.raises(InputError, match="NaN"):
         RBM(6, 3, visible="gaussian").loss(nan)
+    for bad, message in ((float("inf"), "NaN or infinite"), (-float("inf"), "NaN or infinite"), (2.0, "binary"),
+                         (-1.0, "binary"), (1e-40, "binary"), (1.0 - 2**-24, "binary")):
+        v = torch.ones(3, 6)
+        v[1, 4] = bad
+        with pytest.raises(InputError, match=message):
+            rbm.loss(v)
     with pytest.raises(InputError, match="empty"):
         rbm.gibbs(torch.zeros(0, 6))
     with pytest.raises(InputError, match="visible"):
