@@ -139,8 +139,12 @@ class RBM(nn.Module):
         init_scale: the standard deviation of the initial weights (0.01 as in Hinton 2010).
         seed: seeds the weight initialisation.
         compute_dtype: "float32", or "bfloat16" to run the matrix products of training and Gibbs
-            sampling in bfloat16 (about 3x faster on CPUs with AMX/AVX512-BF16, and on GPUs); the
-            parameters, the optimiser, the free energies in ``log_prob`` and AIS stay float32.
+            sampling with bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
+            hidden inputs and gradients carry about 3 significant digits). The parameters (fp32
+            master weights), the optimiser, the free energies in ``log_prob`` and AIS stay float32.
+            On a CPU with AMX (Sapphire Rapids) one 100x784x500 product is about 3-5x faster than in
+            float32; the effect on the AIS test log-likelihood is measured in
+            ``benchmarks/bench_rbm.py``.
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
