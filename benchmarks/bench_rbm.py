@@ -17,6 +17,7 @@ use one core.
     flock /tmp/bayesdl-heavy.lock python benchmarks/bench_rbm.py           # full
     python benchmarks/bench_rbm.py --quick                                 # 6000 images, 2 epochs, one seed
     python benchmarks/bench_rbm.py --exact-check                           # 20 hidden units, exact log Z
+    python benchmarks/bench_rbm.py --seed-spread 0,1,2 [--fixed-order]     # bayesdl PCD log-likelihood per seed
 
 ``--exact-check`` trains the same way with 20 hidden units on 20000 images, where log Z is exact, to
 separate training differences from AIS error and to show the seed-to-seed spread of PCD.
@@ -32,7 +33,7 @@ import numpy as np
 import torch
 from table import print_rows  # benchmarks/table.py
 
-from bayesdl.data import load_fashion_mnist
+from bayesdl.data import BatchLoader, load_fashion_mnist
 from bayesdl.inference import Trainer
 from bayesdl.models.rbm import RBM
 
@@ -58,11 +59,12 @@ def fit_sklearn(x: np.ndarray, epochs: int, seed: int = 0):
     return sk, (time.process_time() - start) / epochs
 
 
-def fit_bayesdl(x: torch.Tensor, method: str, epochs: int, compute_dtype: str = "float32", seed: int = 0):
+def fit_bayesdl(x: torch.Tensor, method: str, epochs: int, compute_dtype: str = "float32", seed: int = 0, shuffle: bool = True):
     rbm = RBM(x.shape[1], HIDDEN, method=method, k=1, num_chains=BATCH, seed=seed, compute_dtype=compute_dtype)
     trainer = Trainer(rbm, optimizer="sgd", lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed)
     start = time.process_time()
-    trainer.fit(x)
+    # shuffle=False visits the minibatches in a fixed order every epoch, as sklearn's BernoulliRBM does
+    trainer.fit(x if shuffle else BatchLoader(x, BATCH, shuffle=False))
     return rbm, (time.process_time() - start) / epochs
 
 
@@ -173,6 +175,23 @@ def main(quick: bool = False) -> list[dict]:
     return rows
 
 
+def seed_spread(seeds: tuple[int, ...], shuffle: bool = True, quick: bool = False) -> dict[int, float]:
+    """AIS test log-likelihood of bayesdl PCD (float32, the settings of :func:`main`) for several seeds."""
+    x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
+    x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
+    epochs, chains, betas = 10, 100, 5000
+    if quick:
+        x_train, x_test = x_train[:6000], x_test[:1000]
+        epochs, chains, betas = 2, 50, 1000
+    out = {}
+    for seed in seeds:
+        rbm, _ = fit_bayesdl(x_train, "pcd", epochs, "float32", seed, shuffle=shuffle)
+        out[seed] = test_ll(rbm, x_train, x_test, chains, betas)[0]
+        print(f"bayesdl PCD, {epochs} epochs, seed {seed}, {'reshuffled' if shuffle else 'fixed'} minibatches: "
+              f"AIS test log-likelihood {out[seed]:.2f} nats ({len(x_test)} test images; AIS {chains} chains, {betas} betas)")
+    return out
+
+
 def exact_check(hidden: int = 20, num_train: int = 20000, epochs: int = 10, seeds: tuple[int, ...] = (0, 1)) -> dict[str, float]:
     """Test log-likelihood with exact log Z for sklearn's and bayesdl's PCD (several seeds each)."""
     from sklearn.neural_network import BernoulliRBM
@@ -197,8 +216,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6000 training images, 2 epochs, short AIS")
     parser.add_argument("--exact-check", action="store_true", help="20 hidden units with exact log Z, two seeds per library")
+    parser.add_argument("--seed-spread", type=str, default=None, help="comma-separated seeds: bayesdl PCD log-likelihood per seed")
+    parser.add_argument("--fixed-order", action="store_true", help="with --seed-spread: no reshuffling between epochs (as sklearn)")
     args = parser.parse_args()
-    if args.exact_check:
+    if args.seed_spread:
+        seed_spread(tuple(int(s) for s in args.seed_spread.split(",")), shuffle=not args.fixed_order, quick=args.quick)
+    elif args.exact_check:
         exact_check()
     else:
         main(quick=args.quick)
