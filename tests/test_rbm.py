@@ -260,6 +260,12 @@ def test_bad_input_gets_clear_errors():
         rbm.log_prob(nan)
     with pytest.raises(InputError, match="NaN"):
         RBM(6, 3, visible="gaussian").loss(nan)
+    for bad, message in ((float("inf"), "NaN or infinite"), (-float("inf"), "NaN or infinite"), (2.0, "binary"),
+                         (-1.0, "binary"), (1e-40, "binary"), (1.0 - 2**-24, "binary")):
+        v = torch.ones(3, 6)
+        v[1, 4] = bad
+        with pytest.raises(InputError, match=message):
+            rbm.loss(v)
     with pytest.raises(InputError, match="empty"):
         rbm.gibbs(torch.zeros(0, 6))
     with pytest.raises(InputError, match="visible"):
@@ -281,3 +287,44 @@ def test_sampling_is_seeded_and_saving_round_trips(tmp_path):
     loaded = bayesdl.load(path)
     torch.testing.assert_close(loaded.free_energy(a), rbm.free_energy(a))
     assert loaded.config == rbm.config
+
+
+def test_pcd_update_equals_sklearn_bernoulli_rbm_step_for_the_same_draws():
+    # sklearn's BernoulliRBM._fit is PCD-1 with plain SGD on batch means: the same updates as
+    # RBM(method="pcd", k=1) under SGD, when both compare the same uniforms with their probabilities.
+    from sklearn.neural_network import BernoulliRBM
+
+    D, H, B, lr = 12, 7, 5, 0.1
+    gen = torch.Generator().manual_seed(21)
+    data = (torch.rand(4 * B, D, generator=gen) < 0.4).float()
+    rbm = RBM(D, H, method="pcd", num_chains=B, seed=3, init_scale=0.3)
+    sk = BernoulliRBM(n_components=H, learning_rate=lr, batch_size=B)
+    sk.components_ = rbm.weight.detach().double().t().numpy().copy()
+    sk.intercept_visible_ = rbm.visible_bias.detach().double().numpy().copy()
+    sk.intercept_hidden_ = rbm.hidden_bias.detach().double().numpy().copy()
+    start_h = (torch.rand(B, H, generator=gen) < 0.5).float()
+    sk.h_samples_ = start_h.double().numpy().copy()
+    with torch.no_grad():  # start both from the same persistent hidden states
+        rbm.chain_hidden.copy_(start_h)
+        rbm.chain_ready.fill_(True)
+
+    class Draws:  # hands sklearn the uniforms that torch's generator gives bayesdl
+        def __init__(self, seed):
+            torch.manual_seed(seed)
+            self.queue = [torch.rand(B, D), torch.rand(B, H)]
+
+        def uniform(self, size):
+            return self.queue.pop(0).double().numpy()
+
+    optimizer = torch.optim.SGD(rbm.parameters(), lr=lr)
+    for step in range(4):
+        batch = data[step * B: (step + 1) * B]
+        sk._fit(batch.double().numpy(), Draws(100 + step))
+        torch.manual_seed(100 + step)
+        optimizer.zero_grad()
+        rbm.loss(batch).backward()
+        optimizer.step()
+        assert torch.equal(rbm.chain_hidden, torch.as_tensor(sk.h_samples_).float())
+        torch.testing.assert_close(rbm.weight.detach().t().double(), torch.as_tensor(sk.components_), rtol=0, atol=1e-6)
+        torch.testing.assert_close(rbm.visible_bias.detach().double(), torch.as_tensor(sk.intercept_visible_), rtol=0, atol=1e-6)
+        torch.testing.assert_close(rbm.hidden_bias.detach().double(), torch.as_tensor(sk.intercept_hidden_), rtol=0, atol=1e-6)

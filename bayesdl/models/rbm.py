@@ -61,45 +61,64 @@ def binary_states(num_units: int, start: int = 0, stop: int | None = None, *, de
     return ((index.unsqueeze(1) >> torch.arange(num_units, device=device)) & 1).to(dtype)
 
 
+def _is_binary(v: torch.Tensor) -> bool:
+    """True when every entry is exactly 0 or 1: v - v^2 vanishes exactly there and is nonzero (or NaN)
+    for any other value, including NaN and infinities (one fused pass, about 3x cheaper than two
+    comparisons and an ``all``)."""
+    return not bool(torch.addcmul(v, v, v, value=-1.0).any())
+
+
+def _softplus_rows(logits: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """sum_j softplus(x_j) per row, from x and sigmoid(x): softplus(x) = x - log sigmoid(x).
+
+    One logarithm instead of softplus's exp and log1p; where sigmoid underflows to 0 (x < -87 in
+    float32) the identity breaks down and the rows are recomputed with softplus.
+    """
+    rows = logits.sum(-1) - torch.log(probs).sum(-1)
+    if not bool(torch.isfinite(rows).all()):
+        rows = F.softplus(logits).sum(-1)
+    return rows
+
+
 class _FreeEnergyGap(torch.autograd.Function):
     """mean_i F(v_i) - mean_j F(vneg_j) with the closed-form CD gradient in the backward pass.
 
-    Inputs: the parameters (W, b, c), the data v with its precomputed hidden input c + v'W (no
-    gradient needed), the fixed negative sample, W in the compute dtype, and whether visible units
-    are Gaussian. Outputs: the scalar gap and the negatives' hidden input (not differentiable).
-    dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v (Bernoulli) or b - v (Gaussian, where b
-    cancels in the difference of means), so one product [v; v_neg]' [s/B; -s_neg/B'] gives dW.
+    Inputs: the parameters (W, b, c); the data v and the fixed negative sample v_neg; ``stacked``
+    = [v; v_neg] in the compute dtype; their hidden inputs c + [v; v_neg] W and the probabilities
+    sigmoid of those (float32, computed once without gradient and shared with the sampler); and
+    whether visible units are Gaussian. dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v
+    (Bernoulli) or b - v (Gaussian, where b cancels in the difference of means), so one product
+    [v; v_neg]' [p/B; -p_neg/B'] gives dW.
     """
 
     @staticmethod
     def forward(ctx: Any, weight: torch.Tensor, visible_bias: torch.Tensor, hidden_bias: torch.Tensor, v: torch.Tensor,
-                v_neg: torch.Tensor, logits: torch.Tensor, compute_weight: torch.Tensor, gaussian: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        if compute_weight.dtype != weight.dtype:
-            logits_neg = torch.mm(v_neg.to(compute_weight.dtype), compute_weight).float() + hidden_bias
-        else:
-            logits_neg = torch.addmm(hidden_bias, v_neg, compute_weight)
+                v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor, probs: torch.Tensor, gaussian: bool) -> torch.Tensor:
+        n_pos = len(v)
         if gaussian:
             vis = 0.5 * ((v - visible_bias) ** 2).sum(-1).mean() - 0.5 * ((v_neg - visible_bias) ** 2).sum(-1).mean()
         else:
             vis = -(v @ visible_bias).mean() + (v_neg @ visible_bias).mean()
-        gap = vis - F.softplus(logits).sum(-1).mean() + F.softplus(logits_neg).sum(-1).mean()
-        ctx.save_for_backward(v, v_neg, logits, logits_neg, compute_weight)
-        ctx.mark_non_differentiable(logits_neg)
-        return gap, logits_neg
+        hidden = _softplus_rows(logits, probs)
+        gap = vis - hidden[:n_pos].mean() + hidden[n_pos:].mean()
+        ctx.save_for_backward(v, v_neg, stacked, probs)
+        return gap
 
     @staticmethod
-    def backward(ctx: Any, grad_gap: torch.Tensor, _grad_logits: Any) -> tuple:
-        v, v_neg, logits, logits_neg, compute_weight = ctx.saved_tensors
-        s = torch.cat([torch.sigmoid(logits) / len(v), torch.sigmoid(logits_neg) / -len(v_neg)])
-        stacked = torch.cat([v, v_neg])
-        if compute_weight.dtype != torch.float32:
-            grad_w = torch.mm(stacked.t().to(compute_weight.dtype), s.to(compute_weight.dtype)).float()
-        else:
-            grad_w = torch.mm(stacked.t(), s)
-        grad_w = grad_w.mul_(-grad_gap)
-        grad_c = s.sum(0).mul_(-grad_gap)
+    def backward(ctx: Any, grad_gap: torch.Tensor) -> tuple:
+        v, v_neg, stacked, probs = ctx.saved_tensors
+        n_pos, n_neg = len(v), len(v_neg)
+        scale = probs.new_empty(n_pos + n_neg, 1)
+        scale[:n_pos] = -grad_gap / n_pos
+        scale[n_pos:] = grad_gap / n_neg
+        s = torch.mul(probs, scale).to(stacked.dtype)
+        # oneDNN's bfloat16 product is slow with a transposed left factor: a contiguous copy is cheaper
+        grad_w = torch.mm(stacked.t().contiguous() if stacked.dtype == torch.bfloat16 else stacked.t(), s)
+        if grad_w.dtype != torch.float32:
+            grad_w = grad_w.float()
+        grad_c = (probs[:n_pos].mean(0) - probs[n_pos:].mean(0)).mul_(-grad_gap)
         grad_b = (v.mean(0) - v_neg.mean(0)).mul_(-grad_gap)
-        return grad_w, grad_b, grad_c, None, None, None, None, None
+        return grad_w, grad_b, grad_c, None, None, None, None, None, None
 
 
 @serializable
@@ -120,8 +139,12 @@ class RBM(nn.Module):
         init_scale: the standard deviation of the initial weights (0.01 as in Hinton 2010).
         seed: seeds the weight initialisation.
         compute_dtype: "float32", or "bfloat16" to run the matrix products of training and Gibbs
-            sampling in bfloat16 (about 3x faster on CPUs with AMX/AVX512-BF16, and on GPUs); the
-            parameters, the optimiser, the free energies in ``log_prob`` and AIS stay float32.
+            sampling with bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
+            hidden inputs and gradients carry about 3 significant digits). The parameters (fp32
+            master weights), the optimiser, the free energies in ``log_prob`` and AIS stay float32.
+            On a CPU with AMX (Sapphire Rapids) one 100x784x500 product is about 3-5x faster than in
+            float32; the effect on the AIS test log-likelihood is measured in
+            ``benchmarks/bench_rbm.py``.
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
@@ -200,7 +223,7 @@ class RBM(nn.Module):
         # for Bernoulli units the binary check also rejects NaN and inf, so the finite pass is skipped
         check_tensor(v, name, shape=[None, self.num_visible], floating=True, finite=self.gaussian)
         assert isinstance(v, torch.Tensor)
-        if not self.gaussian and not bool(((v == 0) | (v == 1)).all()):
+        if not self.gaussian and not _is_binary(v):
             if not bool(torch.isfinite(v).all()):
                 raise InputError(f"{name} contains NaN or infinite values")
             check_binary(v, name)
@@ -226,12 +249,12 @@ class RBM(nn.Module):
     def _hidden_input(self, v: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """c + v'W with the product in the compute dtype (``weight`` from :meth:`_compute_weight`), float32 out."""
         if self._low_precision:
-            return torch.mm(v.to(torch.bfloat16), weight).float() + self.hidden_bias
+            return torch.add(self.hidden_bias, torch.mm(v.to(torch.bfloat16), weight))  # float32 out
         return torch.addmm(self.hidden_bias, v, weight)
 
     def _visible_input(self, h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         if self._low_precision:
-            return torch.mm(h.to(torch.bfloat16), weight.t()).float() + self.visible_bias
+            return torch.add(self.visible_bias, torch.mm(h.to(torch.bfloat16), weight.t()))  # float32 out
         return torch.addmm(self.visible_bias, h, weight.t())
 
     def sample_hidden(self, v: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -381,12 +404,17 @@ class RBM(nn.Module):
         self.check_visible(v_neg, "v_neg")
         weight = self._compute_weight().detach()
         with torch.no_grad():
-            logits = self._hidden_input(v, weight)
-        return self._contrastive(v, logits, v_neg.detach(), weight)[0]
+            stacked = self._as_compute(torch.cat([v, v_neg.detach()]))
+            logits = self._hidden_input(stacked, weight)
+        return self._contrastive(v, v_neg.detach(), stacked, logits, torch.sigmoid(logits))
 
-    def _contrastive(self, v: torch.Tensor, logits: torch.Tensor, v_neg: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        loss, logits_neg = _FreeEnergyGap.apply(
-            self.weight, self.visible_bias, self.hidden_bias, v, v_neg, logits, weight, self.gaussian
+    def _as_compute(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(torch.bfloat16) if self._low_precision else x
+
+    def _contrastive(self, v: torch.Tensor, v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor,
+                     probs: torch.Tensor) -> torch.Tensor:
+        loss = _FreeEnergyGap.apply(
+            self.weight, self.visible_bias, self.hidden_bias, v, v_neg, stacked, logits, probs, self.gaussian
         )
         if self.weight_decay > 0:
             loss = loss + 0.5 * self.weight_decay * (self.weight**2).sum()
@@ -394,7 +422,7 @@ class RBM(nn.Module):
             q = torch.sigmoid(self._hidden_input(v, self._compute_weight())).mean(0)
             p = torch.full_like(q, self.sparsity_target)
             loss = loss + self.sparsity_cost * F.binary_cross_entropy(q, p, reduction="sum")
-        return loss, logits_neg
+        return loss
 
     def _down_chain_with(self, h: torch.Tensor, k: int, weight: torch.Tensor) -> torch.Tensor:
         """k - 1 sweeps h -> v -> h, then v ~ p(v|h), with a precomputed compute-dtype weight."""
@@ -417,26 +445,39 @@ class RBM(nn.Module):
         methods use CD-k from the data and change no state. The value (a free-energy difference)
         is not a likelihood: monitor :meth:`reconstruction_error`, :meth:`pseudo_log_likelihood`
         or :meth:`log_prob` instead.
+
+        One update costs three matrix products for PCD-1 (chains' h -> v_neg; [v; v_neg] -> hidden
+        inputs; the gradient) and four for CD-1, and each hidden probability is computed once and
+        shared by the sampler, the loss value and the gradient.
         """
         self.check_visible(v)
         persistent = self.method == "pcd" and self.training
+        n = len(v)
         with torch.no_grad():
             weight = self._compute_weight().detach()
-            logits = self._hidden_input(v, weight)
             if persistent:
                 if not bool(self.chain_ready):
-                    index = torch.arange(self.num_chains, device=v.device) % len(v)
+                    index = torch.arange(self.num_chains, device=v.device) % n
                     self.chain_visible.copy_(v[index])
                     self.chain_hidden.copy_(self.sample_hidden(self.chain_visible))
                     self.chain_ready.fill_(True)
                 v_neg = self._down_chain_with(self.chain_hidden, self.k, weight)
+                stacked = self._as_compute(torch.cat([v, v_neg]))
+                logits = self._hidden_input(stacked, weight)
+                probs = torch.sigmoid(logits)
             else:
-                v_neg = self._down_chain_with(_bernoulli(torch.sigmoid(logits), None), self.k, weight)
-        loss, logits_neg = self._contrastive(v, logits, v_neg, weight)
+                logits_pos = self._hidden_input(self._as_compute(v), weight)
+                probs_pos = torch.sigmoid(logits_pos)
+                v_neg = self._down_chain_with(_bernoulli(probs_pos, None), self.k, weight)
+                logits_neg = self._hidden_input(self._as_compute(v_neg), weight)
+                stacked = self._as_compute(torch.cat([v, v_neg]))
+                logits = torch.cat([logits_pos, logits_neg])
+                probs = torch.cat([probs_pos, torch.sigmoid(logits_neg)])
+        loss = self._contrastive(v, v_neg, stacked, logits, probs)
         if persistent:
             with torch.no_grad():
                 self.chain_visible.copy_(v_neg)
-                self.chain_hidden.copy_(_bernoulli(torch.sigmoid(logits_neg), None))
+                self.chain_hidden.copy_(_bernoulli(probs[n:], None))
         return loss
 
     # ------------------------------------------------------------------ monitors (not likelihoods)
