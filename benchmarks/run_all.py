@@ -6,6 +6,9 @@ noisy; the ratios, measured side by side in one process, are what the table is f
 
 Usage:
     python benchmarks/run_all.py [--quick] [--only NAME ...]
+
+With ``--only``, the rows of the benchmarks that were not rerun are carried over from the existing output
+file, and the file says which rows come from which run.
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ def load(path: Path):
     return module
 
 
+def previous_rows(path: Path, rerun: set[str]) -> tuple[str | None, list[str]]:
+    """The date line and the table rows of an earlier RESULTS.md, without the rows of the benchmarks in ``rerun``."""
+    if not path.exists():
+        return None, []
+    text = path.read_text().splitlines()
+    stamp = next((line.split(" on ", 1)[1].rstrip(".") for line in text if line.startswith("Produced by")), None)
+    kept = [line for line in text if line.startswith("| bench_") and line.split(" | ")[0][2:] not in rerun]
+    return stamp, kept
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="reduced sizes (for a smoke check, not for the table)")
@@ -82,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         "| benchmark | task | peer | peer figure | bayesdl figure | ratio |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    if args.only:
+        old_stamp, kept = previous_rows(Path(args.out), {s.stem for s in scripts})
+        if kept:
+            carried = sorted({line.split(" | ")[0][2:] for line in kept})
+            lines[3:3] = ["", f"Only {', '.join(s.stem for s in scripts)} ran on this date; the rows of {', '.join(carried)} "
+                              f"are carried over from the run of {old_stamp}."]
+            lines += kept
     for r in rows:
         lines.append(f"| {r['benchmark']} | {r.get('task', '')} | {r.get('peer', '')} | {r.get('peer_figure', '')} | "
                      f"{r.get('bayesdl_figure', '')} | {r.get('ratio', '')} |")
