@@ -50,9 +50,13 @@ def dequantize_logit(levels: torch.Tensor, generator: torch.Generator) -> tuple[
 
 
 def prepare(seed: int = 0) -> dict[str, torch.Tensor]:
-    """Training levels, and the test set dequantised once (the same noise for every model)."""
+    """Training levels; the test set and (for the training curves) the training set dequantised once,
+    with the same noise for every model."""
+    train = load_digits_levels("train")[0].float()
     test_u, test_y, test_log_det = dequantize_logit(load_digits_levels("test")[0].float(), torch.Generator().manual_seed(seed + 1))
-    return {"train": load_digits_levels("train")[0].float(), "test_u": test_u, "test": test_y, "test_log_det": test_log_det}
+    train_u, train_y, train_log_det = dequantize_logit(train, torch.Generator().manual_seed(seed + 2))
+    return {"train": train, "test_u": test_u, "test": test_y, "test_log_det": test_log_det,
+            "train_u": train_u, "train_y": train_y, "train_y_log_det": train_log_det}
 
 
 def zuko_maf() -> tuple[torch.nn.Module, callable]:
@@ -76,22 +80,37 @@ def nflows_maf() -> tuple[torch.nn.Module, callable]:
 
 
 class PeerEpochs(Callback):
-    """After every bayesdl epoch, train each peer for one epoch over the same data and time it."""
+    """After every bayesdl epoch, train each peer for one epoch over the same data and time it; every
+    ``every`` epochs record the train and test NLL of all models (outside the timed sections)."""
 
-    def __init__(self, peers: dict[str, tuple[torch.nn.Module, callable]], data: torch.Tensor, seed: int) -> None:
+    def __init__(self, peers: dict[str, tuple[torch.nn.Module, callable]], data: dict[str, torch.Tensor], seed: int,
+                 ours: callable, every: int = 10) -> None:
         self.peers = peers
         self.data = data
         self.optimizers = {k: torch.optim.Adam(m.parameters(), lr=LR) for k, (m, _) in peers.items()}
         self.generator = torch.Generator().manual_seed(seed)
         self.seconds: dict[str, list[float]] = {k: [] for k in peers}
+        self.ours, self.every = ours, every
+        self.curves: list[dict[str, float]] = []
 
     def on_epoch_end(self, trainer, epoch, record):
-        order = torch.randperm(len(self.data), generator=self.generator)
+        self._train_peers()
+        if epoch % self.every == 0 or epoch == trainer.epochs:
+            row = {"epoch": epoch, "bayesdl train": nll_nats(self.ours, self.data, "train_u", True),
+                   "bayesdl test": nll_nats(self.ours, self.data, "test_u", True)}
+            for name, (_module, log_prob) in self.peers.items():
+                row[f"{name} train"] = nll_nats(log_prob, self.data, "train_y")
+                row[f"{name} test"] = nll_nats(log_prob, self.data, "test")
+            self.curves.append(row)
+
+    def _train_peers(self) -> None:
+        data = self.data["train"]
+        order = torch.randperm(len(data), generator=self.generator)
         for name, (_module, log_prob) in self.peers.items():
             opt = self.optimizers[name]
             start = time.perf_counter()
             for i in range(0, len(order), BATCH):
-                _, y, log_det = dequantize_logit(self.data[order[i: i + BATCH]], self.generator)
+                _, y, log_det = dequantize_logit(data[order[i: i + BATCH]], self.generator)
                 opt.zero_grad(set_to_none=True)
                 loss = -(log_prob(y) + log_det).mean()
                 loss.backward()
@@ -99,26 +118,25 @@ class PeerEpochs(Callback):
             self.seconds[name].append(time.perf_counter() - start)
 
 
-def test_nll(log_prob: callable, data: dict[str, torch.Tensor], logit_inside: bool = False) -> tuple[float, float]:
-    """(discrete NLL upper bound in nats per image, bits/dim) on the test digits.
+def nll_nats(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False) -> float:
+    """Mean discrete NLL upper bound (nats per image) of the dequantised images ``data[key]``.
 
-    A peer's density is over logit space, so the logit's log-det is added by ``bits_per_dim``; bayesdl's
-    flow has the logit as its first layer and is evaluated on u directly.
+    A peer's density is over logit space (``key`` names logit values), so the logit's log-det is added
+    by ``bits_per_dim``; bayesdl's flow has the logit as its first layer and is evaluated on u directly.
     """
     with torch.no_grad():
         if logit_inside:
-            bits = bits_per_dim(log_prob(data["test_u"]), FEATURES, num_levels=DIGITS_LEVELS)
+            bits = bits_per_dim(log_prob(data[key]), FEATURES, num_levels=DIGITS_LEVELS)
         else:
-            bits = bits_per_dim(log_prob(data["test"]), FEATURES, num_levels=DIGITS_LEVELS,
-                                log_det_preprocess=data["test_log_det"])
-    nll = float(bits.mean()) * FEATURES * math.log(2)
-    return nll, float(bits.mean())
+            bits = bits_per_dim(log_prob(data[key]), FEATURES, num_levels=DIGITS_LEVELS,
+                                log_det_preprocess=data[f"{key}_log_det"])
+    return float(bits.mean()) * FEATURES * math.log(2)
 
 
-def main(quick: bool = False, epochs: int | None = None) -> list[dict]:
+def main(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[dict]:
     epochs = epochs or (5 if quick else 100)
-    torch.manual_seed(0)
-    data = prepare()
+    torch.manual_seed(seed)
+    data = prepare(seed)
     peers = {}
     for name, build in (("zuko", zuko_maf), ("nflows", nflows_maf)):
         try:
@@ -126,23 +144,29 @@ def main(quick: bool = False, epochs: int | None = None) -> list[dict]:
         except ImportError as err:  # a peer that is not installed is reported, not faked
             print(f"{name} not available: {err}")
     flow = MAF(FEATURES, num_transforms=TRANSFORMS, hidden_sizes=HIDDEN, logit_alpha=0.05)
-    callback = PeerEpochs(peers, data["train"], seed=1)
-    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=0,
-                      callbacks=[callback]).fit(data["train"])
+    callback = PeerEpochs(peers, data, seed=seed + 1, ours=flow.log_prob, every=1 if quick else 10)
+    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False,
+                      seed=seed, callbacks=[callback]).fit(data["train"])
     flow.eval()
     ours_ms = 1000 * statistics.median(history["seconds"])
-    ours_nll, ours_bits = test_nll(flow.log_prob, data, logit_inside=True)
+    ours_nll = nll_nats(flow.log_prob, data, "test_u", logit_inside=True)
+    bits = 1 / (FEATURES * math.log(2))
     rows = []
     for name, (module, log_prob) in peers.items():
         module.eval()
         peer_ms = 1000 * statistics.median(callback.seconds[name])
-        peer_nll, peer_bits = test_nll(log_prob, data)
+        peer_nll = nll_nats(log_prob, data, "test")
         rows.append({"task": f"MAF 5x[256,256] digits, ms/epoch (median of {epochs})", "peer": name,
                      "peer_figure": f"{peer_ms:.1f}", "bayesdl_figure": f"{ours_ms:.1f}",
                      "ratio": f"{ours_ms / peer_ms:.2f}"})
         rows.append({"task": f"test NLL nats/image after {epochs} epochs (bits/dim)", "peer": name,
-                     "peer_figure": f"{peer_nll:.2f} ({peer_bits:.3f})", "bayesdl_figure": f"{ours_nll:.2f} ({ours_bits:.3f})",
+                     "peer_figure": f"{peer_nll:.2f} ({peer_nll * bits:.3f})",
+                     "bayesdl_figure": f"{ours_nll:.2f} ({ours_nll * bits:.3f})",
                      "ratio": f"{ours_nll / peer_nll:.3f}"})
+    print(f"NLL (nats/image) on the training images and the test images during training, seed {seed}:")
+    print("  ".join(f"{k:>14}" for k in callback.curves[0]))
+    for row in callback.curves:
+        print("  ".join(f"{v:>14.2f}" if k != "epoch" else f"{v:>14d}" for k, v in row.items()))
     print_rows(rows)
     return rows
 
@@ -151,5 +175,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 epochs instead of 100")
     parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisations, batches and noise")
     args = parser.parse_args()
-    main(quick=args.quick, epochs=args.epochs)
+    main(quick=args.quick, epochs=args.epochs, seed=args.seed)
