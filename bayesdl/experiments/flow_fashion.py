@@ -7,8 +7,9 @@ Settings (chosen so that the full run fits in about 10 minutes on one CPU core):
 * full: all 60,000 training images, 3 epochs (about 2,800 Adam steps of 64 images, cosine-annealed
   learning rate), 2 scales of 4 Glow steps (ActNorm, 1x1 convolution, affine channel coupling) with
   64 hidden channels (122k parameters), and bits/dim on all 10,000 test images with one dequantisation
-  draw each. This is a small model trained briefly, far from the ~2.9 bits/dim of large, long-trained
-  flows in the literature; the number measures this configuration, not the best a flow can do.
+  draw each. This is a small model trained briefly and far from converged; the number measures this
+  configuration, not the best a flow can do. Measured: 3.752 bits/dim in 7 minutes on one CPU core
+  (see examples/flow_fashion.py).
 """
 
 from __future__ import annotations
