@@ -51,10 +51,11 @@ class MaskedAffineAutoregressive(_MADETransform):
     This is the affine map of Papamakarios et al. (x_i = u_i exp(alpha_i) + mu_i) written in the
     data-to-noise direction, with scale s_i = exp(-alpha_i) and shift b_i = -mu_i s_i; the density
     takes one MADE pass. The constant c makes s = 1 at raw = 0. The softplus keeps s above
-    ``min_scale`` (the inverse amplifies by at most 1 / min_scale per layer) and is asymmetric:
-    shrinking (s < 1) follows raw almost exponentially, while sharpening (s > 1, which raises the
-    density) makes log s grow only like log(raw). That slows the over-fitting of large MAFs on small
-    data sets compared with a symmetric bound on log s (numbers in benchmarks/bench_flows.py).
+    ``min_scale`` (the inverse amplifies by at most 1 / min_scale per layer) and is asymmetric: for
+    s < 1, log s is close to raw + c (linear in raw), while for s > 1 s itself is close to raw + c,
+    so the gain in log-density, log s, grows only like log(raw). This slows the over-fitting of large
+    MAFs on small data sets compared with a symmetric bound on log s (numbers in
+    benchmarks/bench_flows.py).
 
     Arguments:
         features: D.
