@@ -42,7 +42,8 @@ only comparable within a run):
 
 Both targets are met with both seeds, the NLL one by 0.45 and 1.19 nats (about the size of the
 seed-to-seed spread). nflows stays about 2 nats better at epoch 100 because it over-fits slowest;
-at their best epochs (40-60) the three are within about 1 nat of each other.
+at their best epochs (40-60) the three are within 1.5 nats of each other (seed 0: 97.96, 98.21, 96.77;
+seed 1: 97.10, 97.44, 97.30).
 """
 
 from __future__ import annotations
