@@ -107,19 +107,19 @@ def test_conditional_flow_changes_with_context_and_normalises_per_context():
 
 
 def test_samples_follow_the_density():
-    """Sample frequencies in 36 unit boxes agree with exp(log_prob) integrated over the boxes (binomial error)."""
+    """Sample frequencies in 36 boxes of side 2 agree with exp(log_prob) integrated over the boxes (binomial error)."""
     flow = randomise(MAF(2, num_transforms=3, hidden_sizes=[16]), scale=0.25).double()
-    cells = 600  # cell centres of a fine grid on [-3, 3]^2
-    centres = -3 + (torch.arange(cells, dtype=torch.float64) + 0.5) * 6 / cells
+    cells = 600  # cell centres of a fine grid on [-6, 6]^2
+    centres = -6 + (torch.arange(cells, dtype=torch.float64) + 0.5) * 12 / cells
     xx, yy = torch.meshgrid(centres, centres, indexing="ij")
     pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
     with torch.no_grad():
-        mass = flow.log_prob(pts).exp() * (6 / cells) ** 2
-    box = lambda p: ((p[:, 0] + 3).floor() * 6 + (p[:, 1] + 3).floor()).long()  # noqa: E731
+        mass = flow.log_prob(pts).exp() * (12 / cells) ** 2
+    box = lambda p: (((p[:, 0] + 6) / 2).floor() * 6 + ((p[:, 1] + 6) / 2).floor()).long()  # noqa: E731
     expected = torch.zeros(36, dtype=torch.float64).index_add_(0, box(pts), mass)
     n = 20000
     samples = flow.sample(n, generator=torch.Generator().manual_seed(3))
-    inside = (samples.abs() < 3).all(1)
+    inside = (samples.abs() < 6).all(1)
     observed = torch.bincount(box(samples[inside]), minlength=36).double() / n
     tolerance = 4 * (expected * (1 - expected) / n).sqrt() + 2e-3
     assert ((observed - expected).abs() < tolerance).all()

@@ -1,4 +1,15 @@
-"""``flow-2d``: RealNVP, MAF and planar flows fitted by maximum likelihood to four toy 2-D densities."""
+"""``flow-2d``: RealNVP, MAF and planar flows fitted by maximum likelihood to four toy 2-D densities.
+
+Settings per density (Adam with a cosine schedule, batch 256, lr 2e-3; planar 5e-2):
+
+* smoke: 128 points, 1 epoch, 2 layers of each flow with [16] hidden units;
+* quick: 4,000 points, 15 epochs; RealNVP 8 couplings and MAF 5 layers with [64, 64]; planar 16 layers;
+* full (about 5 minutes on one CPU core): 10,000 points, 20 epochs; RealNVP 12 couplings and MAF 8
+  layers with [128, 128]; planar 16 layers (its density needs a bisection per layer, which makes it
+  the slowest to train).
+
+Test NLL is on 2,500 fresh points (a quarter of the training size, at least 256) per density.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +38,7 @@ def build_model(name: str, size: str) -> Flow:
         return RealNVP(2, num_layers={"smoke": 2, "quick": 8, "full": 12}[size], hidden_sizes=hidden)
     if name == "maf":
         return MAF(2, num_transforms={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
-    return PlanarFlow(2, num_layers={"smoke": 2, "quick": 16, "full": 32}[size])
+    return PlanarFlow(2, num_layers={"smoke": 2, "quick": 16, "full": 16}[size])
 
 
 def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
@@ -41,8 +52,8 @@ def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
 @experiment("flow-2d", "RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples")
 def run(ctx: RunContext) -> dict[str, Any]:
     size = "smoke" if ctx.smoke else "quick" if ctx.quick else "full"
-    n_train = {"smoke": 128, "quick": 4000, "full": 20000}[size]
-    epochs = {"smoke": 1, "quick": 15, "full": 60}[size]
+    n_train = {"smoke": 128, "quick": 4000, "full": 10000}[size]
+    epochs = {"smoke": 1, "quick": 15, "full": 20}[size]
     points = {"smoke": 20, "quick": 120, "full": 200}[size]
     densities = DENSITIES
     metrics: dict[str, Any] = {"test_nll": {}, "epochs": epochs, "n_train": n_train}
@@ -78,5 +89,6 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.save_figure(heat, "densities", "Training data (left) next to the learned densities exp(log p) of each flow")
     ctx.save_figure(samp, "samples", "Samples from each trained flow")
     ctx.note("Test NLL is the exact negative log-density in nats per point on held-out draws (no bound involved). "
-             "Planar flows have no closed-form inverse; their density is evaluated by bisection per layer.")
+             "Planar flows have no closed-form inverse; their density is evaluated by bisection per layer. "
+             f"This run ({size} settings): {n_train} training points and {epochs} epochs per density and model.")
     return metrics

@@ -1,4 +1,16 @@
-"""``flow-fashion``: a multi-scale Glow-style flow on dequantised Fashion-MNIST, reporting bits/dim."""
+"""``flow-fashion``: a multi-scale Glow-style flow on dequantised Fashion-MNIST, reporting bits/dim.
+
+Settings (chosen so that the full run fits in about 10 minutes on one CPU core):
+
+* smoke: 64 training / 32 test images, 1 epoch, 1 step per scale, 8 hidden channels;
+* quick: the first 5,000 training / 1,000 test images, 4 epochs, 2 steps per scale, 32 hidden channels;
+* full: all 60,000 training images, 3 epochs (about 2,800 Adam steps of 64 images, cosine-annealed
+  learning rate), 2 scales of 4 Glow steps (ActNorm, 1x1 convolution, affine channel coupling) with
+  64 hidden channels (122k parameters), and bits/dim on all 10,000 test images with one dequantisation
+  draw each. This is a small model trained briefly and far from converged; the number measures this
+  configuration, not the best a flow can do. Measured: 3.752 bits/dim in 7 minutes on one CPU core
+  (see examples/flow_fashion.py).
+"""
 
 from __future__ import annotations
 
@@ -23,13 +35,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     test = load_fashion_mnist_levels("test")[0].float().unsqueeze(1)
     n_train, n_test = {"smoke": (64, 32), "quick": (5000, 1000), "full": (60000, 10000)}[size]
     train, test = train[:n_train], test[:n_test].to(ctx.device)
-    epochs = {"smoke": 1, "quick": 4, "full": 30}[size]
-    steps, hidden = {"smoke": (1, 8), "quick": (2, 32), "full": (8, 128)}[size]
+    epochs = {"smoke": 1, "quick": 4, "full": 3}[size]
+    steps, hidden = {"smoke": (1, 8), "quick": (2, 32), "full": (4, 64)}[size]
     torch.manual_seed(ctx.seed)
     flow = MultiScaleFlow((1, 28, 28), num_scales=2, steps_per_scale=steps, hidden_channels=hidden, style="glow")
     model = Dequantized(flow, num_levels=256)
     history = Trainer(model, lr=1e-3, epochs=epochs, batch_size=64, device=ctx.device, progress=ctx.progress,
-                      seed=ctx.seed, clip_grad_norm=50.0).fit(train)
+                      seed=ctx.seed, scheduler="cosine", clip_grad_norm=50.0).fit(train)
     model.eval()
     metrics: dict[str, Any] = {"epochs": epochs, "n_train": n_train, "n_test": n_test,
                                "steps_per_scale": steps, "hidden_channels": hidden,
@@ -42,5 +54,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.save_figure(image_grid(test[:36, 0] / 255, 6, 6, "test images"), "test_images", "Test images for comparison")
     ctx.note("Bits/dim is an upper bound on the discrete code length: -(E_v log p((k + v)/256) - 784 log 256) / (784 log 2), "
              "one dequantisation draw per test image; the logit preprocessing is inside the flow. "
-             "Smoke and quick runs use a small subset and a few epochs, so their numbers are far from converged.")
+             f"This run: {n_train} training images, {epochs} epochs, {steps} Glow steps per scale with {hidden} hidden "
+             f"channels, evaluated on {n_test} test images. A small model trained briefly: the figure is far from "
+             "converged and well above what large flows reach with long training.")
     return metrics

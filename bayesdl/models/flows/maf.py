@@ -24,7 +24,7 @@ class MAF(Flow):
         conditional_base: make the base normal's mean and scale functions of the context.
         actnorm: put an ActNorm between MADE layers (in place of MAF's batch norm).
         logit_alpha: if given, Logit(alpha) preprocessing of data in [0, 1] is the first transform.
-        scale_bound: bound on the log-scales.
+        min_scale: lower bound of each layer's scale (see :class:`~bayesdl.nn.flows.MaskedAffineAutoregressive`).
 
     Example:
         >>> import torch
@@ -38,7 +38,7 @@ class MAF(Flow):
 
     def __init__(self, features: int, num_transforms: int = 5, hidden_sizes: Sequence[int] = (64, 64),
                  context_size: int = 0, conditional_base: bool = False, actnorm: bool = False,
-                 logit_alpha: float | None = None, scale_bound: float = 5.0) -> None:
+                 logit_alpha: float | None = None, min_scale: float = 1e-3) -> None:
         super().__init__()
         check_positive_int(features, "features")
         check_positive_int(num_transforms, "num_transforms")
@@ -47,7 +47,7 @@ class MAF(Flow):
             if actnorm and i > 0:
                 steps.append(ActNorm(features))
             steps.append(MaskedAffineAutoregressive(features, list(hidden_sizes), context_size,
-                                                    reverse_order=i % 2 == 1, scale_bound=scale_bound))
+                                                    reverse_order=i % 2 == 1, min_scale=min_scale))
         self._setup(FlowSequence(steps), (features,), context_size, conditional_base)
         if logit_alpha is not None:
             self.support = constraints.interval(*steps[0].support_bounds)
