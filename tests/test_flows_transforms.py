@@ -190,3 +190,11 @@ def test_wrong_shapes_are_rejected():
         MaskedAffineAutoregressive(3, [8])(torch.randn(2, 5))
     with pytest.raises(InputError, match="permutation"):
         Permutation(torch.tensor([0, 0, 1]))
+
+
+def test_mlp_conditioner_without_hidden_layers_is_an_input_error():
+    from bayesdl.errors import InputError
+    from bayesdl.nn.flows.conditioners import MLPConditioner
+
+    with pytest.raises(InputError, match="hidden_sizes"):
+        MLPConditioner(4, [])

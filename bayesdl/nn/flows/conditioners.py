@@ -49,6 +49,8 @@ class MLPConditioner(nn.Module):
 
     def __init__(self, features: int, hidden_sizes: Sequence[int], context_size: int = 0) -> None:
         super().__init__()
+        if len(hidden_sizes) == 0 or any(int(h) < 1 for h in hidden_sizes):
+            raise InputError(f"hidden_sizes must list at least one positive layer width, got {list(hidden_sizes)}")
         sizes = [features, *hidden_sizes]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.out = nn.Linear(sizes[-1], 2 * features)
