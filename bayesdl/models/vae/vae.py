@@ -19,6 +19,12 @@ The VAE never looks inside its three parts; it only calls
 * ``decoder(z)`` -> p(x|z), a distribution with batch shape z.shape[:-1] and event shape
   ``decoder.data_shape``, plus ``decoder.check_data(x, name)``.
 
+Two optional shortcuts keep the training loss free of distribution objects (it is the hot path of
+every epoch): a :class:`~bayesdl.models.vae.encoders.GaussianEncoder` with the standard-Normal prior
+gives (mu, sigma) directly, so z = mu + sigma * eps and the KL is 1/2 sum(mu^2 + sigma^2 - 1 - 2 log sigma);
+and a decoder with ``log_likelihood(z, x)`` (the MLP and conv decoders: one fused BCE for Bernoulli
+data) scores x without building p(x|z). Both give the same numbers as the distribution path.
+
 So a flow posterior is an encoder module whose ``forward`` returns
 ``TransformedDistribution(Normal(mu(x), sigma(x)).to_event(1), [flow transforms conditioned on x])``:
 its ``log_prob`` does the log-det bookkeeping log q_K(z_K) = log q_0(z_0) - sum_k log|det J_k|, and
