@@ -34,7 +34,6 @@ from bayesdl.data import load_fashion_mnist
 from bayesdl.inference import Callback, Trainer
 from bayesdl.models.autoregressive import MADE, PixelCNN
 
-
 BATCH, SEED = 100, 0
 
 
