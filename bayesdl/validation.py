@@ -7,7 +7,9 @@ Nothing is clipped or repaired silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import torch
 
@@ -165,3 +167,27 @@ def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
     if value not in choices:
         raise InputError(f"unknown {name} {value!r}; expected one of {list(choices)}")
     return value
+
+
+_CHECKED_DATA: ContextVar[torch.Tensor | None] = ContextVar("bayesdl_checked_data", default=None)
+
+
+@contextmanager
+def checked_data(x: torch.Tensor) -> Iterator[None]:
+    """Declare that the values of this very tensor object were validated already (for the trainer).
+
+    The trainer checks the whole training tensor once with the model's ``check_data`` and then runs
+    each minibatch step inside ``checked_data(batch)``; a model's per-call data check may return early
+    when :func:`is_checked` holds for its argument. Only the same object is trusted (not a copy, a
+    slice or another tensor), so data a model derives or receives otherwise are still checked.
+    """
+    token = _CHECKED_DATA.set(x)
+    try:
+        yield
+    finally:
+        _CHECKED_DATA.reset(token)
+
+
+def is_checked(x: torch.Tensor) -> bool:
+    """True inside ``checked_data(x)`` for the same tensor object ``x``."""
+    return _CHECKED_DATA.get() is x

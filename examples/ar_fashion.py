@@ -1,8 +1,21 @@
-"""Run ``ar-fashion`` at full settings: NADE (H=500), MADE ([500], natural order), MADE (8 masks, [8000])
-and a gated PixelCNN (8 layers x 64 channels) on statically binarised Fashion-MNIST (55000/5000/10000).
+"""Run ``ar-fashion`` at full settings, sized for one CPU core: NADE (H=100, 5 epochs), MADE ([500], natural
+order, 20 epochs) and a small gated PixelCNN (4 layers x 16 channels, 5x5, 3 epochs) on statically
+binarised Fashion-MNIST (20000 training, 2000 validation, all 10000 test images). The larger models of
+the papers (NADE H=500, MADE 8 masks x [8000], PixelCNN 8 layers x 64 channels) need hours on a CPU.
 
-Not yet run at full size: on a CPU the PixelCNN alone needs many hours; use a GPU (device="cuda").
-For scale: the --quick settings (3000 training images, short training) took 77 s on a shared 2-core CPU.
+Measured full run (commit d8be0af, 2026-11-22): 7 min 40 s wall, 385 s CPU, 1.7 GB peak memory, on one core
+(taskset -c 1, OMP_NUM_THREADS=1) of a 2-core "Intel(R) Xeon(R) Processor" VM. Exact test NLL, nats per
+image on all 10000 test images (train NLL on 2000 training images in brackets; training seconds):
+
+    PixelCNN 4x16   243.14  (237.71)   215 s   84k parameters
+    NADE H=100      248.79  (240.92)   139 s   158k parameters
+    MADE [500]      255.58  (240.52)    42 s   785k parameters
+
+The order PixelCNN < NADE < MADE is the literature's order on binarised MNIST (gated PixelCNN about 81,
+NADE 88.3, single-mask MADE 88.4 nats), but the gaps here are budget effects as much as model effects: MADE
+overfits the 20000 images (train 240.5 vs test 255.6) and the small PixelCNN is far from converged after
+3 epochs. Figures: samples.png, completions.png, learning_curves.png, plus metrics.json and report.html
+under runs/ar-fashion-<timestamp>/.
 """
 
 from bayesdl.experiments.registry import run_experiment

@@ -117,3 +117,17 @@ def test_bad_input_and_round_trip(tmp_path):
     loaded = bayesdl.load(tmp_path / "made.safetensors")
     x = all_binary(4)
     assert torch.allclose(model.log_prob(x), loaded.log_prob(x))
+
+
+def test_trainer_checks_made_and_nade_data_once_before_the_first_step():
+    from bayesdl.models.autoregressive import NADE
+
+    x = torch.bernoulli(torch.full((40, 6), 0.5), generator=torch.Generator().manual_seed(0))
+    bad = x.clone()
+    bad[-1, -1] = float("nan")  # in the last minibatch
+    for model in (MADE(6, [8]), NADE(6, 4)):
+        with pytest.raises(InputError, match="NaN"):
+            Trainer(model, epochs=1, batch_size=10, progress=False).fit(bad)
+        with pytest.raises(InputError, match="binary"):
+            model.check_data(torch.full((2, 6), 0.5))  # called directly, nothing is trusted
+        Trainer(model, epochs=1, batch_size=10, progress=False).fit(x)

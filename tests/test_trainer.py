@@ -226,3 +226,34 @@ def test_device_names_resolve_without_touching_a_gpu():
     assert resolve_device("cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected and resolve_device(None).type == expected
+
+
+def test_training_data_is_checked_once_and_minibatches_are_trusted():
+    from bayesdl.validation import is_checked
+
+    class Counting(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mu = torch.nn.Parameter(torch.zeros(1))
+            self.full_checks, self.batch_checks = 0, 0
+
+        def check_data(self, x, name="x"):
+            if is_checked(x):
+                self.batch_checks += 1
+                return x
+            self.full_checks += 1
+            if bool((x < 0).any()):
+                raise InputError(f"{name} must be >= 0")
+            return x
+
+        def loss(self, x):
+            self.check_data(x)
+            return ((x - self.mu) ** 2).mean()
+
+    model = Counting()
+    Trainer(model, epochs=2, batch_size=10, progress=False).fit(torch.ones(30, 1))
+    assert (model.full_checks, model.batch_checks) == (1, 6)  # one pass over the data, then 2 x 3 trusted batches
+    model.check_data(torch.ones(3, 1))  # outside the trainer nothing is trusted
+    assert model.full_checks == 2
+    with pytest.raises(InputError, match="must be >= 0"):  # bad training data fail before the first step
+        Trainer(Counting(), epochs=1, progress=False).fit(-torch.ones(5, 1))

@@ -256,3 +256,33 @@ def test_flow_posterior_and_flow_prior_plug_in_without_changes():
     assert torch.allclose(q.log_prob(z), q0.log_prob(z0) - log_det, atol=1e-5)
     est = bayesdl.inference.log_likelihood(vae, x, num_samples=64, seed=0)
     assert bool(torch.isfinite(est.log_prob).all())
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_fast_training_path_equals_the_distribution_path(k):
+    """The loss without distribution objects (direct BCE, closed-form KL) is the same number as
+    E_q[decoder(z).log_prob(x)] - kl_divergence(q, p) from torch's distributions, with the same draws."""
+    from torch.distributions import kl_divergence
+
+    vae, x = small_vae(), binary()
+    torch.manual_seed(5)
+    rec, kl = vae.elbo_terms(x, num_particles=k)
+    torch.manual_seed(5)
+    q = vae.encoder(x)
+    z = q.rsample(torch.Size([k]))
+    ref_rec = vae.decoder(z).log_prob(x).mean(0)
+    ref_kl = kl_divergence(q, vae.prior_distribution())
+    assert torch.allclose(rec, ref_rec, atol=1e-5) and torch.allclose(kl, ref_kl, atol=1e-5)
+    for lik in (CategoricalLikelihood(4), GaussianLikelihood()):  # the default direct log_prob of other likelihoods
+        params = torch.randn(5, lik.num_params, 3)
+        data = torch.randint(0, 4, (5, 3)).float()
+        assert torch.allclose(lik.log_prob(params, data, 1), lik.distribution(params, 1).log_prob(data))
+
+
+def test_trainer_checks_vae_training_data_once_before_the_first_step():
+    vae, x = small_vae(), binary()
+    bad = x.clone()
+    bad[-1, 0] = 0.5  # in the last minibatch: caught before any step
+    with pytest.raises(InputError, match="binary"):
+        Trainer(vae, epochs=1, batch_size=8, progress=False).fit(bad)
+    Trainer(vae, epochs=1, batch_size=8, progress=False).fit(x)  # good data train

@@ -82,7 +82,8 @@ def log_importance_weights(model: Any, x: torch.Tensor, num_samples: int, kl_sca
     z = q.rsample(torch.Size([num_samples])) if q.has_rsample else q.sample(torch.Size([num_samples]))
     log_q = q.log_prob(z)
     log_prior = model.prior_distribution().log_prob(z)
-    log_lik = model.likelihood(z).log_prob(x)
+    direct = getattr(model, "log_likelihood", None)  # a model's direct formula, when it has one
+    log_lik = direct(z, x) if direct is not None else model.likelihood(z).log_prob(x)
     return log_lik + kl_scale * (log_prior - log_q)
 
 

@@ -10,6 +10,7 @@ uninterrupted run (same machine, same data).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -28,7 +29,7 @@ import torch
 from ..data.loader import Batch, BatchLoader
 from ..errors import CheckpointError, InputError, TrainingDivergedError
 from ..io import atomic_write_json, load_state, save_state
-from ..validation import check_positive_int
+from ..validation import check_positive_int, checked_data
 from .distributed import DistributedInfo, all_reduce_sum, any_process, init_distributed
 from .objectives import Objective, as_objective
 
@@ -324,6 +325,7 @@ class Trainer:
         self.precision = precision
         self.distributed: DistributedInfo | None = None
         self._step_module: torch.nn.Module | None = None
+        self._data_checked = False
         self._grad_scaler: Any = None
         self.history = History()
         self.stop_training = False
@@ -360,6 +362,18 @@ class Trainer:
         shard = self.distributed if (shuffle and self.distributed is not None) else None
         return BatchLoader(moved, self.batch_size, shuffle=shuffle, binarize=self.binarize if shuffle else None,
                            generator=generator, rank=shard.rank if shard else 0, world_size=shard.world_size if shard else 1)
+
+    def _check_training_data(self, loader: BatchLoader) -> bool:
+        """Validate the whole training tensor once with the model's ``check_data`` (when it has one and
+        the batches are plain row subsets of one tensor); its minibatches are then trusted (see
+        :func:`bayesdl.validation.checked_data`), which saves the model a pass over every batch."""
+        check = getattr(self.model, "check_data", None)
+        if not callable(check) or not loader.single or loader.binarize is not None:
+            return False
+        data = loader.tensors[0]
+        for start in range(0, len(data), 8192):  # in chunks: a check may allocate a temporary per value
+            check(data[start : start + 8192])
+        return True
 
     def _first_batch(self, loader: BatchLoader) -> Batch:
         head = tuple(t[: loader.batch_size] for t in loader.tensors)
@@ -458,6 +472,7 @@ class Trainer:
         if isinstance(data, BatchLoader):
             loader.generator.manual_seed(self.seed)
         self.num_data = loader.num_examples
+        self._data_checked = self._check_training_data(loader)
         self.objective.to(self.device)
         self.objective.setup(self._first_batch(loader), self.num_data)
         self.objective.to(self.device)
@@ -513,12 +528,14 @@ class Trainer:
         size = len(batch[0] if isinstance(batch, tuple) else batch)
         assert self._step_module is not None
         dtype = PRECISIONS[self.precision]
-        if dtype is None:
-            loss = self._step_module(batch)
-        else:
-            with torch.autocast(self.device.type, dtype=dtype):
+        # training rows were validated once at the start of fit: the model may skip its per-batch check
+        with checked_data(batch) if self._data_checked else contextlib.nullcontext():
+            if dtype is None:
                 loss = self._step_module(batch)
-            loss = loss.float()
+            else:
+                with torch.autocast(self.device.type, dtype=dtype):
+                    loss = self._step_module(batch)
+                loss = loss.float()
         if self.distributed is not None:
             # DDP averages gradients over W processes; weighting each shard by its share of the global
             # batch makes that average equal to the gradient of the global-batch loss.

@@ -80,12 +80,16 @@ class BernoulliOutput(OutputLikelihood):
     num_params = 1
 
     def check(self, x: torch.Tensor, name: str) -> None:
-        if not bool(((x == 0) | (x == 1)).all()):  # one pass in the common case; NaN also fails here
-            check_tensor(x, name)  # name NaN or infinity first
-            check_binary(x, name)
+        # x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give NaN or -inf): in the common case
+        # one fused pass, about half the cost of ((x == 0) | (x == 1)).all()
+        if x.is_floating_point() and not bool((x * (1 - x)).any()):
+            return
+        check_tensor(x, name)  # name NaN or infinity first
+        check_binary(x, name)
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return -F.binary_cross_entropy_with_logits(params[:, 0], x, reduction="none")
+        # squeeze, not params[:, 0]: its backward is a view, where select's writes a zero-filled copy
+        return -F.binary_cross_entropy_with_logits(params.squeeze(1), x, reduction="none")
 
     def sample(self, params: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         u = torch.rand(params[:, 0].shape, generator=generator, device=params.device, dtype=params.dtype)

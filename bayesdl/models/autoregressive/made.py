@@ -15,7 +15,7 @@ from torch import nn
 from ...errors import InputError
 from ...io import serializable
 from ...nn.made import MADENet
-from ...validation import check_choice, check_positive_int, check_tensor
+from ...validation import check_choice, check_positive_int, check_tensor, is_checked
 from .likelihoods import make_likelihood
 from .sampling import check_num_samples, completion_inputs, make_generator
 
@@ -92,14 +92,20 @@ class MADE(nn.Module):
             self.net.set_ordering(self.orderings[m], seed=self.seed + m)
             self.active_mask.fill_(m)
 
-    def _check(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", shape=(None, self.num_inputs), finite=False)
-        self.likelihood.check(x, "x")
+    def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        """Raise InputError unless x [B, num_inputs] is valid data for the likelihood; return it as float32.
+
+        A training batch whose rows the trainer validated at the start of ``fit`` is not checked again
+        (:func:`bayesdl.validation.is_checked`).
+        """
+        if not is_checked(x):
+            check_tensor(x, name, shape=(None, self.num_inputs), finite=False)
+            self.likelihood.check(x, name)
         return x.to(self.orderings.device, torch.float32)
 
     def component_log_prob(self, x: torch.Tensor, m: int) -> torch.Tensor:
         """log p_m(x) under mask m alone, [B]."""
-        x = self._check(x)
+        x = self.check_data(x)
         self.use_mask(m)
         return self._component_log_prob(x)
 
@@ -109,7 +115,7 @@ class MADE(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log-density of the mixture over the M masks, in nats, [B]."""
-        x = self._check(x)
+        x = self.check_data(x)
         if self.num_masks == 1:
             self.use_mask(0)
             return self._component_log_prob(x)
@@ -123,7 +129,7 @@ class MADE(nn.Module):
         """Mean NLL: under this step's mask while training, the exact mixture NLL in evaluation mode."""
         if not self.training or self.num_masks == 1:
             return -self.log_prob(x).mean()
-        x = self._check(x)
+        x = self.check_data(x)
         self.use_mask(int(self.step) % self.num_masks)
         self.step += 1
         return -self._component_log_prob(x).mean()

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...io import serializable
-from ...validation import check_binary, check_positive_int, check_tensor
+from ...validation import check_binary, check_positive_int, check_tensor, is_checked
 from .likelihoods import BernoulliOutput
 from .sampling import check_num_samples, completion_inputs, make_generator
 
@@ -51,9 +51,15 @@ class NADE(nn.Module):
         self.V = nn.Parameter(torch.randn(num_inputs, hidden_size) * hidden_size**-0.5)
         self.b = nn.Parameter(torch.zeros(num_inputs))
 
-    def _check(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", shape=(None, self.num_inputs), finite=False)
-        BernoulliOutput().check(x, "x")
+    def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        """Raise InputError unless x is binary [B, num_inputs]; return it in the parameters' dtype.
+
+        A training batch whose rows the trainer validated at the start of ``fit`` is not checked again
+        (:func:`bayesdl.validation.is_checked`).
+        """
+        if not is_checked(x):
+            check_tensor(x, name, shape=(None, self.num_inputs), finite=False)
+            BernoulliOutput().check(x, name)
         return x.to(self.W.dtype)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -66,7 +72,7 @@ class NADE(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) in nats, x binary [B, D] -> [B]."""
-        x = self._check(x)
+        x = self.check_data(x)
         return -F.binary_cross_entropy_with_logits(self.logits(x), x, reduction="none").sum(-1)
 
     def loss(self, x: torch.Tensor) -> torch.Tensor:

@@ -62,6 +62,11 @@ class Decoder(torch.nn.Module):
     def forward(self, z: torch.Tensor) -> dist.TorchDistribution:
         return self.likelihood.distribution(self.params(z).float(), len(self.data_shape))  # float32 under autocast
 
+    def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) in nats, shape z.shape[:-1] (x broadcasts over the leading sample dimensions of z):
+        the same number as ``self(z).log_prob(x)``, without building the distribution object."""
+        return self.likelihood.log_prob(self.params(z).float(), x, len(self.data_shape))
+
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Raise InputError unless x is valid data for the likelihood."""
         return self.likelihood.check_data(x, name)

@@ -37,11 +37,28 @@ def mlp(sizes: Sequence[int], activation: type[torch.nn.Module] = torch.nn.ReLU)
     return torch.nn.Sequential(*layers)
 
 
-def diagonal_gaussian(out: torch.Tensor) -> dist.TorchDistribution:
-    """Split ``out`` [..., 2L] into (mu, raw) and return Normal(mu, softplus(raw) + 1e-4) with event shape [L]."""
+def gaussian_split(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split ``out`` [..., 2L] into mu [..., L] and sigma = softplus(raw) + 1e-4 [..., L]."""
     loc, raw = out.float().chunk(2, dim=-1)  # float32 even under autocast: the KL is computed from these
-    # parameters are valid by construction, so skip torch's per-call argument validation
-    return dist.Independent(dist.Normal(loc, F.softplus(raw) + MIN_SCALE, validate_args=False), 1, validate_args=False)
+    return loc, F.softplus(raw) + MIN_SCALE
+
+
+class GaussianEncoder(torch.nn.Module):
+    """Shared part of the diagonal-Gaussian encoders: ``gaussian_params(x)`` -> (mu, sigma), and
+    ``forward(x)`` -> ``Normal(mu, sigma).to_event(1)``. The VAE's training loss uses the
+    parameters directly (reparameterised sample, closed-form KL) without building the distribution."""
+
+    data_shape: tuple[int, ...]
+    latent_dim: int
+
+    def gaussian_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu(x) and sigma(x), each [..., L], for x [..., *data_shape]."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> dist.TorchDistribution:
+        loc, scale = self.gaussian_params(x)
+        # parameters are valid by construction, so skip torch's per-call argument validation
+        return dist.Independent(dist.Normal(loc, scale, validate_args=False), 1, validate_args=False)
 
 
 def _hidden(hidden_dims: Sequence[int] | int) -> list[int]:
@@ -52,7 +69,7 @@ def _hidden(hidden_dims: Sequence[int] | int) -> list[int]:
 
 
 @serializable
-class MLPEncoder(torch.nn.Module):
+class MLPEncoder(GaussianEncoder):
     """q(z|x) = N(mu(x), diag sigma(x)^2) with an MLP on the flattened input.
 
     Arguments:
@@ -78,9 +95,9 @@ class MLPEncoder(torch.nn.Module):
         self.input_scale = float(input_scale)
         self.net = mlp([math.prod(self.data_shape), *_hidden(hidden_dims), 2 * self.latent_dim])
 
-    def forward(self, x: torch.Tensor) -> dist.TorchDistribution:
-        flat = x.reshape(*x.shape[: x.dim() - len(self.data_shape)], -1)
-        return diagonal_gaussian(self.net(flat.to(self.net[0].weight.dtype) * self.input_scale))
+    def gaussian_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        flat = x.reshape(*x.shape[: x.dim() - len(self.data_shape)], -1).to(self.net[0].weight.dtype)
+        return gaussian_split(self.net(flat if self.input_scale == 1.0 else flat * self.input_scale))
 
 
 def conv_stack(in_channels: int, channels: Sequence[int]) -> torch.nn.Sequential:
@@ -102,7 +119,7 @@ def check_image_shape(data_shape: Sequence[int], num_halvings: int) -> tuple[int
 
 
 @serializable
-class ConvEncoder(torch.nn.Module):
+class ConvEncoder(GaussianEncoder):
     """q(z|x) = N(mu(x), diag sigma(x)^2) with stride-2 convolutions, then one linear layer.
 
     Arguments:
@@ -131,7 +148,7 @@ class ConvEncoder(torch.nn.Module):
         flat = channels[-1] * (h >> len(channels)) * (w >> len(channels))
         self.head = torch.nn.Linear(flat, 2 * self.latent_dim)
 
-    def forward(self, x: torch.Tensor) -> dist.TorchDistribution:
+    def gaussian_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lead = x.shape[:-3]
         feats = self.body(x.reshape(-1, *self.data_shape).to(self.head.weight.dtype) * self.input_scale)
-        return diagonal_gaussian(self.head(feats.flatten(1)).reshape(*lead, -1))
+        return gaussian_split(self.head(feats.flatten(1)).reshape(*lead, -1))

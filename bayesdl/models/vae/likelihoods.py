@@ -53,6 +53,12 @@ class Likelihood(torch.nn.Module):
         """The distribution for ``params`` [..., P, *data_shape]; ``event_ndim`` = len(data_shape)."""
         raise NotImplementedError
 
+    def log_prob(self, params: torch.Tensor, x: torch.Tensor, event_ndim: int) -> torch.Tensor:
+        """log p(x) in nats per example, shape params.shape[:-event_ndim - 1]; the same number as
+        ``distribution(params, event_ndim).log_prob(x)``, which is what this default computes.
+        Subclasses may override it with a direct formula that skips building the distribution."""
+        return self.distribution(params, event_ndim).log_prob(x)
+
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Raise InputError unless ``x`` is valid data for this likelihood; return ``x``."""
         check_tensor(x, name, floating=False)
@@ -95,6 +101,13 @@ class BernoulliLikelihood(Likelihood):
 
     def distribution(self, params: torch.Tensor, event_ndim: int) -> dist.TorchDistribution:
         return _independent(dist.Bernoulli(logits=params.squeeze(-event_ndim - 1), validate_args=False), event_ndim)
+
+    def log_prob(self, params: torch.Tensor, x: torch.Tensor, event_ndim: int) -> torch.Tensor:
+        # sum_d x_d l_d - log(1 + e^{l_d}) as one fused kernel (the training hot path of Bernoulli VAEs)
+        logits = params.squeeze(-event_ndim - 1)
+        if x.shape != logits.shape:
+            x = x.expand(logits.shape)
+        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(-event_ndim).sum(-1)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         # fast path for the common case: x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give

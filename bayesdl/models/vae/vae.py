@@ -19,6 +19,12 @@ The VAE never looks inside its three parts; it only calls
 * ``decoder(z)`` -> p(x|z), a distribution with batch shape z.shape[:-1] and event shape
   ``decoder.data_shape``, plus ``decoder.check_data(x, name)``.
 
+Two optional shortcuts keep the training loss free of distribution objects (it is the hot path of
+every epoch): a :class:`~bayesdl.models.vae.encoders.GaussianEncoder` with the standard-Normal prior
+gives (mu, sigma) directly, so z = mu + sigma * eps and the KL is 1/2 sum(mu^2 + sigma^2 - 1 - 2 log sigma);
+and a decoder with ``log_likelihood(z, x)`` (the MLP and conv decoders: one fused BCE for Bernoulli
+data) scores x without building p(x|z). Both give the same numbers as the distribution path.
+
 So a flow posterior is an encoder module whose ``forward`` returns
 ``TransformedDistribution(Normal(mu(x), sigma(x)).to_event(1), [flow transforms conditioned on x])``:
 its ``log_prob`` does the log-det bookkeeping log q_K(z_K) = log q_0(z_0) - sum_k log|det J_k|, and
@@ -40,7 +46,8 @@ from torch.distributions import kl_divergence
 from ...errors import InputError
 from ...inference.estimators import log_importance_weights, seeded_rng
 from ...io import serializable
-from ...validation import check_choice, check_positive_int, check_tensor
+from ...validation import check_choice, check_positive_int, check_tensor, is_checked
+from .encoders import GaussianEncoder
 from .priors import StandardNormalPrior
 
 OBJECTIVES = ("elbo", "iwae")
@@ -143,7 +150,13 @@ class VAE(PyroModule):
 
     # ------------------------------------------------------------------ the three parts
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        """Raise InputError for a wrong shape, NaN, or values the likelihood cannot score (e.g. non-binary)."""
+        """Raise InputError for a wrong shape, NaN, or values the likelihood cannot score (e.g. non-binary).
+
+        A training batch whose rows the trainer validated with this method at the start of ``fit``
+        is not checked again (:func:`bayesdl.validation.is_checked`).
+        """
+        if is_checked(x):
+            return x
         check_tensor(x, name, shape=[None, *self.data_shape], finite=False)
         return self.decoder.check_data(x, name)  # each likelihood checks finiteness itself
 
@@ -171,20 +184,52 @@ class VAE(PyroModule):
     def _kl_scale(self) -> float:
         return self.beta * self.kl_weight
 
+    def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) in nats, shape z.shape[:-1] (x is not checked here; x broadcasts over sample dimensions).
+
+        Uses the decoder's direct formula when it has one (``decoder.log_likelihood``), which skips
+        building a distribution object on the training hot path; otherwise ``decoder(z).log_prob(x)``.
+        """
+        direct = getattr(self.decoder, "log_likelihood", None)
+        return direct(z, x) if direct is not None else self.decoder(z).log_prob(x)
+
+    def kl_to_prior(self, q: torch.distributions.Distribution, z: torch.Tensor | None = None) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per example [B]: closed form when there is one, else the Monte Carlo
+        average of log q(z) - log p(z) over the given samples z [K, B, L] (or [B, L] for one sample).
+        """
+        p = self.prior_distribution()
+        kl = analytic_kl(q, p)
+        if kl is not None:
+            return kl
+        if z is None:
+            raise InputError("this posterior/prior pair has no closed-form KL: pass samples z for a Monte Carlo estimate")
+        kl = q.log_prob(z) - p.log_prob(z)
+        has_sample_dim = z.dim() > len(q.batch_shape) + len(q.event_shape)
+        return kl.mean(0) if has_sample_dim else kl
+
     def elbo_terms(self, x: torch.Tensor, num_particles: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-example reconstruction term E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B], in nats.
 
-        The KL is analytic when torch has a closed form for the pair (diagonal Gaussians), otherwise
+        The KL is analytic when there is a closed form for the pair (diagonal Gaussians), otherwise
         a Monte Carlo average of log q(z) - log p(z) over the same samples.
         """
-        q = self.encode(x)
-        p = self.prior_distribution()
-        z = q.rsample(torch.Size([num_particles or self.num_particles]))
-        reconstruction = self.decoder(z).log_prob(x).mean(0)
-        kl = analytic_kl(q, p)
-        if kl is None:
-            kl = (q.log_prob(z) - p.log_prob(z)).mean(0)
-        return reconstruction, kl
+        k = num_particles or self.num_particles
+        shape = torch.Size([] if k == 1 else [k])  # one particle: no sample dimension to average over
+        if self._gaussian_fast_path():
+            # the common case without distribution objects: a Gaussian encoder and the N(0, I) prior
+            self.check_data(x)
+            loc, scale = self.encoder.gaussian_params(x)
+            z = loc + scale * loc.new_empty(shape + loc.shape).normal_()  # the draws of Normal.rsample
+            kl = 0.5 * (loc.square() + scale.square() - 1 - 2 * scale.log()).sum(-1)
+        else:
+            q = self.encode(x)
+            z = q.rsample(shape)
+            kl = self.kl_to_prior(q, z)
+        reconstruction = self.log_likelihood(z, x)
+        return (reconstruction if k == 1 else reconstruction.mean(0)), kl
+
+    def _gaussian_fast_path(self) -> bool:
+        return isinstance(self.encoder, GaussianEncoder) and isinstance(self.prior, StandardNormalPrior)
 
     def negative_elbo(self, x: torch.Tensor, num_particles: int | None = None) -> torch.Tensor:
         """-ELBO per example [B] in nats (beta = 1, no free bits): an upper bound on -log p(x)."""
@@ -220,17 +265,13 @@ class VAE(PyroModule):
 
     def _free_bits_loss(self, x: torch.Tensor) -> torch.Tensor:
         q = self.encode(x)
-        p = self.prior_distribution()
         z = q.rsample(torch.Size([self.num_particles]))
-        reconstruction = self.decoder(z).log_prob(x).mean(0)
-        per_dim = kl_per_dimension(q, p)
+        reconstruction = self.log_likelihood(z, x).mean(0)
+        per_dim = kl_per_dimension(q, self.prior_distribution())
         if per_dim is not None:
             kl = per_dim.mean(0).clamp(min=self.free_bits).sum()
         else:
-            kl_total = analytic_kl(q, p)
-            if kl_total is None:
-                kl_total = (q.log_prob(z) - p.log_prob(z)).mean(0)
-            kl = kl_total.mean().clamp(min=self.free_bits * self.latent_dim)
+            kl = self.kl_to_prior(q, z).mean().clamp(min=self.free_bits * self.latent_dim)
         return self._kl_scale() * kl - reconstruction.mean()
 
     # ------------------------------------------------------------------ Pyro model / guide
