@@ -135,8 +135,26 @@ def _flat_size(features: nn.Module, in_channels: int, image_size: int) -> int:
         return int(features(torch.zeros(1, in_channels, image_size, image_size)).numel())
 
 
+class _ConvFeaturesHead(nn.Module):
+    """Base of the image classifiers: a ``features`` trunk followed by a ``head``, set by the subclass."""
+
+    features: nn.Module
+    head: nn.Module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network outputs.
+
+        Arguments:
+            x: images [B, in_channels, image_size, image_size].
+
+        Returns:
+            Outputs [B, num_outputs].
+        """
+        return self.head(self.features(x))
+
+
 @serializable
-class LeNet(nn.Module):
+class LeNet(_ConvFeaturesHead):
     """A LeNet-5-like CNN: two [conv 5x5 -> norm -> activation -> max-pool 2] stages and an MLP head 120-84.
 
     Arguments:
@@ -175,17 +193,6 @@ class LeNet(nn.Module):
             nn.Dropout(drop) if drop > 0 else nn.Identity(), nn.Linear(120, 84), act(),
             nn.Dropout(drop) if drop > 0 else nn.Identity(), nn.Linear(84, num_outputs),
         )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The network outputs.
-
-        Arguments:
-            x: images [B, in_channels, image_size, image_size].
-
-        Returns:
-            Outputs [B, num_outputs].
-        """
-        return self.head(self.features(x))
 
 
 class ResidualBlock(nn.Module):
@@ -230,7 +237,7 @@ class ResidualBlock(nn.Module):
 
 
 @serializable
-class ResidualCNN(nn.Module):
+class ResidualCNN(_ConvFeaturesHead):
     """A small residual CNN: a 3x3 stem, ``num_blocks`` residual blocks, global average pooling and a Linear head.
 
     Arguments:
@@ -263,17 +270,6 @@ class ResidualCNN(nn.Module):
         self.features = nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), *blocks, _norm_2d(norm, width),
                                       ACTIVATIONS[activation](), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(width, num_outputs)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The network outputs.
-
-        Arguments:
-            x: images [B, in_channels, image_size, image_size].
-
-        Returns:
-            Outputs [B, num_outputs].
-        """
-        return self.head(self.features(x))
 
 
 @serializable
