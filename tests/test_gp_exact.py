@@ -93,7 +93,8 @@ def test_trainer_fits_noise_and_predict_dispatch():
     direct = model.predict(x)
     chunked = predict(model, x, batch_size=7)
     assert isinstance(chunked, RegressionPrediction)
-    torch.testing.assert_close(chunked.mean, direct.mean, rtol=1e-4, atol=1e-5)
+    # float32: the chunks multiply by the cached solve in different shapes, so values of order 1 agree to ~1e-5
+    torch.testing.assert_close(chunked.mean, direct.mean, rtol=1e-4, atol=5e-5)
     torch.testing.assert_close(chunked.epistemic, direct.epistemic, rtol=1e-3, atol=1e-5)
     # epistemic variance grows far from the data, the noise does not
     far = model.predict(torch.tensor([[0.0], [8.0]]))

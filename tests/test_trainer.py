@@ -257,3 +257,21 @@ def test_training_data_is_checked_once_and_minibatches_are_trusted():
     assert model.full_checks == 2
     with pytest.raises(InputError, match="must be >= 0"):  # bad training data fail before the first step
         Trainer(Counting(), epochs=1, progress=False).fit(-torch.ones(5, 1))
+
+
+@pytest.mark.parametrize("optimizer_kwargs, fused", [({}, True), ({"fused": False}, False), ({"foreach": True}, False)])
+def test_adam_runs_fused_by_default_and_matches_the_unfused_update(optimizer_kwargs, fused):
+    data = _regression_data(n=64)
+
+    def trained(kwargs):
+        torch.manual_seed(0)
+        model = Regression()
+        trainer = Trainer(model, lr=0.05, epochs=3, batch_size=16, progress=False, device="cpu", seed=0, optimizer_kwargs=kwargs)
+        trainer.fit(data)
+        return trainer, _params(model)
+
+    trainer, params = trained(optimizer_kwargs)
+    assert bool(trainer.optimizer.defaults.get("fused")) is fused
+    _, reference = trained({"fused": False, "foreach": False})  # the single-tensor loop
+    for p, q in zip(params, reference):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)

@@ -55,6 +55,15 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "rmsprop": torch.optim.RMSprop,
 }
 
+# Adam and AdamW run as one fused kernel over all parameters by default: the same update up to rounding, without
+# the dozen per-tensor passes (and their large temporaries) of the multi-tensor version, which on a CPU can take a
+# third of a training step. Pass optimizer_kwargs={"fused": False} (or "foreach") to choose otherwise.
+FUSED_OPTIMIZERS = ("adam", "adamw")
+
+
+def _fusable(params: list[torch.Tensor]) -> bool:
+    return all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """Map ``"auto"`` (or None) to CUDA when available, else CPU; pass other names through.
@@ -212,7 +221,9 @@ class Trainer:
         optimizer: "adam", "adamw", "sgd", "rmsprop", or a callable ``params -> Optimizer``.
         lr: the learning rate.
         optimizer_kwargs: extra optimizer arguments (weight decay, momentum, ...). They override the model's
-            ``optimizer_defaults``, if it has them (a dict from optimizer name to arguments).
+            ``optimizer_defaults``, if it has them (a dict from optimizer name to arguments). Adam and AdamW
+            run fused (``fused=True``, one kernel over all parameters) when every parameter is a floating-point
+            tensor on a CPU or CUDA device, unless ``fused`` or ``foreach`` is given here.
         scheduler: None, "cosine" (annealed over the epochs), or ``optimizer -> LRScheduler``;
             stepped once per epoch.
         epochs: the number of passes over the data.
@@ -344,6 +355,8 @@ class Trainer:
         if callable(self.optimizer_spec):
             return self.optimizer_spec(params)
         kwargs = {**getattr(self.model, "optimizer_defaults", {}).get(self.optimizer_spec, {}), **self.optimizer_kwargs}
+        if self.optimizer_spec in FUSED_OPTIMIZERS and "fused" not in kwargs and "foreach" not in kwargs and _fusable(params):
+            kwargs["fused"] = True
         return OPTIMIZERS[self.optimizer_spec](params, lr=self.lr, **kwargs)
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
