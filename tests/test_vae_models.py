@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pyro
+import pyro.distributions as dist
 import pytest
 import torch
 
@@ -53,6 +54,33 @@ def test_vampprior_density_matches_a_hand_computed_mixture():
                 comp *= math.exp(-0.5 * ((float(z[i, j]) - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
             density += comp / 3
         assert float(got[i]) == pytest.approx(math.log(density), rel=1e-5)
+
+
+def test_diagonal_normal_mixture_matches_mixture_same_family_in_value_and_gradient():
+    from bayesdl.models.vae.priors import DiagonalNormalMixture
+
+    g = torch.Generator().manual_seed(0)
+    loc = (3 * torch.randn(7, 4, generator=g, dtype=torch.float64)).requires_grad_()
+    scale = (0.02 + torch.rand(7, 4, generator=g, dtype=torch.float64)).requires_grad_()  # some very narrow
+    logits = torch.randn(7, generator=g, dtype=torch.float64)
+    z = (3 * torch.randn(2, 5, 4, generator=g, dtype=torch.float64)).requires_grad_()  # two sample dimensions
+    parts = (dist.Categorical(logits=logits), dist.Normal(loc, scale).to_event(1))
+    ours, reference = DiagonalNormalMixture(*parts).log_prob(z), dist.MixtureSameFamily(*parts).log_prob(z)
+    assert ours.shape == (2, 5)
+    torch.testing.assert_close(ours, reference, rtol=1e-9, atol=1e-9)
+    for a, b in zip(torch.autograd.grad(ours.sum(), (loc, scale, z)), torch.autograd.grad(reference.sum(), (loc, scale, z))):
+        torch.testing.assert_close(a, b, rtol=1e-7, atol=1e-9)
+    # float32 inputs keep float32 results close to the float64 reference despite the narrow scales
+    parts32 = (dist.Categorical(logits=logits.float()), dist.Normal(loc.detach().float(), scale.detach().float()).to_event(1))
+    got32 = DiagonalNormalMixture(*parts32).log_prob(z.detach().float())
+    assert got32.dtype == torch.float32
+    torch.testing.assert_close(got32.double(), reference.detach(), rtol=1e-5, atol=1e-3)
+
+
+def test_vampprior_uses_the_matrix_product_mixture_for_gaussian_encoders():
+    from bayesdl.models.vae.priors import DiagonalNormalMixture
+
+    assert isinstance(VampPrior(2, [4], num_components=3)(MLPEncoder([4], 2, [8])), DiagonalNormalMixture)
 
 
 def test_analytic_kl_agrees_with_monte_carlo_kl():
