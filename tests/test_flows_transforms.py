@@ -198,3 +198,11 @@ def test_mlp_conditioner_without_hidden_layers_is_an_input_error():
 
     with pytest.raises(InputError, match="hidden_sizes"):
         MLPConditioner(4, [])
+
+
+@pytest.mark.parametrize("make", [lambda p: alternating_mask(4, p), lambda p: checkerboard_mask(1, 2, 2, p), lambda p: channel_mask(2, 1, 1, p)])
+def test_mask_parity_must_be_zero_or_one(make):
+    assert not torch.equal(make(0), make(1))
+    for bad in (2, -1, True):
+        with pytest.raises(InputError, match="parity"):
+            make(bad)

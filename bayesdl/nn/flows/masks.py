@@ -11,6 +11,12 @@ from ...errors import InputError
 from ...validation import check_choice, check_positive_int
 
 
+def _check_parity(parity: int) -> int:
+    if parity not in (0, 1) or isinstance(parity, bool):
+        raise InputError(f"parity must be 0 or 1, got {parity!r}")
+    return int(parity)
+
+
 def alternating_mask(features: int, parity: int = 0) -> torch.Tensor:
     """Mask [D] with ones on even (parity 0) or odd (parity 1) positions.
 
@@ -29,7 +35,7 @@ def alternating_mask(features: int, parity: int = 0) -> torch.Tensor:
         Dinh, Sohl-Dickstein & Bengio (2016), Density estimation using Real NVP, arXiv:1605.08803, sec. 3.4.
     """
     check_positive_int(features, "features", minimum=2)
-    return ((torch.arange(features) + parity) % 2 == 0).float()
+    return ((torch.arange(features) + _check_parity(parity)) % 2 == 0).float()
 
 
 def random_mask(features: int, seed: int = 0) -> torch.Tensor:
@@ -80,6 +86,7 @@ def checkerboard_mask(channels: int, height: int, width: int, parity: int = 0) -
     References:
         Dinh, Sohl-Dickstein & Bengio (2016), Density estimation using Real NVP, arXiv:1605.08803, sec. 3.4.
     """
+    _check_parity(parity)
     h = torch.arange(height)[:, None]
     w = torch.arange(width)[None, :]
     board = ((h + w + parity) % 2 == 0).float()
@@ -93,7 +100,7 @@ def channel_mask(channels: int, height: int, width: int, parity: int = 0) -> tor
         channels: C >= 2.
         height: H.
         width: W.
-        parity: 0 marks channels 0..C//2 - 1; any other value marks channels C//2..C-1.
+        parity: 0 marks channels 0..C//2 - 1; 1 marks channels C//2..C-1.
 
     Returns:
         A float mask of 0s and 1s, shape [C, H, W].
@@ -109,6 +116,7 @@ def channel_mask(channels: int, height: int, width: int, parity: int = 0) -> tor
     """
     if channels < 2:
         raise InputError(f"a channel mask needs at least 2 channels, got channels={channels}")
+    _check_parity(parity)
     mask = torch.zeros(channels, height, width)
     half = channels // 2
     if parity == 0:
