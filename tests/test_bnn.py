@@ -159,38 +159,3 @@ def test_bbb_trains_with_fused_adam_unless_told_otherwise():
     plain = Trainer(PlainNet(MLP(4, [8], 3)), epochs=1, batch_size=10, device="cpu", progress=False)
     plain.fit((x, y))
     assert not plain.optimizer.defaults.get("fused")  # other models keep torch's default
-
-
-@pytest.mark.parametrize("precision,tol", [("fp32", 1e-5), ("bf16", 0.05)])
-def test_fused_stack_equals_the_layer_by_layer_autograd_path(precision, tol):
-    torch.manual_seed(0)
-    model = BayesByBackprop(MLP(64, [160, 130], 10), prior=GaussianPrior(0.8), posterior_std_init=0.05, matmul_precision=precision)
-    x, y = torch.rand(32, 64), torch.randint(0, 10, (32,))
-    results = []
-    for path in ("stack", "generic"):
-        model.zero_grad()
-        torch.manual_seed(5)
-        loss = model.loss(x, y, num_data=1000)
-        assert (model._fused_stack_specs(x) is not None) == (path == "stack")
-        loss.backward()
-        results.append([loss.detach()] + [p.grad.clone() for p in model.parameters()])
-        for layer in model.net.modules():  # a learnable prior forces the generic autograd path (log_sigma stays a buffer)
-            if isinstance(layer, BayesianLinear):
-                layer.prior.learnable = True
-    for got, want in zip(*results):
-        assert float((got - want).norm() / want.norm()) < tol
-
-
-def test_fused_stack_is_used_only_for_plain_relu_stacks():
-    plain = BayesByBackprop(MLP(4, [8, 8], 3))
-    x = torch.randn(5, 4)
-    assert len(plain._fused_stack_specs(x)) == 3
-    with torch.no_grad():
-        assert plain._fused_stack_specs(x) is None
-    for net in (MLP(4, [8], 3, dropout=0.1), MLP(4, [8], 3, activation="tanh"), MLP(4, [8], 3, norm="layer")):
-        assert BayesByBackprop(net)._fused_stack_specs(x) is None
-    assert BayesByBackprop(MLP(4, [8], 3), estimator="flipout")._fused_stack_specs(x) is None
-    handle = plain.net.layers[0].register_forward_hook(lambda *args: None)
-    assert plain._fused_stack_specs(x) is None
-    handle.remove()
-    assert plain._fused_stack_specs(x) is not None

@@ -34,10 +34,8 @@ from ..nn.bayesian_layers import (
     BayesianLinear,
     bayesian_layers,
 )
-from ..nn.fused_local_reparam import FusedLocalReparamStack
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
-from .nets import MLP, check_input
 from .supervised import SupervisedModel, evaluation_mode
 
 
@@ -173,34 +171,9 @@ class BayesByBackprop(SupervisedModel):
 
         ``num_data`` is N, the training-set size (the trainer passes it); when omitted the batch is taken to
         be the whole data set (full-batch training).
-
-        When the network is a plain stack of Bayesian linear layers with ReLU between them (an
-        :class:`~bayesdl.models.nets.MLP` without dropout or normalisation, or such an ``nn.Sequential``), every
-        layer is on the fused local-reparameterisation path (see
-        :meth:`~bayesdl.nn.bayesian_layers.BayesianLinear.fused_spec`), no hooks are registered, gradients are
-        enabled and autocast is off, the whole stack and its KL run as one autograd Function with a hand-written
-        backward (:class:`~bayesdl.nn.fused_local_reparam.FusedLocalReparamStack`): the same draws, loss and
-        gradients as the layer-by-layer path up to float rounding, with far fewer ops per step.
         """
         n = len(x) if num_data is None else check_positive_int(num_data, "num_data")
-        specs = self._fused_stack_specs(x)
-        if specs is not None:
-            params = [p for layer in self.__dict__["_stack"] for p in (layer.weight_mu, layer.weight_rho, layer.bias_mu, layer.bias_rho)]
-            out, kl = FusedLocalReparamStack.apply(check_input(self.net, x), specs, *params)
-            return self.likelihood.nll(out, y).mean() + self.kl_weight * kl / n
         return self.data_nll(x, y).mean() + self.kl_weight * self.kl() / n
-
-    def _fused_stack_specs(self, x: torch.Tensor) -> tuple | None:
-        """The per-layer settings of the fused stack path, or None when the generic path must run."""
-        stack = self.__dict__.get("_stack", False)
-        if stack is False:  # the structure is analysed once
-            stack = self.__dict__["_stack"] = _linear_relu_stack(self.net)
-        if stack is None or x.dim() != 2 or not torch.is_grad_enabled() or torch.is_autocast_enabled(x.device.type):
-            return None
-        if _has_hooks(self.net) or any(_has_hooks(layer) for layer in stack):
-            return None
-        specs = tuple(layer.fused_spec() for layer in stack)
-        return None if any(spec is None for spec in specs) else specs
 
     def _draw_outputs(self, x: torch.Tensor, num_samples: int) -> list[torch.Tensor]:
         with evaluation_mode(self):
@@ -211,38 +184,3 @@ class BayesByBackprop(SupervisedModel):
         for layer in self.net.modules():
             if isinstance(layer, BayesianLayer):
                 layer.sample = bool(sample)
-
-
-def _has_hooks(module: nn.Module) -> bool:
-    return bool(module._forward_hooks or module._forward_pre_hooks or nn.modules.module._global_forward_hooks
-                or nn.modules.module._global_forward_pre_hooks)
-
-
-def _linear_relu_stack(net: nn.Module) -> tuple[BayesianLinear, ...] | None:
-    """The Bayesian linear layers of ``net`` if it computes exactly Linear (ReLU Linear)*, else None.
-
-    Accepted: an ``MLP`` (its own class, not a subclass that might change ``forward``) or an ``nn.Sequential``
-    whose entries are BayesianLinear, nn.ReLU and nn.Identity, with one ReLU between consecutive linear layers
-    and none after the last.
-    """
-    if type(net) is MLP:
-        net = net.layers
-    if type(net) is not nn.Sequential or _has_hooks(net):
-        return None
-    layers: list[BayesianLinear] = []
-    relu_pending = False
-    for module in net:
-        if type(module) is nn.Identity:
-            continue
-        if type(module) is nn.ReLU:
-            if relu_pending or not layers:
-                return None
-            relu_pending = True
-        elif type(module) is BayesianLinear:
-            if layers and not relu_pending:
-                return None
-            layers.append(module)
-            relu_pending = False
-        else:
-            return None
-    return tuple(layers) if layers and not relu_pending else None
