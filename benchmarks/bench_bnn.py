@@ -157,10 +157,10 @@ class _EpochTimer:
         self.times.append(time.perf_counter() - self._start)
 
 
-def run_bayesdl(x, y, xt, yt, epochs, batch, seed, estimator, precision="fp32"):
+def run_bayesdl(x, y, xt, yt, epochs, batch, seed, estimator, precision="fp32", compile=False):
     torch.manual_seed(seed)
     model = BayesByBackprop(MLP(64, [400, 400], 10), prior=GaussianPrior(1.0), estimator=estimator,
-                            posterior_std_init=float(F.softplus(torch.tensor(RHO_INIT))), matmul_precision=precision)
+                            posterior_std_init=float(F.softplus(torch.tensor(RHO_INIT))), matmul_precision=precision, compile=compile)
     timer = _EpochTimer()
     Trainer(model, lr=LR, epochs=epochs, batch_size=batch, device="cpu", progress=False, seed=seed, callbacks=[timer]).fit((x, y))
     pred = predict(model, xt, num_samples=EVAL_SAMPLES)
@@ -225,14 +225,17 @@ def main(quick: bool = False) -> list[dict]:
         "bayesdl (local, bf16_variance)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam", "bf16_variance"),
         "bayesdl (local, bf16)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam", "bf16"),
         "bayesdl (reparam)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "reparam"),
+        "bayesdl (local, compiled)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam", compile=True),
+        "bayesdl (local, bf16, compiled)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam", "bf16", compile=True),
     }
     steps = -(-len(x) // batch)
     floors: dict[str, list[float]] = {p: [] for p in ("fp32", "bf16_variance", "bf16")}
     for r in range(repeats):
         for name, fn in runners.items():
             times, (acc, test_nll) = fn(r)
-            entry = results.setdefault(name, {"times": [], "acc": [], "nll": []})
-            entry["times"] += times[1:]  # the first epoch includes warm-up
+            entry = results.setdefault(name, {"times": [], "acc": [], "nll": [], "first": []})
+            entry["times"] += times[1:]  # the first epoch includes warm-up (and, for the compiled rows, compilation)
+            entry["first"].append(times[0])
             entry["acc"].append(acc)
             entry["nll"].append(test_nll)
         for prec in floors:
@@ -252,7 +255,12 @@ def main(quick: bool = False) -> list[dict]:
         floor = statistics.median(values)
         print(f"floor, {prec} products (matmuls + fused Adam + noise only): {floor:.1f} ms/epoch = "
               f"{floor / summary[fastest]['ms']:.2f}x the fastest peer")
-    local_names = ("bayesdl (local_reparam)", "bayesdl (local, bf16_variance)", "bayesdl (local, bf16)")
+    for name in ("bayesdl (local, compiled)", "bayesdl (local, bf16, compiled)"):
+        first = results[name]["first"]
+        print(f"{name}: first epoch (compiles in the first repeat; later repeats reuse the compiled code) "
+              + ", ".join(f"{t:.1f} s" for t in first))
+    local_names = ("bayesdl (local_reparam)", "bayesdl (local, bf16_variance)", "bayesdl (local, bf16)",
+                   "bayesdl (local, compiled)", "bayesdl (local, bf16, compiled)")
     for name in (*local_names, "bayesdl (reparam)"):
         s = summary[name]
         rows.append({
