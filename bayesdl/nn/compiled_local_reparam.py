@@ -52,7 +52,12 @@ def _product(a: torch.Tensor, w: torch.Tensor, low: bool) -> torch.Tensor:
 
 def stack_forward(x: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[torch.Tensor, ...],
                   prior_vars: tuple[float, ...], lows: tuple[tuple[bool, bool], ...]) -> tuple[Any, ...]:
-    """The sampled outputs, the summed KL and the tensors the backward pass needs (a pure function, compiled)."""
+    """The sampled outputs, the summed KL and the tensors the backward pass needs (a pure function, compiled).
+
+    Each KL is one reduction of (sigma^2 + mu^2) / (2 s^2) - log sigma, so that Inductor computes it in the same
+    loop as sigma, its slope and the saved products; in bfloat16 mode the weights' variances and means are saved
+    in bfloat16, the form the backward products use.
+    """
     h = x
     kl = x.new_zeros(())
     saved: list[torch.Tensor] = []
@@ -63,18 +68,19 @@ def stack_forward(x: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[
         w_sigma, w_slope = _softplus_and_slope(w_rho)
         b_sigma, b_slope = _softplus_and_slope(b_rho)
         w_var, b_var = w_sigma * w_sigma, b_sigma * b_sigma
-        squares = w_var.sum() + b_var.sum() + (w_mu * w_mu).sum() + (b_mu * b_mu).sum()
-        numel = w_mu.numel() + b_mu.numel()
-        kl = kl + squares * (0.5 / prior_var) - torch.log(w_sigma).sum() - torch.log(b_sigma).sum() \
-            + 0.5 * numel * (math.log(prior_var) - 1.0)
-        std = torch.sqrt(_product(h * h, w_var, low_var) + b_var)
-        out = _product(h, w_mu, low_mean) + b_mu + std * eps[i]
-        saved += [h, w_var, w_sigma * w_slope, w_slope / w_sigma, b_sigma * b_slope, b_slope / b_sigma, eps[i] / std]
+        half = 0.5 / prior_var
+        kl = kl + ((w_var + w_mu * w_mu) * half - torch.log(w_sigma)).sum() + ((b_var + b_mu * b_mu) * half - torch.log(b_sigma)).sum() \
+            + 0.5 * (w_mu.numel() + b_mu.numel()) * (math.log(prior_var) - 1.0)
+        w_var_mm = w_var.to(torch.bfloat16) if low_var else w_var
+        w_mu_mm = w_mu.to(torch.bfloat16) if low_mean else w_mu
+        std = torch.sqrt(_product(h * h, w_var_mm, low_var) + b_var)
+        out = _product(h, w_mu_mm, low_mean) + b_mu + std * eps[i]
+        saved += [h, w_var_mm, w_mu_mm, w_sigma * w_slope, w_slope / w_sigma, b_sigma * b_slope, b_slope / b_sigma, eps[i] / std]
         h = torch.relu(out) if i < last else out
     return (h, kl, *saved)
 
 
-_SAVED_PER_LAYER = 7
+_SAVED_PER_LAYER = 8
 
 
 def stack_backward(grad_out: torch.Tensor, grad_kl: torch.Tensor, mus: tuple[torch.Tensor, ...], saved: tuple[torch.Tensor, ...],
@@ -84,7 +90,7 @@ def stack_backward(grad_out: torch.Tensor, grad_kl: torch.Tensor, mus: tuple[tor
     grad = grad_out
     grad_x = grad_out.new_empty(0)
     for i in range(len(prior_vars) - 1, -1, -1):
-        h, w_var, w_up, w_down, b_up, b_down, eps_over_std = saved[_SAVED_PER_LAYER * i : _SAVED_PER_LAYER * (i + 1)]
+        h, w_var, w_mu_mm, w_up, w_down, b_up, b_down, eps_over_std = saved[_SAVED_PER_LAYER * i : _SAVED_PER_LAYER * (i + 1)]
         w_mu, b_mu = mus[2 * i], mus[2 * i + 1]
         low_var, low_mean = lows[i]
         c = grad_kl / prior_vars[i]
@@ -96,7 +102,7 @@ def stack_backward(grad_out: torch.Tensor, grad_kl: torch.Tensor, mus: tuple[tor
         grad_b_rho = (grad_std.sum(0) + c) * b_up - grad_kl * b_down
         grads = [grad_w_mu, grad_w_rho, grad_b_mu, grad_b_rho] + grads
         if i > 0 or input_grad:
-            grad_x = _product(grad, w_mu.t(), low_mean) + _product(grad_std, w_var.t(), low_var) * h
+            grad_x = _product(grad, w_mu_mm.t(), low_mean) + _product(grad_std, w_var.t(), low_var) * h
             if i > 0:
                 grad = torch.where(h > 0, grad_x, 0.0)  # through the ReLU that produced h
     return (grad_x, *grads)
