@@ -44,14 +44,14 @@ def _loss_and_grads(model, x, y, seed):
     return [loss.detach()] + [p.grad.clone() for p in model.parameters()]
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_compiled_step_equals_the_default_layer_by_layer_path(precision):
-    # same draws -> the same loss and gradients as the default path (bfloat16: the same products in bfloat16)
+def test_compiled_step_equals_the_default_layer_by_layer_path():
+    # same draws -> the same loss and gradients as the default path. With matmul_precision="bf16" the 130 -> 128
+    # layer runs its products in bfloat16 and the narrow ones in float32, so one compilation covers both branches.
     torch.manual_seed(0)
     model = BayesByBackprop(MLP(12, [130, 128], 3), prior=GaussianPrior(0.8), posterior_std_init=0.05, compile=True,
-                            matmul_precision=precision)
+                            matmul_precision="bf16")
     x, y = torch.rand(8, 12), torch.randint(0, 3, (8,))
-    assert model._compiled_stack(x)[1][1] == ((True, True) if precision == "bf16" else (False, False))
+    assert model._compiled_stack(x)[1] == ((False, False), (True, True), (False, False))
     compiled = _loss_and_grads(model, x, y, seed=5)
     model.compile_step = False
     default = _loss_and_grads(model, x, y, seed=5)
