@@ -26,12 +26,14 @@ no input gradient) in the chosen precision, one fused Adam step over the 2 x 165
 the per-example noise draws. Its ratio to the fastest peer bounds the achievable ratio from below.
 
 Where the time of the default bayesdl row goes (torch.profiler, per-op minimum over 60 steps, fp32, about
-5.0 ms per step in total): matrix products 1.5 ms, fused Adam 0.45 ms (kernel and Python), noise 0.22 ms (these
-three are the floor line), elementwise work over the weights and activations about 1.1 ms (softplus, its slope,
-sigma^2, the KL sums and the rho gradient over 165k weights; eps/std and the ReLU mask over the activations), and
-about 0.8 ms of per-op dispatch, Python and autograd-engine overhead (a tiny 4-4-4-2 network with the same code
-path takes 0.8 ms per step). An eager whole-stack autograd Function with reused buffers was tried and measured no
-faster (see the git history); the compiled rows remove most of the overhead and fuse the elementwise work.
+5.0 ms per step in total): matrix products 1.5 ms, fused Adam 0.5 ms (kernel and Python) and noise 0.22 ms (these
+three are the floor line); elementwise work over the weights and activations about 1.2 ms (softplus and its slope,
+sigma^2, the KL sums and the rho gradient over 165k weights; eps/std and the ReLU mask over the activations); and
+about 1.0 ms of Python, per-op dispatch and autograd-engine overhead (a tiny 4-4-4-2 network on the same code
+path takes 0.86 ms per step). An eager whole-stack autograd Function with reused buffers was tried and measured no
+faster (see the git history). The compiled rows fuse the elementwise work into a few loops and drop most of the
+per-op overhead; what remains there is mostly the compiled kernels (about 1.0 ms per step in bf16), the products,
+Adam, the noise and about 0.6 ms of Python, guard and autograd-engine overhead.
 
 Peers are trained with a minimal hand-written loop (which favours them: no trainer overhead). The time per
 epoch is the median over epochs of the wall time of the training steps only. Test accuracy and NLL use the
