@@ -34,8 +34,10 @@ from ..nn.bayesian_layers import (
     BayesianLinear,
     bayesian_layers,
 )
+from ..nn.compiled_local_reparam import CompiledLocalReparamStack
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
+from .nets import MLP, check_input
 from .supervised import SupervisedModel, evaluation_mode
 
 
@@ -117,6 +119,13 @@ class BayesByBackprop(SupervisedModel):
             training linear layers with local reparameterisation (see
             :class:`~bayesdl.nn.bayesian_layers.BayesianLinear`); predictions always use float32.
         noise_std, learn_noise: the homoscedastic noise head's initial sd and whether it is learned.
+        compile: opt-in: when the network is a plain stack of Bayesian linear layers with ReLU between them (an
+            :class:`~bayesdl.models.nets.MLP` without dropout or normalisation) on the fused local-reparameterisation
+            path, ``loss`` runs the whole stack, its KL and a hand-written backward pass as two functions compiled
+            with ``torch.compile`` (see :mod:`bayesdl.nn.compiled_local_reparam`; same draws, loss and gradients as
+            the default path up to float rounding). The first training step compiles (tens of seconds on a CPU,
+            and Inductor needs a C++ compiler); on the digits benchmark later steps were faster, see
+            ``benchmarks/bench_bnn.py``. Other networks, and predictions, use the default path.
 
     Example:
         >>> from bayesdl.models.nets import MLP
@@ -134,11 +143,12 @@ class BayesByBackprop(SupervisedModel):
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
                  init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
-                 noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: str = "fp32") -> None:
+                 noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: str = "fp32", compile: bool = False) -> None:
         super().__init__()
         if not kl_weight >= 0:
             raise InputError(f"kl_weight must be >= 0, got {kl_weight}")
         self.kl_weight = float(kl_weight)
+        self.compile_step = bool(compile)  # not self.compile: nn.Module.compile is a method
         self.net = bayesian(net, prior, estimator, init_from_net, posterior_std_init, matmul_precision)
         self.net.input_shape = getattr(net, "input_shape", None)
         self._build(net, likelihood, noise_std, learn_noise)
@@ -173,7 +183,27 @@ class BayesByBackprop(SupervisedModel):
         be the whole data set (full-batch training).
         """
         n = len(x) if num_data is None else check_positive_int(num_data, "num_data")
+        if self.compile_step:
+            stack = self._compiled_stack(x)
+            if stack is not None:
+                out, kl = CompiledLocalReparamStack.apply(check_input(self.net, x), *stack)
+                return self.likelihood.nll(out, y).mean() + self.kl_weight * kl / n
         return self.data_nll(x, y).mean() + self.kl_weight * self.kl() / n
+
+    def _compiled_stack(self, x: torch.Tensor, compiled: bool = True) -> tuple | None:
+        """The arguments of the compiled stack path after ``x``, or None when the default path must run."""
+        layers = self.__dict__.get("_stack", False)
+        if layers is False:  # the structure is analysed once
+            layers = self.__dict__["_stack"] = _linear_relu_stack(self.net)
+        if layers is None or x.dim() != 2 or not torch.is_grad_enabled() or torch.is_autocast_enabled(x.device.type):
+            return None
+        if _has_hooks(self.net) or any(_has_hooks(layer) for layer in layers):
+            return None
+        settings = [layer.fused_settings() for layer in layers]
+        if any(s is None for s in settings):
+            return None
+        params = [p for layer in layers for p in (layer.weight_mu, layer.weight_rho, layer.bias_mu, layer.bias_rho)]
+        return (tuple(s[0] for s in settings), tuple((s[1], s[2]) for s in settings), compiled, *params)
 
     def _draw_outputs(self, x: torch.Tensor, num_samples: int) -> list[torch.Tensor]:
         with evaluation_mode(self):
@@ -184,3 +214,38 @@ class BayesByBackprop(SupervisedModel):
         for layer in self.net.modules():
             if isinstance(layer, BayesianLayer):
                 layer.sample = bool(sample)
+
+
+def _has_hooks(module: nn.Module) -> bool:
+    return bool(module._forward_hooks or module._forward_pre_hooks or nn.modules.module._global_forward_hooks
+                or nn.modules.module._global_forward_pre_hooks)
+
+
+def _linear_relu_stack(net: nn.Module) -> tuple[BayesianLinear, ...] | None:
+    """The Bayesian linear layers of ``net`` if it computes exactly Linear (ReLU Linear)*, else None.
+
+    Accepted: an ``MLP`` (its own class, not a subclass that might change ``forward``) or an ``nn.Sequential``
+    of BayesianLinear, nn.ReLU and nn.Identity entries, one ReLU between consecutive linear layers and none after
+    the last.
+    """
+    if type(net) is MLP:
+        net = net.layers
+    if type(net) is not nn.Sequential or _has_hooks(net):
+        return None
+    layers: list[BayesianLinear] = []
+    relu_pending = False
+    for module in net:
+        if type(module) is nn.Identity:
+            continue
+        if type(module) is nn.ReLU:
+            if relu_pending or not layers:
+                return None
+            relu_pending = True
+        elif type(module) is BayesianLinear:
+            if layers and not relu_pending:
+                return None
+            layers.append(module)
+            relu_pending = False
+        else:
+            return None
+    return tuple(layers) if layers and not relu_pending else None

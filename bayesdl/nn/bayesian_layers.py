@@ -302,21 +302,31 @@ class BayesianLinear(BayesianLayer):
     def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         return F.linear(x, weight, bias)
 
-    def _fused_forward(self, x: torch.Tensor) -> torch.Tensor | None:
-        # Fast path: local reparameterisation, 2-D input, bias, fixed Gaussian prior, gradients wanted.
+    def fused_settings(self) -> tuple[float, bool, bool] | None:
+        """(prior variance s^2, bfloat16 variance products, bfloat16 mean products) for the fused training paths.
+
+        None unless the layer samples with local reparameterisation, has a bias and a fixed (non-learnable)
+        Gaussian prior; callers also require gradients and a 2-D input.
+        """
         prior = self.prior
-        if not (self.sample and self.estimator == "local_reparam" and x.dim() == 2 and self.bias_mu is not None
-                and type(prior) is GaussianPrior and not prior.learnable and torch.is_grad_enabled()):
+        if not (self.sample and self.estimator == "local_reparam" and self.bias_mu is not None
+                and type(prior) is GaussianPrior and not prior.learnable):
             return None
         log_sigma = prior.log_sigma
         key = (log_sigma._version, log_sigma.data_ptr())
         if self._prior_var_cache is None or self._prior_var_cache[0] != key:  # a float, read once (no sync per step)
             self._prior_var_cache = (key, math.exp(2.0 * float(log_sigma)))
         wide = min(self.in_features, self.out_features) >= BF16_MIN_WIDTH
-        low_var = wide and self.matmul_precision != "fp32"
-        low_mean = wide and self.matmul_precision == "bf16"
-        out, kl = _FusedLocalReparamLinear.apply(x, self.weight_mu, self.weight_rho, self.bias_mu, self.bias_rho,
-                                                 self._prior_var_cache[1], low_var, low_mean)
+        return self._prior_var_cache[1], wide and self.matmul_precision != "fp32", wide and self.matmul_precision == "bf16"
+
+    def _fused_forward(self, x: torch.Tensor) -> torch.Tensor | None:
+        # Fast path: local reparameterisation, 2-D input, bias, fixed Gaussian prior, gradients wanted.
+        if x.dim() != 2 or not torch.is_grad_enabled():
+            return None
+        settings = self.fused_settings()
+        if settings is None:
+            return None
+        out, kl = _FusedLocalReparamLinear.apply(x, self.weight_mu, self.weight_rho, self.bias_mu, self.bias_rho, *settings)
         self.__dict__["_fused_kl"] = (kl, self._versions())
         return out
 
