@@ -35,7 +35,10 @@ faster (see the git history). The compiled rows fuse the elementwise work into a
 per-op overhead; what remains there is mostly the compiled kernels (about 1.0 ms per step in bf16), the products,
 Adam, the noise and about 0.6 ms of Python, guard and autograd-engine overhead.
 
-Peers are trained with a minimal hand-written loop (which favours them: no trainer overhead). The time per
+Peers are trained with a minimal hand-written loop (which favours them: no trainer overhead) and
+``torch.optim.Adam`` as their users write it. bayesdl's Trainer runs Adam fused by default, so bayesian-torch is
+also timed with ``Adam(fused=True)`` (the row marked "fused Adam"), which separates the optimizer's share of
+the difference from the layers'; the target is stated against the peers as usually written. The time per
 epoch is the median over epochs of the wall time of the training steps only. Test accuracy and NLL use the
 posterior predictive averaged over 20 weight draws. Run with OMP_NUM_THREADS=1:
 
@@ -65,6 +68,9 @@ from bayesdl.nn.bayesian_layers import softplus_inverse
 from bayesdl.nn.priors import GaussianPrior
 
 RHO_INIT = -3.0
+# bayesian-torch again, with the fused Adam that bayesdl's Trainer uses by default: not counted as "the fastest
+# peer" of the target (that is the peer as its users write it), but reported so that the optimizer's share shows
+FUSED_PEER = "bayesian-torch (reparam, fused Adam)"
 LR = 3e-3
 EVAL_SAMPLES = 20
 
@@ -76,8 +82,8 @@ def _evaluate(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, 
 
 
 def _manual_loop(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                 epochs: int, batch: int, seed: int) -> list[float]:
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
+                 epochs: int, batch: int, seed: int, fused: bool = False) -> list[float]:
+    opt = torch.optim.Adam(model.parameters(), lr=LR, fused=fused)
     gen = torch.Generator().manual_seed(seed)
     times = []
     for _ in range(epochs):
@@ -93,7 +99,7 @@ def _manual_loop(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor
     return times
 
 
-def run_bayesian_torch(x, y, xt, yt, epochs, batch, seed):
+def run_bayesian_torch(x, y, xt, yt, epochs, batch, seed, fused=False):
     from bayesian_torch.layers import LinearReparameterization
 
     torch.manual_seed(seed)
@@ -125,7 +131,7 @@ def run_bayesian_torch(x, y, xt, yt, epochs, batch, seed):
         out, kl = forward(xb)
         return F.cross_entropy(out, yb) + kl / n
 
-    times = _manual_loop(layers, loss_fn, x, y, epochs, batch, seed)
+    times = _manual_loop(layers, loss_fn, x, y, epochs, batch, seed, fused)
     return times, _evaluate(lambda inp: forward(inp)[0], xt, yt)
 
 
@@ -239,6 +245,7 @@ def main(quick: bool = False) -> list[dict]:
     repeats = 1 if quick else 3
     runners = {
         "bayesian-torch (reparam)": lambda s: run_bayesian_torch(x, y, xt, yt, epochs, batch, s),
+        FUSED_PEER: lambda s: run_bayesian_torch(x, y, xt, yt, epochs, batch, s, fused=True),
         "blitz (reparam)": lambda s: run_blitz(x, y, xt, yt, epochs, batch, s),
         "bayesdl (local_reparam)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam"),
         "bayesdl (local, bf16_variance)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, "local_reparam", "bf16_variance"),
@@ -261,7 +268,7 @@ def main(quick: bool = False) -> list[dict]:
             floors[prec].append(floor_ms_per_epoch(prec, steps))
     summary = {name: {"ms": 1000 * statistics.median(v["times"]), "acc": statistics.mean(v["acc"]), "nll": statistics.mean(v["nll"])}
                for name, v in results.items()}
-    peers = [k for k in summary if not k.startswith("bayesdl")]
+    peers = [k for k in summary if not k.startswith("bayesdl") and k != FUSED_PEER]  # as their users write them
     fastest = min(peers, key=lambda k: summary[k]["ms"])
     best_nll = min(summary[k]["nll"] for k in peers)
     print(f"digits MLP 64-400-400-10, {epochs} epochs, batch {batch}, {repeats} seed(s); ms/epoch median, acc/NLL from {EVAL_SAMPLES} draws")
@@ -288,6 +295,16 @@ def main(quick: bool = False) -> list[dict]:
             "peer_figure": f"{summary[fastest]['ms']:.1f} ms/epoch, NLL {summary[fastest]['nll']:.4f} (best peer NLL {best_nll:.4f})",
             "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}",
             "ratio": f"{s['ms'] / summary[fastest]['ms']:.2f}",
+        })
+    fused_peer = summary[FUSED_PEER]
+    for name in ("bayesdl (local_reparam)", "bayesdl (local, bf16, compiled)"):
+        s = summary[name]
+        rows.append({
+            "task": f"digits BBB MLP 64-400-400-10, {epochs} epochs: ms/epoch ({name})",
+            "peer": FUSED_PEER,
+            "peer_figure": f"{fused_peer['ms']:.1f} ms/epoch, NLL {fused_peer['nll']:.4f}",
+            "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}",
+            "ratio": f"{s['ms'] / fused_peer['ms']:.2f}",
         })
     for name in local_names:
         local = summary[name]

@@ -153,19 +153,6 @@ class BayesByBackprop(SupervisedModel):
         self.net.input_shape = getattr(net, "input_shape", None)
         self._build(net, likelihood, noise_std, learn_noise)
 
-    @property
-    def optimizer_defaults(self) -> dict[str, dict[str, bool]]:
-        """Optimizer arguments the :class:`~bayesdl.inference.Trainer` uses unless told otherwise.
-
-        Adam and AdamW run fused (one kernel over all parameters instead of a dozen per tensor; the same
-        update up to rounding) when every parameter is a floating-point tensor on a CPU or CUDA device. The
-        posterior has twice as many parameters as the network, so the optimizer step is a large share of a
-        training step. Pass ``optimizer_kwargs={"fused": False}`` to the trainer to turn it off.
-        """
-        if all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in self.parameters()):
-            return {"adam": {"fused": True}, "adamw": {"fused": True}}
-        return {}
-
     def kl(self) -> torch.Tensor:
         """KL(q || p) summed over all Bayesian layers (closed form or a one-draw Monte Carlo estimate)."""
         layers = self.__dict__.get("_layers")
