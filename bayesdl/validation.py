@@ -169,16 +169,16 @@ def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
     return value
 
 
-_CHECKED_DATA: ContextVar[torch.Tensor | None] = ContextVar("bayesdl_checked_data", default=None)
+_CHECKED_DATA: ContextVar[torch.Tensor | tuple[torch.Tensor, ...] | None] = ContextVar("bayesdl_checked_data", default=None)
 
 
 @contextmanager
-def checked_data(x: torch.Tensor) -> Iterator[None]:
-    """Declare that the values of this very tensor object were validated already (for the trainer).
+def checked_data(x: torch.Tensor | tuple[torch.Tensor, ...]) -> Iterator[None]:
+    """Declare that the values of this very tensor object (or of each tensor of this tuple) were validated already.
 
-    The trainer checks the whole training tensor once with the model's ``check_data`` and then runs
+    The trainer checks the whole training data once with the model's ``check_data`` and then runs
     each minibatch step inside ``checked_data(batch)``; a model's per-call data check may return early
-    when :func:`is_checked` holds for its argument. Only the same object is trusted (not a copy, a
+    when :func:`is_checked` holds for its argument. Only the same objects are trusted (not a copy, a
     slice or another tensor), so data a model derives or receives otherwise are still checked.
     """
     token = _CHECKED_DATA.set(x)
@@ -189,5 +189,6 @@ def checked_data(x: torch.Tensor) -> Iterator[None]:
 
 
 def is_checked(x: torch.Tensor) -> bool:
-    """True inside ``checked_data(x)`` for the same tensor object ``x``."""
-    return _CHECKED_DATA.get() is x
+    """True inside ``checked_data(x)`` (or ``checked_data((..., x, ...))``) for the same tensor object ``x``."""
+    checked = _CHECKED_DATA.get()
+    return checked is x or (type(checked) is tuple and any(t is x for t in checked))

@@ -4,7 +4,7 @@ import torch
 from bayesdl.models.bnn_bbb import BayesByBackprop
 from bayesdl.models.nets import MLP
 from bayesdl.nn.bayesian_layers import BayesianLinear
-from bayesdl.nn.compiled_local_reparam import CompiledLocalReparamStack, _softplus_and_slope
+from bayesdl.nn.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack, _softplus_and_slope
 from bayesdl.nn.priors import GaussianPrior
 
 
@@ -58,6 +58,37 @@ def test_compiled_step_equals_the_default_layer_by_layer_path():
     for got, want in zip(compiled, default):
         assert got.device == x.device
         assert float((got - want).norm() / want.norm()) < 1e-5
+
+
+def test_one_call_categorical_step_equals_autograd_of_the_stack_and_the_regression_path_too():
+    # the categorical loss and its gradients in one function (run eagerly here; the test above compiles it)
+    torch.manual_seed(0)
+    model = BayesByBackprop(MLP(5, [7, 6], 4), prior=GaussianPrior(0.7), posterior_std_init=0.05, compile=True)
+    x, y = torch.rand(9, 5), torch.randint(0, 4, (9,))
+    prior_vars, lows, _, *params = model._compiled_stack(x)
+    scale = torch.tensor(0.25)
+    model.zero_grad()
+    torch.manual_seed(2)
+    one_call = CompiledCategoricalStep.apply(x, y, prior_vars, lows, scale, False, *params)
+    (3.0 * one_call).backward()  # an outer factor reaches the gradients
+    got = [one_call.detach()] + [p.grad.clone() for p in params]
+    model.zero_grad()
+    torch.manual_seed(2)
+    out, kl = CompiledLocalReparamStack.apply(x, prior_vars, lows, False, *params)
+    reference = torch.nn.functional.cross_entropy(out, y) + scale * kl
+    (3.0 * reference).backward()
+    for a, b in zip(got, [reference.detach()] + [p.grad for p in params]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    # a regression likelihood keeps the two-function path: same loss and gradients as the default path
+    reg = BayesByBackprop(MLP(5, [7], 2), likelihood="heteroscedastic", posterior_std_init=0.05, compile=True)
+    target = torch.randn(9)
+    reg._compiled_stack = lambda inp, compiled=False, f=reg._compiled_stack: f(inp, compiled=False)
+    runs = []
+    for compile_step in (True, False):
+        reg.compile_step = compile_step
+        runs.append(_loss_and_grads(reg, x, target, seed=4))
+    for a, b in zip(*runs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_compiled_path_is_used_only_for_plain_relu_stacks_with_gradients():

@@ -275,3 +275,30 @@ def test_adam_runs_fused_by_default_and_matches_the_unfused_update(optimizer_kwa
     _, reference = trained({"fused": False, "foreach": False})  # the single-tensor loop
     for p, q in zip(params, reference):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_supervised_data_are_checked_once_at_fit_and_bad_labels_fail_before_training():
+    from bayesdl.models.nets import MLP
+    from bayesdl.models.supervised import PlainNet
+    from bayesdl.validation import checked_data, is_checked
+
+    x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    model = PlainNet(MLP(3, [8], 2))
+    calls = []
+    original = model.likelihood.check_target
+
+    def counting(target):
+        calls.append(is_checked(target))
+        return original(target)
+
+    model.likelihood.check_target = counting
+    Trainer(model, epochs=2, batch_size=10, progress=False, device="cpu").fit((x, y))
+    assert calls[0] is False and all(calls[1:]) and len(calls) >= 9  # the whole y once, then 8 trusted batches
+    bad = y.clone()
+    bad[7] = 5
+    before = _params(model)
+    with pytest.raises(InputError, match="class labels"):
+        Trainer(model, epochs=1, batch_size=10, progress=False, device="cpu").fit((x, bad))
+    assert all(torch.equal(p, q) for p, q in zip(before, _params(model)))  # nothing was trained on them
+    with checked_data((x, y)):  # only the very tensors of the checked tuple are trusted
+        assert is_checked(x) and is_checked(y) and not is_checked(x.clone())

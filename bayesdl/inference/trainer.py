@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import inspect
 import math
 import os
 import random
@@ -59,6 +60,13 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
 # the dozen per-tensor passes (and their large temporaries) of the multi-tensor version, which on a CPU can take a
 # third of a training step. Pass optimizer_kwargs={"fused": False} (or "foreach") to choose otherwise.
 FUSED_OPTIMIZERS = ("adam", "adamw")
+
+
+def _required_arguments(function: Callable[..., Any]) -> int:
+    """The number of positional parameters without a default."""
+    empty = inspect.Parameter.empty
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds and p.default is empty for p in inspect.signature(function).parameters.values())
 
 
 def _fusable(params: list[torch.Tensor]) -> bool:
@@ -377,15 +385,15 @@ class Trainer:
                            generator=generator, rank=shard.rank if shard else 0, world_size=shard.world_size if shard else 1)
 
     def _check_training_data(self, loader: BatchLoader) -> bool:
-        """Validate the whole training tensor once with the model's ``check_data`` (when it has one and
-        the batches are plain row subsets of one tensor); its minibatches are then trusted (see
+        """Validate the whole training data once with the model's ``check_data`` (when it has one, the batches
+        are plain row subsets of the tensors, and ``check_data`` takes one required argument per tensor, e.g.
+        ``check_data(x)`` or ``check_data(x, y)``); the minibatches are then trusted (see
         :func:`bayesdl.validation.checked_data`), which saves the model a pass over every batch."""
         check = getattr(self.model, "check_data", None)
-        if not callable(check) or not loader.single or loader.binarize is not None:
+        if not callable(check) or loader.binarize is not None or _required_arguments(check) != len(loader.tensors):
             return False
-        data = loader.tensors[0]
-        for start in range(0, len(data), 8192):  # in chunks: a check may allocate a temporary per value
-            check(data[start : start + 8192])
+        for start in range(0, loader.num_examples, 8192):  # in chunks: a check may allocate a temporary per value
+            check(*(t[start : start + 8192] for t in loader.tensors))
         return True
 
     def _first_batch(self, loader: BatchLoader) -> Batch:

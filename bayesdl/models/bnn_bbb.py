@@ -34,9 +34,10 @@ from ..nn.bayesian_layers import (
     BayesianLinear,
     bayesian_layers,
 )
-from ..nn.compiled_local_reparam import CompiledLocalReparamStack
+from ..nn.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
+from .likelihoods import CategoricalLikelihood
 from .nets import MLP, check_input
 from .supervised import SupervisedModel, evaluation_mode
 
@@ -173,7 +174,13 @@ class BayesByBackprop(SupervisedModel):
         if self.compile_step:
             stack = self._compiled_stack(x)
             if stack is not None:
-                out, kl = CompiledLocalReparamStack.apply(check_input(self.net, x), *stack)
+                x = check_input(self.net, x)
+                if isinstance(self.likelihood, CategoricalLikelihood) and not x.requires_grad:
+                    self.likelihood.check_target(y)
+                    prior_vars, lows, compiled, *params = stack
+                    kl_scale = torch.tensor(self.kl_weight / n, dtype=x.dtype, device=x.device)
+                    return CompiledCategoricalStep.apply(x, y.long(), prior_vars, lows, kl_scale, compiled, *params)
+                out, kl = CompiledLocalReparamStack.apply(x, *stack)
                 return self.likelihood.nll(out, y).mean() + self.kl_weight * kl / n
         return self.data_nll(x, y).mean() + self.kl_weight * self.kl() / n
 

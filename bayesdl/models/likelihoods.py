@@ -21,7 +21,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
-from ..validation import check_choice, check_tensor
+from ..validation import check_choice, check_tensor, is_checked
 
 _LOG_2PI = math.log(2.0 * math.pi)
 LIKELIHOODS = ("categorical", "heteroscedastic", "homoscedastic")
@@ -119,6 +119,8 @@ class CategoricalLikelihood(Likelihood):
         Arguments:
             y: the targets.
         """
+        if is_checked(y):  # a training batch the trainer validated at the start of fit
+            return
         check_tensor(y, "y", ndim=1)
         if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= self.num_outputs:
             raise InputError(f"y must hold integer class labels in [0, {self.num_outputs - 1}], "
@@ -145,6 +147,8 @@ class _GaussianLikelihood(Likelihood):
     kind = "regression"
 
     def check_target(self, y: torch.Tensor) -> None:
+        if is_checked(y):
+            return
         check_tensor(y, "y", ndim=1, floating=True)
 
     def nll(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

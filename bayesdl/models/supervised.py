@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from ..errors import InputError
 from ..inference.predictive import CategoricalDraws, GaussianDraws
 from ..io import serializable
 from ..validation import check_positive_int
@@ -62,6 +63,17 @@ class SupervisedModel(nn.Module):
         if num_outputs is None:
             raise TypeError(f"{type(net).__name__} must expose out_features (the bayesdl nets do)")
         self.likelihood = make_likelihood(likelihood, num_outputs, noise_std, learn_noise)
+
+    def check_data(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Raise InputError unless ``x`` is a finite batch for the network and ``y`` holds valid targets.
+
+        The trainer calls this once on the training data at the start of ``fit``; its minibatches are then
+        not checked again (:func:`bayesdl.validation.is_checked`).
+        """
+        check_input(self.net, x)
+        self.likelihood.check_target(y)
+        if len(x) != len(y):
+            raise InputError(f"x and y must have the same number of rows, got {len(x)} and {len(y)}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The raw network outputs (logits, or mean [and log-variance]) for one draw."""

@@ -108,14 +108,37 @@ def stack_backward(grad_out: torch.Tensor, grad_kl: torch.Tensor, mus: tuple[tor
     return (grad_x, *grads)
 
 
+def categorical_step(x: torch.Tensor, y: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[torch.Tensor, ...],
+                     prior_vars: tuple[float, ...], lows: tuple[tuple[bool, bool], ...], kl_scale: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The loss mean_n CE(out_n, y_n) + kl_scale * KL and its gradients in every layer parameter (a pure function, compiled).
+
+    With a categorical likelihood the gradient of the loss in the outputs is known in the forward pass,
+    (softmax(out) - onehot(y)) / B, so the forward pass, the loss and the backward pass are one function: one
+    compiled call per step, no saved tensors and no autograd nodes for the loss.
+    """
+    out, kl, *saved = stack_forward(x, eps, params, prior_vars, lows)
+    log_probs = torch.log_softmax(out, 1)
+    loss = kl_scale * kl - log_probs.gather(1, y[:, None]).mean()
+    grad_out = (log_probs.exp() - torch.nn.functional.one_hot(y, out.shape[1]).to(out.dtype)) / out.shape[0]
+    mus = tuple(p for i in range(len(prior_vars)) for p in (params[4 * i], params[4 * i + 2]))
+    _, *grads = stack_backward(grad_out, kl_scale, mus, tuple(saved), prior_vars, lows, False)
+    return (loss, *grads)
+
+
 _compiled: dict[str, Any] = {}
 
 
-def _compiled_pair() -> tuple[Any, Any]:
-    if not _compiled:
-        _compiled["forward"] = torch.compile(stack_forward, dynamic=False, fullgraph=True)
-        _compiled["backward"] = torch.compile(stack_backward, dynamic=False, fullgraph=True)
-    return _compiled["forward"], _compiled["backward"]
+def _compiled_function(name: str) -> Any:
+    if name not in _compiled:
+        function = {"forward": stack_forward, "backward": stack_backward, "categorical": categorical_step}[name]
+        _compiled[name] = torch.compile(function, dynamic=False, fullgraph=True)
+    return _compiled[name]
+
+
+def _draw_noise(x: torch.Tensor, params: tuple[torch.Tensor, ...], num_layers: int) -> tuple[torch.Tensor, ...]:
+    """One standard normal per example and output unit of every layer, drawn eagerly in layer order (the same
+    numbers as the layer-by-layer path's ``randn_like`` for the same generator state)."""
+    return tuple(x.new_empty((x.shape[0], params[4 * i].shape[0])).normal_() for i in range(num_layers))
 
 
 class CompiledLocalReparamStack(torch.autograd.Function):
@@ -128,9 +151,8 @@ class CompiledLocalReparamStack(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, prior_vars, lows, compiled, *params):  # type: ignore[override]
-        forward_fn, backward_fn = _compiled_pair() if compiled else (stack_forward, stack_backward)
-        eps = tuple(x.new_empty((x.shape[0], params[4 * i].shape[0])).normal_() for i in range(len(prior_vars)))
-        out, kl, *saved = forward_fn(x, eps, params, prior_vars, lows)
+        forward_fn, backward_fn = (_compiled_function("forward"), _compiled_function("backward")) if compiled else (stack_forward, stack_backward)
+        out, kl, *saved = forward_fn(x, _draw_noise(x, params, len(prior_vars)), params, prior_vars, lows)
         ctx.prior_vars, ctx.lows, ctx.backward_fn = prior_vars, lows, backward_fn
         ctx.save_for_backward(*[p for i in range(len(prior_vars)) for p in (params[4 * i], params[4 * i + 2])], *saved)
         return out, kl
@@ -142,3 +164,27 @@ class CompiledLocalReparamStack(torch.autograd.Function):
         grad_x, *grads = ctx.backward_fn(grad_out.contiguous(), grad_kl, tuple(tensors[:count]), tuple(tensors[count:]), ctx.prior_vars,
                                          ctx.lows, bool(ctx.needs_input_grad[0]))
         return (grad_x if ctx.needs_input_grad[0] else None, None, None, None, *grads)
+
+
+class CompiledCategoricalStep(torch.autograd.Function):
+    """``apply(x, y, prior_vars, lows, kl_scale, compiled, *params)``: mean cross-entropy + kl_scale * KL in one call.
+
+    The forward pass runs :func:`categorical_step` and keeps the parameter gradients it returns; the backward
+    pass hands them to autograd (times the incoming gradient, unless that is exactly 1). ``x`` gets no gradient
+    (use :class:`CompiledLocalReparamStack` when it needs one). ``kl_scale`` is a 0-d tensor (kl_weight / N),
+    so that a new data-set size does not recompile.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, prior_vars, lows, kl_scale, compiled, *params):  # type: ignore[override]
+        step = _compiled_function("categorical") if compiled else categorical_step
+        loss, *grads = step(x, y, _draw_noise(x, params, len(prior_vars)), params, prior_vars, lows, kl_scale)
+        ctx.grads = grads
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_loss):  # type: ignore[override]
+        grads, ctx.grads = ctx.grads, None
+        if grad_loss.device.type != "cpu" or float(grad_loss) != 1.0:  # a CUDA scalar would cost a sync to test
+            grads = [g * grad_loss for g in grads]
+        return (None, None, None, None, None, None, *grads)
