@@ -11,7 +11,7 @@ import torch
 import bayesdl
 from bayesdl.errors import InputError
 from bayesdl.inference import Trainer
-from bayesdl.models.rbm import RBM, RBMMonitor, StaleLogPartitionError, binary_states
+from bayesdl.models.rbm import RBM, RBMMonitor, StaleLogPartitionError, binary_states, uniform
 
 
 def random_rbm(num_visible: int, num_hidden: int, seed: int, scale: float = 1.0, visible: str = "bernoulli") -> RBM:
@@ -179,8 +179,8 @@ def test_loss_uses_a_stopped_gradient_negative_sample_from_the_same_draws():
     rbm = random_rbm(6, 4, seed=10, scale=0.5)
     v = (torch.rand(8, 6, generator=torch.Generator().manual_seed(1)) < 0.5).float()
     torch.manual_seed(123)
-    h0 = torch.rand(8, 4).lt_(rbm.hidden_probs(v).detach())
-    v_neg = torch.rand(8, 6).lt_(rbm.visible_mean(h0).detach())
+    h0 = uniform((8, 4)).lt_(rbm.hidden_probs(v).detach())
+    v_neg = uniform((8, 6)).lt_(rbm.visible_mean(h0).detach())
     rbm.zero_grad()
     rbm.contrastive_loss(v, v_neg).backward()
     expected = rbm.weight.grad.clone()
@@ -311,7 +311,7 @@ def test_pcd_update_equals_sklearn_bernoulli_rbm_step_for_the_same_draws():
     class Draws:  # hands sklearn the uniforms that torch's generator gives bayesdl
         def __init__(self, seed):
             torch.manual_seed(seed)
-            self.queue = [torch.rand(B, D), torch.rand(B, H)]
+            self.queue = [uniform((B, D)), uniform((B, H))]
 
         def uniform(self, size):
             return self.queue.pop(0).double().numpy()
