@@ -313,6 +313,11 @@ def test_bad_input_gets_clear_errors():
             rbm.loss(v)
     with pytest.raises(InputError, match="empty"):
         rbm.gibbs(torch.zeros(0, 6))
+    # the trainer checks the whole training tensor once (check_data) before the first update
+    grey = torch.ones(40, 6)
+    grey[37, 2] = 0.5
+    with pytest.raises(InputError, match="binary"):
+        Trainer(rbm, optimizer="sgd", lr=0.1, epochs=1, batch_size=10, progress=False).fit(grey)
     with pytest.raises(InputError, match="visible"):
         RBM(6, 3, visible="poisson")
     with pytest.raises(InputError, match="exact log Z"):

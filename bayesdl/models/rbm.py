@@ -211,9 +211,10 @@ class RBM(nn.Module):
             sampling with bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
             hidden inputs and gradients carry about 3 significant digits). The parameters (fp32
             master weights), the optimiser, the free energies in ``log_prob`` and AIS stay float32.
-            On a CPU with AMX (Sapphire Rapids) one 100x784x500 product is about 3-5x faster than in
-            float32; the effect on the AIS test log-likelihood is measured in
-            ``benchmarks/bench_rbm.py``.
+            W is cast to bfloat16 once per update; binary states (data, negative sample, chains'
+            hidden states) are exact in bfloat16. On a CPU with AMX (Sapphire Rapids) one
+            100x784x500 product is about 3-5x faster than in float32; the effect on the AIS test
+            log-likelihood is measured in ``benchmarks/bench_rbm.py``.
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
@@ -562,7 +563,10 @@ class RBM(nn.Module):
 
         One update costs three matrix products for PCD-1 (chains' h -> v_neg; [v; v_neg] -> hidden
         inputs; the gradient) and four for CD-1, and each hidden probability is computed once and
-        shared by the sampler, the loss value and the gradient.
+        shared by the sampler, the loss value and the gradient, which is computed with the loss
+        (when gradients are enabled) and returned by the backward pass. Binary draws compare
+        uniforms from :func:`uniform_bits` with the probabilities. A batch the trainer validated
+        at the start of ``fit`` (the very tensor, see :meth:`check_visible`) is not checked again.
         """
         self.check_visible(v)
         persistent = self.method == "pcd" and self.training
