@@ -221,7 +221,10 @@ def test_fast_training_step_equals_the_textbook_step_for_the_same_draws(method):
     expected_w = -(v.t() @ p_pos - v_neg.t() @ p_neg) / B + wd * W
     expected_c = -(p_pos.mean(0) - p_neg.mean(0))
     expected_b = -(v.mean(0) - v_neg.mean(0))
-    free = lambda x: -(x @ b) - F.softplus(c + x @ W).sum(-1)
+
+    def free(x):
+        return -(x @ b) - F.softplus(c + x @ W).sum(-1)
+
     expected_value = free(v).mean() - free(v_neg).mean() + 0.5 * wd * (W**2).sum()
     torch.manual_seed(77)
     value = rbm.loss(v)

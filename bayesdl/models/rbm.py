@@ -86,6 +86,14 @@ def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | No
     The RBM samplers draw v_i = 1 exactly when u_i < p_i; this function gives those u, so that a reference
     implementation (or another library) can be handed the same draws.
 
+    Arguments:
+        shape: the shape of the result.
+        generator: the random source (None: torch's global generator).
+        device: the device of the result.
+
+    Returns:
+        a float32 tensor of the given shape with values k / 2^24 in [0, 1).
+
     Example:
         >>> u = uniform((2, 3), torch.Generator().manual_seed(0))
         >>> u.dtype, bool(((u >= 0) & (u < 1)).all())
