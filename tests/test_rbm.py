@@ -7,11 +7,12 @@ import math
 import pytest
 import scipy.stats
 import torch
+import torch.nn.functional as F
 
 import bayesdl
 from bayesdl.errors import InputError
 from bayesdl.inference import Trainer
-from bayesdl.models.rbm import RBM, RBMMonitor, StaleLogPartitionError, binary_states
+from bayesdl.models.rbm import RBM, RBMMonitor, StaleLogPartitionError, binary_states, uniform
 
 
 def random_rbm(num_visible: int, num_hidden: int, seed: int, scale: float = 1.0, visible: str = "bernoulli") -> RBM:
@@ -179,8 +180,8 @@ def test_loss_uses_a_stopped_gradient_negative_sample_from_the_same_draws():
     rbm = random_rbm(6, 4, seed=10, scale=0.5)
     v = (torch.rand(8, 6, generator=torch.Generator().manual_seed(1)) < 0.5).float()
     torch.manual_seed(123)
-    h0 = torch.rand(8, 4).lt_(rbm.hidden_probs(v).detach())
-    v_neg = torch.rand(8, 6).lt_(rbm.visible_mean(h0).detach())
+    h0 = uniform((8, 4)).lt_(rbm.hidden_probs(v).detach())
+    v_neg = uniform((8, 6)).lt_(rbm.visible_mean(h0).detach())
     rbm.zero_grad()
     rbm.contrastive_loss(v, v_neg).backward()
     expected = rbm.weight.grad.clone()
@@ -188,6 +189,53 @@ def test_loss_uses_a_stopped_gradient_negative_sample_from_the_same_draws():
     torch.manual_seed(123)
     rbm.loss(v).backward()
     torch.testing.assert_close(rbm.weight.grad, expected)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_fast_training_step_equals_the_textbook_step_for_the_same_draws(method):
+    # The textbook CD-2 / PCD-2 update written out line by line (Hinton 2002; Tieleman 2008), fed the
+    # same uniforms the training step draws (rbm_module.uniform), must give the same gradient, loss
+    # value and persistent chains as RBM.loss (weight decay included).
+    D, H, B, wd = 9, 6, 7, 0.01
+    rbm = RBM(D, H, method=method, k=2, num_chains=B, weight_decay=wd)
+    source = random_rbm(D, H, seed=22, scale=0.5)
+    with torch.no_grad():
+        for name in ("weight", "visible_bias", "hidden_bias"):
+            getattr(rbm, name).copy_(getattr(source, name))
+    v = (torch.rand(B, D, generator=torch.Generator().manual_seed(6)) < 0.5).float()
+    W, b, c = rbm.weight.detach(), rbm.visible_bias.detach(), rbm.hidden_bias.detach()
+    if method == "pcd":  # start the chains from a known hidden state
+        with torch.no_grad():
+            rbm.chain_hidden.copy_((torch.rand(B, H, generator=torch.Generator().manual_seed(7)) < 0.5).float())
+            rbm.chain_ready.fill_(True)
+    h = rbm.chain_hidden.clone()
+    torch.manual_seed(77)
+    if method == "cd":
+        h = (uniform((B, H)) < torch.sigmoid(c + v @ W)).float()
+    for sweep in range(2):
+        v_neg = (uniform((B, D)) < torch.sigmoid(b + h @ W.t())).float()
+        if sweep == 0:
+            h = (uniform((B, H)) < torch.sigmoid(c + v_neg @ W)).float()
+    p_pos, p_neg = torch.sigmoid(c + v @ W), torch.sigmoid(c + v_neg @ W)
+    next_chain = (uniform((B, H)) < p_neg).float()  # PCD then redraws the chains' hidden states
+    expected_w = -(v.t() @ p_pos - v_neg.t() @ p_neg) / B + wd * W
+    expected_c = -(p_pos.mean(0) - p_neg.mean(0))
+    expected_b = -(v.mean(0) - v_neg.mean(0))
+
+    def free(x):
+        return -(x @ b) - F.softplus(c + x @ W).sum(-1)
+
+    expected_value = free(v).mean() - free(v_neg).mean() + 0.5 * wd * (W**2).sum()
+    torch.manual_seed(77)
+    value = rbm.loss(v)
+    value.backward()
+    torch.testing.assert_close(value.detach(), expected_value, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(rbm.weight.grad, expected_w, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(rbm.hidden_bias.grad, expected_c, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(rbm.visible_bias.grad, expected_b, rtol=1e-5, atol=1e-6)
+    if method == "pcd":
+        assert torch.equal(rbm.chain_visible, v_neg)
+        assert torch.equal(rbm.chain_hidden, next_chain)
 
 
 def test_weight_decay_and_sparsity_gradients():
@@ -268,6 +316,11 @@ def test_bad_input_gets_clear_errors():
             rbm.loss(v)
     with pytest.raises(InputError, match="empty"):
         rbm.gibbs(torch.zeros(0, 6))
+    # the trainer checks the whole training tensor once (check_data) before the first update
+    grey = torch.ones(40, 6)
+    grey[37, 2] = 0.5
+    with pytest.raises(InputError, match="binary"):
+        Trainer(rbm, optimizer="sgd", lr=0.1, epochs=1, batch_size=10, progress=False).fit(grey)
     with pytest.raises(InputError, match="visible"):
         RBM(6, 3, visible="poisson")
     with pytest.raises(InputError, match="exact log Z"):
@@ -311,7 +364,7 @@ def test_pcd_update_equals_sklearn_bernoulli_rbm_step_for_the_same_draws():
     class Draws:  # hands sklearn the uniforms that torch's generator gives bayesdl
         def __init__(self, seed):
             torch.manual_seed(seed)
-            self.queue = [torch.rand(B, D), torch.rand(B, H)]
+            self.queue = [uniform((B, D)), uniform((B, H))]
 
         def uniform(self, size):
             return self.queue.pop(0).double().numpy()

@@ -37,7 +37,7 @@ from ..inference.ais import AnnealingPath, LogPartitionEstimate, annealed_import
 from ..inference.gibbs import GibbsResult, block_gibbs
 from ..inference.trainer import Callback
 from ..io import serializable
-from ..validation import check_binary, check_choice, check_positive_int, check_tensor
+from ..validation import check_binary, check_choice, check_positive_int, check_tensor, is_checked
 
 VISIBLE_TYPES = ("bernoulli", "gaussian")
 TRAINING_METHODS = ("cd", "pcd")
@@ -49,9 +49,71 @@ class StaleLogPartitionError(BayesdlError, RuntimeError):
     """log p(v) was asked for while no estimate of log Z exists for the current parameters."""
 
 
-def _bernoulli(p: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Draw 0/1 values with probabilities p (uniforms compared in place: about 3x faster than torch.bernoulli on CPU)."""
-    return torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype).lt_(p)
+UNIFORM_BITS = 24  # the resolution of a float32 uniform (torch.rand uses 24 random bits too)
+_UNIFORM_SCALE = float(2**UNIFORM_BITS)
+
+
+def uniform_bits(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None) -> torch.Tensor:
+    """Integers k drawn uniformly from {0, ..., 2^24 - 1} (int32), so that k / 2^24 is a float32-resolution uniform.
+
+    The bits come from 64-bit draws (torch's ``random64``: 63 random bits per word); each word is split into
+    its two 32-bit halves and 24 bits of each half are kept, so one 64-bit draw gives two independent
+    uniforms. This is exact to float32 resolution, like ``torch.rand`` (which keeps 24 bits of one 32-bit
+    draw per value), and about 1.7x cheaper per value on CPU. Keeping only 16 bits per uniform would be
+    cheaper still but would bias every Bernoulli probability by up to 2^-16 = 1.5e-5, so it is not done.
+
+    Arguments:
+        shape: the shape of the result.
+        generator: the random source (None: torch's global generator).
+        device: the device of the result.
+
+    Returns:
+        an int32 tensor of the given shape with values in [0, 2^24).
+
+    Example:
+        >>> k = uniform_bits((3, 4), torch.Generator().manual_seed(0))
+        >>> k.dtype, bool(((k >= 0) & (k < 2**24)).all())
+        (torch.int32, True)
+    """
+    count = math.prod(shape)
+    words = torch.empty((count + 1) // 2, dtype=torch.int64, device=device).random_(generator=generator)
+    return words.view(torch.int32)[:count].view(shape).bitwise_and_(2**UNIFORM_BITS - 1)
+
+
+def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None) -> torch.Tensor:
+    """The float32 uniforms u = k / 2^24 on [0, 1) for k = :func:`uniform_bits` (the same draws, as values).
+
+    The RBM samplers draw v_i = 1 exactly when u_i < p_i; this function gives those u, so that a reference
+    implementation (or another library) can be handed the same draws.
+
+    Arguments:
+        shape: the shape of the result.
+        generator: the random source (None: torch's global generator).
+        device: the device of the result.
+
+    Returns:
+        a float32 tensor of the given shape with values k / 2^24 in [0, 1).
+
+    Example:
+        >>> u = uniform((2, 3), torch.Generator().manual_seed(0))
+        >>> u.dtype, bool(((u >= 0) & (u < 1)).all())
+        (torch.float32, True)
+    """
+    return uniform_bits(shape, generator, device).to(torch.float32).mul_(1.0 / _UNIFORM_SCALE)
+
+
+def _bernoulli(p: torch.Tensor, generator: torch.Generator | None, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Draw 0/1 values with probabilities p: 1 where u < p for u = :func:`uniform` (compared as k < 2^24 p, exactly).
+
+    With ``out`` the draws are written there (any dtype, e.g. the bfloat16 rows of a stacked batch).
+    The comparison runs in place on the float copy of k (k < 2^24 is exact in float32), which is
+    several times faster on CPU than writing a boolean result.
+    """
+    dtype = torch.promote_types(p.dtype, torch.float32)
+    draws = uniform_bits(p.shape, generator, p.device).to(dtype).lt_(p.to(dtype) * _UNIFORM_SCALE)
+    if out is not None:
+        return out.copy_(draws)
+    return draws.to(p.dtype)
 
 
 def binary_states(num_units: int, start: int = 0, stop: int | None = None, *, device: Any = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -71,54 +133,69 @@ def _is_binary(v: torch.Tensor) -> bool:
 def _softplus_rows(logits: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
     """sum_j softplus(x_j) per row, from x and sigmoid(x): softplus(x) = x - log sigmoid(x).
 
-    One logarithm instead of softplus's exp and log1p; where sigmoid underflows to 0 (x < -87 in
-    float32) the identity breaks down and the rows are recomputed with softplus.
+    One logarithm instead of softplus's exp and log1p. Where sigmoid underflows to 0 (x < -87 in
+    float32) the identity breaks down (log 0 = -inf); callers check their result and fall back to
+    :func:`_softplus_rows_exact`.
     """
-    rows = logits.sum(-1) - torch.log(probs).sum(-1)
-    if not bool(torch.isfinite(rows).all()):
-        rows = F.softplus(logits).sum(-1)
-    return rows
+    return logits.sum(-1) - torch.log(probs).sum(-1)
+
+
+def _softplus_rows_exact(logits: torch.Tensor) -> torch.Tensor:
+    """sum_j softplus(x_j) per row with torch's softplus (the fallback of :func:`_softplus_rows`)."""
+    return F.softplus(logits).sum(-1)
+
+
+def _cd_statistics(stacked: torch.Tensor, probs: torch.Tensor, scale: torch.Tensor, visible_gap: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The gradient of mean F(v) - mean F(v_neg) with respect to (W, b, c), from [v; v_neg] and p(h | .).
+
+    dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v (Bernoulli) or b - v (Gaussian, where b
+    cancels in the difference of means), so with ``scale`` = [-1/n, ..., -1/n, 1/m, ..., 1/m] one
+    product [v; v_neg]' (scale * p) gives dW and one matrix-vector product gives dc.
+    """
+    grad_c = torch.mv(probs.t(), scale)  # a matrix-vector product: a column mean is several times slower
+    s = torch.mul(probs, scale.unsqueeze(1)).to(stacked.dtype)
+    if stacked.dtype == torch.bfloat16:
+        # oneDNN's bfloat16 product with a transposed left factor is about 2x slower than with a
+        # contiguous one, and the transposing copy of [v; v_neg] costs less than that
+        grad_w = torch.mm(stacked.t().contiguous(), s).float()
+    else:
+        grad_w = torch.mm(stacked.t(), s)
+    return grad_w, -visible_gap, grad_c
 
 
 class _FreeEnergyGap(torch.autograd.Function):
     """mean_i F(v_i) - mean_j F(vneg_j) with the closed-form CD gradient in the backward pass.
 
-    Inputs: the parameters (W, b, c); the data v and the fixed negative sample v_neg; ``stacked``
-    = [v; v_neg] in the compute dtype; their hidden inputs c + [v; v_neg] W and the probabilities
-    sigmoid of those (float32, computed once without gradient and shared with the sampler); and
-    whether visible units are Gaussian. dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v
-    (Bernoulli) or b - v (Gaussian, where b cancels in the difference of means), so one product
-    [v; v_neg]' [p/B; -p_neg/B'] gives dW.
+    Inputs: the parameters (W, b, c); the hidden inputs c + [v; v_neg] W and their sigmoids
+    (float32, computed once without gradient and shared with the sampler); the row weights
+    ``scale`` (-1/n for the n data rows, 1/m for the m negative rows); ``visible_term``, the
+    visible part of the free-energy difference (a constant); and the gradient from
+    :func:`_cd_statistics`, computed with the forward pass, so that the backward pass only scales
+    it by the incoming gradient (None when no backward pass can follow).
     """
 
     @staticmethod
-    def forward(ctx: Any, weight: torch.Tensor, visible_bias: torch.Tensor, hidden_bias: torch.Tensor, v: torch.Tensor,
-                v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor, probs: torch.Tensor, gaussian: bool) -> torch.Tensor:
-        n_pos = len(v)
-        if gaussian:
-            vis = 0.5 * ((v - visible_bias) ** 2).sum(-1).mean() - 0.5 * ((v_neg - visible_bias) ** 2).sum(-1).mean()
-        else:
-            vis = -(v @ visible_bias).mean() + (v_neg @ visible_bias).mean()
-        hidden = _softplus_rows(logits, probs)
-        gap = vis - hidden[:n_pos].mean() + hidden[n_pos:].mean()
-        ctx.save_for_backward(v, v_neg, stacked, probs)
+    def forward(ctx: Any, weight: torch.Tensor, visible_bias: torch.Tensor, hidden_bias: torch.Tensor, logits: torch.Tensor,
+                probs: torch.Tensor, scale: torch.Tensor, visible_term: torch.Tensor,
+                statistics: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+        # - mean_data sum_j softplus + mean_neg sum_j softplus = scale . rows
+        gap = visible_term + torch.dot(_softplus_rows(logits, probs), scale)
+        if not math.isfinite(float(gap)):  # sigmoid underflowed somewhere (or the parameters diverged)
+            gap = visible_term + torch.dot(_softplus_rows_exact(logits), scale)
+        ctx.statistics = statistics
         return gap
 
     @staticmethod
     def backward(ctx: Any, grad_gap: torch.Tensor) -> tuple:
-        v, v_neg, stacked, probs = ctx.saved_tensors
-        n_pos, n_neg = len(v), len(v_neg)
-        scale = probs.new_empty(n_pos + n_neg, 1)
-        scale[:n_pos] = -grad_gap / n_pos
-        scale[n_pos:] = grad_gap / n_neg
-        s = torch.mul(probs, scale).to(stacked.dtype)
-        # oneDNN's bfloat16 product is slow with a transposed left factor: a contiguous copy is cheaper
-        grad_w = torch.mm(stacked.t().contiguous() if stacked.dtype == torch.bfloat16 else stacked.t(), s)
-        if grad_w.dtype != torch.float32:
-            grad_w = grad_w.float()
-        grad_c = (probs[:n_pos].mean(0) - probs[n_pos:].mean(0)).mul_(-grad_gap)
-        grad_b = (v.mean(0) - v_neg.mean(0)).mul_(-grad_gap)
-        return grad_w, grad_b, grad_c, None, None, None, None, None, None
+        if ctx.statistics is None:
+            raise RuntimeError("the CD loss supports one backward pass per forward pass")
+        # released here so that autograd owns the only reference and stores grad_w as W.grad
+        # without a copy (a second reference makes AccumulateGrad clone it)
+        (grad_w, grad_b, grad_c), ctx.statistics = ctx.statistics, None
+        if not bool(grad_gap == 1.0):
+            grad_w, grad_b, grad_c = grad_w * grad_gap, grad_b * grad_gap, grad_c * grad_gap
+        return grad_w, grad_b, grad_c, None, None, None, None, None
 
 
 @serializable
@@ -142,9 +219,10 @@ class RBM(nn.Module):
             sampling with bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
             hidden inputs and gradients carry about 3 significant digits). The parameters (fp32
             master weights), the optimiser, the free energies in ``log_prob`` and AIS stay float32.
-            On a CPU with AMX (Sapphire Rapids) one 100x784x500 product is about 3-5x faster than in
-            float32; the effect on the AIS test log-likelihood is measured in
-            ``benchmarks/bench_rbm.py``.
+            W is cast to bfloat16 once per update; binary states (data, negative sample, chains'
+            hidden states) are exact in bfloat16. On a CPU with AMX (Sapphire Rapids) one
+            100x784x500 product is about 3-5x faster than in float32; the effect on the AIS test
+            log-likelihood is measured in ``benchmarks/bench_rbm.py``.
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
@@ -208,7 +286,8 @@ class RBM(nn.Module):
         # Persistent chains (PCD): the visible state and the hidden state drawn from it.
         chains = num_chains if method == "pcd" else 0
         self.register_buffer("chain_visible", torch.zeros(chains, num_visible))
-        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden))
+        # (the binary hidden states in the compute dtype, as the next update's product takes them)
+        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._low_precision else torch.float32))
         self.register_buffer("chain_ready", torch.zeros((), dtype=torch.bool))
         self._log_z_cache: tuple[tuple, LogPartitionEstimate] | None = None
 
@@ -219,7 +298,13 @@ class RBM(nn.Module):
         return self.visible == "gaussian"
 
     def check_visible(self, v: object, name: str = "v") -> torch.Tensor:
-        """Check a batch of visible vectors: shape [B, D], finite, and binary for a Bernoulli RBM."""
+        """Check a batch of visible vectors: shape [B, D], finite, and binary for a Bernoulli RBM.
+
+        A training batch whose tensor the trainer validated at the start of ``fit`` (with
+        :meth:`check_data`) is not checked again (:func:`bayesdl.validation.is_checked`).
+        """
+        if isinstance(v, torch.Tensor) and is_checked(v):
+            return v
         # for Bernoulli units the binary check also rejects NaN and inf, so the finite pass is skipped
         check_tensor(v, name, shape=[None, self.num_visible], floating=True, finite=self.gaussian)
         assert isinstance(v, torch.Tensor)
@@ -228,6 +313,10 @@ class RBM(nn.Module):
                 raise InputError(f"{name} contains NaN or infinite values")
             check_binary(v, name)
         return v
+
+    def check_data(self, v: torch.Tensor, name: str = "data") -> torch.Tensor:
+        """The trainer's once-per-fit check of the training tensor (the same test as :meth:`check_visible`)."""
+        return self.check_visible(v, name)
 
     # ------------------------------------------------------------------ energy and conditionals
     def hidden_logits(self, v: torch.Tensor) -> torch.Tensor:
@@ -244,18 +333,19 @@ class RBM(nn.Module):
         return pre if self.gaussian else torch.sigmoid(pre)
 
     def _compute_weight(self) -> torch.Tensor:
+        """W in the compute dtype (one bfloat16 copy per update in bfloat16 mode)."""
         return self.weight.to(torch.bfloat16) if self._low_precision else self.weight
 
     def _hidden_input(self, v: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """c + v'W with the product in the compute dtype (``weight`` from :meth:`_compute_weight`), float32 out."""
-        if self._low_precision:
+        if weight.dtype == torch.bfloat16:
             return torch.add(self.hidden_bias, torch.mm(v.to(torch.bfloat16), weight))  # float32 out
-        return torch.addmm(self.hidden_bias, v, weight)
+        return torch.addmm(self.hidden_bias, v.to(weight.dtype), weight)
 
     def _visible_input(self, h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        if self._low_precision:
+        if weight.dtype == torch.bfloat16:
             return torch.add(self.visible_bias, torch.mm(h.to(torch.bfloat16), weight.t()))  # float32 out
-        return torch.addmm(self.visible_bias, h, weight.t())
+        return torch.addmm(self.visible_bias, h.to(weight.dtype), weight.t())
 
     def sample_hidden(self, v: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw h ~ p(h | v) (products in the compute dtype)."""
@@ -390,9 +480,9 @@ class RBM(nn.Module):
         """
         self.check_visible(v)
         with torch.no_grad():
-            if self.method == "pcd" and bool(self.chain_ready):
-                return self._down_chain_with(self.chain_hidden, self.k, self._compute_weight())
-            return self._down_chain_with(self.sample_hidden(v), self.k, self._compute_weight())
+            weight = self._compute_weight()
+            h = self.chain_hidden if self.method == "pcd" and bool(self.chain_ready) else self.sample_hidden(v)
+            return self._down_chain(h, self.k, weight).to(self.weight.dtype)
 
     def contrastive_loss(self, v: torch.Tensor, v_neg: torch.Tensor) -> torch.Tensor:
         """mean F(v) - mean F(v_neg) plus the penalties, with v_neg treated as a constant.
@@ -402,38 +492,71 @@ class RBM(nn.Module):
         """
         self.check_visible(v)
         self.check_visible(v_neg, "v_neg")
-        weight = self._compute_weight().detach()
+        v_neg = v_neg.detach()
         with torch.no_grad():
-            stacked = self._as_compute(torch.cat([v, v_neg.detach()]))
+            weight = self._compute_weight()
+            stacked = torch.cat([v, v_neg]).to(weight.dtype)
             logits = self._hidden_input(stacked, weight)
-        return self._contrastive(v, v_neg.detach(), stacked, logits, torch.sigmoid(logits))
+        return self._contrastive(v, v_neg, stacked, logits, torch.sigmoid(logits))
 
     def _as_compute(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(torch.bfloat16) if self._low_precision else x
 
     def _contrastive(self, v: torch.Tensor, v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor,
                      probs: torch.Tensor) -> torch.Tensor:
-        loss = _FreeEnergyGap.apply(
-            self.weight, self.visible_bias, self.hidden_bias, v, v_neg, stacked, logits, probs, self.gaussian
-        )
-        if self.weight_decay > 0:
-            loss = loss + 0.5 * self.weight_decay * (self.weight**2).sum()
+        n_pos, n_neg = len(v), len(stacked) - len(v)
+        with torch.no_grad():
+            scale = self._row_weights(n_pos, n_neg, probs)
+            # mean v - mean v_neg as two matrix-vector products (a column mean is several times slower)
+            visible_gap = torch.addmv(torch.mv(v.t(), -scale[:n_pos]), v_neg.t().to(v.dtype), -scale[n_pos:])
+            if self.gaussian:
+                b = self.visible_bias
+                constant = 0.5 * ((v - b) ** 2).sum(-1).mean() - 0.5 * ((v_neg.to(v.dtype) - b) ** 2).sum(-1).mean()
+            else:  # -mean b'v + mean b'v_neg
+                constant = -(visible_gap @ self.visible_bias)
+            if self.weight_decay > 0:  # 0.5 lambda ||W||^2, its gradient lambda W added to the closed form below
+                flat = self.weight.detach().reshape(-1)
+                constant = constant + 0.5 * self.weight_decay * torch.dot(flat, flat)
+        statistics = None  # none is needed when no backward pass can follow (evaluation)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in (self.weight, self.visible_bias, self.hidden_bias)):
+            with torch.no_grad():  # computed here, so the backward pass only scales them
+                statistics = _cd_statistics(stacked, probs, scale, visible_gap)
+                if self.weight_decay > 0:
+                    statistics[0].add_(self.weight.detach(), alpha=self.weight_decay)
+        loss = _FreeEnergyGap.apply(self.weight, self.visible_bias, self.hidden_bias, logits, probs, scale, constant, statistics)
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             q = torch.sigmoid(self._hidden_input(v, self._compute_weight())).mean(0)
             p = torch.full_like(q, self.sparsity_target)
             loss = loss + self.sparsity_cost * F.binary_cross_entropy(q, p, reduction="sum")
         return loss
 
-    def _down_chain_with(self, h: torch.Tensor, k: int, weight: torch.Tensor) -> torch.Tensor:
-        """k - 1 sweeps h -> v -> h, then v ~ p(v|h), with a precomputed compute-dtype weight."""
+    def _row_weights(self, n_pos: int, n_neg: int, like: torch.Tensor) -> torch.Tensor:
+        """[-1/n, ..., -1/n, 1/m, ..., 1/m] (n data rows, m negative rows), cached between updates."""
+        cached = getattr(self, "_row_weights_cache", None)
+        if cached is None or cached[0] != (n_pos, n_neg, like.device, like.dtype):
+            scale = like.new_empty(n_pos + n_neg)
+            scale[:n_pos] = -1.0 / n_pos
+            scale[n_pos:] = 1.0 / n_neg
+            cached = ((n_pos, n_neg, like.device, like.dtype), scale)
+            self._row_weights_cache = cached
+        return cached[1]
+
+    def _down_chain(self, h: torch.Tensor, k: int, weight: torch.Tensor) -> torch.Tensor:
+        """k - 1 sweeps h -> v -> h, then v ~ p(v|h), with a precomputed compute-dtype weight.
+
+        Hidden states are drawn straight into the compute dtype (0 and 1 are exact in bfloat16);
+        the returned visible draw is float32.
+        """
         for _ in range(k - 1):
-            h = _bernoulli(torch.sigmoid(self._hidden_input(self._draw_visible(self._visible_input(h, weight), None), weight)), None)
+            v = self._draw_visible(self._visible_input(h, weight), None)
+            h = _bernoulli(torch.sigmoid(self._hidden_input(v, weight)), None, out=v.new_empty((len(v), self.num_hidden), dtype=weight.dtype))
         return self._draw_visible(self._visible_input(h, weight), None)
 
     def _draw_visible(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """v ~ p(v | h) from the visible inputs ``pre`` = b + W h (which a Bernoulli draw overwrites)."""
         if self.gaussian:
             return pre + torch.randn(pre.shape, generator=generator, device=pre.device, dtype=pre.dtype)
-        return _bernoulli(torch.sigmoid(pre), generator)
+        return _bernoulli(torch.sigmoid_(pre), generator)
 
     def loss(self, v: torch.Tensor) -> torch.Tensor:
         """The CD/PCD surrogate loss of one minibatch; its gradient is the contrastive-divergence gradient.
@@ -448,36 +571,43 @@ class RBM(nn.Module):
 
         One update costs three matrix products for PCD-1 (chains' h -> v_neg; [v; v_neg] -> hidden
         inputs; the gradient) and four for CD-1, and each hidden probability is computed once and
-        shared by the sampler, the loss value and the gradient.
+        shared by the sampler, the loss value and the gradient, which is computed with the loss
+        (when gradients are enabled) and returned by the backward pass. Binary draws compare
+        uniforms from :func:`uniform_bits` with the probabilities. A batch the trainer validated
+        at the start of ``fit`` (the very tensor, see :meth:`check_visible`) is not checked again.
         """
         self.check_visible(v)
         persistent = self.method == "pcd" and self.training
         n = len(v)
         with torch.no_grad():
-            weight = self._compute_weight().detach()
+            weight = self._compute_weight().detach()  # cast to the compute dtype once per update
+            if persistent and not bool(self.chain_ready):
+                index = torch.arange(self.num_chains, device=v.device) % n
+                self.chain_visible.copy_(v[index])
+                self.chain_hidden.copy_(self.sample_hidden(self.chain_visible))
+                self.chain_ready.fill_(True)
+            # [v; v_neg] in the compute dtype, filled row block by row block (no concatenation)
+            stacked = v.new_empty((n + (self.num_chains if persistent else n), self.num_visible), dtype=weight.dtype)
+            stacked[:n].copy_(v)
             if persistent:
-                if not bool(self.chain_ready):
-                    index = torch.arange(self.num_chains, device=v.device) % n
-                    self.chain_visible.copy_(v[index])
-                    self.chain_hidden.copy_(self.sample_hidden(self.chain_visible))
-                    self.chain_ready.fill_(True)
-                v_neg = self._down_chain_with(self.chain_hidden, self.k, weight)
-                stacked = self._as_compute(torch.cat([v, v_neg]))
+                v_neg = self._down_chain(self.chain_hidden, self.k, weight)
+                stacked[n:].copy_(v_neg)
                 logits = self._hidden_input(stacked, weight)
                 probs = torch.sigmoid(logits)
             else:
-                logits_pos = self._hidden_input(self._as_compute(v), weight)
+                logits_pos = self._hidden_input(stacked[:n], weight)
                 probs_pos = torch.sigmoid(logits_pos)
-                v_neg = self._down_chain_with(_bernoulli(probs_pos, None), self.k, weight)
-                logits_neg = self._hidden_input(self._as_compute(v_neg), weight)
-                stacked = self._as_compute(torch.cat([v, v_neg]))
+                h = _bernoulli(probs_pos, None, out=stacked.new_empty((n, self.num_hidden)))
+                v_neg = self._down_chain(h, self.k, weight)
+                stacked[n:].copy_(v_neg)
+                logits_neg = self._hidden_input(stacked[n:], weight)
                 logits = torch.cat([logits_pos, logits_neg])
                 probs = torch.cat([probs_pos, torch.sigmoid(logits_neg)])
         loss = self._contrastive(v, v_neg, stacked, logits, probs)
         if persistent:
             with torch.no_grad():
                 self.chain_visible.copy_(v_neg)
-                self.chain_hidden.copy_(_bernoulli(probs[n:], None))
+                _bernoulli(probs[n:], None, out=self.chain_hidden)
         return loss
 
     # ------------------------------------------------------------------ monitors (not likelihoods)
