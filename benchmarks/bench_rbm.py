@@ -233,23 +233,19 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None) -> list[dict
             "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS", "peer_figure": _ll_text(sk_ll[seed]),
             "bayesdl_figure": _ll_text(bd_ll[seed]), "ratio": f"{bd_ll[seed][0] - sk_ll[seed][0]:+.2f} nats (bayesdl - sklearn)"})
     sk_vals = {s_: sk_ll[s_][0] for s_ in seeds}
-    rows.append({
-        "task": f"{ll_task}, identical PCD algorithm (float32, sklearn's fixed minibatch order), mean +/- s.e. over seeds {list(seeds)}",
-        "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS", "peer_figure": _seeds_text(sk_vals),
-        "bayesdl_figure": _seeds_text({s_: bd_ll[s_][0] for s_ in seeds}),
-        "ratio": f"{_mean_se([bd_ll[s_][0] for s_ in seeds])[0] - _mean_se(list(sk_vals.values()))[0]:+.2f} nats (bayesdl - sklearn)"})
-    rows.append({
-        "task": f"{ll_task}, bayesdl recipe (same PCD-1, lr, batch, epochs; + base-rate visible biases, cosine lr decay; "
-                f"bfloat16, {recipe_s:.2f} s/epoch), mean +/- s.e. over seeds {list(seeds)}",
-        "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS", "peer_figure": _seeds_text(sk_vals),
-        "bayesdl_figure": _seeds_text({s_: recipe_ll[s_][0] for s_ in seeds}),
-        "ratio": f"{_mean_se([recipe_ll[s_][0] for s_ in seeds])[0] - _mean_se(list(sk_vals.values()))[0]:+.2f} nats (bayesdl - sklearn)"})
-    rows.append({
-        "task": f"{ll_task}, identical PCD algorithm with bayesdl compute_dtype='bfloat16' (sklearn float32; sklearn's fixed "
-                f"minibatch order), mean +/- s.e. over seeds {list(seeds)}",
-        "peer": "sklearn BernoulliRBM weights (float32) scored by bayesdl AIS", "peer_figure": _seeds_text(sk_vals),
-        "bayesdl_figure": _seeds_text({s_: bd16_ll[s_][0] for s_ in seeds}),
-        "ratio": f"{_mean_se([bd16_ll[s_][0] for s_ in seeds])[0] - _mean_se(list(sk_vals.values()))[0]:+.2f} nats (bayesdl - sklearn)"})
+
+    def over_seeds(setting: str, peer: str, ours: dict[int, tuple[float, float]]) -> dict:
+        values = {s_: ours[s_][0] for s_ in seeds}
+        gap = _mean_se(list(values.values()))[0] - _mean_se(list(sk_vals.values()))[0]
+        return {"task": f"{ll_task}, {setting}, mean +/- s.e. over seeds {list(seeds)}", "peer": peer,
+                "peer_figure": _seeds_text(sk_vals), "bayesdl_figure": _seeds_text(values), "ratio": f"{gap:+.2f} nats (bayesdl - sklearn)"}
+
+    scored = "sklearn BernoulliRBM weights scored by bayesdl AIS"
+    rows.append(over_seeds("identical PCD algorithm (float32, sklearn's fixed minibatch order)", scored, bd_ll))
+    rows.append(over_seeds("bayesdl recipe (same PCD-1, lr, batch, epochs; + base-rate visible biases, cosine lr decay; "
+                           f"bfloat16, {recipe_s:.2f} s/epoch)", scored, recipe_ll))
+    rows.append(over_seeds("identical PCD algorithm with bayesdl compute_dtype='bfloat16' (sklearn float32; sklearn's fixed "
+                           "minibatch order)", "sklearn BernoulliRBM weights (float32) scored by bayesdl AIS", bd16_ll))
     print_rows(rows)
     return rows
 
