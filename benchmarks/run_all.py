@@ -50,14 +50,27 @@ def load(path: Path):
     return module
 
 
-def previous_rows(path: Path, rerun: set[str]) -> tuple[str | None, list[str]]:
-    """The date line and the table rows of an earlier RESULTS.md, without the rows of the benchmarks in ``rerun``."""
+RUNS_PREFIX = "When each benchmark ran: "
+
+
+def previous_rows(path: Path, rerun: set[str]) -> tuple[dict[str, str], list[str]]:
+    """The run date of each benchmark and the table rows of an earlier RESULTS.md, without those in ``rerun``.
+
+    A benchmark's date comes from the file's "When each benchmark ran" line, or else from its "Produced by" date.
+    """
     if not path.exists():
-        return None, []
+        return {}, []
     text = path.read_text().splitlines()
-    stamp = next((line.split(" on ", 1)[1].rstrip(".") for line in text if line.startswith("Produced by")), None)
+    produced = next((line.split(" on ", 1)[1].rstrip(".") for line in text if line.startswith("Produced by")), None)
+    dates: dict[str, str] = {}
+    for line in text:
+        if line.startswith(RUNS_PREFIX):
+            for item in line[len(RUNS_PREFIX):].rstrip(".").split("; "):
+                name, _, date = item.partition(" ")
+                dates[name] = date
     kept = [line for line in text if line.startswith("| bench_") and line.split(" | ")[0][2:] not in rerun]
-    return stamp, kept
+    names = {line.split(" | ")[0][2:] for line in kept}
+    return {name: dates.get(name, produced or "an unknown date") for name in sorted(names)}, kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,13 +108,15 @@ def main(argv: list[str] | None = None) -> int:
         "| benchmark | task | peer | peer figure | bayesdl figure | ratio |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    runs = {s.stem: stamp for s in scripts}
     if args.only:
-        old_stamp, kept = previous_rows(Path(args.out), {s.stem for s in scripts})
+        carried, kept = previous_rows(Path(args.out), {s.stem for s in scripts})
         if kept:
-            carried = sorted({line.split(" | ")[0][2:] for line in kept})
             lines[3:3] = ["", f"Only {', '.join(s.stem for s in scripts)} ran on this date; the rows of {', '.join(carried)} "
-                              f"are carried over from the run of {old_stamp}."]
+                              "are carried over from earlier runs."]
+            runs = {**carried, **runs}
             lines += kept
+    lines[3:3] = ["", RUNS_PREFIX + "; ".join(f"{name} {date}" for name, date in sorted(runs.items())) + "."]
     for r in rows:
         lines.append(f"| {r['benchmark']} | {r.get('task', '')} | {r.get('peer', '')} | {r.get('peer_figure', '')} | "
                      f"{r.get('bayesdl_figure', '')} | {r.get('ratio', '')} |")
