@@ -4,7 +4,11 @@ import torch
 from bayesdl.models.bnn_bbb import BayesByBackprop
 from bayesdl.models.nets import MLP
 from bayesdl.nn.bayesian_layers import BayesianLinear
-from bayesdl.nn.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack, _softplus_and_slope
+from bayesdl.nn.compiled_local_reparam import (
+    CompiledCategoricalStep,
+    CompiledLocalReparamStack,
+    _softplus_and_slope,
+)
 from bayesdl.nn.priors import GaussianPrior
 
 

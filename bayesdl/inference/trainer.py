@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import inspect
+import json
 import math
 import os
 import random
