@@ -3,13 +3,13 @@ order, 20 epochs) and a small gated PixelCNN (4 layers x 16 channels, 5x5, 3 epo
 binarised Fashion-MNIST (20000 training, 2000 validation, all 10000 test images). The larger models of
 the papers (NADE H=500, MADE 8 masks x [8000], PixelCNN 8 layers x 64 channels) need hours on a CPU.
 
-Measured full run (commit d8be0af, 2026-11-22): 7 min 40 s wall, 385 s CPU, 1.7 GB peak memory, on one core
-(taskset -c 1, OMP_NUM_THREADS=1) of a 2-core "Intel(R) Xeon(R) Processor" VM. Exact test NLL, nats per
-image on all 10000 test images (train NLL on 2000 training images in brackets; training seconds):
+Measured full run (2026-11-22, session 3: trainer with fused Adam): 6 min 55 s wall, 356 s user CPU, 1.7 GB peak
+memory, on one core (taskset -c 1, OMP_NUM_THREADS=1) of a 2-core "Intel(R) Xeon(R) Processor" VM. Exact test NLL,
+nats per image on all 10000 test images (train NLL on 2000 training images in brackets; training seconds):
 
-    PixelCNN 4x16   243.14  (237.71)   215 s   84k parameters
-    NADE H=100      248.79  (240.92)   139 s   158k parameters
-    MADE [500]      255.58  (240.52)    42 s   785k parameters
+    PixelCNN 4x16   243.09  (237.66)   206 s   84k parameters
+    NADE H=100      248.79  (240.92)   117 s   158k parameters
+    MADE [500]      255.56  (240.50)    28 s   785k parameters
 
 The order PixelCNN < NADE < MADE is the literature's order on binarised MNIST (gated PixelCNN about 81,
 NADE 88.3, single-mask MADE 88.4 nats), but the gaps here are budget effects as much as model effects: MADE
