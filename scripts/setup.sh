@@ -19,5 +19,14 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ -z
     echo "setup: Fashion-MNIST not found; install the Debian package dataset-fashion-mnist or set BAYESDL_DATA" >&2
   fi
 fi
+# BayesByBackprop(compile=True) and its tests use torch.compile, whose CPU backend (TorchInductor) needs a C++ compiler.
+if ! command -v g++ >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "setup: installing g++ for TorchInductor"
+    apt-get update -qq && apt-get install -y -qq g++ >/dev/null
+  else
+    echo "setup: no C++ compiler found; BayesByBackprop(compile=True) and its tests need g++" >&2
+  fi
+fi
 echo "setup: installing bayesdl and its dependencies"
 "$PYTHON" -m pip install --quiet -e ".[dev]"
