@@ -156,7 +156,7 @@ class GaussianLikelihood(Likelihood):
         return check_tensor(x, name, floating=True)
 
 
-@serializable
+@serializable(name="VAECategoricalLikelihood")  # the classifier head owns the plain name
 class CategoricalLikelihood(Likelihood):
     """p(x|z) = prod_d Categorical(x_d; softmax(l_d)) over ``num_levels`` intensity levels per dimension.
 

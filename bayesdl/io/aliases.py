@@ -1,0 +1,58 @@
+"""Legacy class names: the full dotted paths that files written before stable keys used, mapped to keys.
+
+Files saved by bayesdl 0.1 name their class by ``module.qualname`` as it was then. Those paths go stale as
+classes move between modules, so :func:`bayesdl.io.registry.resolve` translates them through this table.
+The table is frozen: new files store the stable key, so a class that moves needs no new entry here. A class
+that is renamed does need one, from its old key (and its old full paths) to the new key.
+"""
+
+LEGACY_CLASS_NAMES: dict[str, str] = {
+    "bayesdl.models.autoregressive.made.MADE": "MADE",
+    "bayesdl.models.autoregressive.nade.NADE": "NADE",
+    "bayesdl.models.autoregressive.pixelcnn.PixelCNN": "PixelCNN",
+    "bayesdl.models.bnn_bbb.BayesByBackprop": "BayesByBackprop",
+    "bayesdl.models.dbn.DBN": "DBN",
+    "bayesdl.models.diffusion.ddpm.DDPM": "DDPM",
+    "bayesdl.models.ensemble.DeepEnsemble": "DeepEnsemble",
+    "bayesdl.models.flows.dequantized.Dequantized": "Dequantized",
+    "bayesdl.models.flows.iaf.IAF": "IAF",
+    "bayesdl.models.flows.maf.MAF": "MAF",
+    "bayesdl.models.flows.multiscale.MultiScaleFlow": "MultiScaleFlow",
+    "bayesdl.models.flows.planar.PlanarFlow": "PlanarFlow",
+    "bayesdl.models.flows.realnvp.RealNVP": "RealNVP",
+    "bayesdl.models.gp.dkl.DeepKernelGP": "DeepKernelGP",
+    "bayesdl.models.gp.exact.ExactGPRegression": "ExactGPRegression",
+    "bayesdl.models.gp.svgp.SparseVariationalGP": "SparseVariationalGP",
+    "bayesdl.models.likelihoods.CategoricalLikelihood": "CategoricalLikelihood",
+    "bayesdl.models.likelihoods.HeteroscedasticGaussian": "HeteroscedasticGaussian",
+    "bayesdl.models.likelihoods.HomoscedasticGaussian": "HomoscedasticGaussian",
+    "bayesdl.models.logistic.BayesianLogisticRegression": "BayesianLogisticRegression",
+    "bayesdl.models.mc_dropout.MCDropout": "MCDropout",
+    "bayesdl.models.nets.LeNet": "LeNet",
+    "bayesdl.models.nets.MLP": "MLP",
+    "bayesdl.models.nets.RecurrentNet": "RecurrentNet",
+    "bayesdl.models.nets.ResidualCNN": "ResidualCNN",
+    "bayesdl.models.pyro_bnn.PyroBNN": "PyroBNN",
+    "bayesdl.models.rbm.RBM": "RBM",
+    "bayesdl.models.supervised.PlainNet": "PlainNet",
+    "bayesdl.models.vae.decoders.ConvDecoder": "ConvDecoder",
+    "bayesdl.models.vae.decoders.MLPDecoder": "MLPDecoder",
+    "bayesdl.models.vae.encoders.ConvEncoder": "ConvEncoder",
+    "bayesdl.models.vae.encoders.MLPEncoder": "MLPEncoder",
+    "bayesdl.models.vae.flow_posterior.FlowPosteriorEncoder": "FlowPosteriorEncoder",
+    "bayesdl.models.vae.flow_prior.FlowPrior": "FlowPrior",
+    "bayesdl.models.vae.likelihoods.BernoulliLikelihood": "BernoulliLikelihood",
+    "bayesdl.models.vae.likelihoods.CategoricalLikelihood": "VAECategoricalLikelihood",
+    "bayesdl.models.vae.likelihoods.GaussianLikelihood": "GaussianLikelihood",
+    "bayesdl.models.vae.pixel_decoder.PixelCNNDecoder": "PixelCNNDecoder",
+    "bayesdl.models.vae.priors.StandardNormalPrior": "StandardNormalPrior",
+    "bayesdl.models.vae.priors.VampPrior": "VampPrior",
+    "bayesdl.models.vae.vae.VAE": "VAE",
+    "bayesdl.nn.bayesian_layers.BayesianConv2d": "BayesianConv2d",
+    "bayesdl.nn.bayesian_layers.BayesianLinear": "BayesianLinear",
+    "bayesdl.nn.denoising_mlp.DenoisingMLP": "DenoisingMLP",
+    "bayesdl.nn.priors.GaussianPrior": "GaussianPrior",
+    "bayesdl.nn.priors.ScaleMixturePrior": "ScaleMixturePrior",
+    "bayesdl.nn.time_embedding.SinusoidalTimeEmbedding": "SinusoidalTimeEmbedding",
+    "bayesdl.nn.unet.UNet": "UNet",
+}
