@@ -11,7 +11,7 @@ import pyro as _pyro
 # before any PyroModule is built, hence here; create Pyro modules after importing bayesdl.
 _pyro.settings.set(module_local_params=True)
 
+from ._version import __version__  # noqa: E402
 from .io import load, save  # noqa: E402
 
-__version__ = "0.1.0"
 __all__ = ["__version__", "load", "save"]
