@@ -8,9 +8,11 @@ import pyro
 import pyro.distributions as dist
 import pytest
 import torch
+from scipy.stats import chi2
+from stats_testing import mcse_mean, z_bound
 
 from bayesdl.errors import InputError
-from bayesdl.inference.mcmc import sample_posterior, warmup_windows
+from bayesdl.inference.mcmc import jittered_step_size, sample_posterior, warmup_windows
 from bayesdl.models.eight_schools import eight_schools_centered, eight_schools_data
 
 
@@ -98,17 +100,61 @@ def test_centred_eight_schools_reports_divergences():
     assert bool((stats["n_steps"] <= 2**5 - 1).all()) and bool((stats["tree_depth"] <= 5).all())
 
 
-def test_potential_function_and_hmc_kernel_sample_a_gaussian():
+# Jittered HMC on a Gaussian: with t = L e w the trajectory time of one coordinate (after mass adaptation
+# w ~ 1), exact dynamics map z to z cos t + p sin t, so z^2 - 1 is an eigenfunction with lag-1
+# autocorrelation E[cos^2 t]. With e jittered uniformly by +-20%, the worst case over the nominal t (a
+# half period, t ~ pi) is E[cos^2 t] = 0.878; allowing for rejections we take rho = 0.9, so every chain
+# has ESS(z^2) >= N (1 - rho) / (1 + rho) = N / 19 (static HMC at t = 2 pi has rho -> 1: a stuck chain).
+WORST_CASE_Z2_EFFICIENCY = (1 - 0.9) / (1 + 0.9)
+
+
+@pytest.mark.parametrize("kernel, num_chains, num_samples", [("nuts", 16, 400), ("hmc", 40, 1000)])
+def test_potential_function_and_hmc_kernel_sample_a_gaussian(kernel, num_chains, num_samples, seed):
+    """Every one of many independently adapted chains mixes (many seeds' worth in one batched call).
+
+    Each of the 2 * (2 + C) + 1 checks below has a two-sided normal bound at a false-failure rate of
+    1e-5 / (2 (2 + C) + 1), so the test fails by chance with probability below 1e-5.
+    """
     scales = torch.tensor([1.0, 3.0], dtype=torch.float64)
     potential = lambda z: 0.5 * ((z / scales) ** 2).sum(-1)  # noqa: E731
-    for kernel in ("nuts", "hmc"):
-        post = sample_posterior(potential, potential_dim=2, kernel=kernel, num_chains=4, num_warmup=200,
-                                num_samples=300, seed=2, progress=False)
-        z = post.samples["z"]
-        ess = _ess(z)
-        assert (ess > 100).all(), kernel
-        assert ((z.reshape(-1, 2).mean(0) / scales).abs() < 4 / torch.as_tensor(ess).sqrt()).all(), kernel
-        assert ((z.reshape(-1, 2).std(0) / scales - 1).abs() < 0.25).all(), kernel
+    post = sample_posterior(potential, potential_dim=2, kernel=kernel, num_chains=num_chains, num_warmup=250,
+                            num_samples=num_samples, seed=seed(2), progress=False)
+    x = (post.samples["z"] / scales).numpy()  # [chain, draw, 2], target N(0, I)
+    z = z_bound(tests=2 * (2 + num_chains) + 1)
+    for k in range(2):
+        xk, x2 = x[..., k], x[..., k] ** 2
+        # pooled mean and variance (the mean is known to be 0, so mean(x^2) estimates the variance 1)
+        assert abs(xk.mean()) <= z * mcse_mean(xk), (kernel, k)
+        assert abs(x2.mean() - 1.0) <= z * mcse_mean(x2), (kernel, k)
+        # no chain is stuck: each chain's log variance estimate has sd sqrt(2 / ESS) <= sqrt(2 / (N / 19))
+        per_chain_sd = math.sqrt(2.0 / (WORST_CASE_Z2_EFFICIENCY * num_samples))
+        log_var = np.log(x2.mean(1))
+        assert np.abs(log_var).max() <= z * per_chain_sd, (kernel, k, np.exp(0.5 * log_var).round(2))
+        # pooled efficiency is at least the worst single chain's (a stalled chain drags tail ESS to ~1%)
+        assert float(az.ess(xk, method="tail")) >= WORST_CASE_Z2_EFFICIENCY * num_chains * num_samples, (kernel, k)
+    # split R-hat^2 ~ 1 + (tau F - 1) / N' for M = 2C split chains of N' = N / 2 draws with F ~ chi2_{M-1} /
+    # (M - 1) and tau = N / ESS <= 19 (the worst-case chain above): about 1.035 for HMC, 1.11 for NUTS. (It
+    # cannot see one stalled chain among many; the per-chain check above does.)
+    m, half = 2 * num_chains, num_samples // 2
+    f = chi2.isf(1e-5 / (2 * (2 + num_chains) + 1), m - 1) / (m - 1)
+    limit = math.sqrt(1 + (f / WORST_CASE_Z2_EFFICIENCY - 1) / half)
+    assert float(az.rhat(x[..., 0])) <= limit and float(az.rhat(x[..., 1])) <= limit, (kernel, limit)
+
+
+def test_hmc_step_size_jitter_is_seeded_and_zero_means_static():
+    potential = lambda z: 0.5 * (z**2).sum(-1)  # noqa: E731
+    kw = dict(potential_dim=1, kernel="hmc", num_chains=2, num_warmup=0, num_samples=5, progress=False)
+    a = sample_posterior(potential, seed=3, **kw)
+    b = sample_posterior(potential, seed=3, **kw)
+    static = sample_posterior(potential, seed=3, step_size_jitter=0.0, **kw)
+    assert torch.equal(a.samples["z"], b.samples["z"])
+    assert not torch.equal(a.samples["z"], static.samples["z"])
+    eps = jittered_step_size(torch.ones(1000, dtype=torch.float64), 0.2, torch.Generator().manual_seed(0))
+    assert float(eps.min()) >= 0.8 and float(eps.max()) <= 1.2
+    assert abs(float(eps.mean()) - 1.0) <= z_bound() * 0.4 / math.sqrt(12 * 1000)  # uniform on [0.8, 1.2]
+    for bad in (-0.1, 1.0, float("nan"), "0.2"):
+        with pytest.raises(InputError, match="step_size_jitter"):
+            sample_posterior(potential, seed=3, step_size_jitter=bad, **kw)
 
 
 def no_latent_model(y):

@@ -5,7 +5,7 @@ Stan-style warmup. The entry point is :func:`sample_posterior`, which returns a 
 """
 
 from .adaptation import DualAveraging, WelfordVariance, find_reasonable_step_size, warmup_windows
-from .hmc import hmc_transition
+from .hmc import hmc_transition, jittered_step_size
 from .integrator import kinetic_energy, leapfrog
 from .nuts import ChainState, nuts_transition
 from .posterior import Posterior
@@ -21,6 +21,7 @@ __all__ = [
     "WelfordVariance",
     "find_reasonable_step_size",
     "hmc_transition",
+    "jittered_step_size",
     "kinetic_energy",
     "leapfrog",
     "nuts_transition",

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ...errors import InputError
 from ...validation import check_choice, check_positive_int
 from .adaptation import DualAveraging, WelfordVariance, find_reasonable_step_size, warmup_windows
-from .hmc import hmc_transition
+from .hmc import DEFAULT_STEP_SIZE_JITTER, hmc_transition
 from .nuts import ChainState, compile_trajectory_step, nuts_transition
 from .posterior import Posterior
 from .potential import BatchedPotential, FunctionPotential
@@ -26,7 +26,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
                      num_samples: int = 500, seed: int = 0, init_strategy: Callable | None = None,
                      target_accept: float = 0.8, max_tree_depth: int = 10, progress: bool = True,
                      num_steps: int = 10, potential_dim: int | None = None, adapt_mass_matrix: bool = True,
-                     compile: bool = True, **kwargs: Any) -> Posterior:
+                     compile: bool = True, step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
+                     **kwargs: Any) -> Posterior:
     """Sample the posterior of a Pyro model (or a potential energy) with C chains run as one batched computation.
 
     Every chain has its own step size (dual averaging during warmup) and its own diagonal mass
@@ -45,6 +46,9 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         max_tree_depth: NUTS stops doubling after this many doublings.
         progress: show a progress bar.
         num_steps: leapfrog steps per HMC transition.
+        step_size_jitter: HMC only: each transition's step size is drawn uniformly from
+            [(1 - j) e, (1 + j) e] around the adapted e, per chain (see :func:`hmc_transition`); 0 gives
+            static HMC, which can stall when L e is near a period of the target (Neal 2011, section 5.4).
         potential_dim: the dimension D when ``model`` is a potential-energy function.
         adapt_mass_matrix: adapt the diagonal mass matrix (otherwise it stays the identity).
         compile: trace the batched potential and gradient into a TorchScript graph (checked against the
@@ -74,6 +78,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     check_positive_int(num_steps, "num_steps")
     if not 0.0 < float(target_accept) < 1.0:
         raise InputError(f"target_accept must lie in (0, 1), got {target_accept}")
+    if not isinstance(step_size_jitter, (int, float)) or not 0.0 <= float(step_size_jitter) < 1.0:
+        raise InputError(f"step_size_jitter must be a number in [0, 1), got {step_size_jitter!r}")
     if not callable(model):
         raise InputError(f"model must be a Pyro model or a potential function, got {type(model).__name__}")
 
@@ -96,7 +102,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
         if kernel == "nuts":
             return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
-        return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps)
+        return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps,
+                              step_size_jitter=step_size_jitter)
 
     z = potential.init.to(dtype)
     u, g = energy_and_grad(z)
