@@ -11,14 +11,13 @@ import torch
 
 import bayesdl
 from bayesdl.errors import InputError
-from bayesdl.inference import PyroObjective, Trainer
+from bayesdl.inference import KLWarmup, PyroObjective, Trainer
 from bayesdl.models.vae import (
     VAE,
     CategoricalLikelihood,
     ConvDecoder,
     ConvEncoder,
     GaussianLikelihood,
-    KLWarmup,
     MLPDecoder,
     MLPEncoder,
     StandardNormalPrior,

@@ -29,8 +29,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import load_digits  # noqa: E402
-from ..inference import Trainer, active_units, elbo_terms, log_likelihood, posterior_means  # noqa: E402
-from ..models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEncoder, PixelCNNDecoder  # noqa: E402
+from ..inference import (  # noqa: E402
+    KLWarmup,
+    Trainer,
+    active_units,
+    elbo_terms,
+    log_likelihood,
+    posterior_means,
+)
+from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, PixelCNNDecoder  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
 

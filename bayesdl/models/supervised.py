@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..inference.predictive import CategoricalDraws, GaussianDraws
 from ..io import serializable
+from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_positive_int
 from .likelihoods import Likelihood, make_likelihood
 from .nets import check_input

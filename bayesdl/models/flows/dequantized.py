@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from ...errors import InputError
-from ...inference.bits import bits_per_dim
 from ...io import serializable
+from ...results.bits import bits_per_dim
 from ...validation import check_positive_int, check_tensor
 from .base import Flow
 

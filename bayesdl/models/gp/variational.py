@@ -17,7 +17,7 @@ import gpytorch
 import torch
 
 from ...errors import InputError
-from ...inference.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
+from ...results.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
 from ...validation import check_choice, check_positive_int
 from .kernels import make_kernel
 from .likelihoods import LIKELIHOODS, check_targets, make_likelihood, num_latent_functions

@@ -43,22 +43,15 @@ import torch
 from pyro.nn import PyroModule
 from torch.distributions import kl_divergence
 
+from ...bounds import elbo_terms, kl_to_prior, log_importance_weights
 from ...errors import InputError
-from ...inference.estimators import log_importance_weights, seeded_rng
 from ...io import serializable
+from ...randomness import seeded_rng
 from ...validation import check_choice, check_positive_int, check_tensor, is_checked
 from .encoders import GaussianEncoder
 from .priors import StandardNormalPrior
 
 OBJECTIVES = ("elbo", "iwae")
-
-
-def analytic_kl(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:
-    """KL(q || p) per example in closed form when torch knows it (e.g. two diagonal Gaussians), else None."""
-    try:
-        return kl_divergence(q, p)
-    except NotImplementedError:
-        return None
 
 
 def kl_per_dimension(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:
@@ -197,34 +190,24 @@ class VAE(PyroModule):
         """KL(q(z|x) || p(z)) per example [B]: closed form when there is one, else the Monte Carlo
         average of log q(z) - log p(z) over the given samples z [K, B, L] (or [B, L] for one sample).
         """
-        p = self.prior_distribution()
-        kl = analytic_kl(q, p)
-        if kl is not None:
-            return kl
-        if z is None:
-            raise InputError("this posterior/prior pair has no closed-form KL: pass samples z for a Monte Carlo estimate")
-        kl = q.log_prob(z) - p.log_prob(z)
-        has_sample_dim = z.dim() > len(q.batch_shape) + len(q.event_shape)
-        return kl.mean(0) if has_sample_dim else kl
+        return kl_to_prior(q, self.prior_distribution(), z)
 
     def elbo_terms(self, x: torch.Tensor, num_particles: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-example reconstruction term E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B], in nats.
 
         The KL is analytic when there is a closed form for the pair (diagonal Gaussians), otherwise
-        a Monte Carlo average of log q(z) - log p(z) over the same samples.
+        a Monte Carlo average of log q(z) - log p(z) over the same samples (:func:`bayesdl.bounds.elbo_terms`).
+        A Gaussian encoder with the N(0, I) prior takes a shortcut without distribution objects that
+        gives the same numbers.
         """
         k = num_particles or self.num_particles
+        if not self._gaussian_fast_path():
+            return elbo_terms(self, x, k)
         shape = torch.Size([] if k == 1 else [k])  # one particle: no sample dimension to average over
-        if self._gaussian_fast_path():
-            # the common case without distribution objects: a Gaussian encoder and the N(0, I) prior
-            self.check_data(x)
-            loc, scale = self.encoder.gaussian_params(x)
-            z = loc + scale * loc.new_empty(shape + loc.shape).normal_()  # the draws of Normal.rsample
-            kl = 0.5 * (loc.square() + scale.square() - 1 - 2 * scale.log()).sum(-1)
-        else:
-            q = self.encode(x)
-            z = q.rsample(shape)
-            kl = self.kl_to_prior(q, z)
+        self.check_data(x)
+        loc, scale = self.encoder.gaussian_params(x)
+        z = loc + scale * loc.new_empty(shape + loc.shape).normal_()  # the draws of Normal.rsample
+        kl = 0.5 * (loc.square() + scale.square() - 1 - 2 * scale.log()).sum(-1)
         reconstruction = self.log_likelihood(z, x)
         return (reconstruction if k == 1 else reconstruction.mean(0)), kl
 
