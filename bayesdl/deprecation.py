@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .errors import InputError
 
-__all__ = ["renamed_arguments", "renamed_value", "warn_deprecated"]
+__all__ = ["renamed_arguments", "renamed_value", "upgrade_config", "warn_deprecated"]
 
 T = TypeVar("T")
 
@@ -114,3 +114,37 @@ def renamed_arguments(keywords: Mapping[str, str] | None = None,
         return cls
 
     return decorate
+
+
+def upgrade_config(cls: type, config: dict[str, Any]) -> dict[str, Any]:
+    """A stored constructor config with the old keyword names and option values of ``cls`` replaced by the new ones.
+
+    :func:`bayesdl.load` calls it before it checks a stored config against the constructor, so a checkpoint
+    written before a rename still loads (silently: the file is not the user's code to fix).
+
+    Arguments:
+        cls: the class, decorated with :func:`renamed_arguments` or not (then the config is returned as is).
+        config: keyword -> value, as stored.
+
+    Returns:
+        A new dict with the current names.
+
+    Example:
+        >>> @renamed_arguments(keywords={"hidden_dims": "hidden_sizes"}, values={"kind": {"old": "new"}})
+        ... class Net:
+        ...     def __init__(self, hidden_sizes=(), kind="new"): ...
+        >>> upgrade_config(Net, {"hidden_dims": [4], "kind": "old"})
+        {'hidden_sizes': [4], 'kind': 'new'}
+    """
+    renames = getattr(cls, "_renamed_arguments", None)
+    if not renames:
+        return dict(config)
+    upgraded = {}
+    for key, value in config.items():
+        new = renames["keywords"].get(key, key)
+        upgraded[key if new in config and new != key else new] = value  # both names stored: leave it to the constructor
+    for key, aliases in renames["values"].items():
+        value = upgraded.get(key)
+        if isinstance(value, str) and value in aliases:
+            upgraded[key] = aliases[value]
+    return upgraded

@@ -164,9 +164,9 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(InputError, match="outside the support"):
         unit.log_prob(torch.tensor([[0.2, 1.5, 0.3]]))
     model = Dequantized(unit, num_levels=17)
-    with pytest.raises(InputError, match="integers"):
+    with pytest.raises(InputError, match="integer levels"):
         model.loss(torch.tensor([[0.0, 17.0, 3.0]]))
-    with pytest.raises(InputError, match="integers"):
+    with pytest.raises(InputError, match="integer levels"):
         model.loss(torch.tensor([[0.0, 1.5, 3.0]]))
     with pytest.raises(InputError, match="divisible"):
         MultiScaleFlow((1, 6, 6), num_scales=2)

@@ -41,7 +41,7 @@ from ..bounds import log_importance_weights
 from ..contracts import LatentVariableModel
 from ..randomness import seeded_rng
 from ..results.estimates import ELBOTerms, LogLikelihoodEstimate
-from ..validation import check_positive_int
+from ..validation import check_positive_int, check_tensor
 
 __all__ = [
     "ELBOTerms",
@@ -85,6 +85,7 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     References:
         Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     k = check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(chunk_size, "chunk_size")
@@ -142,6 +143,7 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
     References:
         Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     recs, kls = [], []
@@ -177,6 +179,7 @@ def posterior_means(model: Any, x: torch.Tensor, batch_size: int = 500, num_samp
         >>> means.shape, torch.allclose(means, vae.proposal(x).mean)
         (torch.Size([5, 2]), True)
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     out = []
     for start in range(0, len(x), batch_size):
         q = model.proposal(x[start : start + batch_size])
@@ -212,6 +215,7 @@ def active_units(model: Any, x: torch.Tensor, threshold: float = 0.01, batch_siz
     References:
         Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     means = posterior_means(model, x, batch_size)
     activity = means.var(0, unbiased=True) if len(means) > 1 else torch.zeros(means.shape[-1])
     return int((activity > threshold).sum()), activity

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from ..contracts import PredictiveSampler, Predictor
 from ..errors import InputError
 from ..results.predictive import (
     CategoricalDraws,
@@ -53,7 +54,8 @@ def predict(model: Any, x: torch.Tensor, num_samples: int = 100, batch_size: int
     """Posterior predictive summary of ``model`` at inputs ``x``, computed in batches on the model's device.
 
     Arguments:
-        model: any bayesdl model with ``predictive_samples(x, num_samples)`` or ``predict(x, num_samples)``.
+        model: any object satisfying :class:`~bayesdl.contracts.PredictiveSampler` (``predictive_samples(x,
+            num_samples)``) or :class:`~bayesdl.contracts.Predictor` (``predict(x, num_samples)``).
         x: inputs [N, ...].
         num_samples: S, the number of posterior draws (weights, dropout masks, members, ...).
         batch_size: examples per chunk (None for all at once).
@@ -83,13 +85,14 @@ def predict(model: Any, x: torch.Tensor, num_samples: int = 100, batch_size: int
     with torch.no_grad():
         for chunk in chunks:
             chunk = chunk.to(device)
-            if hasattr(model, "predictive_samples"):
+            if isinstance(model, PredictiveSampler):
                 draws = model.predictive_samples(chunk, num_samples)
                 part = RegressionPrediction.from_draws(draws) if isinstance(draws, GaussianDraws) else ClassificationPrediction.from_draws(draws)
-            elif hasattr(model, "predict"):
+            elif isinstance(model, Predictor):
                 part = model.predict(chunk, num_samples=num_samples)
             else:
-                raise InputError(f"{type(model).__name__} has neither predictive_samples() nor predict()")
+                raise InputError(f"{type(model).__name__} satisfies neither PredictiveSampler (predictive_samples()) "
+                                 "nor Predictor (predict()) of bayesdl.contracts")
             parts.append(part)
     result = _concat(parts)
     for name, value in vars(result).items():

@@ -57,6 +57,8 @@ class SupervisedModel(nn.Module):
     likelihood: Likelihood
     #: the network may run under bf16/fp16 autocast: its outputs are cast to float32 before the likelihood
     mixed_precision_safe = True
+    #: check_data validates (x, y): see bayesdl.contracts.check_data_arity
+    data_arguments = 2
 
     def _build(self, net: nn.Module, likelihood: str, noise_std: float, learn_noise: bool) -> None:
         num_outputs = getattr(net, "out_features", None)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ...errors import InputError
 from ...io import serializable
-from ...validation import check_binary, check_positive_int, check_tensor
+from ...validation import check_binary, check_levels, check_positive_int, check_tensor
 
 
 class Likelihood(torch.nn.Module):
@@ -110,11 +110,6 @@ class BernoulliLikelihood(Likelihood):
         return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(-event_ndim).sum(-1)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        # fast path for the common case: x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give
-        # NaN or -inf); on failure, report NaN before non-binary values
-        if x.is_floating_point() and not bool((x * (1 - x)).any()):
-            return x
-        check_tensor(x, name)
         return check_binary(x, name)
 
 
@@ -185,13 +180,7 @@ class CategoricalLikelihood(Likelihood):
         return _independent(_LevelsCategorical(logits=logits, validate_args=False), event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        check_tensor(x, name)
-        if x.is_floating_point() and not bool((x == x.round()).all()):
-            raise InputError(f"{name} must hold integer levels 0..{self.num_levels - 1} for a categorical likelihood")
-        lo, hi = int(x.min()), int(x.max())
-        if lo < 0 or hi > self.num_levels - 1:
-            raise InputError(f"{name} must hold levels in [0, {self.num_levels - 1}], got values in [{lo}, {hi}]")
-        return x
+        return check_levels(x, name, self.num_levels)
 
 
 LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "categorical": CategoricalLikelihood}
