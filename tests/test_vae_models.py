@@ -219,7 +219,7 @@ def test_bad_input_gets_clear_errors():
         vae.encode(nan)
     with pytest.raises(InputError, match="binary"):
         Trainer(vae, elbo="trace", epochs=1, progress=False, device="cpu").fit(torch.rand(4, 6))
-    cat = VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8], likelihood="categorical"))
+    cat = VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8], likelihood="levels"))
     with pytest.raises(InputError, match="integer levels"):
         cat.loss(torch.full((2, 6), 1.5))
     with pytest.raises(InputError, match="got values in"):

@@ -8,7 +8,13 @@ from .decoders import ConvDecoder, Decoder, MLPDecoder
 from .encoders import ConvEncoder, MLPEncoder
 from .flow_posterior import FlowPosteriorEncoder
 from .flow_prior import FlowPrior
-from .likelihoods import BernoulliLikelihood, CategoricalLikelihood, GaussianLikelihood, Likelihood
+from .likelihoods import (
+    BernoulliLikelihood,
+    CategoricalLikelihood,
+    GaussianLikelihood,
+    LevelsLikelihood,
+    Likelihood,
+)
 from .pixel_decoder import PixelCNNConditional, PixelCNNDecoder
 from .priors import Prior, StandardNormalPrior, VampPrior
 from .vae import VAE
@@ -22,6 +28,7 @@ __all__ = [
     "FlowPosteriorEncoder",
     "FlowPrior",
     "GaussianLikelihood",
+    "LevelsLikelihood",
     "Likelihood",
     "MLPDecoder",
     "MLPEncoder",

@@ -6,8 +6,9 @@ whose event shape is ``data_shape``, so ``log_prob(x)`` is one log-density per e
 
 * :class:`BernoulliLikelihood`: binary data, logits parameterisation (numerically stable log-sigmoid).
 * :class:`GaussianLikelihood`: real data, a fixed scale, or a scale predicted per pixel by the decoder.
-* :class:`CategoricalLikelihood`: 8-bit images as 256 unordered levels per pixel (a softmax per
-  pixel, as in van den Oord, Kalchbrenner & Kavukcuoglu 2016, arXiv:1601.06759).
+* :class:`LevelsLikelihood` (option ``"levels"``): 8-bit images as 256 unordered levels per pixel (a softmax
+  per pixel, as in van den Oord, Kalchbrenner & Kavukcuoglu 2016, arXiv:1601.06759). The option was called
+  ``"categorical"`` (the classifiers' name for class labels); the old name still works, with a warning.
 
 Each one also checks data before it is scored: non-binary values for a Bernoulli, non-integer or
 out-of-range levels for the categorical, NaN for all, raise :class:`bayesdl.errors.InputError`.
@@ -16,11 +17,13 @@ out-of-range levels for the categorical, NaN for all, raise :class:`bayesdl.erro
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import pyro.distributions as dist
 import torch
 import torch.nn.functional as F
 
+from ...deprecation import renamed_value
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_binary, check_levels, check_positive_int, check_tensor
@@ -152,7 +155,7 @@ class GaussianLikelihood(Likelihood):
 
 
 @serializable(name="VAECategoricalLikelihood")  # the classifier head owns the plain name
-class CategoricalLikelihood(Likelihood):
+class LevelsLikelihood(Likelihood):
     """p(x|z) = prod_d Categorical(x_d; softmax(l_d)) over ``num_levels`` intensity levels per dimension.
 
     The data are integer levels 0..K-1 (as an integer or a float tensor holding integers). The
@@ -162,7 +165,7 @@ class CategoricalLikelihood(Likelihood):
         num_levels: K, 256 for 8-bit images.
 
     Example:
-        >>> d = CategoricalLikelihood(4).distribution(torch.zeros(1, 4, 2), event_ndim=1)
+        >>> d = LevelsLikelihood(4).distribution(torch.zeros(1, 4, 2), event_ndim=1)
         >>> round(float(d.log_prob(torch.tensor([[0., 3.]]))), 4) == round(2 * math.log(0.25), 4)
         True
 
@@ -183,13 +186,31 @@ class CategoricalLikelihood(Likelihood):
         return check_levels(x, name, self.num_levels)
 
 
-LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "categorical": CategoricalLikelihood}
+#: the old name of :class:`LevelsLikelihood`
+CategoricalLikelihood = LevelsLikelihood
+
+DecoderLikelihood = Literal["bernoulli", "gaussian", "levels"]
+LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "levels": LevelsLikelihood}
+#: old option names, still accepted with a DeprecationWarning
+RENAMED_LIKELIHOODS = {"categorical": "levels"}
 
 
-def make_likelihood(likelihood: str | Likelihood) -> Likelihood:
-    """A likelihood from a name ("bernoulli", "gaussian" (learned scale), "categorical" (256 levels)) or an instance."""
+def make_likelihood(likelihood: DecoderLikelihood | Likelihood) -> Likelihood:
+    """A likelihood from a name ("bernoulli", "gaussian" (learned scale), "levels" (256 levels)) or an instance.
+
+    Arguments:
+        likelihood: the name ("categorical" is the deprecated name of "levels") or a :class:`Likelihood`.
+
+    Returns:
+        The likelihood.
+
+    Example:
+        >>> type(make_likelihood("levels")).__name__
+        'LevelsLikelihood'
+    """
     if isinstance(likelihood, Likelihood):
         return likelihood
+    likelihood = renamed_value(likelihood, "likelihood", RENAMED_LIKELIHOODS)
     if likelihood not in LIKELIHOODS:
         raise InputError(f"unknown likelihood {likelihood!r}; expected one of {list(LIKELIHOODS)} or a Likelihood")
     return LIKELIHOODS[likelihood]()

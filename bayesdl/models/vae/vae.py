@@ -91,7 +91,7 @@ class VAE(PyroModule):
 
     Example:
         >>> from bayesdl.models.vae import MLPEncoder, MLPDecoder
-        >>> vae = VAE(MLPEncoder([6], 2, hidden_dims=[8]), MLPDecoder(2, [6], hidden_dims=[8]))
+        >>> vae = VAE(MLPEncoder([6], 2, hidden_sizes=[8]), MLPDecoder(2, [6], hidden_sizes=[8]))
         >>> x = torch.bernoulli(torch.full((4, 6), 0.5))
         >>> vae.loss(x).shape, vae.negative_elbo(x).shape, vae.sample(3, seed=0).shape
         (torch.Size([]), torch.Size([4]), torch.Size([3, 6]))
