@@ -11,6 +11,7 @@ Steps are numbered t = 1..T as in the papers; the denoiser receives t as a float
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 
@@ -22,14 +23,19 @@ from .bound import variational_bound
 from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
 from .process import ReverseStep
 from .sampling import ancestral_sample, ddim_sample
-from .schedules import SCHEDULES, make_betas, schedule_quantities
+from .schedules import SCHEDULES, Schedule, make_betas, schedule_quantities
 from .timesteps import ImportanceTimestepSampler
 
-PREDICTIONS = ("eps", "x0", "v", "grid")
-VARIANCES = ("beta", "beta_tilde", "learned")
-DECODERS = ("gaussian", "discretized")
-LOSSES = ("simple", "hybrid", "vlb")
-TIMESTEPS = ("uniform", "importance")
+Prediction = Literal["eps", "x0", "v", "grid"]
+PREDICTIONS: tuple[str, ...] = get_args(Prediction)
+Variance = Literal["beta", "beta_tilde", "learned"]
+VARIANCES: tuple[str, ...] = get_args(Variance)
+Decoder = Literal["gaussian", "discretized"]
+DECODERS: tuple[str, ...] = get_args(Decoder)
+Loss = Literal["simple", "hybrid", "vlb"]
+LOSSES: tuple[str, ...] = get_args(Loss)
+Timesteps = Literal["uniform", "importance"]
+TIMESTEPS: tuple[str, ...] = get_args(Timesteps)
 
 
 def _gather(buffer: torch.Tensor, t: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -101,13 +107,13 @@ class DDPM(torch.nn.Module):
         denoiser: torch.nn.Module,
         data_shape: Sequence[int] = (2,),
         num_steps: int = 1000,
-        schedule: str = "linear",
-        prediction: str = "eps",
-        variance: str = "beta",
-        decoder: str = "gaussian",
+        schedule: Schedule = "linear",
+        prediction: Prediction = "eps",
+        variance: Variance = "beta",
+        decoder: Decoder = "gaussian",
         num_levels: int = 256,
-        loss: str = "simple",
-        timesteps: str = "uniform",
+        loss: Loss = "simple",
+        timesteps: Timesteps = "uniform",
         hybrid_weight: float = 0.001,
     ) -> None:
         super().__init__()

@@ -18,6 +18,7 @@ from ...errors import InputError
 from ...io import serializable
 from ...validation import check_positive_int, check_tensor
 from ..nets import MLP
+from .kernels import Kernel
 from .likelihoods import RENAMED_LIKELIHOODS, GPLikelihood
 from .variational import VariationalGP
 
@@ -90,7 +91,7 @@ class DeepKernelGP(VariationalGP):
         num_inputs: int | None = None,
         hidden: Sequence[int] = (64, 64),
         feature_extractor: torch.nn.Module | None = None,
-        kernel: str = "rbf",
+        kernel: Kernel = "rbf",
         ard: bool = True,
         learn_inducing: bool = True,
     ) -> None:

@@ -7,6 +7,7 @@ import torch
 from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...validation import check_tensor
+from .kernels import Kernel
 from .likelihoods import RENAMED_LIKELIHOODS, GPLikelihood
 from .variational import VariationalGP
 
@@ -51,7 +52,7 @@ class SparseVariationalGP(VariationalGP):
         num_inducing: int = 64,
         likelihood: GPLikelihood = "gaussian",
         num_classes: int | None = None,
-        kernel: str = "rbf",
+        kernel: Kernel = "rbf",
         ard: bool = True,
         learn_inducing: bool = True,
     ) -> None:

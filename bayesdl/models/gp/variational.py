@@ -19,7 +19,7 @@ import torch
 from ...errors import InputError
 from ...results.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
 from ...validation import check_positive_int
-from .kernels import make_kernel
+from .kernels import Kernel, make_kernel
 from .likelihoods import GPLikelihood, check_targets, likelihood_name, make_likelihood, num_latent_functions
 
 CHOLESKY_MAX_TRIES = 6
@@ -93,7 +93,7 @@ class VariationalGP(torch.nn.Module):
         num_inducing: int,
         likelihood: GPLikelihood = "gaussian",
         num_classes: int | None = None,
-        kernel: str = "rbf",
+        kernel: Kernel = "rbf",
         ard: bool = True,
         learn_inducing: bool = True,
     ) -> None:

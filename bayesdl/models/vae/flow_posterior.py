@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 
@@ -35,7 +36,8 @@ from ...validation import check_choice, check_positive_int
 from ..flows import IAF, Flow, FlowDistribution
 from .encoders import _hidden, mlp
 
-FLOW_KINDS = ("iaf", "planar", "radial")
+FlowKind = Literal["iaf", "planar", "radial"]
+FLOW_KINDS: tuple[str, ...] = get_args(FlowKind)
 
 
 class AmortisedBaseFlow(Flow):
@@ -74,7 +76,7 @@ class FlowPosteriorEncoder(torch.nn.Module):
     """
 
     def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_sizes: Sequence[int] | int = (400,),
-                 flow: str = "iaf", num_flows: int = 2, flow_hidden_sizes: Sequence[int] | int = (64,),
+                 flow: FlowKind = "iaf", num_flows: int = 2, flow_hidden_sizes: Sequence[int] | int = (64,),
                  input_scale: float = 1.0, seed: int = 0) -> None:
         super().__init__()
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from typing import Literal, get_args
 
 import pyro
 import torch
@@ -51,7 +52,8 @@ from ...validation import check_choice, check_positive_int, check_tensor, is_che
 from .encoders import GaussianEncoder
 from .priors import StandardNormalPrior
 
-OBJECTIVES = ("elbo", "iwae")
+Objective = Literal["elbo", "iwae"]
+OBJECTIVES: tuple[str, ...] = get_args(Objective)
 
 
 def kl_per_dimension(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:
@@ -115,7 +117,7 @@ class VAE(PyroModule):
                 and isinstance(self.prior, (StandardNormalPrior, VampPrior)))
 
     def __init__(self, encoder: torch.nn.Module, decoder: torch.nn.Module, prior: torch.nn.Module | None = None,
-                 beta: float = 1.0, free_bits: float = 0.0, num_particles: int = 1, objective: str = "elbo") -> None:
+                 beta: float = 1.0, free_bits: float = 0.0, num_particles: int = 1, objective: Objective = "elbo") -> None:
         super().__init__()
         for name, module, attrs in (("encoder", encoder, ("latent_dim", "data_shape")), ("decoder", decoder, ("data_shape", "check_data"))):
             if not isinstance(module, torch.nn.Module) or not all(hasattr(module, a) for a in attrs):
