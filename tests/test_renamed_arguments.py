@@ -15,7 +15,7 @@ import torch
 import bayesdl
 from bayesdl.io import container
 from bayesdl.models import IAF, MADE, MAF, NADE, PixelCNN
-from bayesdl.models.vae import FlowPosteriorEncoder, FlowPrior, LevelsLikelihood, MLPDecoder, MLPEncoder
+from bayesdl.models.vae import CategoricalLikelihood, FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
 
 OLD_AND_NEW = [
     (lambda: MADE(num_inputs=4, hidden_sizes=[8], likelihood="categorical", num_categories=5),
@@ -46,7 +46,7 @@ def test_old_names_warn_and_build_the_same_model(old, new):
 
 
 def test_levels_is_the_pixel_likelihood_and_categorical_its_old_name():
-    assert MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels").likelihood.__class__ is LevelsLikelihood
+    assert MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels").likelihood.__class__ is CategoricalLikelihood
     with pytest.raises(bayesdl.errors.InputError, match="likelihood"):
         MADE(4, [8], likelihood="classes")
 

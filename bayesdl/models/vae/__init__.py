@@ -12,7 +12,6 @@ from .likelihoods import (
     BernoulliLikelihood,
     CategoricalLikelihood,
     GaussianLikelihood,
-    LevelsLikelihood,
     Likelihood,
 )
 from .pixel_decoder import PixelCNNConditional, PixelCNNDecoder
@@ -28,7 +27,6 @@ __all__ = [
     "FlowPosteriorEncoder",
     "FlowPrior",
     "GaussianLikelihood",
-    "LevelsLikelihood",
     "Likelihood",
     "MLPDecoder",
     "MLPEncoder",

@@ -6,7 +6,7 @@ whose event shape is ``data_shape``, so ``log_prob(x)`` is one log-density per e
 
 * :class:`BernoulliLikelihood`: binary data, logits parameterisation (numerically stable log-sigmoid).
 * :class:`GaussianLikelihood`: real data, a fixed scale, or a scale predicted per pixel by the decoder.
-* :class:`LevelsLikelihood` (option ``"levels"``): 8-bit images as 256 unordered levels per pixel (a softmax
+* :class:`CategoricalLikelihood` (option ``"levels"``): 8-bit images as 256 unordered levels per pixel (a softmax
   per pixel, as in van den Oord, Kalchbrenner & Kavukcuoglu 2016, arXiv:1601.06759). The option was called
   ``"categorical"`` (the classifiers' name for class labels); the old name still works, with a warning.
 
@@ -155,7 +155,7 @@ class GaussianLikelihood(Likelihood):
 
 
 @serializable(name="VAECategoricalLikelihood")  # the classifier head owns the plain name
-class LevelsLikelihood(Likelihood):
+class CategoricalLikelihood(Likelihood):
     """p(x|z) = prod_d Categorical(x_d; softmax(l_d)) over ``num_levels`` intensity levels per dimension.
 
     The data are integer levels 0..K-1 (as an integer or a float tensor holding integers). The
@@ -165,7 +165,7 @@ class LevelsLikelihood(Likelihood):
         num_levels: K, 256 for 8-bit images.
 
     Example:
-        >>> d = LevelsLikelihood(4).distribution(torch.zeros(1, 4, 2), event_ndim=1)
+        >>> d = CategoricalLikelihood(4).distribution(torch.zeros(1, 4, 2), event_ndim=1)
         >>> round(float(d.log_prob(torch.tensor([[0., 3.]]))), 4) == round(2 * math.log(0.25), 4)
         True
 
@@ -186,11 +186,8 @@ class LevelsLikelihood(Likelihood):
         return check_levels(x, name, self.num_levels)
 
 
-#: the old name of :class:`LevelsLikelihood`
-CategoricalLikelihood = LevelsLikelihood
-
 DecoderLikelihood = Literal["bernoulli", "gaussian", "levels"]
-LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "levels": LevelsLikelihood}
+LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "levels": CategoricalLikelihood}
 #: old option names, still accepted with a DeprecationWarning
 RENAMED_LIKELIHOODS = {"categorical": "levels"}
 
@@ -206,7 +203,7 @@ def make_likelihood(likelihood: DecoderLikelihood | Likelihood) -> Likelihood:
 
     Example:
         >>> type(make_likelihood("levels")).__name__
-        'LevelsLikelihood'
+        'CategoricalLikelihood'
     """
     if isinstance(likelihood, Likelihood):
         return likelihood
