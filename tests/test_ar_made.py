@@ -54,7 +54,7 @@ def test_mixture_is_logsumexp_of_components_minus_log_m():
 
 
 def test_categorical_output_sums_to_one():
-    model = randomised(MADE(3, [10], likelihood="categorical", num_categories=4, seed=0), scale=0.7)
+    model = randomised(MADE(3, [10], likelihood="levels", num_levels=4, seed=0), scale=0.7)
     grid = torch.cartesian_prod(*[torch.arange(4.0)] * 3)
     with torch.no_grad():
         assert abs(torch.logsumexp(model.log_prob(grid), 0).exp().item() - 1) < 1e-4

@@ -133,7 +133,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
         model.log_prob(torch.full((1, 1, 3, 4), float("nan")))
     with pytest.raises(InputError, match="unconditional"):
         model.log_prob(torch.zeros(1, 1, 3, 4), torch.tensor([0]))
-    categorical = PixelCNN(1, 2, num_layers=1, hidden_channels=4, likelihood="categorical")
+    categorical = PixelCNN(1, 2, num_layers=1, hidden_channels=4, likelihood="levels")
     with pytest.raises(InputError, match="levels"):
         categorical.log_prob(torch.full((1, 1, 2, 2), 256.0))
     conditional = PixelCNN(1, 2, num_layers=1, hidden_channels=4, num_classes=3)

@@ -4,7 +4,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from bayesdl.diagnostics.arviz_export import merge_chains
+from bayesdl.diagnostics.arviz_export import merge_chains, to_inference_data
 from bayesdl.errors import InputError
 from bayesdl.inference import sample_posterior
 
@@ -19,7 +19,7 @@ def test_runs_with_different_seeds_merge_into_one_posterior(tmp_path):
         post = sample_posterior(_gaussian_potential, potential_dim=2, num_chains=2, num_warmup=150,
                                 num_samples=150, seed=rank, progress=False)
         path = tmp_path / f"part{rank}.nc"
-        post.to_arviz().to_netcdf(str(path))
+        to_inference_data(post).to_netcdf(str(path))
         paths.append(path)
     parts = [az.from_netcdf(str(p)) for p in paths]
     merged = merge_chains(parts)

@@ -26,9 +26,9 @@ def _seeded():
 MODELS = {
     "realnvp": (lambda: RealNVP(3, num_layers=3, hidden_sizes=[16]), 0),
     "realnvp-random-logit": (lambda: RealNVP(4, num_layers=2, hidden_sizes=[16], mask="random", logit_alpha=0.05), 0),
-    "maf": (lambda: MAF(3, num_transforms=3, hidden_sizes=[16], actnorm=True), 0),
-    "maf-conditional": (lambda: MAF(3, num_transforms=2, hidden_sizes=[16], context_size=2, conditional_base=True), 2),
-    "iaf-conditional": (lambda: IAF(3, num_transforms=2, hidden_sizes=[16], context_size=2, conditional_base=True), 2),
+    "maf": (lambda: MAF(3, num_layers=3, hidden_sizes=[16], actnorm=True), 0),
+    "maf-conditional": (lambda: MAF(3, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True), 2),
+    "iaf-conditional": (lambda: IAF(3, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True), 2),
     "realnvp-conditional": (lambda: RealNVP(3, num_layers=2, hidden_sizes=[16], context_size=2), 2),
     "planar": (lambda: PlanarFlow(3, num_layers=4), 0),
     "radial": (lambda: PlanarFlow(3, num_layers=4, kind="radial"), 0),
@@ -87,7 +87,7 @@ def grid_mass(flow, context=None, n=400, scale=3.0):
 
 @pytest.mark.parametrize("factory", [
     lambda: RealNVP(2, num_layers=4, hidden_sizes=[16]),
-    lambda: MAF(2, num_transforms=3, hidden_sizes=[16]),
+    lambda: MAF(2, num_layers=3, hidden_sizes=[16]),
     lambda: PlanarFlow(2, num_layers=6),
     lambda: PlanarFlow(2, num_layers=4, kind="radial"),
 ])
@@ -97,7 +97,7 @@ def test_two_d_flow_normalises_on_a_grid(factory):
 
 
 def test_conditional_flow_changes_with_context_and_normalises_per_context():
-    flow = randomise(MAF(2, num_transforms=2, hidden_sizes=[16], context_size=3, conditional_base=True), scale=0.25).double()
+    flow = randomise(MAF(2, num_layers=2, hidden_sizes=[16], context_size=3, conditional_base=True), scale=0.25).double()
     c1 = torch.tensor([[1.0, -1.0, 0.5]], dtype=torch.float64)
     c2 = torch.tensor([[-2.0, 0.5, 1.0]], dtype=torch.float64)
     x = torch.randn(10, 2, dtype=torch.float64)
@@ -108,7 +108,7 @@ def test_conditional_flow_changes_with_context_and_normalises_per_context():
 
 def test_samples_follow_the_density():
     """Sample frequencies in 36 boxes of side 2 agree with exp(log_prob) integrated over the boxes (binomial error)."""
-    flow = randomise(MAF(2, num_transforms=3, hidden_sizes=[16]), scale=0.25).double()
+    flow = randomise(MAF(2, num_layers=3, hidden_sizes=[16]), scale=0.25).double()
     cells = 600  # cell centres of a fine grid on [-6, 6]^2
     centres = -6 + (torch.arange(cells, dtype=torch.float64) + 0.5) * 12 / cells
     xx, yy = torch.meshgrid(centres, centres, indexing="ij")
@@ -127,7 +127,7 @@ def test_samples_follow_the_density():
 
 
 def test_flow_distribution_in_pyro_and_with_caching():
-    q = IAF(2, num_transforms=2, hidden_sizes=[16], context_size=3, conditional_base=True)
+    q = IAF(2, num_layers=2, hidden_sizes=[16], context_size=3, conditional_base=True)
     randomise(q)
     h = torch.randn(4, 3)
     d = q.distribution(h)
@@ -139,7 +139,7 @@ def test_flow_distribution_in_pyro_and_with_caching():
     cached.sum().backward()  # rsample and log_prob are differentiable in the flow's parameters
     assert q.base.net.weight.grad is not None
     assert d.rsample((5,)).shape == (5, 4, 2)
-    prior = MAF(2, num_transforms=1, hidden_sizes=[8]).distribution()
+    prior = MAF(2, num_layers=1, hidden_sizes=[8]).distribution()
     with pyro.plate("data", 6):
         x = pyro.sample("x", prior)
     assert x.shape == (6, 2)
@@ -155,25 +155,25 @@ def test_bad_input_gets_clear_errors():
         flow.log_prob(torch.tensor([[0.0, float("nan"), 1.0]]))
     with pytest.raises(InputError, match="unconditional"):
         flow.log_prob(torch.zeros(2, 3), torch.zeros(2, 1))
-    cond = MAF(3, num_transforms=1, hidden_sizes=[8], context_size=2)
+    cond = MAF(3, num_layers=1, hidden_sizes=[8], context_size=2)
     with pytest.raises(InputError, match="conditional"):
         cond.log_prob(torch.zeros(2, 3))
     with pytest.raises(InputError, match="context"):
         cond.log_prob(torch.zeros(2, 3), torch.zeros(3, 2))
-    unit = MAF(3, num_transforms=1, hidden_sizes=[8], logit_alpha=0.05)
+    unit = MAF(3, num_layers=1, hidden_sizes=[8], logit_alpha=0.05)
     with pytest.raises(InputError, match="outside the support"):
         unit.log_prob(torch.tensor([[0.2, 1.5, 0.3]]))
     model = Dequantized(unit, num_levels=17)
-    with pytest.raises(InputError, match="integers"):
+    with pytest.raises(InputError, match="integer levels"):
         model.loss(torch.tensor([[0.0, 17.0, 3.0]]))
-    with pytest.raises(InputError, match="integers"):
+    with pytest.raises(InputError, match="integer levels"):
         model.loss(torch.tensor([[0.0, 1.5, 3.0]]))
     with pytest.raises(InputError, match="divisible"):
         MultiScaleFlow((1, 6, 6), num_scales=2)
 
 
 def test_dequantized_bits_per_dim_accounts_for_levels_and_logit():
-    flow = randomise(MAF(4, num_transforms=1, hidden_sizes=[8], logit_alpha=0.05))
+    flow = randomise(MAF(4, num_layers=1, hidden_sizes=[8], logit_alpha=0.05))
     model = Dequantized(flow, num_levels=17)
     levels = torch.randint(0, 17, (6, 4), generator=torch.Generator().manual_seed(0)).float()
     g = torch.Generator().manual_seed(1)
@@ -215,7 +215,7 @@ def test_iaf_posterior_in_a_pyro_guide_trains_with_trace_elbo():
     """An amortised IAF posterior q(z | x) inside pyro.plate works with Trace_ELBO (rsample + cached log_prob)."""
     import pyro.distributions as dist
 
-    q = IAF(2, num_transforms=2, hidden_sizes=[16], context_size=2, conditional_base=True)
+    q = IAF(2, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True)
     x = torch.randn(8, 2) + 1.0
 
     def model(x):

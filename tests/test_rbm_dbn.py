@@ -7,6 +7,7 @@ import torch
 
 import bayesdl
 from bayesdl.errors import InputError
+from bayesdl.inference import fit_greedy
 from bayesdl.models.dbn import DBN
 
 
@@ -15,7 +16,7 @@ def test_dbn_trains_each_layer_and_samples_downward(tmp_path):
     proto = (torch.rand(2, 12, generator=gen) < 0.5).float()
     data = proto[torch.randint(2, (200,), generator=gen)]
     dbn = DBN([12, 8, 6], method="pcd", num_chains=20)
-    histories = dbn.fit(data, optimizer="sgd", lr=0.1, epochs=5, batch_size=20, progress=False)
+    histories = fit_greedy(dbn, data, optimizer="sgd", lr=0.1, epochs=5, batch_size=20, progress=False)
     assert len(histories) == 2 and all(len(h) == 5 for h in histories)
     assert dbn.rbms[1].num_visible == 8 and bool(dbn.rbms[1].chain_ready)
     samples = dbn.sample(300, num_steps=200, seed=1, mean=False)

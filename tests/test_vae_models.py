@@ -11,14 +11,13 @@ import torch
 
 import bayesdl
 from bayesdl.errors import InputError
-from bayesdl.inference import PyroObjective, Trainer
+from bayesdl.inference import KLWarmup, PyroObjective, Trainer
 from bayesdl.models.vae import (
     VAE,
     CategoricalLikelihood,
     ConvDecoder,
     ConvEncoder,
     GaussianLikelihood,
-    KLWarmup,
     MLPDecoder,
     MLPEncoder,
     StandardNormalPrior,
@@ -220,10 +219,10 @@ def test_bad_input_gets_clear_errors():
         vae.encode(nan)
     with pytest.raises(InputError, match="binary"):
         Trainer(vae, elbo="trace", epochs=1, progress=False, device="cpu").fit(torch.rand(4, 6))
-    cat = VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8], likelihood="categorical"))
+    cat = VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8], likelihood="levels"))
     with pytest.raises(InputError, match="integer levels"):
         cat.loss(torch.full((2, 6), 1.5))
-    with pytest.raises(InputError, match="levels in"):
+    with pytest.raises(InputError, match="got values in"):
         cat.loss(torch.full((2, 6), 300.0))
     with pytest.raises(InputError, match="latent_dim"):
         VAE(MLPEncoder([6], 2), MLPDecoder(2, [6]), prior=StandardNormalPrior(3))

@@ -1,6 +1,11 @@
 """Diagnostics: predictive metrics, ArviZ export, MCMC checks and diagnostic plots."""
 
-from .arviz_export import guide_to_inference_data, posterior_to_inference_data
+from .arviz_export import (
+    arviz_summary,
+    guide_to_inference_data,
+    posterior_to_inference_data,
+    to_inference_data,
+)
 from .mcmc_summary import MCMCCheck, describe_mcmc
 from .metrics import (
     accuracy,
@@ -16,6 +21,7 @@ from .metrics import (
 __all__ = [
     "MCMCCheck",
     "accuracy",
+    "arviz_summary",
     "brier_score",
     "crps_gaussian",
     "describe_mcmc",
@@ -26,4 +32,5 @@ __all__ = [
     "nll",
     "ood_auroc",
     "posterior_to_inference_data",
+    "to_inference_data",
 ]

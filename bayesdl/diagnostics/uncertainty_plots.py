@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
-from ..inference.predictive import RegressionPrediction  # noqa: E402
+from ..results.predictive import RegressionPrediction  # noqa: E402
 from ..validation import check_positive_int, check_tensor  # noqa: E402
 from .metrics import _check_probs_labels, expected_calibration_error  # noqa: E402
 

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..inference import Trainer
+from ..inference import Trainer, fit_ensemble
 from ..models.bnn_bbb import BayesByBackprop
 from ..models.ensemble import DeepEnsemble
 from ..models.mc_dropout import MCDropout
@@ -36,7 +36,7 @@ def train_method(method: str, make_net: Callable[[float], nn.Module], likelihood
         Trainer(model, seed=ctx.seed, optimizer_kwargs={"weight_decay": weight_decay}, **common).fit(data)
     elif method == "ensemble":
         model = DeepEnsemble(make_net(0.0), num_members=num_members, likelihood=likelihood, seed=ctx.seed)
-        model.fit(data, **common)
+        fit_ensemble(model, data, **common)
     elif method == "bbb":
         model = BayesByBackprop(make_net(0.0), likelihood, prior=GaussianPrior(prior_sigma), estimator="local_reparam")
         Trainer(model, seed=ctx.seed, **common).fit(data)

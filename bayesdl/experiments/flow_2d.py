@@ -37,7 +37,7 @@ def build_model(name: str, size: str) -> Flow:
     if name == "realnvp":
         return RealNVP(2, num_layers={"smoke": 2, "quick": 8, "full": 12}[size], hidden_sizes=hidden)
     if name == "maf":
-        return MAF(2, num_transforms={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
+        return MAF(2, num_layers={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
     return PlanarFlow(2, num_layers={"smoke": 2, "quick": 16, "full": 16}[size])
 
 

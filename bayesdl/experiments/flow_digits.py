@@ -66,7 +66,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
         train, val = train[:-200], train[-200:]
     hidden = [32] if ctx.smoke else [256, 256]
     models = {
-        "maf": MAF(64, num_transforms=2 if ctx.smoke else 5, hidden_sizes=hidden, logit_alpha=0.05),
+        "maf": MAF(64, num_layers=2 if ctx.smoke else 5, hidden_sizes=hidden, logit_alpha=0.05),
         "realnvp": RealNVP(64, num_layers=2 if ctx.smoke else 8, hidden_sizes=hidden, logit_alpha=0.05),
     }
     metrics: dict[str, Any] = {"epochs": epochs, "num_levels": DIGITS_LEVELS}

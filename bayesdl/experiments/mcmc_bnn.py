@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import regression_truth, toy_regression  # noqa: E402
-from ..diagnostics.arviz_export import rhat_of_draws  # noqa: E402
+from ..diagnostics.arviz_export import rhat_of_draws, to_inference_data  # noqa: E402
 from ..diagnostics.mcmc_summary import describe_mcmc  # noqa: E402
 from ..diagnostics.metrics import gaussian_nll, interval_coverage  # noqa: E402
 from ..diagnostics.uncertainty_plots import regression_bands  # noqa: E402
@@ -55,7 +55,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     post = sample_posterior(model, x.double().to(ctx.device), y.double().to(ctx.device), num_chains=chains,
                             num_warmup=warmup, num_samples=draws, seed=ctx.seed, progress=ctx.progress,
                             max_tree_depth=depth)
-    check = describe_mcmc(post.to_arviz())
+    check = describe_mcmc(to_inference_data(post))
     hmc = PyroPosterior(model, samples=post.flat_samples())
     num_hmc = chains * draws
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnostics.arviz_export import arviz_summary
+from ..diagnostics.arviz_export import arviz_summary, to_inference_data
 from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_pair_divergences, plot_trace
 from ..diagnostics.mcmc_summary import describe_mcmc
 from ..inference.mcmc import sample_posterior
@@ -23,7 +23,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     warmup, draws = (40, 40) if ctx.smoke else (500, 500) if ctx.quick else (1000, 2000)
     post = sample_posterior(eight_schools_noncentered, y, sigma, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress)
-    idata = post.to_arviz()
+    idata = to_inference_data(post)
     table = arviz_summary(idata, var_names=["mu", "tau"])
     check = describe_mcmc(idata)
     (ctx.out_dir / "summary.txt").write_text(arviz_summary(idata).to_string() + "\n\n" + check.text + "\n")
@@ -36,7 +36,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     centred = sample_posterior(eight_schools_centered, y, sigma, num_chains=chains, num_warmup=warmup,
                                num_samples=draws, seed=ctx.seed, progress=ctx.progress,
                                max_tree_depth=5 if ctx.smoke else 10)
-    centred_idata = centred.to_arviz()
+    centred_idata = to_inference_data(centred)
     centred_check = describe_mcmc(centred_idata)
     ctx.save_figure(plot_pair_divergences(centred_idata, var_names=["mu", "tau"]), "centred_pair_divergences",
                     "Centred: pair plot of mu and tau with divergent transitions marked (the funnel)")

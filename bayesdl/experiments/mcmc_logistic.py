@@ -9,7 +9,7 @@ import pyro
 import pyro.distributions as dist
 import torch
 
-from ..diagnostics.arviz_export import arviz_loo, arviz_summary
+from ..diagnostics.arviz_export import arviz_loo, arviz_summary, to_inference_data
 from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_loo_pit, plot_ppc
 from ..diagnostics.mcmc_summary import describe_mcmc
 from ..inference.mcmc import sample_posterior
@@ -59,7 +59,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     warmup, draws = (30, 30) if ctx.smoke else (300, 300) if ctx.quick else (500, 1000)
     post = sample_posterior(logistic_model, x_train, y_train, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress)
-    idata = post.to_arviz(posterior_predictive=True)
+    idata = to_inference_data(post, posterior_predictive=True)
     check = describe_mcmc(idata)
     loo = arviz_loo(idata)
     w = post.samples["w"].reshape(-1, x_train.shape[1])

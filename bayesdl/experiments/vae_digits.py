@@ -29,8 +29,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from ..data import load_digits  # noqa: E402
-from ..inference import Trainer, active_units, elbo_terms, log_likelihood, posterior_means  # noqa: E402
-from ..models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEncoder, PixelCNNDecoder  # noqa: E402
+from ..inference import (  # noqa: E402
+    KLWarmup,
+    Trainer,
+    active_units,
+    elbo_terms,
+    log_likelihood,
+    posterior_means,
+)
+from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, PixelCNNDecoder  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
 
@@ -41,7 +48,7 @@ PIXEL_FREE_BITS = 0.5  # nats per latent dimension
 def flow_posterior_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor, epochs: int, k: int) -> dict[str, Any]:
     """Train the 2-D VAE with an IAF posterior and return its test ELBO (bound) and IWAE-k log-likelihood."""
     torch.manual_seed(ctx.seed)
-    vae = VAE(FlowPosteriorEncoder([64], 2, [200], flow="iaf", num_flows=2, flow_hidden_dims=[32]),
+    vae = VAE(FlowPosteriorEncoder([64], 2, [200], flow="iaf", num_flows=2, flow_hidden_sizes=[32]),
               MLPDecoder(2, [64], [200], likelihood="bernoulli"))
     Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress, seed=ctx.seed,
             callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False).fit(x_train)

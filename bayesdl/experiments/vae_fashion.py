@@ -40,7 +40,7 @@ MODELS = ("vae", "iwae5", "iaf_posterior", "vampprior")
 def build(kind: str, num_pseudo_inputs: int, x_train: torch.Tensor) -> VAE:
     """The VAE variant ``kind`` (one of ``MODELS``) with the shared architecture."""
     if kind == "iaf_posterior":
-        encoder = FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_dims=[200])
+        encoder = FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_sizes=[200])
         return VAE(encoder, MLPDecoder(LATENT, [784], HIDDEN, likelihood="bernoulli"))
     encoder, decoder = MLPEncoder([784], LATENT, HIDDEN), MLPDecoder(LATENT, [784], HIDDEN, likelihood="bernoulli")
     if kind == "iwae5":

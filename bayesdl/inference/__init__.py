@@ -19,8 +19,10 @@ from .estimators import (
     posterior_means,
 )
 from .gibbs import GibbsResult, block_gibbs
+from .guide_draws import guide_posterior
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
+from .recipes import KLWarmup, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
 __all__ = [
@@ -35,10 +37,14 @@ __all__ = [
     "LogLikelihoodEstimate",
     "active_units",
     "elbo_terms",
+    "guide_posterior",
     "log_importance_weights",
     "log_likelihood",
     "posterior_means",
     "History",
+    "KLWarmup",
+    "fit_ensemble",
+    "fit_greedy",
     "LossObjective",
     "Objective",
     "Posterior",

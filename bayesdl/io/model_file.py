@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from ..deprecation import upgrade_config
 from ..errors import CheckpointError
 from . import container, preflight
 from .registry import class_key, resolve
@@ -103,7 +104,7 @@ def build(class_name: Any, config: Any, where: str = "model", depth: int = 0) ->
     cls = resolve(class_name)
     if not isinstance(config, dict):
         raise CheckpointError(f"malformed checkpoint: the config of {where} ({class_name}) must be a JSON object")
-    kwargs = _decode(config, where, depth + 1)
+    kwargs = upgrade_config(cls, _decode(config, where, depth + 1))  # keywords and options renamed since the save
     try:
         inspect.signature(cls).bind(**kwargs)
     except TypeError as err:

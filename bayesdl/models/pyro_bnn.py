@@ -28,8 +28,8 @@ from pyro.nn.module import to_pyro_module_
 from torch import nn
 
 from ..errors import InputError
-from ..inference.predictive import CategoricalDraws, GaussianDraws
 from ..io import serializable
+from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_choice, check_positive_int
 from .likelihoods import LIKELIHOODS, make_likelihood
 from .nets import check_input

@@ -436,6 +436,24 @@ def total_kl(module: nn.Module) -> torch.Tensor:
     layers = bayesian_layers(module)
     if not layers:
         raise InputError(f"{type(module).__name__} has no Bayesian layers")
+    return sum_kl(layers)
+
+
+def sum_kl(layers: list[BayesianLayer] | tuple[BayesianLayer, ...]) -> torch.Tensor:
+    """KL(q || p) summed over the given (non-empty) Bayesian layers: the one sum behind :func:`total_kl` and
+    ``BayesByBackprop.kl``, for callers that found their layers once.
+
+    Arguments:
+        layers: at least one :class:`BayesianLayer`.
+
+    Returns:
+        The summed KL, a scalar tensor in nats.
+
+    Example:
+        >>> layers = [BayesianLinear(2, 3), BayesianLinear(3, 1)]
+        >>> torch.allclose(sum_kl(layers), layers[0].kl() + layers[1].kl())
+        True
+    """
     total = layers[0].kl()
     for layer in layers[1:]:
         total = total + layer.kl()

@@ -13,8 +13,8 @@ import gpytorch
 import torch
 
 from ...errors import InputError
-from ...inference.predictive import RegressionPrediction
 from ...io import serializable
+from ...results.predictive import RegressionPrediction
 from ...validation import check_positive_int, check_tensor
 from .kernels import make_kernel
 
