@@ -333,7 +333,7 @@ def test_stale_temporary_cleanup_spares_live_writers_and_other_files(tmp_path):
         host = atomic._host_tag()
         alive = tmp_path / f".m.json.bayesdl-tmp-{host}-{live.pid}-abcdef"
         elsewhere = tmp_path / f".m.json.bayesdl-tmp-00000000-{live.pid}-abcdef"
-        old_elsewhere = tmp_path / ".m.json.bayesdl-tmp-00000000-1-abcdef"
+        old_elsewhere = tmp_path / f".m.json.bayesdl-tmp-00000000-1-abcdef"
         legacy_old = tmp_path / ".m.json.abcd1234.tmp"
         legacy_new = tmp_path / ".m.json.wxyz5678.tmp"
         unrelated = [tmp_path / ".other.bayesdl-tmp-00000000-1-ab", tmp_path / "m.json.bak", tmp_path / ".m.json.tmp"]
@@ -535,3 +535,37 @@ def test_tampered_guide_files_are_refused(tmp_path, mutate, match):
     _rewrite_header(path, mutate)
     with pytest.raises(CheckpointError, match=match):
         bayesdl.load(path)
+
+
+def test_an_mcmc_posterior_round_trips_through_netcdf(tmp_path):
+    from bayesdl.diagnostics.arviz_export import posterior_from_netcdf, posterior_to_netcdf
+    from bayesdl.inference.mcmc import sample_posterior
+
+    def model(n, y=None):
+        mu = pyro.sample("mu", pyro.distributions.Normal(0.0, 5.0))
+        sigma = pyro.sample("sigma", pyro.distributions.HalfNormal(2.0))
+        with pyro.plate("data", n):
+            pyro.sample("y", pyro.distributions.Normal(mu, sigma), obs=y)
+
+    y = torch.tensor([0.3, -1.2, 2.0, 0.8, 1.1])
+    post = sample_posterior(model, 5, y, num_chains=2, num_warmup=30, num_samples=20, seed=0, progress=False, compile=False)
+    path = posterior_to_netcdf(post, tmp_path / "post.nc")
+    assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_current_umask())
+    back = posterior_from_netcdf(path)
+    for field in ("samples", "sample_stats", "observed_data", "log_likelihood"):
+        ours, theirs = getattr(post, field), getattr(back, field)
+        assert ours.keys() == theirs.keys(), field
+        assert all(torch.equal(ours[k].cpu(), theirs[k]) for k in ours), field
+    assert torch.equal(back.unconstrained, post.unconstrained) and torch.equal(back.inv_mass, post.inv_mass)
+    assert torch.equal(back.step_size, post.step_size) and back.latent_names == post.latent_names
+    assert back.model is None
+    pp = back.predictive(model, 5)  # a loaded posterior predicts once it is given the model
+    assert pp["y"].shape == (2, 20, 5)
+    with pytest.raises(CheckpointError):
+        posterior_from_netcdf(bayesdl.save(Net(), tmp_path / "net.safetensors"))
+
+
+def _current_umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

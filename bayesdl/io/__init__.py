@@ -13,7 +13,7 @@ Loading parses JSON and raw tensor bytes only and rebuilds only registered class
 else cannot run code; a pickle (``torch.save``) file is refused before any of its content is interpreted.
 """
 
-from .atomic import atomic_write_bytes, atomic_write_json, remove_stale_temporaries
+from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_with, remove_stale_temporaries
 from .guide_file import GUIDE_CLASSES, GUIDE_FORMAT, guide_model
 from .model_file import MODEL_FORMAT, load, save
 from .registry import registered_classes, serializable
@@ -26,6 +26,7 @@ __all__ = [
     "STATE_FORMAT",
     "atomic_write_bytes",
     "atomic_write_json",
+    "atomic_write_with",
     "guide_model",
     "load",
     "load_state",
