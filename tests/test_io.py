@@ -333,7 +333,7 @@ def test_stale_temporary_cleanup_spares_live_writers_and_other_files(tmp_path):
         host = atomic._host_tag()
         alive = tmp_path / f".m.json.bayesdl-tmp-{host}-{live.pid}-abcdef"
         elsewhere = tmp_path / f".m.json.bayesdl-tmp-00000000-{live.pid}-abcdef"
-        old_elsewhere = tmp_path / f".m.json.bayesdl-tmp-00000000-1-abcdef"
+        old_elsewhere = tmp_path / ".m.json.bayesdl-tmp-00000000-1-abcdef"
         legacy_old = tmp_path / ".m.json.abcd1234.tmp"
         legacy_new = tmp_path / ".m.json.wxyz5678.tmp"
         unrelated = [tmp_path / ".other.bayesdl-tmp-00000000-1-ab", tmp_path / "m.json.bak", tmp_path / ".m.json.tmp"]
@@ -569,3 +569,20 @@ def _current_umask():
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_files_written_by_bayesdl_0_1_still_load_and_give_the_same_outputs():
+    """The fixtures were written by bayesdl 0.1 (commit b61a008): classes named by their full module path
+    (bayesdl.models.rbm.RBM, bayesdl.models.vae.vae.VAE with nested encoder and decoder)."""
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    assert _header_of(data / "legacy_rbm_v0.1.safetensors")["class"] == "bayesdl.models.rbm.RBM"
+    expected = load_state(data / "legacy_outputs_v0.1.safetensors")
+    rbm = bayesdl.load(data / "legacy_rbm_v0.1.safetensors")
+    vae = bayesdl.load(data / "legacy_vae_v0.1.safetensors")
+    x = expected["x"]
+    assert torch.allclose(rbm.free_energy(x), expected["rbm_free_energy"], rtol=1e-6, atol=1e-6)
+    q = vae.encode(x)
+    assert torch.allclose(q.mean, expected["vae_loc"], rtol=1e-6, atol=1e-6)
+    assert torch.allclose(q.stddev, expected["vae_scale"], rtol=1e-6, atol=1e-6)
