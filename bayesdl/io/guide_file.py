@@ -199,6 +199,22 @@ def save_guide(guide: Any, path: str | os.PathLike) -> Path:
     Raises:
         CheckpointError: for another guide class, an untrained guide, a model that is not @serializable, or
             options or inputs that are not tensors and JSON data.
+
+    Example:
+        :func:`bayesdl.save` and :func:`bayesdl.load` call this for a guide; the model comes back with it:
+
+        >>> import tempfile
+        >>> import bayesdl
+        >>> from bayesdl.models.logistic import BayesianLogisticRegression
+        >>> x, y = torch.zeros(8, 4), torch.zeros(8, dtype=torch.long)
+        >>> with pyro.settings.context(module_local_params=True):
+        ...     guide = autoguide.AutoNormal(BayesianLogisticRegression(4, 3))
+        ...     _ = guide(x, y)  # autoguides create their parameters on the first call
+        ...     with tempfile.TemporaryDirectory() as tmp:
+        ...         loaded = bayesdl.load(bayesdl.save(guide, Path(tmp) / "guide.safetensors"))
+        ...     same = all(torch.equal(a, b) for a, b in zip(loaded.median().values(), guide.median().values()))
+        >>> type(loaded).__name__, type(guide_model(loaded)).__name__, same
+        ('AutoNormal', 'BayesianLogisticRegression', True)
     """
     name = _guide_name(guide)
     options = _guide_options(name, guide)
