@@ -409,7 +409,8 @@ def _train_a_little(model, guide, x, y, steps=5):
     if pyro.settings.get("module_local_params"):
         params = list(guide.parameters())
     else:
-        params = [pyro.param(name).unconstrained() for name in pyro.get_param_store().keys()]
+        unique = {id(p): p for p in (pyro.param(n).unconstrained() for n in pyro.get_param_store().keys())}
+        params = list(unique.values())
     optimizer = torch.optim.Adam(params, lr=0.05)
     elbo = pyro.infer.Trace_ELBO()
     for _ in range(steps):
