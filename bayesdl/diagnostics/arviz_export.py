@@ -324,3 +324,102 @@ def rhat_of_draws(draws: torch.Tensor) -> torch.Tensor:
         raise InputError("draws contain NaN or infinite values")
     dataset = az.convert_to_dataset({"q": values.numpy()})
     return torch.as_tensor(np.asarray(az.rhat(dataset)["q"].values, dtype=np.float64)).reshape(values.shape[2:])
+
+
+def posterior_to_netcdf(posterior: Any, path: str | Any) -> Any:
+    """Save an MCMC :class:`~bayesdl.inference.mcmc.Posterior` as a netCDF file through ArviZ, atomically.
+
+    The file holds the ``InferenceData`` of :meth:`Posterior.to_arviz` (posterior, sample_stats,
+    observed_data, log_likelihood) plus a ``bayesdl_sampler`` group with the flat unconstrained draws, the
+    adapted step sizes and inverse mass, the latent site names and the timings. The model (a Python function)
+    is not stored. netCDF holds arrays and attributes only, so reading a file runs no code.
+
+    Arguments:
+        posterior: the result of :func:`~bayesdl.inference.mcmc.sample_posterior`.
+        path: the file to write (conventionally ``*.nc``).
+
+    Returns:
+        The path written, a :class:`pathlib.Path`.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bayesdl.inference.mcmc import Posterior
+        >>> draws = torch.arange(10.0).reshape(2, 5)
+        >>> post = Posterior(samples={"mu": draws}, sample_stats={"diverging": torch.zeros(2, 5, dtype=torch.bool)},
+        ...                  unconstrained=draws.unsqueeze(-1), latent_names=["mu"])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = posterior_from_netcdf(posterior_to_netcdf(post, Path(tmp) / "post.nc"))
+        >>> torch.equal(back.samples["mu"], draws), back.sample_stats["diverging"].dtype, back.latent_names
+        (True, torch.bool, ['mu'])
+    """
+    import json
+
+    import xarray as xr
+
+    from ..io.atomic import atomic_write_with
+
+    idata = posterior.to_arviz()
+    sampler: dict[str, Any] = {"unconstrained": (("chain", "draw", "unconstrained_dim"), posterior.unconstrained.detach().cpu().numpy())}
+    if posterior.step_size is not None:
+        sampler["step_size"] = (("chain",), posterior.step_size.detach().cpu().numpy())
+    if posterior.inv_mass is not None:
+        sampler["inv_mass"] = (("chain", "unconstrained_dim"), posterior.inv_mass.detach().cpu().numpy())
+    attrs = {"latent_names": json.dumps(list(posterior.latent_names)), "warmup_seconds": float(posterior.warmup_seconds),
+             "sampling_seconds": float(posterior.sampling_seconds), "bayesdl_format": "bayesdl-posterior/1"}
+    idata.add_groups({"bayesdl_sampler": xr.Dataset(sampler, attrs=attrs)})
+    return atomic_write_with(path, lambda tmp: idata.to_netcdf(str(tmp)))
+
+
+def posterior_from_netcdf(path: str | Any) -> Any:
+    """Load a :class:`~bayesdl.inference.mcmc.Posterior` written by :func:`posterior_to_netcdf`.
+
+    Arguments:
+        path: the netCDF file.
+
+    Returns:
+        A ``Posterior`` whose tensors equal the saved ones; its ``model`` is None (pass a model to
+        :meth:`Posterior.predictive`).
+
+    Raises:
+        CheckpointError: for a missing file, a file that is not netCDF, or one without the bayesdl groups.
+    """
+    import json
+    from pathlib import Path
+
+    from ..errors import CheckpointError
+    from ..inference.mcmc.posterior import Posterior
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no posterior file at {path}")
+    try:
+        idata = az.from_netcdf(str(path))
+    except Exception as err:  # h5netcdf / xarray raise many types for a foreign or corrupt file
+        raise CheckpointError(f"{path} is not a netCDF posterior file: {err}") from err
+    groups = set(idata.groups())
+    if not {"posterior", "bayesdl_sampler"} <= groups:
+        raise CheckpointError(f"{path} lacks the posterior and bayesdl_sampler groups of a bayesdl posterior file")
+
+    def tensors(group: str) -> dict[str, torch.Tensor]:
+        if group not in groups:
+            return {}
+        dataset = idata[group].load()
+        return {str(name): torch.from_numpy(np.array(value.values)) for name, value in dataset.data_vars.items()}
+
+    stat_names = {v: k for k, v in SAMPLE_STAT_NAMES.items()}
+    sampler = idata["bayesdl_sampler"].load()
+    extra = tensors("bayesdl_sampler")
+    try:
+        latent_names = json.loads(sampler.attrs.get("latent_names", "[]"))
+        warmup, sampling = float(sampler.attrs.get("warmup_seconds", 0.0)), float(sampler.attrs.get("sampling_seconds", 0.0))
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: malformed bayesdl_sampler attributes: {err}") from err
+    if "unconstrained" not in extra or not (isinstance(latent_names, list) and all(isinstance(n, str) for n in latent_names)):
+        raise CheckpointError(f"{path}: malformed bayesdl_sampler group")
+    return Posterior(samples=tensors("posterior"),
+                     sample_stats={stat_names.get(k, k): v for k, v in tensors("sample_stats").items()},
+                     unconstrained=extra["unconstrained"], observed_data=tensors("observed_data"),
+                     log_likelihood=tensors("log_likelihood"), step_size=extra.get("step_size"),
+                     inv_mass=extra.get("inv_mass"), warmup_seconds=warmup, sampling_seconds=sampling,
+                     latent_names=latent_names)
