@@ -222,7 +222,13 @@ def test_ddp_refuses_an_objective_whose_gradients_it_cannot_average():
 def test_device_names_resolve_without_touching_a_gpu():
     from bayesdl.inference import resolve_device
 
-    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    if torch.cuda.is_available():
+        assert resolve_device("cuda:0") == torch.device("cuda", 0)
+    else:  # before: torch.device("cuda") was passed through and failed later inside torch
+        with pytest.raises(InputError, match="CUDA is not available"):
+            resolve_device("cuda")
+        with pytest.raises(InputError, match="CUDA is not available"):
+            Trainer(Regression(), device="cuda:1")
     assert resolve_device("cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected and resolve_device(None).type == expected
