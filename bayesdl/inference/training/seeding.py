@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-import pyro
 import torch
 
 from ...errors import InputError
@@ -66,8 +65,7 @@ def seed_everything(seed: int) -> None:
     seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    pyro.set_rng_seed(seed)
+    torch.manual_seed(seed)  # Pyro draws from these three generators: it has none of its own
 
 
 def global_rng_state() -> dict[str, Any]:
