@@ -108,15 +108,14 @@ def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_sa
         Kumar, Carroll, Hartikainen & Martin (2019), ArviZ, JOSS 4(33); Vehtari, Gelman & Gabry (2017),
         Practical Bayesian model evaluation using leave-one-out cross-validation and WAIC, arXiv:1507.04544.
     """
+    import pyro
     import pyro.poutine as poutine
     from pyro.poutine.util import site_is_subsample
 
     from ..inference.mcmc.replay import replay_sites
-    from ..inference.training.seeding import isolated_rng
-    from ..nn.pyro_params import module_local_params
 
-    # the draws are seeded without touching the caller's global generators, and the guide uses its own parameters
-    with torch.no_grad(), isolated_rng(seed), module_local_params(model, guide):
+    pyro.set_rng_seed(seed)
+    with torch.no_grad():
         trace = poutine.trace(model).get_trace(*args, **kwargs)
         latent = [n for n, s in trace.nodes.items()
                   if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)]

@@ -16,12 +16,13 @@ from ..data import load_digits  # noqa: E402
 from ..diagnostics import accuracy, nll  # noqa: E402
 from ..inference import Trainer  # noqa: E402
 from ..models.logistic import BayesianLogisticRegression  # noqa: E402
-from ..nn.pyro_params import module_local_params  # noqa: E402
 from .registry import RunContext, experiment  # noqa: E402
 
 
 def posterior_predictive_probs(model: BayesianLogisticRegression, guide: AutoNormal, x: torch.Tensor, num_samples: int) -> torch.Tensor:
     """Average softmax probabilities over ``num_samples`` weight draws from the guide: p(y|x, D) ~ mean_s p(y|x, w_s)."""
+    from ..nn.pyro_params import module_local_params
+
     predictive = pyro.infer.Predictive(model, guide=guide, num_samples=num_samples, return_sites=["_RETURN"])
     with torch.no_grad(), module_local_params(model, guide):  # the guide's parameters, not Pyro's global store
         logits = predictive(x)["_RETURN"]

@@ -22,7 +22,7 @@ from .estimators import (
 from .gibbs import GibbsResult, block_gibbs
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
-from .training import Callback, History, Trainer, resolve_device, seed_everything
+from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
 __all__ = [
     "AnnealingPath",

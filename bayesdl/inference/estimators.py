@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -167,6 +166,8 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     check_positive_int(batch_size, "batch_size")
     check_positive_int(chunk_size, "chunk_size")
     if k == 1:
+        import warnings
+
         warnings.warn("log_likelihood with num_samples=1 has no standard error (it is NaN); use num_samples >= 2",
                       stacklevel=2)
     was_training = getattr(model, "training", False)
