@@ -8,7 +8,7 @@ Where bayesdl needs Pyro's module-local parameters (training and predicting with
 them on for the duration of its own call (:func:`bayesdl.nn.pyro_params.module_local_params`).
 """
 
-from ._version import __version__
-from .io import load, save
+from ._version import __version__  # noqa: E402
+from .io import load, save  # noqa: E402
 
 __all__ = ["__version__", "load", "save"]
