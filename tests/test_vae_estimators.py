@@ -121,3 +121,12 @@ def test_active_units_counts_latents_whose_posterior_mean_varies(ppca_setup):
     count, activity = active_units(HalfDead(), x)
     assert count == 1 and activity[1] == 0 and activity[0] > 0.01
     assert active_units(model, x)[0] == 2
+
+
+def test_one_importance_sample_has_no_standard_error(ppca_setup):
+    """Before: num_samples=1 reported a standard error of 0."""
+    model, x, _ = ppca_setup
+    with pytest.warns(UserWarning, match="num_samples=1"):
+        est = log_likelihood(model, x, num_samples=1, seed=0)
+    assert torch.isnan(est.stderr).all() and math.isnan(est.mean_stderr())
+    assert torch.isfinite(est.log_prob).all()

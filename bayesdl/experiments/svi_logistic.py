@@ -21,8 +21,10 @@ from .registry import RunContext, experiment  # noqa: E402
 
 def posterior_predictive_probs(model: BayesianLogisticRegression, guide: AutoNormal, x: torch.Tensor, num_samples: int) -> torch.Tensor:
     """Average softmax probabilities over ``num_samples`` weight draws from the guide: p(y|x, D) ~ mean_s p(y|x, w_s)."""
+    from ..nn.pyro_params import module_local_params
+
     predictive = pyro.infer.Predictive(model, guide=guide, num_samples=num_samples, return_sites=["_RETURN"])
-    with torch.no_grad():
+    with torch.no_grad(), module_local_params(model, guide):  # the guide's parameters, not Pyro's global store
         logits = predictive(x)["_RETURN"]
     return logits.softmax(-1).mean(0)
 

@@ -113,7 +113,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     means = [metrics["log_likelihood"][f"K={k}"]["mean"] for k in ks]
-    errs = [metrics["log_likelihood"][f"K={k}"]["stderr"] for k in ks]
+    errs = [metrics["log_likelihood"][f"K={k}"]["stderr"] or float("nan") for k in ks]  # K = 1: no error bar
     ax.errorbar(ks, means, yerr=errs, marker="o", label="IWAE-K estimate of log p(x)")
     ax.axhline(metrics["test_elbo_bound"], color="gray", ls="--", label="test ELBO (bound)")
     ax.set_xscale("log")

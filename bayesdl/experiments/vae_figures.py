@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,9 +49,12 @@ def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int =
         "log_likelihood": {},
     }
     for k in ks:
-        est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
+        with warnings.catch_warnings():  # K = 1 has no importance-sampling error estimate: stored as None
+            warnings.simplefilter("ignore", UserWarning)
+            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
         spread = float(est.log_prob.std() / len(x) ** 0.5) if len(x) > 1 else 0.0
-        out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": est.mean_stderr(), "subset_stderr": spread,
+        stderr = est.mean_stderr() if k > 1 else None
+        out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": stderr, "subset_stderr": spread,
                                            "median_ess": float(est.ess.median())}
         if per_example:
             out["log_likelihood"][f"K={k}"]["per_example"] = est.log_prob

@@ -1,10 +1,11 @@
 """The shared inference layer: objectives, the trainer, samplers, estimators and predictive tools.
 
-Importing bayesdl sets ``pyro.settings.set(module_local_params=True)``: parameters of
-``PyroModule`` s then live in the modules themselves (not in Pyro's global parameter store), which
-is what lets the trainer use ordinary torch optimisers, schedulers and ``state_dict`` checkpoints
-for Pyro models, and keeps two models with the same site names from sharing parameters. Build
-PyroModules after importing bayesdl.
+While bayesdl trains or queries a Pyro model it turns on Pyro's ``module_local_params`` for the
+duration of that call only: parameters of ``PyroModule`` s (autoguides included) then live in the
+modules themselves, not in Pyro's global parameter store, which is what lets the trainer use ordinary
+torch optimisers, schedulers and ``state_dict`` checkpoints, and keeps two guides with the same site
+names from sharing parameters. The caller's setting is restored afterwards, so a plain Pyro program
+that imports bayesdl keeps using its parameter store; PyroModules may be built before or after.
 """
 
 from .ais import AnnealingPath, LogPartitionEstimate, ais_betas, annealed_importance_sampling

@@ -67,7 +67,7 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     Arguments:
         model: a latent-variable model (see :class:`LatentVariableModel`).
         x: data [N, ...].
-        num_samples: K importance samples per example.
+        num_samples: K importance samples per example (with K = 1 the standard error is NaN, with a warning).
         batch_size: examples per pass.
         chunk_size: samples per pass.
         seed: seeds the sampling (the global RNG state is restored afterwards).
@@ -89,6 +89,11 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     k = check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(chunk_size, "chunk_size")
+    if k == 1:
+        import warnings
+
+        warnings.warn("log_likelihood with num_samples=1 has no standard error (it is NaN); use num_samples >= 2",
+                      stacklevel=2)
     was_training = getattr(model, "training", False)
     if hasattr(model, "train"):
         model.train(False)
@@ -106,7 +111,8 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
                 log_mean = lse1 - math.log(k)
                 # mean(w^2) / mean(w)^2, from log-sum-exps: K * sum w^2 / (sum w)^2
                 ratio = torch.exp(lse2 - 2 * lse1 + math.log(k))
-                var_rel = (ratio - 1).clamp(min=0) * (k / (k - 1) if k > 1 else 0.0)
+                # one sample has no spread to estimate its error from: the standard error is unknown (NaN)
+                var_rel = (ratio - 1).clamp(min=0) * (k / (k - 1)) if k > 1 else torch.full_like(ratio, math.nan)
                 estimates.append(log_mean)
                 errors.append((var_rel / k).sqrt())
                 ess.append(k / ratio)
