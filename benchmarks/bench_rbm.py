@@ -73,7 +73,8 @@ from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import BatchLoader, load_fashion_mnist
 from bayesdl.inference import Trainer
-from bayesdl.models.rbm import RBM, uniform_bits
+from bayesdl.models.rbm import RBM
+from bayesdl.ops.random_bits import uniform_bits
 
 HIDDEN, BATCH, LR = 500, 100, 0.05
 

@@ -34,7 +34,7 @@ from ..nn.bayesian_layers import (
     BayesianLinear,
     bayesian_layers,
 )
-from ..nn.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
+from ..ops.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
 from ..nn.priors import Prior
 from ..validation import check_choice, check_positive_int
 from .likelihoods import CategoricalLikelihood
@@ -123,7 +123,7 @@ class BayesByBackprop(SupervisedModel):
         compile: opt-in: when the network is a plain stack of Bayesian linear layers with ReLU between them (an
             :class:`~bayesdl.models.nets.MLP` without dropout or normalisation) on the fused local-reparameterisation
             path, ``loss`` runs the whole stack, its KL and a hand-written backward pass as two functions compiled
-            with ``torch.compile`` (see :mod:`bayesdl.nn.compiled_local_reparam`; same draws, loss and gradients as
+            with ``torch.compile`` (see :mod:`bayesdl.ops.compiled_local_reparam`; same draws, loss and gradients as
             the default path up to float rounding). The first training step compiles (tens of seconds on a CPU,
             and Inductor needs a C++ compiler); on the digits benchmark later steps were faster, see
             ``benchmarks/bench_bnn.py``. Other networks, and predictions, use the default path.
