@@ -13,6 +13,7 @@ from ...errors import BayesdlError, InputError
 from ...inference.ais import LogPartitionEstimate, annealed_importance_sampling
 from ...inference.gibbs import GibbsResult, block_gibbs
 from ...io import serializable
+from ...ops.hardware import BFLOAT16_OPTIONS, BFloat16Option, resolve_bfloat16
 from ...ops.random_bits import bernoulli
 from ...validation import check_binary, check_choice, check_positive_int, check_tensor, is_checked
 from .annealing_path import RBMAnnealingPath
@@ -81,14 +82,15 @@ class RBM(nn.Module):
             activation q_j over the minibatch (Hinton 2010, section 11; Lee, Ekanadham & Ng 2008).
         init_scale: the standard deviation of the initial weights (0.01 as in Hinton 2010).
         seed: seeds the weight initialisation.
-        compute_dtype: "float32", or "bfloat16" to run the matrix products of training and Gibbs
-            sampling with bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
-            hidden inputs and gradients carry about 3 significant digits). The parameters (fp32
-            master weights), the optimiser, the free energies in ``log_prob`` and AIS stay float32.
-            W is cast to bfloat16 once per update; binary states (data, negative sample, chains'
-            hidden states) are exact in bfloat16. On a CPU with AMX (Sapphire Rapids) one
-            100x784x500 product is about 3-5x faster than in float32; the effect on the AIS test
-            log-likelihood is measured in ``benchmarks/bench_rbm.py``.
+        compute_dtype: "auto" (default), "float32" or "bfloat16": the dtype of the matrix products of training and
+            Gibbs sampling. "bfloat16" uses bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
+            hidden inputs and gradients carry about 3 significant digits); the parameters (fp32 master weights), the
+            optimiser, the free energies in ``log_prob`` and AIS stay float32, W is cast once per update and binary
+            states are exact in bfloat16. It is faster only on hardware with bfloat16 arithmetic (CPUs with AMX or
+            AVX512-BF16, bf16-capable CUDA devices); elsewhere it is emulated and several times slower than float32,
+            and an explicit "bfloat16" warns once. "auto" picks bfloat16 exactly where it is native (see
+            :mod:`bayesdl.ops.hardware`), float32 elsewhere. Speed and likelihood per precision and instruction
+            set: ``benchmarks/RESULTS.md`` (``bench_rbm``).
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
@@ -126,7 +128,7 @@ class RBM(nn.Module):
         sparsity_cost: float = 0.0,
         init_scale: float = 0.01,
         seed: int = 0,
-        compute_dtype: str = "float32",
+        compute_dtype: BFloat16Option = "auto",
     ) -> None:
         super().__init__()
         self.num_visible = check_positive_int(num_visible, "num_visible")
@@ -144,9 +146,8 @@ class RBM(nn.Module):
         self.weight_decay = float(weight_decay)
         self.sparsity_target = sparsity_target
         self.sparsity_cost = float(sparsity_cost)
-        check_choice(compute_dtype, "compute_dtype", ("float32", "bfloat16"))
-        self.compute_dtype = compute_dtype
-        self._low_precision = compute_dtype == "bfloat16"
+        self.compute_dtype = str(check_choice(compute_dtype, "compute_dtype", BFLOAT16_OPTIONS))
+        self._bfloat16_on: tuple[torch.device, bool] | None = None
         gen = torch.Generator().manual_seed(seed)
         self.weight = nn.Parameter(init_scale * torch.randn(num_visible, num_hidden, generator=gen))
         self.visible_bias = nn.Parameter(torch.zeros(num_visible))
@@ -157,7 +158,7 @@ class RBM(nn.Module):
         chains = num_chains if method == "pcd" else 0
         self.register_buffer("chain_visible", torch.zeros(chains, num_visible))
         # (the binary hidden states in the compute dtype, as the next update's product takes them)
-        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._low_precision else torch.float32))
+        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._uses_bfloat16() else torch.float32))
         self.register_buffer("chain_ready", torch.zeros((), dtype=torch.bool))
         self._log_z_cache: tuple[tuple, LogPartitionEstimate] | None = None
 
@@ -202,9 +203,17 @@ class RBM(nn.Module):
         pre = torch.addmm(self.visible_bias, h, self.weight.t())
         return pre if self.gaussian else torch.sigmoid(pre)
 
+    def _uses_bfloat16(self) -> bool:
+        """Whether ``compute_dtype`` means bfloat16 products on the weights' device (resolved once per device)."""
+        device = self.weight.device
+        cached = self._bfloat16_on
+        if cached is None or cached[0] != device:
+            cached = self._bfloat16_on = (device, resolve_bfloat16(self.compute_dtype, device, f"RBM(compute_dtype={self.compute_dtype!r})"))
+        return cached[1]
+
     def _compute_weight(self) -> torch.Tensor:
         """W in the compute dtype (one bfloat16 copy per update in bfloat16 mode)."""
-        return self.weight.to(torch.bfloat16) if self._low_precision else self.weight
+        return self.weight.to(torch.bfloat16) if self._uses_bfloat16() else self.weight
 
     def _hidden_input(self, v: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """c + v'W with the product in the compute dtype (``weight`` from :meth:`_compute_weight`), float32 out."""
@@ -369,9 +378,6 @@ class RBM(nn.Module):
             stacked = torch.cat([v, v_neg]).to(weight.dtype)
             logits = self._hidden_input(stacked, weight)
         return self._contrastive(v, v_neg, stacked, logits, torch.sigmoid(logits))
-
-    def _as_compute(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(torch.bfloat16) if self._low_precision else x
 
     def _contrastive(self, v: torch.Tensor, v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor,
                      probs: torch.Tensor) -> torch.Tensor:
