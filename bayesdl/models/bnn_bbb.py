@@ -126,9 +126,9 @@ class BayesByBackprop(SupervisedModel):
             :class:`~bayesdl.models.nets.MLP` without dropout or normalisation) on the fused local-reparameterisation
             path, ``loss`` runs the whole stack, its KL and a hand-written backward pass as two functions compiled
             with ``torch.compile`` (see :mod:`bayesdl.ops.compiled_local_reparam`; same draws, loss and gradients as
-            the default path up to float rounding). The first training step compiles (tens of seconds on a CPU,
-            and Inductor needs a C++ compiler); on the digits benchmark later steps were faster, see
-            ``benchmarks/bench_bnn.py``. Other networks, and predictions, use the default path.
+            the default path up to float rounding). The first training step compiles (Inductor needs a C++
+            compiler); the compile time and the speed per instruction set are in ``benchmarks/RESULTS.md``.
+            Other networks, and predictions, use the default path.
 
     Example:
         >>> from bayesdl.models.nets import MLP

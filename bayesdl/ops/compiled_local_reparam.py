@@ -17,7 +17,8 @@ dL/drho = (2 sigma dL/dvar + g_KL (sigma / s^2 - 1 / sigma)) * sigmoid(rho), whe
 The noise is drawn eagerly, layer by layer, with ``normal_`` on tensors of the layers' output shapes before the
 compiled forward runs: the same numbers (for the same generator state) as the layer-by-layer path, which draws
 ``randn_like`` of each layer's output in the same order. The first call for a new input shape, dtype or prior
-compiles (tens of seconds on a CPU; Inductor needs a C++ compiler); later calls reuse the compiled code.
+compiles (Inductor needs a C++ compiler; the compile time is reported by ``benchmarks/bench_bnn.py``); later
+calls reuse the compiled code.
 
 References:
     Kingma, Salimans & Welling (2015), Variational Dropout and the Local Reparameterization Trick, arXiv:1506.02557;
