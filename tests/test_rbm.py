@@ -398,8 +398,8 @@ def test_checkpoint_written_before_the_rbm_subpackage_split_still_loads():
     assert abs(rbm.log_partition("exact").log_z - 5.660555079035533) < 1e-9
 
 
-def test_new_checkpoints_name_the_public_rbm_path(tmp_path):
-    # the class lives in bayesdl/models/rbm/model.py; files name the public path so that moving it breaks nothing
+def test_new_checkpoints_name_the_rbm_by_its_stable_key(tmp_path):
+    # the class lives in bayesdl/models/rbm/model.py; files store the registry key, not the module path
     path = bayesdl.save(RBM(3, 2), tmp_path / "rbm.bdl")
-    assert b'"class\\": \\"bayesdl.models.rbm.RBM\\"' in path.read_bytes()
+    assert b'"class\\": \\"RBM\\"' in path.read_bytes()
     assert type(bayesdl.load(path)) is RBM

@@ -112,9 +112,6 @@ class RBM(nn.Module):
         practical guide to training RBMs, UTML TR 2010-003.
     """
 
-    # the public path, so that checkpoints name bayesdl.models.rbm.RBM whichever file defines the class
-    __module__ = "bayesdl.models.rbm"
-
     def __init__(
         self,
         num_visible: int,
