@@ -38,6 +38,7 @@ posterior predictive averaged over 20 weight draws. Run with OMP_NUM_THREADS=1:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -241,7 +242,8 @@ def main(quick: bool = False, all_precisions: bool = False) -> list[dict]:
     print(f"CPU kernels {torch.backends.cpu.get_cpu_capability()}; native bfloat16: {native}; "
           f"matmul_precision='auto' means {'bf16' if native else 'fp32'} here")
     # Interleave libraries over repeats so that machine-load drifts affect all of them alike.
-    repeats = 1 if quick else 3
+    # BENCH_BNN_REPEATS overrides the number of seeds of a full run through run_all (e.g. on a busy machine)
+    repeats = 1 if quick else int(os.environ.get("BENCH_BNN_REPEATS", "3"))
     runners = {
         "bayesian-torch (reparam)": lambda s: run_bayesian_torch(x, y, xt, yt, epochs, batch, s),
         FUSED_PEER: lambda s: run_bayesian_torch(x, y, xt, yt, epochs, batch, s, fused=True),
@@ -290,7 +292,7 @@ def main(quick: bool = False, all_precisions: bool = False) -> list[dict]:
         print(f"{name}: first epoch (compiles in the first repeat; later repeats reuse the compiled code) "
               + ", ".join(f"{t:.1f} s" for t in summary[name]["first"]))
     rows = []
-    task = f"digits BBB MLP 64-400-400-10, {epochs} epochs"
+    task = f"digits BBB MLP 64-400-400-10, {epochs} epochs, {repeats} seed(s)"
     peer_figure = f"{peer_ms:.1f} ms/epoch, NLL {summary[fastest]['nll']:.4f} (best peer NLL {best_nll:.4f})"
     for name, s in summary.items():
         if not name.startswith("bayesdl"):
