@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import scipy.stats
@@ -381,3 +382,24 @@ def test_pcd_update_equals_sklearn_bernoulli_rbm_step_for_the_same_draws():
         torch.testing.assert_close(rbm.weight.detach().t().double(), torch.as_tensor(sk.components_), rtol=0, atol=1e-6)
         torch.testing.assert_close(rbm.visible_bias.detach().double(), torch.as_tensor(sk.intercept_visible_), rtol=0, atol=1e-6)
         torch.testing.assert_close(rbm.hidden_bias.detach().double(), torch.as_tensor(sk.intercept_hidden_), rtol=0, atol=1e-6)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_checkpoint_written_before_the_rbm_subpackage_split_still_loads():
+    # saved by the single-file bayesdl.models.rbm (commit b61a008); its JSON names "bayesdl.models.rbm.RBM"
+    path = FIXTURES / "rbm_v0_pre_split.bdl"
+    assert b'"class\\": \\"bayesdl.models.rbm.RBM\\"' in path.read_bytes()
+    rbm = bayesdl.load(path)
+    assert type(rbm) is RBM and rbm.method == "pcd" and rbm.num_chains == 5
+    assert torch.equal(rbm.visible_bias, torch.tensor([0.5, -0.25, 1.0, 0.0]))
+    # log Z by enumeration (float64) of the saved parameters, as computed when the file was written
+    assert abs(rbm.log_partition("exact").log_z - 5.660555079035533) < 1e-9
+
+
+def test_new_checkpoints_name_the_rbm_by_its_stable_key(tmp_path):
+    # the class lives in bayesdl/models/rbm/model.py; files store the registry key, not the module path
+    path = bayesdl.save(RBM(3, 2), tmp_path / "rbm.bdl")
+    assert b'"class\\": \\"RBM\\"' in path.read_bytes()
+    assert type(bayesdl.load(path)) is RBM
