@@ -10,15 +10,15 @@ from bayesdl.errors import InputError
 from bayesdl.models.dbn import DBN
 
 
-def test_dbn_trains_each_layer_and_samples_downward(tmp_path):
-    gen = torch.Generator().manual_seed(0)
+def test_dbn_trains_each_layer_and_samples_downward(tmp_path, seed):
+    gen = torch.Generator().manual_seed(seed(0))
     proto = (torch.rand(2, 12, generator=gen) < 0.5).float()
     data = proto[torch.randint(2, (200,), generator=gen)]
     dbn = DBN([12, 8, 6], method="pcd", num_chains=20)
     histories = dbn.fit(data, optimizer="sgd", lr=0.1, epochs=5, batch_size=20, progress=False)
     assert len(histories) == 2 and all(len(h) == 5 for h in histories)
     assert dbn.rbms[1].num_visible == 8 and bool(dbn.rbms[1].chain_ready)
-    samples = dbn.sample(300, num_steps=200, seed=1, mean=False)
+    samples = dbn.sample(300, num_steps=200, seed=seed(1), mean=False)
     assert samples.shape == (300, 12) and set(samples.unique().tolist()) <= {0.0, 1.0}
     # samples should be near one of the two prototypes far more often than random vectors are
     dist = torch.cdist(samples, proto, p=1).min(1).values
