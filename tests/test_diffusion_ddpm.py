@@ -96,16 +96,18 @@ def test_reverse_mean_is_the_same_for_every_parameterisation_of_the_same_denoise
 def test_vlb_loss_is_an_unbiased_estimate_of_the_bound(seed):
     """E_t[(L_T + T L_t) / D] = bound / D for uniform t, and the importance weights keep it unbiased.
 
-    Each mean of 300 estimates is within z = 4.9 of its standard errors (2 checks, rate 1e-5), plus 0.01
-    for the Monte Carlo error of the reference bound itself."""
+    The reference is itself a Monte Carlo estimate (one nll_bound call over 512 points has sd ~0.05 from
+    its x_t draws), so it is averaged over 20 calls; each mean of 300 loss estimates must lie within
+    z = 4.9 standard errors of the difference (2 checks, false-failure rate 1e-5)."""
     torch.manual_seed(seed(0))
     z = z_bound(tests=2)
     model = DDPM(OptimalGaussianDenoiser("linear", 20), data_shape=[1], num_steps=20, loss="vlb")
     x0 = torch.randn(512, 1)
-    exact = float(model.nll_bound(x0, seed=seed(0)).mean())
+    references = torch.tensor([float(model.nll_bound(x0, seed=seed(100 + r)).mean()) for r in range(20)])
+    exact, exact_se = float(references.mean()), float(references.std()) / math.sqrt(20)
     with torch.no_grad():
         estimates = torch.tensor([float(model.loss(x0)) for _ in range(300)])
-    assert abs(float(estimates.mean()) - exact) < z * float(estimates.std()) / math.sqrt(300) + 0.01
+    assert abs(float(estimates.mean()) - exact) < z * math.hypot(float(estimates.std()) / math.sqrt(300), exact_se)
 
     model = DDPM(OptimalGaussianDenoiser("linear", 20), data_shape=[1], num_steps=20, loss="vlb", timesteps="importance")
     for _ in range(40):  # warm up the history so that p_t is no longer uniform
@@ -116,7 +118,7 @@ def test_vlb_loss_is_an_unbiased_estimate_of_the_bound(seed):
     model.eval()  # freeze the history
     with torch.no_grad():
         estimates = torch.tensor([float(model.loss(x0)) for _ in range(300)])
-    assert abs(float(estimates.mean()) - exact) < z * float(estimates.std()) / math.sqrt(300) + 0.01
+    assert abs(float(estimates.mean()) - exact) < z * math.hypot(float(estimates.std()) / math.sqrt(300), exact_se)
 
 
 def test_importance_sampler_probabilities_follow_the_rms_of_the_terms(seed):
