@@ -65,25 +65,25 @@ def test_mc_dropout_precision_and_noise():
         MCDropout(MLP(2, [16], 1), "homoscedastic")
 
 
-def _gap_epistemic_and_noise_correlation(seed):
-    torch.manual_seed(seed(0))
-    x, y, _ = toy_regression("gap", 300, seed=seed(0))
-    ens = DeepEnsemble(MLP(1, [32, 32], 2, activation="tanh"), num_members=4, likelihood="heteroscedastic", seed=seed(0))
+def _gap_epistemic_and_noise_correlation():
+    torch.manual_seed(0)
+    x, y, _ = toy_regression("gap", 300, seed=0)
+    ens = DeepEnsemble(MLP(1, [32, 32], 2, activation="tanh"), num_members=4, likelihood="heteroscedastic", seed=0)
     ens.fit((x, y), epochs=60, lr=1e-2, batch_size=100, progress=False, device="cpu")
     grid_gap = torch.linspace(-0.4, 0.4, 20).unsqueeze(1)
     grid_data = torch.cat([torch.linspace(-2.5, -1.5, 10), torch.linspace(1.5, 2.5, 10)]).unsqueeze(1)
     gap, data = predict(ens, grid_gap), predict(ens, grid_data)
-    xh, yh, _ = toy_regression("heteroscedastic", 400, seed=seed(1))
+    xh, yh, _ = toy_regression("heteroscedastic", 400, seed=1)
     bbb = BayesByBackprop(MLP(1, [32, 32], 2), "heteroscedastic")
-    Trainer(bbb, lr=1e-2, epochs=60, batch_size=100, progress=False, device="cpu", seed=seed(0)).fit((xh, yh))
+    Trainer(bbb, lr=1e-2, epochs=60, batch_size=100, progress=False, device="cpu", seed=0).fit((xh, yh))
     grid = torch.linspace(-2.8, 2.8, 50).unsqueeze(1)
     pred = predict(bbb, grid, num_samples=30)
     corr = torch.corrcoef(torch.stack([pred.aleatoric.sqrt(), heteroscedastic_noise_std(grid.squeeze(1))]))[0, 1]
     return gap.epistemic.mean(), data.epistemic.mean(), float(corr)
 
 
-def test_uncertainty_decomposition_on_toy_data_after_training(seed):
-    gap_epistemic, data_epistemic, corr = _gap_epistemic_and_noise_correlation(seed)
+def test_uncertainty_decomposition_on_toy_data_after_training():
+    gap_epistemic, data_epistemic, corr = _gap_epistemic_and_noise_correlation()
     assert gap_epistemic > 3 * data_epistemic
     assert corr > 0.8
 
@@ -118,12 +118,12 @@ def test_predict_works_for_every_method_and_bad_inputs_are_rejected(likelihood):
             model.loss(x, bad_y)
 
 
-def test_bbb_trains_with_the_trainer_and_roundtrips_through_save_load(tmp_path, seed):
-    torch.manual_seed(seed(0))
+def test_bbb_trains_with_the_trainer_and_roundtrips_through_save_load(tmp_path):
+    torch.manual_seed(0)
     x = torch.randn(200, 2)
     y = (x[:, 0] > 0).long()
     model = BayesByBackprop(MLP(2, [16], 2), prior=GaussianPrior(1.0, learnable=True), estimator="local_reparam")
-    history = Trainer(model, lr=1e-2, epochs=15, batch_size=50, progress=False, device="cpu", seed=seed(0)).fit((x, y))
+    history = Trainer(model, lr=1e-2, epochs=15, batch_size=50, progress=False, device="cpu").fit((x, y))
     assert history.losses[-1] < history.losses[0]
     assert (predict(model, x, 10).predicted == y).float().mean() > 0.9
     loaded = bayesdl.io.load(bayesdl.io.save(model, tmp_path / "bbb.safetensors"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from stats_testing import z_bound
 
 import bayesdl
 from bayesdl.errors import InputError
@@ -23,19 +22,17 @@ def _gp_draw(n: int, seed: int, lengthscale: float = 0.5, noise_sd: float = 0.2)
     return torch.tensor(x, dtype=torch.float32).unsqueeze(1), torch.tensor(y, dtype=torch.float32)
 
 
-def test_svgp_95_intervals_cover_held_out_gp_data(seed):
-    x, y = _gp_draw(1200, seed=seed(0))
+def test_svgp_95_intervals_cover_held_out_gp_data():
+    x, y = _gp_draw(1200, seed=0)
     x_tr, y_tr, x_te, y_te = x[:400], y[:400], x[400:], y[400:]
-    torch.manual_seed(seed(0))
-    gp = SparseVariationalGP(1, num_inducing=30).initialize_inducing_points(x_tr, seed=seed(0))
-    Trainer(gp, lr=0.05, epochs=60, batch_size=200, progress=False, seed=seed(0)).fit((x_tr, y_tr))
+    torch.manual_seed(0)
+    gp = SparseVariationalGP(1, num_inducing=30).initialize_inducing_points(x_tr, seed=0)
+    Trainer(gp, lr=0.05, epochs=60, batch_size=200, progress=False).fit((x_tr, y_tr))
     pred = predict(gp, x_te)
     assert isinstance(pred, RegressionPrediction)
     low, high = pred.interval(0.95)
     coverage = float(((y_te >= low) & (y_te <= high)).float().mean())
-    # a calibrated 95% interval on 800 points: binomial sd 0.0077, so +-4.4 sd (rate 1e-5) is [0.916, 0.984];
-    # the range allows 0.015 for the sparse approximation's own miscalibration
-    assert 0.90 <= coverage <= 0.99, coverage
+    assert 0.90 <= coverage <= 0.99
     assert 0.15 < gp.likelihood.noise.sqrt().item() < 0.27  # true noise sd 0.2
     torch.testing.assert_close(pred.aleatoric, gp.likelihood.noise.expand(800))
 
@@ -57,34 +54,33 @@ def test_minibatch_loss_charges_kl_once_per_epoch():
     assert gp.loss(xb, yb, num_data=1000).item() < loss.item()  # more data, smaller KL share
 
 
-def test_bernoulli_probabilities_match_probit_marginal(seed):
-    torch.manual_seed(seed(0))
+def test_bernoulli_probabilities_match_probit_marginal():
+    torch.manual_seed(0)
     x = torch.randn(200, 2)
     y = (x[:, 0] * x[:, 1] > 0).float()
     gp = SparseVariationalGP(2, num_inducing=20, likelihood="bernoulli").initialize_inducing_points(x)
-    Trainer(gp, lr=0.05, epochs=30, batch_size=100, progress=False, seed=seed(0)).fit((x, y))
+    Trainer(gp, lr=0.05, epochs=30, batch_size=100, progress=False).fit((x, y))
     xs = torch.randn(50, 2)
-    pred = gp.predict(xs, num_samples=20000, seed=seed(1))
+    pred = gp.predict(xs, num_samples=20000, seed=1)
     assert isinstance(pred, ClassificationPrediction)
     gp.eval()
     with torch.no_grad():
         f = gp(xs)
         exact = torch.distributions.Normal(0.0, 1.0).cdf(f.mean / (1 + f.variance).sqrt())  # E[Phi(f)] for Gaussian f
-    # a mean of 20000 draws of Phi(f) in [0, 1] has sd <= 0.5 / sqrt(20000); z = 5.4 over the 50 points
-    torch.testing.assert_close(pred.probs[:, 1], exact, atol=z_bound(tests=50) * 0.5 / 20000**0.5, rtol=0)
+    torch.testing.assert_close(pred.probs[:, 1], exact, atol=0.015, rtol=0)
     torch.testing.assert_close(pred.probs.sum(1), torch.ones(50))
     assert float((gp.predict(x).predicted == y.long()).float().mean()) > 0.85
     # seeded draws are reproducible
     torch.testing.assert_close(gp.predict(xs, 8, seed=3).probs, gp.predict(xs, 8, seed=3).probs)
 
 
-def test_softmax_svgp_classifies_and_decomposes_entropy(seed):
-    torch.manual_seed(seed(0))
+def test_softmax_svgp_classifies_and_decomposes_entropy():
+    torch.manual_seed(0)
     centres = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
     labels = torch.arange(3).repeat_interleave(60)
     x = centres[labels] + 0.6 * torch.randn(180, 2)
     gp = SparseVariationalGP(2, num_inducing=15, likelihood="softmax", num_classes=3).initialize_inducing_points(x)
-    Trainer(gp, lr=0.05, epochs=40, batch_size=60, progress=False, seed=seed(0)).fit((x, labels))
+    Trainer(gp, lr=0.05, epochs=40, batch_size=60, progress=False).fit((x, labels))
     pred = predict(gp, torch.cat([x, torch.tensor([[0.0, 30.0]])]), num_samples=200)
     assert pred.probs.shape == (181, 3)
     torch.testing.assert_close(pred.probs.sum(1), torch.ones(181))

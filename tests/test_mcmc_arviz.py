@@ -1,7 +1,5 @@
 """ArviZ round trip of MCMC and SVI results, the diagnostic plots, and the plain-words summary."""
 
-import math
-
 import arviz as az
 import numpy as np
 import pyro
@@ -30,12 +28,12 @@ def logistic(x, y=None):
         return pyro.sample("y", dist.Bernoulli(logits=logits), obs=y)
 
 
-@pytest.fixture
-def fitted(seed):
-    g = torch.Generator().manual_seed(seed(0))
+@pytest.fixture(scope="module")
+def fitted():
+    g = torch.Generator().manual_seed(0)
     x = torch.randn(40, 2, generator=g, dtype=torch.float64)
     y = torch.bernoulli(torch.sigmoid(x @ torch.tensor([1.5, -1.0], dtype=torch.float64)), generator=g)
-    post = sample_posterior(logistic, x, y, num_chains=2, num_warmup=100, num_samples=100, seed=seed(0), progress=False)
+    post = sample_posterior(logistic, x, y, num_chains=2, num_warmup=100, num_samples=100, seed=0, progress=False)
     return x, y, post
 
 
@@ -78,11 +76,7 @@ def test_plot_helpers_write_files(fitted, tmp_path):
 def test_describe_mcmc_flags_problems_in_plain_words(fitted):
     _, _, post = fitted
     check = describe_mcmc(post.to_arviz())
-    # split R-hat^2 ~ 1 + (tau F - 1) / N' for 4 half-chains of N' = 50 draws, F ~ chi2_3 / 3 (upper 1e-5
-    # point 8.6) and tau = draws / ESS measured here: the bound a well-mixed posterior stays under
-    tau = 200 / check.min_ess_bulk
-    assert check.max_rhat < math.sqrt(1 + max(tau * 8.6 - 1, 0) / 50), (check.max_rhat, tau)
-    assert check.divergences == 0
+    assert check.max_rhat < 1.05 and check.divergences == 0
     # two chains stuck in different places: R-hat and ESS must be flagged
     bad = post.to_arviz()
     bad.posterior["w"].values[1] += 5.0

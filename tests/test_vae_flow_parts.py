@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-from stats_testing import z_bound
 
 import bayesdl
 from bayesdl.errors import InputError
@@ -62,20 +61,19 @@ def test_flow_posterior_log_q_matches_change_of_variables(kind):
     assert torch.allclose(q.log_prob(z.clone()).detach(), log_q, atol=1e-6)
 
 
-def test_flow_posterior_trains_and_gives_an_importance_sampled_log_likelihood(tmp_path, seed):
-    torch.manual_seed(seed(0))
+def test_flow_posterior_trains_and_gives_an_importance_sampled_log_likelihood(tmp_path):
+    torch.manual_seed(0)
     x = torch.bernoulli(torch.rand(1, 6).expand(64, 6).clone())
     vae = VAE(FlowPosteriorEncoder([6], 2, hidden_dims=[16], flow="iaf", num_flows=2, flow_hidden_dims=[16]),
               MLPDecoder(2, [6], hidden_dims=[16]))
     before = float(vae.negative_elbo(x, num_particles=20).mean().detach())
-    Trainer(vae, lr=1e-2, epochs=20, batch_size=32, progress=False, seed=seed(0)).fit(x)
+    Trainer(vae, lr=1e-2, epochs=20, batch_size=32, progress=False, seed=0).fit(x)
     after = vae.negative_elbo(x, num_particles=50).detach()
     assert float(after.mean()) < before
-    est = log_likelihood(vae, x[:8], num_samples=200, batch_size=4, seed=seed(1))
+    est = log_likelihood(vae, x[:8], num_samples=200, batch_size=4, seed=0)
     assert est.log_prob.shape == (8,) and torch.isfinite(est.log_prob).all() and (est.stderr >= 0).all()
-    # the importance-sampled estimate lies above the ELBO, up to z = 4.42 of its standard errors (rate 1e-5)
-    # and 0.05 nats for the noise of the 50-particle ELBO itself
-    assert est.mean() > -float(after[:8].mean()) - z_bound() * est.mean_stderr() - 0.05
+    # the importance-sampled estimate lies above the ELBO (up to Monte Carlo noise)
+    assert est.mean() > -float(after[:8].mean()) - 3 * est.mean_stderr() - 0.05
     bayesdl.save(vae, tmp_path / "flow_vae")
     again = bayesdl.load(tmp_path / "flow_vae")
     torch.manual_seed(3)
@@ -107,12 +105,12 @@ def test_flow_prior_normalises_and_matches_change_of_variables():
     assert p.sample(torch.Size([7])).shape == (7, 2)
 
 
-def test_vae_with_flow_prior_and_flow_posterior_trains_and_rejects_bad_input(seed):
-    torch.manual_seed(seed(0))
+def test_vae_with_flow_prior_and_flow_posterior_trains_and_rejects_bad_input():
+    torch.manual_seed(0)
     vae = VAE(FlowPosteriorEncoder([6], 2, hidden_dims=[8], flow="planar", num_flows=2),
               MLPDecoder(2, [6], hidden_dims=[8]), prior=FlowPrior(2, hidden_dims=[8]))
     x = torch.bernoulli(torch.full((32, 6), 0.3))
-    history = Trainer(vae, lr=1e-2, epochs=5, batch_size=16, progress=False, seed=seed(0)).fit(x)
+    history = Trainer(vae, lr=1e-2, epochs=5, batch_size=16, progress=False, seed=0).fit(x)
     assert history.losses[-1] < history.losses[0]
     assert vae.prior.flow.transform.transforms[0].net.output.weight.abs().sum() > 0  # the prior learned
     with pytest.raises(InputError, match="flow"):
