@@ -81,12 +81,12 @@ def test_exact_beyond_gpytorch_cholesky_default():
     np.testing.assert_allclose(model.predict(torch.tensor(xs)).epistemic.numpy(), var, rtol=1e-4, atol=1e-7)
 
 
-def test_trainer_fits_noise_and_predict_dispatch():
-    torch.manual_seed(0)
+def test_trainer_fits_noise_and_predict_dispatch(seed):
+    torch.manual_seed(seed(0))
     x = torch.linspace(-3, 3, 80).unsqueeze(1)
     y = torch.sin(2 * x[:, 0]) + 0.1 * torch.randn(80)
     model = ExactGPRegression.from_data(x, y, kernel="matern52")
-    history = Trainer(model, lr=0.1, epochs=60, batch_size=80, progress=False).fit((x, y))
+    history = Trainer(model, lr=0.1, epochs=60, batch_size=80, progress=False, seed=seed(0)).fit((x, y))
     assert history.losses[-1] < history.losses[0] - 0.5
     assert 0.05**2 < model.likelihood.noise.item() < 0.2**2
     # predict() through the shared API, in chunks, equals one direct call

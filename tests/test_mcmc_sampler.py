@@ -27,31 +27,34 @@ def linear_model(x, y, sigma):
         pyro.sample("y", dist.Normal(x @ beta, sigma), obs=y)
 
 
-def test_conjugate_linear_regression_matches_closed_form():
-    g = torch.Generator().manual_seed(1)
+def test_conjugate_linear_regression_matches_closed_form(seed):
+    g = torch.Generator().manual_seed(seed(1))
     x = torch.randn(30, 3, generator=g, dtype=torch.float64)
     sigma = 0.5
     y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + sigma * torch.randn(30, generator=g, dtype=torch.float64)
     precision = x.T @ x / sigma**2 + torch.eye(3, dtype=torch.float64)
     cov = torch.linalg.inv(precision)
     mean = cov @ x.T @ y / sigma**2
-    post = sample_posterior(linear_model, x, y, sigma, num_chains=4, num_warmup=300, num_samples=400, seed=0, progress=False)
+    post = sample_posterior(linear_model, x, y, sigma, num_chains=4, num_warmup=300, num_samples=400, seed=seed(0), progress=False)
     draws = post.samples["beta"]
     ess = _ess(draws)
     assert ess.min() > 300
     flat = draws.reshape(-1, 3)
     sd = cov.diagonal().sqrt()
-    # posterior mean within 4 Monte Carlo standard errors
-    assert ((flat.mean(0) - mean).abs() <= 4 * sd / torch.as_tensor(ess).sqrt()).all()
-    # posterior variances: relative MC error of a variance estimate is about sqrt(2 / ESS)
-    emp_cov = torch.cov(flat.T)
-    rel = (emp_cov.diagonal() / cov.diagonal() - 1).abs()
-    assert (rel <= 4 * torch.as_tensor(2.0 / ess).sqrt()).all()
+    # 3 means, 3 variances and 3 correlations, each within z Monte Carlo standard errors (z = 4.9 for a
+    # false-failure rate of 1e-5 over the 9 checks); the MCSE comes from ArviZ's ESS of the very quantity
+    z = z_bound(tests=9)
+    for k in range(3):
+        xk = draws[..., k].numpy()
+        assert abs(xk.mean() - float(mean[k])) <= z * mcse_mean(xk), k
+        sq = (xk - float(mean[k])) ** 2  # E = posterior variance (the mean is known exactly)
+        assert abs(sq.mean() - float(cov[k, k])) <= z * mcse_mean(sq), k
     # correlations: MC error about (1 - rho^2) / sqrt(ESS)
+    emp_cov = torch.cov(flat.T)
     corr_true = cov / torch.outer(sd, sd)
     emp_sd = emp_cov.diagonal().sqrt()
     corr_emp = emp_cov / torch.outer(emp_sd, emp_sd)
-    assert ((corr_emp - corr_true).abs() <= 5 * (1 - corr_true**2 + 1e-3) / math.sqrt(ess.min())).all()
+    assert ((corr_emp - corr_true).abs() <= z * (1 - corr_true**2 + 1e-3) / math.sqrt(ess.min())).all()
     assert post.sample_stats["diverging"].sum() == 0
     assert post.log_likelihood["y"].shape == (4, 400, 30)
 
@@ -61,19 +64,20 @@ def constrained_model():
     pyro.sample("l", dist.LogNormal(torch.tensor(0.5, dtype=torch.float64), 0.4))
 
 
-def test_constrained_sites_have_correct_moments():
-    post = sample_posterior(constrained_model, num_chains=4, num_warmup=300, num_samples=500, seed=3, progress=False)
+def test_constrained_sites_have_correct_moments(seed):
+    post = sample_posterior(constrained_model, num_chains=4, num_warmup=300, num_samples=500, seed=seed(3), progress=False)
     s, l_ = post.samples["s"], post.samples["l"]
     assert bool((s > 0).all()) and bool((l_ > 0).all())
     truth = {
         "s": (2.0 * math.sqrt(2 / math.pi), 4.0 * (1 - 2 / math.pi)),
         "l": (math.exp(0.5 + 0.08), (math.exp(0.16) - 1) * math.exp(1.0 + 0.16)),
     }
+    z = z_bound(tests=4)  # 2 sites x (mean, variance); false-failure rate 1e-5 in all
     for name, (m, v) in truth.items():
-        x = post.samples[name]
-        ess = float(az.ess(x.numpy()))
-        assert abs(float(x.mean()) - m) < 4 * math.sqrt(v / ess), name
-        assert abs(float(x.var()) / v - 1) < 5 * math.sqrt(2.0 / ess) + 0.1, name
+        x = post.samples[name].numpy()
+        assert abs(x.mean() - m) <= z * mcse_mean(x), name
+        sq = (x - m) ** 2  # E = the variance v (the mean is known exactly)
+        assert abs(sq.mean() - v) <= z * mcse_mean(sq), name
 
 
 def test_chains_are_reproducible_and_independent():
@@ -89,10 +93,13 @@ def test_chains_are_reproducible_and_independent():
     assert not torch.equal(a.samples["s"][0], a.samples["s"][1])
 
 
-def test_centred_eight_schools_reports_divergences():
+def test_centred_eight_schools_reports_divergences(seed):
     y, sigma = eight_schools_data()
-    post = sample_posterior(eight_schools_centered, y, sigma, num_chains=4, num_warmup=100, num_samples=100, seed=0,
-                            max_tree_depth=5, progress=False)
+    # The funnel makes divergences likely, not certain: with 4 chains and target_accept 0.8 a run had none
+    # (seed sweep). At target_accept 0.6, 23 of 32 independently adapted chains (4 runs) diverged within 100
+    # draws, so all 12 chains stay clean with probability about 0.28^12 = 2e-7.
+    post = sample_posterior(eight_schools_centered, y, sigma, num_chains=12, num_warmup=100, num_samples=100,
+                            seed=seed(0), max_tree_depth=5, target_accept=0.6, progress=False)
     stats = post.sample_stats
     assert int(stats["diverging"].sum()) > 0
     assert set(stats) >= {"diverging", "energy", "tree_depth", "n_steps", "step_size", "acceptance_rate",
