@@ -50,8 +50,9 @@ def sample_momentum(like: torch.Tensor, inv_mass: torch.Tensor, generator: torch
 
     Example:
         >>> g = torch.Generator().manual_seed(0)
-        >>> p = sample_momentum(torch.zeros(20000, 2), torch.tensor([[1.0, 0.9], [0.9, 1.0]]).expand(20000, 2, 2), g)
-        >>> torch.cov(p.T).mul(0.19).round(decimals=1).tolist()  # M = inverse of [[1, .9], [.9, 1]], times 0.19
+        >>> inv_mass = torch.tensor([[1.0, 0.9], [0.9, 1.0]], dtype=torch.float64).expand(20000, 2, 2)
+        >>> p = sample_momentum(torch.zeros(20000, 2, dtype=torch.float64), inv_mass, g)
+        >>> (torch.cov(p.T) * 0.19).round(decimals=1).tolist()  # M = inverse of [[1, .9], [.9, 1]], times 0.19
         [[1.0, -0.9], [-0.9, 1.0]]
     """
     eps = torch.randn(like.shape, generator=generator, dtype=like.dtype, device=like.device)

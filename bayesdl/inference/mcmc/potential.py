@@ -95,8 +95,8 @@ def check_discrete_sites(model: Callable, args: tuple, kwargs: dict) -> None:
         >>> try:
         ...     check_discrete_sites(model, (), {})
         ... except InputError as err:
-        ...     print(str(err)[:60])
-        latent site 'count' is discrete (Poisson) with no finite su
+        ...     print(str(err).split(";")[0])
+        latent site 'count' is discrete (Poisson) with no finite support to enumerate
     """
     with pyro.validation_enabled(False), torch.no_grad():
         trace = poutine.trace(model).get_trace(*args, **kwargs)

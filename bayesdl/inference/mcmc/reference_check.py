@@ -59,13 +59,14 @@ class ReferenceComparison:
         threshold: z, the largest |difference| / MCSE that passes.
         false_failure: the family-wise false-failure rate that z was set for.
         divergences: the number of divergent transitions among the draws (None if not given).
+        failures: ``"<parameter> mean"`` or ``"<parameter> sd"`` for each quantity outside the threshold.
 
     Example:
         >>> ref = {"x": {"mean": 0.0, "sd": 1.0, "mcse_mean": 0.01, "mcse_sd": 0.01}}
         >>> draws = torch.randn(4, 1000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
         >>> result = compare_to_reference({"x": draws}, ref)
         >>> result.passed, round(result.threshold, 2)
-        (True, 4.42)
+        (True, 4.06)
     """
 
     rows: list[dict[str, float | str]]
