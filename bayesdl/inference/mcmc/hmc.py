@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ...errors import InputError
-from .integrator import EnergyAndGrad, kinetic_energy, leapfrog
+from .integrator import EnergyAndGrad, kinetic_energy, leapfrog, sample_momentum
 from .nuts import ChainState, _where
 
 DEFAULT_STEP_SIZE_JITTER = 0.2
@@ -52,7 +52,7 @@ def hmc_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.T
     Arguments:
         state: the current states of C chains.
         step_size: per-chain nominal step sizes e [C].
-        inv_mass: per-chain diagonal inverse mass matrices [C, D].
+        inv_mass: per-chain inverse mass matrices, diagonals [C, D] or dense [C, D, D].
         energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]).
         generator: the random generator (momenta, jitter and the accept draws: a seed fixes the draws).
         num_steps: L, the number of leapfrog steps per transition.
@@ -79,7 +79,7 @@ def hmc_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.T
         raise InputError(f"step_size_jitter must lie in [0, 1), got {step_size_jitter}")
     z, u, g = state.z, state.energy, state.grad
     num_chains = z.shape[0]
-    p = torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device) * inv_mass.rsqrt()
+    p = sample_momentum(z, inv_mass, generator)
     h0 = u + kinetic_energy(p, inv_mass)
     step = jittered_step_size(step_size, float(step_size_jitter), generator).unsqueeze(-1)
     zn, pn, un, gn = z, p, u, g
