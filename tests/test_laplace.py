@@ -217,3 +217,12 @@ def test_bad_input_gets_named_errors():
         Laplace(net, likelihood="classification").fit((x * float("nan"), y))
     with pytest.raises(InputError, match="likelihood"):
         Laplace(net)
+
+
+def test_output_layer_shortcut_equals_the_generic_kron_covariance():
+    net, x, y = _classifier(5)
+    la = Laplace(net, likelihood="classification", hessian="kron", prior_precision=0.3).fit((x, y))
+    f, features = la._last_layer_features(x[:7])
+    _, jac = la._jacobians(x[:7])
+    generic = la.precision_structure.functional_covariance(jac, 0.3)
+    assert torch.allclose(la.precision_structure.output_layer_covariance(features, 0.3), generic, atol=1e-12)

@@ -19,7 +19,7 @@ from ...inference.predictive import (
 )
 from ...validation import check_positive_int, check_tensor
 from .structures import DiagonalPrecision, EigenPrecision, KroneckerPrecision
-from .subnetwork import Subset, select_parameters
+from .subnetwork import Subset, last_linear, select_parameters
 
 HessianStructure = Literal["diag", "kron", "full", "lowrank"]
 Curvature = Literal["ggn", "ef"]
@@ -130,6 +130,7 @@ class Laplace(nn.Module):
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.seed = seed
         self._params = select_parameters(net, subset)
+        object.__setattr__(self, "_last_layer", last_linear(net)[1] if subset == "last_layer" else None)  # not a submodule
         self._names = list(self._params)
         self.num_params = sum(p.numel() for p in self._params.values())
         if hessian == "full" and self.num_params > _FULL_LIMIT:
@@ -197,6 +198,8 @@ class Laplace(nn.Module):
 
     def _jacobians(self, x: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Network outputs [B, C] and their Jacobians [B, C, P] with respect to the covered parameters."""
+        if params is None and self.subset == "last_layer":
+            return self._last_layer_jacobians(x)
         params = params if params is not None else {n: p.detach() for n, p in self._params.items()}
 
         def single(p: dict[str, torch.Tensor], xi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -205,6 +208,27 @@ class Laplace(nn.Module):
 
         jac, out = vmap(jacrev(single, has_aux=True), in_dims=(None, 0))(params, x)
         return out, torch.cat([jac[n].flatten(2) for n in params], dim=-1)
+
+    def _last_layer_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The outputs [B, C] and the inputs phi(x) [B, in] of the output layer."""
+        seen: list[torch.Tensor] = []
+        handle = self._last_layer.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+        try:
+            with torch.no_grad():
+                f = self._outputs(x)
+        finally:
+            handle.remove()
+        return f, seen[-1].reshape(len(x), -1)
+
+    def _last_layer_jacobians(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For f = W phi(x) + b the Jacobian is d f_c / d W_oi = [c = o] phi_i and d f_c / d b_o = [c = o]: no autograd."""
+        layer = self._last_layer
+        f, features = self._last_layer_features(x)
+        eye = torch.eye(layer.out_features, dtype=f.dtype, device=f.device)
+        jac = torch.einsum("bi,co->bcoi", features, eye).flatten(2)
+        if layer.bias is not None:
+            jac = torch.cat([jac, eye.expand(len(x), -1, -1)], dim=-1)
+        return f, jac
 
     def _output_hessian_root(self, f: torch.Tensor) -> torch.Tensor:
         """M [B, C, C'] with M M^T the Hessian of -log p(y | f) in f."""
@@ -455,9 +479,14 @@ class Laplace(nn.Module):
         try:
             means, covs = [], []
             for chunk in torch.split(x, self.batch_size):
-                f, jac = self._jacobians(chunk)
+                if self._last_layer is not None and isinstance(self.precision_structure, KroneckerPrecision):
+                    f, features = self._last_layer_features(chunk)
+                    cov = self.precision_structure.output_layer_covariance(features, self.prior_precision)
+                else:
+                    f, jac = self._jacobians(chunk)
+                    cov = self.precision_structure.functional_covariance(jac.detach(), self.prior_precision)
                 means.append(f.detach())
-                covs.append(self.precision_structure.functional_covariance(jac.detach(), self.prior_precision))
+                covs.append(cov)
         finally:
             self.net.train(was_training)
         return torch.cat(means), torch.cat(covs)

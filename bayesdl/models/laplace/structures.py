@@ -125,7 +125,21 @@ class KroneckerPrecision:
         for k, ((_, u_g, _, u_a), (out, inp, has_bias)) in enumerate(zip(self.blocks, self.shapes)):
             size = out * (inp + int(has_bias))
             block_j = self._unflatten(jacobian[..., start : start + size], out, inp, has_bias)  # [B, C, out, in+1]
-            rotated = torch.einsum("op,bcoi,iq->bcpq", u_g, block_j, u_a)
-            cov = cov + torch.einsum("bcpq,pq,bdpq->bcd", rotated, 1.0 / (self._eigenvalues(k) + delta), rotated)
+            rotated = (u_g.T @ (block_j @ u_a)).flatten(-2)  # U_G^T J U_A, [B, C, out * (in+1)]
+            weights = (1.0 / (self._eigenvalues(k) + delta)).reshape(-1)
+            cov = cov + (rotated * weights) @ rotated.transpose(-1, -2)
             start += size
         return cov
+
+    def output_layer_covariance(self, features: torch.Tensor, delta: float) -> torch.Tensor:
+        """J Sigma J^T for a single block that is the output layer itself, from its inputs phi [B, in] alone.
+
+        There J[c, (o, i)] = [c = o] phi~_i, so with c = U_A^T phi~ the covariance is
+        U_G diag_p(sum_q c_q^2 / (g_p a_q + delta)) U_G^T, without forming J: O(B (in^2 + out^2)).
+        """
+        (_, u_g, _, u_a), (_, _, has_bias) = self.blocks[0], self.shapes[0]
+        if has_bias:
+            features = torch.cat([features, torch.ones_like(features[:, :1])], dim=1)
+        rotated = features @ u_a  # [B, in+1]
+        weights = (rotated**2) @ (1.0 / (self._eigenvalues(0) + delta)).T  # [B, out]
+        return (u_g * weights.unsqueeze(1)) @ u_g.T
