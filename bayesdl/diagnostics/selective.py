@@ -176,6 +176,11 @@ class RiskCoverage:
         coverage: the fraction of inputs kept, [M] increasing to 1 (one point per distinct confidence).
         risk: the mean loss among the kept inputs, [M].
         aurc: the area under the curve, (1/N) sum_k risk(k/N) over the N prefix sizes (lower is better).
+
+    Example:
+        >>> curve = RiskCoverage(coverage=torch.tensor([0.5, 1.0]), risk=torch.tensor([0.0, 0.5]), aurc=0.25)
+        >>> curve.risk[-1].item()
+        0.5
     """
 
     coverage: torch.Tensor
