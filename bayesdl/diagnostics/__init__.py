@@ -17,9 +17,25 @@ from .metrics import (
     nll,
     ood_auroc,
 )
+from .selective import (
+    RiskCoverage,
+    energy_score,
+    entropy_score,
+    fpr_at_tpr,
+    max_softmax_score,
+    ood_aupr,
+    risk_coverage,
+)
 
 __all__ = [
     "MCMCCheck",
+    "RiskCoverage",
+    "energy_score",
+    "entropy_score",
+    "fpr_at_tpr",
+    "max_softmax_score",
+    "ood_aupr",
+    "risk_coverage",
     "accuracy",
     "arviz_summary",
     "brier_score",
