@@ -12,6 +12,14 @@ import pyro as _pyro
 _pyro.settings.set(module_local_params=True)
 
 from ._version import __version__  # noqa: E402
-from .io import load, save  # noqa: E402
 
 __all__ = ["__version__", "load", "save"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    # load and save come from bayesdl.io on first use, so that ``bayesdl --help`` need not import torch.
+    if name in ("load", "save"):
+        from . import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import matplotlib.pyplot as plt
+import seaborn as sns
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
-import torch  # noqa: E402
-
-from ..inference.predictive import RegressionPrediction  # noqa: E402
-from ..validation import check_positive_int, check_tensor  # noqa: E402
-from .metrics import _check_probs_labels, expected_calibration_error  # noqa: E402
+from ..inference.predictive import RegressionPrediction
+from ..validation import check_positive_int, check_tensor
+from .metrics import _check_probs_labels, expected_calibration_error
 
 
 def _figure(ax: plt.Axes | None, size: tuple[float, float]) -> tuple[plt.Figure, plt.Axes]:

@@ -6,15 +6,12 @@ import math
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..inference import Trainer  # noqa: E402
-from ..models.rbm import RBM, RBMMonitor  # noqa: E402
-from .registry import RunContext  # noqa: E402
+from ..inference import Trainer
+from ..models.rbm import RBM, RBMMonitor
+from .registry import RunContext
 
 
 def train_rbm(
@@ -143,3 +140,19 @@ def plot_monitors(ctx: RunContext, histories: dict[str, Any], name: str) -> None
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)
     ctx.save_figure(fig, name, "Training monitors (not log-likelihoods): one-step reconstruction error and pseudo-log-likelihood on training data")
+
+
+def report_rbm_scores(ctx: RunContext, scores: dict[str, dict[str, Any]]) -> None:
+    """Declare each RBM's test log-likelihood (headline) and its train log-likelihood and training time.
+
+    The standard error combines the test-set SEM with the standard error of log Z (independent sources). With log Z
+    from AIS the value is labelled an upper bound: AIS underestimates log Z in expectation (Jensen), so the
+    log-likelihood is overestimated in expectation; with exact enumeration it is exact.
+    """
+    for label, m in scores.items():
+        se = math.hypot(m["test_log_likelihood_sem"], m["log_z_std_err"])
+        bound = "upper" if m["log_z_method"] == "ais" else None
+        ctx.report_metric("test log-likelihood", m["test_log_likelihood"], "nats/image", "higher", method=label, se=se, bound=bound)
+        ctx.report_metric("train log-likelihood", m["train_log_likelihood"], "nats/image", "higher", method=label, bound=bound,
+                          headline=False)
+        ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=label, headline=False)

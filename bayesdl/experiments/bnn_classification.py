@@ -11,21 +11,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from ..data import load_digits, load_fashion_mnist  # noqa: E402
-from ..diagnostics.metrics import accuracy, brier_score, expected_calibration_error, nll, ood_auroc  # noqa: E402
-from ..diagnostics.uncertainty_plots import reliability_diagram, uncertainty_histogram  # noqa: E402
-from ..errors import DataNotFoundError  # noqa: E402
-from ..inference.predictive import predict  # noqa: E402
-from ..models.nets import MLP  # noqa: E402
-from .bnn_methods import LABELS, METHODS, train_method  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import load_digits, load_fashion_mnist
+from ..diagnostics.metrics import accuracy, brier_score, expected_calibration_error, nll, ood_auroc
+from ..diagnostics.uncertainty_plots import reliability_diagram, uncertainty_histogram
+from ..errors import DataNotFoundError
+from ..inference.predictive import predict
+from ..models.nets import MLP
+from .bnn_methods import LABELS, METHODS, train_method
+from .registry import RunContext, experiment
+from .scoring import report_classification
 
 
 def _resize(images: torch.Tensor, side: int) -> torch.Tensor:
@@ -116,6 +114,10 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 if first_ood is None:
                     first_ood = (ood_name, shifted)
             metrics[f"{name}/{method}"] = entry
+            report_classification(ctx, probs, yt, LABELS[method], group=name, ece=entry["ece"])
+            for ood_name in data["ood"]:
+                ctx.report_metric(f"OOD AUROC, entropy [{ood_name}]", entry[f"ood_auroc_entropy[{ood_name}]"], "", "higher",
+                                  method=LABELS[method], group=name, headline=False)
             reliability_diagram(probs, yt, 15, ax=rel_axes[col], title=LABELS[method])
             ood_name, shifted = first_ood
             uncertainty_histogram(pred.entropy.cpu(), shifted.entropy.cpu(), "predictive entropy (nats)",

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import regression_truth, toy_regression  # noqa: E402
-from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage  # noqa: E402
-from ..diagnostics.uncertainty_plots import regression_bands  # noqa: E402
-from ..inference.predictive import predict  # noqa: E402
-from ..models.nets import MLP  # noqa: E402
-from .bnn_methods import LABELS, METHODS, train_method  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import regression_truth, toy_regression
+from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage
+from ..diagnostics.uncertainty_plots import regression_bands
+from ..inference.predictive import predict
+from ..models.nets import MLP
+from .bnn_methods import LABELS, METHODS, train_method
+from .registry import RunContext, experiment
+from .scoring import gaussian_scores, report_regression
 
 
 @experiment("bnn-regression", "Heteroscedastic and gap toy regression: Bayes by Backprop, MC dropout, deep ensemble, plain net")
@@ -40,10 +38,12 @@ def run(ctx: RunContext) -> dict[str, Any]:
             lower, upper = (t.cpu() for t in test.interval(0.95))
             metrics[f"{dataset}/{method}"] = {
                 "test_nll": gaussian_nll(test.mean.cpu(), test.variance.cpu(), y_test),
+                "test_nll_se": gaussian_scores(test.mean, test.variance, y_test)["nll_se"],
                 "rmse": float((test.mean.cpu() - y_test).square().mean().sqrt()),
                 "coverage_95": interval_coverage(lower, upper, y_test),
                 "crps": crps_gaussian(test.mean.cpu(), test.std.cpu(), y_test),
             }
+            report_regression(ctx, metrics[f"{dataset}/{method}"], LABELS[method], group=dataset)
             on_grid = predict(model, grid.to(ctx.device), samples)
             regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=axes[row, col], title=f"{dataset}: {LABELS[method]}")
             epi_axes[row].plot(grid.squeeze(1), on_grid.epistemic.cpu().sqrt(), label=LABELS[method])

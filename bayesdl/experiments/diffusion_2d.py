@@ -5,18 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import toy_density  # noqa: E402
-from ..diagnostics.sample_distance import energy_distance  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.diffusion import DDPM  # noqa: E402
-from ..nn import DenoisingMLP  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import toy_density
+from ..diagnostics.sample_distance import energy_distance
+from ..inference import Trainer
+from ..models.diffusion import DDPM
+from ..nn import DenoisingMLP
+from .registry import RunContext, experiment
 
 
 def _settings(ctx: RunContext) -> dict[str, Any]:
@@ -59,6 +56,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
             "energy_distance_floor_heldout_pair": energy_distance(held_b, held_a),
             "final_train_loss": history.losses[-1],
         }
+        ctx.report_metric("test NLL", metrics[name]["nll_bound_nats"], "nats/point", "lower", se=metrics[name]["nll_bound_se"],
+                          bound="upper", group=name)
+        ctx.report_metric("energy distance, ancestral samples", metrics[name]["energy_distance_ancestral"], "", "lower",
+                          group=name, headline=False)
+        ctx.report_metric("energy distance, DDIM-50 samples", metrics[name]["energy_distance_ddim50"], "", "lower",
+                          group=name, headline=False)
+        ctx.report_metric("energy distance, held-out floor", metrics[name]["energy_distance_floor_heldout_pair"], "", "none",
+                          group=name, headline=False)
         _figures(ctx, name, held_a, samples, ddim, path)
     ctx.note("nll_bound_nats is the variational bound on -log p(x) (an upper bound on the NLL) of held-out points, "
              "summed over all T steps with one draw of x_t per step, in nats per 2-D point, in the data's own units.")

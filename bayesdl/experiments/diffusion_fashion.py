@@ -88,6 +88,10 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note(f"Settings sized for one CPU thread: U-Net with {s['base']} base channels, {s['epochs']} epoch(s) over "
              f"{s['n_train']} training images at batch {s['batch']}, no weight EMA. This is far less training than "
              "Ho et al. (2020), so the bound and the samples are those of a small, briefly trained model.")
+    ctx.report_metric("test bits/dim", float(bpd.mean()), "bits/dim", "lower",
+                      se=float(bpd.std() / math.sqrt(len(bpd))) if len(bpd) > 1 else None, bound="upper")
+    ctx.report_metric("ancestral sampling speed", s["n_samples"] / ancestral_seconds, "images/s", "higher", headline=False)
+    ctx.report_metric("DDIM-50 sampling speed", s["n_samples"] / ddim_seconds, "images/s", "higher", headline=False)
     return {
         "test_bits_per_dim_bound": float(bpd.mean()),
         "test_bits_per_dim_se": float(bpd.std() / math.sqrt(len(bpd))) if len(bpd) > 1 else 0.0,

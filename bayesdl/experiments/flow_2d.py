@@ -15,19 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import toy_density  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.flows import MAF, Flow, PlanarFlow, RealNVP  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import toy_density
+from ..inference import Trainer
+from ..models.flows import MAF, Flow, PlanarFlow, RealNVP
+from .registry import RunContext, experiment
 
 DENSITIES = ("two_moons", "eight_gaussians", "checkerboard", "rings")
 MODELS = ("realnvp", "maf", "planar")
+LABELS_2D = {"realnvp": "RealNVP", "maf": "MAF", "planar": "planar flow"}
 LIMIT = 5.0
 
 
@@ -75,6 +73,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
             with torch.no_grad():
                 nll = -float(flow.log_prob(x_test).mean())
             metrics["test_nll"][density][name] = nll
+            ctx.report_metric(f"test NLL [{density}]", nll, "nats/point", "lower", method=LABELS_2D.get(name, name))
             axes_heat[row, col + 1].imshow(density_grid(flow, points, ctx.device), origin="lower",
                                            extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma")
             axes_heat[row, col + 1].set_title(f"{name}: test NLL {nll:.2f}")

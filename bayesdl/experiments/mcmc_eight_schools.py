@@ -44,6 +44,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note("Centred run (for contrast): " + centred_check.text.replace("\n", " "))
     ctx.note(f"Reference posterior: mu {REFERENCE['mu_mean']} (sd {REFERENCE['mu_sd']}), "
              f"tau {REFERENCE['tau_mean']} (sd {REFERENCE['tau_sd']}).")
+    for label, result in (("non-centred", check), ("centred", centred_check)):
+        ctx.report_metric("divergences", result.divergences, "transitions", "lower", method=label)
+        ctx.report_metric("max R-hat", result.max_rhat, "", "lower", method=label)
+        ctx.report_metric("min bulk ESS", result.min_ess_bulk, "draws", "higher", method=label, headline=False)
+    for site in ("mu", "tau"):
+        ctx.report_metric(f"posterior mean of {site} (non-centred)", float(table.loc[site, "mean"]), "", "none",
+                          se=float(table.loc[site, "mcse_mean"]), headline=site == "tau")
     return {
         "mu_mean": float(table.loc["mu", "mean"]), "mu_sd": float(table.loc["mu", "sd"]),
         "tau_mean": float(table.loc["tau", "mean"]), "tau_sd": float(table.loc["tau", "sd"]),

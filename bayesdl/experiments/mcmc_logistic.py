@@ -14,6 +14,7 @@ from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_loo_pit, pl
 from ..diagnostics.mcmc_summary import describe_mcmc
 from ..inference.mcmc import sample_posterior
 from .registry import RunContext, experiment
+from .scoring import classification_scores
 
 
 def load_breast_cancer_standardized(seed: int = 0, test_fraction: float = 0.25,
@@ -88,6 +89,12 @@ def run(ctx: RunContext) -> dict[str, Any]:
                  "for them and elpd_loo is optimistic in an unknown amount (Vehtari, Gelman & Gabry 2017, arXiv:1507.04544). "
                  "The classes are nearly separable, which gives single points high influence on the posterior; exact "
                  "refits for those points or K-fold cross-validation would give a trustworthy elpd.")
+    scores = classification_scores(torch.stack([1 - p_test, p_test], 1).cpu(), y_test.long().cpu())
+    ctx.report_metric("test accuracy", scores["accuracy"], "%", "higher", se=scores["accuracy_se"])
+    ctx.report_metric("test NLL", scores["nll"], "nats/example", "lower", se=scores["nll_se"])
+    ctx.report_metric("elpd_loo (PSIS-LOO, training set)", float(loo.elpd_loo), "nats", "higher", se=float(loo.se), headline=False)
+    ctx.report_metric("max R-hat", check.max_rhat, "", "lower")
+    ctx.report_metric("divergences", check.divergences, "transitions", "lower", headline=False)
     return {
         "test_accuracy": accuracy, "test_nll": nll,
         "train_accuracy": float(((p_train > 0.5).to(y_train.dtype) == y_train).double().mean()),

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import load_digits
-from ._rbm_helpers import plot_chains, plot_filters, plot_log_likelihoods, plot_monitors, score_rbm, train_rbm
+from ._rbm_helpers import (
+    plot_chains,
+    plot_filters,
+    plot_log_likelihoods,
+    plot_monitors,
+    report_rbm_scores,
+    score_rbm,
+    train_rbm,
+)
 from .registry import RunContext, experiment
 
 
@@ -43,6 +51,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     plot_monitors(ctx, histories, "monitors")
 
     order = sorted(scores, key=lambda k: -scores[k]["test_log_likelihood"])
+    report_rbm_scores(ctx, scores)
     ctx.note(f"Test log-likelihoods are estimates: log Z comes from AIS ({chains} chains, {betas} inverse "
              "temperatures, base-rate start; Salakhutdinov & Murray 2008). AIS tends to underestimate log Z, "
              "so these numbers lean optimistic; the error bars show 3 sigma of log Z and 2 SEM over test images.")

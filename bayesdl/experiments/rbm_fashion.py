@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import load_fashion_mnist
-from ._rbm_helpers import plot_chains, plot_filters, plot_log_likelihoods, plot_monitors, score_rbm, train_rbm
+from ._rbm_helpers import (
+    plot_chains,
+    plot_filters,
+    plot_log_likelihoods,
+    plot_monitors,
+    report_rbm_scores,
+    score_rbm,
+    train_rbm,
+)
 from .registry import RunContext, experiment
 
 
@@ -40,6 +48,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     plot_monitors(ctx, histories, "monitors")
 
     order = sorted(scores, key=lambda k: -scores[k]["test_log_likelihood"])
+    report_rbm_scores(ctx, scores)
     ctx.note(f"log Z by {scores['PCD']['log_z_method']} ({chains} chains, {betas} inverse temperatures from the base-rate "
              "RBM; Salakhutdinov & Murray 2008). AIS estimates of log Z tend to be low, so test log-likelihoods lean optimistic.")
     ctx.note(f"Ordering found (best first): {' > '.join(order)}. On binarised MNIST the literature reports CD-25 and PCD "

@@ -22,17 +22,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import load_digits  # noqa: E402
-from ..inference import Trainer, active_units, elbo_terms, log_likelihood, posterior_means  # noqa: E402
-from ..models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEncoder, PixelCNNDecoder  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
-from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
+from ..data import load_digits
+from ..inference import Trainer, active_units, elbo_terms, log_likelihood, posterior_means
+from ..models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEncoder, PixelCNNDecoder
+from .registry import RunContext, experiment
+from .vae_figures import curve_figure, evaluate, image_grid
 
 PIXEL_LATENT = 4
 PIXEL_FREE_BITS = 0.5  # nats per latent dimension
@@ -146,6 +143,21 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note(f"test_elbo_bound is the ELBO, a lower bound on log p(x); test_log_likelihood is the importance-sampled "
              f"estimate with K={ks[-1]} samples from q(z|x) (its expectation is also a bound, which tightens as K grows). "
              "Standard errors are delta-method Monte Carlo errors of the data-set mean.")
+    big = metrics["log_likelihood"][largest]
+    ctx.report_metric(f"test log-likelihood (IWAE-{ks[-1]})", big["mean"], "nats/image", "higher", method="VAE",
+                      se=big["stderr"], bound="lower")
+    ctx.report_metric("test ELBO", metrics["test_elbo_bound"], "nats/image", "higher", method="VAE", bound="lower", headline=False)
+    ctx.report_metric(f"test log-likelihood (IWAE-{ks[-1]})", flow["test_log_likelihood"], "nats/image", "higher",
+                      method="VAE, IAF posterior", se=flow["test_log_likelihood_stderr"], bound="lower")
+    ctx.report_metric("test ELBO", flow["test_elbo_bound"], "nats/image", "higher", method="VAE, IAF posterior", bound="lower",
+                      headline=False)
+    pixel_group = f"PixelVAE (first {len(x_test[:pixel_test])} test images)"
+    for key, m in pixel.items():
+        label = "free bits " + key.removeprefix("free_bits_")
+        ctx.report_metric(f"test log-likelihood (IWAE-{pixel_k})", m["test_log_likelihood"], "nats/image", "higher", method=label,
+                          se=m["test_log_likelihood_stderr"], bound="lower", group=pixel_group, headline=False)
+        ctx.report_metric("test KL", m["test_kl_per_example"], "nats/image", "none", method=label, group=pixel_group,
+                          headline=False)
     return {**headline, **metrics, "train_seconds": train_seconds, "epochs": epochs,
             "iaf_posterior": flow, "pixelvae": pixel,
             "final_train_negative_elbo": history.losses[-1]}

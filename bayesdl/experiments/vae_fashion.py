@@ -20,17 +20,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import load_fashion_mnist  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, VampPrior  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
-from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
+from ..data import load_fashion_mnist
+from ..inference import Trainer
+from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, VampPrior
+from .registry import RunContext, experiment
+from .vae_figures import curve_figure, evaluate, image_grid
 
 LATENT = 50
 HIDDEN = [400]
@@ -115,6 +112,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
         results[kind]["log_likelihood_minus_vae_stderr"] = float(diff.std() / len(diff) ** 0.5)
     ctx.note("log_likelihood_minus_vae: the per-image difference of IWAE-K estimates from the plain VAE's on the same "
              "images, with its standard error over images (positive = higher likelihood than the plain VAE).")
+    for kind, m in results.items():
+        ctx.report_metric(f"test log-likelihood (IWAE-{k_eval})", m["test_log_likelihood"], "nats/image", "higher", method=kind,
+                          se=m["test_log_likelihood_stderr"], bound="lower")
+        ctx.report_metric("test ELBO", m["test_elbo_bound"], "nats/image", "higher", method=kind, bound="lower", headline=False)
+        if "log_likelihood_minus_vae" in m:
+            ctx.report_metric("log-likelihood minus the VAE's (paired)", m["log_likelihood_minus_vae"], "nats/image", "higher",
+                              method=kind, se=m["log_likelihood_minus_vae_stderr"], headline=False)
+        ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=kind, headline=False)
     best = max(results, key=lambda n: results[n]["test_log_likelihood"])
     return {"best_test_log_likelihood": results[best]["test_log_likelihood"], "best_model": best,
             "num_importance_samples": k_eval, "num_test_images": n_test, "num_train_images": n_train, "epochs": epochs,

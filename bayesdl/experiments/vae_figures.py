@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..inference import active_units, elbo_terms, log_likelihood  # noqa: E402
+from ..inference import active_units, elbo_terms, log_likelihood
 
 
 def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
