@@ -208,3 +208,29 @@ def plot_loo_pit(idata: Any, y: str, path: str | Path | None = None) -> Any:
     _require(idata, "log_likelihood", "LOO-PIT")
     axes = az.plot_loo_pit(idata, y=y)
     return _finish(axes, path)
+
+
+def plot_separation(idata: Any, y: str, path: str | Path | None = None) -> Any:
+    """Separation plot of a binary outcome: observations sorted by their posterior predictive probability, events marked.
+
+    The right check for 0/1 data, where a density PPC or LOO-PIT is coarse: a well-separating model puts the
+    events (dark bars) at the right, and the line (the sorted probabilities) rises where they begin; the
+    triangle marks the expected number of events (Greenhill, Ward & Sacks 2011).
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with ``posterior_predictive`` and ``observed_data`` groups for ``y``.
+        y: the name of the binary observed site.
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    References:
+        Greenhill, Ward & Sacks (2011), The separation plot: a new visual method for evaluating the fit of binary
+        models, American Journal of Political Science 55(4).
+    """
+    _require(idata, "posterior_predictive", "the separation plot")
+    _require(idata, "observed_data", "the separation plot")
+    ax = az.plot_separation(idata, y=y, y_hat=y, y_hat_line=True, expected_events=True, legend=False, figsize=(8, 1.6))
+    ax.set_title(f"separation plot of {y} (sorted by posterior predictive probability)", fontsize=9)
+    return _finish(ax, path)

@@ -12,6 +12,7 @@ import torch
 from ..inference import Trainer
 from ..models.rbm import RBM, RBMMonitor
 from .registry import RunContext
+from .style import IMAGE_CMAP
 
 
 def train_rbm(
@@ -100,7 +101,7 @@ def plot_chains(ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps
     trace = chain.trace.cpu()  # [snapshots, chains, D]
     snaps = trace.shape[0]
     fig, ax = plt.subplots(figsize=(0.8 * snaps + 0.5, 0.8 * num_chains + 0.6))
-    ax.imshow(tile_images(trace.transpose(0, 1).reshape(-1, trace.shape[2]), num_chains, snaps, side), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(tile_images(trace.transpose(0, 1).reshape(-1, trace.shape[2]), num_chains, snaps, side), cmap=IMAGE_CMAP, vmin=0, vmax=1)
     ax.set_xticks([(c + 0.5) * (side + 1) for c in range(snaps)], [str((c + 1) * every) for c in range(snaps)], fontsize=7)
     ax.set_yticks([])
     ax.set_xlabel("Gibbs sweep")

@@ -19,6 +19,7 @@ from torch import nn
 
 from ..inference import Trainer, bits_per_dim
 from .registry import RunContext
+from .style import IMAGE_CMAP
 
 
 @dataclass
@@ -94,9 +95,10 @@ def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int]
     fig, axes = plt.subplots(1, len(specs), figsize=(3.2 * len(specs), 3.4))
     for ax, spec in zip(np.atleast_1d(axes), specs):
         start = time.perf_counter()
-        x = spec.model.sample(num, seed=ctx.seed)
+        with ctx.phase(f"sampling {num} images from {spec.name}"):
+            x = spec.model.sample(num, seed=ctx.seed)
         seconds = time.perf_counter() - start
-        ax.imshow(image_grid(x.reshape(num, *side), int(math.sqrt(num))), cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(image_grid(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_title(f"{spec.name}\n({seconds:.1f} s for {num})", fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
@@ -114,12 +116,13 @@ def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tenso
     for spec in specs:
         partial = shaped(x, spec, side).to(ctx.device)
         mask = observed.reshape(1, 1, h, w) if spec.image else observed.reshape(1, -1)
-        done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
+        with ctx.phase(f"completing test images with {spec.name}"):
+            done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
         rows.append((spec.name, done.reshape(count, h, w)))
     rows.append(("original", x.reshape(count, h, w)))
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.1 * count, 1.25 * len(rows)))
     for ax, (label, images) in zip(axes, rows):
-        ax.imshow(image_grid(images, count), cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(image_grid(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])

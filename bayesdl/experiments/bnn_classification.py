@@ -95,7 +95,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
         run_samples = samples if name == "digits" else max(5, samples // 2)
         hidden = [32] if ctx.smoke else data["hidden"]
         rel_fig, rel_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 4))
-        ood_fig, ood_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 3.2))
+        ood_fig, ood_axes = plt.subplots(2, len(METHODS), figsize=(4 * len(METHODS), 6.2), layout="constrained")
         for col, method in enumerate(METHODS):
             start = time.perf_counter()
             model = train_method(method, lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p), "categorical", (x, y), run_epochs,
@@ -121,9 +121,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
             reliability_diagram(probs, yt, 15, ax=rel_axes[col], title=LABELS[method])
             ood_name, shifted = first_ood
             uncertainty_histogram(pred.entropy.cpu(), shifted.entropy.cpu(), "predictive entropy (nats)",
-                                  (f"{name} test", ood_name), ax=ood_axes[col], title=LABELS[method])
+                                  (f"{name} test", ood_name), ax=ood_axes[0, col], title=LABELS[method])
+            uncertainty_histogram(pred.mutual_information.cpu(), shifted.mutual_information.cpu(),
+                                  "mutual information (nats)", (f"{name} test", ood_name), ax=ood_axes[1, col],
+                                  title=f"{LABELS[method]}" + (": no epistemic part (0)" if method == "plain" else ""))
         ctx.save_figure(rel_fig, f"reliability_{name}", f"Reliability diagrams on the {name} test set (15 equal-width bins)")
-        ctx.save_figure(ood_fig, f"ood_entropy_{name}", f"Predictive entropy on the {name} test set and on a shifted set")
+        ctx.save_figure(ood_fig, f"ood_entropy_{name}", f"Predictive entropy (top: total uncertainty) and mutual "
+                        f"information (bottom: its epistemic part) on the {name} test set and on the first shifted set, "
+                        "each pair of histograms on shared bins")
         metrics[f"{name}/settings"] = {"epochs": run_epochs, "hidden": hidden, "train_size": len(x), "predictive_samples": run_samples}
         for ood_name, x_ood in {"test set": xt, **data["ood"]}.items():
             metrics[f"{name}/blank_pixel_ink[{ood_name}]"] = blank_pixel_ink(x, x_ood)

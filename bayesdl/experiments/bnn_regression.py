@@ -26,7 +26,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     members = 2 if ctx.smoke else 5
     grid = torch.linspace(-5.0, 5.0, 100 if ctx.smoke else 400).unsqueeze(1)
     metrics: dict[str, Any] = {}
-    fig, axes = plt.subplots(2, len(METHODS), figsize=(4.2 * len(METHODS), 6.5), sharey="row")
+    fig, axes = plt.subplots(2, len(METHODS), figsize=(4.2 * len(METHODS), 7.0), sharey="row", layout="constrained")
     epi_fig, epi_axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for row, dataset in enumerate(("heteroscedastic", "gap")):
         x, y, _ = toy_regression(dataset, n_train, seed=ctx.seed)
@@ -45,7 +45,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
             }
             report_regression(ctx, metrics[f"{dataset}/{method}"], LABELS[method], group=dataset)
             on_grid = predict(model, grid.to(ctx.device), samples)
-            regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=axes[row, col], title=f"{dataset}: {LABELS[method]}")
+            regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=axes[row, col], title=f"{dataset}: {LABELS[method]}",
+                             legend=False)
             epi_axes[row].plot(grid.squeeze(1), on_grid.epistemic.cpu().sqrt(), label=LABELS[method])
         axes[row, 0].set_ylim(-4, 4)
         epi_axes[row].set_title(f"{dataset}: epistemic sd")
@@ -55,6 +56,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
         if dataset == "gap":
             epi_axes[row].axvspan(-1, 1, color="grey", alpha=0.15)
         epi_axes[row].legend(fontsize=7)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8)
     ctx.save_figure(fig, "regression_bands", "Predictive mean with aleatoric (blue) and total (orange) +-2 sd bands; "
                     "top: heteroscedastic noise, bottom: a gap in the inputs")
     ctx.save_figure(epi_fig, "epistemic_sd", "Epistemic standard deviation along x; shaded: no training data")

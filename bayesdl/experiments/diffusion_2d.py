@@ -41,11 +41,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
         history = trainer.fit(train / scale)
         model.eval()
         test = (held_a / scale).to(ctx.device)
-        bound = model.nll_bound(test, seed=ctx.seed, return_terms=True)
+        with ctx.phase(f"DDPM bound over all {s['steps']} steps ({name})"):
+            bound = model.nll_bound(test, seed=ctx.seed, return_terms=True)
         nll = (bound.total + 2 * math.log(scale)).cpu()  # -log p(x) = -log p(x/scale) + D log(scale)
-        samples = model.sample(s["n_eval"], seed=ctx.seed, keep=_keep_steps(s["steps"]))
+        with ctx.phase(f"DDPM ancestral sampling ({s['steps']} steps)"):
+            samples = model.sample(s["n_eval"], seed=ctx.seed, keep=_keep_steps(s["steps"]))
         samples, path = samples[0].cpu() * scale, {t: v.cpu() * scale for t, v in samples[1].items()}
-        ddim = model.ddim_sample(s["n_eval"], num_steps=min(50, s["steps"]), seed=ctx.seed).cpu() * scale
+        with ctx.phase("DDIM sampling (50 steps)"):
+            ddim = model.ddim_sample(s["n_eval"], num_steps=min(50, s["steps"]), seed=ctx.seed).cpu() * scale
         metrics[name] = {
             "nll_bound_nats": float(nll.mean()),
             "nll_bound_se": float(nll.std() / math.sqrt(len(nll))),

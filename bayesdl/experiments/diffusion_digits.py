@@ -65,14 +65,16 @@ def run(ctx: RunContext) -> dict[str, Any]:
                       progress=ctx.progress, seed=ctx.seed)
     history = trainer.fit(x_train)
     model.eval()
-    bound = model.nll_bound(x_test.to(ctx.device), seed=ctx.seed, return_terms=True)
+    with ctx.phase(f"DDPM bound over all {steps} steps"):
+        bound = model.nll_bound(x_test.to(ctx.device), seed=ctx.seed, return_terms=True)
     bpd = bits_per_dim(-bound.total.cpu(), NUM_DIMS)
-    samples = model.sample(64, seed=ctx.seed).cpu()
+    with ctx.phase(f"DDPM ancestral sampling ({steps} steps)"):
+        samples = model.sample(64, seed=ctx.seed).cpu()
     ctx.save_figure(image_grid_figure(samples, "DDPM samples (ancestral, decoder mean at t = 1)"), "samples",
                     "64 ancestral samples from the DDPM trained on the 8x8 digits")
     ctx.save_figure(image_grid_figure(x_test[:32], "held-out digits"), "data", "Held-out digits for comparison")
     ctx.save_figure(bound_terms_figure(bound.terms, "bound terms on test digits"), "bound_terms",
-                    "The mean KL term L_{t-1} of the bound at each step t (log scale)")
+                    "The mean KL term L_(t-1) of the bound at each step t (log scale)")
     ctx.note(f"test_bits_per_dim_bound is a variational bound on -log2 P(k)/64 of the 17-level test digits: the DDPM bound "
              f"(all T = {steps} steps, one x_t draw per step) with the discretized Gaussian decoder on the 17 levels, so no "
              f"dequantisation is involved; a uniform model scores log2(17) = {math.log2(17):.3f}.")

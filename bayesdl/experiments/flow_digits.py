@@ -26,17 +26,18 @@ from ..inference import Trainer
 from ..models.flows import MAF, Dequantized, RealNVP
 from .registry import RunContext, experiment
 from .scoring import mean_and_se
+from .style import IMAGE_CMAP
 
 
 def image_grid(images: torch.Tensor, rows: int, cols: int, title: str) -> plt.Figure:
     """One figure showing single-channel images [N, H, W] (values in [0, 1]) tiled rows x cols with 1-pixel gaps."""
     n, h, w = images.shape
-    canvas = torch.ones(rows * (h + 1) + 1, cols * (w + 1) + 1)
+    canvas = torch.full((rows * (h + 1) + 1, cols * (w + 1) + 1), 0.5)  # grey gaps between images
     for i, img in enumerate(images[: rows * cols].cpu()):
         r, c = divmod(i, cols)
         canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img
     fig, ax = plt.subplots(figsize=(cols * 0.6, rows * 0.6 + 0.4))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
     ax.set_title(title, fontsize=9)
     return fig

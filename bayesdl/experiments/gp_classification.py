@@ -28,6 +28,7 @@ from ..validation import check_tensor
 from .bnn_methods import LABELS, METHODS, train_method
 from .registry import RunContext, experiment
 from .scoring import report_classification
+from .style import IMAGE_CMAP
 
 MODELS = ("dkl", "svgp")
 
@@ -135,8 +136,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
     for j in range(8):
-        axes[0, j].imshow(x_test[j].reshape(8, 8), cmap="gray_r")
-        axes[1, j].imshow(x_shift[j].reshape(8, 8), cmap="gray_r")
+        axes[0, j].imshow(x_test[j].reshape(8, 8), cmap=IMAGE_CMAP)
+        axes[1, j].imshow(x_shift[j].reshape(8, 8), cmap=IMAGE_CMAP)
         axes[0, j].axis("off")
         axes[1, j].axis("off")
     fig.suptitle("test digits (top) and their shifted versions (bottom)")

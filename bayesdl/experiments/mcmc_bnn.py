@@ -65,7 +65,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     labels = {"hmc": "HMC (NUTS)", **LABELS}
     metrics: dict[str, Any] = {}
-    fig, axes = plt.subplots(1, len(predictors), figsize=(4.2 * len(predictors), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(predictors), figsize=(4.2 * len(predictors), 4.0), sharey=True, layout="constrained")
     epi_fig, epi_ax = plt.subplots(figsize=(6, 3.2))
     for ax, (name, (predictor, dtype, num)) in zip(axes, predictors.items()):
         test = predict(predictor, x_test.to(ctx.device, dtype), num)
@@ -76,9 +76,11 @@ def run(ctx: RunContext) -> dict[str, Any]:
         report_regression(ctx, metrics[name], labels[name])
         ctx.report_metric("epistemic sd in the gap", metrics[name]["epistemic_sd_in_gap"], "", "none", method=labels[name],
                           headline=False)
-        regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=labels[name])
+        regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=labels[name], legend=False)
         epi_ax.plot(grid.squeeze(1), epi_sd, label=labels[name])
     axes[0].set_ylim(-4, 4)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8)
     epi_ax.axvspan(-1, 1, color="grey", alpha=0.15)
     epi_ax.set_xlabel("x")
     epi_ax.set_title("epistemic sd; shaded: the gap")

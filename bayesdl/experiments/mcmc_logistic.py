@@ -10,8 +10,9 @@ import pyro.distributions as dist
 import torch
 
 from ..diagnostics.arviz_export import arviz_loo, arviz_summary
-from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_loo_pit, plot_ppc
+from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_separation
 from ..diagnostics.mcmc_summary import describe_mcmc
+from ..diagnostics.uncertainty_plots import binary_calibration
 from ..inference.mcmc import sample_posterior
 from .registry import RunContext, experiment
 from .scoring import classification_scores
@@ -78,8 +79,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
     (ctx.out_dir / "summary.txt").write_text(arviz_summary(idata).to_string() + "\n\n" + check.text + "\n\n" + str(loo) + "\n")
     ctx.save_figure(plot_forest(idata, var_names=["w"]), "forest", "94% HDIs of the 30 weights per chain")
     ctx.save_figure(plot_energy(idata), "energy", "Energy distribution and transitions (BFMI)")
-    ctx.save_figure(plot_ppc(idata, var_names=["y"]), "ppc", "Posterior predictive check of the training labels")
-    ctx.save_figure(plot_loo_pit(idata, y="y"), "loo_pit", "LOO-PIT of the training labels (discrete data: coarse)")
+    # 0/1 labels: a density PPC and a LOO-PIT are coarse there, so show the separation plot of the training labels
+    # and the calibration of the held-out predictions instead
+    ctx.save_figure(plot_separation(idata, y="y"), "separation",
+                    "Separation plot of the training labels: one bar per patient sorted by posterior predictive P(y = 1), "
+                    "dark = y = 1; the black line is the sorted probability and the triangle the expected number of 1s")
+    ctx.save_figure(binary_calibration(p_test.cpu(), y_test.cpu(), n_bins=10, title="held-out calibration"), "calibration",
+                    "Calibration on the held-out 25%: observed frequency of y = 1 against the posterior predictive "
+                    "probability, in 10 equal-width bins, with +-2 standard errors and the count of each bin")
     ctx.note(check.text.replace("\n", " "))
     ctx.note("Test accuracy and NLL use the posterior predictive probability averaged over all draws. "
              "elpd_loo is the PSIS-LOO estimate of the expected log predictive density of the training set (nats).")

@@ -35,7 +35,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for label, method, k in (("CD-1", "cd", 1), ("CD-10", "cd", 10), ("PCD", "pcd", 1)):
         rbm, history, secs = train_rbm(ctx, x_train, num_hidden=hidden, method=method, k=k, monitor_data=monitor, **settings)
         models[label], histories[label] = rbm, history
-        scores[label] = score_rbm(rbm, x_train[:10000], x_test, num_chains=chains, num_betas=betas, seed=ctx.seed)
+        with ctx.phase(f"AIS log Z and log-likelihoods ({label}, {chains} chains x {betas} temperatures)"):
+            scores[label] = score_rbm(rbm, x_train[:10000], x_test, num_chains=chains, num_betas=betas, seed=ctx.seed)
         scores[label]["train_seconds"] = secs
         scores[label]["final_monitor_reconstruction_error"] = history.records[-1]["monitor_reconstruction_error"]
         scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1]["monitor_pseudo_log_likelihood"]

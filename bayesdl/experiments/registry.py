@@ -110,6 +110,20 @@ class RunContext:
         """
         self.notes.append(text)
 
+    def phase(self, label: str) -> Any:
+        """A context manager that shows ``label`` and the elapsed time while a long step runs (when ``progress``).
+
+        Arguments:
+            label: what runs, e.g. "AIS log Z (PCD)" or "DDPM ancestral sampling (1000 steps)".
+        """
+        from .progress import phase
+
+        return phase(label, self.progress)
+
+    def progress_label(self, label: str) -> bool | str:
+        """What to pass as a Trainer's ``progress``: False when progress is off, else the bar's label."""
+        return label if self.progress else False
+
     def report_metric(self, name: str, value: float, unit: str, better: Direction, *, method: str | None = None,
                       se: float | None = None, bound: BoundKind | None = None, headline: bool = True, group: str = "") -> None:
         """Declare a number for the report's comparison table and, if ``headline``, for the summary and index.

@@ -43,7 +43,8 @@ def flow_posterior_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.
     Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress, seed=ctx.seed,
             callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False).fit(x_train)
     vae = vae.cpu().eval()
-    scores = evaluate(vae, x_test, [k], seed=ctx.seed)
+    with ctx.phase(f"IWAE-{k} log-likelihood (IAF posterior)"):
+        scores = evaluate(vae, x_test, [k], seed=ctx.seed)
     estimate = scores.pop("log_likelihood")[f"K={k}"]
     return {**scores, "test_log_likelihood": estimate["mean"], "test_log_likelihood_stderr": estimate["stderr"],
             "test_log_likelihood_K": k}
@@ -64,7 +65,8 @@ def pixelvae_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor
                         seed=ctx.seed, restore_best=False).fit(images_train)
             vae = vae.cpu().eval()
             terms = elbo_terms(vae, images_test, num_samples=10, seed=ctx.seed)
-            est = log_likelihood(vae, images_test, num_samples=k, batch_size=50, chunk_size=min(k, 100), seed=ctx.seed)
+            with ctx.phase(f"IWAE-{k} log-likelihood (PixelVAE, free bits {free_bits:g})"):
+                est = log_likelihood(vae, images_test, num_samples=k, batch_size=50, chunk_size=min(k, 100), seed=ctx.seed)
             out[f"free_bits_{free_bits:g}"] = {
                 "test_kl_per_example": float(terms.kl.mean()), "test_reconstruction": float(terms.reconstruction.mean()),
                 "test_elbo_bound": float(terms.elbo.mean()), "test_log_likelihood": est.mean(),
@@ -93,7 +95,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     history.to_json(ctx.out_dir / "history.json")
     vae = vae.cpu().eval()
 
-    metrics = evaluate(vae, x_test, ks, seed=ctx.seed)
+    with ctx.phase(f"IWAE log-likelihood for K = {ks}"):
+        metrics = evaluate(vae, x_test, ks, seed=ctx.seed)
     largest = f"K={ks[-1]}"
     headline = {"test_log_likelihood": metrics["log_likelihood"][largest]["mean"],
                 "test_log_likelihood_K": ks[-1]}

@@ -75,8 +75,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
         seconds = time.perf_counter() - start
         histories[kind].to_json(ctx.out_dir / f"history_{kind}.json")
         vae = vae.cpu().eval()
-        scores = evaluate(vae, x_test, [k_eval], elbo_samples=20 if ctx.smoke else 100, batch_size=50, chunk_size=500,
-                          seed=ctx.seed, per_example=True)
+        with ctx.phase(f"IWAE-{k_eval} log-likelihood ({kind})"):
+            scores = evaluate(vae, x_test, [k_eval], elbo_samples=20 if ctx.smoke else 100, batch_size=50, chunk_size=500,
+                              seed=ctx.seed, per_example=True)
         estimate = scores.pop("log_likelihood")[f"K={k_eval}"]
         per_example[kind] = estimate.pop("per_example")
         results[kind] = {"test_log_likelihood": estimate["mean"], "test_log_likelihood_stderr": estimate["stderr"],

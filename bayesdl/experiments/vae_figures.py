@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..inference import active_units, elbo_terms, log_likelihood
+from .style import IMAGE_CMAP
 
 
 def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
@@ -19,7 +20,7 @@ def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(images[i], cmap=IMAGE_CMAP, vmin=0, vmax=1)
     for r, label in enumerate(row_labels):
         axes[r, 0].set_title(label, fontsize=7, loc="left")
     if title:
