@@ -149,3 +149,19 @@ def test_progress_defaults_to_whether_stdout_is_a_terminal(monkeypatch, tmp_path
         assert main(["run", "svi-logistic", "--smoke", "--out", str(tmp_path), "--device", "cpu"]) == 130
     assert main(["run", "svi-logistic", "--smoke", "--out", str(tmp_path), "--device", "cpu", "--no-progress"]) == 130
     assert seen == [True, False, False]
+
+
+def test_every_settings_dataclass_has_presets_and_takes_nested_overrides():
+    from bayesdl.experiments.registry import experiment_config
+    from bayesdl.experiments.settings import setting_keys
+
+    with_settings = {name: exp for name, exp in list_experiments().items() if exp.config is not None}
+    assert {"svi-logistic", "bnn-classification", "bnn-regression", "mcmc-logistic", "mcmc-eight-schools"} <= set(with_settings)
+    for name, exp in with_settings.items():
+        for size in ("smoke", "quick", "full"):
+            assert isinstance(experiment_config(exp, size), exp.config), (name, size)
+        assert setting_keys(experiment_config(exp, "smoke"))
+    cfg = experiment_config(with_settings["bnn-classification"], "quick", {"model.hidden": "256", "epochs": "5"})
+    assert cfg.model.hidden == (256,) and cfg.epochs == 5 and cfg.fashion_model.hidden == (400, 400)
+    with pytest.raises(InputError, match="valid keys: .*model.hidden"):
+        experiment_config(with_settings["bnn-classification"], "quick", {"model.width": "256"})

@@ -9,6 +9,7 @@ Fashion-MNIST for Fashion-MNIST.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -21,9 +22,41 @@ from ..diagnostics.uncertainty_plots import reliability_diagram, uncertainty_his
 from ..errors import DataNotFoundError
 from ..inference.predictive import predict
 from ..models.nets import MLP
-from .bnn_methods import LABELS, METHODS, train_method
+from .bnn_methods import LABELS, METHODS, NetSettings, train_method
 from .registry import RunContext, experiment
 from .scoring import report_classification
+from .settings import RunSize
+
+
+@dataclass(frozen=True)
+class BnnClassificationSettings:
+    """Settings of ``bnn-classification`` (``--set epochs=50 --set model.hidden=256`` and so on).
+
+    Attributes:
+        epochs: training epochs on digits (Fashion-MNIST, in full runs, gets a tenth, at least 2).
+        predictive_samples: Monte Carlo samples of each predictive on digits (Fashion-MNIST: half, at least 5).
+        members: deep-ensemble members.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+        model: the network on digits.
+        fashion_model: the network on Fashion-MNIST (full runs only).
+    """
+
+    epochs: int = 100
+    predictive_samples: int = 100
+    members: int = 5
+    lr: float = 1e-3
+    batch_size: int = 100
+    model: NetSettings = field(default_factory=NetSettings)
+    fashion_model: NetSettings = field(default_factory=lambda: NetSettings(hidden=(400, 400)))
+
+    @classmethod
+    def preset(cls, size: RunSize) -> BnnClassificationSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(epochs=2, predictive_samples=5, members=2, model=NetSettings(hidden=(32,)),
+                       fashion_model=NetSettings(hidden=(32,)))
+        return cls(epochs=25, predictive_samples=30) if size == "quick" else cls()
 
 
 def _resize(images: torch.Tensor, side: int) -> torch.Tensor:
@@ -63,7 +96,8 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
     x, y = load_digits("train")
     xt, yt = load_digits("test")
     ood = {"rotated digits": _rotated(xt), "noisy digits": _noisy(xt, 0.3, ctx.seed)}
-    sets = [{"name": "digits", "train": (x, y), "test": (xt, yt), "ood": ood, "hidden": [200, 200]}]
+    cfg: BnnClassificationSettings = ctx.config
+    sets = [{"name": "digits", "train": (x, y), "test": (xt, yt), "ood": ood, "net": cfg.model}]
     try:
         fxt, fyt = load_fashion_mnist("test")
     except DataNotFoundError:
@@ -72,7 +106,7 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
     n_ood = 100 if ctx.smoke else len(xt)
     sets[0]["ood"]["Fashion-MNIST (8x8)"] = _resize(fxt[:n_ood], 8)
     if not ctx.quick:
-        sets.append({"name": "fashion-mnist", "train": load_fashion_mnist("train"), "test": (fxt, fyt), "hidden": [400, 400],
+        sets.append({"name": "fashion-mnist", "train": load_fashion_mnist("train"), "test": (fxt, fyt), "net": cfg.fashion_model,
                      "ood": {"digits (28x28)": _resize(load_digits("all")[0], 28), "rotated Fashion-MNIST": _rotated(fxt[:2000])}})
     else:
         ctx.note("Quick and smoke runs use digits only (Fashion-MNIST serves as the 8x8 OOD set); full runs also train on Fashion-MNIST.")
@@ -80,11 +114,10 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 @experiment("bnn-classification", "Digits (and Fashion-MNIST): accuracy, NLL, ECE, Brier and OOD AUROC of four uncertainty methods",
-            demo=True)
+            demo=True, config=BnnClassificationSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    epochs = 2 if ctx.smoke else 25 if ctx.quick else 100
-    samples = 5 if ctx.smoke else 30 if ctx.quick else 100
-    members = 2 if ctx.smoke else 5
+    cfg: BnnClassificationSettings = ctx.config
+    epochs, samples, members = cfg.epochs, cfg.predictive_samples, cfg.members
     metrics: dict[str, Any] = {}
     for data in _datasets(ctx):
         name = data["name"]
@@ -93,13 +126,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
             x, y, xt, yt = x[:300], y[:300], xt[:100], yt[:100]
         run_epochs = epochs if name == "digits" else max(2, epochs // 10)
         run_samples = samples if name == "digits" else max(5, samples // 2)
-        hidden = [32] if ctx.smoke else data["hidden"]
+        net: NetSettings = data["net"]
+        hidden = list(net.hidden)
         rel_fig, rel_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 4))
         ood_fig, ood_axes = plt.subplots(2, len(METHODS), figsize=(4 * len(METHODS), 6.2), layout="constrained")
         for col, method in enumerate(METHODS):
             start = time.perf_counter()
             model = train_method(method, lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p), "categorical", (x, y), run_epochs,
-                                 100, 1e-3, ctx, dropout=0.2, num_members=members)
+                                 cfg.batch_size, cfg.lr, ctx, dropout=net.dropout, num_members=members)
             train_seconds = time.perf_counter() - start
             pred = predict(model, xt.to(ctx.device), run_samples)
             probs = pred.probs.cpu()

@@ -7,6 +7,7 @@ ensemble and Bayes by Backprop on the same architecture, so both experiments com
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -18,6 +19,20 @@ from ..models.ensemble import DeepEnsemble
 from ..models.mc_dropout import MCDropout
 from ..models.supervised import PlainNet
 from ..nn.priors import GaussianPrior
+
+
+@dataclass(frozen=True)
+class NetSettings:
+    """The MLP every method shares on one data set.
+
+    Attributes:
+        hidden: the hidden layer widths.
+        dropout: the dropout rate of MC dropout (the other methods use none).
+    """
+
+    hidden: tuple[int, ...] = (200, 200)
+    dropout: float = 0.2
+
 
 METHODS = ("plain", "mc_dropout", "ensemble", "bbb")
 LABELS = {"plain": "plain net", "mc_dropout": "MC dropout", "ensemble": "deep ensemble", "bbb": "Bayes by Backprop"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -12,18 +13,48 @@ from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage
 from ..diagnostics.uncertainty_plots import regression_bands
 from ..inference.predictive import predict
 from ..models.nets import MLP
-from .bnn_methods import LABELS, METHODS, train_method
+from .bnn_methods import LABELS, METHODS, NetSettings, train_method
 from .registry import RunContext, experiment
 from .scoring import gaussian_scores, report_regression
+from .settings import RunSize
 
 
-@experiment("bnn-regression", "Heteroscedastic and gap toy regression: Bayes by Backprop, MC dropout, deep ensemble, plain net")
+@dataclass(frozen=True)
+class BnnRegressionSettings:
+    """Settings of ``bnn-regression`` (``--set epochs=200 --set model.hidden=100,100`` and so on).
+
+    Attributes:
+        n_train: training points per toy set.
+        epochs: training epochs.
+        predictive_samples: Monte Carlo samples of each predictive.
+        members: deep-ensemble members.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+        model: the MLP every method shares (MC dropout's rate is ``model.dropout``).
+    """
+
+    n_train: int = 500
+    epochs: int = 1000
+    predictive_samples: int = 100
+    members: int = 5
+    lr: float = 1e-2
+    batch_size: int = 100
+    model: NetSettings = field(default_factory=lambda: NetSettings(hidden=(50, 50), dropout=0.1))
+
+    @classmethod
+    def preset(cls, size: RunSize) -> BnnRegressionSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(n_train=60, epochs=2, predictive_samples=10, members=2, model=NetSettings(hidden=(16,), dropout=0.1))
+        return cls(epochs=100) if size == "quick" else cls()
+
+
+@experiment("bnn-regression", "Heteroscedastic and gap toy regression: Bayes by Backprop, MC dropout, deep ensemble, plain net",
+            config=BnnRegressionSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    n_train = 60 if ctx.smoke else 500
-    epochs = 2 if ctx.smoke else 100 if ctx.quick else 1000
-    hidden = [16] if ctx.smoke else [50, 50]
-    samples = 10 if ctx.smoke else 100
-    members = 2 if ctx.smoke else 5
+    cfg: BnnRegressionSettings = ctx.config
+    n_train, epochs, samples, members = cfg.n_train, cfg.epochs, cfg.predictive_samples, cfg.members
+    hidden = list(cfg.model.hidden)
     grid = torch.linspace(-5.0, 5.0, 100 if ctx.smoke else 400).unsqueeze(1)
     metrics: dict[str, Any] = {}
     fig, axes = plt.subplots(2, len(METHODS), figsize=(4.2 * len(METHODS), 7.0), sharey="row", layout="constrained")
@@ -33,7 +64,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
         x_test, y_test, _ = toy_regression(dataset, 1000, seed=ctx.seed + 1)
         for col, method in enumerate(METHODS):
             model = train_method(method, lambda p: MLP(1, hidden, 2, dropout=p),
-                                 "heteroscedastic", (x, y), epochs, 100, 1e-2, ctx, dropout=0.1, num_members=members)
+                                 "heteroscedastic", (x, y), epochs, cfg.batch_size, cfg.lr, ctx, dropout=cfg.model.dropout,
+                                 num_members=members)
             test = predict(model, x_test.to(ctx.device), samples)
             lower, upper = (t.cpu() for t in test.interval(0.95))
             metrics[f"{dataset}/{method}"] = {

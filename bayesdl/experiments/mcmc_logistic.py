@@ -16,6 +16,16 @@ from ..diagnostics.uncertainty_plots import binary_calibration
 from ..inference.mcmc import sample_posterior
 from .registry import RunContext, experiment
 from .scoring import classification_scores
+from .settings import NutsSettings, RunSize
+
+
+class McmcLogisticSettings(NutsSettings):
+    """Settings of ``mcmc-logistic``: NUTS chains, warm-up and draws (``--set draws=2000 --set chains=8``)."""
+
+    @classmethod
+    def preset(cls, size: RunSize) -> McmcLogisticSettings:
+        """The settings of a smoke, quick or full run."""
+        return {"smoke": cls(2, 30, 30), "quick": cls(4, 300, 300), "full": cls(4, 500, 1000)}[size]
 
 
 def load_breast_cancer_standardized(seed: int = 0, test_fraction: float = 0.25,
@@ -54,11 +64,12 @@ def logistic_model(x: torch.Tensor, y: torch.Tensor | None = None, prior_scale: 
     return logits
 
 
-@experiment("mcmc-logistic", "Bayesian logistic regression on breast cancer by batched NUTS: accuracy, PPC, LOO")
+@experiment("mcmc-logistic", "Bayesian logistic regression on breast cancer by batched NUTS: accuracy, PPC, LOO",
+            config=McmcLogisticSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
     x_train, y_train, x_test, y_test = (t.to(ctx.device) for t in load_breast_cancer_standardized(ctx.seed))
-    chains = 2 if ctx.smoke else 4
-    warmup, draws = (30, 30) if ctx.smoke else (300, 300) if ctx.quick else (500, 1000)
+    cfg: McmcLogisticSettings = ctx.config
+    chains, warmup, draws = cfg.chains, cfg.warmup, cfg.draws
     post = sample_posterior(logistic_model, x_train, y_train, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress)
     idata = post.to_arviz(posterior_predictive=True)

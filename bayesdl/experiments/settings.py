@@ -16,6 +16,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import InputError
@@ -184,3 +185,18 @@ def _replace(config: Any, overrides: Mapping[str, str], prefix: str) -> Any:
         elif key in overrides:
             changes[f.name] = convert(overrides[key], typing.get_type_hints(type(config))[f.name], key)
     return dataclasses.replace(config, **changes)
+
+
+@dataclass(frozen=True)
+class NutsSettings:
+    """The settings every NUTS experiment has; an experiment subclasses it to give its ``preset(size)``.
+
+    Attributes:
+        chains: NUTS chains, run as one batch.
+        warmup: warm-up (adaptation) iterations per chain.
+        draws: kept draws per chain.
+    """
+
+    chains: int = 4
+    warmup: int = 1000
+    draws: int = 1000
