@@ -39,7 +39,7 @@ def train_rbm(
               weight_decay=weight_decay, seed=ctx.seed).init_from_data(x_train)
     callbacks = [RBMMonitor(rbm, monitor_data)] if monitor_data is not None else []
     trainer = Trainer(rbm, optimizer="sgd", lr=lr, optimizer_kwargs={"momentum": momentum}, epochs=epochs,
-                      batch_size=batch_size, device=ctx.device, progress=ctx.progress, seed=ctx.seed,
+                      batch_size=batch_size, device=ctx.device, progress=ctx.progress_label(f"training RBM ({method.upper()}-{k}, {num_hidden} hidden)"), seed=ctx.seed,
                       callbacks=callbacks, scheduler="cosine")
     start = time.perf_counter()
     history = trainer.fit(x_train)

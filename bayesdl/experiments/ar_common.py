@@ -58,7 +58,7 @@ def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test:
     model = spec.model.to(device)
     tr, va, te = (shaped(t, spec, side).to(device) for t in (train, val, test))
     trainer = Trainer(model, lr=spec.lr, epochs=spec.epochs, batch_size=spec.batch_size, device=device,
-                      progress=ctx.progress, seed=ctx.seed, clip_grad_norm=100.0)
+                      progress=ctx.progress_label(f"training {spec.name}"), seed=ctx.seed, clip_grad_norm=100.0)
     start = time.perf_counter()
     history = trainer.fit(tr, val_data=va)
     seconds = time.perf_counter() - start

@@ -42,7 +42,7 @@ def train_method(method: str, make_net: Callable[[float], nn.Module], likelihood
                  epochs: int, batch_size: int, lr: float, ctx: Any, dropout: float = 0.1, num_members: int = 5,
                  weight_decay: float = 1e-4, prior_sigma: float = 1.0) -> nn.Module:
     """Build ``method`` on ``make_net(dropout)`` and train it on ``data`` with the shared trainer; returns the model."""
-    common = dict(epochs=epochs, batch_size=batch_size, lr=lr, device=ctx.device, progress=ctx.progress)
+    common = dict(epochs=epochs, batch_size=batch_size, lr=lr, device=ctx.device, progress=ctx.progress_label(f"training {LABELS[method]}"))
     if method == "plain":
         model: nn.Module = PlainNet(make_net(0.0), likelihood)
         Trainer(model, seed=ctx.seed, **common).fit(data)

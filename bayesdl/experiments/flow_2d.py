@@ -67,7 +67,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
             torch.manual_seed(ctx.seed)
             flow = build_model(name, size)
             lr = 5e-2 if name == "planar" else 2e-3
-            Trainer(flow, lr=lr, epochs=epochs, batch_size=256, device=ctx.device, progress=ctx.progress,
+            Trainer(flow, lr=lr, epochs=epochs, batch_size=256, device=ctx.device, progress=ctx.progress_label(f"training {name} on {density}"),
                     seed=ctx.seed, scheduler="cosine", clip_grad_norm=10.0).fit(x_train)
             flow.eval()
             with torch.no_grad():

@@ -77,7 +77,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for name, flow in models.items():
         torch.manual_seed(ctx.seed)
         model = Dequantized(flow, num_levels=DIGITS_LEVELS)
-        history = Trainer(model, lr=1e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress,
+        history = Trainer(model, lr=1e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label(f"training {FLOW_LABELS[name]}"),
                           seed=ctx.seed, scheduler="cosine", clip_grad_norm=50.0,
                           early_stopping_patience=20 if val is not None else None).fit(train, val_data=val)
         model.eval()

@@ -63,7 +63,7 @@ def build_and_fit(kind: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) 
     else:
         raise InputError(f"unknown model {kind!r}; expected one of {list(MODELS)}")
     model.initialize_inducing_points(x, seed=ctx.seed)
-    trainer = Trainer(model, lr=lr, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+    trainer = Trainer(model, lr=lr, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
     history = trainer.fit((x.to(ctx.device), y.to(ctx.device)))
     return model, history.losses
 

@@ -146,7 +146,7 @@ def settings_for(ctx: RunContext) -> Settings:
 def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -> tuple[torch.nn.Module, list[float]]:
     """Build and train one model through the shared trainer; returns the model and its loss history."""
     x, y = split.x_train, split.y_train
-    common = dict(device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+    common = dict(device=ctx.device, progress=ctx.progress_label(f"training {LABELS.get(kind, kind)} on {split.name}"), seed=ctx.seed)
     # 44 seasonal cycles need a few inducing points each; the toy functions need far fewer.
     num_inducing = min(s.co2_num_inducing if split.name == "co2" else s.num_inducing, len(x))
     torch.manual_seed(ctx.seed)

@@ -40,7 +40,7 @@ def flow_posterior_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.
     torch.manual_seed(ctx.seed)
     vae = VAE(FlowPosteriorEncoder([64], 2, [200], flow="iaf", num_flows=2, flow_hidden_dims=[32]),
               MLPDecoder(2, [64], [200], likelihood="bernoulli"))
-    Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress, seed=ctx.seed,
+    Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label("training VAE, IAF posterior"), seed=ctx.seed,
             callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False).fit(x_train)
     vae = vae.cpu().eval()
     with ctx.phase(f"IWAE-{k} log-likelihood (IAF posterior)"):
@@ -61,7 +61,8 @@ def pixelvae_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor
             decoder = PixelCNNDecoder(PIXEL_LATENT, [1, 8, 8], num_layers=4, hidden_channels=16, condition_dims=[32])
             vae = VAE(MLPEncoder([1, 8, 8], PIXEL_LATENT, [200]), decoder, free_bits=free_bits)
             with torch.enable_grad():
-                Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress,
+                Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device,
+                        progress=ctx.progress_label(f"training PixelVAE (free bits {free_bits:g})"),
                         seed=ctx.seed, restore_best=False).fit(images_train)
             vae = vae.cpu().eval()
             terms = elbo_terms(vae, images_test, num_samples=10, seed=ctx.seed)
@@ -87,7 +88,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ks = [1, 10, 100] if ctx.smoke else [1, 10, 100, 1000] if ctx.quick else [1, 10, 100, 1000, 5000]
     torch.manual_seed(ctx.seed)
     vae = VAE(MLPEncoder([64], 2, [200]), MLPDecoder(2, [64], [200], likelihood="bernoulli"))
-    trainer = Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress,
+    trainer = Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label("training VAE"),
                       seed=ctx.seed, callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False)
     start = time.perf_counter()
     history = trainer.fit(x_train, val_data=x_test)

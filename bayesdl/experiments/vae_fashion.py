@@ -69,7 +69,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for kind in MODELS:
         torch.manual_seed(ctx.seed)
         vae = build(kind, pseudo, x_train)
-        trainer = Trainer(vae, lr=1e-3, epochs=epochs, batch_size=128, device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+        trainer = Trainer(vae, lr=1e-3, epochs=epochs, batch_size=128, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
         start = time.perf_counter()
         histories[kind] = trainer.fit(x_train)
         seconds = time.perf_counter() - start
