@@ -165,3 +165,26 @@ def test_every_settings_dataclass_has_presets_and_takes_nested_overrides():
     assert cfg.model.hidden == (256,) and cfg.epochs == 5 and cfg.fashion_model.hidden == (400, 400)
     with pytest.raises(InputError, match="valid keys: .*model.hidden"):
         experiment_config(with_settings["bnn-classification"], "quick", {"model.width": "256"})
+
+
+def test_warnings_raised_during_a_run_go_to_the_report_notes_not_the_terminal(tmp_path, capsys):
+    import warnings
+
+    from bayesdl.experiments.registry import _EXPERIMENTS, experiment
+
+    @experiment("test-warns", "warns twice the same way and once another way")
+    def run(ctx):
+        for _ in range(2):
+            warnings.warn("shape parameter of Pareto distribution is greater than 0.7", UserWarning, stacklevel=1)
+        warnings.warn("this keyword is deprecated", FutureWarning, stacklevel=1)
+        ctx.report_metric("value", 1.0, "", "higher")
+        return {"value": 1.0}
+
+    try:
+        result = run_experiment("test-warns", out=tmp_path, device="cpu")
+    finally:
+        del _EXPERIMENTS["test-warns"]
+    assert capsys.readouterr().err == ""
+    report = (result.out_dir / "report.html").read_text()
+    assert "UserWarning" in report and "2 times" in report and "Pareto" in report
+    assert "FutureWarning" in report and "deprecated" in report
