@@ -100,7 +100,8 @@ def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path
     column = fig.add_axes((right + 0.02, box.y0, 0.12 * box.width + 0.05, box.height), sharey=forest)
     column.scatter(values, ticks, color=["tab:red" if v > 1.01 else "tab:blue" for v in values], zorder=3)
     column.axvline(1.01, color="grey", ls="--", lw=0.8)
-    column.set_xlim(0.99, max(1.05, max(values) + 0.01))
+    low, high = min(0.99, min(values) - 0.005), max(1.05, max(values) + 0.01)
+    column.set_xlim(low, high + 0.06 * (high - low))  # a margin, so that the largest R-hat is not cut by the frame
     column.set_title("r_hat", fontsize=axes[-1].title.get_fontsize())
     column.tick_params(labelleft=False, left=False, labelsize=axes[-1].xaxis.get_majorticklabels()[0].get_fontsize())
     for side in ("top", "right", "left"):
