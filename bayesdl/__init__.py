@@ -9,6 +9,14 @@ them on for the duration of its own call (:func:`bayesdl.nn.pyro_params.module_l
 """
 
 from ._version import __version__  # noqa: E402
-from .io import load, save  # noqa: E402
 
 __all__ = ["__version__", "load", "save"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    # load and save come from bayesdl.io on first use, so that ``bayesdl --help`` need not import torch.
+    if name in ("load", "save"):
+        from . import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,13 +6,11 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..inference import active_units, elbo_terms, log_likelihood  # noqa: E402
+from ..inference import active_units, elbo_terms, log_likelihood
+from .style import IMAGE_CMAP
 
 
 def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
@@ -23,7 +21,7 @@ def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(images[i], cmap=IMAGE_CMAP, vmin=0, vmax=1)
     for r, label in enumerate(row_labels):
         axes[r, 0].set_title(label, fontsize=7, loc="left")
     if title:

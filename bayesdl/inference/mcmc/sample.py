@@ -141,6 +141,7 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     draws = torch.empty(num_chains, num_samples, dim, dtype=dtype, device=device)
     stat_rows: list[dict[str, torch.Tensor]] = []
     bar = tqdm(total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains")
+    divergent = torch.zeros(2, dtype=torch.int64, device=device)  # warm-up, sampling
     start_time = time.perf_counter()
     warmup_seconds = 0.0
     for it in range(num_warmup + num_samples):
@@ -164,6 +165,12 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
             draws[:, it - num_warmup] = state.z
             stats = dict(stats, step_size=step.clone(), lp=-state.energy)
             stat_rows.append(stats)
+        if progress:  # phase, step size and divergences so far, as Pyro's and NumPyro's bars show them
+            sampling = it >= num_warmup
+            divergent[int(sampling)] += stats["diverging"].sum()
+            if it % 10 == 9 or it + 1 in (num_warmup, num_warmup + num_samples):
+                bar.set_postfix_str(f"{'sampling' if sampling else 'warmup'}, step size {float(step.mean()):.3g}, "
+                                    f"divergences {int(divergent[int(sampling)])}", refresh=False)
         bar.update(1)
     bar.close()
     total_seconds = time.perf_counter() - start_time
