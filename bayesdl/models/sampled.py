@@ -9,7 +9,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import InputError
-from ..inference.predictive import CategoricalDraws, GaussianDraws
+from ..results import CategoricalDraws, GaussianDraws
 from ..validation import check_positive_int
 from .supervised import evaluation_mode, stack_draws
 

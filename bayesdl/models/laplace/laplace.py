@@ -11,7 +11,7 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from ...errors import InputError
-from ...inference.predictive import (
+from ...results import (
     CategoricalDraws,
     ClassificationPrediction,
     GaussianDraws,
