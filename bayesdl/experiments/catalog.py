@@ -16,6 +16,7 @@ CATALOG: dict[str, tuple[str, bool]] = {
     'diffusion-2d': ('DDPM with an MLP denoiser on 2-D toy densities: NLL bound (nats) and energy distance to held-out data', False),
     'diffusion-digits': ('DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples', True),
     'diffusion-fashion': ('DDPM with a small U-Net on Fashion-MNIST 28x28: bits/dim bound, ancestral and DDIM-50 samples', False),
+    'fashion-dataloader': ('Fashion-MNIST classifier trained from in-memory tensors and from IDX files via a DataLoader with workers', False),
     'flow-2d': ('RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples', False),
     'flow-digits': ('MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples', True),
     'flow-fashion': ('Multi-scale Glow-style flow on dequantised Fashion-MNIST: test bits/dim and samples', False),
