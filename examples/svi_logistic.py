@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     history = trainer.fit((x_train, y_train))
 
     # Posterior predictive p(y | x, D) ~ mean over s of softmax(x W_s + b_s), W_s drawn from the guide.
+    # Calling Pyro directly: read the trained parameters from the modules, not from Pyro's global parameter store.
     predictive = pyro.infer.Predictive(model, guide=guide, num_samples=args.samples, return_sites=["_RETURN"])
-    with torch.no_grad():
+    with torch.no_grad(), pyro.settings.context(module_local_params=True):
         probs = predictive(x_test.to(trainer.device))["_RETURN"].softmax(-1).mean(0).cpu()
     results = {"test_accuracy": accuracy(probs, y_test), "test_nll": nll(probs, y_test),
                "final_negative_elbo_per_example": history.losses[-1]}
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ax.set(xlabel="epoch", ylabel="negative ELBO per example (nats)", title="SVI training (the ELBO is a bound)")
     save_figure(fig, args, "elbo")
 
-    with torch.no_grad():
+    with torch.no_grad(), pyro.settings.context(module_local_params=True):
         loc = guide.median()["weight"].cpu()
         sd = guide.quantiles([0.8413])["weight"][0].cpu() - loc  # the 84th percentile is one sd above the mean
     fig, axes = plt.subplots(2, 10, figsize=(12, 2.9))
