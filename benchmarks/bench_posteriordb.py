@@ -118,7 +118,7 @@ def run_bayesdl(case, chains: int, warmup: int, draws: int, dense: bool) -> dict
     seconds = time.perf_counter() - start
     check = compare_to_reference(post.samples, case.reference, divergences=int(post.sample_stats["diverging"].sum()))
     return {"seconds": seconds, "loop": post.warmup_seconds + post.sampling_seconds, "check": check,
-            "steps": float(post.sample_stats["n_steps"].double().mean())}
+            "mean_steps": float(post.sample_stats["n_steps"].double().mean())}
 
 
 def run_numpyro(case, chains: int, warmup: int, draws: int, dense: bool) -> dict:
@@ -154,7 +154,7 @@ def main(quick: bool = False, chains: int = 4, iterations: int | None = None, on
             r["ess"] = c.min_ess_bulk
             results[name, sampler] = r
             print(f"{name + (' (dense)' if dense else ''):42s} {sampler:8s} {str(c.passed):>5s} {c.max_r_hat:6.3f} "
-                  f"{c.divergences:4d} {r['ess']:7.0f} {r['steps']:6.1f} {r['seconds']:8.1f} {r['loop']:8.1f} "
+                  f"{c.divergences:4d} {r['ess']:7.0f} {r['mean_steps']:6.1f} {r['seconds']:8.1f} {r['loop']:8.1f} "
                   f"{r['ess'] / r['seconds']:8.1f} {r['ess'] / r['loop']:9.1f}", flush=True)
     names = sorted({k[0] for k in results})
     end_to_end = {k: (results[k, "bayesdl"]["ess"] / results[k, "bayesdl"]["seconds"])
