@@ -2,7 +2,7 @@
 
 Errors are printed as one line (``bayesdl: error: ...``) with exit status 2; ``--debug`` (before or after
 the subcommand) shows the traceback instead. ``bayesdl --help``, ``--version`` and ``list`` import neither
-torch nor Pyro nor ArviZ: they read :mod:`bayesdl.experiments.catalog`, and the heavy modules are imported
+torch nor Pyro nor ArviZ: they read :mod:`bayesdl.experiments.catalog` (the experiments' decorators, parsed), and the heavy modules are imported
 only when a run starts.
 """
 
@@ -53,10 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_list() -> int:
-    from .experiments.catalog import CATALOG
+    from .experiments.catalog import read_catalog
 
-    width = max(len(n) for n in CATALOG)
-    for name, (description, demo) in sorted(CATALOG.items()):
+    catalog = read_catalog()
+    width = max(len(n) for n in catalog)
+    for name, (description, demo) in catalog.items():
         tag = " [demo]" if demo else ""
         print(f"{name:<{width}}  {description}{tag}")
     return 0
@@ -113,23 +114,24 @@ def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, heade
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .errors import InputError
-    from .experiments.catalog import CATALOG
+    from .experiments.catalog import read_catalog
     from .experiments.settings import parse_assignments
 
     overrides = parse_assignments(args.overrides)
+    catalog = read_catalog()
     if args.name == "all":
         if overrides:
             raise InputError("--set applies to one experiment; give its name instead of 'all'")
-        return _run_many(sorted(CATALOG), args, args.quick, "all", smoke=args.smoke)
-    if args.name not in CATALOG:
-        raise InputError(f"unknown experiment {args.name!r}; run 'bayesdl list' to see: {', '.join(sorted(CATALOG))}")
+        return _run_many(list(catalog), args, args.quick, "all", smoke=args.smoke)
+    if args.name not in catalog:
+        raise InputError(f"unknown experiment {args.name!r}; run 'bayesdl list' to see: {', '.join(catalog)}")
     return _run_many([args.name], args, args.quick, None, smoke=args.smoke, overrides=overrides)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .experiments.catalog import CATALOG
+    from .experiments.catalog import read_catalog
 
-    names = [name for name, (_, demo) in sorted(CATALOG.items()) if demo]
+    names = [name for name, (_, demo) in read_catalog().items() if demo]
     print("bayesdl demo: a quick tour on the embedded 8x8 digits (" + ", ".join(names) + ")")
     return _run_many(names, args, True, "demo")
 

@@ -1,33 +1,70 @@
-"""The names, one-line descriptions and demo flags of the registered experiments, readable without importing them.
+"""The names, one-line descriptions and demo flags of the registered experiments, read without importing them.
 
-``bayesdl list`` and ``bayesdl --help`` read this table so that they start without loading torch, Pyro or
-ArviZ. The experiments' own ``@experiment(...)`` registrations are the source of truth; a test
-(``tests/test_cli.py``) checks that this table matches them exactly, so a new experiment needs a row here.
+``bayesdl list`` and ``bayesdl --help`` use this so that they start without loading torch, Pyro or ArviZ. It
+reads the ``@experiment("name", "description", demo=...)`` decorators of the modules in this package with
+:mod:`ast` (parsing those expressions, not importing the files), so a new experiment needs no second registration; the
+decorators' name and description must therefore be string literals. A test checks that the result equals the
+real registry.
 """
 
 from __future__ import annotations
 
-#: name -> (one-line description, whether ``bayesdl demo`` runs it)
-CATALOG: dict[str, tuple[str, bool]] = {
-    'ar-digits': ('NADE, MADE and gated PixelCNN on binarised 8x8 digits: exact test NLL, samples, completions', True),
-    'ar-fashion': ('NADE, MADE and gated PixelCNN on statically binarised Fashion-MNIST: exact test NLL in nats', False),
-    'bnn-classification': ('Digits (and Fashion-MNIST): accuracy, NLL, ECE, Brier and OOD AUROC of four uncertainty methods', True),
-    'bnn-regression': ('Heteroscedastic and gap toy regression: Bayes by Backprop, MC dropout, deep ensemble, plain net', False),
-    'diffusion-2d': ('DDPM with an MLP denoiser on 2-D toy densities: NLL bound (nats) and energy distance to held-out data', False),
-    'diffusion-digits': ('DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples', True),
-    'diffusion-fashion': ('DDPM with a small U-Net on Fashion-MNIST 28x28: bits/dim bound, ancestral and DDIM-50 samples', False),
-    'fashion-dataloader': ('Fashion-MNIST classifier trained from in-memory tensors and from IDX files via a DataLoader with workers', False),
-    'flow-2d': ('RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples', False),
-    'flow-digits': ('MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples', True),
-    'flow-fashion': ('Multi-scale Glow-style flow on dequantised Fashion-MNIST: test bits/dim and samples', False),
-    'gp-classification': ('Stochastic variational deep kernel learning (GPyTorch) next to the BNN methods on 8x8 digits: accuracy, NLL, ECE, OOD AUROC', False),
-    'gp-regression': ('Exact GP, SVGP and deep kernel learning (GPyTorch) next to the BNN methods on toy data, GPs on Mauna Loa CO2: NLL, RMSE, coverage, CRPS', False),
-    'mcmc-bnn': ("NUTS over the weights of the shared Pyro BNN on the 'gap' toy regression, vs Bayes by Backprop and MC dropout", False),
-    'mcmc-eight-schools': ('Eight schools (non-centred) by batched-chain NUTS; centred funnel reports divergences', False),
-    'mcmc-logistic': ('Bayesian logistic regression on breast cancer by batched NUTS: accuracy, PPC, LOO', False),
-    'rbm-digits': ('RBMs on binarised 8x8 digits: CD-1 vs PCD, filters, Gibbs chains, AIS test log-likelihood', True),
-    'rbm-fashion': ('RBMs on binarised Fashion-MNIST (500 hidden): CD-1, CD-10, PCD; AIS test log-likelihood and log Z', False),
-    'svi-logistic': ('Bayesian logistic regression on 8x8 digits by SVI (Pyro model, AutoNormal guide, shared trainer)', True),
-    'vae-digits': ('VAE with a 2-D latent space on binarised 8x8 digits: ELBO vs IWAE-K log-likelihood, samples, latent map', True),
-    'vae-fashion': ('VAE, IWAE(k=5), IAF posterior and VampPrior on binarised Fashion-MNIST: test ELBO (bound) and IWAE-5000 log-likelihood', False),
-}
+import ast
+from pathlib import Path
+
+
+def _literal(node: ast.AST) -> object:
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def _decorator_calls(text: str) -> list[str]:
+    """The source text of every ``experiment(...)`` call that starts a line as a decorator (balanced parentheses)."""
+    calls = []
+    start = text.find("\n@experiment(")
+    while start != -1:
+        begin = start + 2  # past the newline and the "@"
+        depth, pos = 0, begin + len("experiment")
+        while pos < len(text):
+            if text[pos] == "(":
+                depth += 1
+            elif text[pos] == ")":
+                depth -= 1
+                if depth == 0:
+                    calls.append(text[begin : pos + 1])
+                    break
+            pos += 1
+        start = text.find("\n@experiment(", pos)
+    return calls
+
+
+def read_catalog(folder: str | Path | None = None) -> dict[str, tuple[str, bool]]:
+    """name -> (one-line description, whether ``bayesdl demo`` runs it), from the decorators in ``folder``.
+
+    Only the decorator expressions are parsed (not whole modules), which keeps ``bayesdl list`` fast.
+
+    Arguments:
+        folder: the package folder to read (this package by default).
+
+    Example:
+        >>> catalog = read_catalog()
+        >>> catalog["svi-logistic"][1], "ar-digits" in catalog
+        (True, True)
+    """
+    folder = Path(folder) if folder is not None else Path(__file__).parent
+    found: dict[str, tuple[str, bool]] = {}
+    for path in sorted(folder.glob("*.py")):
+        for call_text in _decorator_calls(path.read_text(encoding="utf-8")):
+            call = ast.parse(call_text, mode="eval").body
+            if not isinstance(call, ast.Call):
+                continue
+            args = [_literal(a) for a in call.args[:3]]
+            kwargs = {k.arg: _literal(k.value) for k in call.keywords if k.arg}
+            name = args[0] if args else kwargs.get("name")
+            description = args[1] if len(args) > 1 else kwargs.get("description")
+            demo = args[2] if len(args) > 2 else kwargs.get("demo", False)
+            if isinstance(name, str) and isinstance(description, str):
+                found[name] = (description, bool(demo))
+    return dict(sorted(found.items()))

@@ -4,8 +4,8 @@ An experiment is a function ``run(ctx: RunContext) -> dict`` registered with :fu
 trains and evaluates, saves its figures through ``ctx.save_figure`` and returns its metrics; the
 runner writes ``metrics.json``, ``run.json`` and a self-contained ``report.html`` beside the PNGs.
 Experiments live one per module in ``bayesdl/experiments/``; every module there is imported when the
-registry is first listed. Each experiment also has a row in :mod:`bayesdl.experiments.catalog` (its name,
-description and demo flag, read by ``bayesdl list`` without importing torch); a test checks that the two agree.
+registry is first listed. :mod:`bayesdl.experiments.catalog` reads the same names, descriptions and demo
+flags from the decorators without importing anything (for ``bayesdl list``); a test checks that the two agree.
 
 An experiment declares what it reports through :meth:`RunContext.report_metric` (see
 :mod:`bayesdl.experiments.headline`), and may register a settings dataclass (see

@@ -104,7 +104,8 @@ class Trainer:
         batch_size: the minibatch size (for tensors, arrays and Datasets; a DataLoader keeps its own).
         clip_grad_norm: clip the global gradient norm to this positive value, if given.
         device: "auto" (CUDA when present), "cpu", "cuda:1", ... A CUDA device without CUDA is an InputError.
-        progress: show a progress bar with the running loss.
+        progress: show a progress bar with the running loss; a string shows it with that label (for example
+            the model's name when several are trained one after another).
         seed: an integer in [0, 2**63 - 1] that decides all the randomness of a fit (batch order, noise
             drawn by the model, Pyro's draws), or None (the default) for fresh randomness: the fit then
             takes its seed from one draw of torch's global generator, as a ``DataLoader`` does, so
@@ -174,7 +175,7 @@ class Trainer:
         batch_size: int = 100,
         clip_grad_norm: float | None = None,
         device: str | torch.device = "auto",
-        progress: bool = True,
+        progress: bool | str = True,
         seed: int | None = None,
         early_stopping_patience: int | None = None,
         restore_best: bool = True,
@@ -601,7 +602,8 @@ class Trainer:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=self.epochs, initial=start_epoch, desc="training", unit="epoch", leave=False)
+        return tqdm(total=self.epochs, initial=start_epoch, desc=self.progress if isinstance(self.progress, str) else "training",
+                    unit="epoch", leave=False)
 
     def _track_best(self, value: float) -> None:
         if value < self._best_value:
