@@ -80,7 +80,11 @@ def _all_finite(x: torch.Tensor) -> bool:
 
 
 def check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
-    """Check that every entry of ``x`` is exactly 0 or 1 (as a Bernoulli likelihood requires).
+    """Check that every entry of ``x`` is exactly 0 or 1 (as a Bernoulli likelihood requires): the one binary check.
+
+    The common case costs one fused pass: x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give NaN
+    or -inf), about half the cost of ``((x == 0) | (x == 1)).all()``. On failure NaN and infinity are named
+    before non-binary values.
 
     Arguments:
         x: the tensor to check.
@@ -98,12 +102,46 @@ def check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
         ...     print("InputError")
         InputError
     """
+    if x.is_floating_point() and not bool((x * (1 - x)).any()):
+        return x
+    check_tensor(x, name, nonempty=False)  # NaN or infinity first
     if not bool(((x == 0) | (x == 1)).all()):
         bad = x[(x != 0) & (x != 1)].flatten()[:3].tolist()
         raise InputError(
             f"{name} must be binary (0/1) for a Bernoulli likelihood; found values such as {bad}. "
             "Binarise the data first (binarize='static' or 'dynamic')."
         )
+    return x
+
+
+def check_levels(x: torch.Tensor, name: str, num_levels: int) -> torch.Tensor:
+    """Check that ``x`` holds integer levels 0..num_levels-1 (an integer tensor, or floats holding integers):
+    the one integer-level check, for pixel intensities and dequantised data.
+
+    Arguments:
+        x: the tensor to check (finite, non-empty).
+        name: the argument name used in the error message.
+        num_levels: L, the number of levels.
+
+    Returns:
+        ``x`` unchanged.
+
+    Example:
+        >>> check_levels(torch.tensor([0.0, 3.0]), "x", 4).tolist()
+        [0.0, 3.0]
+        >>> try:
+        ...     check_levels(torch.tensor([0.5]), "x", 4)
+        ... except InputError as err:
+        ...     print(err)
+        x must hold integer levels 0..3; found non-integer values
+    """
+    values = x.detach()
+    check_tensor(values, name)
+    if values.is_floating_point() and not bool((values == values.round()).all()):
+        raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}; found non-integer values")
+    lo, hi = float(values.min()), float(values.max())
+    if lo < 0 or hi > num_levels - 1:
+        raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}, got values in [{lo:g}, {hi:g}]")
     return x
 
 

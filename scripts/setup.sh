@@ -38,5 +38,15 @@ if ! command -v g++ >/dev/null 2>&1; then
     echo "setup: no C++ compiler found; BayesByBackprop(compile=True) and its tests need g++" >&2
   fi
 fi
+# The report browser test (tests/test_report_browser.py) drives Debian's Chromium through Playwright (from the [dev]
+# extras); it uses the system browser, so `playwright install` (a download) is never needed.
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "setup: installing Debian's chromium for the report browser test"
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: no chromium found; tests/test_report_browser.py needs it (apt-get install chromium, or set BAYESDL_CHROMIUM)" >&2
+  fi
+fi
 echo "setup: installing bayesdl with its [dev] extras (tests, ruff, mkdocs for the docs site)"
 "$PYTHON" -m pip install --quiet -e ".[dev]"

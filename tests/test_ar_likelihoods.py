@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.stats import chisquare
+from stats_testing import FALSE_FAILURE_RATE
 
 from bayesdl.errors import InputError
 from bayesdl.models.autoregressive import CategoricalOutput, DiscretizedLogisticMixture, make_likelihood
@@ -29,15 +30,15 @@ def test_log_sigmoid_difference_is_accurate_in_both_tails():
 
 
 @pytest.mark.parametrize("lik", [CategoricalOutput(5), DiscretizedLogisticMixture(2, 5)])
-def test_samples_follow_the_probabilities(lik):
+def test_samples_follow_the_probabilities(lik, seed):
     torch.manual_seed(1)
     params = torch.randn(1, lik.num_params, 1).expand(20000, -1, -1)
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(seed(0))
     draws = lik.sample(params, g)[:, 0].long()
     probs = torch.stack([lik.log_prob(params[:1], torch.full((1, 1), float(v))) for v in range(5)]).exp().flatten()
     counts = np.bincount(draws.numpy(), minlength=5).astype(float)
     expected = probs.double().numpy()
-    assert chisquare(counts, expected / expected.sum() * counts.sum()).pvalue > 1e-3
+    assert chisquare(counts, expected / expected.sum() * counts.sum()).pvalue > FALSE_FAILURE_RATE
 
 
 def test_unknown_likelihood_and_bad_levels():

@@ -1,6 +1,7 @@
 import pytest
 import torch
 from ar_testing import all_binary, chi_square_pvalue
+from stats_testing import FALSE_FAILURE_RATE
 
 import bayesdl
 from bayesdl.errors import InputError
@@ -45,27 +46,27 @@ def test_log_prob_matches_explicit_product_of_conditionals():
     assert torch.allclose(model.log_prob(x)[0], expected, atol=1e-5)
 
 
-def test_samples_follow_the_model_chi_square():
+def test_samples_follow_the_model_chi_square(seed):
     model = random_nade(4, 3, seed=1, scale=1.5)
     with torch.no_grad():
         probs = model.log_prob(all_binary(4)).exp()
-    samples = model.sample(20000, seed=0)
-    assert chi_square_pvalue(samples, probs) > 1e-3
+    samples = model.sample(20000, seed=seed(0))
+    assert chi_square_pvalue(samples, probs) > FALSE_FAILURE_RATE
     assert torch.equal(model.sample(5, seed=3), model.sample(5, seed=3))
 
 
-def test_complete_draws_from_the_conditional_given_a_prefix():
+def test_complete_draws_from_the_conditional_given_a_prefix(seed):
     model = random_nade(4, 3, seed=2, scale=1.5)
     prefix = torch.tensor([1.0, 0.0])
     x_partial = torch.cat([prefix, torch.full((2,), float("nan"))]).expand(20000, 4)
     mask = torch.tensor([True, True, False, False])
-    done = model.complete(x_partial, mask, seed=0)
+    done = model.complete(x_partial, mask, seed=seed(0))
     assert done[:, :2].eq(prefix).all()
     states = all_binary(4)
     with torch.no_grad():
         joint = model.log_prob(states).exp()
     sub = joint[(states[:, :2] == prefix).all(1)]  # p(x_3, x_4, prefix) over the 4 completions, in order
-    assert chi_square_pvalue(done[:, 2:], sub / sub.sum()) > 1e-3
+    assert chi_square_pvalue(done[:, 2:], sub / sub.sum()) > FALSE_FAILURE_RATE
 
 
 def test_bad_input_gives_clear_errors():

@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,5 +40,40 @@ def test_each_carried_benchmark_keeps_its_own_run_date(tmp_path, monkeypatch):
     assert runner.main(["--only", "bench_b", "--out", str(out)]) == 0
     text = out.read_text()
     assert "bench_a 2026-01-01 10:00 UTC; bench_b 2026-" in text and "bench_b 2026-01-02" not in text
-    assert "| bench_a | t1 |" in text and "| bench_b | new |" in text and "| bench_b | t2 |" not in text
+    # the carried row gets the isa cell of a file written before that column existed; the rerun says where it ran
+    assert "| bench_a | native (earlier machine) | t1 |" in text and "| bench_b | native | new |" in text
+    assert "| bench_b | t2 |" not in text and "| benchmark | isa | task |" in text
 
+
+
+def test_isa_columns_run_each_benchmark_in_a_child_with_the_columns_environment(tmp_path, monkeypatch):
+    runner = _runner()
+    bench = tmp_path / "bench_c.py"  # reports the kernel set ATen dispatches to in the child process
+    bench.write_text("import os, torch\n"
+                     "def main(quick=False):\n"
+                     "    return [{'task': 'cap', 'peer': os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset'),\n"
+                     "             'peer_figure': torch.backends.cpu.get_cpu_capability(), 'bayesdl_figure': 1, 'ratio': 1}]\n")
+    monkeypatch.setattr(runner, "HERE", tmp_path)
+    out = tmp_path / "RESULTS.md"
+    assert runner.main(["--isa", "native,avx2", "--out", str(out)]) == 0
+    text = out.read_text()
+    native_cap = torch.backends.cpu.get_cpu_capability()
+    assert f"| bench_c | native | cap | unset | {native_cap} |" in text
+    assert "| bench_c | avx2 | cap | AVX2 | AVX2 |" in text  # ATEN_CPU_CAPABILITY=avx2 took effect in the child
+    assert "- **avx2** (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2): CPU" in text
+    assert "`torch.backends.cpu.get_cpu_capability()` = AVX2" in text
+
+
+def test_cpu_flags_and_onednn_isa_are_read_from_their_reports():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import isa
+
+    model, flags = isa.cpu_model_and_flags("model name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+                                           "flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile fma\n")
+    assert model == "Intel(R) Xeon(R) Platinum 8480+" and flags == ["amx_bf16", "amx_tile", "avx2", "avx512_bf16", "avx512f"]
+    verbose = ("onednn_verbose,v1,info,cpu,isa:Intel AVX-512 with float16, Intel DL Boost and bfloat16 support and Intel AMX\n"
+               "onednn_verbose,v1,primitive,exec,cpu,convolution,brg:avx512_core_amx,forward_training,src:f32\n")
+    assert isa.onednn_isa_line(verbose).startswith("Intel AVX-512 with float16") and "brg:avx512_core_amx" in isa.onednn_isa_line(verbose)
+    assert isa.onednn_isa_line("") == "not reported"

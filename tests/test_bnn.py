@@ -4,7 +4,7 @@ import torch
 import bayesdl
 from bayesdl.data import heteroscedastic_noise_std, toy_regression
 from bayesdl.errors import InputError
-from bayesdl.inference import Trainer
+from bayesdl.inference import Trainer, fit_ensemble
 from bayesdl.inference.objectives import LossObjective
 from bayesdl.inference.predictive import ClassificationPrediction, RegressionPrediction, predict
 from bayesdl.models.bnn import (
@@ -69,7 +69,7 @@ def _gap_epistemic_and_noise_correlation():
     torch.manual_seed(0)
     x, y, _ = toy_regression("gap", 300, seed=0)
     ens = DeepEnsemble(MLP(1, [32, 32], 2, activation="tanh"), num_members=4, likelihood="heteroscedastic", seed=0)
-    ens.fit((x, y), epochs=60, lr=1e-2, batch_size=100, progress=False, device="cpu")
+    fit_ensemble(ens, (x, y), epochs=60, lr=1e-2, batch_size=100, progress=False, device="cpu")
     grid_gap = torch.linspace(-0.4, 0.4, 20).unsqueeze(1)
     grid_data = torch.cat([torch.linspace(-2.5, -1.5, 10), torch.linspace(1.5, 2.5, 10)]).unsqueeze(1)
     gap, data = predict(ens, grid_gap), predict(ens, grid_data)

@@ -4,12 +4,12 @@ import torch
 from bayesdl.models.bnn_bbb import BayesByBackprop
 from bayesdl.models.nets import MLP
 from bayesdl.nn.bayesian_layers import BayesianLinear
-from bayesdl.nn.compiled_local_reparam import (
+from bayesdl.nn.priors import GaussianPrior
+from bayesdl.ops.compiled_local_reparam import (
     CompiledCategoricalStep,
     CompiledLocalReparamStack,
     _softplus_and_slope,
 )
-from bayesdl.nn.priors import GaussianPrior
 
 
 @pytest.mark.parametrize("widths", [(3, 4), (3, 4, 2, 3)])

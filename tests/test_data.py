@@ -172,3 +172,37 @@ def test_dequantize_rejects_fractional_levels_with_input_error():
 
     with pytest.raises(InputError, match="whole numbers"):
         dequantize(torch.tensor([0.5, 1.0]), num_levels=4)
+
+
+def test_fashion_mnist_refuses_labels_outside_0_to_9(tmp_path):
+    _fake_fashion(tmp_path)
+    for bad in (10, 200, 255):
+        _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.array([0, 1, bad, 3, 4]))
+        with pytest.raises(CorruptDataError, match=rf"labels outside 0\.\.9 \(first: {bad} at index 2\)"):
+            load_fashion_mnist("train", root=tmp_path)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.array([0, 1, 9, 3, 4]))
+    assert load_fashion_mnist("train", root=tmp_path)[1].tolist() == [0, 1, 9, 3, 4]
+
+
+@pytest.mark.parametrize("shape", [(5, 5, 3), (5, 28, 27), (5, 784), (5, 28, 28, 1)])
+def test_fashion_mnist_refuses_images_that_are_not_28x28(tmp_path, shape):
+    _fake_fashion(tmp_path)
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros(shape))
+    with pytest.raises(CorruptDataError, match="28x28"):
+        load_fashion_mnist("train", root=tmp_path)
+
+
+def test_an_explicit_root_is_the_only_folder_read(tmp_path, monkeypatch):
+    fallback, chosen = tmp_path / "system", tmp_path / "mine"
+    fallback.mkdir()
+    chosen.mkdir()
+    _fake_fashion(fallback)  # a complete copy where the search would find it
+    monkeypatch.setenv("BAYESDL_DATA", str(fallback))
+    monkeypatch.setattr("bayesdl.data.fashion_mnist.DEBIAN_DIR", fallback)
+    assert load_fashion_mnist("train")[0].shape == (5, 784)  # without root, the search finds it
+    _fake_fashion(chosen, n=4)
+    (chosen / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataNotFoundError, match=r"mine.*lacks t10k-labels-idx1-ubyte\.gz"):
+        load_fashion_mnist("train", root=chosen)
+    with pytest.raises(DataNotFoundError, match="lacks"):
+        load_fashion_mnist("train", root=tmp_path / "absent")

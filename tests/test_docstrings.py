@@ -19,6 +19,7 @@ PACKAGES = (
     "bayesdl.experiments",
     "bayesdl.inference",
     "bayesdl.inference.mcmc",
+    "bayesdl.inference.recipes",
     "bayesdl.models",
     "bayesdl.models.autoregressive",
     "bayesdl.models.diffusion",
@@ -27,6 +28,11 @@ PACKAGES = (
     "bayesdl.models.vae",
     "bayesdl.nn",
     "bayesdl.nn.flows",
+    "bayesdl.results",
+    "bayesdl.contracts",
+    "bayesdl.bounds",
+    "bayesdl.deprecation",
+    "bayesdl.randomness",
 )
 
 

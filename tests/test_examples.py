@@ -19,7 +19,8 @@ GROUPS = {  # about 20 s of CPU each, plus the imports
                         "gp_classification", "mcmc_eight_schools", "mcmc_bnn"],
     "vae_flows_and_diffusion": ["vae_digits", "vae_fashion", "flow_2d", "flow_digits", "flow_fashion", "diffusion_2d",
                                 "diffusion_digits", "diffusion_fashion", "diffusion_digits_ablation"],
-    "autoregressive_rbm_and_logistic": ["ar_digits", "ar_fashion", "rbm_digits", "rbm_fashion", "mcmc_logistic"],
+    "autoregressive_rbm_and_logistic": ["ar_digits", "ar_fashion", "rbm_digits", "rbm_fashion", "mcmc_logistic",
+                                        "fashion_dataloader"],
 }
 EXTRA_ARGUMENTS = {"diffusion_digits_ablation": ["grid", "deq-cosine-v"]}
 

@@ -29,4 +29,24 @@ def test_experiment_smoke_run_writes_metrics_figures_and_report(name, smoke_run)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
     numbers = list(_numbers(metrics))
     assert numbers and all(math.isfinite(v) for v in numbers)
-    assert "<img" in (result.out_dir / "report.html").read_text()
+    report = (result.out_dir / "report.html").read_text()
+    assert "<img" in report
+    # every experiment declares its headline explicitly, with a unit and a direction, and the report shows it
+    heads = [m for m in result.reported if m.headline]
+    assert heads, f"{name} declares no headline metric"
+    assert all(m.better in ("lower", "higher", "none") and isinstance(m.unit, str) for m in result.reported)
+    assert 'class="headline"' in report
+    if any(m.method for m in result.reported):
+        assert 'class="comparison"' in report
+
+
+def test_importing_every_experiment_and_plot_module_keeps_the_matplotlib_backend():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib\nmatplotlib.use('svg')\nimport bayesdl.diagnostics.arviz_plots, bayesdl.diagnostics.uncertainty_plots\n"
+            "from bayesdl.experiments import list_experiments\nlist_experiments()\nprint(matplotlib.get_backend())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "svg"

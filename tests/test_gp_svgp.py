@@ -58,7 +58,7 @@ def test_bernoulli_probabilities_match_probit_marginal():
     torch.manual_seed(0)
     x = torch.randn(200, 2)
     y = (x[:, 0] * x[:, 1] > 0).float()
-    gp = SparseVariationalGP(2, num_inducing=20, likelihood="bernoulli").initialize_inducing_points(x)
+    gp = SparseVariationalGP(2, num_inducing=20, likelihood="probit").initialize_inducing_points(x)
     Trainer(gp, lr=0.05, epochs=30, batch_size=100, progress=False).fit((x, y))
     xs = torch.randn(50, 2)
     pred = gp.predict(xs, num_samples=20000, seed=1)
@@ -109,7 +109,7 @@ def test_svgp_bad_input():
         gp.predict(bad)
     with pytest.raises(InputError, match="NaN"):
         gp.loss(x, torch.full((20,), float("nan")))
-    binary = SparseVariationalGP(2, num_inducing=5, likelihood="bernoulli")
+    binary = SparseVariationalGP(2, num_inducing=5, likelihood="probit")
     with pytest.raises(InputError, match="binary"):
         binary.loss(x, torch.full((20,), 0.5))
     multi = SparseVariationalGP(2, num_inducing=5, likelihood="softmax", num_classes=3)
@@ -132,3 +132,25 @@ def test_svgp_save_load_roundtrip(tmp_path):
     loaded = bayesdl.load(bayesdl.save(gp, tmp_path / "svgp.safetensors"))
     torch.testing.assert_close(loaded.inducing_points, gp.inducing_points)
     torch.testing.assert_close(loaded.predict(x, 16, seed=0).probs, gp.predict(x, 16, seed=0).probs)
+
+
+def test_probit_is_the_name_of_the_binary_likelihood_and_bernoulli_still_works(tmp_path):
+    x = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    with pytest.warns(DeprecationWarning, match="probit"):
+        old = SparseVariationalGP(2, num_inducing=5, likelihood="bernoulli")
+    assert old.likelihood_name == "probit" and old.config["likelihood"] == "probit"
+    # a checkpoint written before the rename stores likelihood="bernoulli" in its config: it still loads
+    import json
+
+    from bayesdl.io import container
+    gp = SparseVariationalGP(2, num_inducing=5, likelihood="probit").initialize_inducing_points(x)
+    gp.loss(x, (x[:, 0] > 0).float())  # the first call initialises q(u); save the initialised state
+    path = bayesdl.save(gp, tmp_path / "gp.safetensors")
+    header = container.read_header(path, "bayesdl-model/1")
+    document = json.loads(json.dumps(header.document))
+    document["config"]["likelihood"] = "bernoulli"
+    tensors = container.read_tensors(header, "cpu")
+    container.write(tmp_path / "old.safetensors", tensors, document)
+    loaded, current = bayesdl.load(tmp_path / "old.safetensors"), bayesdl.load(path)
+    assert loaded.likelihood_name == "probit" and loaded.config == current.config
+    assert torch.equal(loaded.predict(x, seed=0).probs, current.predict(x, seed=0).probs)

@@ -7,7 +7,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from bayesdl.diagnostics import describe_mcmc, guide_to_inference_data
+from bayesdl.diagnostics import arviz_summary, describe_mcmc, to_inference_data
 from bayesdl.diagnostics.arviz_plots import (
     plot_energy,
     plot_forest,
@@ -17,6 +17,7 @@ from bayesdl.diagnostics.arviz_plots import (
     plot_trace,
 )
 from bayesdl.errors import InputError
+from bayesdl.inference import guide_posterior
 from bayesdl.inference.mcmc import sample_posterior
 
 
@@ -40,14 +41,14 @@ def fitted():
 def test_round_trip_summary_loo_and_groups(fitted):
     x, y, post = fitted
     assert post.samples["mean_logit"].shape == (2, 100)  # deterministic site included
-    idata = post.to_arviz(posterior_predictive=True)
+    idata = to_inference_data(post, posterior_predictive=True)
     assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "posterior_predictive"} <= set(idata.groups())
     for name in ("diverging", "energy", "tree_depth", "step_size", "acceptance_rate", "reached_max_treedepth", "n_steps"):
         assert name in idata.sample_stats
     table = az.summary(idata)
     assert {"mean", "sd", "ess_bulk", "ess_tail", "r_hat"} <= set(table.columns)
     assert len(table) == 3
-    assert np.isfinite(post.summary()["r_hat"]).all()
+    assert np.isfinite(arviz_summary(post)["r_hat"]).all()
     loo = az.loo(idata)
     assert np.isfinite(loo.elpd_loo) and loo.elpd_loo < 0
     np.testing.assert_array_equal(idata.observed_data["y"].values, y.numpy())
@@ -60,7 +61,7 @@ def test_round_trip_summary_loo_and_groups(fitted):
 
 def test_plot_helpers_write_files(fitted, tmp_path):
     _, _, post = fitted
-    idata = post.to_arviz(posterior_predictive=True)
+    idata = to_inference_data(post, posterior_predictive=True)
     plot_trace(idata, var_names=["w"], path=tmp_path / "trace.png")
     plot_forest(idata, path=tmp_path / "forest.png")
     plot_energy(idata, path=tmp_path / "energy.png")
@@ -70,15 +71,15 @@ def test_plot_helpers_write_files(fitted, tmp_path):
     for name in ("trace", "forest", "energy", "pair", "ppc", "loo_pit"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     with pytest.raises(InputError, match="posterior_predictive"):
-        plot_ppc(post.to_arviz())
+        plot_ppc(to_inference_data(post))
 
 
 def test_describe_mcmc_flags_problems_in_plain_words(fitted):
     _, _, post = fitted
-    check = describe_mcmc(post.to_arviz())
+    check = describe_mcmc(to_inference_data(post))
     assert check.max_rhat < 1.05 and check.divergences == 0
     # two chains stuck in different places: R-hat and ESS must be flagged
-    bad = post.to_arviz()
+    bad = to_inference_data(post)
     bad.posterior["w"].values[1] += 5.0
     check_bad = describe_mcmc(bad)
     assert not check_bad.ok
@@ -90,7 +91,7 @@ def test_guide_draws_become_one_chain():
     x = torch.randn(20, 2, generator=g)
     y = torch.bernoulli(torch.full((20,), 0.5), generator=g)
     guide = pyro.infer.autoguide.AutoNormal(logistic)
-    idata = guide_to_inference_data(logistic, guide, x, y, num_samples=50, seed=0)
+    idata = to_inference_data(guide_posterior(logistic, guide, x, y, num_samples=50, seed=0))
     assert idata.posterior["w"].shape == (1, 50, 2)
     assert idata.log_likelihood["y"].shape == (1, 50, 20)
     assert np.isfinite(az.loo(idata).elpd_loo)

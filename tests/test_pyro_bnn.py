@@ -23,13 +23,14 @@ def test_every_parameter_becomes_a_sample_site_with_the_prior():
     assert not list(model.parameters())  # all weights are latent: nothing left for an optimiser
 
 
-def test_svi_with_the_shared_trainer_and_autoguide_learns():
-    torch.manual_seed(0)
+def test_svi_with_the_shared_trainer_and_autoguide_learns(seed):
+    torch.manual_seed(seed(0))
     x = torch.randn(200, 2)
     y = (x[:, 0] + x[:, 1] > 0).long()
     model = PyroBNN(MLP(2, [8], 2), prior_scale=1.0)
     guide = model.autoguide()
-    Trainer(model, guide=guide, elbo="meanfield", lr=0.05, epochs=20, batch_size=50, progress=False, device="cpu").fit((x, y))
+    Trainer(model, guide=guide, elbo="meanfield", lr=0.05, epochs=20, batch_size=50, progress=False, device="cpu",
+            seed=seed(0)).fit((x, y))
     pred = predict(PyroPosterior(model, guide), x, num_samples=10)
     assert isinstance(pred, ClassificationPrediction) and (pred.predicted == y).float().mean() > 0.85
 

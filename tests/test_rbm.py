@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import scipy.stats
 import torch
 import torch.nn.functional as F
+from stats_testing import FALSE_FAILURE_RATE, z_bound
 
 import bayesdl
 from bayesdl.errors import InputError
@@ -90,35 +92,37 @@ def test_gaussian_exact_log_z_matches_numerical_integration():
     assert abs(rbm.log_partition("exact").log_z - expected) < 1e-6
 
 
-def test_ais_is_close_to_exact_and_its_uncertainty_covers_the_error():
-    rbm = random_rbm(12, 10, seed=6)
+def test_ais_is_close_to_exact_and_its_uncertainty_covers_the_error(seed):
+    rbm = random_rbm(12, 10, seed=seed(6))
     exact = rbm.log_partition("exact").log_z
-    for seed in (0, 1):
-        est = rbm.log_partition("ais", num_chains=100, num_betas=3000, seed=seed)
+    z = z_bound(tests=2)  # two runs, each within z standard errors: false-failure rate 1e-5 in all
+    for run in (0, 1):
+        est = rbm.log_partition("ais", num_chains=100, num_betas=3000, seed=seed(run))
         assert est.method == "ais" and est.log_z_std_err > 0
-        assert abs(est.log_z - exact) < 0.5
-        assert est.covers(exact, 3.0), (est.log_z, exact, est.log_z_std_err)
+        # log Z_hat is normal to first order with the reported (delta-method) standard error
+        assert est.covers(exact, z), (est.log_z, exact, est.log_z_std_err)
+        assert est.log_z_std_err < 0.1  # and precise: measured 0.004-0.02 over sweep seeds
         assert est.log_z_lower <= exact + 1e-9 or est.log_z_upper >= exact
 
 
-def test_ais_gaussian_visible_close_to_exact():
-    rbm = random_rbm(6, 8, seed=7, scale=0.3, visible="gaussian")
+def test_ais_gaussian_visible_close_to_exact(seed):
+    rbm = random_rbm(6, 8, seed=seed(7), scale=0.3, visible="gaussian")
     exact = rbm.log_partition("exact").log_z
-    est = rbm.log_partition("ais", num_chains=100, num_betas=2000, seed=0)
-    assert abs(est.log_z - exact) < 0.5 and est.covers(exact)
+    est = rbm.log_partition("ais", num_chains=100, num_betas=2000, seed=seed(0))
+    assert est.covers(exact, z_bound()) and est.log_z_std_err < 0.1, (est.log_z, exact, est.log_z_std_err)
 
 
-def test_long_gibbs_chains_match_exact_distribution_chi_square():
-    rbm = random_rbm(4, 3, seed=8)
+def test_long_gibbs_chains_match_exact_distribution_chi_square(seed):
+    rbm = random_rbm(4, 3, seed=seed(8))
     states = binary_states(4)
     p = torch.exp(rbm.log_prob(states).double())
-    samples = rbm.gibbs(torch.zeros(20000, 4), k=60, seed=1)  # 20000 independent chains, 60 sweeps each
+    samples = rbm.gibbs(torch.zeros(20000, 4), k=60, seed=seed(1))  # 20000 independent chains, 60 sweeps each
     index = (samples * (2 ** torch.arange(4))).sum(1).long()
     counts = torch.bincount(index, minlength=16).double()
     expected = p * len(samples)
     stat = float(((counts - expected) ** 2 / expected).sum())
     p_value = scipy.stats.chi2.sf(stat, df=15)
-    assert p_value > 1e-3, (stat, p_value)
+    assert p_value > FALSE_FAILURE_RATE, (stat, p_value)  # a valid chi-square test fails with this probability
     # and a deliberately wrong target is rejected, so the test has power
     wrong = torch.full_like(p, 1 / 16) * len(samples)
     assert scipy.stats.chi2.sf(float(((counts - wrong) ** 2 / wrong).sum()), df=15) < 1e-6
@@ -259,23 +263,26 @@ def test_weight_decay_and_sparsity_gradients():
     torch.testing.assert_close(penalised.hidden_bias.grad - base_c, g.sum(0), rtol=1e-4, atol=1e-6)
 
 
-def test_pcd_training_improves_likelihood_and_chains_persist():
-    gen = torch.Generator().manual_seed(3)
+def test_pcd_training_improves_likelihood_and_chains_persist(seed):
+    gen = torch.Generator().manual_seed(seed(3))
     proto = (torch.rand(3, 10, generator=gen) < 0.5).float()
     data = proto[torch.randint(3, (300,), generator=gen)]
     noise = (torch.rand(data.shape, generator=gen) < 0.05).float()
     data = (data + noise) % 2
-    rbm = RBM(10, 8, method="pcd", num_chains=30).init_from_data(data)
+    rbm = RBM(10, 8, method="pcd", num_chains=30, seed=seed(0)).init_from_data(data)
     before = float(rbm.log_prob(data).mean())
-    history = Trainer(rbm, optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20,
+    history = Trainer(rbm, optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, seed=seed(0),
                       batch_size=30, progress=False, callbacks=[RBMMonitor(rbm, data)]).fit(data)
     after = float(rbm.log_prob(data).mean())  # the cache was invalidated by training: recomputed exactly
-    assert after > before + 0.5  # about +0.9 nats; the data entropy bound is about -3.1
+    # trained quality, a margin that holds across data sets: measured +0.33 to +1.63 nats (PCD) and +0.40 to
+    # +2.50 (CD-3) over sweep seeds 1-8 (+0.9 at the default seed); less where the start is already near the data
+    assert after > before + 0.2, (before, after)
     assert bool(rbm.chain_ready) and rbm.chain_visible.shape == (30, 10)
     assert "monitor_pseudo_log_likelihood" in history.records[-1]
-    cd = RBM(10, 8, method="cd", k=3).init_from_data(data)
-    Trainer(cd, optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, batch_size=30, progress=False).fit(data)
-    assert float(cd.log_prob(data).mean()) > before + 0.5
+    cd = RBM(10, 8, method="cd", k=3, seed=seed(1)).init_from_data(data)
+    Trainer(cd, optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, batch_size=30, seed=seed(1),
+            progress=False).fit(data)
+    assert float(cd.log_prob(data).mean()) > before + 0.2
 
 
 def test_log_z_cache_is_invalidated_when_parameters_change():
@@ -381,3 +388,24 @@ def test_pcd_update_equals_sklearn_bernoulli_rbm_step_for_the_same_draws():
         torch.testing.assert_close(rbm.weight.detach().t().double(), torch.as_tensor(sk.components_), rtol=0, atol=1e-6)
         torch.testing.assert_close(rbm.visible_bias.detach().double(), torch.as_tensor(sk.intercept_visible_), rtol=0, atol=1e-6)
         torch.testing.assert_close(rbm.hidden_bias.detach().double(), torch.as_tensor(sk.intercept_hidden_), rtol=0, atol=1e-6)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_checkpoint_written_before_the_rbm_subpackage_split_still_loads():
+    # saved by the single-file bayesdl.models.rbm (commit b61a008); its JSON names "bayesdl.models.rbm.RBM"
+    path = FIXTURES / "rbm_v0_pre_split.bdl"
+    assert b'"class\\": \\"bayesdl.models.rbm.RBM\\"' in path.read_bytes()
+    rbm = bayesdl.load(path)
+    assert type(rbm) is RBM and rbm.method == "pcd" and rbm.num_chains == 5
+    assert torch.equal(rbm.visible_bias, torch.tensor([0.5, -0.25, 1.0, 0.0]))
+    # log Z by enumeration (float64) of the saved parameters, as computed when the file was written
+    assert abs(rbm.log_partition("exact").log_z - 5.660555079035533) < 1e-9
+
+
+def test_new_checkpoints_name_the_rbm_by_its_stable_key(tmp_path):
+    # the class lives in bayesdl/models/rbm/model.py; files store the registry key, not the module path
+    path = bayesdl.save(RBM(3, 2), tmp_path / "rbm.bdl")
+    assert b'"class\\": \\"RBM\\"' in path.read_bytes()
+    assert type(bayesdl.load(path)) is RBM

@@ -34,7 +34,7 @@ def numerical_log_abs_det(fn, z0: torch.Tensor, eps: float = 1e-6) -> torch.Tens
 def test_flow_posterior_log_q_matches_change_of_variables(kind):
     torch.manual_seed(0)
     latent = 3
-    enc = perturbed(FlowPosteriorEncoder([5], latent, hidden_dims=[6], flow=kind, num_flows=3, flow_hidden_dims=[8])).double()
+    enc = perturbed(FlowPosteriorEncoder([5], latent, hidden_sizes=[6], flow=kind, num_flows=3, flow_hidden_sizes=[8])).double()
     x = torch.bernoulli(torch.full((4, 5), 0.5, dtype=torch.float64), generator=torch.Generator().manual_seed(1))
     q = enc(x)
     torch.manual_seed(0)
@@ -64,8 +64,8 @@ def test_flow_posterior_log_q_matches_change_of_variables(kind):
 def test_flow_posterior_trains_and_gives_an_importance_sampled_log_likelihood(tmp_path):
     torch.manual_seed(0)
     x = torch.bernoulli(torch.rand(1, 6).expand(64, 6).clone())
-    vae = VAE(FlowPosteriorEncoder([6], 2, hidden_dims=[16], flow="iaf", num_flows=2, flow_hidden_dims=[16]),
-              MLPDecoder(2, [6], hidden_dims=[16]))
+    vae = VAE(FlowPosteriorEncoder([6], 2, hidden_sizes=[16], flow="iaf", num_flows=2, flow_hidden_sizes=[16]),
+              MLPDecoder(2, [6], hidden_sizes=[16]))
     before = float(vae.negative_elbo(x, num_particles=20).mean().detach())
     Trainer(vae, lr=1e-2, epochs=20, batch_size=32, progress=False, seed=0).fit(x)
     after = vae.negative_elbo(x, num_particles=50).detach()
@@ -84,7 +84,7 @@ def test_flow_posterior_trains_and_gives_an_importance_sampled_log_likelihood(tm
 
 def test_flow_prior_normalises_and_matches_change_of_variables():
     torch.manual_seed(0)  # the MADE initialisation draws from the global generator
-    prior = perturbed(FlowPrior(2, num_transforms=2, hidden_dims=[8]), scale=0.4).double()
+    prior = perturbed(FlowPrior(2, num_layers=2, hidden_sizes=[8]), scale=0.4).double()
     p = prior()
     # numerical integration of exp(log p) over a fine grid on [-20, 20]^2 (the perturbed MAF puts
     # about 0.5% of its mass beyond 10, so a narrower box would not hold it all)
@@ -107,8 +107,8 @@ def test_flow_prior_normalises_and_matches_change_of_variables():
 
 def test_vae_with_flow_prior_and_flow_posterior_trains_and_rejects_bad_input():
     torch.manual_seed(0)
-    vae = VAE(FlowPosteriorEncoder([6], 2, hidden_dims=[8], flow="planar", num_flows=2),
-              MLPDecoder(2, [6], hidden_dims=[8]), prior=FlowPrior(2, hidden_dims=[8]))
+    vae = VAE(FlowPosteriorEncoder([6], 2, hidden_sizes=[8], flow="planar", num_flows=2),
+              MLPDecoder(2, [6], hidden_sizes=[8]), prior=FlowPrior(2, hidden_sizes=[8]))
     x = torch.bernoulli(torch.full((32, 6), 0.3))
     history = Trainer(vae, lr=1e-2, epochs=5, batch_size=16, progress=False, seed=0).fit(x)
     assert history.losses[-1] < history.losses[0]

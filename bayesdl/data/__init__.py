@@ -1,10 +1,12 @@
-"""Data sets and loaders: embedded digits, Fashion-MNIST from IDX files, toy densities and regression."""
+"""Data sets and loaders: embedded digits, Fashion-MNIST from IDX files (in memory or read lazily), toy densities
+and regression, and the batch sources the trainer reads (in-memory tensors, DataLoaders, Datasets)."""
 
 from .binarize import binarize, dequantize
 from .co2 import load_co2_monthly
 from .digits import load_digits, load_digits_levels
 from .fashion_mnist import find_fashion_mnist, load_fashion_mnist, load_fashion_mnist_levels, read_idx
-from .loader import BatchLoader
+from .idx_dataset import IDXImageDataset
+from .loader import BatchLoader, DeviceBatches, PermutationSampler, as_batches
 from .toy import (
     TOY_DENSITIES,
     TOY_REGRESSIONS,
@@ -16,6 +18,10 @@ from .toy import (
 
 __all__ = [
     "BatchLoader",
+    "DeviceBatches",
+    "IDXImageDataset",
+    "PermutationSampler",
+    "as_batches",
     "TOY_DENSITIES",
     "TOY_REGRESSIONS",
     "binarize",

@@ -1,8 +1,10 @@
 """Fashion-MNIST (Xiao, Rasul & Vollgraf 2017, arXiv:1708.07747) read from its IDX .gz files.
 
-bayesdl never downloads data. The files are looked for in ``root``, then in ``$BAYESDL_DATA``
-(and its ``fashion-mnist`` subfolder), then where Debian's ``dataset-fashion-mnist`` package installs
-them (/usr/share/datasets/fashion-mnist).
+bayesdl never downloads data. An explicit ``root`` is the only folder read. Without one, the files are
+looked for in ``$BAYESDL_DATA`` (and its ``fashion-mnist`` subfolder), then where Debian's
+``dataset-fashion-mnist`` package installs them (/usr/share/datasets/fashion-mnist).
+
+The files are checked as well as read: images must be 28x28 and labels in 0..9, with one label per image.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ FILES = {
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 _IDX_DTYPE = {0x08: np.uint8}
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -88,20 +92,21 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
-    """Return the first folder that holds all four Fashion-MNIST IDX files, or raise DataNotFoundError.
+    """Return the folder that holds all four Fashion-MNIST IDX files, or raise DataNotFoundError.
 
-    The search order is ``root``, then ``$BAYESDL_DATA`` and ``$BAYESDL_DATA/fashion-mnist``, then
-    /usr/share/datasets/fashion-mnist. Nothing is downloaded.
+    With ``root``, that folder and no other. Without it, the first of ``$BAYESDL_DATA``,
+    ``$BAYESDL_DATA/fashion-mnist`` and /usr/share/datasets/fashion-mnist that holds them. Nothing is
+    downloaded.
 
     Arguments:
-        root: a folder to look in first (optional).
+        root: the folder with the files; when given, nothing else is searched.
 
     Returns:
         The folder, a :class:`pathlib.Path`.
 
     Raises:
-        DataNotFoundError: if no candidate holds all four files; the message lists the folders searched
-            and how to install the data.
+        DataNotFoundError: if ``root`` lacks a file (the message names it), or no candidate holds all four
+            files; the message lists the folders searched and how to install the data.
 
     Example:
         >>> import tempfile
@@ -111,14 +116,22 @@ def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
         ...     print(find_fashion_mnist(root=tmp) == Path(tmp))
         True
     """
-    candidates: list[Path] = []
+    needed = [name for pair in FILES.values() for name in pair]
     if root is not None:
-        candidates.append(Path(root))
+        folder = Path(root)
+        missing = [name for name in needed if not (folder / name).is_file()]
+        if missing:
+            raise DataNotFoundError(
+                f"Fashion-MNIST: root={str(folder)!r} lacks {', '.join(missing)}; an explicit root is the only "
+                "folder read. Put the four IDX .gz files there, or pass root=None to search $BAYESDL_DATA and "
+                "/usr/share/datasets/fashion-mnist ('apt-get install dataset-fashion-mnist' on Debian)."
+            )
+        return folder
+    candidates: list[Path] = []
     env = os.environ.get("BAYESDL_DATA")
     if env:
         candidates += [Path(env), Path(env) / "fashion-mnist"]
     candidates.append(DEBIAN_DIR)
-    needed = [name for pair in FILES.values() for name in pair]
     for folder in candidates:
         if all((folder / name).is_file() for name in needed):
             return folder
@@ -195,7 +208,8 @@ def load_fashion_mnist_levels(split: str = "train", root: str | os.PathLike | No
 
     Raises:
         DataNotFoundError: if the IDX files are not found.
-        CorruptDataError: if a file is malformed or images and labels disagree in number.
+        CorruptDataError: if a file is malformed, the images are not 28x28, a label is outside 0..9, or
+            images and labels disagree in number.
 
     Example:
         >>> try:
@@ -213,6 +227,13 @@ def load_fashion_mnist_levels(split: str = "train", root: str | os.PathLike | No
     image_file, label_file = FILES[split]
     images = read_idx(folder / image_file)
     labels = read_idx(folder / label_file)
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+    if images.ndim != 3 or tuple(images.shape[1:]) != IMAGE_SHAPE:
+        raise CorruptDataError(f"{folder / image_file} holds images of shape {images.shape[1:]}; Fashion-MNIST "
+                               f"images are {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}")
+    if labels.ndim != 1 or len(images) != len(labels):
         raise CorruptDataError(f"Fashion-MNIST files in {folder} have inconsistent shapes {images.shape}, {labels.shape}")
+    if labels.size and int(labels.max()) >= NUM_CLASSES:
+        bad = np.flatnonzero(labels >= NUM_CLASSES)
+        raise CorruptDataError(f"{folder / label_file} holds {len(bad)} labels outside 0..{NUM_CLASSES - 1} "
+                               f"(first: {int(labels[bad[0]])} at index {int(bad[0])})")
     return torch.from_numpy(images.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))

@@ -1,6 +1,11 @@
 """Diagnostics: predictive metrics, ArviZ export, MCMC checks and diagnostic plots."""
 
-from .arviz_export import guide_to_inference_data, posterior_to_inference_data
+from .arviz_export import (
+    arviz_summary,
+    guide_to_inference_data,
+    posterior_to_inference_data,
+    to_inference_data,
+)
 from .mcmc_summary import MCMCCheck, describe_mcmc
 from .metrics import (
     accuracy,
@@ -12,10 +17,27 @@ from .metrics import (
     nll,
     ood_auroc,
 )
+from .selective import (
+    RiskCoverage,
+    energy_score,
+    entropy_score,
+    fpr_at_tpr,
+    max_softmax_score,
+    ood_aupr,
+    risk_coverage,
+)
 
 __all__ = [
     "MCMCCheck",
+    "RiskCoverage",
+    "energy_score",
+    "entropy_score",
+    "fpr_at_tpr",
+    "max_softmax_score",
+    "ood_aupr",
+    "risk_coverage",
     "accuracy",
+    "arviz_summary",
     "brier_score",
     "crps_gaussian",
     "describe_mcmc",
@@ -26,4 +48,5 @@ __all__ = [
     "nll",
     "ood_auroc",
     "posterior_to_inference_data",
+    "to_inference_data",
 ]

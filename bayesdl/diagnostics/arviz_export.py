@@ -13,6 +13,7 @@ import arviz as az
 import numpy as np
 import torch
 
+from ..deprecation import warn_deprecated
 from ..errors import InputError
 
 #: bayesdl's per-draw statistics under the names ArviZ expects in ``sample_stats``.
@@ -78,20 +79,58 @@ def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: 
                         dims=dims or None, coords=coords or None)
 
 
-def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int = 0,
-                            **kwargs: Any) -> az.InferenceData:
-    """Draw ``num_samples`` latent values from an SVI guide and export them as one chain.
-
-    The pointwise log-likelihood of every observed site is added, so ``az.loo`` works as for MCMC.
+def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tensor] | bool | None = None) -> az.InferenceData:
+    """An ArviZ ``InferenceData`` from an MCMC or guide posterior: posterior, sample_stats, observed_data,
+    log_likelihood and (when given, or ``True`` to draw it) posterior_predictive.
 
     Arguments:
-        model, guide: a Pyro model and a trained guide (e.g. an autoguide).
+        posterior: a :class:`bayesdl.inference.Posterior` (from ``sample_posterior`` or ``guide_posterior``),
+            or any object with ``samples``, ``sample_stats``, ``observed_data`` and ``log_likelihood`` dicts of
+            tensors shaped [chain, draw, ...].
+        posterior_predictive: site -> [chain, draw, *obs_shape] replicated data; True to replicate every
+            observed site from its likelihood at each draw (``posterior.replicate_observed()``); None for no
+            such group.
+
+    Returns:
+        An ``arviz.InferenceData``.
+
+    Example:
+        >>> from bayesdl.inference import Posterior
+        >>> draws = torch.arange(10.0).reshape(2, 5)
+        >>> post = Posterior(samples={"mu": draws}, sample_stats={"diverging": torch.zeros(2, 5, dtype=torch.bool)},
+        ...                  unconstrained=draws.unsqueeze(-1))
+        >>> sorted(to_inference_data(post).groups())
+        ['posterior', 'sample_stats']
+
+    References:
+        Kumar, Carroll, Hartikainen & Martin (2019), ArviZ, JOSS 4(33).
+    """
+    if posterior_predictive is True:
+        replicate = getattr(posterior, "replicate_observed", None)
+        if not callable(replicate):
+            raise InputError(f"posterior_predictive=True needs a posterior with replicate_observed(), not {type(posterior).__name__}")
+        posterior_predictive = replicate()
+    return posterior_to_inference_data(posterior.samples, getattr(posterior, "sample_stats", None),
+                                       observed_data=getattr(posterior, "observed_data", None),
+                                       log_likelihood=getattr(posterior, "log_likelihood", None),
+                                       posterior_predictive=posterior_predictive or None)
+
+
+def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int = 0,
+                            **kwargs: Any) -> az.InferenceData:
+    """Deprecated: ``to_inference_data(bayesdl.inference.guide_posterior(model, guide, *args, ...))``.
+
+    Diagnostics read inference results and never run inference; drawing from the guide and replaying the
+    model moved to :func:`bayesdl.inference.guide_posterior`.
+
+    Arguments:
+        model, guide: a Pyro model and a trained guide.
         *args, **kwargs: the model arguments (with the observed data).
         num_samples: the number of guide draws.
         seed: seeds the guide draws.
 
     Returns:
-        ``InferenceData`` with posterior (chain dimension 1), observed_data and log_likelihood.
+        ``InferenceData`` with one chain: posterior, observed_data and log_likelihood.
 
     Example:
         >>> import pyro, pyro.distributions as dist
@@ -100,44 +139,27 @@ def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_sa
         ...     with pyro.plate("data", len(y)):
         ...         pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
         >>> guide = pyro.infer.autoguide.AutoNormal(model)
-        >>> idata = guide_to_inference_data(model, guide, torch.zeros(3), num_samples=10)
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", DeprecationWarning)
+        ...     idata = guide_to_inference_data(model, guide, torch.zeros(3), num_samples=10)
         >>> idata.posterior["mu"].shape
         (1, 10)
-
-    References:
-        Kumar, Carroll, Hartikainen & Martin (2019), ArviZ, JOSS 4(33); Vehtari, Gelman & Gabry (2017),
-        Practical Bayesian model evaluation using leave-one-out cross-validation and WAIC, arXiv:1507.04544.
     """
-    import pyro
-    import pyro.poutine as poutine
-    from pyro.poutine.util import site_is_subsample
+    warn_deprecated("guide_to_inference_data(model, guide, ...)",
+                    "bayesdl.diagnostics.to_inference_data(bayesdl.inference.guide_posterior(model, guide, ...))")
+    # deprecated shim: allowed in tests/test_layers.py until 0.3
+    from ..inference.guide_draws import guide_posterior
 
-    from ..inference.mcmc.replay import replay_sites
-
-    pyro.set_rng_seed(seed)
-    with torch.no_grad():
-        trace = poutine.trace(model).get_trace(*args, **kwargs)
-        latent = [n for n, s in trace.nodes.items()
-                  if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)]
-        if not latent:
-            raise InputError("the model has no latent sites to export")
-        guide_traces = [poutine.trace(guide).get_trace(*args, **kwargs) for _ in range(num_samples)]
-    flat = {n: torch.stack([t.nodes[n]["value"].detach() for t in guide_traces]) for n in latent}
-    observed = {n: s["value"] for n, s in trace.nodes.items()
-                if s["type"] == "sample" and s["is_observed"] and not s["infer"].get("_deterministic")}
-    deterministic = [n for n, s in trace.nodes.items() if s["type"] == "sample" and s["infer"].get("_deterministic")]
-    det, ll = replay_sites(model, args, kwargs, flat, deterministic, list(observed))
-    samples = {k: v.unsqueeze(0) for k, v in {**flat, **det}.items()}
-    return posterior_to_inference_data(samples, observed_data=observed,
-                                       log_likelihood={k: v.unsqueeze(0) for k, v in ll.items()})
+    return to_inference_data(guide_posterior(model, guide, *args, num_samples=num_samples, seed=seed, **kwargs))
 
 
-def arviz_summary(idata: az.InferenceData, **kwargs: Any) -> Any:
+def arviz_summary(idata: Any, **kwargs: Any) -> Any:
     """ArviZ's summary table (mean, sd, HDI, MCSE, bulk/tail ESS, R-hat) as a pandas DataFrame.
 
     Arguments:
         idata: an ``arviz.InferenceData`` with a ``posterior`` group (e.g. from
-            :func:`posterior_to_inference_data`).
+            :func:`posterior_to_inference_data`), or a :class:`bayesdl.inference.Posterior`.
         **kwargs: passed to ``arviz.summary`` (e.g. ``var_names``, ``hdi_prob``).
 
     Returns:
@@ -152,6 +174,8 @@ def arviz_summary(idata: az.InferenceData, **kwargs: Any) -> Any:
     References:
         Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), arXiv:1903.08008 (the ESS and R-hat columns).
     """
+    if not isinstance(idata, az.InferenceData) and hasattr(idata, "samples"):
+        idata = to_inference_data(idata)
     return az.summary(idata, **kwargs)
 
 
@@ -233,7 +257,7 @@ def merge_chains(parts: list[az.InferenceData]) -> az.InferenceData:
 
     This is how chains spread across GPUs (one process per GPU, each calling ``sample_posterior``
     with its own ``seed`` and ``device``) become one posterior: each process writes
-    ``posterior.to_arviz().to_netcdf(f"part{rank}.nc")``, and one process merges the parts with
+    ``to_inference_data(posterior).to_netcdf(f"part{rank}.nc")``, and one process merges the parts with
     ``merge_chains([az.from_netcdf(p) for p in paths])``. The chain coordinates are renumbered 0..C-1
     so that R-hat and ESS treat every chain as its own.
 
@@ -300,3 +324,102 @@ def rhat_of_draws(draws: torch.Tensor) -> torch.Tensor:
         raise InputError("draws contain NaN or infinite values")
     dataset = az.convert_to_dataset({"q": values.numpy()})
     return torch.as_tensor(np.asarray(az.rhat(dataset)["q"].values, dtype=np.float64)).reshape(values.shape[2:])
+
+
+def posterior_to_netcdf(posterior: Any, path: str | Any) -> Any:
+    """Save an MCMC :class:`~bayesdl.inference.mcmc.Posterior` as a netCDF file through ArviZ, atomically.
+
+    The file holds the ``InferenceData`` of :meth:`Posterior.to_arviz` (posterior, sample_stats,
+    observed_data, log_likelihood) plus a ``bayesdl_sampler`` group with the flat unconstrained draws, the
+    adapted step sizes and inverse mass, the latent site names and the timings. The model (a Python function)
+    is not stored. netCDF holds arrays and attributes only, so reading a file runs no code.
+
+    Arguments:
+        posterior: the result of :func:`~bayesdl.inference.mcmc.sample_posterior`.
+        path: the file to write (conventionally ``*.nc``).
+
+    Returns:
+        The path written, a :class:`pathlib.Path`.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bayesdl.inference.mcmc import Posterior
+        >>> draws = torch.arange(10.0).reshape(2, 5)
+        >>> post = Posterior(samples={"mu": draws}, sample_stats={"diverging": torch.zeros(2, 5, dtype=torch.bool)},
+        ...                  unconstrained=draws.unsqueeze(-1), latent_names=["mu"])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = posterior_from_netcdf(posterior_to_netcdf(post, Path(tmp) / "post.nc"))
+        >>> torch.equal(back.samples["mu"], draws), back.sample_stats["diverging"].dtype, back.latent_names
+        (True, torch.bool, ['mu'])
+    """
+    import json
+
+    import xarray as xr
+
+    from ..io.atomic import atomic_write_with
+
+    idata = posterior.to_arviz()
+    sampler: dict[str, Any] = {"unconstrained": (("chain", "draw", "unconstrained_dim"), posterior.unconstrained.detach().cpu().numpy())}
+    if posterior.step_size is not None:
+        sampler["step_size"] = (("chain",), posterior.step_size.detach().cpu().numpy())
+    if posterior.inv_mass is not None:
+        sampler["inv_mass"] = (("chain", "unconstrained_dim"), posterior.inv_mass.detach().cpu().numpy())
+    attrs = {"latent_names": json.dumps(list(posterior.latent_names)), "warmup_seconds": float(posterior.warmup_seconds),
+             "sampling_seconds": float(posterior.sampling_seconds), "bayesdl_format": "bayesdl-posterior/1"}
+    idata.add_groups({"bayesdl_sampler": xr.Dataset(sampler, attrs=attrs)})
+    return atomic_write_with(path, lambda tmp: idata.to_netcdf(str(tmp)))
+
+
+def posterior_from_netcdf(path: str | Any) -> Any:
+    """Load a :class:`~bayesdl.inference.mcmc.Posterior` written by :func:`posterior_to_netcdf`.
+
+    Arguments:
+        path: the netCDF file.
+
+    Returns:
+        A ``Posterior`` whose tensors equal the saved ones; its ``model`` is None (pass a model to
+        :meth:`Posterior.predictive`).
+
+    Raises:
+        CheckpointError: for a missing file, a file that is not netCDF, or one without the bayesdl groups.
+    """
+    import json
+    from pathlib import Path
+
+    from ..errors import CheckpointError
+    from ..inference.mcmc.posterior import Posterior
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no posterior file at {path}")
+    try:
+        idata = az.from_netcdf(str(path))
+    except Exception as err:  # h5netcdf / xarray raise many types for a foreign or corrupt file
+        raise CheckpointError(f"{path} is not a netCDF posterior file: {err}") from err
+    groups = set(idata.groups())
+    if not {"posterior", "bayesdl_sampler"} <= groups:
+        raise CheckpointError(f"{path} lacks the posterior and bayesdl_sampler groups of a bayesdl posterior file")
+
+    def tensors(group: str) -> dict[str, torch.Tensor]:
+        if group not in groups:
+            return {}
+        dataset = idata[group].load()
+        return {str(name): torch.from_numpy(np.array(value.values)) for name, value in dataset.data_vars.items()}
+
+    stat_names = {v: k for k, v in SAMPLE_STAT_NAMES.items()}
+    sampler = idata["bayesdl_sampler"].load()
+    extra = tensors("bayesdl_sampler")
+    try:
+        latent_names = json.loads(sampler.attrs.get("latent_names", "[]"))
+        warmup, sampling = float(sampler.attrs.get("warmup_seconds", 0.0)), float(sampler.attrs.get("sampling_seconds", 0.0))
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: malformed bayesdl_sampler attributes: {err}") from err
+    if "unconstrained" not in extra or not (isinstance(latent_names, list) and all(isinstance(n, str) for n in latent_names)):
+        raise CheckpointError(f"{path}: malformed bayesdl_sampler group")
+    return Posterior(samples=tensors("posterior"),
+                     sample_stats={stat_names.get(k, k): v for k, v in tensors("sample_stats").items()},
+                     unconstrained=extra["unconstrained"], observed_data=tensors("observed_data"),
+                     log_likelihood=tensors("log_likelihood"), step_size=extra.get("step_size"),
+                     inv_mass=extra.get("inv_mass"), warmup_seconds=warmup, sampling_seconds=sampling,
+                     latent_names=latent_names)

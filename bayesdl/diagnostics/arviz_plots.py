@@ -9,14 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+from arviz.sel_utils import xarray_sel_iter
 
-matplotlib.use("Agg")
-import arviz as az  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..errors import InputError  # noqa: E402
+from ..errors import InputError
 
 
 def _finish(axes: Any, path: str | Path | None, title: str | None = None) -> Any:
@@ -64,7 +62,9 @@ def plot_trace(idata: Any, var_names: list[str] | None = None, kind: str = "rank
 
 
 def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path | None = None) -> Any:
-    """Forest plot: 94% HDI and interquartile range of each parameter per chain, with R-hat and ESS columns.
+    """Forest plot: 94% HDI and interquartile range of each parameter per chain, with ESS and R-hat columns.
+
+    R-hat is over all chains (values above 1.01, the dashed line, in red; Vehtari et al. 2021, arXiv:1903.08008).
 
     Arguments:
         idata: an ``arviz.InferenceData`` with a ``posterior`` group.
@@ -84,7 +84,29 @@ def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path
         True
         >>> plt.close(fig)
     """
-    axes = az.plot_forest(idata, var_names=var_names, r_hat=True, ess=True, combined=False)
+    # ArviZ computes R-hat per row, and with combined=False a row is one chain, so its R-hat column comes out
+    # empty (arviz-devs/arviz#2039). Draw the per-chain intervals and the ESS column with ArviZ, and add the
+    # R-hat of each parameter (over all chains) as a column of our own at the parameters' tick positions.
+    axes = np.ravel(az.plot_forest(idata, var_names=var_names, r_hat=False, ess=True, combined=False))
+    forest = axes[0]
+    rhat = az.rhat(idata, var_names=var_names)
+    values = [float(rhat[name].sel(sel)) for name, sel, _ in xarray_sel_iter(rhat, combined=True)]
+    ticks = sorted(forest.get_yticks(), reverse=True)  # ArviZ draws the first parameter at the top
+    if len(ticks) != len(values):
+        raise RuntimeError(f"forest plot has {len(ticks)} parameter rows but R-hat has {len(values)} values")
+    fig = forest.figure
+    right = max(ax.get_position().x1 for ax in axes)
+    box = forest.get_position()
+    column = fig.add_axes((right + 0.02, box.y0, 0.12 * box.width + 0.05, box.height), sharey=forest)
+    column.scatter(values, ticks, color=["tab:red" if v > 1.01 else "tab:blue" for v in values], zorder=3)
+    column.axvline(1.01, color="grey", ls="--", lw=0.8)
+    low, high = min(0.99, min(values) - 0.005), max(1.05, max(values) + 0.01)
+    column.set_xlim(low, high + 0.06 * (high - low))  # a margin, so that the largest R-hat is not cut by the frame
+    column.set_title("r_hat", fontsize=axes[-1].title.get_fontsize())
+    column.tick_params(labelleft=False, left=False, labelsize=axes[-1].xaxis.get_majorticklabels()[0].get_fontsize())
+    for side in ("top", "right", "left"):
+        column.spines[side].set_visible(False)
+    column.grid(axis="x", alpha=0.3)
     return _finish(axes, path)
 
 
@@ -187,3 +209,29 @@ def plot_loo_pit(idata: Any, y: str, path: str | Path | None = None) -> Any:
     _require(idata, "log_likelihood", "LOO-PIT")
     axes = az.plot_loo_pit(idata, y=y)
     return _finish(axes, path)
+
+
+def plot_separation(idata: Any, y: str, path: str | Path | None = None) -> Any:
+    """Separation plot of a binary outcome: observations sorted by their posterior predictive probability, events marked.
+
+    The right check for 0/1 data, where a density PPC or LOO-PIT is coarse: a well-separating model puts the
+    events (dark bars) at the right, and the line (the sorted probabilities) rises where they begin; the
+    triangle marks the expected number of events (Greenhill, Ward & Sacks 2011).
+
+    Arguments:
+        idata: an ``arviz.InferenceData`` with ``posterior_predictive`` and ``observed_data`` groups for ``y``.
+        y: the name of the binary observed site.
+        path: a file to save the figure to (the figure is then closed); None keeps it open.
+
+    Returns:
+        The matplotlib Figure.
+
+    References:
+        Greenhill, Ward & Sacks (2011), The separation plot: a new visual method for evaluating the fit of binary
+        models, American Journal of Political Science 55(4).
+    """
+    _require(idata, "posterior_predictive", "the separation plot")
+    _require(idata, "observed_data", "the separation plot")
+    ax = az.plot_separation(idata, y=y, y_hat=y, y_hat_line=True, expected_events=True, legend=False, figsize=(8, 1.6))
+    ax.set_title(f"separation plot of {y} (sorted by posterior predictive probability)", fontsize=9)
+    return _finish(ax, path)

@@ -6,15 +6,13 @@ import math
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..inference import Trainer  # noqa: E402
-from ..models.rbm import RBM, RBMMonitor  # noqa: E402
-from .registry import RunContext  # noqa: E402
+from ..inference import Trainer
+from ..models.rbm import RBM, RBMMonitor
+from .registry import RunContext
+from .style import IMAGE_CMAP
 
 
 def train_rbm(
@@ -41,7 +39,7 @@ def train_rbm(
               weight_decay=weight_decay, seed=ctx.seed).init_from_data(x_train)
     callbacks = [RBMMonitor(rbm, monitor_data)] if monitor_data is not None else []
     trainer = Trainer(rbm, optimizer="sgd", lr=lr, optimizer_kwargs={"momentum": momentum}, epochs=epochs,
-                      batch_size=batch_size, device=ctx.device, progress=ctx.progress, seed=ctx.seed,
+                      batch_size=batch_size, device=ctx.device, progress=ctx.progress_label(f"training RBM ({method.upper()}-{k}, {num_hidden} hidden)"), seed=ctx.seed,
                       callbacks=callbacks, scheduler="cosine")
     start = time.perf_counter()
     history = trainer.fit(x_train)
@@ -103,7 +101,7 @@ def plot_chains(ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps
     trace = chain.trace.cpu()  # [snapshots, chains, D]
     snaps = trace.shape[0]
     fig, ax = plt.subplots(figsize=(0.8 * snaps + 0.5, 0.8 * num_chains + 0.6))
-    ax.imshow(tile_images(trace.transpose(0, 1).reshape(-1, trace.shape[2]), num_chains, snaps, side), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(tile_images(trace.transpose(0, 1).reshape(-1, trace.shape[2]), num_chains, snaps, side), cmap=IMAGE_CMAP, vmin=0, vmax=1)
     ax.set_xticks([(c + 0.5) * (side + 1) for c in range(snaps)], [str((c + 1) * every) for c in range(snaps)], fontsize=7)
     ax.set_yticks([])
     ax.set_xlabel("Gibbs sweep")
@@ -143,3 +141,19 @@ def plot_monitors(ctx: RunContext, histories: dict[str, Any], name: str) -> None
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)
     ctx.save_figure(fig, name, "Training monitors (not log-likelihoods): one-step reconstruction error and pseudo-log-likelihood on training data")
+
+
+def report_rbm_scores(ctx: RunContext, scores: dict[str, dict[str, Any]]) -> None:
+    """Declare each RBM's test log-likelihood (headline) and its train log-likelihood and training time.
+
+    The standard error combines the test-set SEM with the standard error of log Z (independent sources). With log Z
+    from AIS the value is labelled an upper bound: AIS underestimates log Z in expectation (Jensen), so the
+    log-likelihood is overestimated in expectation; with exact enumeration it is exact.
+    """
+    for label, m in scores.items():
+        se = math.hypot(m["test_log_likelihood_sem"], m["log_z_std_err"])
+        bound = "upper" if m["log_z_method"] == "ais" else None
+        ctx.report_metric("test log-likelihood", m["test_log_likelihood"], "nats/image", "higher", method=label, se=se, bound=bound)
+        ctx.report_metric("train log-likelihood", m["train_log_likelihood"], "nats/image", "higher", method=label, bound=bound,
+                          headline=False)
+        ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=label, headline=False)

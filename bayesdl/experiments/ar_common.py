@@ -12,16 +12,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from ..inference import Trainer, bits_per_dim  # noqa: E402
-from .registry import RunContext  # noqa: E402
+from ..inference import Trainer, bits_per_dim
+from .registry import RunContext
+from .style import IMAGE_CMAP
 
 
 @dataclass
@@ -42,13 +40,15 @@ def shaped(x: torch.Tensor, spec: ModelSpec, side: tuple[int, int]) -> torch.Ten
 
 
 @torch.no_grad()
+def log_probs(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The exact log p(x) in nats of each example of ``x`` [N], in evaluation mode, as float64 on the CPU."""
+    model.eval()
+    return torch.cat([model.log_prob(x[start : start + batch_size]).double().cpu() for start in range(0, len(x), batch_size)])
+
+
 def mean_log_prob(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> float:
     """The average exact log p(x) in nats per example over ``x``, in evaluation mode."""
-    model.eval()
-    total = 0.0
-    for start in range(0, len(x), batch_size):
-        total += float(model.log_prob(x[start : start + batch_size]).sum())
-    return total / len(x)
+    return float(log_probs(model, x, batch_size).mean())
 
 
 def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
@@ -58,13 +58,15 @@ def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test:
     model = spec.model.to(device)
     tr, va, te = (shaped(t, spec, side).to(device) for t in (train, val, test))
     trainer = Trainer(model, lr=spec.lr, epochs=spec.epochs, batch_size=spec.batch_size, device=device,
-                      progress=ctx.progress, seed=ctx.seed, clip_grad_norm=100.0)
+                      progress=ctx.progress_label(f"training {spec.name}"), seed=ctx.seed, clip_grad_norm=100.0)
     start = time.perf_counter()
     history = trainer.fit(tr, val_data=va)
     seconds = time.perf_counter() - start
-    test_nll = -mean_log_prob(model, te)
+    test_lp = log_probs(model, te)
+    test_nll = -float(test_lp.mean())
     metrics = {
         "test_nll": test_nll,
+        "test_nll_se": float(test_lp.std() / len(test_lp) ** 0.5),
         "test_bits_per_dim": float(bits_per_dim(torch.tensor([-test_nll]), side[0] * side[1])[0]),
         "val_nll": -mean_log_prob(model, va),
         "train_nll": -mean_log_prob(model, tr[:2000]),
@@ -93,9 +95,10 @@ def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int]
     fig, axes = plt.subplots(1, len(specs), figsize=(3.2 * len(specs), 3.4))
     for ax, spec in zip(np.atleast_1d(axes), specs):
         start = time.perf_counter()
-        x = spec.model.sample(num, seed=ctx.seed)
+        with ctx.phase(f"sampling {num} images from {spec.name}"):
+            x = spec.model.sample(num, seed=ctx.seed)
         seconds = time.perf_counter() - start
-        ax.imshow(image_grid(x.reshape(num, *side), int(math.sqrt(num))), cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(image_grid(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_title(f"{spec.name}\n({seconds:.1f} s for {num})", fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
@@ -113,12 +116,13 @@ def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tenso
     for spec in specs:
         partial = shaped(x, spec, side).to(ctx.device)
         mask = observed.reshape(1, 1, h, w) if spec.image else observed.reshape(1, -1)
-        done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
+        with ctx.phase(f"completing test images with {spec.name}"):
+            done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
         rows.append((spec.name, done.reshape(count, h, w)))
     rows.append(("original", x.reshape(count, h, w)))
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.1 * count, 1.25 * len(rows)))
     for ax, (label, images) in zip(axes, rows):
-        ax.imshow(image_grid(images, count), cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(image_grid(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -149,6 +153,10 @@ def run_models(ctx: RunContext, specs: list[ModelSpec], train: torch.Tensor, val
     completion_figure(ctx, specs, test, side, "completions")
     curves_figure(ctx, curves, "learning_curves")
     ranking = sorted(results, key=lambda k: results[k]["test_nll"])
+    for name, m in results.items():
+        ctx.report_metric("test NLL", m["test_nll"], "nats/image", "lower", method=name, se=m["test_nll_se"])
+        ctx.report_metric("test bits/dim", m["test_bits_per_dim"], "bits/dim", "lower", method=name, headline=False)
+        ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=name, headline=False)
     ctx.note("All numbers are exact negative log-likelihoods in nats per image (no bounds): each model's "
              "log p(x) is a product of normalised conditionals. Ranking by test NLL (best first): " + ", ".join(ranking) + ".")
     return {"models": results, "ranking": ranking, "num_train": len(train), "num_val": len(val), "num_test": len(test)}

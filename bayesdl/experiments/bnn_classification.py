@@ -9,23 +9,54 @@ Fashion-MNIST for Fashion-MNIST.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+from ..data import load_digits, load_fashion_mnist
+from ..diagnostics.metrics import accuracy, brier_score, expected_calibration_error, nll, ood_auroc
+from ..diagnostics.uncertainty_plots import reliability_diagram, uncertainty_histogram
+from ..errors import DataNotFoundError
+from ..inference.predictive import predict
+from ..models.nets import MLP
+from .bnn_methods import LABELS, METHODS, NetSettings, train_method
+from .registry import RunContext, experiment
+from .scoring import report_classification
+from .settings import RunSize
 
-from ..data import load_digits, load_fashion_mnist  # noqa: E402
-from ..diagnostics.metrics import accuracy, brier_score, expected_calibration_error, nll, ood_auroc  # noqa: E402
-from ..diagnostics.uncertainty_plots import reliability_diagram, uncertainty_histogram  # noqa: E402
-from ..errors import DataNotFoundError  # noqa: E402
-from ..inference.predictive import predict  # noqa: E402
-from ..models.nets import MLP  # noqa: E402
-from .bnn_methods import LABELS, METHODS, train_method  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+
+@dataclass(frozen=True)
+class BnnClassificationSettings:
+    """Settings of ``bnn-classification`` (``--set epochs=50 --set model.hidden=256`` and so on).
+
+    Attributes:
+        epochs: training epochs on digits (Fashion-MNIST, in full runs, gets a tenth, at least 2).
+        predictive_samples: Monte Carlo samples of each predictive on digits (Fashion-MNIST: half, at least 5).
+        members: deep-ensemble members.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+        model: the network on digits.
+        fashion_model: the network on Fashion-MNIST (full runs only).
+    """
+
+    epochs: int = 100
+    predictive_samples: int = 100
+    members: int = 5
+    lr: float = 1e-3
+    batch_size: int = 100
+    model: NetSettings = field(default_factory=NetSettings)
+    fashion_model: NetSettings = field(default_factory=lambda: NetSettings(hidden=(400, 400)))
+
+    @classmethod
+    def preset(cls, size: RunSize) -> BnnClassificationSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(epochs=2, predictive_samples=5, members=2, model=NetSettings(hidden=(32,)),
+                       fashion_model=NetSettings(hidden=(32,)))
+        return cls(epochs=25, predictive_samples=30) if size == "quick" else cls()
 
 
 def _resize(images: torch.Tensor, side: int) -> torch.Tensor:
@@ -65,7 +96,8 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
     x, y = load_digits("train")
     xt, yt = load_digits("test")
     ood = {"rotated digits": _rotated(xt), "noisy digits": _noisy(xt, 0.3, ctx.seed)}
-    sets = [{"name": "digits", "train": (x, y), "test": (xt, yt), "ood": ood, "hidden": [200, 200]}]
+    cfg: BnnClassificationSettings = ctx.config
+    sets = [{"name": "digits", "train": (x, y), "test": (xt, yt), "ood": ood, "net": cfg.model}]
     try:
         fxt, fyt = load_fashion_mnist("test")
     except DataNotFoundError:
@@ -74,7 +106,7 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
     n_ood = 100 if ctx.smoke else len(xt)
     sets[0]["ood"]["Fashion-MNIST (8x8)"] = _resize(fxt[:n_ood], 8)
     if not ctx.quick:
-        sets.append({"name": "fashion-mnist", "train": load_fashion_mnist("train"), "test": (fxt, fyt), "hidden": [400, 400],
+        sets.append({"name": "fashion-mnist", "train": load_fashion_mnist("train"), "test": (fxt, fyt), "net": cfg.fashion_model,
                      "ood": {"digits (28x28)": _resize(load_digits("all")[0], 28), "rotated Fashion-MNIST": _rotated(fxt[:2000])}})
     else:
         ctx.note("Quick and smoke runs use digits only (Fashion-MNIST serves as the 8x8 OOD set); full runs also train on Fashion-MNIST.")
@@ -82,11 +114,10 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 @experiment("bnn-classification", "Digits (and Fashion-MNIST): accuracy, NLL, ECE, Brier and OOD AUROC of four uncertainty methods",
-            demo=True)
+            demo=True, config=BnnClassificationSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    epochs = 2 if ctx.smoke else 25 if ctx.quick else 100
-    samples = 5 if ctx.smoke else 30 if ctx.quick else 100
-    members = 2 if ctx.smoke else 5
+    cfg: BnnClassificationSettings = ctx.config
+    epochs, samples, members = cfg.epochs, cfg.predictive_samples, cfg.members
     metrics: dict[str, Any] = {}
     for data in _datasets(ctx):
         name = data["name"]
@@ -95,13 +126,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
             x, y, xt, yt = x[:300], y[:300], xt[:100], yt[:100]
         run_epochs = epochs if name == "digits" else max(2, epochs // 10)
         run_samples = samples if name == "digits" else max(5, samples // 2)
-        hidden = [32] if ctx.smoke else data["hidden"]
+        net: NetSettings = data["net"]
+        hidden = list(net.hidden)
         rel_fig, rel_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 4))
-        ood_fig, ood_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 3.2))
+        ood_fig, ood_axes = plt.subplots(2, len(METHODS), figsize=(4 * len(METHODS), 6.2), layout="constrained")
         for col, method in enumerate(METHODS):
             start = time.perf_counter()
             model = train_method(method, lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p), "categorical", (x, y), run_epochs,
-                                 100, 1e-3, ctx, dropout=0.2, num_members=members)
+                                 cfg.batch_size, cfg.lr, ctx, dropout=net.dropout, num_members=members)
             train_seconds = time.perf_counter() - start
             pred = predict(model, xt.to(ctx.device), run_samples)
             probs = pred.probs.cpu()
@@ -116,12 +148,21 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 if first_ood is None:
                     first_ood = (ood_name, shifted)
             metrics[f"{name}/{method}"] = entry
+            report_classification(ctx, probs, yt, LABELS[method], group=name, ece=entry["ece"])
+            for ood_name in data["ood"]:
+                ctx.report_metric(f"OOD AUROC, entropy [{ood_name}]", entry[f"ood_auroc_entropy[{ood_name}]"], "", "higher",
+                                  method=LABELS[method], group=name, headline=False)
             reliability_diagram(probs, yt, 15, ax=rel_axes[col], title=LABELS[method])
             ood_name, shifted = first_ood
             uncertainty_histogram(pred.entropy.cpu(), shifted.entropy.cpu(), "predictive entropy (nats)",
-                                  (f"{name} test", ood_name), ax=ood_axes[col], title=LABELS[method])
+                                  (f"{name} test", ood_name), ax=ood_axes[0, col], title=LABELS[method])
+            uncertainty_histogram(pred.mutual_information.cpu(), shifted.mutual_information.cpu(),
+                                  "mutual information (nats)", (f"{name} test", ood_name), ax=ood_axes[1, col],
+                                  title=f"{LABELS[method]}" + (": no epistemic part (0)" if method == "plain" else ""))
         ctx.save_figure(rel_fig, f"reliability_{name}", f"Reliability diagrams on the {name} test set (15 equal-width bins)")
-        ctx.save_figure(ood_fig, f"ood_entropy_{name}", f"Predictive entropy on the {name} test set and on a shifted set")
+        ctx.save_figure(ood_fig, f"ood_entropy_{name}", f"Predictive entropy (top: total uncertainty) and mutual "
+                        f"information (bottom: its epistemic part) on the {name} test set and on the first shifted set, "
+                        "each pair of histograms on shared bins")
         metrics[f"{name}/settings"] = {"epochs": run_epochs, "hidden": hidden, "train_size": len(x), "predictive_samples": run_samples}
         for ood_name, x_ood in {"test set": xt, **data["ood"]}.items():
             metrics[f"{name}/blank_pixel_ink[{ood_name}]"] = blank_pixel_ink(x, x_ood)

@@ -5,18 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import toy_density  # noqa: E402
-from ..diagnostics.sample_distance import energy_distance  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.diffusion import DDPM  # noqa: E402
-from ..nn import DenoisingMLP  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import toy_density
+from ..diagnostics.sample_distance import energy_distance
+from ..inference import Trainer
+from ..models.diffusion import DDPM
+from ..nn import DenoisingMLP
+from .registry import RunContext, experiment
 
 
 def _settings(ctx: RunContext) -> dict[str, Any]:
@@ -44,11 +41,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
         history = trainer.fit(train / scale)
         model.eval()
         test = (held_a / scale).to(ctx.device)
-        bound = model.nll_bound(test, seed=ctx.seed, return_terms=True)
+        with ctx.phase(f"DDPM bound over all {s['steps']} steps ({name})"):
+            bound = model.nll_bound(test, seed=ctx.seed, return_terms=True)
         nll = (bound.total + 2 * math.log(scale)).cpu()  # -log p(x) = -log p(x/scale) + D log(scale)
-        samples = model.sample(s["n_eval"], seed=ctx.seed, keep=_keep_steps(s["steps"]))
+        with ctx.phase(f"DDPM ancestral sampling ({s['steps']} steps)"):
+            samples = model.sample(s["n_eval"], seed=ctx.seed, keep=_keep_steps(s["steps"]))
         samples, path = samples[0].cpu() * scale, {t: v.cpu() * scale for t, v in samples[1].items()}
-        ddim = model.ddim_sample(s["n_eval"], num_steps=min(50, s["steps"]), seed=ctx.seed).cpu() * scale
+        with ctx.phase("DDIM sampling (50 steps)"):
+            ddim = model.ddim_sample(s["n_eval"], num_steps=min(50, s["steps"]), seed=ctx.seed).cpu() * scale
         metrics[name] = {
             "nll_bound_nats": float(nll.mean()),
             "nll_bound_se": float(nll.std() / math.sqrt(len(nll))),
@@ -59,6 +59,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
             "energy_distance_floor_heldout_pair": energy_distance(held_b, held_a),
             "final_train_loss": history.losses[-1],
         }
+        ctx.report_metric("test NLL", metrics[name]["nll_bound_nats"], "nats/point", "lower", se=metrics[name]["nll_bound_se"],
+                          bound="upper", group=name)
+        ctx.report_metric("energy distance, ancestral samples", metrics[name]["energy_distance_ancestral"], "", "lower",
+                          group=name, headline=False)
+        ctx.report_metric("energy distance, DDIM-50 samples", metrics[name]["energy_distance_ddim50"], "", "lower",
+                          group=name, headline=False)
+        ctx.report_metric("energy distance, held-out floor", metrics[name]["energy_distance_floor_heldout_pair"], "", "none",
+                          group=name, headline=False)
         _figures(ctx, name, held_a, samples, ddim, path)
     ctx.note("nll_bound_nats is the variational bound on -log p(x) (an upper bound on the NLL) of held-out points, "
              "summed over all T steps with one draw of x_t per step, in nats per 2-D point, in the data's own units.")

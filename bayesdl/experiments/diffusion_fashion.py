@@ -65,14 +65,17 @@ def run(ctx: RunContext) -> dict[str, Any]:
     train_seconds = time.perf_counter() - start
     model.eval()
     start = time.perf_counter()
-    bound = model.nll_bound(x_test.to(ctx.device), seed=ctx.seed, return_terms=True)
+    with ctx.phase(f"DDPM bound over all {s['steps']} steps ({s['n_bound']} images)"):
+        bound = model.nll_bound(x_test.to(ctx.device), seed=ctx.seed, return_terms=True)
     bound_seconds = time.perf_counter() - start
     bpd = bits_per_dim(-bound.total.cpu(), NUM_DIMS)
     start = time.perf_counter()
-    ancestral = model.sample(s["n_samples"], seed=ctx.seed, clip=True).cpu()
+    with ctx.phase(f"DDPM ancestral sampling ({s['steps']} steps)"):
+        ancestral = model.sample(s["n_samples"], seed=ctx.seed, clip=True).cpu()
     ancestral_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    ddim = model.ddim_sample(s["n_samples"], num_steps=min(50, s["steps"]), eta=0.0, seed=ctx.seed, clip=True).cpu()
+    with ctx.phase("DDIM sampling (50 steps)"):
+        ddim = model.ddim_sample(s["n_samples"], num_steps=min(50, s["steps"]), eta=0.0, seed=ctx.seed, clip=True).cpu()
     ddim_seconds = time.perf_counter() - start
     ctx.save_figure(image_grid_figure(ancestral, f"ancestral samples ({s['steps']} steps)"), "samples_ancestral",
                     "Ancestral samples (x0 estimates clamped to [-1, 1] at each step)")
@@ -80,7 +83,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
                     "DDIM samples with 50 steps (x0 estimates clamped to [-1, 1] at each step)")
     ctx.save_figure(image_grid_figure(x_train[: s["n_samples"]], "training images"), "data", "Training images for comparison")
     ctx.save_figure(bound_terms_figure(bound.terms, "bound terms on test images"), "bound_terms",
-                    "The mean KL term L_{t-1} of the bound at each step t (log scale)")
+                    "The mean KL term L_(t-1) of the bound at each step t (log scale)")
     ctx.note(f"test_bits_per_dim_bound is the variational bound on -log2 P(x)/784 of a fixed random subset of {s['n_bound']} "
              f"8-bit test images (discretized Gaussian decoder, all T = {s['steps']} steps, one x_t draw per step); its "
              "standard error is over those images. The samplers clamp the x0 estimate to [-1, 1] at each step; the bound "
@@ -88,6 +91,10 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note(f"Settings sized for one CPU thread: U-Net with {s['base']} base channels, {s['epochs']} epoch(s) over "
              f"{s['n_train']} training images at batch {s['batch']}, no weight EMA. This is far less training than "
              "Ho et al. (2020), so the bound and the samples are those of a small, briefly trained model.")
+    ctx.report_metric("test bits/dim", float(bpd.mean()), "bits/dim", "lower",
+                      se=float(bpd.std() / math.sqrt(len(bpd))) if len(bpd) > 1 else None, bound="upper")
+    ctx.report_metric("ancestral sampling speed", s["n_samples"] / ancestral_seconds, "images/s", "higher", headline=False)
+    ctx.report_metric("DDIM-50 sampling speed", s["n_samples"] / ddim_seconds, "images/s", "higher", headline=False)
     return {
         "test_bits_per_dim_bound": float(bpd.mean()),
         "test_bits_per_dim_se": float(bpd.std() / math.sqrt(len(bpd))) if len(bpd) > 1 else 0.0,

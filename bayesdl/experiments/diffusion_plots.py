@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from .style import IMAGE_CMAP
 
 
 def image_grid_figure(images: torch.Tensor, title: str, columns: int = 8):
@@ -22,7 +21,7 @@ def image_grid_figure(images: torch.Tensor, title: str, columns: int = 8):
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(((images[i, 0] + 1) / 2).clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(((images[i, 0] + 1) / 2).clamp(0, 1).numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
     fig.suptitle(title, fontsize=9)
     return fig
 
@@ -35,6 +34,6 @@ def bound_terms_figure(terms: torch.Tensor, title: str):
     ax.plot(steps[1:], mean[1:].clamp_min(1e-12))
     ax.set_yscale("log")
     ax.set_xlabel("step t")
-    ax.set_ylabel("mean L_{t-1} (nats)")
-    ax.set_title(f"{title} (L_0 = {float(mean[0]):.3g} nats)", fontsize=9)
+    ax.set_ylabel(r"mean $L_{t-1}$ (nats)")
+    ax.set_title(f"{title} ($L_0$ = {float(mean[0]):.3g} nats)", fontsize=9)
     return fig

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import toy_density  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.flows import MAF, Flow, PlanarFlow, RealNVP  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import toy_density
+from ..inference import Trainer
+from ..models.flows import MAF, Flow, PlanarFlow, RealNVP
+from .registry import RunContext, experiment
 
 DENSITIES = ("two_moons", "eight_gaussians", "checkerboard", "rings")
 MODELS = ("realnvp", "maf", "planar")
+LABELS_2D = {"realnvp": "RealNVP", "maf": "MAF", "planar": "planar flow"}
 LIMIT = 5.0
 
 
@@ -37,7 +35,7 @@ def build_model(name: str, size: str) -> Flow:
     if name == "realnvp":
         return RealNVP(2, num_layers={"smoke": 2, "quick": 8, "full": 12}[size], hidden_sizes=hidden)
     if name == "maf":
-        return MAF(2, num_transforms={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
+        return MAF(2, num_layers={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
     return PlanarFlow(2, num_layers={"smoke": 2, "quick": 16, "full": 16}[size])
 
 
@@ -69,12 +67,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
             torch.manual_seed(ctx.seed)
             flow = build_model(name, size)
             lr = 5e-2 if name == "planar" else 2e-3
-            Trainer(flow, lr=lr, epochs=epochs, batch_size=256, device=ctx.device, progress=ctx.progress,
+            Trainer(flow, lr=lr, epochs=epochs, batch_size=256, device=ctx.device, progress=ctx.progress_label(f"training {name} on {density}"),
                     seed=ctx.seed, scheduler="cosine", clip_grad_norm=10.0).fit(x_train)
             flow.eval()
             with torch.no_grad():
                 nll = -float(flow.log_prob(x_test).mean())
             metrics["test_nll"][density][name] = nll
+            ctx.report_metric(f"test NLL [{density}]", nll, "nats/point", "lower", method=LABELS_2D.get(name, name))
             axes_heat[row, col + 1].imshow(density_grid(flow, points, ctx.device), origin="lower",
                                            extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma")
             axes_heat[row, col + 1].set_title(f"{name}: test NLL {nll:.2f}")

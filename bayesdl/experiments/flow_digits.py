@@ -17,28 +17,27 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import load_digits_levels  # noqa: E402
-from ..data.digits import DIGITS_LEVELS  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.flows import MAF, Dequantized, RealNVP  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import load_digits_levels
+from ..data.digits import DIGITS_LEVELS
+from ..inference import Trainer
+from ..models.flows import MAF, Dequantized, RealNVP
+from .registry import RunContext, experiment
+from .scoring import mean_and_se
+from .style import IMAGE_CMAP
 
 
 def image_grid(images: torch.Tensor, rows: int, cols: int, title: str) -> plt.Figure:
     """One figure showing single-channel images [N, H, W] (values in [0, 1]) tiled rows x cols with 1-pixel gaps."""
     n, h, w = images.shape
-    canvas = torch.ones(rows * (h + 1) + 1, cols * (w + 1) + 1)
+    canvas = torch.full((rows * (h + 1) + 1, cols * (w + 1) + 1), 0.5)  # grey gaps between images
     for i, img in enumerate(images[: rows * cols].cpu()):
         r, c = divmod(i, cols)
         canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img
     fig, ax = plt.subplots(figsize=(cols * 0.6, rows * 0.6 + 0.4))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
     ax.set_title(title, fontsize=9)
     return fig
@@ -48,9 +47,14 @@ def evaluate(model: Dequantized, levels: torch.Tensor, num_samples: int, seed: i
     """Discrete test NLL (an upper bound, nats per image) and bits/dim, averaged over dequantisation draws."""
     g = torch.Generator(device=levels.device).manual_seed(seed)
     with torch.no_grad():  # in chunks, so that a full image test set fits in memory
-        nll = float(torch.cat([model.nll_discrete(chunk, num_samples, generator=g) for chunk in levels.split(500)]).mean())
+        per_image = torch.cat([model.nll_discrete(chunk, num_samples, generator=g) for chunk in levels.split(500)])
+    nll, se = mean_and_se(per_image)
     dims = math.prod(model.flow.event_shape)
-    return {"test_nll_nats": nll, "test_bits_per_dim": nll / (dims * math.log(2))}
+    return {"test_nll_nats": nll, "test_nll_se": se, "test_bits_per_dim": nll / (dims * math.log(2)),
+            "test_bits_per_dim_se": se / (dims * math.log(2))}
+
+
+FLOW_LABELS = {"maf": "MAF", "realnvp": "RealNVP"}
 
 
 @experiment("flow-digits", "MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples", demo=True)
@@ -66,14 +70,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
         train, val = train[:-200], train[-200:]
     hidden = [32] if ctx.smoke else [256, 256]
     models = {
-        "maf": MAF(64, num_transforms=2 if ctx.smoke else 5, hidden_sizes=hidden, logit_alpha=0.05),
+        "maf": MAF(64, num_layers=2 if ctx.smoke else 5, hidden_sizes=hidden, logit_alpha=0.05),
         "realnvp": RealNVP(64, num_layers=2 if ctx.smoke else 8, hidden_sizes=hidden, logit_alpha=0.05),
     }
     metrics: dict[str, Any] = {"epochs": epochs, "num_levels": DIGITS_LEVELS}
     for name, flow in models.items():
         torch.manual_seed(ctx.seed)
         model = Dequantized(flow, num_levels=DIGITS_LEVELS)
-        history = Trainer(model, lr=1e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress,
+        history = Trainer(model, lr=1e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label(f"training {FLOW_LABELS[name]}"),
                           seed=ctx.seed, scheduler="cosine", clip_grad_norm=50.0,
                           early_stopping_patience=20 if val is not None else None).fit(train, val_data=val)
         model.eval()
@@ -82,6 +86,11 @@ def run(ctx: RunContext) -> dict[str, Any]:
         metrics[name]["epochs_trained"] = len(history.losses)
         if val is not None:
             metrics[name]["best_val_loss"] = min(r["val_loss"] for r in history.records)
+        ctx.report_metric("test NLL", metrics[name]["test_nll_nats"], "nats/image", "lower", method=FLOW_LABELS[name],
+                          se=metrics[name]["test_nll_se"], bound="upper")
+        ctx.report_metric("test bits/dim", metrics[name]["test_bits_per_dim"], "bits/dim", "lower",
+                          method=FLOW_LABELS[name], se=metrics[name]["test_bits_per_dim_se"],
+                          bound="upper", headline=False)
         levels = model.sample_levels(64, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
         fig = image_grid(levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1), 8, 8,
                          f"{name} samples ({metrics[name]['test_bits_per_dim']:.3f} bits/dim)")

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import torch  # noqa: E402
-
-from ..data import load_fashion_mnist_levels  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.flows import Dequantized, MultiScaleFlow  # noqa: E402
-from .flow_digits import evaluate, image_grid  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import load_fashion_mnist_levels
+from ..inference import Trainer
+from ..models.flows import Dequantized, MultiScaleFlow
+from .flow_digits import evaluate, image_grid
+from .registry import RunContext, experiment
 
 
 @experiment("flow-fashion", "Multi-scale Glow-style flow on dequantised Fashion-MNIST: test bits/dim and samples")
@@ -47,6 +44,10 @@ def run(ctx: RunContext) -> dict[str, Any]:
                                "steps_per_scale": steps, "hidden_channels": hidden,
                                "final_train_loss": history.losses[-1]}
     metrics.update(evaluate(model, test, 1, ctx.seed))
+    ctx.report_metric("test bits/dim", metrics["test_bits_per_dim"], "bits/dim", "lower", se=metrics["test_bits_per_dim_se"],
+                      bound="upper")
+    ctx.report_metric("test NLL", metrics["test_nll_nats"], "nats/image", "lower", se=metrics["test_nll_se"], bound="upper",
+                      headline=False)
     with torch.no_grad():
         levels = model.sample_levels(36, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
     ctx.save_figure(image_grid(levels[:, 0] / 255, 6, 6, f"samples ({metrics['test_bits_per_dim']:.3f} bits/dim)"),

@@ -12,24 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import load_digits  # noqa: E402
-from ..diagnostics.metrics import accuracy, expected_calibration_error, nll, ood_auroc  # noqa: E402
-from ..diagnostics.uncertainty_plots import reliability_diagram  # noqa: E402
-from ..errors import InputError  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..inference.predictive import ClassificationPrediction, predict  # noqa: E402
-from ..models.gp import DeepKernelGP, SparseVariationalGP  # noqa: E402
-from ..models.nets import MLP  # noqa: E402
-from ..validation import check_tensor  # noqa: E402
-from .bnn_methods import LABELS, METHODS, train_method  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import load_digits
+from ..diagnostics.metrics import accuracy, expected_calibration_error, nll, ood_auroc
+from ..diagnostics.uncertainty_plots import reliability_diagram
+from ..errors import InputError
+from ..inference import Trainer
+from ..inference.predictive import ClassificationPrediction, predict
+from ..models.gp import DeepKernelGP, SparseVariationalGP
+from ..models.nets import MLP
+from ..validation import check_tensor
+from .bnn_methods import LABELS, METHODS, train_method
+from .registry import RunContext, experiment
+from .scoring import report_classification
+from .style import IMAGE_CMAP
 
 MODELS = ("dkl", "svgp")
 
@@ -64,7 +63,7 @@ def build_and_fit(kind: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) 
     else:
         raise InputError(f"unknown model {kind!r}; expected one of {list(MODELS)}")
     model.initialize_inducing_points(x, seed=ctx.seed)
-    trainer = Trainer(model, lr=lr, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+    trainer = Trainer(model, lr=lr, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
     history = trainer.fit((x.to(ctx.device), y.to(ctx.device)))
     return model, history.losses
 
@@ -113,6 +112,12 @@ def run(ctx: RunContext) -> dict[str, Any]:
         pred_shift = predict(model, x_shift.to(ctx.device), num_samples=samples)
         preds[kind] = (pred, pred_shift)
         metrics[kind] = {**evaluate(pred, pred_shift, y_test), **extra}
+        label = LABELS.get(kind, kind)
+        report_classification(ctx, pred.probs.cpu(), y_test, label, ece=metrics[kind]["ece"])
+        ctx.report_metric("OOD AUROC (entropy)", metrics[kind]["ood_auroc_entropy"], "", "higher", method=label, headline=False)
+        if kind != "plain":
+            ctx.report_metric("OOD AUROC (mutual information)", metrics[kind]["ood_auroc_mutual_information"], "", "higher",
+                              method=label, headline=False)
 
     fig, axes = plt.subplots(1, len(preds) + 1, figsize=(3.0 * (len(preds) + 1), 3.2))
     for i, (kind, (pred, pred_shift)) in enumerate(preds.items()):
@@ -131,8 +136,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
     for j in range(8):
-        axes[0, j].imshow(x_test[j].reshape(8, 8), cmap="gray_r")
-        axes[1, j].imshow(x_shift[j].reshape(8, 8), cmap="gray_r")
+        axes[0, j].imshow(x_test[j].reshape(8, 8), cmap=IMAGE_CMAP)
+        axes[1, j].imshow(x_shift[j].reshape(8, 8), cmap=IMAGE_CMAP)
         axes[0, j].axis("off")
         axes[1, j].axis("off")
     fig.suptitle("test digits (top) and their shifted versions (bottom)")

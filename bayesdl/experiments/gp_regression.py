@@ -14,23 +14,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from ..data import heteroscedastic_noise_std, load_co2_monthly, regression_truth, toy_regression
+from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage
+from ..errors import InputError
+from ..inference import Trainer
+from ..inference.predictive import RegressionPrediction, predict
+from ..models.gp import DeepKernelGP, ExactGPRegression, SparseVariationalGP
+from ..models.nets import MLP
+from ..validation import check_tensor
+from .bnn_methods import LABELS as BNN_LABELS
+from .bnn_methods import METHODS, train_method
+from .registry import RunContext, experiment
+from .scoring import gaussian_scores, report_regression
 
-from ..data import heteroscedastic_noise_std, load_co2_monthly, regression_truth, toy_regression  # noqa: E402
-from ..diagnostics.metrics import crps_gaussian, gaussian_nll, interval_coverage  # noqa: E402
-from ..errors import InputError  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..inference.predictive import RegressionPrediction, predict  # noqa: E402
-from ..models.gp import DeepKernelGP, ExactGPRegression, SparseVariationalGP  # noqa: E402
-from ..models.nets import MLP  # noqa: E402
-from ..validation import check_tensor  # noqa: E402
-from .bnn_methods import LABELS, METHODS, train_method  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+LABELS = {"exact_gp": "exact GP", "svgp": "SVGP", "dkl": "deep kernel learning", **BNN_LABELS}
 
 MODELS = ("exact_gp", "svgp", "dkl")
 # The BNN methods of bnn-regression, compared on the two toy sets (not on CO2; see the run notes).
@@ -145,7 +146,7 @@ def settings_for(ctx: RunContext) -> Settings:
 def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -> tuple[torch.nn.Module, list[float]]:
     """Build and train one model through the shared trainer; returns the model and its loss history."""
     x, y = split.x_train, split.y_train
-    common = dict(device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+    common = dict(device=ctx.device, progress=ctx.progress_label(f"training {LABELS.get(kind, kind)} on {split.name}"), seed=ctx.seed)
     # 44 seasonal cycles need a few inducing points each; the toy functions need far fewer.
     num_inducing = min(s.co2_num_inducing if split.name == "co2" else s.num_inducing, len(x))
     torch.manual_seed(ctx.seed)
@@ -193,6 +194,7 @@ def evaluate(model: Any, split: RegressionSplit, num_samples: int = 100) -> dict
     lower, upper = RegressionPrediction(mean, var, torch.zeros_like(var)).interval(0.95)
     return {
         "test_nll": gaussian_nll(mean, var, y),
+        "test_nll_se": gaussian_scores(mean, var, y)["nll_se"],
         "rmse": float(((mean - y) ** 2).mean().sqrt()),
         "coverage_95": interval_coverage(lower, upper, y),
         "crps": crps_gaussian(mean, var.sqrt(), y),
@@ -255,6 +257,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 torch.manual_seed(ctx.seed)
                 fitted[method] = fit_bnn(method, split, s, ctx)
                 metrics[split.name][method] = evaluate(fitted[method], split, s.predictive_samples)
+        for kind, scores in list(metrics[split.name].items()):
+            report_regression(ctx, scores, LABELS.get(kind, kind), group=split.name, y_unit="ppm" if split.name == "co2" else "")
         plot_bands(split, fitted, ctx, s.predictive_samples)
         metrics[split.name]["num_train"] = len(split.y_train)
         metrics[split.name]["num_test"] = len(split.y_test)

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import regression_truth, toy_regression  # noqa: E402
-from ..diagnostics.arviz_export import rhat_of_draws  # noqa: E402
-from ..diagnostics.mcmc_summary import describe_mcmc  # noqa: E402
-from ..diagnostics.metrics import gaussian_nll, interval_coverage  # noqa: E402
-from ..diagnostics.uncertainty_plots import regression_bands  # noqa: E402
-from ..inference.mcmc import sample_posterior  # noqa: E402
-from ..inference.predictive import RegressionPrediction, predict  # noqa: E402
-from ..models.nets import MLP  # noqa: E402
-from ..models.pyro_bnn import PyroPosterior, to_pyro_model  # noqa: E402
-from .bnn_methods import LABELS, train_method  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
+from ..data import regression_truth, toy_regression
+from ..diagnostics.arviz_export import rhat_of_draws, to_inference_data
+from ..diagnostics.mcmc_summary import describe_mcmc
+from ..diagnostics.metrics import gaussian_nll, interval_coverage
+from ..diagnostics.uncertainty_plots import regression_bands
+from ..inference.mcmc import sample_posterior
+from ..inference.predictive import RegressionPrediction, predict
+from ..models.nets import MLP
+from ..models.pyro_bnn import PyroPosterior, to_pyro_model
+from .bnn_methods import LABELS, train_method
+from .registry import RunContext, experiment
+from .scoring import gaussian_scores, report_regression
 
 COMPARED = ("bbb", "mc_dropout")
 
@@ -30,7 +28,7 @@ def _scores(pred: RegressionPrediction, y: torch.Tensor) -> dict[str, float]:
     """Test NLL (moment-matched Gaussian), RMSE and 95% coverage of one predictive."""
     mean, variance = pred.mean.detach().cpu().float(), pred.variance.detach().cpu().float()
     lower, upper = (t.detach().cpu().float() for t in pred.interval(0.95))
-    return {"test_nll": gaussian_nll(mean, variance, y), "rmse": float((mean - y).square().mean().sqrt()),
+    return {"test_nll": gaussian_nll(mean, variance, y), "test_nll_se": gaussian_scores(mean, variance, y)["nll_se"], "rmse": float((mean - y).square().mean().sqrt()),
             "coverage_95": interval_coverage(lower, upper, y)}
 
 
@@ -55,7 +53,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     post = sample_posterior(model, x.double().to(ctx.device), y.double().to(ctx.device), num_chains=chains,
                             num_warmup=warmup, num_samples=draws, seed=ctx.seed, progress=ctx.progress,
                             max_tree_depth=depth)
-    check = describe_mcmc(post.to_arviz())
+    check = describe_mcmc(to_inference_data(post))
     hmc = PyroPosterior(model, samples=post.flat_samples())
     num_hmc = chains * draws
 
@@ -67,7 +65,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     labels = {"hmc": "HMC (NUTS)", **LABELS}
     metrics: dict[str, Any] = {}
-    fig, axes = plt.subplots(1, len(predictors), figsize=(4.2 * len(predictors), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(predictors), figsize=(4.2 * len(predictors), 4.0), sharey=True, layout="constrained")
     epi_fig, epi_ax = plt.subplots(figsize=(6, 3.2))
     for ax, (name, (predictor, dtype, num)) in zip(axes, predictors.items()):
         test = predict(predictor, x_test.to(ctx.device, dtype), num)
@@ -75,9 +73,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
         epi_sd = on_grid.epistemic.detach().cpu().float().sqrt()
         metrics[name] = {**_scores(test, y_test), "epistemic_sd_in_gap": float(epi_sd[in_gap].mean()),
                          "epistemic_sd_near_data": float(epi_sd[near_data].mean())}
-        regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=labels[name])
+        report_regression(ctx, metrics[name], labels[name])
+        ctx.report_metric("epistemic sd in the gap", metrics[name]["epistemic_sd_in_gap"], "", "none", method=labels[name],
+                          headline=False)
+        regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=labels[name], legend=False)
         epi_ax.plot(grid.squeeze(1), epi_sd, label=labels[name])
     axes[0].set_ylim(-4, 4)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8)
     epi_ax.axvspan(-1, 1, color="grey", alpha=0.15)
     epi_ax.set_xlabel("x")
     epi_ax.set_title("epistemic sd; shaded: the gap")
@@ -107,6 +110,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
         "noise_sd_posterior_mean": float(post.samples["noise_std"].mean()),
         "num_parameters": int(post.unconstrained.shape[-1]), "seconds": post.warmup_seconds + post.sampling_seconds,
     }
+    ctx.report_metric("NUTS divergences", check.divergences, "", "lower", headline=False)
+    ctx.report_metric("max function-space R-hat", float(function_rhat.max()), "", "lower")
     metrics["settings"] = {"n_train": n, "hmc_hidden": hidden, "chains": chains, "warmup": warmup, "draws": draws,
                            "max_tree_depth": depth, "epochs": epochs, "batch_size": batch, "predictive_samples": samples}
     return metrics

@@ -9,11 +9,23 @@ import pyro
 import pyro.distributions as dist
 import torch
 
-from ..diagnostics.arviz_export import arviz_loo, arviz_summary
-from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_loo_pit, plot_ppc
+from ..diagnostics.arviz_export import arviz_loo, arviz_summary, to_inference_data
+from ..diagnostics.arviz_plots import plot_energy, plot_forest, plot_separation
 from ..diagnostics.mcmc_summary import describe_mcmc
+from ..diagnostics.uncertainty_plots import binary_calibration
 from ..inference.mcmc import sample_posterior
 from .registry import RunContext, experiment
+from .scoring import classification_scores
+from .settings import NutsSettings, RunSize
+
+
+class McmcLogisticSettings(NutsSettings):
+    """Settings of ``mcmc-logistic``: NUTS chains, warm-up and draws (``--set draws=2000 --set chains=8``)."""
+
+    @classmethod
+    def preset(cls, size: RunSize) -> McmcLogisticSettings:
+        """The settings of a smoke, quick or full run."""
+        return {"smoke": cls(2, 30, 30), "quick": cls(4, 300, 300), "full": cls(4, 500, 1000)}[size]
 
 
 def load_breast_cancer_standardized(seed: int = 0, test_fraction: float = 0.25,
@@ -52,14 +64,15 @@ def logistic_model(x: torch.Tensor, y: torch.Tensor | None = None, prior_scale: 
     return logits
 
 
-@experiment("mcmc-logistic", "Bayesian logistic regression on breast cancer by batched NUTS: accuracy, PPC, LOO")
+@experiment("mcmc-logistic", "Bayesian logistic regression on breast cancer by batched NUTS: accuracy, PPC, LOO",
+            config=McmcLogisticSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
     x_train, y_train, x_test, y_test = (t.to(ctx.device) for t in load_breast_cancer_standardized(ctx.seed))
-    chains = 2 if ctx.smoke else 4
-    warmup, draws = (30, 30) if ctx.smoke else (300, 300) if ctx.quick else (500, 1000)
+    cfg: McmcLogisticSettings = ctx.config
+    chains, warmup, draws = cfg.chains, cfg.warmup, cfg.draws
     post = sample_posterior(logistic_model, x_train, y_train, num_chains=chains, num_warmup=warmup,
                             num_samples=draws, seed=ctx.seed, progress=ctx.progress)
-    idata = post.to_arviz(posterior_predictive=True)
+    idata = to_inference_data(post, posterior_predictive=True)
     check = describe_mcmc(idata)
     loo = arviz_loo(idata)
     w = post.samples["w"].reshape(-1, x_train.shape[1])
@@ -77,8 +90,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
     (ctx.out_dir / "summary.txt").write_text(arviz_summary(idata).to_string() + "\n\n" + check.text + "\n\n" + str(loo) + "\n")
     ctx.save_figure(plot_forest(idata, var_names=["w"]), "forest", "94% HDIs of the 30 weights per chain")
     ctx.save_figure(plot_energy(idata), "energy", "Energy distribution and transitions (BFMI)")
-    ctx.save_figure(plot_ppc(idata, var_names=["y"]), "ppc", "Posterior predictive check of the training labels")
-    ctx.save_figure(plot_loo_pit(idata, y="y"), "loo_pit", "LOO-PIT of the training labels (discrete data: coarse)")
+    # 0/1 labels: a density PPC and a LOO-PIT are coarse there, so show the separation plot of the training labels
+    # and the calibration of the held-out predictions instead
+    ctx.save_figure(plot_separation(idata, y="y"), "separation",
+                    "Separation plot of the training labels: one bar per patient sorted by posterior predictive P(y = 1), "
+                    "dark = y = 1; the black line is the sorted probability and the triangle the expected number of 1s")
+    ctx.save_figure(binary_calibration(p_test.cpu(), y_test.cpu(), n_bins=10, title="held-out calibration"), "calibration",
+                    "Calibration on the held-out 25%: observed frequency of y = 1 against the posterior predictive "
+                    "probability, in 10 equal-width bins, with +-2 standard errors and the count of each bin")
     ctx.note(check.text.replace("\n", " "))
     ctx.note("Test accuracy and NLL use the posterior predictive probability averaged over all draws. "
              "elpd_loo is the PSIS-LOO estimate of the expected log predictive density of the training set (nats).")
@@ -88,6 +107,12 @@ def run(ctx: RunContext) -> dict[str, Any]:
                  "for them and elpd_loo is optimistic in an unknown amount (Vehtari, Gelman & Gabry 2017, arXiv:1507.04544). "
                  "The classes are nearly separable, which gives single points high influence on the posterior; exact "
                  "refits for those points or K-fold cross-validation would give a trustworthy elpd.")
+    scores = classification_scores(torch.stack([1 - p_test, p_test], 1).cpu(), y_test.long().cpu())
+    ctx.report_metric("test accuracy", scores["accuracy"], "%", "higher", se=scores["accuracy_se"])
+    ctx.report_metric("test NLL", scores["nll"], "nats/example", "lower", se=scores["nll_se"])
+    ctx.report_metric("elpd_loo (PSIS-LOO, training set)", float(loo.elpd_loo), "nats", "higher", se=float(loo.se), headline=False)
+    ctx.report_metric("max R-hat", check.max_rhat, "", "lower")
+    ctx.report_metric("divergences", check.divergences, "transitions", "lower", headline=False)
     return {
         "test_accuracy": accuracy, "test_nll": nll,
         "train_accuracy": float(((p_train > 0.5).to(y_train.dtype) == y_train).double().mean()),

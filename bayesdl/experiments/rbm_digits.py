@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import load_digits
-from ._rbm_helpers import plot_chains, plot_filters, plot_log_likelihoods, plot_monitors, score_rbm, train_rbm
+from ._rbm_helpers import (
+    plot_chains,
+    plot_filters,
+    plot_log_likelihoods,
+    plot_monitors,
+    report_rbm_scores,
+    score_rbm,
+    train_rbm,
+)
 from .registry import RunContext, experiment
 
 
@@ -24,7 +32,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for label, method in (("CD-1", "cd"), ("PCD", "pcd")):
         rbm, history, secs = train_rbm(ctx, x_train, num_hidden=hidden, method=method, k=1, monitor_data=x_train, **settings)
         models[label], histories[label], seconds[label] = rbm, history, secs
-        scores[label] = score_rbm(rbm, x_train, x_test, num_chains=chains, num_betas=betas, seed=ctx.seed)
+        with ctx.phase(f"AIS log Z and log-likelihoods ({label}, {chains} chains x {betas} temperatures)"):
+            scores[label] = score_rbm(rbm, x_train, x_test, num_chains=chains, num_betas=betas, seed=ctx.seed)
         scores[label]["train_seconds"] = secs
         scores[label]["final_monitor_reconstruction_error"] = history.records[-1]["monitor_reconstruction_error"]
         scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1]["monitor_pseudo_log_likelihood"]
@@ -32,7 +41,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     # Check AIS on a model small enough to enumerate: the same training, fewer hidden units.
     small, _, _ = train_rbm(ctx, x_train, num_hidden=check_hidden, method="pcd", k=1, **settings)
     exact = small.log_partition("exact").log_z
-    ais = small.log_partition("ais", num_chains=chains, num_betas=betas, seed=ctx.seed)
+    with ctx.phase(f"AIS check against exact log Z ({check_hidden} hidden units)"):
+        ais = small.log_partition("ais", num_chains=chains, num_betas=betas, seed=ctx.seed)
     check = {"hidden_units": check_hidden, "exact_log_z": exact, "ais_log_z": ais.log_z,
              "ais_log_z_std_err": ais.log_z_std_err, "ais_error": ais.log_z - exact}
 
@@ -43,6 +53,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     plot_monitors(ctx, histories, "monitors")
 
     order = sorted(scores, key=lambda k: -scores[k]["test_log_likelihood"])
+    report_rbm_scores(ctx, scores)
     ctx.note(f"Test log-likelihoods are estimates: log Z comes from AIS ({chains} chains, {betas} inverse "
              "temperatures, base-rate start; Salakhutdinov & Murray 2008). AIS tends to underestimate log Z, "
              "so these numbers lean optimistic; the error bars show 3 sigma of log Z and 2 SEM over test images.")

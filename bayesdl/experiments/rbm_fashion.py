@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import load_fashion_mnist
-from ._rbm_helpers import plot_chains, plot_filters, plot_log_likelihoods, plot_monitors, score_rbm, train_rbm
+from ._rbm_helpers import (
+    plot_chains,
+    plot_filters,
+    plot_log_likelihoods,
+    plot_monitors,
+    report_rbm_scores,
+    score_rbm,
+    train_rbm,
+)
 from .registry import RunContext, experiment
 
 
@@ -27,7 +35,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for label, method, k in (("CD-1", "cd", 1), ("CD-10", "cd", 10), ("PCD", "pcd", 1)):
         rbm, history, secs = train_rbm(ctx, x_train, num_hidden=hidden, method=method, k=k, monitor_data=monitor, **settings)
         models[label], histories[label] = rbm, history
-        scores[label] = score_rbm(rbm, x_train[:10000], x_test, num_chains=chains, num_betas=betas, seed=ctx.seed)
+        with ctx.phase(f"AIS log Z and log-likelihoods ({label}, {chains} chains x {betas} temperatures)"):
+            scores[label] = score_rbm(rbm, x_train[:10000], x_test, num_chains=chains, num_betas=betas, seed=ctx.seed)
         scores[label]["train_seconds"] = secs
         scores[label]["final_monitor_reconstruction_error"] = history.records[-1]["monitor_reconstruction_error"]
         scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1]["monitor_pseudo_log_likelihood"]
@@ -40,6 +49,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     plot_monitors(ctx, histories, "monitors")
 
     order = sorted(scores, key=lambda k: -scores[k]["test_log_likelihood"])
+    report_rbm_scores(ctx, scores)
     ctx.note(f"log Z by {scores['PCD']['log_z_method']} ({chains} chains, {betas} inverse temperatures from the base-rate "
              "RBM; Salakhutdinov & Murray 2008). AIS estimates of log Z tend to be low, so test log-likelihoods lean optimistic.")
     ctx.note(f"Ordering found (best first): {' > '.join(order)}. On binarised MNIST the literature reports CD-25 and PCD "

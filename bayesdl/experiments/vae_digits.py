@@ -22,17 +22,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import load_digits  # noqa: E402
-from ..inference import Trainer, active_units, elbo_terms, log_likelihood, posterior_means  # noqa: E402
-from ..models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEncoder, PixelCNNDecoder  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
-from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
+from ..data import load_digits
+from ..inference import (
+    KLWarmup,
+    Trainer,
+    active_units,
+    elbo_terms,
+    log_likelihood,
+    posterior_means,
+)
+from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, PixelCNNDecoder
+from .registry import RunContext, experiment
+from .vae_figures import curve_figure, evaluate, image_grid
 
 PIXEL_LATENT = 4
 PIXEL_FREE_BITS = 0.5  # nats per latent dimension
@@ -41,12 +45,13 @@ PIXEL_FREE_BITS = 0.5  # nats per latent dimension
 def flow_posterior_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor, epochs: int, k: int) -> dict[str, Any]:
     """Train the 2-D VAE with an IAF posterior and return its test ELBO (bound) and IWAE-k log-likelihood."""
     torch.manual_seed(ctx.seed)
-    vae = VAE(FlowPosteriorEncoder([64], 2, [200], flow="iaf", num_flows=2, flow_hidden_dims=[32]),
+    vae = VAE(FlowPosteriorEncoder([64], 2, [200], flow="iaf", num_flows=2, flow_hidden_sizes=[32]),
               MLPDecoder(2, [64], [200], likelihood="bernoulli"))
-    Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress, seed=ctx.seed,
+    Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label("training VAE, IAF posterior"), seed=ctx.seed,
             callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False).fit(x_train)
     vae = vae.cpu().eval()
-    scores = evaluate(vae, x_test, [k], seed=ctx.seed)
+    with ctx.phase(f"IWAE-{k} log-likelihood (IAF posterior)"):
+        scores = evaluate(vae, x_test, [k], seed=ctx.seed)
     estimate = scores.pop("log_likelihood")[f"K={k}"]
     return {**scores, "test_log_likelihood": estimate["mean"], "test_log_likelihood_stderr": estimate["stderr"],
             "test_log_likelihood_K": k}
@@ -63,11 +68,13 @@ def pixelvae_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor
             decoder = PixelCNNDecoder(PIXEL_LATENT, [1, 8, 8], num_layers=4, hidden_channels=16, condition_dims=[32])
             vae = VAE(MLPEncoder([1, 8, 8], PIXEL_LATENT, [200]), decoder, free_bits=free_bits)
             with torch.enable_grad():
-                Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress,
+                Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device,
+                        progress=ctx.progress_label(f"training PixelVAE (free bits {free_bits:g})"),
                         seed=ctx.seed, restore_best=False).fit(images_train)
             vae = vae.cpu().eval()
             terms = elbo_terms(vae, images_test, num_samples=10, seed=ctx.seed)
-            est = log_likelihood(vae, images_test, num_samples=k, batch_size=50, chunk_size=min(k, 100), seed=ctx.seed)
+            with ctx.phase(f"IWAE-{k} log-likelihood (PixelVAE, free bits {free_bits:g})"):
+                est = log_likelihood(vae, images_test, num_samples=k, batch_size=50, chunk_size=min(k, 100), seed=ctx.seed)
             out[f"free_bits_{free_bits:g}"] = {
                 "test_kl_per_example": float(terms.kl.mean()), "test_reconstruction": float(terms.reconstruction.mean()),
                 "test_elbo_bound": float(terms.elbo.mean()), "test_log_likelihood": est.mean(),
@@ -88,7 +95,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ks = [1, 10, 100] if ctx.smoke else [1, 10, 100, 1000] if ctx.quick else [1, 10, 100, 1000, 5000]
     torch.manual_seed(ctx.seed)
     vae = VAE(MLPEncoder([64], 2, [200]), MLPDecoder(2, [64], [200], likelihood="bernoulli"))
-    trainer = Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress,
+    trainer = Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label("training VAE"),
                       seed=ctx.seed, callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False)
     start = time.perf_counter()
     history = trainer.fit(x_train, val_data=x_test)
@@ -96,7 +103,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     history.to_json(ctx.out_dir / "history.json")
     vae = vae.cpu().eval()
 
-    metrics = evaluate(vae, x_test, ks, seed=ctx.seed)
+    with ctx.phase(f"IWAE log-likelihood for K = {ks}"):
+        metrics = evaluate(vae, x_test, ks, seed=ctx.seed)
     largest = f"K={ks[-1]}"
     headline = {"test_log_likelihood": metrics["log_likelihood"][largest]["mean"],
                 "test_log_likelihood_K": ks[-1]}
@@ -106,7 +114,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     means = [metrics["log_likelihood"][f"K={k}"]["mean"] for k in ks]
-    errs = [metrics["log_likelihood"][f"K={k}"]["stderr"] for k in ks]
+    errs = [metrics["log_likelihood"][f"K={k}"]["stderr"] or float("nan") for k in ks]  # K = 1: no error bar
     ax.errorbar(ks, means, yerr=errs, marker="o", label="IWAE-K estimate of log p(x)")
     ax.axhline(metrics["test_elbo_bound"], color="gray", ls="--", label="test ELBO (bound)")
     ax.set_xscale("log")
@@ -146,6 +154,21 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note(f"test_elbo_bound is the ELBO, a lower bound on log p(x); test_log_likelihood is the importance-sampled "
              f"estimate with K={ks[-1]} samples from q(z|x) (its expectation is also a bound, which tightens as K grows). "
              "Standard errors are delta-method Monte Carlo errors of the data-set mean.")
+    big = metrics["log_likelihood"][largest]
+    ctx.report_metric(f"test log-likelihood (IWAE-{ks[-1]})", big["mean"], "nats/image", "higher", method="VAE",
+                      se=big["stderr"], bound="lower")
+    ctx.report_metric("test ELBO", metrics["test_elbo_bound"], "nats/image", "higher", method="VAE", bound="lower", headline=False)
+    ctx.report_metric(f"test log-likelihood (IWAE-{ks[-1]})", flow["test_log_likelihood"], "nats/image", "higher",
+                      method="VAE, IAF posterior", se=flow["test_log_likelihood_stderr"], bound="lower")
+    ctx.report_metric("test ELBO", flow["test_elbo_bound"], "nats/image", "higher", method="VAE, IAF posterior", bound="lower",
+                      headline=False)
+    pixel_group = f"PixelVAE (first {len(x_test[:pixel_test])} test images)"
+    for key, m in pixel.items():
+        label = "free bits " + key.removeprefix("free_bits_")
+        ctx.report_metric(f"test log-likelihood (IWAE-{pixel_k})", m["test_log_likelihood"], "nats/image", "higher", method=label,
+                          se=m["test_log_likelihood_stderr"], bound="lower", group=pixel_group, headline=False)
+        ctx.report_metric("test KL", m["test_kl_per_example"], "nats/image", "none", method=label, group=pixel_group,
+                          headline=False)
     return {**headline, **metrics, "train_seconds": train_seconds, "epochs": epochs,
             "iaf_posterior": flow, "pixelvae": pixel,
             "final_train_negative_elbo": history.losses[-1]}

@@ -20,17 +20,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..data import load_fashion_mnist  # noqa: E402
-from ..inference import Trainer  # noqa: E402
-from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, VampPrior  # noqa: E402
-from .registry import RunContext, experiment  # noqa: E402
-from .vae_figures import curve_figure, evaluate, image_grid  # noqa: E402
+from ..data import load_fashion_mnist
+from ..inference import Trainer
+from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, VampPrior
+from .registry import RunContext, experiment
+from .vae_figures import curve_figure, evaluate, image_grid
 
 LATENT = 50
 HIDDEN = [400]
@@ -40,7 +37,7 @@ MODELS = ("vae", "iwae5", "iaf_posterior", "vampprior")
 def build(kind: str, num_pseudo_inputs: int, x_train: torch.Tensor) -> VAE:
     """The VAE variant ``kind`` (one of ``MODELS``) with the shared architecture."""
     if kind == "iaf_posterior":
-        encoder = FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_dims=[200])
+        encoder = FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_sizes=[200])
         return VAE(encoder, MLPDecoder(LATENT, [784], HIDDEN, likelihood="bernoulli"))
     encoder, decoder = MLPEncoder([784], LATENT, HIDDEN), MLPDecoder(LATENT, [784], HIDDEN, likelihood="bernoulli")
     if kind == "iwae5":
@@ -72,14 +69,15 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for kind in MODELS:
         torch.manual_seed(ctx.seed)
         vae = build(kind, pseudo, x_train)
-        trainer = Trainer(vae, lr=1e-3, epochs=epochs, batch_size=128, device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+        trainer = Trainer(vae, lr=1e-3, epochs=epochs, batch_size=128, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
         start = time.perf_counter()
         histories[kind] = trainer.fit(x_train)
         seconds = time.perf_counter() - start
         histories[kind].to_json(ctx.out_dir / f"history_{kind}.json")
         vae = vae.cpu().eval()
-        scores = evaluate(vae, x_test, [k_eval], elbo_samples=20 if ctx.smoke else 100, batch_size=50, chunk_size=500,
-                          seed=ctx.seed, per_example=True)
+        with ctx.phase(f"IWAE-{k_eval} log-likelihood ({kind})"):
+            scores = evaluate(vae, x_test, [k_eval], elbo_samples=20 if ctx.smoke else 100, batch_size=50, chunk_size=500,
+                              seed=ctx.seed, per_example=True)
         estimate = scores.pop("log_likelihood")[f"K={k_eval}"]
         per_example[kind] = estimate.pop("per_example")
         results[kind] = {"test_log_likelihood": estimate["mean"], "test_log_likelihood_stderr": estimate["stderr"],
@@ -115,6 +113,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
         results[kind]["log_likelihood_minus_vae_stderr"] = float(diff.std() / len(diff) ** 0.5)
     ctx.note("log_likelihood_minus_vae: the per-image difference of IWAE-K estimates from the plain VAE's on the same "
              "images, with its standard error over images (positive = higher likelihood than the plain VAE).")
+    for kind, m in results.items():
+        ctx.report_metric(f"test log-likelihood (IWAE-{k_eval})", m["test_log_likelihood"], "nats/image", "higher", method=kind,
+                          se=m["test_log_likelihood_stderr"], bound="lower")
+        ctx.report_metric("test ELBO", m["test_elbo_bound"], "nats/image", "higher", method=kind, bound="lower", headline=False)
+        if "log_likelihood_minus_vae" in m:
+            ctx.report_metric("log-likelihood minus the VAE's (paired)", m["log_likelihood_minus_vae"], "nats/image", "higher",
+                              method=kind, se=m["log_likelihood_minus_vae_stderr"], headline=False)
+        ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=kind, headline=False)
     best = max(results, key=lambda n: results[n]["test_log_likelihood"])
     return {"best_test_log_likelihood": results[best]["test_log_likelihood"], "best_model": best,
             "num_importance_samples": k_eval, "num_test_images": n_test, "num_train_images": n_train, "epochs": epochs,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from ..inference import active_units, elbo_terms, log_likelihood  # noqa: E402
+from ..inference import active_units, elbo_terms, log_likelihood
+from .style import IMAGE_CMAP
 
 
 def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
@@ -22,7 +21,7 @@ def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(images[i], cmap=IMAGE_CMAP, vmin=0, vmax=1)
     for r, label in enumerate(row_labels):
         axes[r, 0].set_title(label, fontsize=7, loc="left")
     if title:
@@ -48,9 +47,12 @@ def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int =
         "log_likelihood": {},
     }
     for k in ks:
-        est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
+        with warnings.catch_warnings():  # K = 1 has no importance-sampling error estimate: stored as None
+            warnings.simplefilter("ignore", UserWarning)
+            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
         spread = float(est.log_prob.std() / len(x) ** 0.5) if len(x) > 1 else 0.0
-        out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": est.mean_stderr(), "subset_stderr": spread,
+        stderr = est.mean_stderr() if k > 1 else None
+        out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": stderr, "subset_stderr": spread,
                                            "median_ess": float(est.ess.median())}
         if per_example:
             out["log_likelihood"][f"K={k}"]["per_example"] = est.log_prob

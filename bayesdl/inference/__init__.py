@@ -1,10 +1,11 @@
 """The shared inference layer: objectives, the trainer, samplers, estimators and predictive tools.
 
-Importing bayesdl sets ``pyro.settings.set(module_local_params=True)``: parameters of
-``PyroModule`` s then live in the modules themselves (not in Pyro's global parameter store), which
-is what lets the trainer use ordinary torch optimisers, schedulers and ``state_dict`` checkpoints
-for Pyro models, and keeps two models with the same site names from sharing parameters. Build
-PyroModules after importing bayesdl.
+While bayesdl trains or queries a Pyro model it turns on Pyro's ``module_local_params`` for the
+duration of that call only: parameters of ``PyroModule`` s (autoguides included) then live in the
+modules themselves, not in Pyro's global parameter store, which is what lets the trainer use ordinary
+torch optimisers, schedulers and ``state_dict`` checkpoints, and keeps two guides with the same site
+names from sharing parameters. The caller's setting is restored afterwards, so a plain Pyro program
+that imports bayesdl keeps using its parameter store; PyroModules may be built before or after.
 """
 
 from .ais import AnnealingPath, LogPartitionEstimate, ais_betas, annealed_importance_sampling
@@ -19,8 +20,10 @@ from .estimators import (
     posterior_means,
 )
 from .gibbs import GibbsResult, block_gibbs
+from .guide_draws import guide_posterior
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
+from .recipes import KLWarmup, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
 __all__ = [
@@ -35,10 +38,14 @@ __all__ = [
     "LogLikelihoodEstimate",
     "active_units",
     "elbo_terms",
+    "guide_posterior",
     "log_importance_weights",
     "log_likelihood",
     "posterior_means",
     "History",
+    "KLWarmup",
+    "fit_ensemble",
+    "fit_greedy",
     "LossObjective",
     "Objective",
     "Posterior",

@@ -19,13 +19,13 @@ the model. The RBM path of Salakhutdinov & Murray (2008, ICML) lives in
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 
 from ..errors import InputError
+from ..results.estimates import LogPartitionEstimate, summarize_log_weights
 from ..validation import check_choice, check_positive_int
+
+__all__ = ["AnnealingPath", "LogPartitionEstimate", "ais_betas", "annealed_importance_sampling", "summarize_log_weights"]
 
 
 class AnnealingPath:
@@ -39,6 +39,7 @@ class AnnealingPath:
     The class takes no constructor arguments; a subclass stores whatever its densities need.
 
     Example:
+        >>> import math
         >>> class Tilted(AnnealingPath):  # f_beta(x) = exp(beta x) on x in {0, 1}; Z_0 = 2
         ...     def log_z_base(self): return math.log(2.0)
         ...     def sample_base(self, n, g): return (torch.rand(n, generator=g) < 0.5).float()
@@ -72,49 +73,6 @@ class AnnealingPath:
     def log_weight_increment(self, x: torch.Tensor, beta_from: float, beta_to: float) -> torch.Tensor:
         """log f_{beta_to}(x) - log f_{beta_from}(x), per chain (float64 recommended)."""
         return self.log_unnormalized(x, beta_to).double() - self.log_unnormalized(x, beta_from).double()
-
-
-@dataclass
-class LogPartitionEstimate:
-    """An estimate of log Z with its uncertainty.
-
-    Attributes:
-        log_z: the estimate of log Z (nats).
-        log_z_std_err: its standard error in log space (0 for exact enumeration).
-        log_z_lower: log(Z_hat - 3 sigma_hat); -inf when 3 sigma_hat >= Z_hat.
-        log_z_upper: log(Z_hat + 3 sigma_hat).
-        method: "exact" or "ais".
-        num_chains: AIS runs (0 for exact).
-        num_betas: intermediate distributions including both ends (0 for exact).
-        log_weights: the final log importance weights of the AIS runs, shape [num_chains] float64
-            (None for exact).
-
-    Example:
-        >>> exact = LogPartitionEstimate.exact(math.log(3.0))
-        >>> exact.method, exact.covers(math.log(3.0)), exact.covers(1.2)
-        ('exact', True, False)
-        >>> est = summarize_log_weights(torch.tensor([0.0, math.log(3.0)]))
-        >>> round(est.log_z, 4), est.num_chains
-        (0.6931, 2)
-    """
-
-    log_z: float
-    log_z_std_err: float
-    log_z_lower: float
-    log_z_upper: float
-    method: str
-    num_chains: int = 0
-    num_betas: int = 0
-    log_weights: torch.Tensor | None = None
-
-    @classmethod
-    def exact(cls, log_z: float) -> LogPartitionEstimate:
-        """Wrap an exactly computed log Z (zero uncertainty)."""
-        return cls(log_z, 0.0, log_z, log_z, "exact")
-
-    def covers(self, value: float, num_std_err: float = 3.0) -> bool:
-        """Whether ``value`` lies within ``num_std_err`` standard errors of the estimate."""
-        return abs(value - self.log_z) <= num_std_err * self.log_z_std_err + 1e-9
 
 
 BETA_SCHEDULES = ("salakhutdinov-murray", "linear")
@@ -186,6 +144,7 @@ def annealed_importance_sampling(
         a :class:`LogPartitionEstimate` with method "ais".
 
     Example:
+        >>> import math
         >>> class Coin(AnnealingPath):  # f_beta(x) = exp(2 beta x) on x in {0, 1}; Z_1 = 1 + e^2
         ...     def log_z_base(self): return math.log(2.0)
         ...     def sample_base(self, n, g): return (torch.rand(n, generator=g) < 0.5).float()
@@ -224,36 +183,3 @@ def annealed_importance_sampling(
             if k < last:
                 x = path.transition(x, beta_list[k], generator)
     return summarize_log_weights(log_w, path.log_z_base(), num_betas=len(beta_list))
-
-
-def summarize_log_weights(log_w: torch.Tensor, log_z_base: float = 0.0, num_betas: int = 0) -> LogPartitionEstimate:
-    """Turn AIS log importance weights into log Z_hat with its standard error and 3-sigma bounds.
-
-    Example:
-        >>> est = summarize_log_weights(torch.tensor([0.0, 0.0, 0.0]))
-        >>> est.log_z, est.log_z_std_err
-        (0.0, 0.0)
-    """
-    log_w = log_w.detach().double()
-    m = len(log_w)
-    if not bool(torch.isfinite(log_w).all()):
-        raise FloatingPointError("AIS produced non-finite log importance weights")
-    shift = float(log_w.max())
-    w = torch.exp(log_w - shift)
-    mean = float(w.mean())
-    sd = float(w.std(unbiased=True)) if m > 1 else 0.0
-    sigma = sd / math.sqrt(m)
-    rel = sigma / mean
-    log_z = log_z_base + shift + math.log(mean)
-    lower = log_z + math.log(1.0 - 3.0 * rel) if 3.0 * rel < 1.0 else -math.inf
-    upper = log_z + math.log(1.0 + 3.0 * rel)
-    return LogPartitionEstimate(
-        log_z=log_z,
-        log_z_std_err=rel,
-        log_z_lower=lower,
-        log_z_upper=upper,
-        method="ais",
-        num_chains=m,
-        num_betas=num_betas,
-        log_weights=log_w.cpu(),
-    )

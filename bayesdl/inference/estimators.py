@@ -31,106 +31,29 @@ posterior the weights look well behaved and the SE is too small, and the estimat
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
-from ..validation import check_positive_int
+from ..bounds import elbo_terms as _batch_elbo_terms
+from ..bounds import log_importance_weights
+from ..contracts import LatentVariableModel
+from ..randomness import seeded_rng
+from ..results.estimates import ELBOTerms, LogLikelihoodEstimate
+from ..validation import check_positive_int, check_tensor
 
-
-class LatentVariableModel(Protocol):
-    """What the estimators need from a model: a proposal q(z|x), a prior p(z) and a likelihood p(x|z)."""
-
-    def proposal(self, x: torch.Tensor) -> torch.distributions.Distribution: ...
-
-    def prior_distribution(self) -> torch.distributions.Distribution: ...
-
-    def likelihood(self, z: torch.Tensor) -> torch.distributions.Distribution: ...
-
-
-def log_importance_weights(model: Any, x: torch.Tensor, num_samples: int, kl_scale: float = 1.0) -> torch.Tensor:
-    """log w_k = log p(x|z_k) + c (log p(z_k) - log q(z_k|x)), z_k ~ q(z|x) reparameterised; shape [K, B].
-
-    With c = ``kl_scale`` = 1 these are the importance weights of log p(x); gradients flow through
-    the samples, so ``logsumexp(log_w, 0) - log K`` is the trainable IWAE bound.
-
-    Arguments:
-        model: a latent-variable model (see :class:`LatentVariableModel`).
-        x: data [B, ...] in the form the model's likelihood scores.
-        num_samples: K, the number of draws z_k ~ q(z|x) per example.
-        kl_scale: c, the weight on log p(z) - log q(z|x) (1 for true importance weights; c < 1 during
-            KL warm-up).
-
-    Returns:
-        log w, shape [K, B], in nats; differentiable with respect to the model's parameters when q is
-        reparameterisable.
-
-    Example:
-        >>> from bayesdl.models.vae import VAE, MLPEncoder, MLPDecoder
-        >>> vae = VAE(MLPEncoder([4], 2, [8]), MLPDecoder(2, [4], [8]))
-        >>> log_importance_weights(vae, torch.ones(3, 4), num_samples=5).shape
-        torch.Size([5, 3])
-
-    References:
-        Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
-    """
-    q = model.proposal(x)
-    z = q.rsample(torch.Size([num_samples])) if q.has_rsample else q.sample(torch.Size([num_samples]))
-    log_q = q.log_prob(z)
-    log_prior = model.prior_distribution().log_prob(z)
-    direct = getattr(model, "log_likelihood", None)  # a model's direct formula, when it has one
-    log_lik = direct(z, x) if direct is not None else model.likelihood(z).log_prob(x)
-    return log_lik + kl_scale * (log_prior - log_q)
-
-
-@dataclass
-class LogLikelihoodEstimate:
-    """Per-example importance-sampled log p(x) in nats with its delta-method standard error.
-
-    Attributes:
-        log_prob: the estimates log p_hat_K(x), shape [N].
-        stderr: their standard errors, shape [N].
-        ess: the effective sample size of each example's weights, shape [N].
-        num_samples: K, the importance samples behind each estimate.
-
-    Example:
-        >>> est = LogLikelihoodEstimate(log_prob=torch.tensor([-2.0, -4.0]), stderr=torch.tensor([0.3, 0.4]),
-        ...                             ess=torch.tensor([90.0, 60.0]), num_samples=100)
-        >>> est.mean(), round(est.mean_stderr(), 4)
-        (-3.0, 0.25)
-
-    References:
-        Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
-    """
-
-    log_prob: torch.Tensor
-    stderr: torch.Tensor
-    ess: torch.Tensor
-    num_samples: int
-
-    def mean(self) -> float:
-        """The average log-likelihood per example (nats)."""
-        return float(self.log_prob.mean())
-
-    def mean_stderr(self) -> float:
-        """The Monte Carlo standard error of :meth:`mean` (importance-sampling noise only, sqrt(sum SE^2)/N)."""
-        return float(self.stderr.pow(2).sum().sqrt() / len(self.stderr))
-
-
-@contextlib.contextmanager
-def seeded_rng(seed: int | None) -> Iterator[None]:
-    """Run the block with torch's CPU generator seeded by ``seed`` and restore the previous state after;
-    with ``seed=None`` the block uses (and advances) the global generator as usual."""
-    if seed is None:
-        yield
-        return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
+__all__ = [
+    "ELBOTerms",
+    "LatentVariableModel",
+    "LogLikelihoodEstimate",
+    "active_units",
+    "elbo_terms",
+    "log_importance_weights",
+    "log_likelihood",
+    "posterior_means",
+    "seeded_rng",
+]
 
 
 @torch.no_grad()
@@ -144,7 +67,7 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     Arguments:
         model: a latent-variable model (see :class:`LatentVariableModel`).
         x: data [N, ...].
-        num_samples: K importance samples per example.
+        num_samples: K importance samples per example (with K = 1 the standard error is NaN, with a warning).
         batch_size: examples per pass.
         chunk_size: samples per pass.
         seed: seeds the sampling (the global RNG state is restored afterwards).
@@ -162,9 +85,15 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     References:
         Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     k = check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(chunk_size, "chunk_size")
+    if k == 1:
+        import warnings
+
+        warnings.warn("log_likelihood with num_samples=1 has no standard error (it is NaN); use num_samples >= 2",
+                      stacklevel=2)
     was_training = getattr(model, "training", False)
     if hasattr(model, "train"):
         model.train(False)
@@ -182,7 +111,8 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
                 log_mean = lse1 - math.log(k)
                 # mean(w^2) / mean(w)^2, from log-sum-exps: K * sum w^2 / (sum w)^2
                 ratio = torch.exp(lse2 - 2 * lse1 + math.log(k))
-                var_rel = (ratio - 1).clamp(min=0) * (k / (k - 1) if k > 1 else 0.0)
+                # one sample has no spread to estimate its error from: the standard error is unknown (NaN)
+                var_rel = (ratio - 1).clamp(min=0) * (k / (k - 1)) if k > 1 else torch.full_like(ratio, math.nan)
                 estimates.append(log_mean)
                 errors.append((var_rel / k).sqrt())
                 ess.append(k / ratio)
@@ -190,32 +120,6 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
         if hasattr(model, "train"):
             model.train(was_training)
     return LogLikelihoodEstimate(torch.cat(estimates), torch.cat(errors), torch.cat(ess), k)
-
-
-@dataclass
-class ELBOTerms:
-    """Per-example parts of the ELBO in nats, each [N]: ``elbo = reconstruction - kl`` (a lower bound on log p(x)).
-
-    Attributes:
-        reconstruction: E_q[log p(x|z)] per example, shape [N] (nats).
-        kl: KL(q(z|x) || p(z)) per example, shape [N] (nats, >= 0 up to Monte Carlo noise).
-        elbo: the property reconstruction - kl, shape [N] (nats; a lower bound on log p(x)).
-
-    Example:
-        >>> t = ELBOTerms(reconstruction=torch.tensor([-5.0, -7.0]), kl=torch.tensor([1.0, 0.5]))
-        >>> t.elbo
-        tensor([-6.0000, -7.5000])
-
-    References:
-        Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
-    """
-
-    reconstruction: torch.Tensor
-    kl: torch.Tensor
-
-    @property
-    def elbo(self) -> torch.Tensor:
-        return self.reconstruction - self.kl
 
 
 @torch.no_grad()
@@ -245,20 +149,17 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
     References:
         Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     recs, kls = [], []
     with seeded_rng(seed):
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size]
-            q = model.proposal(xb)
-            p = model.prior_distribution()
-            z = q.sample(torch.Size([num_samples]))
-            recs.append(model.likelihood(z).log_prob(xb).mean(0))
-            try:
-                kls.append(torch.distributions.kl_divergence(q, p))
-            except NotImplementedError:
-                kls.append((q.log_prob(z) - p.log_prob(z)).mean(0))
+            own = getattr(model, "elbo_terms", None)  # a model's own ELBO (e.g. the VAE's fast path), else the generic one
+            rec, kl = own(xb, num_samples) if callable(own) else _batch_elbo_terms(model, xb, num_samples)
+            recs.append(rec)
+            kls.append(kl)
     return ELBOTerms(torch.cat(recs), torch.cat(kls))
 
 
@@ -284,6 +185,7 @@ def posterior_means(model: Any, x: torch.Tensor, batch_size: int = 500, num_samp
         >>> means.shape, torch.allclose(means, vae.proposal(x).mean)
         (torch.Size([5, 2]), True)
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     out = []
     for start in range(0, len(x), batch_size):
         q = model.proposal(x[start : start + batch_size])
@@ -319,6 +221,7 @@ def active_units(model: Any, x: torch.Tensor, threshold: float = 0.01, batch_siz
     References:
         Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
+    check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     means = posterior_means(model, x, batch_size)
     activity = means.var(0, unbiased=True) if len(means) > 1 else torch.zeros(means.shape[-1])
     return int((activity > threshold).sum()), activity

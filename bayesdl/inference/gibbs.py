@@ -14,39 +14,16 @@ The sampler knows nothing about the model: it receives the conditionals as calla
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import torch
 
 from ..errors import InputError
+from ..results.gibbs import GibbsResult
 from ..validation import check_positive_int, check_tensor
 
+__all__ = ["Conditional", "GibbsResult", "block_gibbs"]
+
 Conditional = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
-
-
-@dataclass
-class GibbsResult:
-    """What :func:`block_gibbs` returns.
-
-    Attributes:
-        blocks: the final value of every block after the last sweep, ``blocks[0]`` being block 0
-            (for an RBM: ``[v, h]``, where ``h`` is the hidden state that produced ``v``).
-        trace: block 0 recorded every ``record_every`` sweeps, shape [num_records, chains, ...],
-            or None when nothing was recorded.
-        statistics: the per-chain ``statistic`` after every sweep, shape [num_steps, chains], or
-            None (for example the energy, to check mixing or export to ArviZ).
-
-    Example:
-        >>> flip = lambda x, g: 1.0 - x  # a deterministic "conditional", to make the bookkeeping visible
-        >>> out = block_gibbs(torch.zeros(2, 3), [flip, flip], num_steps=3, record_every=1,
-        ...                   statistic=lambda blocks: blocks[1].sum(-1))
-        >>> out.blocks[0].tolist(), tuple(out.trace.shape), out.statistics[:, 0].tolist()
-        ([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], (3, 2, 3), [3.0, 3.0, 3.0])
-    """
-
-    blocks: list[torch.Tensor]
-    trace: torch.Tensor | None = None
-    statistics: torch.Tensor | None = None
 
 
 def block_gibbs(

@@ -29,9 +29,11 @@ per pass over the data (KL/N per example).
 from __future__ import annotations
 
 import inspect
+import random
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pyro
 import pyro.infer
 import pyro.poutine
@@ -40,6 +42,8 @@ from pyro.poutine.messenger import Messenger
 from pyro.poutine.util import site_is_subsample
 
 from ..errors import InputError
+from ..nn.pyro_params import module_local_params
+from ..validation import check_positive_int
 
 Batch = torch.Tensor | tuple[torch.Tensor, ...]
 
@@ -235,6 +239,7 @@ def make_elbo(elbo: str | pyro.infer.ELBO = "trace", num_particles: int = 1) -> 
     """
     if isinstance(elbo, pyro.infer.ELBO):
         return elbo
+    num_particles = check_positive_int(num_particles, "num_particles")
     common = dict(num_particles=num_particles, vectorize_particles=num_particles > 1)
     if elbo == "trace":
         return pyro.infer.Trace_ELBO(**common)
@@ -304,6 +309,13 @@ class PyroObjective(Objective):
         return self._differentiable
 
     def setup(self, batch: Batch, num_data: int) -> None:
+        with module_local_params(*self._pyro_callables()):
+            self._setup(batch, num_data)
+
+    def _pyro_callables(self) -> tuple[Any, ...]:
+        return (*self.modules.values(), getattr(self.model_fn, "__self__", None), getattr(self.guide_fn, "__self__", None))
+
+    def _setup(self, batch: Batch, num_data: int) -> None:
         # Run the guide once so that autoguides create their parameters before the optimizer exists,
         # and note whether it has latent sites outside the data plate (global latents).
         with torch.no_grad(), pyro.poutine.block():
@@ -313,8 +325,28 @@ class PyroObjective(Objective):
             and not any(frame.name == self.plate_name for frame in site["cond_indep_stack"])
             for site in trace.nodes.values()
         )
+        self._fix_max_plate_nesting(batch)
+
+    def _fix_max_plate_nesting(self, batch: Batch) -> None:
+        # With vectorised particles and no max_plate_nesting, Pyro guesses it at the first loss by running the
+        # model and guide once, drawing random numbers. A resumed run's fresh ELBO would guess again in the middle
+        # of training and draw differently from the uninterrupted run; guessing here, once, on copies of the
+        # random streams, makes every run draw the same numbers.
+        if not (getattr(self.elbo, "vectorize_particles", False) and self.elbo.max_plate_nesting == float("inf")):
+            return
+        python_state, numpy_state = random.getstate(), np.random.get_state()
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            try:
+                self.elbo._guess_max_plate_nesting(self.model_fn, self.guide_fn, as_args(batch), {})  # Pyro's own rule
+            finally:
+                random.setstate(python_state)
+                np.random.set_state(numpy_state)
 
     def loss(self, batch: Batch, num_data: int) -> torch.Tensor:
+        with module_local_params(*self._pyro_callables()):
+            return self._loss(batch, num_data)
+
+    def _loss(self, batch: Batch, num_data: int) -> torch.Tensor:
         args = as_args(batch)
         scale = num_data / len(args[0])
         model = LocalScaleMessenger(scale, self.plate_name)(self.model_fn)

@@ -18,206 +18,29 @@ or ``predict(x, num_samples)`` returning a result object directly (models with c
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from ..contracts import PredictiveSampler, Predictor
 from ..errors import InputError
+from ..results.predictive import (
+    CategoricalDraws,
+    ClassificationPrediction,
+    GaussianDraws,
+    Prediction,
+    RegressionPrediction,
+)
 from ..validation import check_positive_int, check_tensor
 
-
-@dataclass
-class GaussianDraws:
-    """S draws of a Gaussian predictive: means [S, B] and noise variances [S, B] (or [S, B, K] for K outputs).
-
-    What a regression model's ``predictive_samples`` returns; :meth:`RegressionPrediction.from_draws`
-    summarises it.
-
-    Attributes:
-        means: predictive means mu_s(x) of each draw, [S, B] or [S, B, K], in the units of y.
-        noise_variances: noise variances sigma_s^2(x) of each draw, same shape, >= 0, in squared units of y.
-
-    Example:
-        >>> draws = GaussianDraws(means=torch.tensor([[0.0], [2.0]]), noise_variances=torch.ones(2, 1))
-        >>> RegressionPrediction.from_draws(draws).epistemic
-        tensor([1.])
-
-    References:
-        Kendall & Gal (2017), What Uncertainties Do We Need in Bayesian Deep Learning for Computer Vision?,
-        arXiv:1703.04977.
-    """
-
-    means: torch.Tensor
-    noise_variances: torch.Tensor
-
-
-@dataclass
-class CategoricalDraws:
-    """S draws of a categorical predictive: class probabilities [S, B, C].
-
-    What a classifier's ``predictive_samples`` returns; :meth:`ClassificationPrediction.from_draws`
-    summarises it.
-
-    Attributes:
-        probs: class probabilities p_s(y | x) of each draw, [S, B, C], rows summing to 1.
-
-    Example:
-        >>> draws = CategoricalDraws(probs=torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]]))
-        >>> ClassificationPrediction.from_draws(draws).probs
-        tensor([[0.5000, 0.5000]])
-
-    References:
-        Houlsby, Huszar, Ghahramani & Lengyel (2011), Bayesian Active Learning for Classification and
-        Preference Learning, arXiv:1112.5745.
-    """
-
-    probs: torch.Tensor
-
-
-@dataclass
-class RegressionPrediction:
-    """Predictive mean with its variance split into epistemic and aleatoric parts (all shape [B] or [B, K]).
-
-    Attributes:
-        mean: the predictive mean E[y | x], in the units of y.
-        epistemic: Var_s[mu_s(x)], the variance due to uncertainty about the parameters (squared units of y).
-        aleatoric: E_s[sigma_s^2(x)], the expected noise variance (squared units of y).
-
-    Example:
-        >>> pred = RegressionPrediction(torch.zeros(2), torch.tensor([1.0, 0.0]), torch.tensor([3.0, 1.0]))
-        >>> pred.std
-        tensor([2., 1.])
-        >>> low, high = pred.interval(0.95)
-        >>> [round(v, 2) for v in high.tolist()]
-        [3.92, 1.96]
-
-    References:
-        Kendall & Gal (2017), arXiv:1703.04977; Depeweg, Hernandez-Lobato, Doshi-Velez & Udluft (2018),
-        Decomposition of Uncertainty in Bayesian Deep Learning for Efficient and Risk-sensitive Learning,
-        arXiv:1710.07283.
-    """
-
-    mean: torch.Tensor
-    epistemic: torch.Tensor
-    aleatoric: torch.Tensor
-
-    @property
-    def variance(self) -> torch.Tensor:
-        """The total predictive variance, epistemic + aleatoric."""
-        return self.epistemic + self.aleatoric
-
-    @property
-    def std(self) -> torch.Tensor:
-        """The total predictive standard deviation."""
-        return self.variance.sqrt()
-
-    def interval(self, level: float = 0.95) -> tuple[torch.Tensor, torch.Tensor]:
-        """The central ``level`` interval of the Gaussian with the predictive mean and total variance.
-
-        (A moment-matched Gaussian; with S draws the exact predictive is a mixture of Gaussians.)
-
-        Arguments:
-            level: the probability mass of the interval, in (0, 1).
-
-        Returns:
-            ``(lower, upper)``, each of the shape of ``mean``.
-        """
-        if not 0.0 < level < 1.0:
-            raise InputError(f"level must be in (0, 1), got {level}")
-        z = math.sqrt(2.0) * torch.special.erfinv(torch.tensor(level)).item()  # Phi^-1((1 + level) / 2)
-        return self.mean - z * self.std, self.mean + z * self.std
-
-    def quantile(self, q: float) -> torch.Tensor:
-        """The q-quantile of the moment-matched Gaussian predictive.
-
-        Arguments:
-            q: the probability level, in (0, 1).
-
-        Returns:
-            The quantile, of the shape of ``mean``.
-        """
-        if not 0.0 < q < 1.0:
-            raise InputError(f"q must be in (0, 1), got {q}")
-        z = math.sqrt(2.0) * torch.special.erfinv(torch.tensor(2.0 * q - 1.0)).item()
-        return self.mean + z * self.std
-
-    @classmethod
-    def from_draws(cls, draws: GaussianDraws) -> RegressionPrediction:
-        """Apply the law of total variance to S draws (population variance over draws).
-
-        Arguments:
-            draws: :class:`GaussianDraws` with finite means and non-negative noise variances.
-
-        Returns:
-            The summary; the epistemic part is 0 for a single draw.
-        """
-        means, noise = draws.means, draws.noise_variances
-        check_tensor(means, "means", ndim=(2, 3))
-        check_tensor(noise, "noise_variances", shape=list(means.shape))
-        if float(noise.min()) < 0:
-            raise InputError("noise_variances must be non-negative")
-        epistemic = means.var(0, unbiased=False) if means.shape[0] > 1 else torch.zeros_like(means[0])
-        return cls(mean=means.mean(0), epistemic=epistemic, aleatoric=noise.mean(0))
-
-
-def _entropy(p: torch.Tensor) -> torch.Tensor:
-    return -(p * torch.where(p > 0, p.log(), torch.zeros_like(p))).sum(-1)
-
-
-@dataclass
-class ClassificationPrediction:
-    """Averaged class probabilities [B, C] with the entropy decomposition (each [B], in nats).
-
-    Attributes:
-        probs: the predictive probabilities E_s p_s(y | x), [B, C].
-        entropy: the total uncertainty H[E_s p_s], [B], in nats.
-        expected_entropy: the aleatoric part E_s H[p_s], [B], in nats; ``mutual_information`` is the
-            epistemic rest.
-
-    Example:
-        >>> draws = CategoricalDraws(probs=torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]]))
-        >>> pred = ClassificationPrediction.from_draws(draws)
-        >>> round(pred.entropy.item(), 4), pred.expected_entropy.item(), round(pred.mutual_information.item(), 4)
-        (0.6931, 0.0, 0.6931)
-
-    References:
-        Houlsby, Huszar, Ghahramani & Lengyel (2011), arXiv:1112.5745; Depeweg et al. (2018), arXiv:1710.07283.
-    """
-
-    probs: torch.Tensor
-    entropy: torch.Tensor
-    expected_entropy: torch.Tensor
-
-    @property
-    def mutual_information(self) -> torch.Tensor:
-        """Epistemic uncertainty: H[E p] - E H[p] >= 0 (clamped at 0 only against float rounding)."""
-        return (self.entropy - self.expected_entropy).clamp_min(0.0)
-
-    @property
-    def predicted(self) -> torch.Tensor:
-        """The most probable class of each example."""
-        return self.probs.argmax(-1)
-
-    @classmethod
-    def from_draws(cls, draws: CategoricalDraws) -> ClassificationPrediction:
-        """Average S draws of probabilities and decompose the entropy.
-
-        Arguments:
-            draws: :class:`CategoricalDraws` whose probabilities are non-negative and sum to 1.
-
-        Returns:
-            The summary.
-        """
-        check_tensor(draws.probs, "probs", ndim=3)
-        if float(draws.probs.min()) < 0 or not torch.allclose(draws.probs.sum(-1), torch.ones_like(draws.probs[..., 0]), atol=1e-4):
-            raise InputError("probs draws must be non-negative and sum to 1 over classes")
-        probs = draws.probs.mean(0)
-        return cls(probs=probs, entropy=_entropy(probs), expected_entropy=_entropy(draws.probs).mean(0))
-
-
-Prediction = RegressionPrediction | ClassificationPrediction
+__all__ = [
+    "CategoricalDraws",
+    "ClassificationPrediction",
+    "GaussianDraws",
+    "Prediction",
+    "RegressionPrediction",
+    "predict",
+]
 
 
 def _concat(parts: list[Any]) -> Any:
@@ -231,7 +54,8 @@ def predict(model: Any, x: torch.Tensor, num_samples: int = 100, batch_size: int
     """Posterior predictive summary of ``model`` at inputs ``x``, computed in batches on the model's device.
 
     Arguments:
-        model: any bayesdl model with ``predictive_samples(x, num_samples)`` or ``predict(x, num_samples)``.
+        model: any object satisfying :class:`~bayesdl.contracts.PredictiveSampler` (``predictive_samples(x,
+            num_samples)``) or :class:`~bayesdl.contracts.Predictor` (``predict(x, num_samples)``).
         x: inputs [N, ...].
         num_samples: S, the number of posterior draws (weights, dropout masks, members, ...).
         batch_size: examples per chunk (None for all at once).
@@ -261,13 +85,14 @@ def predict(model: Any, x: torch.Tensor, num_samples: int = 100, batch_size: int
     with torch.no_grad():
         for chunk in chunks:
             chunk = chunk.to(device)
-            if hasattr(model, "predictive_samples"):
+            if isinstance(model, PredictiveSampler):
                 draws = model.predictive_samples(chunk, num_samples)
                 part = RegressionPrediction.from_draws(draws) if isinstance(draws, GaussianDraws) else ClassificationPrediction.from_draws(draws)
-            elif hasattr(model, "predict"):
+            elif isinstance(model, Predictor):
                 part = model.predict(chunk, num_samples=num_samples)
             else:
-                raise InputError(f"{type(model).__name__} has neither predictive_samples() nor predict()")
+                raise InputError(f"{type(model).__name__} satisfies neither PredictiveSampler (predictive_samples()) "
+                                 "nor Predictor (predict()) of bayesdl.contracts")
             parts.append(part)
     result = _concat(parts)
     for name, value in vars(result).items():

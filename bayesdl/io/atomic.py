@@ -22,6 +22,7 @@ import secrets
 import socket
 import tempfile  # noqa: F401  (used by the doctests)
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,67 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     _fsync_folder(path.parent)
     remove_stale_temporaries(path)
     return path
+
+
+def atomic_write_with(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
+    """Let ``write(temporary_path)`` create the file (for writers that need a path, such as netCDF), then
+    rename it into place; on any error the temporary file is removed and ``path`` is untouched.
+
+    Arguments:
+        path: the destination file; missing parent folders are created.
+        write: called once with a fresh temporary path beside ``path``.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises:
+        InputError: if ``path`` is a folder, or its folder cannot be created or written.
+
+    Example:
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     target = atomic_write_with(Path(tmp) / "a.txt", lambda p: p.write_text("hi"))
+        ...     print(target.read_text(), oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask()))
+        hi True
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if err.errno in _REFUSALS or isinstance(err, FileExistsError):
+            raise _refuse(path, err) from err
+        raise
+    tmp = _temp_name(path)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # a writer may create its file 0600, as mkstemp does
+        os.replace(tmp, path)
+    except BaseException as err:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(err, OSError) and err.errno in _REFUSALS:
+            raise _refuse(path, err) from err
+        raise
+    _fsync_folder(path.parent)
+    remove_stale_temporaries(path)
+    return path
+
+
+def _umask() -> int:
+    """The process umask: from /proc on Linux, else by setting it and setting it back."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:

@@ -67,7 +67,7 @@ def _loads(text: str | bytes, what: str) -> Any:
         raise CheckpointError(f"{what} is not valid JSON: {err}") from err
 
 
-def read_header(path: str | os.PathLike, expected_format: str) -> FileHeader:
+def read_header(path: str | os.PathLike, expected_format: str | tuple[str, ...]) -> FileHeader:
     """Parse and check the header of a bayesdl file without reading its tensors.
 
     Raises:
@@ -97,9 +97,10 @@ def read_header(path: str | os.PathLike, expected_format: str) -> FileHeader:
     if not isinstance(meta, dict) or not isinstance(meta.get(_METADATA_KEY), str):
         raise CheckpointError(f"{path} has no valid bayesdl header")
     document = _loads(meta[_METADATA_KEY], f"{path}: the bayesdl header")
-    if not isinstance(document, dict) or document.get("format") != expected_format:
+    formats = (expected_format,) if isinstance(expected_format, str) else expected_format
+    if not isinstance(document, dict) or document.get("format") not in formats:
         found = document.get("format") if isinstance(document, dict) else None
-        raise CheckpointError(f"{path} is not a {expected_format} file (format {found!r})")
+        raise CheckpointError(f"{path} is not a {' or '.join(formats)} file (format {found!r})")
     tensors = {}
     end = 0
     for name, entry in header.items():

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from ..deprecation import upgrade_config
 from ..errors import CheckpointError
 from . import container, preflight
 from .registry import class_key, resolve
@@ -76,20 +77,20 @@ def _decode(value: Any, where: str, depth: int) -> Any:
     return value
 
 
-def _resolve_all(value: Any, where: str, depth: int = 0) -> None:
+def resolve_all(value: Any, where: str, depth: int = 0) -> None:
     """Look up every class the config names before any build, so that filling the registry (which imports
     bayesdl's model modules) never happens under the meta device or an allocation budget."""
     if depth > MAX_CONFIG_DEPTH:
         raise CheckpointError(f"malformed checkpoint: {where} is nested more than {MAX_CONFIG_DEPTH} deep")
     if isinstance(value, list):
         for v in value:
-            _resolve_all(v, where, depth + 1)
+            resolve_all(v, where, depth + 1)
     elif isinstance(value, dict):
         spec = value.get(_MODULE_KEY)
         if isinstance(spec, dict) and "class" in spec:
             resolve(spec["class"])
         for v in value.values():
-            _resolve_all(v, where, depth + 1)
+            resolve_all(v, where, depth + 1)
 
 
 def build(class_name: Any, config: Any, where: str = "model", depth: int = 0) -> Any:
@@ -103,7 +104,7 @@ def build(class_name: Any, config: Any, where: str = "model", depth: int = 0) ->
     cls = resolve(class_name)
     if not isinstance(config, dict):
         raise CheckpointError(f"malformed checkpoint: the config of {where} ({class_name}) must be a JSON object")
-    kwargs = _decode(config, where, depth + 1)
+    kwargs = upgrade_config(cls, _decode(config, where, depth + 1))  # keywords and options renamed since the save
     try:
         inspect.signature(cls).bind(**kwargs)
     except TypeError as err:
@@ -119,8 +120,11 @@ def build(class_name: Any, config: Any, where: str = "model", depth: int = 0) ->
 def save(model: torch.nn.Module, path: str | os.PathLike) -> Path:
     """Save a @serializable model as JSON config plus safetensors weights in one file.
 
+    A trained Pyro autoguide is saved together with its model in the guide format
+    (:mod:`bayesdl.io.guide_file`).
+
     Arguments:
-        model: a module whose class (and nested module arguments) are @serializable.
+        model: a module whose class (and nested module arguments) are @serializable, or an autoguide.
         path: the file to write (conventionally ``*.safetensors``); written atomically.
 
     Returns:
@@ -146,6 +150,10 @@ def save(model: torch.nn.Module, path: str | os.PathLike) -> Path:
         Hugging Face (2022), safetensors: a simple, safe format for storing tensors
         (https://github.com/huggingface/safetensors).
     """
+    from .guide_file import is_guide, save_guide
+
+    if is_guide(model):
+        return save_guide(model, path)
     if not hasattr(model, "_bayesdl_config"):
         raise CheckpointError(f"{type(model).__name__} is not @serializable; bayesdl.save cannot rebuild it")
     document = {"format": MODEL_FORMAT, **encode_config(model, "model")[_MODULE_KEY]}
@@ -164,7 +172,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.n
         device: the device to put the rebuilt model on.
 
     Returns:
-        The rebuilt module, on ``device``.
+        The rebuilt module, on ``device`` (for a guide file, the guide; its model is ``guide.model``).
 
     Example:
         >>> import tempfile
@@ -180,12 +188,16 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.n
         CheckpointError: for a missing file, a pickle or other foreign file, a tampered header, an
             unknown class, a malformed config, or weights that do not match the architecture.
     """
-    header = container.read_header(path, MODEL_FORMAT)
+    from .guide_file import GUIDE_FORMAT, load_guide
+
+    header = container.read_header(path, (MODEL_FORMAT, GUIDE_FORMAT))
+    if header.document["format"] == GUIDE_FORMAT:
+        return load_guide(header, device)
     class_name, config = header.document.get("class"), header.document.get("config", {})
     if class_name is None:
         raise CheckpointError(f"malformed checkpoint: {header.path} names no class")
     resolve(class_name)
-    _resolve_all(config, "model")
+    resolve_all(config, "model")
     with torch.random.fork_rng(devices=[]):  # constructors draw initial weights; keep the caller's stream
         model = preflight.build_checked(header, lambda: build(class_name, config), str(class_name))
     tensors = container.read_tensors(header, device)

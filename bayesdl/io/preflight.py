@@ -42,8 +42,7 @@ def build_checked(header: FileHeader, construct: Callable[[], Any], class_name: 
         CheckpointError: if the result is not a module, its ``state_dict`` differs from the declared
             tensors in names, shapes or dtypes, or it needs more memory than the budget.
     """
-    stored = sum(spec.nbytes for spec in header.tensors.values())
-    budget = stored + max(stored, UNSTORED_BYTES_ALLOWED)
+    budget = budget_for(header)
     try:
         with torch.device("meta"):
             skeleton = construct()
@@ -54,10 +53,31 @@ def build_checked(header: FileHeader, construct: Callable[[], Any], class_name: 
     if skeleton is not None:
         _compare(header, skeleton, class_name, budget)
         return construct()
-    with _AllocationBudget(budget, f"{header.path}: the config of {class_name}"):
+    with allocation_budget(budget, f"{header.path}: the config of {class_name}"):
         model = construct()
     _compare(header, model, class_name, budget)
     return model
+
+
+def budget_for(header: FileHeader) -> int:
+    """The bytes of tensors that building from ``header``'s file may create: see the module docstring."""
+    stored = sum(spec.nbytes for spec in header.tensors.values())
+    return stored + max(stored, UNSTORED_BYTES_ALLOWED)
+
+
+def compare_state(header: FileHeader, module: Any, class_name: str) -> None:
+    """Refuse ``module`` if its ``state_dict`` differs from the tensors ``header`` declares.
+
+    Raises:
+        CheckpointError: naming the first differing tensor.
+    """
+    _compare(header, module, class_name, budget_for(header))
+
+
+def allocation_budget(budget: int, what: str) -> _AllocationBudget:
+    """A context in which tensor-creating operations fail with :class:`CheckpointError` once they would
+    create more than ``budget`` bytes in total; ``what`` names the thing being built in the message."""
+    return _AllocationBudget(budget, what)
 
 
 def _meta_unsupported(err: BaseException) -> bool:

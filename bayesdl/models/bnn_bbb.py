@@ -32,10 +32,11 @@ from ..nn.bayesian_layers import (
     BayesianConv2d,
     BayesianLayer,
     BayesianLinear,
+    MatmulPrecision,
     bayesian_layers,
 )
-from ..nn.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
 from ..nn.priors import Prior
+from ..ops.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
 from ..validation import check_choice, check_positive_int
 from .likelihoods import CategoricalLikelihood
 from .nets import MLP, check_input
@@ -43,7 +44,7 @@ from .supervised import SupervisedModel, evaluation_mode
 
 
 def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local_reparam", init_from_net: bool = True,
-             posterior_std_init: float = 1e-3, matmul_precision: str = "fp32") -> nn.Module:
+             posterior_std_init: float = 1e-3, matmul_precision: MatmulPrecision = "auto") -> nn.Module:
     """A copy of ``net`` whose Linear and Conv2d layers are Bayesian layers with a factorised Gaussian posterior.
 
     Arguments:
@@ -54,7 +55,7 @@ def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local
         init_from_net: start the posterior means at the net's current weights (e.g. a trained net);
             otherwise they are freshly initialised.
         posterior_std_init: the initial posterior standard deviation.
-        matmul_precision: "fp32", "bf16_variance" or "bf16" for every converted linear layer (the dtype of the
+        matmul_precision: "auto", "fp32", "bf16_variance" or "bf16" for every converted linear layer (the dtype of the
             matrix products of the fused local-reparameterisation training path; see
             :class:`~bayesdl.nn.bayesian_layers.BayesianLinear`).
 
@@ -116,17 +117,18 @@ class BayesByBackprop(SupervisedModel):
         init_from_net: start the posterior means at ``net``'s weights.
         posterior_std_init: the initial posterior sd of every weight.
         kl_weight: multiplies the KL (1 is the ELBO; other values give a tempered objective, not a bound).
-        matmul_precision: "fp32" (default), "bf16_variance" or "bf16": the dtype of the matrix products when
-            training linear layers with local reparameterisation (see
+        matmul_precision: "auto" (default: bfloat16 products only where the hardware runs them natively, AMX or
+            AVX512-BF16 CPUs and bf16-capable CUDA devices, else float32), "fp32", "bf16_variance" or "bf16": the
+            dtype of the matrix products when training linear layers with local reparameterisation (see
             :class:`~bayesdl.nn.bayesian_layers.BayesianLinear`); predictions always use float32.
         noise_std, learn_noise: the homoscedastic noise head's initial sd and whether it is learned.
         compile: opt-in: when the network is a plain stack of Bayesian linear layers with ReLU between them (an
             :class:`~bayesdl.models.nets.MLP` without dropout or normalisation) on the fused local-reparameterisation
             path, ``loss`` runs the whole stack, its KL and a hand-written backward pass as two functions compiled
-            with ``torch.compile`` (see :mod:`bayesdl.nn.compiled_local_reparam`; same draws, loss and gradients as
-            the default path up to float rounding). The first training step compiles (tens of seconds on a CPU,
-            and Inductor needs a C++ compiler); on the digits benchmark later steps were faster, see
-            ``benchmarks/bench_bnn.py``. Other networks, and predictions, use the default path.
+            with ``torch.compile`` (see :mod:`bayesdl.ops.compiled_local_reparam`; same draws, loss and gradients as
+            the default path up to float rounding). The first training step compiles (Inductor needs a C++
+            compiler); the compile time and the speed per instruction set are in ``benchmarks/RESULTS.md``.
+            Other networks, and predictions, use the default path.
 
     Example:
         >>> from bayesdl.models.nets import MLP
@@ -144,7 +146,7 @@ class BayesByBackprop(SupervisedModel):
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
                  init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
-                 noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: str = "fp32", compile: bool = False) -> None:
+                 noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: MatmulPrecision = "auto", compile: bool = False) -> None:
         super().__init__()
         if not kl_weight >= 0:
             raise InputError(f"kl_weight must be >= 0, got {kl_weight}")

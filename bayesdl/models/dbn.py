@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..deprecation import warn_deprecated
 from ..errors import InputError
-from ..inference.trainer import History, Trainer
 from ..io import serializable
 from ..validation import check_positive_int
 from .rbm import RBM
@@ -35,12 +35,16 @@ class DBN(nn.Module):
         k: Gibbs sweeps per update.
         num_chains: persistent chains per layer (PCD).
         weight_decay: L2 penalty on the weights of every layer.
-        seed: seeds the initial weights (layer l uses seed + l) and the upward sampling in :meth:`fit`.
+        seed: seeds the initial weights (layer l uses seed + l) and the upward sampling of greedy training.
+
+    Train it greedily with :func:`bayesdl.inference.fit_greedy` (``DBN.fit`` is a deprecated alias): layer l
+    learns from samples h^l ~ p(h^l | h^{l-1}) that :meth:`propagate` draws through the layers below.
 
     Example:
         >>> x = (torch.rand(100, 8, generator=torch.Generator().manual_seed(0)) < 0.4).float()
+        >>> from bayesdl.inference import fit_greedy
         >>> dbn = DBN([8, 6, 4])
-        >>> _ = dbn.fit(x, optimizer="sgd", lr=0.1, epochs=1, batch_size=20, progress=False)
+        >>> _ = fit_greedy(dbn, x, optimizer="sgd", lr=0.1, epochs=1, batch_size=20, progress=False)
         >>> dbn.sample(3, num_steps=5, seed=0).shape
         torch.Size([3, 8])
 
@@ -81,25 +85,26 @@ class DBN(nn.Module):
             for i in range(len(sizes) - 1)
         )
 
-    def fit(self, data: torch.Tensor, init_from_data: bool = True, **trainer_kwargs: Any) -> list[History]:
-        """Train the RBMs greedily with the shared :class:`~bayesdl.inference.Trainer`.
+    def layers(self) -> list[RBM]:
+        """The RBMs, bottom first: what greedy training fits one after the other."""
+        return list(self.rbms)
 
-        Layer l is trained on binary samples h^l ~ p(h^l | h^{l-1}) drawn upward through the layers
-        already trained (the data for l = 0). ``trainer_kwargs`` go to every layer's Trainer.
+    def check_data(self, data: torch.Tensor, name: str = "data") -> torch.Tensor:
+        """Check visible data for the bottom RBM (shape [B, D], values its visible units can take)."""
+        return self.rbms[0].check_visible(data, name)
 
-        Returns:
-            the training history of every layer.
-        """
-        x = self.rbms[0].check_visible(data, "data")
-        generator = torch.Generator(device=x.device).manual_seed(self.seed)
-        histories = []
-        for rbm in self.rbms:
-            if init_from_data:
-                rbm.init_from_data(x)
-            histories.append(Trainer(rbm, **trainer_kwargs).fit(x))
-            with torch.no_grad():
-                x = rbm.sample_hidden(x.to(rbm.weight.device), generator)
-        return histories
+    def propagate(self, index: int, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Binary samples h ~ p(h | x) of layer ``index``: the training data of layer ``index + 1``."""
+        rbm = self.rbms[index]
+        return rbm.sample_hidden(x.to(rbm.weight.device), generator)
+
+    def fit(self, data: torch.Tensor, init_from_data: bool = True, **trainer_kwargs: Any) -> list[Any]:
+        """Deprecated alias of ``bayesdl.inference.fit_greedy(dbn, data, ...)`` (models do not import the trainer)."""
+        warn_deprecated("DBN.fit(data, ...)", "bayesdl.inference.fit_greedy(dbn, data, ...)")
+        # deprecated shim: allowed in tests/test_layers.py until 0.3
+        from ..inference.recipes import fit_greedy
+
+        return fit_greedy(self, data, init_from_data=init_from_data, **trainer_kwargs)
 
     def transform(self, v: torch.Tensor) -> torch.Tensor:
         """The mean-field upward pass: p(h^1|v), then p(h^2|h^1 = those probabilities), ...; shape [B, H_L]."""

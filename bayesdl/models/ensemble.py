@@ -14,9 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..inference.predictive import CategoricalDraws, GaussianDraws
-from ..inference.trainer import History, Trainer
+from ..deprecation import warn_deprecated
 from ..io import serializable
+from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_positive_int
 from .nets import check_input
 from .supervised import PlainNet, evaluation_mode, stack_draws
@@ -44,15 +44,17 @@ class DeepEnsemble(nn.Module):
             "homoscedastic".
         seed: the initialisation seed of the first member.
 
-    ``fit(data, **trainer_kwargs)`` trains member m with ``Trainer(member, seed=seed + m, ...)``, so members
-    also see different batch orders. ``predictive_samples(x, num_samples)`` returns one draw per member (the
+    :func:`bayesdl.inference.fit_ensemble` trains member m with ``Trainer(member, seed=seed + m, ...)``, so
+    members also see different batch orders (``ensemble.fit`` is a deprecated alias); ``Trainer(ensemble)``
+    trains the sum of the members' losses on shared batches. ``predictive_samples(x, num_samples)`` returns one draw per member (the
     ensemble is a uniform mixture; ``num_samples`` only has to be >= 1).
 
     Example:
+        >>> from bayesdl.inference import fit_ensemble
         >>> from bayesdl.models.nets import MLP
         >>> ens = DeepEnsemble(MLP(1, [16], 2), num_members=3, likelihood="heteroscedastic")
         >>> x, y = torch.randn(40, 1), torch.randn(40)
-        >>> _ = ens.fit((x, y), epochs=2, progress=False, device="cpu")
+        >>> _ = fit_ensemble(ens, (x, y), epochs=2, progress=False, device="cpu")
         >>> ens.predictive_samples(x, num_samples=1).means.shape
         torch.Size([3, 40])
 
@@ -71,14 +73,13 @@ class DeepEnsemble(nn.Module):
         )
         self.likelihood = self.members[0].likelihood
 
-    def fit(self, data: Any, val_data: Any = None, **trainer_kwargs: Any) -> list[History]:
-        """Train each member with the shared :class:`~bayesdl.inference.Trainer`; returns their histories."""
-        histories = []
-        for m, member in enumerate(self.members):
-            kwargs = dict(trainer_kwargs)
-            kwargs["seed"] = self.seed + m + kwargs.get("seed", 0)
-            histories.append(Trainer(member, **kwargs).fit(data, val_data=val_data))
-        return histories
+    def fit(self, data: Any, val_data: Any = None, **trainer_kwargs: Any) -> list[Any]:
+        """Deprecated alias of ``bayesdl.inference.fit_ensemble(ensemble, data, ...)``."""
+        warn_deprecated("DeepEnsemble.fit(data, ...)", "bayesdl.inference.fit_ensemble(ensemble, data, ...)")
+        # deprecated shim: allowed in tests/test_layers.py until 0.3
+        from ..inference.recipes import fit_ensemble
+
+        return fit_ensemble(self, data, val_data=val_data, **trainer_kwargs)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The sum over members of their mean NLLs (training all members jointly on the same batches)."""

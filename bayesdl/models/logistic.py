@@ -53,7 +53,7 @@ class BayesianLogisticRegression(PyroModule):
         self.bias = PyroSample(lambda self: dist.Normal(self._zero, self.prior_scale).expand([self.num_classes]).to_event(1))
 
     def _check(self, x: torch.Tensor, y: torch.Tensor | None) -> None:
-        check_tensor(x, "x", shape=[None, self.num_features])
+        check_tensor(x, "x", shape=[None, self.num_features], floating=True)
         if y is not None:
             check_tensor(y, "y", shape=[x.shape[0]])
             if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= self.num_classes:

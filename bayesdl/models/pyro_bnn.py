@@ -28,8 +28,8 @@ from pyro.nn.module import to_pyro_module_
 from torch import nn
 
 from ..errors import InputError
-from ..inference.predictive import CategoricalDraws, GaussianDraws
 from ..io import serializable
+from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_choice, check_positive_int
 from .likelihoods import LIKELIHOODS, make_likelihood
 from .nets import check_input
@@ -209,7 +209,9 @@ class PyroPosterior:
             index = torch.linspace(0, total - 1, min(num_samples, total)).round().long()
             chosen = {k: v[index.to(v.device)] for k, v in self.samples.items()}
             predictive = pyro.infer.Predictive(self.model, posterior_samples=chosen, return_sites=sites)
-        with torch.no_grad():
+        from ..nn.pyro_params import module_local_params
+
+        with torch.no_grad(), module_local_params(self.model, self.guide):  # the guide's own parameters
             found = predictive(x)
         out = found["_RETURN"]
         if self.model.likelihood_name == "categorical":

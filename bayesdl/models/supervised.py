@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..inference.predictive import CategoricalDraws, GaussianDraws
 from ..io import serializable
+from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_positive_int
 from .likelihoods import Likelihood, make_likelihood
 from .nets import check_input
@@ -57,6 +57,8 @@ class SupervisedModel(nn.Module):
     likelihood: Likelihood
     #: the network may run under bf16/fp16 autocast: its outputs are cast to float32 before the likelihood
     mixed_precision_safe = True
+    #: check_data validates (x, y): see bayesdl.contracts.check_data_arity
+    data_arguments = 2
 
     def _build(self, net: nn.Module, likelihood: str, noise_std: float, learn_noise: bool) -> None:
         num_outputs = getattr(net, "out_features", None)

@@ -22,6 +22,7 @@ posterior means (a deterministic forward pass).
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +30,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
+from ..ops.hardware import resolve_bfloat16
 from ..validation import check_choice, check_positive_int
 from .priors import GaussianPrior, Prior, kl_divergence
 
@@ -40,7 +42,8 @@ def softplus_inverse(y: float) -> float:
     return y + math.log(-math.expm1(-y))
 
 
-MATMUL_PRECISIONS = ("fp32", "bf16_variance", "bf16")
+MATMUL_PRECISIONS = ("auto", "fp32", "bf16_variance", "bf16")
+MatmulPrecision = Literal["auto", "fp32", "bf16_variance", "bf16"]
 
 # bfloat16 products pay off only for wide layers: below this width (inputs or outputs) a layer keeps float32.
 BF16_MIN_WIDTH = 128
@@ -269,14 +272,16 @@ class BayesianLinear(BayesianLayer):
         estimator: "reparam", "local_reparam" (default) or "flipout".
         posterior_std_init: the initial posterior standard deviation softplus(rho).
         matmul_precision: the dtype of the matrix products of the fused training path (local reparameterisation,
-            bias, fixed Gaussian prior, gradients enabled): "fp32" (default); "bf16_variance", where the three
-            products of the variance path x^2 sigma^2 (forward, input gradient, sigma gradient) run in bfloat16
-            with float32 accumulation; or "bf16", where the mean path does too. bfloat16 keeps about three
-            significant digits; a standard deviation needs fewer than a mean. On CPUs with AMX the 100x400x400
-            products alone run about 2x faster, but the casts cost time too: in ``benchmarks/bench_bnn.py``
-            (digits, 400 wide) whole training epochs were slower than "fp32" on a shared CPU, with the same test
-            NLL, so measure on your shapes and hardware. Layers narrower than ``BF16_MIN_WIDTH`` (128) inputs or
-            outputs keep float32. Parameters, gradients, the KL and predictions stay float32.
+            bias, fixed Gaussian prior, gradients enabled): "auto" (default), "fp32", "bf16_variance", where the
+            three products of the variance path x^2 sigma^2 (forward, input gradient, sigma gradient) run in
+            bfloat16 with float32 accumulation, or "bf16", where the mean path does too. bfloat16 keeps about three
+            significant digits; a standard deviation needs fewer than a mean. bfloat16 is faster only on hardware
+            with bfloat16 arithmetic (CPUs with AMX or AVX512-BF16, bf16-capable CUDA devices); elsewhere it is
+            emulated and slower than "fp32", and an explicit bfloat16 setting warns once. "auto" is "bf16" where
+            bfloat16 is native (see :mod:`bayesdl.ops.hardware`) and "fp32" elsewhere; the measurements per
+            instruction set are in ``benchmarks/RESULTS.md`` (``bench_bnn``). Layers narrower than
+            ``BF16_MIN_WIDTH`` (128) inputs or outputs keep float32. Parameters, gradients, the KL and predictions
+            stay float32.
 
     Example:
         >>> layer = BayesianLinear(3, 2)
@@ -291,7 +296,7 @@ class BayesianLinear(BayesianLayer):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, prior: Prior | None = None,
-                 estimator: str = "local_reparam", posterior_std_init: float = 1e-3, matmul_precision: str = "fp32") -> None:
+                 estimator: str = "local_reparam", posterior_std_init: float = 1e-3, matmul_precision: MatmulPrecision = "auto") -> None:
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features")
         self.out_features = check_positive_int(out_features, "out_features")
@@ -316,8 +321,20 @@ class BayesianLinear(BayesianLayer):
         key = (log_sigma._version, log_sigma.data_ptr())
         if self._prior_var_cache is None or self._prior_var_cache[0] != key:  # a float, read once (no sync per step)
             self._prior_var_cache = (key, math.exp(2.0 * float(log_sigma)))
-        wide = min(self.in_features, self.out_features) >= BF16_MIN_WIDTH
-        return self._prior_var_cache[1], wide and self.matmul_precision != "fp32", wide and self.matmul_precision == "bf16"
+        if min(self.in_features, self.out_features) < BF16_MIN_WIDTH or self.matmul_precision == "fp32":
+            return self._prior_var_cache[1], False, False
+        precision = self._precision_on(self.weight_mu.device)
+        return self._prior_var_cache[1], precision != "fp32", precision == "bf16"
+
+    def _precision_on(self, device: torch.device) -> str:
+        """``matmul_precision`` with "auto" resolved for ``device`` ("bf16" where bfloat16 is native, else "fp32")."""
+        cached = self.__dict__.get("_precision_cache")
+        if cached is None or cached[0] != device:
+            option = "auto" if self.matmul_precision == "auto" else "bfloat16"
+            low = resolve_bfloat16(option, device, f"BayesianLinear(matmul_precision={self.matmul_precision!r})")
+            resolved = ("bf16" if self.matmul_precision == "auto" else self.matmul_precision) if low else "fp32"
+            cached = self.__dict__["_precision_cache"] = (device, resolved)
+        return cached[1]
 
     def _fused_forward(self, x: torch.Tensor) -> torch.Tensor | None:
         # Fast path: local reparameterisation, 2-D input, bias, fixed Gaussian prior, gradients wanted.
@@ -337,7 +354,7 @@ class BayesianLinear(BayesianLayer):
         return tuple(out.shape)
 
     def extra_repr(self) -> str:
-        extra = "" if self.matmul_precision == "fp32" else f", matmul_precision={self.matmul_precision}"
+        extra = "" if self.matmul_precision == "auto" else f", matmul_precision={self.matmul_precision}"
         return f"in_features={self.in_features}, out_features={self.out_features}, estimator={self.estimator}{extra}"
 
 
@@ -436,6 +453,24 @@ def total_kl(module: nn.Module) -> torch.Tensor:
     layers = bayesian_layers(module)
     if not layers:
         raise InputError(f"{type(module).__name__} has no Bayesian layers")
+    return sum_kl(layers)
+
+
+def sum_kl(layers: list[BayesianLayer] | tuple[BayesianLayer, ...]) -> torch.Tensor:
+    """KL(q || p) summed over the given (non-empty) Bayesian layers: the one sum behind :func:`total_kl` and
+    ``BayesByBackprop.kl``, for callers that found their layers once.
+
+    Arguments:
+        layers: at least one :class:`BayesianLayer`.
+
+    Returns:
+        The summed KL, a scalar tensor in nats.
+
+    Example:
+        >>> layers = [BayesianLinear(2, 3), BayesianLinear(3, 1)]
+        >>> torch.allclose(sum_kl(layers), layers[0].kl() + layers[1].kl())
+        True
+    """
     total = layers[0].kl()
     for layer in layers[1:]:
         total = total + layer.kl()

@@ -169,6 +169,67 @@ class WelfordVariance:
         return (n / (n + 5.0)) * self.variance() + 1e-3 * (5.0 / (n + 5.0))
 
 
+
+class WelfordCovariance:
+    """Running mean and full covariance of each chain's draws (Welford's update with outer products).
+
+    For a dense mass matrix: at the end of a slow window, M^{-1} is set to Stan's regularised
+    covariance n/(n+5) S + 1e-3 * 5/(n+5) I, which shrinks the sample covariance S towards a small
+    multiple of the identity so that it stays positive definite even when n is close to D.
+
+    Arguments:
+        num_chains: the number of chains C.
+        dim: the number of unconstrained coordinates D.
+        dtype: the dtype of the running sums (float64 recommended).
+        device: the device of the draws.
+
+    Example:
+        >>> w = WelfordCovariance(1, 2, torch.float64, torch.device("cpu"))
+        >>> for v in [1.0, 2.0, 3.0]:
+        ...     w.update(torch.tensor([[v, -2 * v]], dtype=torch.float64))
+        >>> w.covariance()[0].tolist()
+        [[1.0, -2.0], [-2.0, 4.0]]
+
+    References:
+        Welford (1962), Technometrics 4(3); Stan Reference Manual, "HMC algorithm parameters"
+        (dense_e metric, regularisation of the windowed covariance).
+    """
+
+    def __init__(self, num_chains: int, dim: int, dtype: torch.dtype, device: torch.device) -> None:
+        self.n = 0
+        self.mean = torch.zeros(num_chains, dim, dtype=dtype, device=device)
+        self.m2 = torch.zeros(num_chains, dim, dim, dtype=dtype, device=device)
+
+    def update(self, x: torch.Tensor) -> None:
+        """Add one draw per chain.
+
+        Arguments:
+            x: the draws [C, D].
+        """
+        self.n += 1
+        delta = x - self.mean
+        self.mean += delta / self.n
+        self.m2 += delta.unsqueeze(-1) * (x - self.mean).unsqueeze(-2)
+
+    def covariance(self) -> torch.Tensor:
+        """The unbiased sample covariance [C, D, D] (symmetrised).
+
+        Returns:
+            Each chain's covariance matrix, [C, D, D].
+        """
+        cov = self.m2 / max(self.n - 1, 1)
+        return 0.5 * (cov + cov.mT)
+
+    def regularized_inverse_mass(self) -> torch.Tensor:
+        """Stan's shrunk estimate n/(n+5) S + 1e-3 * 5/(n+5) I, used as the dense M^{-1}.
+
+        Returns:
+            The dense inverse mass matrix [C, D, D].
+        """
+        n = self.n
+        eye = torch.eye(self.mean.shape[-1], dtype=self.mean.dtype, device=self.mean.device)
+        return (n / (n + 5.0)) * self.covariance() + 1e-3 * (5.0 / (n + 5.0)) * eye
+
 def find_reasonable_step_size(z: torch.Tensor, energy: torch.Tensor, grad: torch.Tensor, inv_mass: torch.Tensor,
                               energy_and_grad, generator: torch.Generator, initial: torch.Tensor | None = None,
                               max_iter: int = 60) -> torch.Tensor:
@@ -176,7 +237,7 @@ def find_reasonable_step_size(z: torch.Tensor, energy: torch.Tensor, grad: torch
 
     Arguments:
         z, energy, grad: the chains' current states ([C, D], [C], [C, D]).
-        inv_mass: diagonal inverse mass matrices [C, D].
+        inv_mass: inverse mass matrices, diagonals [C, D] or dense [C, D, D].
         energy_and_grad: z -> (U, dU/dz), batched.
         generator: the random generator for the momenta.
         initial: starting step sizes [C] (default 1).
@@ -194,11 +255,11 @@ def find_reasonable_step_size(z: torch.Tensor, energy: torch.Tensor, grad: torch
     References:
         Hoffman & Gelman (2014), The No-U-Turn Sampler, arXiv:1111.4246, algorithm 4.
     """
-    from .integrator import kinetic_energy, leapfrog
+    from .integrator import kinetic_energy, leapfrog, sample_momentum
 
     num_chains = z.shape[0]
     step = initial.clone() if initial is not None else torch.ones(num_chains, dtype=z.dtype, device=z.device)
-    p = torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device) * inv_mass.rsqrt()
+    p = sample_momentum(z, inv_mass, generator)
     h0 = energy + kinetic_energy(p, inv_mass)
     log_half = math.log(0.5)
 

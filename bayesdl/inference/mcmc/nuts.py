@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .integrator import EnergyAndGrad, kinetic_energy, leapfrog
+from .integrator import EnergyAndGrad, kinetic_energy, leapfrog, sample_momentum, velocity  # noqa: F401
 
 
 @dataclass
@@ -66,7 +66,7 @@ def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_st
     Arguments:
         z, p, g: position, momentum and dU/dz at the current end of the trajectory, each [C, D].
         signed_step: step sizes with the direction of integration, [C, 1].
-        inv_mass: diagonal inverse mass matrices [C, D].
+        inv_mass: inverse mass matrices, diagonals [C, D] or dense [C, D, D].
         h0: the Hamiltonian at the start of the transition, [C].
         live: which chains still extend their subtree, [C] bool.
         uniform: uniform variates on [0, 1) for the multinomial choice, [C].
@@ -95,7 +95,8 @@ def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_st
         Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434, appendix A.
     """
     z, p, u, g = leapfrog(z, p, g, signed_step, inv_mass, energy_and_grad)
-    h = u + kinetic_energy(p, inv_mass)
+    p_sharp = velocity(p, inv_mass)
+    h = u + 0.5 * (p * p_sharp).sum(-1)
     delta = h - h0
     delta = torch.where(torch.isnan(delta), torch.full_like(delta, float("inf")), delta)
     accept_sum = accept_sum + torch.where(live, torch.exp(-delta).clamp(max=1.0), torch.zeros_like(delta))
@@ -110,7 +111,7 @@ def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_st
     sub_u = torch.where(take, u, sub_u)
     sub_h = torch.where(take, h, sub_h)
     sub_log_weight = torch.where(live, new_log_weight, sub_log_weight)
-    return z, p, g, u, p * inv_mass, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps, diverging
+    return z, p, g, u, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps, diverging
 
 
 def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.Tensor, energy_and_grad: EnergyAndGrad,
@@ -121,7 +122,7 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
     Arguments:
         state: the current states of C chains.
         step_size: per-chain step sizes [C].
-        inv_mass: per-chain diagonal inverse mass matrices [C, D].
+        inv_mass: per-chain inverse mass matrices: diagonals [C, D] or dense [C, D, D].
         energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]).
         generator: the random generator (momenta, directions, multinomial choices).
         max_tree_depth: the largest number of doublings (at most 2^depth - 1 leapfrog steps).
@@ -149,7 +150,7 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
     z0, u0, g0 = state.z, state.energy, state.grad
     num_chains, _ = z0.shape
     opts = {"dtype": z0.dtype, "device": z0.device}
-    p0 = torch.randn(z0.shape, generator=generator, **opts) * inv_mass.rsqrt()
+    p0 = sample_momentum(z0, inv_mass, generator)
     h0 = u0 + kinetic_energy(p0, inv_mass)
     h0 = torch.where(torch.isfinite(h0), h0, torch.full_like(h0, float("inf")))
     step = step_size.unsqueeze(-1)
@@ -216,7 +217,7 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
         z_plus, p_plus, g_plus = _where(grow_plus, z, z_plus), _where(grow_plus, p, p_plus), _where(grow_plus, g, g_plus)
         z_minus, p_minus, g_minus = _where(grow_minus, z, z_minus), _where(grow_minus, p, p_minus), _where(grow_minus, g, g_minus)
         rho = _where(ok, rho + sub_rho, rho)
-        running = ok & ~_turned(p_minus * inv_mass, p_plus * inv_mass, rho)
+        running = ok & ~_turned(velocity(p_minus, inv_mass), velocity(p_plus, inv_mass), rho)
         if not bool(running.any()):
             break
 
@@ -231,8 +232,8 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
     return ChainState(draw_z, draw_u, draw_g), stats
 
 
-def compile_trajectory_step(energy_and_grad: EnergyAndGrad, state: ChainState,
-                            max_delta_energy: float = 1000.0) -> Callable | None:
+def compile_trajectory_step(energy_and_grad: EnergyAndGrad, state: ChainState, max_delta_energy: float = 1000.0,
+                            inv_mass: torch.Tensor | None = None) -> Callable | None:
     """Trace :func:`trajectory_step` (leapfrog, potential and bookkeeping) into one TorchScript graph.
 
     One traced call replaces some thirty eager tensor operations per leapfrog step, which is
@@ -244,6 +245,8 @@ def compile_trajectory_step(energy_and_grad: EnergyAndGrad, state: ChainState,
             Python control flow).
         state: an example state of the chains, used for tracing and for the agreement check.
         max_delta_energy: the divergence threshold bound into the traced step.
+        inv_mass: an example inverse mass matrix, [C, D] diagonals (the default, ones) or dense [C, D, D];
+            the traced step accepts only that layout.
 
     Returns:
         The traced step (to pass as ``step_fn`` to :func:`nuts_transition`), or None.
@@ -265,7 +268,7 @@ def compile_trajectory_step(energy_and_grad: EnergyAndGrad, state: ChainState,
     num_chains = z.shape[0]
     flag = torch.ones(num_chains, dtype=torch.bool, device=z.device)
     example = (z, torch.zeros_like(z), g, torch.full((num_chains, 1), 1e-3, dtype=z.dtype, device=z.device),
-               torch.ones_like(z), u + 0.0, flag, torch.full_like(u, 0.5), torch.full_like(u, float("-inf")),
+               torch.ones_like(z) if inv_mass is None else inv_mass, u + 0.0, flag, torch.full_like(u, 0.5), torch.full_like(u, float("-inf")),
                z, u, g, u, torch.zeros_like(u), torch.zeros(num_chains, dtype=torch.long, device=z.device), ~flag)
     def step(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return trajectory_step(*tensors, energy_and_grad=energy_and_grad, max_delta_energy=max_delta_energy)

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from ...deprecation import warn_deprecated
+
 
 @dataclass
 class Posterior:
@@ -36,12 +38,10 @@ class Posterior:
         ...                  unconstrained=draws.unsqueeze(-1))
         >>> post.num_chains, post.num_draws, post.flat_samples()["mu"].tolist()[:6]
         (2, 5, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
-        >>> sorted(post.to_arviz().groups())
-        ['posterior', 'sample_stats']
 
     References:
         Hoffman & Gelman (2014), The No-U-Turn Sampler, arXiv:1111.4246; Kumar, Carroll, Hartikainen & Martin
-        (2019), ArviZ, JOSS 4(33) (the InferenceData layout that :meth:`to_arviz` produces).
+        (2019), ArviZ, JOSS 4(33) (the InferenceData layout that ``bayesdl.diagnostics.to_inference_data`` produces).
     """
 
     samples: dict[str, torch.Tensor]
@@ -106,41 +106,28 @@ class Posterior:
         shape = (self.num_chains, self.num_draws)
         return {k: v.reshape(*shape, *v.shape[1:]) for k, v in draws.items()}
 
-    def to_arviz(self, posterior_predictive: dict[str, torch.Tensor] | bool | None = None) -> Any:
-        """An ArviZ ``InferenceData`` with posterior, sample_stats, observed_data, log_likelihood
-        and (when given, or ``True`` to draw it with :meth:`predictive`) posterior_predictive.
-
-        Arguments:
-            posterior_predictive: site -> [chain, draw, *obs_shape] replicated data, or True to replicate
-                every observed site from its likelihood at each draw, or None for no such group.
-
-        Returns:
-            An ``arviz.InferenceData``.
-        """
-        from ...diagnostics.arviz_export import posterior_to_inference_data
-
-        if posterior_predictive is True:
-            pp = self._observed_site_predictive()
-        else:
-            pp = posterior_predictive or None
-        return posterior_to_inference_data(self.samples, self.sample_stats, observed_data=self.observed_data,
-                                           log_likelihood=self.log_likelihood, posterior_predictive=pp)
-
-    def _observed_site_predictive(self) -> dict[str, torch.Tensor]:
-        """Replicate each observed site from its likelihood at every draw (the data stay as arguments)."""
+    def replicate_observed(self) -> dict[str, torch.Tensor]:
+        """Replicate each observed site from its likelihood at every draw (the data stay as arguments):
+        site -> [chain, draw, *obs_shape], for the posterior_predictive group of ArviZ."""
         from .replay import replicate_observed
 
         return replicate_observed(self.model, self.model_args, self.model_kwargs, self.samples, self.latent_names)
 
-    def summary(self, **kwargs: Any) -> Any:
-        """ArviZ's summary table (mean, sd, hdi/quantiles, MCSE, bulk and tail ESS, R-hat) as a DataFrame.
+    def to_arviz(self, posterior_predictive: dict[str, torch.Tensor] | bool | None = None) -> Any:
+        """Deprecated: ``bayesdl.diagnostics.to_inference_data(posterior, posterior_predictive)``.
 
-        Arguments:
-            **kwargs: passed to ``arviz.summary`` (e.g. ``var_names``).
-
-        Returns:
-            A pandas DataFrame with one row per scalar parameter.
+        Inference never imports diagnostics; ArviZ is reached from :mod:`bayesdl.diagnostics` only.
         """
+        warn_deprecated("Posterior.to_arviz()", "bayesdl.diagnostics.to_inference_data(posterior)")
+        # deprecated shim: allowed in tests/test_layers.py
+        from ...diagnostics.arviz_export import to_inference_data
+
+        return to_inference_data(self, posterior_predictive)
+
+    def summary(self, **kwargs: Any) -> Any:
+        """Deprecated: ``bayesdl.diagnostics.arviz_summary(posterior, **kwargs)`` (ArviZ's summary table)."""
+        warn_deprecated("Posterior.summary()", "bayesdl.diagnostics.arviz_summary(posterior)")
+        # deprecated shim: allowed in tests/test_layers.py
         from ...diagnostics.arviz_export import arviz_summary
 
-        return arviz_summary(self.to_arviz(), **kwargs)
+        return arviz_summary(self, **kwargs)

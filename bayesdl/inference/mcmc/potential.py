@@ -17,7 +17,11 @@ import pyro
 import pyro.poutine as poutine
 import torch
 from pyro.distributions.util import scale_and_mask
-from pyro.infer.mcmc.util import initialize_model
+from pyro.infer.enum import config_enumerate
+from pyro.infer.mcmc.util import TraceEinsumEvaluator, initialize_model
+from pyro.ops.contract import contract_to_tensor
+from pyro.ops.rings import LogRing
+from pyro.poutine.enum_messenger import EnumMessenger
 from pyro.poutine.util import site_is_subsample
 
 from ...errors import InputError
@@ -70,6 +74,43 @@ def check_model_inputs(args: tuple, kwargs: dict) -> None:
             raise InputError(f"model argument {name} contains NaN or infinite values")
 
 
+def check_discrete_sites(model: Callable, args: tuple, kwargs: dict) -> None:
+    """Raise InputError naming any discrete latent site that cannot be enumerated (no finite support).
+
+    NUTS and HMC move continuous coordinates only. Discrete latent sites with a finite support
+    (Bernoulli, Categorical, ...) are summed out of the density by enumeration; any other discrete
+    latent site (Poisson, Geometric, ...) cannot be, and is refused here.
+
+    Arguments:
+        model: a Pyro model.
+        args, kwargs: its arguments.
+
+    Returns:
+        None.
+
+    Example:
+        >>> import pyro.distributions as dist
+        >>> def model():
+        ...     pyro.sample("count", dist.Poisson(3.0))
+        >>> try:
+        ...     check_discrete_sites(model, (), {})
+        ... except InputError as err:
+        ...     print(str(err).split(";")[0])
+        latent site 'count' is discrete (Poisson) with no finite support to enumerate
+    """
+    with pyro.validation_enabled(False), torch.no_grad():
+        trace = poutine.trace(model).get_trace(*args, **kwargs)
+    for name, site in trace.nodes.items():
+        if site["type"] != "sample" or site["is_observed"] or site_is_subsample(site):
+            continue
+        fn = site["fn"]
+        if getattr(fn.support, "is_discrete", False) and not fn.has_enumerate_support:
+            raise InputError(
+                f"latent site {name!r} is discrete ({type(fn).__name__}) with no finite support to enumerate; "
+                "NUTS/HMC need continuous latent sites (discrete ones with a finite support, such as Bernoulli or "
+                "Categorical, are summed out): marginalise this site out of the model or make it observed")
+
+
 def _log_joint(trace: poutine.Trace) -> torch.Tensor:
     """Sum of log p over every sample site of a trace (scale and mask applied), vmap-safe."""
     total = 0.0
@@ -80,6 +121,41 @@ def _log_joint(trace: poutine.Trace) -> torch.Tensor:
         log_p = scale_and_mask(log_p, site["scale"], site["mask"])
         total = total + log_p.sum()
     return total
+
+
+class _VmapSafeEnum(EnumMessenger):
+    """Pyro's parallel enumeration, usable under ``torch.func.vmap``.
+
+    After each sample site, Pyro's EnumMessenger reads the shape of the site's value through
+    ``value.data``, which vmap forbids for the (batched) continuous values. Only the shape is needed,
+    so the value is swapped for an unbatched placeholder of the same per-chain shape while it looks.
+    """
+
+    def _pyro_post_sample(self, msg) -> None:
+        value = msg["value"]
+        if isinstance(value, torch.Tensor) and torch._C._functorch.is_batchedtensor(value):
+            msg["value"] = torch.empty(value.shape, dtype=value.dtype, device=value.device)
+            try:
+                super()._pyro_post_sample(msg)
+            finally:
+                msg["value"] = value
+        else:
+            super()._pyro_post_sample(msg)
+
+
+class _VmapLogRing(LogRing):
+    """Pyro's log-space semiring with bayesdl's vmap-safe einsum backend."""
+
+    _backend = "bayesdl.inference.mcmc.log_einsum"
+
+
+def _max_plate_nesting(model: Callable, args: tuple, kwargs: dict) -> int:
+    """The number of nested vectorised plates in one trace of the model (Pyro's ``max_plate_nesting``)."""
+    with pyro.validation_enabled(False), torch.no_grad():
+        trace = poutine.trace(model).get_trace(*args, **kwargs)
+    dims = [-frame.dim for site in trace.nodes.values() if site["type"] == "sample"
+            for frame in site["cond_indep_stack"] if frame.vectorized]
+    return max(dims, default=0)
 
 
 class BatchedPotential:
@@ -115,13 +191,17 @@ class BatchedPotential:
     """
 
     def __init__(self, model: Callable, args: tuple, kwargs: dict, num_chains: int, init_strategy: Callable | None = None,
-                 compile: bool = True) -> None:
+                 compile: bool = True, max_plate_nesting: int | None = None) -> None:
         check_model_inputs(args, kwargs)
+        check_discrete_sites(model, args, kwargs)
         self.model, self.args, self.kwargs = model, args, kwargs
         init_strategy = init_strategy or pyro.infer.autoguide.initialization.init_to_uniform(radius=2.0)
+        if max_plate_nesting is None:
+            max_plate_nesting = _max_plate_nesting(model, args, kwargs)
         try:
             init_params, _, transforms, prototype = initialize_model(
-                model, model_args=args, model_kwargs=kwargs, num_chains=num_chains, init_strategy=init_strategy)
+                model, model_args=args, model_kwargs=kwargs, num_chains=num_chains, init_strategy=init_strategy,
+                max_plate_nesting=max_plate_nesting)
         except NotImplementedError as exc:
             raise InputError(f"the model has a site that NUTS/HMC cannot sample (discrete latent?): {exc}") from exc
         except RuntimeError as exc:
@@ -150,6 +230,15 @@ class BatchedPotential:
                          if site["type"] == "sample" and site["is_observed"] and not site["infer"].get("_deterministic")}
         self.deterministic_names = [name for name, site in prototype.nodes.items()
                                     if site["type"] == "sample" and site["infer"].get("_deterministic")]
+        self.enumerated = [name for name, site in prototype.nodes.items() if site["type"] == "sample"
+                           and not site["is_observed"] and site["infer"].get("enumerate") == "parallel"]
+        self._evaluator = None
+        if self.enumerated:
+            # sum the enumerable discrete sites out of the joint, as Pyro's NUTS does (TraceEinsumEvaluator)
+            self._evaluator = TraceEinsumEvaluator(prototype, True, max_plate_nesting)
+            self._traced_model = _VmapSafeEnum(first_available_dim=-1 - max_plate_nesting)(config_enumerate(model))
+        else:
+            self._traced_model = model
         self._batched_energy = torch.func.vmap(self._energy_single)
         self._batched_grad_and_value = torch.func.vmap(torch.func.grad_and_value(self._energy_single))
         self.compiled = compile and self._try_compile()
@@ -211,8 +300,14 @@ class BatchedPotential:
             values[s.name] = x
             log_det = log_det + s.transform.log_abs_det_jacobian(u, x).sum()
         with pyro.validation_enabled(False):
-            trace = poutine.trace(poutine.condition(self.model, values)).get_trace(*self.args, **self.kwargs)
-            return -(_log_joint(trace) + log_det)
+            trace = poutine.trace(poutine.condition(self._traced_model, values)).get_trace(*self.args, **self.kwargs)
+            log_joint = _log_joint(trace) if self._evaluator is None else self._marginal_log_joint(trace)
+            return -(log_joint + log_det)
+
+    def _marginal_log_joint(self, trace: poutine.Trace) -> torch.Tensor:
+        """log p(continuous values, data) with the enumerated discrete sites summed out (variable elimination)."""
+        log_factors = self._evaluator._get_log_factors(trace)
+        return contract_to_tensor(log_factors, self._evaluator._enum_dims, ring=_VmapLogRing())
 
     def energy(self, z: torch.Tensor) -> torch.Tensor:
         """U(z) [C] for z [C, D].

@@ -12,8 +12,14 @@ from tqdm.auto import tqdm
 
 from ...errors import InputError
 from ...validation import check_choice, check_positive_int
-from .adaptation import DualAveraging, WelfordVariance, find_reasonable_step_size, warmup_windows
-from .hmc import hmc_transition
+from .adaptation import (
+    DualAveraging,
+    WelfordCovariance,
+    WelfordVariance,
+    find_reasonable_step_size,
+    warmup_windows,
+)
+from .hmc import DEFAULT_STEP_SIZE_JITTER, hmc_transition
 from .nuts import ChainState, compile_trajectory_step, nuts_transition
 from .posterior import Posterior
 from .potential import BatchedPotential, FunctionPotential
@@ -26,16 +32,21 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
                      num_samples: int = 500, seed: int = 0, init_strategy: Callable | None = None,
                      target_accept: float = 0.8, max_tree_depth: int = 10, progress: bool = True,
                      num_steps: int = 10, potential_dim: int | None = None, adapt_mass_matrix: bool = True,
-                     compile: bool = True, **kwargs: Any) -> Posterior:
+                     compile: bool = True, step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
+                     dense_mass: bool = False, **kwargs: Any) -> Posterior:
     """Sample the posterior of a Pyro model (or a potential energy) with C chains run as one batched computation.
 
-    Every chain has its own step size (dual averaging during warmup) and its own diagonal mass
-    matrix (set from the variance of its draws at the end of each doubling slow window, as in Stan).
+    Every chain has its own step size (dual averaging during warmup) and its own mass matrix, diagonal
+    or dense (set from the variance or covariance of its draws at the end of each doubling slow
+    window, as in Stan).
 
     Arguments:
         model: a Pyro model with continuous latent sites and observed sites (``obs=``), called as
             ``model(*args, **kwargs)``; or, with ``potential_dim``, a potential energy U(z) mapping
-            z [chains, potential_dim] to [chains] (vectorised over chains).
+            z [chains, potential_dim] to [chains] (vectorised over chains). Discrete latent sites with a
+            finite support (Bernoulli, Categorical, ...) are summed out of the density by parallel
+            enumeration, as in Pyro's NUTS, and are not among the draws (``Posterior.log_likelihood``
+            is then left empty); any other discrete latent site is refused with an InputError.
         kernel: ``"nuts"`` (No-U-Turn) or ``"hmc"`` (static ``num_steps`` leapfrog steps).
         num_chains: C >= 1.
         num_warmup, num_samples: warmup (adaptation) iterations and kept draws per chain.
@@ -45,8 +56,15 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         max_tree_depth: NUTS stops doubling after this many doublings.
         progress: show a progress bar.
         num_steps: leapfrog steps per HMC transition.
+        step_size_jitter: HMC only: each transition's step size is drawn uniformly from
+            [(1 - j) e, (1 + j) e] around the adapted e, per chain (see :func:`hmc_transition`); 0 gives
+            static HMC, which can stall when L e is near a period of the target (Neal 2011, section 5.4).
         potential_dim: the dimension D when ``model`` is a potential-energy function.
-        adapt_mass_matrix: adapt the diagonal mass matrix (otherwise it stays the identity).
+        adapt_mass_matrix: adapt the mass matrix (otherwise it stays the identity).
+        dense_mass: adapt a dense mass matrix (M^{-1} the regularised covariance of each chain's warmup
+            draws) instead of a diagonal one, as NumPyro's ``dense_mass=True``; worth it when the
+            posterior has strongly correlated coordinates. Each leapfrog step then costs a D x D
+            matrix-vector product per chain.
         compile: trace the batched potential and gradient into a TorchScript graph (checked against the
             eager result; falls back to eager). It is about ten times faster per gradient; the first use in
             a process pays a one-off import of torch's tracing machinery (a few seconds).
@@ -74,6 +92,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     check_positive_int(num_steps, "num_steps")
     if not 0.0 < float(target_accept) < 1.0:
         raise InputError(f"target_accept must lie in (0, 1), got {target_accept}")
+    if not isinstance(step_size_jitter, (int, float)) or not 0.0 <= float(step_size_jitter) < 1.0:
+        raise InputError(f"step_size_jitter must be a number in [0, 1), got {step_size_jitter!r}")
     if not callable(model):
         raise InputError(f"model must be a Pyro model or a potential function, got {type(model).__name__}")
 
@@ -96,26 +116,32 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
         if kernel == "nuts":
             return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
-        return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps)
+        return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps,
+                              step_size_jitter=step_size_jitter)
 
     z = potential.init.to(dtype)
     u, g = energy_and_grad(z)
     if not bool(torch.isfinite(u).all()):
         raise InputError("the potential energy is not finite at the initial points; check the model and data")
     state = ChainState(z, u, g)
+    if dense_mass:
+        inv_mass = torch.eye(dim, dtype=dtype, device=device).expand(num_chains, dim, dim).clone()
+    else:
+        inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
+    estimator = WelfordCovariance if dense_mass else WelfordVariance
     if kernel == "nuts" and getattr(potential, "compiled", False):
-        step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state)
-    inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
+        step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state, inv_mass=inv_mass)
     step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
     averager = DualAveraging(step.log(), float(target_accept))
     windows = warmup_windows(num_warmup) if adapt_mass_matrix else []
     window_start = {start: end for start, end in windows}
-    welford: WelfordVariance | None = None
+    welford: WelfordVariance | WelfordCovariance | None = None
     window_end = -1
 
     draws = torch.empty(num_chains, num_samples, dim, dtype=dtype, device=device)
     stat_rows: list[dict[str, torch.Tensor]] = []
     bar = tqdm(total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains")
+    divergent = torch.zeros(2, dtype=torch.int64, device=device)  # warm-up, sampling
     start_time = time.perf_counter()
     warmup_seconds = 0.0
     for it in range(num_warmup + num_samples):
@@ -123,7 +149,7 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         if it < num_warmup:
             step = averager.update(stats["acceptance_rate"])
             if it in window_start:
-                welford, window_end = WelfordVariance(num_chains, dim, dtype, device), window_start[it]
+                welford, window_end = estimator(num_chains, dim, dtype, device), window_start[it]
             if welford is not None:
                 welford.update(state.z)
                 if it + 1 == window_end:
@@ -139,6 +165,12 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
             draws[:, it - num_warmup] = state.z
             stats = dict(stats, step_size=step.clone(), lp=-state.energy)
             stat_rows.append(stats)
+        if progress:  # phase, step size and divergences so far, as Pyro's and NumPyro's bars show them
+            sampling = it >= num_warmup
+            divergent[int(sampling)] += stats["diverging"].sum()
+            if it % 10 == 9 or it + 1 in (num_warmup, num_warmup + num_samples):
+                bar.set_postfix_str(f"{'sampling' if sampling else 'warmup'}, step size {float(step.mean()):.3g}, "
+                                    f"divergences {int(divergent[int(sampling)])}", refresh=False)
         bar.update(1)
     bar.close()
     total_seconds = time.perf_counter() - start_time
@@ -149,7 +181,10 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     log_likelihood: dict[str, torch.Tensor] = {}
     if isinstance(potential, BatchedPotential):
         flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in samples.items()}
-        det, ll = replay_sites(model, args, kwargs, flat, potential.deterministic_names, list(potential.observed))
+        # with enumerated discrete sites, log p(y_i | theta) would need them summed out per observation:
+        # not computed (a replay would draw them from their prior)
+        observed = [] if potential.enumerated else list(potential.observed)
+        det, ll = replay_sites(model, args, kwargs, flat, potential.deterministic_names, observed)
         shape = (num_chains, num_samples)
         samples.update({k: v.reshape(*shape, *v.shape[1:]) for k, v in det.items()})
         log_likelihood = {k: v.reshape(*shape, *v.shape[1:]) for k, v in ll.items()}

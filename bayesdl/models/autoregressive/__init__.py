@@ -10,6 +10,7 @@ from .likelihoods import (
     CategoricalOutput,
     DiscretizedLogisticMixture,
     GaussianOutput,
+    LevelsOutput,
     OutputLikelihood,
     make_likelihood,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "CategoricalOutput",
     "DiscretizedLogisticMixture",
     "GaussianOutput",
+    "LevelsOutput",
     "MADE",
     "NADE",
     "OutputLikelihood",

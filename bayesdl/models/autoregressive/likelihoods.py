@@ -5,8 +5,9 @@ turns them into elementwise log-probabilities [B, N] of the data, draws samples 
 ``torch.Generator``, validates data, and maps data to the network's input scale.
 
 * :class:`BernoulliOutput`: one logit per dimension, data in {0, 1}.
-* :class:`CategoricalOutput`: K logits per dimension, data are integer levels {0..K-1}
-  (K = 256 for 8-bit grey images, as in van den Oord et al. 2016, arXiv:1601.06759).
+* :class:`LevelsOutput` (option ``"levels"``): K logits per dimension, data are integer levels {0..K-1}
+  (K = 256 for 8-bit grey images, as in van den Oord et al. 2016, arXiv:1601.06759). The option was called
+  ``"categorical"``, a name the classifiers use for class labels; the old name still works, with a warning.
 * :class:`GaussianOutput`: mean and log standard deviation per dimension, real data.
 * :class:`DiscretizedLogisticMixture`: a mixture of K logistics discretised to the levels
   {0..L-1}, with the edge cases of Salimans, Karpathy, Chen & Kingma (2017), "PixelCNN++",
@@ -17,14 +18,18 @@ turns them into elementwise log-probabilities [B, N] of the data, draws samples 
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 
-from ...errors import InputError
-from ...validation import check_binary, check_choice, check_positive_int, check_tensor
+from ...deprecation import renamed_value
+from ...validation import check_binary, check_choice, check_levels, check_positive_int, check_tensor
 
-LIKELIHOODS = ("bernoulli", "categorical", "gaussian", "logistic_mixture")
+OutputName = Literal["bernoulli", "levels", "gaussian", "logistic_mixture"]
+LIKELIHOODS: tuple[str, ...] = get_args(OutputName)
+#: old option names, still accepted with a DeprecationWarning
+RENAMED_LIKELIHOODS = {"categorical": "levels"}
 
 
 class OutputLikelihood:
@@ -80,11 +85,6 @@ class BernoulliOutput(OutputLikelihood):
     num_params = 1
 
     def check(self, x: torch.Tensor, name: str) -> None:
-        # x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give NaN or -inf): in the common case
-        # one fused pass, about half the cost of ((x == 0) | (x == 1)).all()
-        if x.is_floating_point() and not bool((x * (1 - x)).any()):
-            return
-        check_tensor(x, name)  # name NaN or infinity first
         check_binary(x, name)
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -96,16 +96,6 @@ class BernoulliOutput(OutputLikelihood):
         return (u < torch.sigmoid(params[:, 0])).to(params.dtype)
 
 
-def _check_levels(x: torch.Tensor, name: str, num_levels: int) -> None:
-    x = x.detach()
-    check_tensor(x, name)
-    if x.is_floating_point() and not bool((x == x.round()).all()):
-        raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}; found non-integer values")
-    lo, hi = float(x.min()), float(x.max())
-    if lo < 0 or hi > num_levels - 1:
-        raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}, got values in [{lo:g}, {hi:g}]")
-
-
 def _gumbel_argmax(logits: torch.Tensor, dim: int, generator: torch.Generator) -> torch.Tensor:
     """A categorical draw by the Gumbel-max trick along ``dim`` (uses only ``generator``)."""
     u = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
@@ -113,7 +103,7 @@ def _gumbel_argmax(logits: torch.Tensor, dim: int, generator: torch.Generator) -
     return (logits + gumbel).argmax(dim)
 
 
-class CategoricalOutput(OutputLikelihood):
+class LevelsOutput(OutputLikelihood):
     """Categorical(softmax(logits)) over ``num_levels`` levels per dimension (integer data).
 
     The network sees the levels rescaled to [-1, 1] (:meth:`encode`) and outputs P = ``num_levels``
@@ -123,9 +113,9 @@ class CategoricalOutput(OutputLikelihood):
         num_levels: L >= 2, the number of levels; data must be integers 0..L-1 (256 for 8-bit images).
 
     Example:
-        >>> CategoricalOutput(4).log_prob(torch.zeros(1, 4, 1), torch.tensor([[3.0]])).exp()
+        >>> LevelsOutput(4).log_prob(torch.zeros(1, 4, 1), torch.tensor([[3.0]])).exp()
         tensor([[0.2500]])
-        >>> CategoricalOutput(4).encode(torch.tensor([[0.0, 3.0]]))
+        >>> LevelsOutput(4).encode(torch.tensor([[0.0, 3.0]]))
         tensor([[-1.,  1.]])
 
     References:
@@ -137,7 +127,7 @@ class CategoricalOutput(OutputLikelihood):
         self.num_params = self.num_levels
 
     def check(self, x: torch.Tensor, name: str) -> None:
-        _check_levels(x, name, self.num_levels)
+        check_levels(x, name, self.num_levels)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return x.float() * (2.0 / (self.num_levels - 1)) - 1.0
@@ -198,7 +188,7 @@ class DiscretizedLogisticMixture(OutputLikelihood):
         self.num_params = 3 * self.num_components
 
     def check(self, x: torch.Tensor, name: str) -> None:
-        _check_levels(x, name, self.num_levels)
+        check_levels(x, name, self.num_levels)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return x.float() * (2.0 / (self.num_levels - 1)) - 1.0
@@ -246,28 +236,33 @@ def _log_sigmoid_difference(upper: torch.Tensor, lower: torch.Tensor) -> torch.T
     return big + torch.log(-torch.expm1((small - big).clamp(max=-1e-30)))
 
 
-def make_likelihood(name: str, num_levels: int = 256, num_components: int = 5) -> OutputLikelihood:
-    """Build an output likelihood by name ("bernoulli", "categorical", "gaussian", "logistic_mixture").
+def make_likelihood(name: OutputName, num_levels: int = 256, num_components: int = 5) -> OutputLikelihood:
+    """Build an output likelihood by name ("bernoulli", "levels", "gaussian", "logistic_mixture").
 
     Arguments:
-        name: one of "bernoulli", "categorical", "gaussian", "logistic_mixture".
-        num_levels: L, the number of integer levels (categorical and logistic_mixture only).
+        name: one of "bernoulli", "levels", "gaussian", "logistic_mixture" ("categorical" is the deprecated
+            name of "levels").
+        num_levels: L, the number of integer levels (levels and logistic_mixture only).
         num_components: K, the mixture components (logistic_mixture only).
 
     Returns:
         An :class:`OutputLikelihood`; an unknown name raises InputError.
 
     Example:
-        >>> make_likelihood("categorical", num_levels=4).num_params
+        >>> make_likelihood("levels", num_levels=4).num_params
         4
         >>> make_likelihood("logistic_mixture", num_levels=16, num_components=3).num_params
         9
     """
-    check_choice(name, "likelihood", LIKELIHOODS)
+    name = check_choice(renamed_value(name, "likelihood", RENAMED_LIKELIHOODS), "likelihood", LIKELIHOODS)
     if name == "bernoulli":
         return BernoulliOutput()
-    if name == "categorical":
-        return CategoricalOutput(num_levels)
+    if name == "levels":
+        return LevelsOutput(num_levels)
     if name == "gaussian":
         return GaussianOutput()
     return DiscretizedLogisticMixture(num_components, num_levels)
+
+
+#: the old name of :class:`LevelsOutput`
+CategoricalOutput = LevelsOutput

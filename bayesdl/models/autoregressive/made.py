@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 from torch import nn
 
+from ...deprecation import renamed_arguments, renamed_value
 from ...errors import InputError
 from ...io import serializable
 from ...nn.made import MADENet
 from ...validation import check_choice, check_positive_int, check_tensor, is_checked
-from .likelihoods import make_likelihood
+from .likelihoods import RENAMED_LIKELIHOODS, make_likelihood
 from .sampling import check_num_samples, completion_inputs, make_generator
 
-MADE_LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
+MADELikelihood = Literal["bernoulli", "gaussian", "levels"]
+MADE_LIKELIHOODS: tuple[str, ...] = get_args(MADELikelihood)
 
 
+@renamed_arguments(keywords={"num_inputs": "features", "num_categories": "num_levels"},
+                   values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class MADE(nn.Module):
     """A MADE density p(x) = (1/M) sum_m prod_d p(x_{o_m(d)} | x_{o_m(<d)}; mask m).
@@ -32,13 +37,13 @@ class MADE(nn.Module):
     (Averaging the logits over masks instead would not give a normalised density.)
 
     Arguments:
-        num_inputs: D.
+        features: D, the data width (``num_inputs`` is its deprecated name).
         hidden_sizes: widths of the hidden layers.
         num_masks: M, the number of orderings/connectivities.
         natural_ordering: use the order 1..D for the first mask (the others are always random).
         likelihood: "bernoulli" (logits; binary data), "gaussian" (mean and log-std; real data) or
-            "categorical" (integer data in 0..num_categories-1).
-        num_categories: the number of levels of the categorical likelihood.
+            "levels" (integer data in 0..num_levels-1; "categorical" is its deprecated name).
+        num_levels: the number of levels of the "levels" likelihood (``num_categories`` is its deprecated name).
         seed: the seed of the random orderings and hidden degrees.
 
     The training ``loss`` is the NLL under the mask of the current step (its average over masks is
@@ -57,20 +62,20 @@ class MADE(nn.Module):
 
     def __init__(
         self,
-        num_inputs: int,
+        features: int,
         hidden_sizes: Sequence[int],
         num_masks: int = 1,
         natural_ordering: bool = False,
-        likelihood: str = "bernoulli",
-        num_categories: int = 256,
+        likelihood: MADELikelihood = "bernoulli",
+        num_levels: int = 256,
         seed: int = 0,
     ) -> None:
         super().__init__()
-        self.num_inputs = check_positive_int(num_inputs, "num_inputs")
+        self.features = num_inputs = check_positive_int(features, "features")
         self.num_masks = check_positive_int(num_masks, "num_masks")
-        check_choice(likelihood, "likelihood", MADE_LIKELIHOODS)
+        likelihood = check_choice(renamed_value(likelihood, "likelihood", RENAMED_LIKELIHOODS), "likelihood", MADE_LIKELIHOODS)
         self.likelihood_name = likelihood
-        self.likelihood = make_likelihood(likelihood, num_levels=num_categories)
+        self.likelihood = make_likelihood(likelihood, num_levels=num_levels)
         self.seed = seed
         generator = torch.Generator()
         generator.manual_seed(seed)
@@ -92,6 +97,11 @@ class MADE(nn.Module):
             self.net.set_ordering(self.orderings[m], seed=self.seed + m)
             self.active_mask.fill_(m)
 
+    @property
+    def num_inputs(self) -> int:
+        """Deprecated name of :attr:`features`."""
+        return self.features
+
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Raise InputError unless x [B, num_inputs] is valid data for the likelihood; return it as float32.
 
@@ -99,7 +109,7 @@ class MADE(nn.Module):
         (:func:`bayesdl.validation.is_checked`).
         """
         if not is_checked(x):
-            check_tensor(x, name, shape=(None, self.num_inputs), finite=False)
+            check_tensor(x, name, shape=(None, self.features), finite=False)
             self.likelihood.check(x, name)
         return x.to(self.orderings.device, torch.float32)
 
@@ -156,7 +166,7 @@ class MADE(nn.Module):
         """Ancestral samples [n, D]: a mask m ~ Uniform{1..M} per sample, then x in that mask's order."""
         n = check_num_samples(n)
         generator = make_generator(seed, generator, self.orderings.device)
-        x = torch.zeros(n, self.num_inputs, device=self.orderings.device)
+        x = torch.zeros(n, self.features, device=self.orderings.device)
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), self._components(n, generator), generator)
 
     @torch.no_grad()
@@ -173,7 +183,7 @@ class MADE(nn.Module):
             mask: bool or 0/1, [B, D] or broadcastable; True = observed.
             seed, generator: the random source.
         """
-        x, observed = completion_inputs(x_partial, mask, (self.num_inputs,))
+        x, observed = completion_inputs(x_partial, mask, (self.features,))
         self.likelihood.check(x, "x_partial (observed entries)")
         generator = make_generator(seed, generator, self.orderings.device)
         x, observed = x.to(self.orderings.device), observed.to(self.orderings.device)

@@ -9,12 +9,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...validation import check_binary, check_positive_int, check_tensor, is_checked
 from .likelihoods import BernoulliOutput
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
+@renamed_arguments(keywords={"num_inputs": "features"})
 @serializable
 class NADE(nn.Module):
     """NADE for D binary inputs in the natural order x_1, ..., x_D.
@@ -28,7 +30,7 @@ class NADE(nn.Module):
     x_<d in every conditional (teacher forcing) and minimises the exact negative log-likelihood.
 
     Arguments:
-        num_inputs: D.
+        features: D, the data width (``num_inputs`` is its deprecated name).
         hidden_size: H.
 
     Example:
@@ -42,23 +44,28 @@ class NADE(nn.Module):
         "Neural Autoregressive Distribution Estimation", arXiv:1605.02226.
     """
 
-    def __init__(self, num_inputs: int, hidden_size: int) -> None:
+    def __init__(self, features: int, hidden_size: int) -> None:
         super().__init__()
-        self.num_inputs = check_positive_int(num_inputs, "num_inputs")
+        self.features = num_inputs = check_positive_int(features, "features")
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")
         self.W = nn.Parameter(torch.randn(hidden_size, num_inputs) * num_inputs**-0.5)
         self.c = nn.Parameter(torch.zeros(hidden_size))
         self.V = nn.Parameter(torch.randn(num_inputs, hidden_size) * hidden_size**-0.5)
         self.b = nn.Parameter(torch.zeros(num_inputs))
 
+    @property
+    def num_inputs(self) -> int:
+        """Deprecated name of :attr:`features`."""
+        return self.features
+
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        """Raise InputError unless x is binary [B, num_inputs]; return it in the parameters' dtype.
+        """Raise InputError unless x is binary [B, features]; return it in the parameters' dtype.
 
         A training batch whose rows the trainer validated at the start of ``fit`` is not checked again
         (:func:`bayesdl.validation.is_checked`).
         """
         if not is_checked(x):
-            check_tensor(x, name, shape=(None, self.num_inputs), finite=False)
+            check_tensor(x, name, shape=(None, self.features), finite=False)
             BernoulliOutput().check(x, name)
         return x.to(self.W.dtype)
 
@@ -81,7 +88,7 @@ class NADE(nn.Module):
 
     def _generate(self, x: torch.Tensor, observed: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         a = self.c.expand(len(x), -1).clone()
-        for d in range(self.num_inputs):
+        for d in range(self.features):
             p = torch.sigmoid(self.b[d] + torch.sigmoid(a) @ self.V[d])
             u = torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype)
             x[:, d] = torch.where(observed[:, d], x[:, d], (u < p).to(x.dtype))
@@ -93,7 +100,7 @@ class NADE(nn.Module):
         """Ancestral samples [n, D] (float 0/1), one dimension at a time for the whole batch."""
         n = check_num_samples(n)
         generator = make_generator(seed, generator, self.W.device)
-        x = self.W.new_zeros(n, self.num_inputs)
+        x = self.W.new_zeros(n, self.features)
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), generator)
 
     @torch.no_grad()
@@ -114,7 +121,7 @@ class NADE(nn.Module):
         Returns:
             [B, D] binary.
         """
-        x, observed = completion_inputs(x_partial, mask, (self.num_inputs,))
+        x, observed = completion_inputs(x_partial, mask, (self.features,))
         check_binary(x, "x_partial (observed entries)")
         generator = make_generator(seed, generator, self.W.device)
         return self._generate(x.to(self.W), observed.to(self.W.device), generator)

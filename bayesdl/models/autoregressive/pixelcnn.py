@@ -6,15 +6,18 @@ Generation with PixelCNN Decoders", arXiv:1606.05328. The layers are in :mod:`ba
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...deprecation import renamed_arguments, renamed_value
 from ...errors import InputError
 from ...io import serializable
 from ...nn.masked_conv import GatedPixelCNNLayer
 from ...validation import check_positive_int, check_tensor
-from .likelihoods import LIKELIHOODS, make_likelihood
+from .likelihoods import LIKELIHOODS, RENAMED_LIKELIHOODS, make_likelihood
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
@@ -26,6 +29,7 @@ def _image_shape(image_size: int | list[int] | tuple[int, int]) -> tuple[int, in
     raise InputError(f"image_size must be an int or a pair (height, width), got {image_size!r}")
 
 
+@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class PixelCNN(nn.Module):
     """Gated PixelCNN over images [B, C, H, W] in raster order, p(x) = prod_{i,j} p(x_ij | x_<ij [, y]).
@@ -39,12 +43,13 @@ class PixelCNN(nn.Module):
         num_layers: gated layers (the first uses type-A masks). The receptive field reaches every
             earlier pixel when num_layers * (kernel_size // 2) >= max(H - 1, W - 1).
         hidden_channels: F, the width of both stacks.
-        likelihood: "bernoulli" (binary pixels), "categorical" (softmax over ``num_levels`` integer
+        likelihood: "bernoulli" (binary pixels), "levels" (softmax over ``num_levels`` integer
             levels, e.g. 256 for 8-bit grey), or "logistic_mixture" (discretised logistic mixture of
             PixelCNN++ with ``num_components`` components over ``num_levels`` levels).
         kernel_size: k (odd) of the masked convolutions.
         num_classes: 0 for an unconditional model, else the number of classes y it is conditioned on.
-        num_levels: the levels of integer data (categorical and logistic mixture).
+        num_levels: the levels of integer data ("levels" and "logistic_mixture"; "categorical" is the deprecated
+            name of "levels").
         num_components: components of the logistic mixture.
         condition_size: width of a continuous conditioning vector (e.g. a VAE's latent code z) added,
             through a learned linear map, to the gates of every layer like the class one-hot; 0 for none.
@@ -68,7 +73,7 @@ class PixelCNN(nn.Module):
         image_size: int | tuple[int, int] = 28,
         num_layers: int = 6,
         hidden_channels: int = 32,
-        likelihood: str = "bernoulli",
+        likelihood: Literal["bernoulli", "levels", "logistic_mixture"] = "bernoulli",
         kernel_size: int = 3,
         num_classes: int = 0,
         num_levels: int = 256,
@@ -76,8 +81,9 @@ class PixelCNN(nn.Module):
         condition_size: int = 0,
     ) -> None:
         super().__init__()
+        likelihood = renamed_value(likelihood, "likelihood", RENAMED_LIKELIHOODS)
         if likelihood == "gaussian" or likelihood not in LIKELIHOODS:
-            raise InputError(f"unknown likelihood {likelihood!r}; expected one of ['bernoulli', 'categorical', 'logistic_mixture']")
+            raise InputError(f"unknown likelihood {likelihood!r}; expected one of ['bernoulli', 'levels', 'logistic_mixture']")
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.height, self.width = _image_shape(image_size)
         self.num_layers = check_positive_int(num_layers, "num_layers")

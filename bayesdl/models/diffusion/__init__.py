@@ -1,9 +1,15 @@
-"""Diffusion models with likelihoods: DDPM, its full variational bound, ancestral and DDIM sampling."""
+"""Diffusion models with likelihoods: DDPM, its full variational bound, ancestral and DDIM sampling.
 
-from .bound import BoundTerms, variational_bound
-from .ddpm import DDPM, ReverseStep
+Each operation has one public entry point on the model (:meth:`DDPM.sample`, :meth:`DDPM.ddim_sample`,
+:meth:`DDPM.nll_bound`, :meth:`DDPM.bits_per_dim`); the modules behind them talk to the model through
+:class:`~bayesdl.models.diffusion.process.DiffusionProcess`.
+"""
+
+from .bound import BoundTerms
+from .ddpm import DDPM
 from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
-from .sampling import ancestral_sample, ddim_sample, ddim_timesteps
+from .process import DiffusionProcess, ReverseStep
+from .sampling import ddim_timesteps
 from .schedules import SCHEDULES, cosine_betas, linear_betas, make_betas, schedule_quantities
 from .timesteps import ImportanceTimestepSampler
 
@@ -11,11 +17,10 @@ __all__ = [
     "DDPM",
     "SCHEDULES",
     "BoundTerms",
+    "DiffusionProcess",
     "ImportanceTimestepSampler",
     "ReverseStep",
-    "ancestral_sample",
     "cosine_betas",
-    "ddim_sample",
     "ddim_timesteps",
     "discretized_gaussian_log_likelihood",
     "gaussian_kl",
@@ -23,5 +28,4 @@ __all__ = [
     "linear_betas",
     "make_betas",
     "schedule_quantities",
-    "variational_bound",
 ]

@@ -10,14 +10,11 @@ steps are stacked into one denoiser call so that small networks run at full spee
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 
 from ...validation import check_positive_int
-
-if TYPE_CHECKING:
-    from .ddpm import DDPM
+from .process import DiffusionProcess
 
 MAX_ROWS = 2**16
 #: the default chunk keeps one denoiser call under this many input elements (rows x D), so that image
@@ -61,14 +58,14 @@ class BoundTerms:
 
 
 @torch.no_grad()
-def variational_bound(model: DDPM, x0: torch.Tensor, t_chunk: int | None = None, generator: torch.Generator | None = None) -> BoundTerms:
+def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | None = None, generator: torch.Generator | None = None) -> BoundTerms:
     """Evaluate every term of the bound of ``model`` on ``x0``; see :meth:`DDPM.nll_bound`.
 
     Each term uses one draw x_t ~ q(x_t | x_0), so the result is a single-sample Monte Carlo estimate
     of the bound; the model is evaluated in eval mode and its training flag restored afterwards.
 
     Arguments:
-        model: the :class:`~bayesdl.models.diffusion.DDPM` to evaluate.
+        model: the :class:`~bayesdl.models.diffusion.process.DiffusionProcess` (e.g. a DDPM) to evaluate.
         x0: data of shape [B, *model.data_shape], on the model's scale (e.g. [-1, 1] for images).
         t_chunk: how many time steps share one denoiser call (None: as many as fit in 2**16 rows).
         generator: the random source of the forward-process noise (None: torch's global one).

@@ -11,56 +11,31 @@ Steps are numbered t = 1..T as in the papers; the denoiser receives t as a float
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 
 from ...errors import InputError
 from ...io import serializable
+from ...results.bits import bits_per_dim
 from ...validation import check_choice, check_positive_int, check_range, check_tensor
+from .bound import variational_bound
 from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
-from .schedules import SCHEDULES, make_betas, schedule_quantities
+from .process import ReverseStep
+from .sampling import ancestral_sample, ddim_sample
+from .schedules import SCHEDULES, Schedule, make_betas, schedule_quantities
 from .timesteps import ImportanceTimestepSampler
 
-PREDICTIONS = ("eps", "x0", "v", "grid")
-VARIANCES = ("beta", "beta_tilde", "learned")
-DECODERS = ("gaussian", "discretized")
-LOSSES = ("simple", "hybrid", "vlb")
-TIMESTEPS = ("uniform", "importance")
-
-
-@dataclass
-class ReverseStep:
-    """The reverse-process Gaussian p(x_{t-1} | x_t) at a batch of (x_t, t), with the denoiser's estimates.
-
-    Returned by :meth:`DDPM.reverse_step`; every field has the shape of x_t, [B, *data_shape].
-
-    Attributes:
-        mean: the mean of p(x_{t-1} | x_t).
-        log_var: its log-variance (elementwise, expanded to the shape of x_t).
-        x0: the denoiser's estimate of x_0 (clamped to [-1, 1] when the step was taken with ``clip``).
-        eps: the denoiser's estimate of the noise that produced x_t from x_0.
-
-    Example:
-        >>> from bayesdl.nn import DenoisingMLP
-        >>> _ = torch.manual_seed(0)
-        >>> model = DDPM(DenoisingMLP(2, hidden=8), data_shape=[2], num_steps=10)
-        >>> x_t, t = torch.randn(3, 2), torch.full((3,), 4)
-        >>> step = model.reverse_step(x_t, t)
-        >>> step.mean.shape, step.log_var.shape
-        (torch.Size([3, 2]), torch.Size([3, 2]))
-        >>> ab = model.alpha_bar[3]  # x_t = sqrt(alpha-bar_t) x0_hat + sqrt(1 - alpha-bar_t) eps_hat
-        >>> torch.allclose(ab.sqrt() * step.x0 + (1 - ab).sqrt() * step.eps, x_t, atol=1e-5)
-        True
-
-    References:
-        Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239, eq. 11.
-    """
-
-    mean: torch.Tensor
-    log_var: torch.Tensor
-    x0: torch.Tensor
-    eps: torch.Tensor
+Prediction = Literal["eps", "x0", "v", "grid"]
+PREDICTIONS: tuple[str, ...] = get_args(Prediction)
+Variance = Literal["beta", "beta_tilde", "learned"]
+VARIANCES: tuple[str, ...] = get_args(Variance)
+Decoder = Literal["gaussian", "discretized"]
+DECODERS: tuple[str, ...] = get_args(Decoder)
+Loss = Literal["simple", "hybrid", "vlb"]
+LOSSES: tuple[str, ...] = get_args(Loss)
+Timesteps = Literal["uniform", "importance"]
+TIMESTEPS: tuple[str, ...] = get_args(Timesteps)
 
 
 def _gather(buffer: torch.Tensor, t: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -132,13 +107,13 @@ class DDPM(torch.nn.Module):
         denoiser: torch.nn.Module,
         data_shape: Sequence[int] = (2,),
         num_steps: int = 1000,
-        schedule: str = "linear",
-        prediction: str = "eps",
-        variance: str = "beta",
-        decoder: str = "gaussian",
+        schedule: Schedule = "linear",
+        prediction: Prediction = "eps",
+        variance: Variance = "beta",
+        decoder: Decoder = "gaussian",
         num_levels: int = 256,
-        loss: str = "simple",
-        timesteps: str = "uniform",
+        loss: Loss = "simple",
+        timesteps: Timesteps = "uniform",
         hybrid_weight: float = 0.001,
     ) -> None:
         super().__init__()
@@ -208,7 +183,8 @@ class DDPM(torch.nn.Module):
         g.manual_seed(int(seed))
         return g
 
-    def _randn(self, shape: Sequence[int], generator: torch.Generator | None) -> torch.Tensor:
+    def noise(self, shape: Sequence[int], generator: torch.Generator | None = None) -> torch.Tensor:
+        """Standard-normal draws of ``shape`` on the model's device and dtype (x_T and the per-step noise)."""
         return torch.randn(tuple(shape), generator=generator, device=self.betas.device, dtype=self.betas.dtype)
 
     # ------------------------------------------------------------------ forward process (fixed)
@@ -222,7 +198,7 @@ class DDPM(torch.nn.Module):
         """Draw x_t ~ q(x_t | x_0) in closed form: sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps."""
         self._check_t(t, len(x0))
         if noise is None:
-            noise = self._randn(x0.shape, generator)
+            noise = self.noise(x0.shape, generator)
         ab = _gather(self.alpha_bar, t, x0.dim())
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
@@ -404,8 +380,6 @@ class DDPM(torch.nn.Module):
             the bound [B] (nats), or a :class:`~bayesdl.models.diffusion.bound.BoundTerms` with
             ``total``, ``prior`` [B], ``terms`` [B, T] (column t-1 holds L_{t-1}; column 0 is L_0).
         """
-        from .bound import variational_bound
-
         self._check_data(x0)
         terms = variational_bound(self, x0, t_chunk=t_chunk, generator=self._generator(seed, generator))
         return terms if return_terms else terms.total
@@ -415,8 +389,6 @@ class DDPM(torch.nn.Module):
 
         For the discretized decoder this bounds -log2 P(x_0) / D of the discrete data.
         """
-        from ...inference.bits import bits_per_dim
-
         return bits_per_dim(-self.nll_bound(x0, **kwargs), self.num_dims)
 
     # ------------------------------------------------------------------ sampling
@@ -434,8 +406,6 @@ class DDPM(torch.nn.Module):
         Returns:
             samples [n, *data_shape], or ``(samples, {t: x_t})`` when ``keep`` is given.
         """
-        from .sampling import ancestral_sample
-
         check_positive_int(n, "n")
         return ancestral_sample(self, n, generator=self._generator(seed, generator), clip=clip, keep=keep)
 
@@ -446,8 +416,6 @@ class DDPM(torch.nn.Module):
         eta = 0 is the deterministic DDIM; eta = 1 with all T steps is ancestral sampling with
         variance beta-tilde.
         """
-        from .sampling import ddim_sample
-
         check_positive_int(n, "n")
         return ddim_sample(self, n, num_steps=num_steps, eta=eta, generator=self._generator(seed, generator), clip=clip)
 

@@ -1,4 +1,4 @@
-"""Samplers of a trained DDPM: ancestral sampling of the reverse chain, and DDIM.
+"""Samplers of a trained diffusion model (a DiffusionProcess such as DDPM): ancestral sampling and DDIM.
 
 DDIM (Song, Meng & Ermon 2020) uses a subsequence tau_1 < ... < tau_S of the steps and the update
 x_{prev} = sqrt(alpha-bar_prev) x0_hat + sqrt(1 - alpha-bar_prev - sigma^2) eps_hat + sigma z with
@@ -10,18 +10,15 @@ so DDIM is then the ancestral sampler with variance beta-tilde; with eta = 0 it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 
 from ...errors import InputError
 from ...validation import check_positive_int
-
-if TYPE_CHECKING:
-    from .ddpm import DDPM
+from .process import DiffusionProcess
 
 
-def _keep_steps(model: DDPM, keep: Sequence[int]) -> set[int]:
+def _keep_steps(model: DiffusionProcess, keep: Sequence[int]) -> set[int]:
     steps = set()
     for t in keep:
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= model.num_steps:
@@ -31,14 +28,14 @@ def _keep_steps(model: DDPM, keep: Sequence[int]) -> set[int]:
 
 
 @torch.no_grad()
-def ancestral_sample(model: DDPM, n: int, generator: torch.Generator | None = None, clip: bool = False,
+def ancestral_sample(model: DiffusionProcess, n: int, generator: torch.Generator | None = None, clip: bool = False,
                      keep: Sequence[int] = ()):
     """x_T ~ N(0, I); x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2; x_0 = the mean of p(x_0 | x_1).
 
     The model is run in eval mode; its training flag is restored afterwards.
 
     Arguments:
-        model: a (trained) :class:`~bayesdl.models.diffusion.DDPM`.
+        model: a (trained) :class:`~bayesdl.models.diffusion.process.DiffusionProcess`, e.g. a DDPM.
         n: the number of samples.
         generator: the random source of x_T and the per-step noise (None: torch's global one).
         clip: clamp each step's x_0 estimate to [-1, 1] (for image data on that scale).
@@ -63,13 +60,13 @@ def ancestral_sample(model: DDPM, n: int, generator: torch.Generator | None = No
     was_training = model.training
     model.eval()
     try:
-        x = model._randn((n, *model.data_shape), generator)
+        x = model.noise((n, *model.data_shape), generator)
         path = {model.num_steps: x.clone()} if model.num_steps in wanted else {}
         for step in range(model.num_steps, 0, -1):
             t = torch.full((n,), step, device=x.device, dtype=torch.long)
             p = model.reverse_step(x, t, clip=clip)
             if step > 1:
-                x = p.mean + torch.exp(0.5 * p.log_var) * model._randn(x.shape, generator)
+                x = p.mean + torch.exp(0.5 * p.log_var) * model.noise(x.shape, generator)
             else:
                 x = p.mean
             if step - 1 in wanted:
@@ -106,12 +103,12 @@ def ddim_timesteps(num_steps: int, num_sample_steps: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def ddim_sample(model: DDPM, n: int, num_steps: int = 50, eta: float = 0.0, generator: torch.Generator | None = None,
+def ddim_sample(model: DiffusionProcess, n: int, num_steps: int = 50, eta: float = 0.0, generator: torch.Generator | None = None,
                 clip: bool = False) -> torch.Tensor:
     """Sample with DDIM on ``num_steps`` evenly spaced steps; ``eta`` in [0, 1] scales the noise.
 
     Arguments:
-        model: a (trained) :class:`~bayesdl.models.diffusion.DDPM`.
+        model: a (trained) :class:`~bayesdl.models.diffusion.process.DiffusionProcess`, e.g. a DDPM.
         n: the number of samples.
         num_steps: S, the number of sampling steps (at most the model's T); see :func:`ddim_timesteps`.
         eta: 0 for the deterministic DDIM sampler, 1 for DDPM-like noise (ancestral with beta-tilde
@@ -142,7 +139,7 @@ def ddim_sample(model: DDPM, n: int, num_steps: int = 50, eta: float = 0.0, gene
     was_training = model.training
     model.eval()
     try:
-        x = model._randn((n, *model.data_shape), generator)
+        x = model.noise((n, *model.data_shape), generator)
         for k in range(len(steps) - 1, -1, -1):
             step = steps[k]
             t = torch.full((n,), step, device=x.device, dtype=torch.long)
@@ -152,7 +149,7 @@ def ddim_sample(model: DDPM, n: int, num_steps: int = 50, eta: float = 0.0, gene
             sigma = eta * torch.sqrt((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev))
             x = ab_prev.sqrt() * estimate.x0 + torch.sqrt((1 - ab_prev - sigma**2).clamp_min(0.0)) * estimate.eps
             if k > 0 and eta > 0:
-                x = x + sigma * model._randn(x.shape, generator)
+                x = x + sigma * model.noise(x.shape, generator)
     finally:
         model.train(was_training)
     return x

@@ -11,12 +11,14 @@ float64 and returned in float64; :class:`~bayesdl.models.diffusion.DDPM` stores 
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import torch
 
 from ...validation import check_choice, check_positive_int
 
-SCHEDULES = ("linear", "cosine")
+Schedule = Literal["linear", "cosine"]
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
 MAX_BETA = 0.999
 
 

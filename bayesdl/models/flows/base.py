@@ -171,7 +171,7 @@ class FlowDistribution(pdist.TorchDistribution):
     Example:
         >>> import pyro
         >>> from bayesdl.models.flows import MAF
-        >>> d = MAF(2, num_transforms=1, hidden_sizes=[8]).distribution()
+        >>> d = MAF(2, num_layers=1, hidden_sizes=[8]).distribution()
         >>> x = d.rsample((3,))
         >>> d.log_prob(x).shape
         torch.Size([3])

@@ -13,10 +13,9 @@ import math
 import torch
 from torch import nn
 
-from ...errors import InputError
-from ...inference.bits import bits_per_dim
 from ...io import serializable
-from ...validation import check_positive_int, check_tensor
+from ...results.bits import bits_per_dim
+from ...validation import check_levels, check_positive_int, check_tensor
 from .base import Flow
 
 
@@ -45,10 +44,8 @@ class Dequantized(nn.Module):
         self.num_levels = check_positive_int(num_levels, "num_levels", minimum=2)
 
     def _check_levels(self, levels: torch.Tensor) -> None:
-        check_tensor(levels, "levels", shape=[None, *self.flow.event_shape])
-        if bool((levels != levels.round()).any()) or float(levels.min()) < 0 or float(levels.max()) > self.num_levels - 1:
-            raise InputError(f"levels must be integers in {{0, ..., {self.num_levels - 1}}}, "
-                             f"got values in [{float(levels.min()):.4g}, {float(levels.max()):.4g}]")
+        check_tensor(levels, "levels", shape=[None, *self.flow.event_shape], finite=False)
+        check_levels(levels, "levels", self.num_levels)
 
     def dequantize(self, levels: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """(k + v) / K with fresh uniform noise v."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...nn.flows import FlowSequence, InverseAutoregressive
 from ...validation import check_positive_int
 from .base import Flow
 
 
+@renamed_arguments(keywords={"num_transforms": "num_layers"})
 @serializable
 class IAF(Flow):
     """IAF on R^D: x = g_K(...g_1(z)), z ~ base; each g_k is a gated MADE update with alternating ordering.
@@ -21,14 +23,14 @@ class IAF(Flow):
 
     Arguments:
         features: D.
-        num_transforms: the number of IAF steps.
+        num_layers: the number of IAF steps (``num_transforms`` is the deprecated name).
         hidden_sizes: MADE hidden widths.
         context_size: width of a conditioning vector (0: unconditional).
         conditional_base: make the base normal's mean and scale functions of the context.
 
     Example:
         >>> import torch
-        >>> q = IAF(2, num_transforms=2, hidden_sizes=[16], context_size=3, conditional_base=True)
+        >>> q = IAF(2, num_layers=2, hidden_sizes=[16], context_size=3, conditional_base=True)
         >>> d = q.distribution(torch.randn(5, 3))
         >>> z = d.rsample()
         >>> z.shape, d.log_prob(z).shape
@@ -38,11 +40,11 @@ class IAF(Flow):
         Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016), arXiv:1606.04934.
     """
 
-    def __init__(self, features: int, num_transforms: int = 4, hidden_sizes: Sequence[int] = (64, 64),
+    def __init__(self, features: int, num_layers: int = 4, hidden_sizes: Sequence[int] = (64, 64),
                  context_size: int = 0, conditional_base: bool = False) -> None:
         super().__init__()
         check_positive_int(features, "features")
-        check_positive_int(num_transforms, "num_transforms")
+        check_positive_int(num_layers, "num_layers")
         steps = [InverseAutoregressive(features, list(hidden_sizes), context_size, reverse_order=i % 2 == 1)
-                 for i in range(num_transforms)]
+                 for i in range(num_layers)]
         self._setup(FlowSequence(steps), (features,), context_size, conditional_base)

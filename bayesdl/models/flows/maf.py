@@ -6,19 +6,21 @@ from collections.abc import Sequence
 
 from torch.distributions import constraints
 
+from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...nn.flows import ActNorm, FlowSequence, Logit, MaskedAffineAutoregressive
 from ...validation import check_positive_int
 from .base import Flow
 
 
+@renamed_arguments(keywords={"num_transforms": "num_layers"})
 @serializable
 class MAF(Flow):
     """MAF density on R^D (or [0, 1]^D with logit preprocessing); layers alternate the MADE ordering.
 
     Arguments:
         features: D.
-        num_transforms: the number of MADE layers.
+        num_layers: the number of MADE layers (``num_transforms`` is the deprecated name).
         hidden_sizes: MADE hidden widths.
         context_size: width of a conditioning vector fed to every MADE (0: unconditional).
         conditional_base: make the base normal's mean and scale functions of the context.
@@ -28,7 +30,7 @@ class MAF(Flow):
 
     Example:
         >>> import torch
-        >>> flow = MAF(3, num_transforms=2, hidden_sizes=[16])
+        >>> flow = MAF(3, num_layers=2, hidden_sizes=[16])
         >>> flow.log_prob(torch.zeros(4, 3)).shape
         torch.Size([4])
 
@@ -36,14 +38,14 @@ class MAF(Flow):
         Papamakarios, Pavlakou & Murray (2017), "Masked Autoregressive Flow for Density Estimation", arXiv:1705.07057.
     """
 
-    def __init__(self, features: int, num_transforms: int = 5, hidden_sizes: Sequence[int] = (64, 64),
+    def __init__(self, features: int, num_layers: int = 5, hidden_sizes: Sequence[int] = (64, 64),
                  context_size: int = 0, conditional_base: bool = False, actnorm: bool = False,
                  logit_alpha: float | None = None, min_scale: float = 1e-3) -> None:
         super().__init__()
         check_positive_int(features, "features")
-        check_positive_int(num_transforms, "num_transforms")
+        check_positive_int(num_layers, "num_layers")
         steps = [Logit(logit_alpha)] if logit_alpha is not None else []
-        for i in range(num_transforms):
+        for i in range(num_layers):
             if actnorm and i > 0:
                 steps.append(ActNorm(features))
             steps.append(MaskedAffineAutoregressive(features, list(hidden_sizes), context_size,

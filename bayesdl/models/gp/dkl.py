@@ -13,10 +13,13 @@ from collections.abc import Sequence
 
 import torch
 
+from ...deprecation import renamed_arguments
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_positive_int, check_tensor
 from ..nets import MLP
+from .kernels import Kernel
+from .likelihoods import RENAMED_LIKELIHOODS, GPLikelihood
 from .variational import VariationalGP
 
 
@@ -42,6 +45,7 @@ def default_feature_extractor(num_inputs: int, hidden: Sequence[int], num_featur
     return MLP(check_positive_int(num_inputs, "num_inputs"), list(hidden), check_positive_int(num_features, "num_features"))
 
 
+@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class DeepKernelGP(VariationalGP):
     """Stochastic variational deep kernel learning: f ~ GP(m, k(g_w(x), g_w(x'))) with q(u) on M inducing points.
@@ -55,7 +59,7 @@ class DeepKernelGP(VariationalGP):
     Arguments:
         num_features: F, the output width of the feature extractor (the GP's input width).
         num_inducing: M, the number of inducing points in feature space.
-        likelihood: "gaussian", "bernoulli" (probit) or "softmax".
+        likelihood: "gaussian", "probit" (Bernoulli with the probit link; "bernoulli" is deprecated) or "softmax".
         num_classes: C for "softmax".
         num_inputs: D, the input width of the default MLP (and the checked width of x when given).
         hidden: hidden widths of the default MLP.
@@ -82,12 +86,12 @@ class DeepKernelGP(VariationalGP):
         self,
         num_features: int = 2,
         num_inducing: int = 64,
-        likelihood: str = "gaussian",
+        likelihood: GPLikelihood = "gaussian",
         num_classes: int | None = None,
         num_inputs: int | None = None,
         hidden: Sequence[int] = (64, 64),
         feature_extractor: torch.nn.Module | None = None,
-        kernel: str = "rbf",
+        kernel: Kernel = "rbf",
         ard: bool = True,
         learn_inducing: bool = True,
     ) -> None:

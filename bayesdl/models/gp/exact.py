@@ -13,8 +13,8 @@ import gpytorch
 import torch
 
 from ...errors import InputError
-from ...inference.predictive import RegressionPrediction
 from ...io import serializable
+from ...results.predictive import RegressionPrediction
 from ...validation import check_positive_int, check_tensor
 from .kernels import make_kernel
 
@@ -45,7 +45,9 @@ class ExactGPRegression(torch.nn.Module):
     constructor followed by :meth:`set_train_data`). ``loss(x, y)`` is the negative log marginal
     likelihood per example, -log N(y | m, K + sigma^2 I) / N, in nats. An exact GP couples all
     points, so it is trained full-batch: use ``Trainer(..., batch_size >= N)``; a smaller batch
-    raises an InputError.
+    raises an InputError. The data a trainer fits become the stored training data (a fit on data of
+    another size than ``num_train`` is refused), so predictions always condition on the data the
+    hyperparameters were fitted to.
 
     Arguments:
         num_inputs: D, the input width.
@@ -103,6 +105,14 @@ class ExactGPRegression(torch.nn.Module):
         check_tensor(x, "x", shape=[None, self.num_inputs], floating=True)
         check_tensor(y, "y", shape=[x.shape[0]], floating=True)
 
+    def _holds_up_to_order(self, x: torch.Tensor, y: torch.Tensor) -> bool:
+        """Whether the stored data equal (x, y) up to the order of the rows (each column's sorted values agree)."""
+        if torch.equal(x, self.train_x) and torch.equal(y, self.train_y):
+            return True
+        return torch.equal(y.sort().values, self.train_y.sort().values) and torch.equal(
+            x.sort(0).values, self.train_x.sort(0).values
+        )
+
     def set_train_data(self, x: torch.Tensor, y: torch.Tensor) -> ExactGPRegression:
         """Copy a training set of exactly ``num_train`` points into the buffers; returns self.
 
@@ -152,11 +162,24 @@ class ExactGPRegression(torch.nn.Module):
             A scalar tensor: -log p(y | x) / N in nats per example.
         """
         self._check_xy(x, y)
-        if self.training and num_data is not None and x.shape[0] != num_data:
-            raise InputError(
-                f"an exact GP is trained full-batch: got a batch of {x.shape[0]} of {num_data} points; "
-                f"use Trainer(..., batch_size={num_data}) or larger"
-            )
+        if self.training and num_data is not None:
+            if x.shape[0] != num_data:
+                raise InputError(
+                    f"an exact GP is trained full-batch: got a batch of {x.shape[0]} of {num_data} points; "
+                    f"use Trainer(..., batch_size={num_data}) or larger"
+                )
+            if x.shape[0] != self.num_train:
+                raise InputError(
+                    f"this ExactGPRegression stores num_train={self.num_train} training points, but is being fitted to "
+                    f"{x.shape[0]}; build it with ExactGPRegression.from_data(x, y) on the data you fit"
+                )
+            # Training on (x, y) makes them the data the posterior conditions on, so predictions always use
+            # the data the hyperparameters were fitted to. The trainer shuffles the rows of its full batch,
+            # which changes nothing for a GP: the stored order is kept when only the order differs.
+            if not self._holds_up_to_order(x, y):
+                with torch.no_grad():
+                    self.train_x.copy_(x)
+                    self.train_y.copy_(y)
         prior = self.gp.forward(x)  # the GP prior at x: the marginal likelihood needs no conditioning
         mll = gpytorch.mlls.ExactMarginalLogLikelihood(self.likelihood, self.gp)
         with gpytorch.settings.max_cholesky_size(CHOLESKY_LIMIT):

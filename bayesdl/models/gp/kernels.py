@@ -8,18 +8,20 @@ lengthscales (Rasmussen & Williams 2006, section 5.1). The kernels themselves ar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import gpytorch
 import torch
 
 from ...validation import check_choice, check_positive_int
 
-KERNELS = ("rbf", "matern12", "matern32", "matern52")
+Kernel = Literal["rbf", "matern12", "matern32", "matern52"]
+KERNELS: tuple[str, ...] = get_args(Kernel)
 _MATERN_NU = {"matern12": 0.5, "matern32": 1.5, "matern52": 2.5}
 
 
 def make_kernel(
-    kind: str,
+    kind: Kernel,
     num_inputs: int,
     ard: bool = True,
     batch_shape: Sequence[int] = (),

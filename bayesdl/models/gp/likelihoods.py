@@ -1,7 +1,8 @@
 """Observation models p(y | f) of the variational GPs, and the checks on their targets.
 
 * "gaussian": y = f + eps, eps ~ N(0, sigma^2), sigma^2 learned (regression);
-* "bernoulli": p(y = 1 | f) = Phi(f), the probit link, with y in {0, 1} (binary classification);
+* "probit": p(y = 1 | f) = Phi(f), a Bernoulli with the probit link, y in {0, 1} (binary classification;
+  the old name "bernoulli" still works, with a DeprecationWarning);
 * "softmax": p(y = c | f) = softmax(f)_c with one latent function per class (multi-class).
 
 The likelihoods are GPyTorch's; the softmax one is subclassed only to drop GPyTorch's legacy
@@ -11,16 +12,36 @@ to equal the number of classes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 import gpytorch
 import torch
 from torch.distributions import Categorical
 
+from ...deprecation import renamed_value
 from ...errors import InputError
 from ...validation import check_binary, check_choice, check_tensor
 
-LIKELIHOODS = ("gaussian", "bernoulli", "softmax")
+GPLikelihood = Literal["gaussian", "probit", "softmax"]
+LIKELIHOODS: tuple[str, ...] = get_args(GPLikelihood)
+#: old option names, still accepted with a DeprecationWarning
+RENAMED_LIKELIHOODS = {"bernoulli": "probit"}
+
+
+def likelihood_name(kind: str) -> str:
+    """The current name of the likelihood option ``kind`` ("bernoulli" becomes "probit", with a warning), checked.
+
+    Arguments:
+        kind: "gaussian", "probit" or "softmax" (or the deprecated "bernoulli").
+
+    Returns:
+        The checked name.
+
+    Example:
+        >>> likelihood_name("probit")
+        'probit'
+    """
+    return str(check_choice(renamed_value(kind, "likelihood", RENAMED_LIKELIHOODS), "likelihood", LIKELIHOODS))
 
 
 class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
@@ -58,10 +79,10 @@ class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
 
 
 def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likelihoods.Likelihood:
-    """Build the GPyTorch likelihood called ``kind`` ("gaussian", "bernoulli" or "softmax").
+    """Build the GPyTorch likelihood called ``kind`` ("gaussian", "probit" or "softmax").
 
     Arguments:
-        kind: "gaussian" (y = f + noise, learned noise variance), "bernoulli" (probit link, y in {0, 1})
+        kind: "gaussian" (y = f + noise, learned noise variance), "probit" (Bernoulli, probit link, y in {0, 1})
             or "softmax" (one latent function per class).
         num_classes: C >= 2, required for "softmax"; ignored otherwise.
 
@@ -69,7 +90,7 @@ def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likel
         A ``gpytorch.likelihoods.Likelihood``.
 
     Example:
-        >>> type(make_likelihood("bernoulli")).__name__
+        >>> type(make_likelihood("probit")).__name__
         'BernoulliLikelihood'
         >>> make_likelihood("softmax", num_classes=4).num_classes
         4
@@ -78,10 +99,10 @@ def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likel
         Rasmussen & Williams (2006), Gaussian Processes for Machine Learning, MIT Press, ch. 2-3;
         Hensman, Matthews & Ghahramani (2015), arXiv:1411.2005.
     """
-    check_choice(kind, "likelihood", LIKELIHOODS)
+    kind = likelihood_name(kind)
     if kind == "gaussian":
         return gpytorch.likelihoods.GaussianLikelihood()
-    if kind == "bernoulli":
+    if kind == "probit":
         return gpytorch.likelihoods.BernoulliLikelihood()
     if num_classes is None or num_classes < 2:
         raise InputError(f"num_classes must be an integer >= 2 for the softmax likelihood, got {num_classes!r}")
@@ -92,31 +113,31 @@ def num_latent_functions(kind: str, num_classes: int | None) -> int:
     """How many latent GPs the likelihood needs: C for softmax, one otherwise.
 
     Arguments:
-        kind: "gaussian", "bernoulli" or "softmax".
+        kind: "gaussian", "probit" or "softmax".
         num_classes: C, used for "softmax".
 
     Returns:
         The number of latent functions.
 
     Example:
-        >>> num_latent_functions("softmax", 10), num_latent_functions("bernoulli", None)
+        >>> num_latent_functions("softmax", 10), num_latent_functions("probit", None)
         (10, 1)
     """
     return int(num_classes) if kind == "softmax" else 1
 
 
 def check_targets(y: object, kind: str, num_examples: int, num_classes: int | None = None, name: str = "y") -> torch.Tensor:
-    """Check targets for the likelihood ``kind``: real [B] (gaussian), 0/1 [B] (bernoulli), labels [B] (softmax).
+    """Check targets for the likelihood ``kind``: real [B] (gaussian), 0/1 [B] (probit), labels [B] (softmax).
 
     Arguments:
         y: the targets.
-        kind: "gaussian", "bernoulli" or "softmax".
+        kind: "gaussian", "probit" or "softmax".
         num_examples: B, the required length of ``y``.
         num_classes: C, for "softmax".
         name: the argument name used in error messages.
 
     Returns:
-        The targets in the dtype the likelihood expects (float for gaussian/bernoulli, int64 for softmax).
+        The targets in the dtype the likelihood expects (float for gaussian/probit, int64 for softmax).
 
     Example:
         >>> check_targets(torch.tensor([0., 2.]), "softmax", 2, num_classes=3)
@@ -127,7 +148,7 @@ def check_targets(y: object, kind: str, num_examples: int, num_classes: int | No
         if not y.is_floating_point():
             raise InputError(f"{name} must be a floating-point tensor of regression targets, got dtype {y.dtype}")
         return y
-    if kind == "bernoulli":
+    if kind == "probit":
         return check_binary(y, name).float()
     if y.is_floating_point() and not bool((y == y.round()).all()):
         raise InputError(f"{name} must hold integer class labels for the softmax likelihood")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import torch
 
+from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...validation import check_tensor
+from .kernels import Kernel
+from .likelihoods import RENAMED_LIKELIHOODS, GPLikelihood
 from .variational import VariationalGP
 
 
+@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class SparseVariationalGP(VariationalGP):
     """Sparse variational GP regression or classification on inputs x [B, D].
@@ -21,7 +25,7 @@ class SparseVariationalGP(VariationalGP):
     Arguments:
         num_inputs: D, the input width.
         num_inducing: M, the number of inducing points (at most the training-set size).
-        likelihood: "gaussian", "bernoulli" (probit) or "softmax".
+        likelihood: "gaussian", "probit" (Bernoulli with the probit link; "bernoulli" is deprecated) or "softmax".
         num_classes: C for "softmax".
         kernel: "rbf", "matern12", "matern32" or "matern52" (with ARD lengthscales when ``ard``).
         ard: one lengthscale per input dimension.
@@ -46,9 +50,9 @@ class SparseVariationalGP(VariationalGP):
         self,
         num_inputs: int,
         num_inducing: int = 64,
-        likelihood: str = "gaussian",
+        likelihood: GPLikelihood = "gaussian",
         num_classes: int | None = None,
-        kernel: str = "rbf",
+        kernel: Kernel = "rbf",
         ard: bool = True,
         learn_inducing: bool = True,
     ) -> None:

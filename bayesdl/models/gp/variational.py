@@ -17,10 +17,10 @@ import gpytorch
 import torch
 
 from ...errors import InputError
-from ...inference.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
-from ...validation import check_choice, check_positive_int
-from .kernels import make_kernel
-from .likelihoods import LIKELIHOODS, check_targets, make_likelihood, num_latent_functions
+from ...results.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
+from ...validation import check_positive_int
+from .kernels import Kernel, make_kernel
+from .likelihoods import GPLikelihood, check_targets, likelihood_name, make_likelihood, num_latent_functions
 
 CHOLESKY_MAX_TRIES = 6
 
@@ -60,7 +60,8 @@ class VariationalGP(torch.nn.Module):
     Arguments:
         num_features: F, the width of g(x), the input of the GP.
         num_inducing: M, the number of inducing points.
-        likelihood: "gaussian" (regression), "bernoulli" (binary, probit link) or "softmax" (multi-class).
+        likelihood: "gaussian" (regression), "probit" (binary: Bernoulli with the probit link) or "softmax"
+            (multi-class); "bernoulli" is the deprecated name of "probit".
         num_classes: C for the softmax likelihood (one latent GP per class); ignored otherwise.
         kernel: "rbf", "matern12", "matern32" or "matern52".
         ard: one lengthscale per feature dimension.
@@ -76,7 +77,7 @@ class VariationalGP(torch.nn.Module):
         ...         return x
         >>> _ = torch.manual_seed(0)
         >>> x = torch.linspace(-1, 1, 16).reshape(8, 2)
-        >>> gp = OnRawInputs(num_features=2, num_inducing=4, likelihood="bernoulli").initialize_inducing_points(x)
+        >>> gp = OnRawInputs(num_features=2, num_inducing=4, likelihood="probit").initialize_inducing_points(x)
         >>> loss = gp.loss(x, (x[:, 0] > 0).float(), num_data=8)
         >>> loss.shape, bool(loss > 0), gp.predict(x[:3], num_samples=5, seed=0).probs.shape
         (torch.Size([]), True, torch.Size([3, 2]))
@@ -90,19 +91,19 @@ class VariationalGP(torch.nn.Module):
         self,
         num_features: int,
         num_inducing: int,
-        likelihood: str = "gaussian",
+        likelihood: GPLikelihood = "gaussian",
         num_classes: int | None = None,
-        kernel: str = "rbf",
+        kernel: Kernel = "rbf",
         ard: bool = True,
         learn_inducing: bool = True,
     ) -> None:
         super().__init__()
         self.num_features = check_positive_int(num_features, "num_features")
         self.num_inducing = check_positive_int(num_inducing, "num_inducing")
-        self.likelihood_name = str(check_choice(likelihood, "likelihood", LIKELIHOODS))
+        self.likelihood_name = likelihood = likelihood_name(likelihood)
         if likelihood == "softmax":
             num_classes = check_positive_int(num_classes, "num_classes", minimum=2)
-        self.num_classes = num_classes if likelihood == "softmax" else (2 if likelihood == "bernoulli" else None)
+        self.num_classes = num_classes if likelihood == "softmax" else (2 if likelihood == "probit" else None)
         self.num_latents = num_latent_functions(self.likelihood_name, num_classes)
         self.gp = _SVGPCore(torch.randn(num_inducing, num_features), self.num_latents, kernel, ard, learn_inducing)
         self.likelihood = make_likelihood(self.likelihood_name, num_classes)
@@ -186,7 +187,7 @@ class VariationalGP(torch.nn.Module):
 
         Arguments:
             x: a minibatch of inputs [B, ...].
-            y: targets [B]: reals (gaussian), 0/1 (bernoulli) or class labels (softmax).
+            y: targets [B]: reals (gaussian), 0/1 (probit) or class labels (softmax).
             num_data: N, the training-set size (the trainer passes it); defaults to B.
 
         Returns:
@@ -209,7 +210,7 @@ class VariationalGP(torch.nn.Module):
 
         * gaussian: :class:`RegressionPrediction` with mean E[f], epistemic Var[f] (the latent
           variance under q) and aleatoric sigma^2 (the likelihood noise); exact, ``num_samples`` unused.
-        * bernoulli / softmax: S draws of f(x) from the marginals of q(f(x)) pushed through the
+        * probit / softmax: S draws of f(x) from the marginals of q(f(x)) pushed through the
           likelihood give S probability vectors, summarised by :class:`ClassificationPrediction`
           (entropy = expected entropy + mutual information).
 
@@ -239,7 +240,7 @@ class VariationalGP(torch.nn.Module):
                 eps = torch.randn((num_samples, *mean.shape), generator=generator, device=mean.device, dtype=mean.dtype)
                 draws = self.likelihood(mean + var.sqrt() * eps)
                 probs = draws.probs
-                if self.likelihood_name == "bernoulli":
+                if self.likelihood_name == "probit":
                     probs = torch.stack([1.0 - probs, probs], dim=-1)
                 return ClassificationPrediction.from_draws(CategoricalDraws(probs))
         finally:

@@ -8,11 +8,15 @@ from .decoders import ConvDecoder, Decoder, MLPDecoder
 from .encoders import ConvEncoder, MLPEncoder
 from .flow_posterior import FlowPosteriorEncoder
 from .flow_prior import FlowPrior
-from .likelihoods import BernoulliLikelihood, CategoricalLikelihood, GaussianLikelihood, Likelihood
+from .likelihoods import (
+    BernoulliLikelihood,
+    CategoricalLikelihood,
+    GaussianLikelihood,
+    Likelihood,
+)
 from .pixel_decoder import PixelCNNConditional, PixelCNNDecoder
 from .priors import Prior, StandardNormalPrior, VampPrior
 from .vae import VAE
-from .warmup import KLWarmup
 
 __all__ = [
     "BernoulliLikelihood",
@@ -23,7 +27,6 @@ __all__ = [
     "FlowPosteriorEncoder",
     "FlowPrior",
     "GaussianLikelihood",
-    "KLWarmup",
     "Likelihood",
     "MLPDecoder",
     "MLPEncoder",
@@ -34,3 +37,16 @@ __all__ = [
     "VAE",
     "VampPrior",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # KLWarmup moved to bayesdl.inference (it works for any model with a kl_weight); the old import keeps working.
+    if name == "KLWarmup":
+        from ...deprecation import warn_deprecated
+
+        warn_deprecated("bayesdl.models.vae.KLWarmup", "bayesdl.inference.KLWarmup")
+        # deprecated shim: allowed in tests/test_layers.py until 0.3
+        from ...inference.recipes import KLWarmup
+
+        return KLWarmup
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

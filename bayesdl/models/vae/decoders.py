@@ -20,11 +20,12 @@ from collections.abc import Sequence
 import pyro.distributions as dist
 import torch
 
+from ...deprecation import renamed_arguments
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_positive_int
 from .encoders import _hidden, check_image_shape, mlp
-from .likelihoods import Likelihood, make_likelihood
+from .likelihoods import RENAMED_LIKELIHOODS, DecoderLikelihood, Likelihood, make_likelihood
 
 
 class Decoder(torch.nn.Module):
@@ -72,6 +73,7 @@ class Decoder(torch.nn.Module):
         return self.likelihood.check_data(x, name)
 
 
+@renamed_arguments(keywords={"hidden_dims": "hidden_sizes"}, values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class MLPDecoder(Decoder):
     """p(x|z) with an MLP from z to the likelihood parameters of every data dimension.
@@ -79,12 +81,13 @@ class MLPDecoder(Decoder):
     Arguments:
         latent_dim: L.
         data_shape: the shape of one example, e.g. ``[784]``.
-        hidden_dims: widths of the hidden layers.
-        likelihood: "bernoulli", "gaussian" (learned per-pixel scale), "categorical" (256 levels)
+        hidden_sizes: widths of the hidden layers (``hidden_dims`` is the deprecated name).
+        likelihood: "bernoulli", "gaussian" (learned per-pixel scale), "levels" (256 levels; "categorical" is
+            its deprecated name)
             or a :class:`~bayesdl.models.vae.likelihoods.Likelihood` instance.
 
     Example:
-        >>> dec = MLPDecoder(2, [6], hidden_dims=[8])
+        >>> dec = MLPDecoder(2, [6], hidden_sizes=[8])
         >>> p = dec(torch.randn(3, 5, 2))
         >>> p.batch_shape, p.event_shape
         (torch.Size([3, 5]), torch.Size([6]))
@@ -93,18 +96,19 @@ class MLPDecoder(Decoder):
         Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
 
-    def __init__(self, latent_dim: int, data_shape: Sequence[int], hidden_dims: Sequence[int] | int = (400,),
-                 likelihood: str | Likelihood = "bernoulli") -> None:
+    def __init__(self, latent_dim: int, data_shape: Sequence[int], hidden_sizes: Sequence[int] | int = (400,),
+                 likelihood: DecoderLikelihood | Likelihood = "bernoulli") -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
         self.likelihood = make_likelihood(likelihood)
-        self.net = mlp([self.latent_dim, *_hidden(hidden_dims), self.likelihood.num_params * math.prod(self.data_shape)])
+        self.net = mlp([self.latent_dim, *_hidden(hidden_sizes), self.likelihood.num_params * math.prod(self.data_shape)])
 
     def params(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).reshape(*z.shape[:-1], self.likelihood.num_params, *self.data_shape)
 
 
+@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class ConvDecoder(Decoder):
     """p(x|z) with a linear layer to a small feature map, then stride-2 transposed convolutions.
@@ -122,7 +126,7 @@ class ConvDecoder(Decoder):
     """
 
     def __init__(self, latent_dim: int, data_shape: Sequence[int], channels: Sequence[int] = (64, 32),
-                 likelihood: str | Likelihood = "bernoulli") -> None:
+                 likelihood: DecoderLikelihood | Likelihood = "bernoulli") -> None:
         super().__init__()
         channels = [check_positive_int(int(c), "channels") for c in channels]
         if not channels:

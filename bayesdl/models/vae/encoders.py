@@ -20,6 +20,7 @@ import pyro.distributions as dist
 import torch
 import torch.nn.functional as F
 
+from ...deprecation import renamed_arguments
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_positive_int
@@ -61,13 +62,14 @@ class GaussianEncoder(torch.nn.Module):
         return dist.Independent(dist.Normal(loc, scale, validate_args=False), 1, validate_args=False)
 
 
-def _hidden(hidden_dims: Sequence[int] | int) -> list[int]:
-    dims = [hidden_dims] if isinstance(hidden_dims, int) else list(hidden_dims)
+def _hidden(hidden_sizes: Sequence[int] | int) -> list[int]:
+    dims = [hidden_sizes] if isinstance(hidden_sizes, int) else list(hidden_sizes)
     for d in dims:
-        check_positive_int(d, "hidden_dims")
+        check_positive_int(d, "hidden_sizes")
     return dims
 
 
+@renamed_arguments(keywords={"hidden_dims": "hidden_sizes"})
 @serializable
 class MLPEncoder(GaussianEncoder):
     """q(z|x) = N(mu(x), diag sigma(x)^2) with an MLP on the flattened input.
@@ -75,11 +77,11 @@ class MLPEncoder(GaussianEncoder):
     Arguments:
         data_shape: the shape of one example, e.g. ``[784]`` or ``[1, 28, 28]`` (flattened inside).
         latent_dim: L, the dimension of z.
-        hidden_dims: widths of the hidden layers.
+        hidden_sizes: widths of the hidden layers (``hidden_dims`` is the deprecated name).
         input_scale: x is multiplied by this before the first layer (use 1/255 for raw 8-bit levels).
 
     Example:
-        >>> q = MLPEncoder([6], latent_dim=2, hidden_dims=[8])(torch.rand(5, 6))
+        >>> q = MLPEncoder([6], latent_dim=2, hidden_sizes=[8])(torch.rand(5, 6))
         >>> q.batch_shape, q.event_shape, q.rsample([3]).shape
         (torch.Size([5]), torch.Size([2]), torch.Size([3, 5, 2]))
 
@@ -87,13 +89,13 @@ class MLPEncoder(GaussianEncoder):
         Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
 
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_dims: Sequence[int] | int = (400,),
+    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_sizes: Sequence[int] | int = (400,),
                  input_scale: float = 1.0) -> None:
         super().__init__()
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.input_scale = float(input_scale)
-        self.net = mlp([math.prod(self.data_shape), *_hidden(hidden_dims), 2 * self.latent_dim])
+        self.net = mlp([math.prod(self.data_shape), *_hidden(hidden_sizes), 2 * self.latent_dim])
 
     def gaussian_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         flat = x.reshape(*x.shape[: x.dim() - len(self.data_shape)], -1).to(self.net[0].weight.dtype)

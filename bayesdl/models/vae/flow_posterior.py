@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 
+from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...nn.flows import FlowSequence, Planar, Radial
 from ...validation import check_choice, check_positive_int
 from ..flows import IAF, Flow, FlowDistribution
 from .encoders import _hidden, mlp
 
-FLOW_KINDS = ("iaf", "planar", "radial")
+FlowKind = Literal["iaf", "planar", "radial"]
+FLOW_KINDS: tuple[str, ...] = get_args(FlowKind)
 
 
 class AmortisedBaseFlow(Flow):
@@ -45,6 +48,7 @@ class AmortisedBaseFlow(Flow):
         self._setup(transform, (features,), context_size, conditional_base=True)
 
 
+@renamed_arguments(keywords={"hidden_dims": "hidden_sizes", "flow_hidden_dims": "flow_hidden_sizes"})
 @serializable
 class FlowPosteriorEncoder(torch.nn.Module):
     """q(z|x): a Gaussian from an MLP on x, then ``num_flows`` IAF, planar or radial steps.
@@ -52,15 +56,15 @@ class FlowPosteriorEncoder(torch.nn.Module):
     Arguments:
         data_shape: the shape of one example (flattened inside).
         latent_dim: L.
-        hidden_dims: widths of the encoder MLP; the last one is the width of the context h(x).
+        hidden_sizes: widths of the encoder MLP; the last one is the width of the context h(x).
         flow: "iaf", "planar" or "radial".
         num_flows: the number of flow steps K.
-        flow_hidden_dims: MADE hidden widths of each IAF step (ignored for planar and radial).
+        flow_hidden_sizes: MADE hidden widths of each IAF step (ignored for planar and radial).
         input_scale: x is multiplied by this before the first layer.
         seed: seed of the planar/radial initial parameters.
 
     Example:
-        >>> enc = FlowPosteriorEncoder([6], latent_dim=2, hidden_dims=[8], flow="iaf", num_flows=2, flow_hidden_dims=[8])
+        >>> enc = FlowPosteriorEncoder([6], latent_dim=2, hidden_sizes=[8], flow="iaf", num_flows=2, flow_hidden_sizes=[8])
         >>> q = enc(torch.rand(5, 6))
         >>> z = q.rsample(torch.Size([3]))
         >>> z.shape, q.log_prob(z).shape
@@ -71,8 +75,8 @@ class FlowPosteriorEncoder(torch.nn.Module):
         Kingma et al. (2016), "Improved Variational Inference with Inverse Autoregressive Flow", arXiv:1606.04934.
     """
 
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_dims: Sequence[int] | int = (400,),
-                 flow: str = "iaf", num_flows: int = 2, flow_hidden_dims: Sequence[int] | int = (64,),
+    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_sizes: Sequence[int] | int = (400,),
+                 flow: FlowKind = "iaf", num_flows: int = 2, flow_hidden_sizes: Sequence[int] | int = (64,),
                  input_scale: float = 1.0, seed: int = 0) -> None:
         super().__init__()
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
@@ -80,11 +84,11 @@ class FlowPosteriorEncoder(torch.nn.Module):
         self.flow_kind = str(check_choice(flow, "flow", FLOW_KINDS))
         self.num_flows = check_positive_int(num_flows, "num_flows")
         self.input_scale = float(input_scale)
-        hidden = _hidden(hidden_dims)
+        hidden = _hidden(hidden_sizes)
         self.body = torch.nn.Sequential(mlp([math.prod(self.data_shape), *hidden]), torch.nn.ReLU())
         context = hidden[-1]
         if self.flow_kind == "iaf":
-            self.flow: Flow = IAF(self.latent_dim, self.num_flows, _hidden(flow_hidden_dims), context_size=context,
+            self.flow: Flow = IAF(self.latent_dim, self.num_flows, _hidden(flow_hidden_sizes), context_size=context,
                                   conditional_base=True)
         else:
             layer = Planar if self.flow_kind == "planar" else Radial

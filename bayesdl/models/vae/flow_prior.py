@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...validation import check_positive_int
 from ..flows import MAF, FlowDistribution
@@ -19,17 +20,18 @@ from .encoders import _hidden
 from .priors import Prior
 
 
+@renamed_arguments(keywords={"num_transforms": "num_layers", "hidden_dims": "hidden_sizes"})
 @serializable
 class FlowPrior(Prior):
     """p(z) = MAF density on R^L with a standard-Normal base (it starts as N(0, I)).
 
     Arguments:
         latent_dim: L.
-        num_transforms: the number of MADE layers.
-        hidden_dims: MADE hidden widths.
+        num_layers: the number of MADE layers (``num_transforms`` is the deprecated name).
+        hidden_sizes: MADE hidden widths.
 
     Example:
-        >>> prior = FlowPrior(2, num_transforms=2, hidden_dims=[8])
+        >>> prior = FlowPrior(2, num_layers=2, hidden_sizes=[8])
         >>> p = prior()
         >>> p.event_shape, p.log_prob(torch.zeros(3, 4, 2)).shape
         (torch.Size([2]), torch.Size([3, 4]))
@@ -39,10 +41,10 @@ class FlowPrior(Prior):
         Lossy Autoencoder", arXiv:1611.02731 (an autoregressive-flow prior in a VAE).
     """
 
-    def __init__(self, latent_dim: int, num_transforms: int = 2, hidden_dims: Sequence[int] | int = (64,)) -> None:
+    def __init__(self, latent_dim: int, num_layers: int = 2, hidden_sizes: Sequence[int] | int = (64,)) -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        self.flow = MAF(self.latent_dim, num_transforms, _hidden(hidden_dims))
+        self.flow = MAF(self.latent_dim, num_layers, _hidden(hidden_sizes))
 
     def forward(self, encoder: torch.nn.Module | None = None) -> FlowDistribution:
         return self.flow.distribution()

@@ -6,8 +6,9 @@ whose event shape is ``data_shape``, so ``log_prob(x)`` is one log-density per e
 
 * :class:`BernoulliLikelihood`: binary data, logits parameterisation (numerically stable log-sigmoid).
 * :class:`GaussianLikelihood`: real data, a fixed scale, or a scale predicted per pixel by the decoder.
-* :class:`CategoricalLikelihood`: 8-bit images as 256 unordered levels per pixel (a softmax per
-  pixel, as in van den Oord, Kalchbrenner & Kavukcuoglu 2016, arXiv:1601.06759).
+* :class:`CategoricalLikelihood` (option ``"levels"``): 8-bit images as 256 unordered levels per pixel (a softmax
+  per pixel, as in van den Oord, Kalchbrenner & Kavukcuoglu 2016, arXiv:1601.06759). The option was called
+  ``"categorical"`` (the classifiers' name for class labels); the old name still works, with a warning.
 
 Each one also checks data before it is scored: non-binary values for a Bernoulli, non-integer or
 out-of-range levels for the categorical, NaN for all, raise :class:`bayesdl.errors.InputError`.
@@ -16,14 +17,16 @@ out-of-range levels for the categorical, NaN for all, raise :class:`bayesdl.erro
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import pyro.distributions as dist
 import torch
 import torch.nn.functional as F
 
+from ...deprecation import renamed_value
 from ...errors import InputError
 from ...io import serializable
-from ...validation import check_binary, check_positive_int, check_tensor
+from ...validation import check_binary, check_levels, check_positive_int, check_tensor
 
 
 class Likelihood(torch.nn.Module):
@@ -110,11 +113,6 @@ class BernoulliLikelihood(Likelihood):
         return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(-event_ndim).sum(-1)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        # fast path for the common case: x (1 - x) is exactly 0 only for x in {0, 1} (NaN and inf give
-        # NaN or -inf); on failure, report NaN before non-binary values
-        if x.is_floating_point() and not bool((x * (1 - x)).any()):
-            return x
-        check_tensor(x, name)
         return check_binary(x, name)
 
 
@@ -185,22 +183,31 @@ class CategoricalLikelihood(Likelihood):
         return _independent(_LevelsCategorical(logits=logits, validate_args=False), event_ndim)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        check_tensor(x, name)
-        if x.is_floating_point() and not bool((x == x.round()).all()):
-            raise InputError(f"{name} must hold integer levels 0..{self.num_levels - 1} for a categorical likelihood")
-        lo, hi = int(x.min()), int(x.max())
-        if lo < 0 or hi > self.num_levels - 1:
-            raise InputError(f"{name} must hold levels in [0, {self.num_levels - 1}], got values in [{lo}, {hi}]")
-        return x
+        return check_levels(x, name, self.num_levels)
 
 
-LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "categorical": CategoricalLikelihood}
+DecoderLikelihood = Literal["bernoulli", "gaussian", "levels"]
+LIKELIHOODS = {"bernoulli": BernoulliLikelihood, "gaussian": GaussianLikelihood, "levels": CategoricalLikelihood}
+#: old option names, still accepted with a DeprecationWarning
+RENAMED_LIKELIHOODS = {"categorical": "levels"}
 
 
-def make_likelihood(likelihood: str | Likelihood) -> Likelihood:
-    """A likelihood from a name ("bernoulli", "gaussian" (learned scale), "categorical" (256 levels)) or an instance."""
+def make_likelihood(likelihood: DecoderLikelihood | Likelihood) -> Likelihood:
+    """A likelihood from a name ("bernoulli", "gaussian" (learned scale), "levels" (256 levels)) or an instance.
+
+    Arguments:
+        likelihood: the name ("categorical" is the deprecated name of "levels") or a :class:`Likelihood`.
+
+    Returns:
+        The likelihood.
+
+    Example:
+        >>> type(make_likelihood("levels")).__name__
+        'CategoricalLikelihood'
+    """
     if isinstance(likelihood, Likelihood):
         return likelihood
+    likelihood = renamed_value(likelihood, "likelihood", RENAMED_LIKELIHOODS)
     if likelihood not in LIKELIHOODS:
         raise InputError(f"unknown likelihood {likelihood!r}; expected one of {list(LIKELIHOODS)} or a Likelihood")
     return LIKELIHOODS[likelihood]()

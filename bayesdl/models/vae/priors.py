@@ -88,7 +88,7 @@ class VampPrior(Prior):
 
     Example:
         >>> from bayesdl.models.vae import MLPEncoder
-        >>> enc = MLPEncoder([4], latent_dim=2, hidden_dims=[8])
+        >>> enc = MLPEncoder([4], latent_dim=2, hidden_sizes=[8])
         >>> prior = VampPrior(2, [4], num_components=3)
         >>> prior(enc).log_prob(torch.zeros(5, 2)).shape
         torch.Size([5])

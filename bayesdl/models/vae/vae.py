@@ -37,28 +37,23 @@ from __future__ import annotations
 
 import contextlib
 import math
+from typing import Literal, get_args
 
 import pyro
 import torch
 from pyro.nn import PyroModule
 from torch.distributions import kl_divergence
 
+from ...bounds import elbo_terms, kl_to_prior, log_importance_weights
 from ...errors import InputError
-from ...inference.estimators import log_importance_weights, seeded_rng
 from ...io import serializable
+from ...randomness import seeded_rng
 from ...validation import check_choice, check_positive_int, check_tensor, is_checked
 from .encoders import GaussianEncoder
 from .priors import StandardNormalPrior
 
-OBJECTIVES = ("elbo", "iwae")
-
-
-def analytic_kl(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:
-    """KL(q || p) per example in closed form when torch knows it (e.g. two diagonal Gaussians), else None."""
-    try:
-        return kl_divergence(q, p)
-    except NotImplementedError:
-        return None
+Objective = Literal["elbo", "iwae"]
+OBJECTIVES: tuple[str, ...] = get_args(Objective)
 
 
 def kl_per_dimension(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:
@@ -98,7 +93,7 @@ class VAE(PyroModule):
 
     Example:
         >>> from bayesdl.models.vae import MLPEncoder, MLPDecoder
-        >>> vae = VAE(MLPEncoder([6], 2, hidden_dims=[8]), MLPDecoder(2, [6], hidden_dims=[8]))
+        >>> vae = VAE(MLPEncoder([6], 2, hidden_sizes=[8]), MLPDecoder(2, [6], hidden_sizes=[8]))
         >>> x = torch.bernoulli(torch.full((4, 6), 0.5))
         >>> vae.loss(x).shape, vae.negative_elbo(x).shape, vae.sample(3, seed=0).shape
         (torch.Size([]), torch.Size([4]), torch.Size([3, 6]))
@@ -122,7 +117,7 @@ class VAE(PyroModule):
                 and isinstance(self.prior, (StandardNormalPrior, VampPrior)))
 
     def __init__(self, encoder: torch.nn.Module, decoder: torch.nn.Module, prior: torch.nn.Module | None = None,
-                 beta: float = 1.0, free_bits: float = 0.0, num_particles: int = 1, objective: str = "elbo") -> None:
+                 beta: float = 1.0, free_bits: float = 0.0, num_particles: int = 1, objective: Objective = "elbo") -> None:
         super().__init__()
         for name, module, attrs in (("encoder", encoder, ("latent_dim", "data_shape")), ("decoder", decoder, ("data_shape", "check_data"))):
             if not isinstance(module, torch.nn.Module) or not all(hasattr(module, a) for a in attrs):
@@ -197,34 +192,24 @@ class VAE(PyroModule):
         """KL(q(z|x) || p(z)) per example [B]: closed form when there is one, else the Monte Carlo
         average of log q(z) - log p(z) over the given samples z [K, B, L] (or [B, L] for one sample).
         """
-        p = self.prior_distribution()
-        kl = analytic_kl(q, p)
-        if kl is not None:
-            return kl
-        if z is None:
-            raise InputError("this posterior/prior pair has no closed-form KL: pass samples z for a Monte Carlo estimate")
-        kl = q.log_prob(z) - p.log_prob(z)
-        has_sample_dim = z.dim() > len(q.batch_shape) + len(q.event_shape)
-        return kl.mean(0) if has_sample_dim else kl
+        return kl_to_prior(q, self.prior_distribution(), z)
 
     def elbo_terms(self, x: torch.Tensor, num_particles: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-example reconstruction term E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B], in nats.
 
         The KL is analytic when there is a closed form for the pair (diagonal Gaussians), otherwise
-        a Monte Carlo average of log q(z) - log p(z) over the same samples.
+        a Monte Carlo average of log q(z) - log p(z) over the same samples (:func:`bayesdl.bounds.elbo_terms`).
+        A Gaussian encoder with the N(0, I) prior takes a shortcut without distribution objects that
+        gives the same numbers.
         """
         k = num_particles or self.num_particles
+        if not self._gaussian_fast_path():
+            return elbo_terms(self, x, k)
         shape = torch.Size([] if k == 1 else [k])  # one particle: no sample dimension to average over
-        if self._gaussian_fast_path():
-            # the common case without distribution objects: a Gaussian encoder and the N(0, I) prior
-            self.check_data(x)
-            loc, scale = self.encoder.gaussian_params(x)
-            z = loc + scale * loc.new_empty(shape + loc.shape).normal_()  # the draws of Normal.rsample
-            kl = 0.5 * (loc.square() + scale.square() - 1 - 2 * scale.log()).sum(-1)
-        else:
-            q = self.encode(x)
-            z = q.rsample(shape)
-            kl = self.kl_to_prior(q, z)
+        self.check_data(x)
+        loc, scale = self.encoder.gaussian_params(x)
+        z = loc + scale * loc.new_empty(shape + loc.shape).normal_()  # the draws of Normal.rsample
+        kl = 0.5 * (loc.square() + scale.square() - 1 - 2 * scale.log()).sum(-1)
         reconstruction = self.log_likelihood(z, x)
         return (reconstruction if k == 1 else reconstruction.mean(0)), kl
 

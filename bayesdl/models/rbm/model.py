@@ -1,27 +1,4 @@
-"""Restricted Boltzmann machines with binary hidden units and binary or Gaussian visible units.
-
-Energy (Bernoulli visible units v in {0,1}^D, hidden units h in {0,1}^H):
-
-    E(v, h) = -b'v - c'h - v'W h,      p(v, h) = exp(-E(v, h)) / Z,
-
-so the conditionals factorise as p(h_j = 1 | v) = sigmoid(c_j + v'W_{:,j}) and
-p(v_i = 1 | h) = sigmoid(b_i + W_{i,:} h): the visible bias b enters p(v|h) and the hidden bias c
-enters p(h|v) (the seed notes swap them; see SEED_ERRATA.md, item 2). The free energy is
-F(v) = -log sum_h exp(-E(v, h)) = -b'v - sum_j softplus(c_j + v'W_{:,j}).
-
-The Gaussian-visible variant (for real-valued data standardised to unit variance per dimension,
-Hinton 2010, "A practical guide to training RBMs", UTML TR 2010-003) uses
-
-    E(v, h) = ||v - b||^2 / 2 - c'h - v'W h,
-
-so p(v | h) = N(b + W h, I) and F(v) = ||v - b||^2 / 2 - sum_j softplus(c_j + v'W_{:,j}).
-
-Training maximises the log-likelihood with the contrastive-divergence approximation of its gradient:
-``loss(v)`` is mean F(v_data) - mean F(v_neg) with the negative sample v_neg held fixed (no gradient
-flows through the sampler), so its gradient is the difference of the model's sufficient statistics
-under the data and under v_neg. v_neg comes from k Gibbs sweeps started at the data (CD-k, Hinton 2002)
-or from persistent chains that carry over between updates (PCD, Tieleman 2008).
-"""
+"""The restricted Boltzmann machine model: energy, conditionals, Gibbs sampling, CD/PCD loss and log Z."""
 
 from __future__ import annotations
 
@@ -32,12 +9,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import BayesdlError, InputError
-from ..inference.ais import AnnealingPath, LogPartitionEstimate, annealed_importance_sampling
-from ..inference.gibbs import GibbsResult, block_gibbs
-from ..inference.trainer import Callback
-from ..io import serializable
-from ..validation import check_binary, check_choice, check_positive_int, check_tensor, is_checked
+from ...errors import BayesdlError, InputError
+from ...inference.ais import LogPartitionEstimate, annealed_importance_sampling
+from ...inference.gibbs import GibbsResult, block_gibbs
+from ...io import serializable
+from ...ops.hardware import BFLOAT16_OPTIONS, BFloat16Option, resolve_bfloat16
+from ...ops.random_bits import bernoulli
+from ...validation import check_binary, check_choice, check_positive_int, check_tensor, is_checked
+from .annealing_path import RBMAnnealingPath
+from .cd_gradient import FreeEnergyGap, cd_statistics
 
 VISIBLE_TYPES = ("bernoulli", "gaussian")
 TRAINING_METHODS = ("cd", "pcd")
@@ -47,73 +27,6 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 class StaleLogPartitionError(BayesdlError, RuntimeError):
     """log p(v) was asked for while no estimate of log Z exists for the current parameters."""
-
-
-UNIFORM_BITS = 24  # the resolution of a float32 uniform (torch.rand uses 24 random bits too)
-_UNIFORM_SCALE = float(2**UNIFORM_BITS)
-
-
-def uniform_bits(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None) -> torch.Tensor:
-    """Integers k drawn uniformly from {0, ..., 2^24 - 1} (int32), so that k / 2^24 is a float32-resolution uniform.
-
-    The bits come from 64-bit draws (torch's ``random64``: 63 random bits per word); each word is split into
-    its two 32-bit halves and 24 bits of each half are kept, so one 64-bit draw gives two independent
-    uniforms. This is exact to float32 resolution, like ``torch.rand`` (which keeps 24 bits of one 32-bit
-    draw per value), and about 1.7x cheaper per value on CPU. Keeping only 16 bits per uniform would be
-    cheaper still but would bias every Bernoulli probability by up to 2^-16 = 1.5e-5, so it is not done.
-
-    Arguments:
-        shape: the shape of the result.
-        generator: the random source (None: torch's global generator).
-        device: the device of the result.
-
-    Returns:
-        an int32 tensor of the given shape with values in [0, 2^24).
-
-    Example:
-        >>> k = uniform_bits((3, 4), torch.Generator().manual_seed(0))
-        >>> k.dtype, bool(((k >= 0) & (k < 2**24)).all())
-        (torch.int32, True)
-    """
-    count = math.prod(shape)
-    words = torch.empty((count + 1) // 2, dtype=torch.int64, device=device).random_(generator=generator)
-    return words.view(torch.int32)[:count].view(shape).bitwise_and_(2**UNIFORM_BITS - 1)
-
-
-def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None) -> torch.Tensor:
-    """The float32 uniforms u = k / 2^24 on [0, 1) for k = :func:`uniform_bits` (the same draws, as values).
-
-    The RBM samplers draw v_i = 1 exactly when u_i < p_i; this function gives those u, so that a reference
-    implementation (or another library) can be handed the same draws.
-
-    Arguments:
-        shape: the shape of the result.
-        generator: the random source (None: torch's global generator).
-        device: the device of the result.
-
-    Returns:
-        a float32 tensor of the given shape with values k / 2^24 in [0, 1).
-
-    Example:
-        >>> u = uniform((2, 3), torch.Generator().manual_seed(0))
-        >>> u.dtype, bool(((u >= 0) & (u < 1)).all())
-        (torch.float32, True)
-    """
-    return uniform_bits(shape, generator, device).to(torch.float32).mul_(1.0 / _UNIFORM_SCALE)
-
-
-def _bernoulli(p: torch.Tensor, generator: torch.Generator | None, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Draw 0/1 values with probabilities p: 1 where u < p for u = :func:`uniform` (compared as k < 2^24 p, exactly).
-
-    With ``out`` the draws are written there (any dtype, e.g. the bfloat16 rows of a stacked batch).
-    The comparison runs in place on the float copy of k (k < 2^24 is exact in float32), which is
-    several times faster on CPU than writing a boolean result.
-    """
-    dtype = torch.promote_types(p.dtype, torch.float32)
-    draws = uniform_bits(p.shape, generator, p.device).to(dtype).lt_(p.to(dtype) * _UNIFORM_SCALE)
-    if out is not None:
-        return out.copy_(draws)
-    return draws.to(p.dtype)
 
 
 def binary_states(num_units: int, start: int = 0, stop: int | None = None, *, device: Any = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -130,77 +43,31 @@ def _is_binary(v: torch.Tensor) -> bool:
     return not bool(torch.addcmul(v, v, v, value=-1.0).any())
 
 
-def _softplus_rows(logits: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    """sum_j softplus(x_j) per row, from x and sigmoid(x): softplus(x) = x - log sigmoid(x).
-
-    One logarithm instead of softplus's exp and log1p. Where sigmoid underflows to 0 (x < -87 in
-    float32) the identity breaks down (log 0 = -inf); callers check their result and fall back to
-    :func:`_softplus_rows_exact`.
-    """
-    return logits.sum(-1) - torch.log(probs).sum(-1)
-
-
-def _softplus_rows_exact(logits: torch.Tensor) -> torch.Tensor:
-    """sum_j softplus(x_j) per row with torch's softplus (the fallback of :func:`_softplus_rows`)."""
-    return F.softplus(logits).sum(-1)
-
-
-def _cd_statistics(stacked: torch.Tensor, probs: torch.Tensor, scale: torch.Tensor, visible_gap: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The gradient of mean F(v) - mean F(v_neg) with respect to (W, b, c), from [v; v_neg] and p(h | .).
-
-    dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v (Bernoulli) or b - v (Gaussian, where b
-    cancels in the difference of means), so with ``scale`` = [-1/n, ..., -1/n, 1/m, ..., 1/m] one
-    product [v; v_neg]' (scale * p) gives dW and one matrix-vector product gives dc.
-    """
-    grad_c = torch.mv(probs.t(), scale)  # a matrix-vector product: a column mean is several times slower
-    s = torch.mul(probs, scale.unsqueeze(1)).to(stacked.dtype)
-    if stacked.dtype == torch.bfloat16:
-        # oneDNN's bfloat16 product with a transposed left factor is about 2x slower than with a
-        # contiguous one, and the transposing copy of [v; v_neg] costs less than that
-        grad_w = torch.mm(stacked.t().contiguous(), s).float()
-    else:
-        grad_w = torch.mm(stacked.t(), s)
-    return grad_w, -visible_gap, grad_c
-
-
-class _FreeEnergyGap(torch.autograd.Function):
-    """mean_i F(v_i) - mean_j F(vneg_j) with the closed-form CD gradient in the backward pass.
-
-    Inputs: the parameters (W, b, c); the hidden inputs c + [v; v_neg] W and their sigmoids
-    (float32, computed once without gradient and shared with the sampler); the row weights
-    ``scale`` (-1/n for the n data rows, 1/m for the m negative rows); ``visible_term``, the
-    visible part of the free-energy difference (a constant); and the gradient from
-    :func:`_cd_statistics`, computed with the forward pass, so that the backward pass only scales
-    it by the incoming gradient (None when no backward pass can follow).
-    """
-
-    @staticmethod
-    def forward(ctx: Any, weight: torch.Tensor, visible_bias: torch.Tensor, hidden_bias: torch.Tensor, logits: torch.Tensor,
-                probs: torch.Tensor, scale: torch.Tensor, visible_term: torch.Tensor,
-                statistics: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
-        # - mean_data sum_j softplus + mean_neg sum_j softplus = scale . rows
-        gap = visible_term + torch.dot(_softplus_rows(logits, probs), scale)
-        if not math.isfinite(float(gap)):  # sigmoid underflowed somewhere (or the parameters diverged)
-            gap = visible_term + torch.dot(_softplus_rows_exact(logits), scale)
-        ctx.statistics = statistics
-        return gap
-
-    @staticmethod
-    def backward(ctx: Any, grad_gap: torch.Tensor) -> tuple:
-        if ctx.statistics is None:
-            raise RuntimeError("the CD loss supports one backward pass per forward pass")
-        # released here so that autograd owns the only reference and stores grad_w as W.grad
-        # without a copy (a second reference makes AccumulateGrad clone it)
-        (grad_w, grad_b, grad_c), ctx.statistics = ctx.statistics, None
-        if not bool(grad_gap == 1.0):
-            grad_w, grad_b, grad_c = grad_w * grad_gap, grad_b * grad_gap, grad_c * grad_gap
-        return grad_w, grad_b, grad_c, None, None, None, None, None
-
-
 @serializable
 class RBM(nn.Module):
     """A restricted Boltzmann machine trained by CD-k or persistent CD through the shared Trainer.
+
+    Energy (Bernoulli visible units v in {0,1}^D, hidden units h in {0,1}^H):
+
+        E(v, h) = -b'v - c'h - v'W h,      p(v, h) = exp(-E(v, h)) / Z,
+
+    so the conditionals factorise as p(h_j = 1 | v) = sigmoid(c_j + v'W_{:,j}) and
+    p(v_i = 1 | h) = sigmoid(b_i + W_{i,:} h): the visible bias b enters p(v|h) and the hidden bias c
+    enters p(h|v) (the seed notes swap them; see SEED_ERRATA.md, item 2). The free energy is
+    F(v) = -log sum_h exp(-E(v, h)) = -b'v - sum_j softplus(c_j + v'W_{:,j}).
+
+    The Gaussian-visible variant (for real-valued data standardised to unit variance per dimension,
+    Hinton 2010, "A practical guide to training RBMs", UTML TR 2010-003) uses
+
+        E(v, h) = ||v - b||^2 / 2 - c'h - v'W h,
+
+    so p(v | h) = N(b + W h, I) and F(v) = ||v - b||^2 / 2 - sum_j softplus(c_j + v'W_{:,j}).
+
+    Training maximises the log-likelihood with the contrastive-divergence approximation of its gradient:
+    ``loss(v)`` is mean F(v_data) - mean F(v_neg) with the negative sample v_neg held fixed (no gradient
+    flows through the sampler), so its gradient is the difference of the model's sufficient statistics
+    under the data and under v_neg. v_neg comes from k Gibbs sweeps started at the data (CD-k, Hinton 2002)
+    or from persistent chains that carry over between updates (PCD, Tieleman 2008).
 
     Arguments:
         num_visible: D, the number of visible units.
@@ -215,19 +82,21 @@ class RBM(nn.Module):
             activation q_j over the minibatch (Hinton 2010, section 11; Lee, Ekanadham & Ng 2008).
         init_scale: the standard deviation of the initial weights (0.01 as in Hinton 2010).
         seed: seeds the weight initialisation.
-        compute_dtype: "float32", or "bfloat16" to run the matrix products of training and Gibbs
-            sampling with bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
-            hidden inputs and gradients carry about 3 significant digits). The parameters (fp32
-            master weights), the optimiser, the free energies in ``log_prob`` and AIS stay float32.
-            W is cast to bfloat16 once per update; binary states (data, negative sample, chains'
-            hidden states) are exact in bfloat16. On a CPU with AMX (Sapphire Rapids) one
-            100x784x500 product is about 3-5x faster than in float32; the effect on the AIS test
-            log-likelihood is measured in ``benchmarks/bench_rbm.py``.
+        compute_dtype: "auto" (default), "float32" or "bfloat16": the dtype of the matrix products of training and
+            Gibbs sampling. "bfloat16" uses bfloat16 inputs (float32 accumulation, results rounded to bfloat16:
+            hidden inputs and gradients carry about 3 significant digits); the parameters (fp32 master weights), the
+            optimiser, the free energies in ``log_prob`` and AIS stay float32, W is cast once per update and binary
+            states are exact in bfloat16. It is faster only on hardware with bfloat16 arithmetic (CPUs with AMX or
+            AVX512-BF16, bf16-capable CUDA devices); elsewhere it is emulated and several times slower than float32,
+            and an explicit "bfloat16" warns once. "auto" picks bfloat16 exactly where it is native (see
+            :mod:`bayesdl.ops.hardware`), float32 elsewhere. Speed and likelihood per precision and instruction
+            set: ``benchmarks/RESULTS.md`` (``bench_rbm``).
 
     Momentum is an option of the optimiser, e.g.
     ``Trainer(rbm, optimizer="sgd", lr=0.05, optimizer_kwargs={"momentum": 0.5})``.
 
     Example:
+        >>> import torch
         >>> from bayesdl.inference import Trainer
         >>> x = (torch.rand(200, 6, generator=torch.Generator().manual_seed(0)) < 0.3).float()
         >>> rbm = RBM(6, 4, method="pcd", num_chains=20).init_from_data(x)
@@ -256,7 +125,7 @@ class RBM(nn.Module):
         sparsity_cost: float = 0.0,
         init_scale: float = 0.01,
         seed: int = 0,
-        compute_dtype: str = "float32",
+        compute_dtype: BFloat16Option = "auto",
     ) -> None:
         super().__init__()
         self.num_visible = check_positive_int(num_visible, "num_visible")
@@ -274,9 +143,8 @@ class RBM(nn.Module):
         self.weight_decay = float(weight_decay)
         self.sparsity_target = sparsity_target
         self.sparsity_cost = float(sparsity_cost)
-        check_choice(compute_dtype, "compute_dtype", ("float32", "bfloat16"))
-        self.compute_dtype = compute_dtype
-        self._low_precision = compute_dtype == "bfloat16"
+        self.compute_dtype = str(check_choice(compute_dtype, "compute_dtype", BFLOAT16_OPTIONS))
+        self._bfloat16_on: tuple[torch.device, bool] | None = None
         gen = torch.Generator().manual_seed(seed)
         self.weight = nn.Parameter(init_scale * torch.randn(num_visible, num_hidden, generator=gen))
         self.visible_bias = nn.Parameter(torch.zeros(num_visible))
@@ -287,7 +155,7 @@ class RBM(nn.Module):
         chains = num_chains if method == "pcd" else 0
         self.register_buffer("chain_visible", torch.zeros(chains, num_visible))
         # (the binary hidden states in the compute dtype, as the next update's product takes them)
-        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._low_precision else torch.float32))
+        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._uses_bfloat16() else torch.float32))
         self.register_buffer("chain_ready", torch.zeros((), dtype=torch.bool))
         self._log_z_cache: tuple[tuple, LogPartitionEstimate] | None = None
 
@@ -332,9 +200,17 @@ class RBM(nn.Module):
         pre = torch.addmm(self.visible_bias, h, self.weight.t())
         return pre if self.gaussian else torch.sigmoid(pre)
 
+    def _uses_bfloat16(self) -> bool:
+        """Whether ``compute_dtype`` means bfloat16 products on the weights' device (resolved once per device)."""
+        device = self.weight.device
+        cached = self._bfloat16_on
+        if cached is None or cached[0] != device:
+            cached = self._bfloat16_on = (device, resolve_bfloat16(self.compute_dtype, device, f"RBM(compute_dtype={self.compute_dtype!r})"))
+        return cached[1]
+
     def _compute_weight(self) -> torch.Tensor:
         """W in the compute dtype (one bfloat16 copy per update in bfloat16 mode)."""
-        return self.weight.to(torch.bfloat16) if self._low_precision else self.weight
+        return self.weight.to(torch.bfloat16) if self._uses_bfloat16() else self.weight
 
     def _hidden_input(self, v: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """c + v'W with the product in the compute dtype (``weight`` from :meth:`_compute_weight`), float32 out."""
@@ -349,7 +225,7 @@ class RBM(nn.Module):
 
     def sample_hidden(self, v: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw h ~ p(h | v) (products in the compute dtype)."""
-        return _bernoulli(torch.sigmoid(self._hidden_input(v, self._compute_weight())), generator)
+        return bernoulli(torch.sigmoid(self._hidden_input(v, self._compute_weight())), generator)
 
     def sample_visible(self, h: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw v ~ p(v | h) (products in the compute dtype)."""
@@ -357,7 +233,7 @@ class RBM(nn.Module):
         mean = pre if self.gaussian else torch.sigmoid(pre)
         if self.gaussian:
             return mean + torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
-        return _bernoulli(mean, generator)
+        return bernoulli(mean, generator)
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """E(v, h) per example, shape [B]."""
@@ -409,6 +285,7 @@ class RBM(nn.Module):
         """The visible state after ``k`` block Gibbs sweeps started at ``v``, shape [B, D].
 
         Example:
+            >>> import torch
             >>> rbm = RBM(5, 3)
             >>> rbm.gibbs(torch.ones(2, 5), k=3, seed=0).shape
             torch.Size([2, 5])
@@ -452,7 +329,7 @@ class RBM(nn.Module):
         base = self.base_visible_bias.unsqueeze(0).expand(n, -1)
         if self.gaussian:
             return base + torch.randn(base.shape, generator=generator, device=base.device, dtype=base.dtype)
-        return _bernoulli(torch.sigmoid(base), generator)
+        return bernoulli(torch.sigmoid(base), generator)
 
     # ------------------------------------------------------------------ training
     @torch.no_grad()
@@ -499,9 +376,6 @@ class RBM(nn.Module):
             logits = self._hidden_input(stacked, weight)
         return self._contrastive(v, v_neg, stacked, logits, torch.sigmoid(logits))
 
-    def _as_compute(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(torch.bfloat16) if self._low_precision else x
-
     def _contrastive(self, v: torch.Tensor, v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor,
                      probs: torch.Tensor) -> torch.Tensor:
         n_pos, n_neg = len(v), len(stacked) - len(v)
@@ -520,10 +394,10 @@ class RBM(nn.Module):
         statistics = None  # none is needed when no backward pass can follow (evaluation)
         if torch.is_grad_enabled() and any(p.requires_grad for p in (self.weight, self.visible_bias, self.hidden_bias)):
             with torch.no_grad():  # computed here, so the backward pass only scales them
-                statistics = _cd_statistics(stacked, probs, scale, visible_gap)
+                statistics = cd_statistics(stacked, probs, scale, visible_gap)
                 if self.weight_decay > 0:
                     statistics[0].add_(self.weight.detach(), alpha=self.weight_decay)
-        loss = _FreeEnergyGap.apply(self.weight, self.visible_bias, self.hidden_bias, logits, probs, scale, constant, statistics)
+        loss = FreeEnergyGap.apply(self.weight, self.visible_bias, self.hidden_bias, logits, probs, scale, constant, statistics)
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             q = torch.sigmoid(self._hidden_input(v, self._compute_weight())).mean(0)
             p = torch.full_like(q, self.sparsity_target)
@@ -549,14 +423,14 @@ class RBM(nn.Module):
         """
         for _ in range(k - 1):
             v = self._draw_visible(self._visible_input(h, weight), None)
-            h = _bernoulli(torch.sigmoid(self._hidden_input(v, weight)), None, out=v.new_empty((len(v), self.num_hidden), dtype=weight.dtype))
+            h = bernoulli(torch.sigmoid(self._hidden_input(v, weight)), None, out=v.new_empty((len(v), self.num_hidden), dtype=weight.dtype))
         return self._draw_visible(self._visible_input(h, weight), None)
 
     def _draw_visible(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """v ~ p(v | h) from the visible inputs ``pre`` = b + W h (which a Bernoulli draw overwrites)."""
         if self.gaussian:
             return pre + torch.randn(pre.shape, generator=generator, device=pre.device, dtype=pre.dtype)
-        return _bernoulli(torch.sigmoid_(pre), generator)
+        return bernoulli(torch.sigmoid_(pre), generator)
 
     def loss(self, v: torch.Tensor) -> torch.Tensor:
         """The CD/PCD surrogate loss of one minibatch; its gradient is the contrastive-divergence gradient.
@@ -573,7 +447,7 @@ class RBM(nn.Module):
         inputs; the gradient) and four for CD-1, and each hidden probability is computed once and
         shared by the sampler, the loss value and the gradient, which is computed with the loss
         (when gradients are enabled) and returned by the backward pass. Binary draws compare
-        uniforms from :func:`uniform_bits` with the probabilities. A batch the trainer validated
+        uniforms from :func:`~bayesdl.ops.random_bits.uniform_bits` with the probabilities. A batch the trainer validated
         at the start of ``fit`` (the very tensor, see :meth:`check_visible`) is not checked again.
         """
         self.check_visible(v)
@@ -597,7 +471,7 @@ class RBM(nn.Module):
             else:
                 logits_pos = self._hidden_input(stacked[:n], weight)
                 probs_pos = torch.sigmoid(logits_pos)
-                h = _bernoulli(probs_pos, None, out=stacked.new_empty((n, self.num_hidden)))
+                h = bernoulli(probs_pos, None, out=stacked.new_empty((n, self.num_hidden)))
                 v_neg = self._down_chain(h, self.k, weight)
                 stacked[n:].copy_(v_neg)
                 logits_neg = self._hidden_input(stacked[n:], weight)
@@ -607,7 +481,7 @@ class RBM(nn.Module):
         if persistent:
             with torch.no_grad():
                 self.chain_visible.copy_(v_neg)
-                _bernoulli(probs[n:], None, out=self.chain_hidden)
+                bernoulli(probs[n:], None, out=self.chain_hidden)
         return loss
 
     # ------------------------------------------------------------------ monitors (not likelihoods)
@@ -770,103 +644,3 @@ class RBM(nn.Module):
         with torch.no_grad():
             return -self._free_energy(v, self.hidden_logits(v)) - estimate.log_z
 
-
-class RBMAnnealingPath(AnnealingPath):
-    """The AIS path of Salakhutdinov & Murray (2008) from a base-rate RBM to the target RBM.
-
-    The base model A has no interactions (W_A = 0) and visible biases b_A (data base rates); the
-    intermediate models are f_beta(v) = exp((1 - beta) b_A'v + beta b'v) prod_j (1 + exp(beta (c_j + v'W_{:,j})))
-    for Bernoulli units (Gaussian: the visible term is the geometric mixture of N(b_A, I) and the
-    target's ||v - b||^2 / 2 term). f_0 / Z_0 has independent visible units and Z_0 = 2^H Z_A;
-    f_1 = exp(-F(v)). The transition at beta is one Gibbs sweep of the joint f_beta(v, h):
-    h ~ sigmoid(beta (c + v'W)), then v from (1 - beta) b_A + beta (b + W h).
-
-    Log-weight increments are accumulated in float64.
-    """
-
-    def __init__(self, rbm: RBM, base_visible_bias: torch.Tensor) -> None:
-        self.gaussian = rbm.gaussian
-        self.weight = rbm.weight.detach()
-        self.visible_bias = rbm.visible_bias.detach()
-        self.hidden_bias = rbm.hidden_bias.detach()
-        self.base = base_visible_bias.detach().to(self.weight)
-        self.num_visible, self.num_hidden = self.weight.shape
-        self._bias_gap = (self.visible_bias - self.base).double()
-        self._square_gap = 0.5 * float((self.visible_bias.double() ** 2).sum() - (self.base.double() ** 2).sum())
-        self._cached: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    def log_z_base(self) -> float:
-        hidden = self.num_hidden * math.log(2.0)
-        if self.gaussian:
-            return hidden + 0.5 * self.num_visible * _LOG_2PI
-        return hidden + float(F.softplus(self.base.double()).sum())
-
-    def sample_base(self, num_chains: int, generator: torch.Generator | None) -> torch.Tensor:
-        base = self.base.unsqueeze(0).expand(num_chains, -1)
-        if self.gaussian:
-            return base + torch.randn(base.shape, generator=generator, device=base.device, dtype=base.dtype)
-        return _bernoulli(torch.sigmoid(base), generator)
-
-    def _logits(self, v: torch.Tensor) -> torch.Tensor:
-        if self._cached is not None and self._cached[0] is v:
-            return self._cached[1]
-        logits = torch.addmm(self.hidden_bias, v, self.weight)
-        self._cached = (v, logits)
-        return logits
-
-    def _visible_term(self, v: torch.Tensor, beta: float) -> torch.Tensor:
-        vd = v.double()
-        mix = (1.0 - beta) * self.base.double() + beta * self.visible_bias.double()
-        term = vd @ mix
-        if self.gaussian:
-            term = term - 0.5 * (vd**2).sum(-1) - 0.5 * (
-                (1.0 - beta) * float((self.base.double() ** 2).sum()) + beta * float((self.visible_bias.double() ** 2).sum())
-            )
-        return term
-
-    def log_unnormalized(self, v: torch.Tensor, beta: float) -> torch.Tensor:
-        return self._visible_term(v, beta) + F.softplus(beta * self._logits(v).double()).sum(-1)
-
-    def log_weight_increment(self, v: torch.Tensor, beta_from: float, beta_to: float) -> torch.Tensor:
-        logits = self._logits(v).double()
-        visible = (beta_to - beta_from) * (v.double() @ self._bias_gap)
-        if self.gaussian:
-            visible = visible - (beta_to - beta_from) * self._square_gap
-        hidden = (F.softplus(beta_to * logits) - F.softplus(beta_from * logits)).sum(-1)
-        return visible + hidden
-
-    def transition(self, v: torch.Tensor, beta: float, generator: torch.Generator | None) -> torch.Tensor:
-        h = _bernoulli(torch.sigmoid(beta * self._logits(v)), generator)
-        pre = (1.0 - beta) * self.base + beta * torch.addmm(self.visible_bias, h, self.weight.t())
-        if self.gaussian:
-            return pre + torch.randn(pre.shape, generator=generator, device=pre.device, dtype=pre.dtype)
-        return _bernoulli(torch.sigmoid(pre), generator)
-
-
-class RBMMonitor(Callback):
-    """Trainer callback that adds the RBM training monitors to every epoch's history record.
-
-    Records ``monitor_reconstruction_error`` and, for Bernoulli units,
-    ``monitor_pseudo_log_likelihood`` (means per example on ``data``). These are monitors, not
-    likelihoods; use :meth:`RBM.log_prob` with AIS for the log-likelihood.
-
-    Example:
-        >>> from bayesdl.inference import Trainer
-        >>> x = (torch.rand(40, 5, generator=torch.Generator().manual_seed(0)) < 0.5).float()
-        >>> rbm = RBM(5, 3)
-        >>> h = Trainer(rbm, optimizer="sgd", lr=0.1, epochs=1, batch_size=10, progress=False,
-        ...             callbacks=[RBMMonitor(rbm, x)]).fit(x)
-        >>> "monitor_reconstruction_error" in h.records[0]
-        True
-    """
-
-    def __init__(self, rbm: RBM, data: torch.Tensor, seed: int = 0) -> None:
-        self.rbm = rbm
-        self.data = rbm.check_visible(data, "data")
-        self.seed = seed
-
-    def on_epoch_end(self, trainer: Any, epoch: int, record: dict[str, float]) -> None:
-        data = self.data.to(self.rbm.weight.device)
-        record["monitor_reconstruction_error"] = float(self.rbm.reconstruction_error(data).mean())
-        if not self.rbm.gaussian:
-            record["monitor_pseudo_log_likelihood"] = float(self.rbm.pseudo_log_likelihood(data, seed=self.seed + epoch).mean())

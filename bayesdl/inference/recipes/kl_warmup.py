@@ -1,18 +1,22 @@
-"""Linear KL warm-up as a trainer callback (Bowman et al. 2015, arXiv:1511.06349; Sønderby et al. 2016, arXiv:1602.02282)."""
+"""Linear KL warm-up as a trainer callback, for any model with a ``kl_weight`` (:class:`bayesdl.contracts.KLWeighted`).
+
+Bowman et al. (2015), arXiv:1511.06349; Sønderby et al. (2016), arXiv:1602.02282.
+"""
 
 from __future__ import annotations
 
+from ...contracts import KLWeighted
 from ...errors import InputError
-from ...inference.trainer import Callback, Trainer
 from ...validation import check_positive_int
+from ..trainer import Callback, Trainer
 
 
 class KLWarmup(Callback):
     """Raise the model's ``kl_weight`` linearly from 1/steps to 1 over the first ``steps`` optimiser steps.
 
-    The weight multiplies beta in :meth:`VAE.loss` and scales the z site in :meth:`VAE.model` /
-    :meth:`VAE.guide`; it starts at 1/steps rather than 0 because Pyro's scale must be positive.
-    It reaches 1 after ``steps`` steps and is set to 1 after the last epoch, so evaluation after
+    Works for any :class:`~bayesdl.contracts.KLWeighted` model. For the VAE the weight multiplies beta in
+    :meth:`VAE.loss` and scales the z site in :meth:`VAE.model` / :meth:`VAE.guide`. It starts at
+    1/steps rather than 0 because Pyro's scale must be positive. It reaches 1 after ``steps`` steps and is set to 1 after the last epoch, so evaluation after
     ``fit`` uses the true ELBO (set ``model.kl_weight = 1.0`` yourself after an early stop).
 
     Arguments:
@@ -45,7 +49,7 @@ class KLWarmup(Callback):
         self.weights.append(weight)
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        if not hasattr(trainer.model, "kl_weight"):
+        if not isinstance(trainer.model, KLWeighted):
             raise InputError(f"KLWarmup needs a model with a kl_weight attribute, not {type(trainer.model).__name__}")
         if self.epochs is not None:
             self.steps = self.epochs * -(-trainer.num_data // trainer.batch_size)
