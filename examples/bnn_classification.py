@@ -28,7 +28,7 @@ from _common import make_parser, parse_args, save_figure  # noqa: E402
 from bayesdl.data import load_digits  # noqa: E402
 from bayesdl.diagnostics.metrics import accuracy, brier_score, expected_calibration_error, nll, ood_auroc  # noqa: E402
 from bayesdl.diagnostics.uncertainty_plots import reliability_diagram, uncertainty_histogram  # noqa: E402
-from bayesdl.inference import Trainer  # noqa: E402
+from bayesdl.inference import Trainer, fit_ensemble  # noqa: E402
 from bayesdl.inference.predictive import predict  # noqa: E402
 from bayesdl.models import MLP, BayesByBackprop, DeepEnsemble, MCDropout, PlainNet  # noqa: E402
 from bayesdl.nn.priors import GaussianPrior  # noqa: E402
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     for col, (label, build) in enumerate(methods.items()):
         model = build()
         if isinstance(model, DeepEnsemble):
-            model.fit((x, y), **fit)  # trains each member with the shared Trainer
+            fit_ensemble(model, (x, y), **fit)  # each member trained by the Trainer, with its own seed
         else:
             Trainer(model, **fit).fit((x, y))
         pred = predict(model, x_test.to(args.device), args.samples)

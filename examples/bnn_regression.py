@@ -31,7 +31,7 @@ from _common import make_parser, parse_args, save_figure  # noqa: E402
 from bayesdl.data import regression_truth, toy_regression  # noqa: E402
 from bayesdl.diagnostics.metrics import gaussian_nll, interval_coverage  # noqa: E402
 from bayesdl.diagnostics.uncertainty_plots import regression_bands  # noqa: E402
-from bayesdl.inference import Trainer  # noqa: E402
+from bayesdl.inference import Trainer, fit_ensemble  # noqa: E402
 from bayesdl.inference.predictive import predict  # noqa: E402
 from bayesdl.models import MLP, BayesByBackprop, DeepEnsemble, MCDropout, PlainNet  # noqa: E402
 from bayesdl.nn.priors import GaussianPrior  # noqa: E402
@@ -45,7 +45,7 @@ def fit_methods(x: torch.Tensor, y: torch.Tensor, args) -> dict[str, torch.nn.Mo
     dropout = MCDropout(MLP(1, args.hidden, 2, dropout=args.dropout), likelihood="heteroscedastic")
     Trainer(dropout, optimizer_kwargs={"weight_decay": 1e-4}, **fit).fit((x, y))
     ensemble = DeepEnsemble(MLP(1, args.hidden, 2), num_members=args.members, likelihood="heteroscedastic", seed=args.seed)
-    ensemble.fit((x, y), **fit)
+    fit_ensemble(ensemble, (x, y), **fit)  # each member trained by the Trainer, with its own seed
     bbb = BayesByBackprop(MLP(1, args.hidden, 2), likelihood="heteroscedastic", prior=GaussianPrior(1.0),
                           estimator="local_reparam")
     Trainer(bbb, **fit).fit((x, y))

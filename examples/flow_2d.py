@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         torch.manual_seed(args.seed)
         flows = {
             "RealNVP": (RealNVP(2, num_layers=args.layers, hidden_sizes=args.hidden), 2e-3),
-            "MAF": (MAF(2, num_transforms=max(1, 2 * args.layers // 3), hidden_sizes=args.hidden, actnorm=True), 2e-3),
+            "MAF": (MAF(2, num_layers=max(1, 2 * args.layers // 3), hidden_sizes=args.hidden, actnorm=True), 2e-3),
             "planar": (PlanarFlow(2, num_layers=args.planar_layers), 5e-2),
         }
         results[density] = {}

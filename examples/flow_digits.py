@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     levels = load_digits_levels("train")[0].float()[: args.num_train]
     train, held_out = levels[:-200], levels[-200:]
     test = load_digits_levels("test")[0].float().to(args.device)
-    flows = {"maf": MAF(64, num_transforms=args.maf_layers, hidden_sizes=args.hidden, logit_alpha=0.05),
+    flows = {"maf": MAF(64, num_layers=args.maf_layers, hidden_sizes=args.hidden, logit_alpha=0.05),
              "realnvp": RealNVP(64, num_layers=args.realnvp_layers, hidden_sizes=args.hidden, logit_alpha=0.05)}
     results: dict[str, dict[str, float]] = {}
     for name, flow in flows.items():

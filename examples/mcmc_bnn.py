@@ -26,7 +26,7 @@ import torch  # noqa: E402
 from _common import make_parser, parse_args, save_figure  # noqa: E402
 
 from bayesdl.data import regression_truth, toy_regression  # noqa: E402
-from bayesdl.diagnostics import describe_mcmc  # noqa: E402
+from bayesdl.diagnostics import describe_mcmc, to_inference_data  # noqa: E402
 from bayesdl.diagnostics.arviz_export import rhat_of_draws  # noqa: E402
 from bayesdl.diagnostics.metrics import gaussian_nll, interval_coverage  # noqa: E402
 from bayesdl.diagnostics.uncertainty_plots import regression_bands  # noqa: E402
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     posterior = sample_posterior(bnn, x.double().to(args.device), y.double().to(args.device), num_chains=args.chains,
                                  num_warmup=args.warmup, num_samples=args.draws, seed=args.seed,
                                  max_tree_depth=args.max_tree_depth)
-    print("NUTS:", describe_mcmc(posterior.to_arviz()).text.split("\n")[0])
+    print("NUTS:", describe_mcmc(to_inference_data(posterior)).text.split("\n")[0])
     hmc = PyroPosterior(bnn, samples=posterior.flat_samples())
     num_hmc = args.chains * args.draws
 

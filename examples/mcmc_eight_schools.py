@@ -24,7 +24,7 @@ import pyro.distributions as dist  # noqa: E402
 import torch  # noqa: E402
 from _common import make_parser, parse_args, save_figure  # noqa: E402
 
-from bayesdl.diagnostics import describe_mcmc  # noqa: E402
+from bayesdl.diagnostics import arviz_summary, describe_mcmc, to_inference_data  # noqa: E402
 from bayesdl.diagnostics.arviz_plots import plot_energy, plot_forest, plot_pair_divergences, plot_trace  # noqa: E402
 from bayesdl.inference import sample_posterior  # noqa: E402
 
@@ -61,15 +61,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     settings = dict(num_chains=args.chains, num_warmup=args.warmup, num_samples=args.draws, seed=args.seed,
                     max_tree_depth=args.max_tree_depth)
     posterior = sample_posterior(non_centred, y, sigma, **settings)
-    idata = posterior.to_arviz()
-    print(posterior.summary(var_names=["mu", "tau"]).to_string())
+    idata = to_inference_data(posterior)
+    print(arviz_summary(idata, var_names=["mu", "tau"]).to_string())
     check = describe_mcmc(idata)
     print("non-centred:", check.text)
     save_figure(plot_trace(idata, var_names=["mu", "tau"]), args, "trace_rank")
     save_figure(plot_forest(idata, var_names=["mu", "tau", "theta"]), args, "forest")
     save_figure(plot_energy(idata), args, "energy")
 
-    funnel = sample_posterior(centred, y, sigma, **settings).to_arviz()
+    funnel = to_inference_data(sample_posterior(centred, y, sigma, **settings))
     funnel_check = describe_mcmc(funnel)
     print("centred:", funnel_check.text)
     save_figure(plot_pair_divergences(funnel, var_names=["mu", "tau"]), args, "centred_funnel")

@@ -28,7 +28,7 @@ import torch  # noqa: E402
 from _common import make_parser, parse_args, save_figure  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
-from bayesdl.diagnostics import describe_mcmc  # noqa: E402
+from bayesdl.diagnostics import describe_mcmc, to_inference_data  # noqa: E402
 from bayesdl.diagnostics.arviz_export import arviz_loo  # noqa: E402
 from bayesdl.diagnostics.arviz_plots import plot_energy, plot_forest  # noqa: E402
 from bayesdl.inference import sample_posterior  # noqa: E402
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     x_train, y_train, x_test, y_test = (t.to(args.device) for t in breast_cancer(args.seed))
     posterior = sample_posterior(logistic_regression, x_train, y_train, prior_scale=args.prior_scale,
                                  num_chains=args.chains, num_warmup=args.warmup, num_samples=args.draws, seed=args.seed)
-    idata = posterior.to_arviz()
+    idata = to_inference_data(posterior)
     check = describe_mcmc(idata)
     print(check.text)
 

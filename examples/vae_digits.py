@@ -26,8 +26,8 @@ import torch  # noqa: E402
 from _common import image_grid, make_parser, parse_args, save_figure  # noqa: E402
 
 from bayesdl.data import load_digits  # noqa: E402
-from bayesdl.inference import Trainer, elbo_terms, log_likelihood, posterior_means  # noqa: E402
-from bayesdl.models.vae import VAE, FlowPosteriorEncoder, KLWarmup, MLPDecoder, MLPEncoder  # noqa: E402
+from bayesdl.inference import KLWarmup, Trainer, elbo_terms, log_likelihood, posterior_means  # noqa: E402
+from bayesdl.models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     x_test, y_test = x_test[: args.num_test], y_test[: args.num_test]
     torch.manual_seed(args.seed)
     if args.posterior == "iaf":
-        encoder = FlowPosteriorEncoder([64], args.latent, [args.hidden], flow="iaf", num_flows=2, flow_hidden_dims=[32])
+        encoder = FlowPosteriorEncoder([64], args.latent, [args.hidden], flow="iaf", num_flows=2, flow_hidden_sizes=[32])
     else:
         encoder = MLPEncoder([64], args.latent, [args.hidden])
     vae = VAE(encoder, MLPDecoder(args.latent, [64], [args.hidden], likelihood="bernoulli"))

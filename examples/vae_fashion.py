@@ -37,7 +37,7 @@ LATENT, HIDDEN = 50, [400]
 def build(kind: str, x_train: torch.Tensor, pseudo_inputs: int) -> VAE:
     decoder = MLPDecoder(LATENT, [784], HIDDEN, likelihood="bernoulli")
     if kind == "iaf":
-        return VAE(FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_dims=[200]), decoder)
+        return VAE(FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_sizes=[200]), decoder)
     encoder = MLPEncoder([784], LATENT, HIDDEN)
     if kind == "iwae5":
         return VAE(encoder, decoder, objective="iwae", num_particles=5)
