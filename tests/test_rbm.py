@@ -265,24 +265,28 @@ def test_weight_decay_and_sparsity_gradients():
 
 def test_pcd_training_improves_likelihood_and_chains_persist(seed):
     gen = torch.Generator().manual_seed(seed(3))
-    proto = (torch.rand(3, 10, generator=gen) < 0.5).float()
+    # fixed, well-separated prototypes: with random ones the base-rate start was sometimes already near the data
+    # (a gain of +0.00 nats on two sweep seeds), so the test measured the data set rather than the training
+    proto = torch.tensor([[1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]],
+                         dtype=torch.float32)
     data = proto[torch.randint(3, (300,), generator=gen)]
     noise = (torch.rand(data.shape, generator=gen) < 0.05).float()
     data = (data + noise) % 2
     rbm = RBM(10, 8, method="pcd", num_chains=30, seed=seed(0)).init_from_data(data)
     before = float(rbm.log_prob(data).mean())
-    history = Trainer(rbm, optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, seed=seed(0),
-                      batch_size=30, progress=False, callbacks=[RBMMonitor(rbm, data)]).fit(data)
+    # a decaying step size: with a fixed lr 0.1 and momentum PCD oscillates (60 epochs lost up to 1.5 nats)
+    fit = dict(optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, batch_size=30, progress=False,
+               scheduler="cosine")
+    history = Trainer(rbm, seed=seed(0), callbacks=[RBMMonitor(rbm, data)], **fit).fit(data)
     after = float(rbm.log_prob(data).mean())  # the cache was invalidated by training: recomputed exactly
-    # trained quality, a margin that holds across data sets: measured +0.33 to +1.63 nats (PCD) and +0.40 to
-    # +2.50 (CD-3) over sweep seeds 1-8 (+0.9 at the default seed); less where the start is already near the data
-    assert after > before + 0.2, (before, after)
+    # trained quality over 12 data/initialisation seeds: +1.65 to +2.36 nats for PCD and +1.63 to +2.39 for CD-3
+    # (mean 1.9, sd 0.23), so a margin of 0.5 sits about 6 sd below the smallest expected gain
+    assert after > before + 0.5, (before, after)
     assert bool(rbm.chain_ready) and rbm.chain_visible.shape == (30, 10)
     assert "monitor_pseudo_log_likelihood" in history.records[-1]
     cd = RBM(10, 8, method="cd", k=3, seed=seed(1)).init_from_data(data)
-    Trainer(cd, optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, batch_size=30, seed=seed(1),
-            progress=False).fit(data)
-    assert float(cd.log_prob(data).mean()) > before + 0.2
+    Trainer(cd, seed=seed(1), **fit).fit(data)
+    assert float(cd.log_prob(data).mean()) > before + 0.5
 
 
 def test_log_z_cache_is_invalidated_when_parameters_change():
