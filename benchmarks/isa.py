@@ -39,10 +39,13 @@ print("PROBE" + json.dumps({"aten": torch.backends.cpu.get_cpu_capability(), "to
 
 
 def environment(isa: str) -> dict[str, str]:
-    """os.environ with the column's variables set (``native``: unchanged)."""
+    """os.environ with the column's variables set; ``native`` removes the emulation variables, so that the native
+    column reports the CPU's own instruction set even when the parent process runs under the emulation."""
     if isa not in ISA_ENVIRONMENTS:
         raise ValueError(f"unknown instruction-set column {isa!r}; expected one of {sorted(ISA_ENVIRONMENTS)}")
-    return {**os.environ, **ISA_ENVIRONMENTS[isa]}
+    emulation = {k for column in ISA_ENVIRONMENTS.values() for k in column}
+    base = {k: v for k, v in os.environ.items() if k not in emulation}
+    return {**base, **ISA_ENVIRONMENTS[isa]}
 
 
 def cpu_model_and_flags(cpuinfo: str | None = None) -> tuple[str, list[str]]:
