@@ -694,3 +694,27 @@ def test_bayesdl_predictions_keep_the_pyro_store_empty():
     Trainer(model, guide=guide, elbo="meanfield", lr=0.01, epochs=2, batch_size=30, progress=False, seed=0).fit((x, y))
     PyroPosterior(model, guide).predictive_samples(x, 3)
     assert len(pyro.get_param_store().keys()) == 0  # before: Predictive registered the guide in the global store
+
+
+def test_float64_data_for_a_float32_model_and_non_int64_labels_are_named_input_errors():
+    from bayesdl.models.flows import RealNVP
+    from bayesdl.models.nets import MLP
+    from bayesdl.models.rbm import RBM
+    from bayesdl.models.supervised import PlainNet
+
+    fit = dict(epochs=1, batch_size=10, progress=False, seed=0)
+    with pytest.raises(InputError, match="float64.*x.float"):
+        Trainer(RBM(6, 4), **fit).fit((torch.rand(20, 6) < 0.5).double())
+    with pytest.raises(InputError, match="float64"):
+        Trainer(RealNVP(2, num_layers=2, hidden_sizes=[8]), **fit).fit(torch.randn(20, 2, dtype=torch.float64))
+    for labels in (torch.randint(0, 2, (20,), dtype=torch.int32), torch.rand(20) < 0.5):
+        with pytest.raises(InputError, match="labels.*int64"):
+            Trainer(PlainNet(MLP(3, [8], 2)), **fit).fit((torch.randn(20, 3), labels))
+
+
+def test_log_likelihood_of_a_model_without_latent_variables_is_refused():
+    from bayesdl.inference import log_likelihood
+    from bayesdl.models.flows import RealNVP
+
+    with pytest.raises(InputError, match="no latent variable"):
+        log_likelihood(RealNVP(2, num_layers=2, hidden_sizes=[8]), torch.randn(5, 2), num_samples=3)

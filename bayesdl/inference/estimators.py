@@ -39,6 +39,7 @@ import torch
 from ..bounds import elbo_terms as _batch_elbo_terms
 from ..bounds import log_importance_weights
 from ..contracts import LatentVariableModel
+from ..errors import InputError
 from ..randomness import seeded_rng
 from ..results.estimates import ELBOTerms, LogLikelihoodEstimate
 from ..validation import check_positive_int, check_tensor
@@ -86,6 +87,9 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
         Burda, Grosse & Salakhutdinov (2015), Importance Weighted Autoencoders, arXiv:1509.00519.
     """
     check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
+    if not hasattr(model, "proposal"):
+        raise InputError(f"log_likelihood estimates log p(x) of a latent-variable model by importance sampling, but "
+                         f"{type(model).__name__} has no latent variable (no proposal q(z | x)); use its log_prob")
     k = check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(chunk_size, "chunk_size")

@@ -288,6 +288,20 @@ class Trainer:
             check(*(t[start : start + 8192] for t in loader.tensors))
         return True
 
+    def _check_dtypes(self, tensors: Sequence[torch.Tensor]) -> None:
+        """float64 inputs to a float32 model, and class labels that are not int64, are refused here with the argument
+        named, instead of failing later inside a matrix product or a loss with a raw torch error."""
+        dtypes = {p.dtype for p in self.objective.parameters() if p.is_floating_point()}
+        first = tensors[0] if tensors else None
+        if dtypes == {torch.float32} and first is not None and first.dtype == torch.float64:
+            where = "data" if len(tensors) == 1 else "data[0]"
+            raise InputError(f"{where} has dtype torch.float64 but the model's parameters are torch.float32; convert the "
+                             "data with x.float() (or the model with model.double())")
+        likelihood = getattr(self.model, "likelihood", None)
+        if len(tensors) == 2 and getattr(likelihood, "kind", None) == "classification" and tensors[1].dtype != torch.long:
+            raise InputError(f"data[1] (the labels) has dtype {tensors[1].dtype}; class labels must be int64 (torch.long): "
+                             "convert with y.long()")
+
     def _first_batch(self, loader: BatchLoader) -> Batch:
         head = tuple(t[: loader.batch_size] for t in loader.tensors)
         if loader.binarize == "dynamic":
@@ -475,6 +489,7 @@ class Trainer:
         val_loader = None if val_data is None else self._validation_batches(val_data)
         pending: Iterator[Batch] | None = None
         if isinstance(loader, BatchLoader):
+            self._check_dtypes(loader.tensors)
             self._data_checked = self._check_training_data(loader)
             first = self._first_batch(loader)
         else:
