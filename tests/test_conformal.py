@@ -94,6 +94,8 @@ def test_conformal_sets_cover_at_the_exact_beta_binomial_rate(method, randomized
         coverages.append(set_coverage(sets, labels[N_CAL:]))
         sizes.append(float(set_sizes(sets).double().mean()))
     _assert_exact_coverage(coverages)
+    # the classifier's top-1 accuracy is below 90%, so 90% sets must hold more than one class on average, and a
+    # method that returned all 6 classes would be trivially valid: both ends are failures of the set construction
     assert 1.0 < sum(sizes) / len(sizes) < 6.0
 
 

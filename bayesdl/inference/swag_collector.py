@@ -7,9 +7,10 @@ from typing import Any
 import torch
 
 from ..validation import check_positive_int
+from .training.callbacks import Callback
 
 
-class SWAGCollector:
+class SWAGCollector(Callback):
     """Running first and second moments of the parameters, and the last ``max_rank`` deviations, along SGD.
 
     After ``start`` optimiser steps, every ``every`` steps the flattened parameters theta_i are folded into
@@ -66,15 +67,6 @@ class SWAGCollector:
         if self.steps > self.start and (self.steps - self.start) % self.every == 0:
             self.collect()
 
-    # Trainer callback hooks
-    def on_fit_start(self, trainer: Any) -> None:
-        pass
-
-    def on_epoch_start(self, trainer: Any, epoch: int) -> None:
-        pass
-
+    # the one Trainer hook it needs; the others are the base class's no-ops
     def on_batch_end(self, trainer: Any, epoch: int, batch_index: int, loss: float) -> None:
         self.after_step()
-
-    def on_epoch_end(self, trainer: Any, epoch: int, record: dict[str, float]) -> None:
-        pass

@@ -7,10 +7,11 @@ from typing import Any
 import torch
 
 from ...validation import check_positive_int
+from ..training.callbacks import Callback
 from .cyclical import CyclicalSchedule
 
 
-class SampleCollector:
+class SampleCollector(Callback):
     """Keep a copy of ``module``'s parameters every ``thin`` optimiser steps after ``burn_in`` steps.
 
     With a :class:`CyclicalSchedule` it also advances the schedule after each step and keeps draws only in the
@@ -43,15 +44,6 @@ class SampleCollector:
         if self.schedule is not None:
             self.schedule.step()
 
-    # Trainer callback hooks
-    def on_fit_start(self, trainer: Any) -> None:
-        pass
-
-    def on_epoch_start(self, trainer: Any, epoch: int) -> None:
-        pass
-
+    # the one Trainer hook it needs; the others are the base class's no-ops
     def on_batch_end(self, trainer: Any, epoch: int, batch_index: int, loss: float) -> None:
         self.after_step()
-
-    def on_epoch_end(self, trainer: Any, epoch: int, record: dict[str, float]) -> None:
-        pass
