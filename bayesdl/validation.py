@@ -63,7 +63,7 @@ def check_tensor(
     if nonempty and x.numel() == 0:
         raise InputError(f"{name} is empty (shape {tuple(x.shape)})")
     if floating and not x.is_floating_point():
-        raise InputError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+        raise InputError(f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert it with .float()")
     if finite and x.is_floating_point() and x.numel() > 0 and not _all_finite(x):
         raise InputError(f"{name} contains NaN or infinite values")
     return x

@@ -327,3 +327,22 @@ def test_training_on_nan_data_raises_input_error(family):
     bad = _bad_inputs(fam, data)["nan"]
     with pytest.raises(InputError):
         _train_one_epoch(fam, model, bad if isinstance(data, tuple) else bad[0])
+
+
+def test_integer_copy_of_valid_data_trains_or_raises_input_error(family):
+    """Valid 0/1 or level data held in an int64 tensor is either accepted (and gives a finite loss), or refused at
+    fit with an InputError naming the data; never a raw torch error from inside a matrix product or a loss."""
+    name, fam = family
+    data = fam.data()
+    args = list(_as_args(data))
+    x = args[0]
+    if not x.is_floating_point() or not bool((x == x.round()).all()):
+        return  # real-valued data: the float-to-int case is the "dtype" bad input above
+    integer = (x.long(), *args[1:])
+    try:
+        history = _train_one_epoch(fam, fam.build(), integer if isinstance(data, tuple) else integer[0])
+    except InputError as err:
+        assert "dtype" in str(err) or "floating" in str(err), f"{name}: {err}"
+        return
+    for h in history if isinstance(history, list) else [history]:
+        assert math.isfinite(h.losses[0]), f"{name}: {h.records}"

@@ -197,3 +197,20 @@ def test_traced_step_matches_eager_sampler():
     slow = sample_posterior(linear_model, x, y, 0.5, compile=False, **kw)
     torch.testing.assert_close(fast.samples["beta"], slow.samples["beta"], rtol=1e-6, atol=1e-8)
     assert torch.equal(fast.sample_stats["n_steps"], slow.sample_stats["n_steps"])
+
+
+@pytest.mark.parametrize("field, message", [("sigma_zero", "sigma"), ("sigma_negative", "sigma"),
+                                            ("sigma_nan", "NaN"), ("y_shape", "y")])
+def test_eight_schools_refuses_bad_data_naming_it(field, message):
+    y, sigma = eight_schools_data()
+    y, sigma = y.clone(), sigma.clone()
+    if field == "sigma_zero":
+        sigma[2] = 0.0
+    elif field == "sigma_negative":
+        sigma[0] = -1.0
+    elif field == "sigma_nan":
+        sigma[1] = float("nan")
+    else:
+        y = y[:5]
+    with pytest.raises(InputError, match=message):
+        sample_posterior(eight_schools_centered, y, sigma, num_chains=2, num_warmup=2, num_samples=2, progress=False)

@@ -11,6 +11,9 @@ import pyro
 import pyro.distributions as dist
 import torch
 
+from ..errors import InputError
+from ..validation import check_tensor
+
 #: Estimated coaching effects and their standard errors (Rubin 1981, Table 2).
 EIGHT_SCHOOLS_Y = (28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0)
 EIGHT_SCHOOLS_SIGMA = (15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0)
@@ -36,6 +39,29 @@ def eight_schools_data(dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor
     return torch.tensor(EIGHT_SCHOOLS_Y, dtype=dtype), torch.tensor(EIGHT_SCHOOLS_SIGMA, dtype=dtype)
 
 
+def check_schools_data(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
+    """Raise InputError unless sigma is a finite, positive 1-D tensor and y (when given) is finite with its shape.
+
+    The model functions call it on every eager evaluation; inside ``torch.jit.trace`` (bayesdl's compiled NUTS
+    potential) it is skipped, because the data were checked on the eager call that precedes the trace.
+
+    Example:
+        >>> y, sigma = eight_schools_data()
+        >>> try:
+        ...     check_schools_data(y, -sigma)
+        ... except InputError as err:
+        ...     print(err)
+        sigma must hold positive standard errors; found -15
+    """
+    if torch.jit.is_tracing():
+        return
+    check_tensor(sigma, "sigma", ndim=1, floating=True)
+    if not bool((sigma > 0).all()):
+        raise InputError(f"sigma must hold positive standard errors; found {float(sigma[sigma <= 0][0]):g}")
+    if y is not None:
+        check_tensor(y, "y", shape=[sigma.shape[0]], floating=True)
+
+
 def eight_schools_centered(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
     """Centred eight schools: theta_j ~ N(mu, tau) sampled directly (a funnel: expect divergences).
 
@@ -56,6 +82,7 @@ def eight_schools_centered(y: torch.Tensor | None, sigma: torch.Tensor) -> None:
         Rubin (1981), Estimation in parallel randomized experiments, J. Educ. Stat. 6(4);
         Betancourt & Girolami (2013), Hamiltonian Monte Carlo for hierarchical models, arXiv:1312.0906.
     """
+    check_schools_data(y, sigma)
     zero = sigma.new_zeros(())
     mu = pyro.sample("mu", dist.Normal(zero, 5.0))
     tau = pyro.sample("tau", dist.HalfCauchy(zero + 5.0))
@@ -84,6 +111,7 @@ def eight_schools_noncentered(y: torch.Tensor | None, sigma: torch.Tensor) -> No
         Papaspiliopoulos, Roberts & Skold (2007), A general framework for the parametrization of
         hierarchical models, Stat. Sci. 22(1); Betancourt & Girolami (2013), arXiv:1312.0906.
     """
+    check_schools_data(y, sigma)
     zero = sigma.new_zeros(())
     mu = pyro.sample("mu", dist.Normal(zero, 5.0))
     tau = pyro.sample("tau", dist.HalfCauchy(zero + 5.0))

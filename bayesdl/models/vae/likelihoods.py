@@ -113,6 +113,8 @@ class BernoulliLikelihood(Likelihood):
         return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(-event_ndim).sum(-1)
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        # the encoder and the fused cross-entropy both need floating data: 0/1 as an integer tensor is refused here
+        check_tensor(x, name, floating=True, finite=False, nonempty=False)
         return check_binary(x, name)
 
 
