@@ -13,6 +13,8 @@ whether it satisfies one of these protocols (``isinstance(model, HasLoss)``: all
 * to be annealed by :class:`~bayesdl.inference.KLWarmup`: :class:`KLWeighted` (a ``kl_weight`` attribute);
 * to answer :func:`~bayesdl.inference.predict`: :class:`PredictiveSampler` (``predictive_samples``) or
   :class:`Predictor` (``predict`` with closed-form moments);
+* to be watched during training by :class:`~bayesdl.inference.recipes.RBMMonitor`: :class:`HasTrainingMonitors`
+  (``reconstruction_error`` and ``pseudo_log_likelihood`` per example);
 * to have a density: :class:`DensityModel` (``log_prob(x)`` in nats per example, shape [B]);
 * to be evaluated by importance sampling: :class:`LatentVariableModel` (``proposal``,
   ``prior_distribution``, ``likelihood``);
@@ -41,6 +43,7 @@ __all__ = [
     "ChecksData",
     "DensityModel",
     "HasLoss",
+    "HasTrainingMonitors",
     "KLWeighted",
     "LatentVariableModel",
     "MixedPrecisionSafe",
@@ -215,6 +218,25 @@ class Predictor(Protocol):
     """
 
     def predict(self, x: torch.Tensor, num_samples: int = ...) -> RegressionPrediction | ClassificationPrediction: ...
+
+
+@runtime_checkable
+class HasTrainingMonitors(Protocol):
+    """An energy-based model with cheap training monitors, one value per example: ``reconstruction_error(v)``
+    (one up-down pass) and ``pseudo_log_likelihood(v, seed=...)`` (Besag 1975); with ``check_data`` and
+    ``parameters`` they are all that :class:`~bayesdl.inference.recipes.RBMMonitor` uses.
+
+    Example:
+        >>> from bayesdl.models.rbm import RBM
+        >>> isinstance(RBM(4, 3), HasTrainingMonitors), isinstance(torch.nn.Linear(2, 1), HasTrainingMonitors)
+        (True, False)
+    """
+
+    def check_data(self, *tensors: torch.Tensor) -> Any: ...
+
+    def reconstruction_error(self, v: torch.Tensor) -> torch.Tensor: ...
+
+    def pseudo_log_likelihood(self, v: torch.Tensor, *, seed: int | None = ...) -> torch.Tensor: ...
 
 
 @runtime_checkable

@@ -13,8 +13,8 @@ from stats_testing import FALSE_FAILURE_RATE, z_bound
 
 import bayesdl
 from bayesdl.errors import InputError
-from bayesdl.inference import Trainer
-from bayesdl.models.rbm import RBM, RBMMonitor, StaleLogPartitionError, binary_states, uniform
+from bayesdl.inference import RBMMonitor, Trainer
+from bayesdl.models.rbm import RBM, StaleLogPartitionError, binary_states, uniform
 
 
 def random_rbm(num_visible: int, num_hidden: int, seed: int, scale: float = 1.0, visible: str = "bernoulli") -> RBM:
@@ -413,3 +413,11 @@ def test_new_checkpoints_name_the_rbm_by_its_stable_key(tmp_path):
     path = bayesdl.save(RBM(3, 2), tmp_path / "rbm.bdl")
     assert b'"class\\": \\"RBM\\"' in path.read_bytes()
     assert type(bayesdl.load(path)) is RBM
+
+
+def test_old_rbm_monitor_import_warns_and_gives_the_inference_callback():
+    import bayesdl.models.rbm as rbm_package
+
+    with pytest.warns(DeprecationWarning, match="bayesdl.inference.RBMMonitor"):
+        old = rbm_package.RBMMonitor
+    assert old is RBMMonitor

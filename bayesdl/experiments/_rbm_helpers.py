@@ -9,8 +9,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import torch
 
-from ..inference import Trainer
-from ..models.rbm import RBM, RBMMonitor
+from ..inference import RBMMonitor, Trainer
+from ..models.rbm import RBM
 from .registry import RunContext
 from .style import IMAGE_CMAP
 

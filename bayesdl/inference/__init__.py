@@ -23,7 +23,7 @@ from .gibbs import GibbsResult, block_gibbs
 from .guide_draws import guide_posterior
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
-from .recipes import KLWarmup, fit_ensemble, fit_greedy
+from .recipes import KLWarmup, RBMMonitor, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "posterior_means",
     "History",
     "KLWarmup",
+    "RBMMonitor",
     "fit_ensemble",
     "fit_greedy",
     "LossObjective",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import inspect
 import itertools
 import math
 import numbers
@@ -28,6 +27,7 @@ from typing import Any
 
 import torch
 
+from ...contracts import ChecksData, check_data_arity, is_mixed_precision_safe
 from ...data.loader import Batch, BatchLoader, DeviceBatches, as_batches, as_tuple
 from ...errors import CheckpointError, InputError, TrainingDivergedError
 from ...io import load_state, save_state
@@ -44,13 +44,6 @@ from .seeding import check_seed, fresh_seed, global_rng_state, isolated_rng, set
 Batches = BatchLoader | DeviceBatches
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def _required_arguments(function: Callable[..., Any]) -> int:
-    """The number of positional parameters without a default."""
-    empty = inspect.Parameter.empty
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return sum(p.kind in kinds and p.default is empty for p in inspect.signature(function).parameters.values())
 
 
 class _ObjectiveStep(torch.nn.Module):
@@ -94,8 +87,7 @@ class Trainer:
         num_particles: ELBO particles per example (a positive integer).
         optimizer: "adam", "adamw", "sgd", "rmsprop", or a callable ``params -> Optimizer``.
         lr: the learning rate, a positive finite number.
-        optimizer_kwargs: extra optimizer arguments (weight decay, momentum, ...). They override the model's
-            ``optimizer_defaults``, if it has them (a dict from optimizer name to arguments). Adam and AdamW
+        optimizer_kwargs: extra optimizer arguments (weight decay, momentum, ...). Adam and AdamW
             run fused (``fused=True``, one kernel over all parameters) when every parameter is a floating-point
             tensor on a CPU or CUDA device, unless ``fused`` or ``foreach`` is given here.
         scheduler: None, "cosine" (annealed over the epochs), or ``optimizer -> LRScheduler``;
@@ -223,7 +215,7 @@ class Trainer:
             raise InputError(f"unknown strategy {strategy!r}; expected None or 'ddp'")
         if precision not in PRECISIONS:
             raise InputError(f"unknown precision {precision!r}; expected one of {list(PRECISIONS)}")
-        if precision != "fp32" and not getattr(model, "mixed_precision_safe", False):
+        if precision != "fp32" and not is_mixed_precision_safe(model):
             raise InputError(
                 f"{type(model).__name__} does not declare mixed_precision_safe = True; train it with precision='fp32'"
             )
@@ -252,8 +244,7 @@ class Trainer:
 
     # ----------------------------------------------------------------------------- set-up
     def _make_optimizer(self) -> torch.optim.Optimizer:
-        defaults = {} if callable(self.optimizer_spec) else getattr(self.model, "optimizer_defaults", {}).get(self.optimizer_spec, {})
-        return make_optimizer(self.optimizer_spec, list(self.objective.parameters()), self.lr, {**defaults, **self.optimizer_kwargs})
+        return make_optimizer(self.optimizer_spec, list(self.objective.parameters()), self.lr, dict(self.optimizer_kwargs))
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
         return make_scheduler(self.scheduler_spec, optimizer, self.epochs)
@@ -277,13 +268,15 @@ class Trainer:
             return batches
 
     def _check_training_data(self, loader: BatchLoader) -> bool:
-        """Validate the whole training data once with the model's ``check_data`` (when it has one, the batches
-        are plain row subsets of the tensors, and ``check_data`` takes one required argument per tensor, e.g.
-        ``check_data(x)`` or ``check_data(x, y)``); the minibatches are then trusted (see
+        """Validate the whole training data once with the model's ``check_data`` (when it satisfies
+        :class:`bayesdl.contracts.ChecksData`, the batches are plain row subsets of the tensors, and its
+        :func:`~bayesdl.contracts.check_data_arity` equals the number of tensors); the minibatches are then trusted (see
         :func:`bayesdl.validation.checked_data`), which saves the model a pass over every batch."""
-        check = getattr(self.model, "check_data", None)
-        if not callable(check) or loader.binarize is not None or _required_arguments(check) != len(loader.tensors):
+        if not isinstance(self.model, ChecksData) or loader.binarize is not None:
             return False
+        if check_data_arity(self.model) != len(loader.tensors):
+            return False
+        check = self.model.check_data
         for start in range(0, loader.num_examples, 8192):  # in chunks: a check may allocate a temporary per value
             check(*(t[start : start + 8192] for t in loader.tensors))
         return True

@@ -1,9 +1,11 @@
-"""Restricted Boltzmann machines: the model, its CD gradient, its AIS path and its training monitor.
+"""Restricted Boltzmann machines: the model, its CD gradient and its AIS path.
 
 - :mod:`~bayesdl.models.rbm.model`: :class:`RBM` (energy, conditionals, Gibbs sampling, CD/PCD loss, log Z);
 - :mod:`~bayesdl.models.rbm.cd_gradient`: the closed-form contrastive-divergence gradient as an autograd function;
 - :mod:`~bayesdl.models.rbm.annealing_path`: :class:`RBMAnnealingPath`, the AIS path for log Z;
-- :mod:`~bayesdl.models.rbm.monitor`: :class:`RBMMonitor`, a Trainer callback with the training monitors.
+
+The training monitor, a Trainer callback, is :class:`bayesdl.inference.RBMMonitor` (the old import from here
+still works, with a DeprecationWarning).
 
 The random-bit helpers the samplers use live in :mod:`bayesdl.ops.random_bits` and are re-exported here.
 """
@@ -18,13 +20,11 @@ from .model import (
     StaleLogPartitionError,
     binary_states,
 )
-from .monitor import RBMMonitor
 
 __all__ = [
     "MAX_ENUMERATION_UNITS",
     "RBM",
     "RBMAnnealingPath",
-    "RBMMonitor",
     "StaleLogPartitionError",
     "TRAINING_METHODS",
     "UNIFORM_BITS",
@@ -33,3 +33,16 @@ __all__ = [
     "uniform",
     "uniform_bits",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # RBMMonitor is a Trainer callback, so it moved to bayesdl.inference; the old import keeps working.
+    if name == "RBMMonitor":
+        from ...deprecation import warn_deprecated
+
+        warn_deprecated("bayesdl.models.rbm.RBMMonitor", "bayesdl.inference.RBMMonitor")
+        # deprecated shim: allowed in tests/test_layers.py until 0.3
+        from ...inference.recipes import RBMMonitor
+
+        return RBMMonitor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from ...inference.ais import AnnealingPath
+from ...montecarlo.annealing import AnnealingPath
 from ...ops.random_bits import bernoulli
 
 if TYPE_CHECKING:

@@ -10,11 +10,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import BayesdlError, InputError
-from ...inference.ais import LogPartitionEstimate, annealed_importance_sampling
-from ...inference.gibbs import GibbsResult, block_gibbs
 from ...io import serializable
+from ...montecarlo.annealing import annealed_importance_sampling
+from ...montecarlo.gibbs import block_gibbs
 from ...ops.hardware import BFLOAT16_OPTIONS, BFloat16Option, resolve_bfloat16
 from ...ops.random_bits import bernoulli
+from ...results.estimates import LogPartitionEstimate
+from ...results.gibbs import GibbsResult
 from ...validation import check_binary, check_choice, check_positive_int, check_tensor, is_checked
 from .annealing_path import RBMAnnealingPath
 from .cd_gradient import FreeEnergyGap, cd_statistics

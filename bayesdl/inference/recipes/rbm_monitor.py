@@ -1,4 +1,8 @@
-"""A Trainer callback that records the RBM's training monitors (reconstruction error, pseudo-log-likelihood)."""
+"""A Trainer callback that records the training monitors of an energy-based model (reconstruction error, pseudo-log-likelihood).
+
+It lives on the inference side (it is a Trainer callback) and reaches the model only through the two monitor
+methods of :class:`bayesdl.contracts.HasTrainingMonitors`, so no model imports the trainer.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ...inference.trainer import Callback
+from ..training.callbacks import Callback
 
 if TYPE_CHECKING:
-    from .model import RBM
+    from ...contracts import HasTrainingMonitors
 
 
 class RBMMonitor(Callback):
@@ -30,13 +34,13 @@ class RBMMonitor(Callback):
         True
     """
 
-    def __init__(self, rbm: RBM, data: torch.Tensor, seed: int = 0) -> None:
+    def __init__(self, rbm: HasTrainingMonitors, data: torch.Tensor, seed: int = 0) -> None:
         self.rbm = rbm
-        self.data = rbm.check_visible(data, "data")
+        self.data = rbm.check_data(data, "data")
         self.seed = seed
 
     def on_epoch_end(self, trainer: Any, epoch: int, record: dict[str, float]) -> None:
-        data = self.data.to(self.rbm.weight.device)
+        data = self.data.to(next(self.rbm.parameters()).device)
         record["monitor_reconstruction_error"] = float(self.rbm.reconstruction_error(data).mean())
-        if not self.rbm.gaussian:
+        if not getattr(self.rbm, "gaussian", False):  # the pseudo-likelihood is defined for binary units
             record["monitor_pseudo_log_likelihood"] = float(self.rbm.pseudo_log_likelihood(data, seed=self.seed + epoch).mean())
