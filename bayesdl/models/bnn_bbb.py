@@ -34,6 +34,7 @@ from ..nn.bayesian_layers import (
     BayesianLinear,
     MatmulPrecision,
     bayesian_layers,
+    sum_kl,
 )
 from ..nn.priors import Prior
 from ..ops.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
@@ -161,10 +162,7 @@ class BayesByBackprop(SupervisedModel):
         layers = self.__dict__.get("_layers")
         if layers is None:  # found once: walking the module tree every step costs more than a small layer's KL
             layers = self.__dict__["_layers"] = tuple(bayesian_layers(self.net))
-        total = layers[0].kl()
-        for layer in layers[1:]:
-            total = total + layer.kl()
-        return total
+        return sum_kl(layers)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
         """Negative ELBO per example: mean NLL on the batch + kl_weight * KL / num_data.
