@@ -145,10 +145,17 @@ def test_pyro_iwae_objective_is_the_per_example_iwae_bound(seed):
 
 @pytest.mark.parametrize("elbo", [None, "trace", "iwae"])
 def test_every_training_path_lowers_the_loss(elbo, seed):
+    """Two noisy prototypes give a latent something to explain: the loss can fall by about 1.5 nats from a random
+    decoder. Over 12 seeds the gains were 1.45-1.83 (own loss) and 1.03-1.71 (IWAE); the margin of 0.3 sits
+    more than 4 sd below the smallest. (Independent Bernoulli data, as before, leave only ~0.4 nats to gain,
+    so a fixed margin of 0.3 failed on some seeds.)"""
     vae = small_vae()
-    x = binary(64, seed=seed(0))
+    g = torch.Generator().manual_seed(seed(0))
+    prototypes = torch.tensor([[1.0, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]])
+    x = prototypes[torch.randint(0, 2, (64,), generator=g)]
+    x = torch.where(torch.rand(x.shape, generator=g) < 0.1, 1 - x, x)
     before = float(vae.negative_elbo(x, 500).mean().detach())
-    Trainer(vae, elbo=elbo, num_particles=2 if elbo == "iwae" else 1, epochs=15, lr=1e-2, batch_size=16,
+    Trainer(vae, elbo=elbo, num_particles=2 if elbo == "iwae" else 1, epochs=30, lr=2e-2, batch_size=16,
             progress=False, device="cpu", seed=seed(1)).fit(x)
     assert float(vae.negative_elbo(x, 500).mean().detach()) < before - 0.3
 

@@ -1,8 +1,9 @@
-"""Data sets and loaders: embedded digits, Fashion-MNIST from IDX files (in memory or read lazily), toy densities
+"""Data sets and loaders: embedded digits and diabetes, Fashion-MNIST from IDX files (in memory or read lazily), toy densities
 and regression, and the batch sources the trainer reads (in-memory tensors, DataLoaders, Datasets)."""
 
 from .binarize import binarize, dequantize
 from .co2 import load_co2_monthly
+from .diabetes import load_diabetes
 from .digits import load_digits, load_digits_levels
 from .fashion_mnist import find_fashion_mnist, load_fashion_mnist, load_fashion_mnist_levels, read_idx
 from .idx_dataset import IDXImageDataset
@@ -29,6 +30,7 @@ __all__ = [
     "find_fashion_mnist",
     "heteroscedastic_noise_std",
     "load_co2_monthly",
+    "load_diabetes",
     "load_digits",
     "load_digits_levels",
     "load_fashion_mnist",
