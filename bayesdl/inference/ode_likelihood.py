@@ -69,6 +69,12 @@ def hutchinson_divergence(v: torch.Tensor, x: torch.Tensor, probes: torch.Tensor
         >>> hutchinson_divergence(2.0 * x, x, torch.ones(1, 2, 3))
         tensor([[6., 6.]])
     """
+    if len(probes) > 1:
+        try:  # all K vector-Jacobian products in one vmapped backward pass
+            (g,) = torch.autograd.grad(v, x, grad_outputs=probes, retain_graph=True, is_grads_batched=True)
+            return (g * probes).reshape(len(probes), len(x), -1).sum(2)
+        except RuntimeError:  # an op without a batching rule: one product per probe
+            pass
     out = []
     for k in range(len(probes)):
         (g,) = torch.autograd.grad(v, x, grad_outputs=probes[k], retain_graph=True)

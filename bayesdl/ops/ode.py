@@ -23,6 +23,9 @@ ODE_METHODS: tuple[str, ...] = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adapt
                                 "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams",
                                 "scipy_solver")
 
+#: the adaptive Runge-Kutta solvers, whose steps may overshoot the end time unless told to stop on it
+ADAPTIVE_RK: tuple[str, ...] = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
+
 State = tuple[torch.Tensor, ...]
 
 
@@ -92,8 +95,13 @@ def solve_ode(func: Callable[[torch.Tensor, State], State], state: State, t0: fl
         return out
 
     times = torch.tensor([float(t0), float(t1)], dtype=ref.dtype, device=ref.device)
+    options = dict(options or {})
+    if method in ADAPTIVE_RK and "step_t" not in options:
+        # land a step exactly on t1: torchdiffeq's adaptive steps otherwise overshoot it and interpolate back, and
+        # would evaluate the field beyond t1 (below the data time, where a score can be undefined)
+        options["step_t"] = times[1:]
     try:
-        path = odeint(counted, tuple(state), times, method=method, rtol=rtol, atol=atol, options=options)
+        path = odeint(counted, tuple(state), times, method=method, rtol=rtol, atol=atol, options=options or None)
     except ODESolverError:
         raise
     except (AssertionError, RuntimeError) as err:  # torchdiffeq's "underflow in dt" and "max_num_steps exceeded"
