@@ -22,8 +22,8 @@ from .estimators import (
 from .gibbs import GibbsResult, block_gibbs
 from .guide_draws import guide_posterior
 from .mcmc import Posterior, sample_posterior
-from .ode_likelihood import ODELogLikelihood, exact_divergence, hutchinson_divergence, ode_log_likelihood
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
+from .ode_likelihood import ODELogLikelihood, exact_divergence, hutchinson_divergence, ode_log_likelihood
 from .recipes import KLWarmup, RBMMonitor, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 

@@ -13,7 +13,7 @@ from .base import ContinuousTimeModel
 from .flow_matching import FlowMatching
 from .importance import ImportanceTimeSampler
 from .score_sde import ScoreSDE
-from .sde import SDE, SubVPSDE, VESDE, VPSDE
+from .sde import SDE, VESDE, VPSDE, SubVPSDE
 
 __all__ = ["SDE", "VESDE", "VPSDE", "ContinuousTimeModel", "FlowMatching", "ImportanceTimeSampler", "ScoreSDE",
            "SubVPSDE"]
