@@ -64,3 +64,26 @@ def exact_model_log_prob(oracle, x: torch.Tensor, t_data: float, t_prior: float,
     d = x.shape[1]
     prior = -0.5 * (z.pow(2).sum(1) / prior_std**2 + d * math.log(2 * math.pi * prior_std**2))
     return prior + torch.log(s_b / s_a).sum()
+
+
+def four_gaussians(seed: int, n_train: int = 2000, n_test: int = 100) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A 2-D mixture of four Gaussians (sd 0.4 at (+-1.5, +-1.5)): train and test points, and the test points' exact
+    negative log-density."""
+    from bayesdl.randomness import seeded_rng
+
+    centers = torch.tensor([[1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]])
+    comp = torch.distributions.Independent(torch.distributions.Normal(centers, 0.4 * torch.ones(4, 2)), 1)
+    mix = torch.distributions.MixtureSameFamily(torch.distributions.Categorical(torch.ones(4)), comp)
+    with seeded_rng(seed):
+        train, test = mix.sample((n_train,)), mix.sample((n_test,))
+    return train, test, -mix.log_prob(test)
+
+
+def training_gain(model: torch.nn.Module, train: torch.Tensor, test: torch.Tensor, epochs: int, seed: int) -> torch.Tensor:
+    """The per-test-point gain in ODE log-likelihood (rtol = atol = 1e-3) from training ``model`` on ``train``."""
+    from bayesdl.inference import Trainer, ode_log_likelihood
+
+    before = ode_log_likelihood(model, test, rtol=1e-3, atol=1e-3).log_prob
+    Trainer(model, lr=3e-3, epochs=epochs, batch_size=200, progress=False, seed=seed).fit(train)
+    model.eval()
+    return ode_log_likelihood(model, test, rtol=1e-3, atol=1e-3).log_prob - before

@@ -12,7 +12,7 @@ import math
 
 import pytest
 import torch
-from gaussian_oracles import FlowOracle
+from gaussian_oracles import FlowOracle, four_gaussians, training_gain
 from stats_testing import z_bound
 
 import bayesdl
@@ -59,23 +59,10 @@ def test_ode_samples_of_the_exact_velocity_have_the_data_moments(method, options
     assert bool(((x.var(0) - S**2).abs() <= z * S**2 * math.sqrt(2 / len(x)) + 2 * slack * S**2).all()), x.var(0)
 
 
-def _toy(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    with bayesdl.randomness.seeded_rng(seed):
-        centers = torch.tensor([[1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]])
-        k = torch.randint(0, 4, (2100,))
-        x = centers[k] + 0.4 * torch.randn(2100, 2)
-    return x[:2000], x[2000:]
-
-
 def test_training_improves_the_ode_likelihood(seed):
-    train, test = _toy(seed(34))
+    train, test, _ = four_gaussians(seed(34))
     torch.manual_seed(seed(35))
-    model = FlowMatching(DenoisingMLP(2, hidden=32, num_blocks=2), [2])
-    before = ode_log_likelihood(model, test, rtol=1e-3, atol=1e-3).log_prob
-    Trainer(model, lr=3e-3, epochs=10, batch_size=200, progress=False, seed=seed(36)).fit(train)
-    model.eval()
-    after = ode_log_likelihood(model, test, rtol=1e-3, atol=1e-3).log_prob
-    gain = after - before
+    gain = training_gain(FlowMatching(DenoisingMLP(2, hidden=32, num_blocks=2), [2]), train, test, 10, seed(36))
     assert float(gain.mean()) > z_bound() * float(gain.std()) / math.sqrt(len(gain)), gain.mean()
 
 

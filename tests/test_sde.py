@@ -17,7 +17,7 @@ import math
 
 import pytest
 import torch
-from gaussian_oracles import SDEOracle
+from gaussian_oracles import SDEOracle, four_gaussians, training_gain
 from stats_testing import z_bound
 
 import bayesdl
@@ -91,28 +91,10 @@ def test_importance_sampled_likelihood_loss_is_unbiased_and_has_lower_variance(s
     assert float(b.var()) < float(a.var())  # the point of importance sampling (measured ratio about 0.01)
 
 
-def _mixture() -> torch.distributions.Distribution:
-    centers = torch.tensor([[1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]])
-    comp = torch.distributions.Independent(torch.distributions.Normal(centers, 0.4 * torch.ones(4, 2)), 1)
-    return torch.distributions.MixtureSameFamily(torch.distributions.Categorical(torch.ones(4)), comp)
-
-
-def _toy(seed: int, n_train: int = 2000, n_test: int = 100) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    mix = _mixture()
-    with bayesdl.randomness.seeded_rng(seed):
-        train, test = mix.sample((n_train,)), mix.sample((n_test,))
-    return train, test, -mix.log_prob(test)
-
-
 def test_training_a_vp_sde_improves_the_ode_likelihood(seed):
-    train, test, _ = _toy(seed(14))
+    train, test, _ = four_gaussians(seed(14))
     torch.manual_seed(seed(15))
-    model = ScoreSDE(DenoisingMLP(2, hidden=32, num_blocks=2), [2])
-    before = ode_log_likelihood(model, test, rtol=1e-3, atol=1e-3).log_prob
-    Trainer(model, lr=3e-3, epochs=12, batch_size=200, progress=False, seed=seed(16)).fit(train)
-    model.eval()
-    after = ode_log_likelihood(model, test, rtol=1e-3, atol=1e-3).log_prob
-    gain = after - before
+    gain = training_gain(ScoreSDE(DenoisingMLP(2, hidden=32, num_blocks=2), [2]), train, test, 12, seed(16))
     assert float(gain.mean()) > z_bound() * float(gain.std()) / math.sqrt(len(gain)), gain.mean()
 
 
@@ -129,7 +111,7 @@ def test_trained_ddpm_bound_and_its_vp_sde_ode_likelihood_respect_the_entropy(se
     divergence (>= 0) for both. Measured (default seeds, 120 test points, rtol 1e-4): true NLL 2.33, bound
     3.38 (excess 1.05 +- 0.14), ODE 3.12 (excess 0.79 +- 0.07) nats; the ODE NLL is lower, as Song et al. found.
     """
-    train, test, true_nll = _toy(seed(17), n_test=120)
+    train, test, true_nll = four_gaussians(seed(17), n_test=120)
     torch.manual_seed(seed(18))
     ddpm = DDPM(DenoisingMLP(2, hidden=32, num_blocks=2), data_shape=[2], num_steps=1000)
     Trainer(ddpm, lr=3e-3, epochs=15, batch_size=200, progress=False, seed=seed(19)).fit(train)
