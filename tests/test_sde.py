@@ -88,7 +88,7 @@ def test_importance_sampled_likelihood_loss_is_unbiased_and_has_lower_variance(s
         b = torch.stack([importance.loss(x) for _ in range(300)])
     se = math.sqrt(a.var() / len(a) + b.var() / len(b))
     assert abs(float(a.mean() - b.mean())) <= z_bound() * se, (a.mean(), b.mean(), se)
-    assert float(b.var()) < float(a.var())  # the point of importance sampling (measured ratio about 0.01)
+    assert float(b.var()) < float(a.var())  # the point of importance sampling (measured ratio 0.003 at the default seed)
 
 
 def test_training_a_vp_sde_improves_the_ode_likelihood(seed):
