@@ -15,7 +15,8 @@ whether it satisfies one of these protocols (``isinstance(model, HasLoss)``: all
   :class:`Predictor` (``predict`` with closed-form moments);
 * to be watched during training by :class:`~bayesdl.inference.recipes.RBMMonitor`: :class:`HasTrainingMonitors`
   (``reconstruction_error`` and ``pseudo_log_likelihood`` per example);
-* to have a density: :class:`DensityModel` (``log_prob(x)`` in nats per example, shape [B]);
+* to have a density: :class:`DensityModel` (``log_prob(x)`` in nats per example, shape [B]), or through an ODE:
+  :class:`ProbabilityFlow` (``velocity``, ``prior_log_prob``, ``time_span``);
 * to be evaluated by importance sampling: :class:`LatentVariableModel` (``proposal``,
   ``prior_distribution``, ``likelihood``);
 * to be saved and loaded: :class:`Serializable` (the ``@bayesdl.io.serializable`` decorator, whose
@@ -48,6 +49,7 @@ __all__ = [
     "LatentVariableModel",
     "MixedPrecisionSafe",
     "PredictiveSampler",
+    "ProbabilityFlow",
     "Predictor",
     "PyroModelGuide",
     "Serializable",
@@ -251,6 +253,34 @@ class DensityModel(Protocol):
     """
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class ProbabilityFlow(Protocol):
+    """A continuous-time model whose density is the prior pushed through an ODE dx/dt = v(x, t), as
+    :func:`bayesdl.inference.ode_log_likelihood` needs it (score SDEs through their probability-flow ODE,
+    flow matching, continuous normalising flows).
+
+    * ``velocity(x, t)``: v(x, t), the shape of x, for a batch x [B, ...] and times t [B];
+    * ``prior_log_prob(z)``: log pi(z) of the prior at the prior time, [B] (nats);
+    * ``time_span``: (t_data, t_prior), the times at which the ODE state is the data and the prior draw.
+
+    Example:
+        >>> class Still(torch.nn.Module):
+        ...     time_span = (0.0, 1.0)
+        ...     def velocity(self, x, t):
+        ...         return torch.zeros_like(x)
+        ...     def prior_log_prob(self, z):
+        ...         return -0.5 * z.pow(2).sum(1)
+        >>> isinstance(Still(), ProbabilityFlow)
+        True
+    """
+
+    time_span: tuple[float, float]
+
+    def velocity(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor: ...
+
+    def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor: ...
 
 
 @runtime_checkable

@@ -81,3 +81,16 @@ class TrainingDivergedError(BayesdlError, FloatingPointError):
         >>> issubclass(TrainingDivergedError, FloatingPointError)
         True
     """
+
+
+class ODESolverError(BayesdlError, FloatingPointError):
+    """An ODE solve (probability-flow likelihood or sampling) produced a NaN or infinite state; the message
+    names the time at which it happened and the solver's method and tolerances.
+
+    Arguments:
+        message: what went wrong and, where possible, how to fix it.
+
+    Example:
+        >>> issubclass(ODESolverError, FloatingPointError)
+        True
+    """

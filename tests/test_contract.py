@@ -26,7 +26,14 @@ import torch
 import bayesdl
 from bayesdl.contracts import HasLoss, PredictiveSampler, Predictor, PyroModelGuide, Serializable
 from bayesdl.errors import InputError
-from bayesdl.inference import Trainer, as_objective, fit_ensemble, fit_greedy, log_likelihood
+from bayesdl.inference import (
+    Trainer,
+    as_objective,
+    fit_ensemble,
+    fit_greedy,
+    log_likelihood,
+    ode_log_likelihood,
+)
 from bayesdl.inference.predictive import predict
 from bayesdl.models import (
     DBN,
@@ -44,6 +51,7 @@ from bayesdl.models import (
     DeepKernelGP,
     Dequantized,
     ExactGPRegression,
+    FlowMatching,
     MCDropout,
     MultiScaleFlow,
     PixelCNN,
@@ -51,8 +59,10 @@ from bayesdl.models import (
     PlanarFlow,
     PyroBNN,
     RealNVP,
+    ScoreSDE,
     SparseVariationalGP,
 )
+from bayesdl.models.continuous import VESDE, SubVPSDE
 from bayesdl.models.vae import (
     FlowPosteriorEncoder,
     FlowPrior,
@@ -138,6 +148,10 @@ def _vae_log_likelihood(model: Any, x: Any) -> torch.Tensor:
     return log_likelihood(model, x, num_samples=4, seed=0).log_prob
 
 
+def _ode_log_likelihood(model: Any, x: Any) -> torch.Tensor:
+    return ode_log_likelihood(model, x, rtol=1e-3, atol=1e-3).log_prob
+
+
 def _pyro_forward(model: Any, xy: Any) -> torch.Tensor:
     with seeded_rng(0), torch.no_grad():
         pyro.set_rng_seed(0)
@@ -182,6 +196,15 @@ FAMILIES: dict[str, Family] = {
                   fit=lambda model, data, **kw: fit_greedy(model, data, optimizer="sgd", lr=0.05, **kw)),
     "ddpm": Family(lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=10), lambda: real(2),
                    lambda m, x: m.nll_bound(x, seed=0), argument="x0"),
+    "score-sde-vp": Family(lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2]), lambda: real(2),
+                           _ode_log_likelihood),
+    "score-sde-subvp-likelihood": Family(lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2], sde=SubVPSDE(),
+                                                          weighting="likelihood", time_sampling="importance"),
+                                         lambda: real(2), _ode_log_likelihood),
+    "score-sde-ve": Family(lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2], sde=VESDE(0.01, 5.0)),
+                           lambda: real(2), _ode_log_likelihood),
+    "flow-matching": Family(lambda: FlowMatching(DenoisingMLP(2, hidden=8, num_blocks=1), [2]), lambda: real(2),
+                            _ode_log_likelihood),
     "plain-classifier": Family(lambda: PlainNet(MLP(3, [8], 4)), lambda: labelled(3, 4), _predictive_mean),
     "plain-heteroscedastic": Family(lambda: PlainNet(MLP(3, [8], 2), "heteroscedastic"), lambda: regression(3), _predictive_mean),
     "mc-dropout": Family(lambda: MCDropout(MLP(3, [8], 4, dropout=0.2)), lambda: labelled(3, 4), _predictive_mean),

@@ -23,6 +23,7 @@ from .gibbs import GibbsResult, block_gibbs
 from .guide_draws import guide_posterior
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
+from .ode_likelihood import ODELogLikelihood, exact_divergence, hutchinson_divergence, ode_log_likelihood
 from .recipes import KLWarmup, RBMMonitor, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
@@ -55,6 +56,10 @@ __all__ = [
     "as_objective",
     "bits_per_dim",
     "make_elbo",
+    "ODELogLikelihood",
+    "exact_divergence",
+    "hutchinson_divergence",
+    "ode_log_likelihood",
     "resolve_device",
     "sample_posterior",
     "seed_everything",

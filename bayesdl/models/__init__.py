@@ -8,7 +8,8 @@
 * Latent-variable and energy-based models: :class:`VAE`, :class:`RBM`, :class:`DBN`.
 * Exact-likelihood generative models: :class:`NADE`, :class:`MADE`, :class:`PixelCNN`, the flows
   :class:`MAF`, :class:`IAF`, :class:`RealNVP`, :class:`PlanarFlow`, :class:`MultiScaleFlow`, :class:`Dequantized`,
-  and the diffusion model :class:`DDPM`.
+  the diffusion model :class:`DDPM`, and the continuous-time :class:`ScoreSDE` and :class:`FlowMatching`
+  (likelihoods through :func:`bayesdl.inference.ode_log_likelihood`).
 
 Helpers that belong to one family (likelihood heads, encoders, schedules, ...) stay in their subpackage,
 e.g. ``bayesdl.models.vae.MLPEncoder`` or ``bayesdl.models.diffusion.make_betas``.
@@ -16,6 +17,7 @@ e.g. ``bayesdl.models.vae.MLPEncoder`` or ``bayesdl.models.diffusion.make_betas`
 
 from .autoregressive import MADE, NADE, PixelCNN
 from .bnn import BayesByBackprop, DeepEnsemble, MCDropout, PlainNet
+from .continuous import FlowMatching, ScoreSDE
 from .dbn import DBN
 from .diffusion import DDPM
 from .eight_schools import eight_schools_centered, eight_schools_data, eight_schools_noncentered
@@ -41,6 +43,7 @@ __all__ = [
     "BayesianLogisticRegression",
     "DeepEnsemble",
     "DeepKernelGP",
+    "FlowMatching",
     "Dequantized",
     "ExactGPRegression",
     "LeNet",
@@ -54,6 +57,7 @@ __all__ = [
     "RealNVP",
     "RecurrentNet",
     "ResidualCNN",
+    "ScoreSDE",
     "SparseVariationalGP",
     "eight_schools_centered",
     "eight_schools_data",

@@ -9,6 +9,7 @@ them from here, none of the three has to import another.
   :class:`RegressionPrediction`, :class:`ClassificationPrediction`;
 * estimates with their standard errors: :class:`LogPartitionEstimate`, :class:`LogLikelihoodEstimate`,
   and the bound :class:`ELBOTerms`;
+* the ODE log-likelihood of a continuous-time model: :class:`ODELogLikelihood`;
 * sampler output: :class:`GibbsResult`;
 * the one conversion from nats per example to bits per dimension: :func:`bits_per_dim`.
 """
@@ -16,6 +17,7 @@ them from here, none of the three has to import another.
 from .bits import bits_per_dim
 from .estimates import ELBOTerms, LogLikelihoodEstimate, LogPartitionEstimate, summarize_log_weights
 from .gibbs import GibbsResult
+from .ode import ODELogLikelihood
 from .predictive import (
     CategoricalDraws,
     ClassificationPrediction,
@@ -32,6 +34,7 @@ __all__ = [
     "GibbsResult",
     "LogLikelihoodEstimate",
     "LogPartitionEstimate",
+    "ODELogLikelihood",
     "Prediction",
     "RegressionPrediction",
     "bits_per_dim",
