@@ -9,10 +9,10 @@ Each operation has one public entry point on the model (:meth:`DDPM.sample`, :me
 from .bound import BoundTerms
 from .conditional import ConditionalDDPM
 from .ddpm import DDPM
-from .guidance import GuidedProcess
 from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
-from .process import DiffusionProcess, ReverseStep
+from .guidance import GuidedProcess
 from .inpainting import inpaint, repaint_times
+from .process import DiffusionProcess, ReverseStep
 from .sampling import ddim_timesteps
 from .schedules import SCHEDULES, cosine_betas, linear_betas, make_betas, schedule_quantities
 from .timesteps import ImportanceTimestepSampler

@@ -19,10 +19,10 @@ from ...errors import InputError
 from ...io import serializable
 from ...results.bits import bits_per_dim
 from ...validation import check_choice, check_positive_int, check_range, check_tensor
-from .bound import variational_bound
-from .inpainting import inpaint
-from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
 from ..autoregressive.sampling import completion_inputs
+from .bound import variational_bound
+from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
+from .inpainting import inpaint
 from .process import DiffusionProcess, ReverseStep
 from .sampling import ancestral_sample, ddim_sample
 from .schedules import SCHEDULES, Schedule, make_betas, schedule_quantities
