@@ -17,7 +17,7 @@ from bayesdl.diagnostics.sample_distance import kernel_mmd
 from bayesdl.errors import InputError
 from bayesdl.inference import Trainer
 from bayesdl.models.diffusion import DDPM, ConditionalDDPM, DiffusionProcess, GuidedProcess, repaint_times
-from bayesdl.nn import DenoisingMLP
+from bayesdl.nn import DenoisingMLP, UNet
 
 CENTRES = torch.tensor([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
 SPREAD = 0.7  # cluster sd: nearest-centre accuracy of the data itself is Phi(1/0.7)^2 = 0.86
@@ -84,6 +84,24 @@ def test_guided_step_is_the_ddpm_step_at_the_guided_eps(prediction, options):
     ab, b = model.alpha_bar[t - 1, None], model.betas[t - 1, None]
     torch.testing.assert_close(ab.sqrt() * guided.x0 + (1 - ab).sqrt() * eps_w, x_t, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(guided.mean, (x_t - b / (1 - ab).sqrt() * eps_w) / (1 - b).sqrt(), atol=1e-4, rtol=1e-4)
+
+
+def test_unet_with_labels_and_learned_variance_guides_like_the_mlp():
+    """Images through a class-conditional U-Net; with learned variances the guided step keeps the conditional variance."""
+    torch.manual_seed(0)
+    net = UNet(1, base_channels=8, channel_mults=[1, 2], attention_levels=[], out_channels=2, num_classes=2)
+    torch.nn.init.normal_(net.conv_out.weight, std=0.1)  # the output layer starts at zero; make the two labels differ
+    model = ConditionalDDPM(net, num_classes=2, data_shape=[1, 8, 8], num_steps=10, variance="learned", loss="hybrid")
+    x_t, t, y = torch.randn(3, 1, 8, 8), torch.tensor([2, 5, 9]), torch.tensor([0, 1, 1])
+    with torch.no_grad():
+        guided = GuidedProcess(model, y, guidance=1.5).reverse_step(x_t, t)
+        cond = model.reverse_step(x_t, t, output=net(x_t, t.float(), y))
+        uncond = model.reverse_step(x_t, t, output=net(x_t, t.float(), None))
+    torch.testing.assert_close(guided.eps, 2.5 * cond.eps - 1.5 * uncond.eps, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(guided.log_var, cond.log_var)  # one batched call against two: equal up to rounding
+    assert float((cond.eps - uncond.eps).abs().max()) > 1e-3
+    assert model.loss(torch.rand(4, 1, 8, 8) * 2 - 1, torch.tensor([0, 1, 0, 1])).isfinite()
+    assert model.ddim_sample(2, num_steps=3, y=1, guidance=2.0, seed=0).shape == (2, 1, 8, 8)
 
 
 def test_clipped_guided_step_clamps_the_guided_x0():
