@@ -64,6 +64,7 @@ class GuidedDiffusionSettings:
         repeats: samples per test digit at each w (the sample set has repeats x 297 images).
         classifier_epochs: training epochs of the judging classifier.
         classifier_hidden: its hidden widths.
+        resample: RePaint's U for the inpainting rows (compared with replacement, U = 1); jumps of max(1, T // 25) steps.
         sample_steps: 0 for ancestral sampling over all T steps; S > 0 for DDIM on S steps with eta = 1 (stochastic,
             the ancestral sampler on a subsequence of the steps), which the full run uses to fit its CPU budget.
         limit: use only this many training and test digits (smoke runs); 0 for all.
@@ -78,6 +79,7 @@ class GuidedDiffusionSettings:
     classifier_epochs: int = 60
     classifier_hidden: tuple[int, ...] = field(default=(256, 256))
     sample_steps: int = 100
+    resample: int = 5
     limit: int = 0
 
     @classmethod
@@ -85,7 +87,7 @@ class GuidedDiffusionSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
             return cls(num_steps=10, epochs=1, hidden=32, guidance=(0.0, 2.0), repeats=1, classifier_epochs=2,
-                       classifier_hidden=(32,), sample_steps=0, limit=256)
+                       classifier_hidden=(32,), sample_steps=0, resample=2, limit=256)
         if size == "quick":
             return cls(num_steps=100, epochs=30, hidden=128, guidance=(0.0, 1.0, 3.0), repeats=1, classifier_epochs=30,
                        sample_steps=0)
@@ -197,6 +199,26 @@ def run(ctx: RunContext) -> dict[str, Any]:
         rows.append({"w": float(w), "accuracy": acc, "accuracy_se": math.sqrt(smoothed * (1 - smoothed) / (n + 2)),
                      "mmd2": mmd.mmd2, "mmd2_se": mmd.se, "diversity": div, "diversity_se": div_se})
 
+    # inpainting: the bottom half of every test digit from its top half, by the unconditional model (null label)
+    mask = (torch.arange(NUM_DIMS) < NUM_DIMS // 2).to(device)
+    jump = max(1, cfg.num_steps // 25)
+    inpainting = {}
+    for u in sorted({1, cfg.resample}):
+        with ctx.phase(f"inpainting {len(x_test)} test digits (U = {u}, jump {jump})"):
+            filled = model.complete(x_test.to(device), mask, resample=u, jump=jump, seed=ctx.seed + 3).cpu()
+        with torch.no_grad():
+            right = float((classifier(((filled + 1) / 2).clamp(0, 1).to(device)).argmax(1).cpu() == y_test).float().mean())
+        inpainting[u] = (right, math.sqrt(max(right * (1 - right), 1e-12) / len(y_test)), filled)
+    with torch.no_grad():
+        top_only = torch.where(mask.cpu(), x_test, torch.tensor(-1.0))
+        top_acc = float((classifier(((top_only + 1) / 2).to(device)).argmax(1).cpu() == y_test).float().mean())
+
+    for u, (right, se, _) in inpainting.items():
+        ctx.report_metric("inpainted class accuracy", 100 * right, "%", "higher", se=100 * se, headline=False,
+                          method="replacement (U = 1)" if u == 1 else f"RePaint (U = {u}, jump {jump})", group="inpainting")
+    ctx.report_metric("inpainted class accuracy", 100 * top_acc, "%", "higher", method="top half only, bottom blank",
+                      headline=False, group="inpainting")
+
     for r in rows:
         method = f"w = {r['w']:g}"
         ctx.report_metric("sample class accuracy", 100 * r["accuracy"], "%", "higher", method=method, se=100 * r["accuracy_se"])
@@ -212,11 +234,19 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.report_metric("unconditional test bits/dim", float(bpd_uncond.mean()), "bits/dim", "lower",
                       se=float(bpd_uncond.std() / math.sqrt(len(bpd_uncond))), bound="upper", headline=False)
 
-    ctx.save_figure(guidance_grid_figure(torch.cat(grid), list(cfg.guidance), NUM_CLASSES,
+    ctx.save_figure(guidance_grid_figure(torch.cat(grid), [f"w = {w:g}" for w in cfg.guidance], NUM_CLASSES,
                                          "class-conditional DDPM samples (columns: class; rows: guidance scale w)"),
                     "samples_by_guidance", f"{per_class} samples per class at each guidance scale w (same noise seed for every w)")
     ctx.save_figure(_tradeoff_figure(rows, reference), "guidance_tradeoff",
                     "Class accuracy, within-class diversity and feature MMD^2 of the samples against the guidance scale")
+    shown = torch.cat([x_test[:10], top_only[:10]] + [v[2][:10] for v in inpainting.values()])
+    ctx.save_figure(guidance_grid_figure(shown, ["data", "given", *[f"U={u}" for u in inpainting]], 10,
+                                         "inpainting the bottom half (unconditional model)"), "inpainting",
+                    "Test digits, their top half, and completions by replacement (U = 1) and RePaint")
+    ctx.note(f"Inpainting: the bottom half of each of the {len(x_test)} test digits is completed from the top half by the "
+             f"unconditional model (null label), by replacement (U = 1) and by RePaint (U = {cfg.resample}, jumps of {jump} "
+             "steps; Lugmayr et al. 2022); the score is the classifier's accuracy on the completed digits (binomial SE), "
+             "against the same classifier on the top half with a blank bottom. The observed half is kept exactly.")
     ctx.note(f"Accuracy: the fraction of {n} samples (the test digits' labels, {cfg.repeats} per digit) that a PlainNet MLP "
              f"{[NUM_DIMS, *cfg.classifier_hidden, NUM_CLASSES]} trained on real digits (test accuracy {test_acc:.3f}) assigns to "
              "their label; SE is binomial, sqrt(p (1 - p) / (n + 2)) at p = (k + 1) / (n + 2) so that it is not 0 "
@@ -244,4 +274,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
         "unconditional_bits_per_dim_bound": float(bpd_uncond.mean()),
         "final_train_loss": history.losses[-1],
         "num_samples_per_scale": n,
+        "inpainting_resample": list(inpainting),
+        "inpainting_accuracy": [v[0] for v in inpainting.values()],
+        "top_half_only_accuracy": top_acc,
     }
