@@ -33,6 +33,13 @@ class ConditionalDDPM(DDPM):
     normalised model, so :meth:`nll_bound` is always the bound on -log p(x_0 | y) of the conditional
     model (w = 0), or on -log p(x_0) of the unconditional one when ``y`` is None.
 
+    Why a subclass and not a ``num_classes=`` option on DDPM: the conditional model differs from DDPM only
+    in what it feeds the network (the labels, dropped in training) and in the process the samplers run
+    (:meth:`conditioned`); every formula of the DDPM stays in one place, and an unconditional DDPM keeps
+    its signatures without label checks. DDPM's ``sample``, ``ddim_sample``, ``complete`` and ``nll_bound``
+    call :meth:`conditioned`, which a DDPM answers with itself (refusing ``y`` and ``guidance``) and this
+    class with a :class:`~bayesdl.models.diffusion.guidance.GuidedProcess`.
+
     Everything else (schedules, predictions, variances, decoders, losses, the bound, DDIM, inpainting
     with :meth:`complete`) is the :class:`~bayesdl.models.diffusion.DDPM` of the same options; the
     methods take ``y`` (one int or labels [B] in 0..K-1; None for the unconditional model) and
