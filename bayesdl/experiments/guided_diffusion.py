@@ -239,7 +239,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
                     "samples_by_guidance", f"{per_class} samples per class at each guidance scale w (same noise seed for every w)")
     ctx.save_figure(_tradeoff_figure(rows, reference), "guidance_tradeoff",
                     "Class accuracy, within-class diversity and feature MMD^2 of the samples against the guidance scale")
-    shown = torch.cat([x_test[:10], top_only[:10]] + [v[2][:10] for v in inpainting.values()])
+    first = torch.stack([torch.nonzero(y_test == c).flatten()[0] if bool((y_test == c).any()) else torch.tensor(0)
+                         for c in range(NUM_CLASSES)])  # one test digit per class, for the columns
+    shown = torch.cat([x_test[first], top_only[first]] + [v[2][first] for v in inpainting.values()])
     ctx.save_figure(guidance_grid_figure(shown, ["data", "given", *[f"U={u}" for u in inpainting]], 10,
                                          "inpainting the bottom half (unconditional model)"), "inpainting",
                     "Test digits, their top half, and completions by replacement (U = 1) and RePaint")
