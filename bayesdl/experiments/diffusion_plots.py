@@ -37,3 +37,28 @@ def bound_terms_figure(terms: torch.Tensor, title: str):
     ax.set_ylabel(r"mean $L_{t-1}$ (nats)")
     ax.set_title(f"{title} ($L_0$ = {float(mean[0]):.3g} nats)", fontsize=9)
     return fig
+
+
+def guidance_grid_figure(images: torch.Tensor, row_labels: list[str], num_classes: int, title: str):
+    """Images [len(row_labels) * R * num_classes, H*W] (or [.., 1, H, W]) in [-1, 1], one block of R rows per label
+    (e.g. one per guidance scale w), row-major with one column per class."""
+    images = images.detach().cpu().float()
+    if images.dim() == 2:
+        side = int(math.isqrt(images.shape[1]))
+        images = images.reshape(-1, 1, side, side)
+    rows = len(images) // num_classes
+    per_scale = rows // len(row_labels)
+    fig, axes = plt.subplots(rows, num_classes, figsize=(num_classes * 0.7 + 0.6, rows * 0.7 + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.imshow(((images[i, 0] + 1) / 2).clamp(0, 1).numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        row, col = divmod(i, num_classes)
+        if col == 0 and row % per_scale == 0:
+            ax.set_ylabel(row_labels[row // per_scale], fontsize=8)
+        if row == 0:
+            ax.set_title(str(col), fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return fig

@@ -8,8 +8,9 @@
 * Latent-variable and energy-based models: :class:`VAE`, :class:`RBM`, :class:`DBN`.
 * Exact-likelihood generative models: :class:`NADE`, :class:`MADE`, :class:`PixelCNN`, the flows
   :class:`MAF`, :class:`IAF`, :class:`RealNVP`, :class:`PlanarFlow`, :class:`MultiScaleFlow`, :class:`Dequantized`,
-  the diffusion model :class:`DDPM`, and the continuous-time :class:`ScoreSDE` and :class:`FlowMatching`
-  (likelihoods through :func:`bayesdl.inference.ode_log_likelihood`).
+  the diffusion models :class:`DDPM` and :class:`ConditionalDDPM` (classifier-free guidance), and the
+  continuous-time :class:`ScoreSDE` and :class:`FlowMatching` (likelihoods through
+  :func:`bayesdl.inference.ode_log_likelihood`).
 
 Helpers that belong to one family (likelihood heads, encoders, schedules, ...) stay in their subpackage,
 e.g. ``bayesdl.models.vae.MLPEncoder`` or ``bayesdl.models.diffusion.make_betas``.
@@ -19,7 +20,7 @@ from .autoregressive import MADE, NADE, PixelCNN
 from .bnn import BayesByBackprop, DeepEnsemble, MCDropout, PlainNet
 from .continuous import FlowMatching, ScoreSDE
 from .dbn import DBN
-from .diffusion import DDPM
+from .diffusion import DDPM, ConditionalDDPM
 from .eight_schools import eight_schools_centered, eight_schools_data, eight_schools_noncentered
 from .flows import IAF, MAF, Dequantized, MultiScaleFlow, PlanarFlow, RealNVP
 from .gp import DeepKernelGP, ExactGPRegression, SparseVariationalGP
@@ -40,6 +41,7 @@ __all__ = [
     "RBM",
     "VAE",
     "BayesByBackprop",
+    "ConditionalDDPM",
     "BayesianLogisticRegression",
     "DeepEnsemble",
     "DeepKernelGP",

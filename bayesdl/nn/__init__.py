@@ -2,6 +2,7 @@
 
 from .bayesian_layers import BayesianConv2d, BayesianLinear, bayesian_layers, total_kl
 from .denoising_mlp import DenoisingMLP
+from .label_embedding import LabelEmbedding
 from .priors import GaussianPrior, ScaleMixturePrior, kl_divergence
 from .time_embedding import SinusoidalTimeEmbedding
 from .unet import UNet
@@ -11,6 +12,7 @@ __all__ = [
     "BayesianLinear",
     "DenoisingMLP",
     "GaussianPrior",
+    "LabelEmbedding",
     "ScaleMixturePrior",
     "SinusoidalTimeEmbedding",
     "UNet",

@@ -1,4 +1,5 @@
-"""A residual MLP denoiser eps_theta(x_t, t) for vector data, conditioned on a sinusoidal time embedding."""
+"""A residual MLP denoiser eps_theta(x_t, t[, y]) for vector data, conditioned on a sinusoidal time embedding
+(and, optionally, a learned class embedding)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import torch
 from ..errors import InputError
 from ..io import serializable
 from ..validation import check_positive_int, check_tensor
+from .label_embedding import LabelEmbedding, add_label_embedding
 from .time_embedding import SinusoidalTimeEmbedding
 
 
@@ -33,17 +35,24 @@ class DenoisingMLP(torch.nn.Module):
         num_blocks: the number of residual blocks.
         time_dim: the width of the sinusoidal embedding of t.
         out_dim: the output width (default D; 2D for a DDPM with learned variances).
+        num_classes: K > 0 adds a class embedding (K labels plus a null label K, see
+            :class:`~bayesdl.nn.label_embedding.LabelEmbedding`) to the time embedding, for a
+            :class:`~bayesdl.models.diffusion.ConditionalDDPM`; 0 (default) for an unconditional denoiser.
 
     Example:
         >>> net = DenoisingMLP(2, hidden=16)
         >>> net(torch.randn(5, 2), torch.arange(5.0)).shape
+        torch.Size([5, 2])
+        >>> cond = DenoisingMLP(2, hidden=16, num_classes=3)
+        >>> cond(torch.randn(5, 2), torch.arange(5.0), torch.tensor([0, 1, 2, 3, 0])).shape  # label 3 = null
         torch.Size([5, 2])
 
     References:
         Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239.
     """
 
-    def __init__(self, data_dim: int, hidden: int = 128, num_blocks: int = 3, time_dim: int = 64, out_dim: int | None = None) -> None:
+    def __init__(self, data_dim: int, hidden: int = 128, num_blocks: int = 3, time_dim: int = 64, out_dim: int | None = None,
+                 num_classes: int = 0) -> None:
         super().__init__()
         self.data_dim = check_positive_int(data_dim, "data_dim")
         check_positive_int(hidden, "hidden")
@@ -51,17 +60,19 @@ class DenoisingMLP(torch.nn.Module):
         self.out_dim = data_dim if out_dim is None else check_positive_int(out_dim, "out_dim")
         self.embed = SinusoidalTimeEmbedding(time_dim)
         self.time_mlp = torch.nn.Sequential(torch.nn.Linear(time_dim, hidden), torch.nn.SiLU(), torch.nn.Linear(hidden, hidden))
+        self.labels = LabelEmbedding(num_classes, hidden) if num_classes else None
+        self.num_classes = self.labels.num_classes if self.labels is not None else 0
         self.inp = torch.nn.Linear(data_dim, hidden)
         self.blocks = torch.nn.ModuleList([_TimeResidualBlock(hidden, hidden) for _ in range(num_blocks)])
         self.out_norm = torch.nn.LayerNorm(hidden)
         self.out = torch.nn.Linear(hidden, self.out_dim)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """x [B, D] and times t [B] -> [B, out_dim]."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, D], times t [B] and (class-conditional nets only) labels y [B] in 0..K (K = null) -> [B, out_dim]."""
         check_tensor(x, "x", shape=[None, self.data_dim], finite=False)
         if t.shape != (x.shape[0],):
             raise InputError(f"t must have shape [{x.shape[0]}], got {list(t.shape)}")
-        temb = self.time_mlp(self.embed(t))
+        temb = add_label_embedding(self.time_mlp(self.embed(t)), self.labels, y, "DenoisingMLP")
         h = self.inp(x)
         for block in self.blocks:
             h = block(h, temb)

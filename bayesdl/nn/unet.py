@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from ..errors import InputError
 from ..io import serializable
 from ..validation import check_positive_int, check_tensor
+from .label_embedding import LabelEmbedding, add_label_embedding
 from .time_embedding import SinusoidalTimeEmbedding
 
 
@@ -72,6 +73,9 @@ class UNet(torch.nn.Module):
         out_channels: the output channels (default C; 2C for a DDPM with learned variances).
         groups: the number of groups of group norm.
         dropout: dropout inside the residual blocks.
+        num_classes: K > 0 adds a class embedding (K labels plus a null label K, see
+            :class:`~bayesdl.nn.label_embedding.LabelEmbedding`) to the time embedding, for a
+            :class:`~bayesdl.models.diffusion.ConditionalDDPM`; 0 (default) for an unconditional denoiser.
 
     Example:
         >>> net = UNet(1, base_channels=8, channel_mults=[1, 2], attention_levels=[1])
@@ -85,7 +89,7 @@ class UNet(torch.nn.Module):
 
     def __init__(self, in_channels: int = 1, base_channels: int = 32, channel_mults: Sequence[int] = (1, 2, 2),
                  num_res_blocks: int = 1, attention_levels: Sequence[int] = (2,), out_channels: int | None = None,
-                 groups: int = 8, dropout: float = 0.0) -> None:
+                 groups: int = 8, dropout: float = 0.0, num_classes: int = 0) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         check_positive_int(base_channels, "base_channels")
@@ -100,6 +104,8 @@ class UNet(torch.nn.Module):
         time_dim = 4 * base_channels
         self.embed = torch.nn.Sequential(SinusoidalTimeEmbedding(base_channels), torch.nn.Linear(base_channels, time_dim),
                                          torch.nn.SiLU(), torch.nn.Linear(time_dim, time_dim))
+        self.labels = LabelEmbedding(num_classes, time_dim) if num_classes else None
+        self.num_classes = self.labels.num_classes if self.labels is not None else 0
         self.conv_in = torch.nn.Conv2d(in_channels, base_channels, 3, padding=1)
         self.down = torch.nn.ModuleList()
         skips = [base_channels]
@@ -135,14 +141,15 @@ class UNet(torch.nn.Module):
             parts.append(SelfAttention2d(cout, groups))
         return torch.nn.ModuleList(parts)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """x [B, C, H, W] and times t [B] -> [B, out_channels, H, W]."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, C, H, W], times t [B] and (class-conditional nets only) labels y [B] in 0..K (K = null)
+        -> [B, out_channels, H, W]."""
         check_tensor(x, "x", ndim=4, finite=False)
         if x.shape[1] != self.in_channels:
             raise InputError(f"x must have {self.in_channels} channels, got shape {list(x.shape)}")
         if t.shape != (x.shape[0],):
             raise InputError(f"t must have shape [{x.shape[0]}], got {list(t.shape)}")
-        temb = self.embed(t)
+        temb = add_label_embedding(self.embed(t), self.labels, y, "UNet")
         h = self.conv_in(x)
         stack = [h]
         for module in self.down:

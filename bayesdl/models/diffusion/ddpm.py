@@ -10,7 +10,7 @@ Steps are numbered t = 1..T as in the papers; the denoiser receives t as a float
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, get_args
 
 import torch
@@ -19,9 +19,11 @@ from ...errors import InputError
 from ...io import serializable
 from ...results.bits import bits_per_dim
 from ...validation import check_choice, check_positive_int, check_range, check_tensor
+from ..autoregressive.sampling import completion_inputs
 from .bound import variational_bound
 from .gaussian import discretized_gaussian_log_likelihood, gaussian_kl, gaussian_log_likelihood
-from .process import ReverseStep
+from .inpainting import inpaint
+from .process import DiffusionProcess, ReverseStep
 from .sampling import ancestral_sample, ddim_sample
 from .schedules import SCHEDULES, Schedule, make_betas, schedule_quantities
 from .timesteps import ImportanceTimestepSampler
@@ -338,11 +340,15 @@ class DDPM(torch.nn.Module):
           (Nichol & Dhariwal 2021, section 3.1); t weighted by 1 / (T p_t) when importance-sampled.
         * "vlb": (L_T + L_t / p_t) / D, an unbiased estimate of the full bound in nats per dimension.
         """
+        return self._loss(x0, self.denoiser)
+
+    def _loss(self, x0: torch.Tensor, denoise: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """:meth:`loss` with the network called as ``denoise(x_t, t)`` (a conditional model binds its labels)."""
         self._check_data(x0)
         t, weights = self._draw_t(len(x0), x0.device)
         noise = torch.randn_like(x0)
         x_t = self.q_sample(x0, t, noise)
-        output = self.denoiser(x_t, t.to(x0.dtype)).to(x0.dtype)  # the loss in the data's precision under autocast
+        output = denoise(x_t, t.to(x0.dtype)).to(x0.dtype)  # the loss in the data's precision under autocast
         if self.loss_type == "simple":
             out, _ = self._split_output(output, x_t)
             if self.prediction == "grid":
@@ -361,8 +367,8 @@ class DDPM(torch.nn.Module):
         return per_example.mean()
 
     # ------------------------------------------------------------------ likelihood
-    def nll_bound(self, x0: torch.Tensor, *, return_terms: bool = False, t_chunk: int | None = None,
-                  seed: int | None = None, generator: torch.Generator | None = None):
+    def nll_bound(self, x0: torch.Tensor, *, y: int | torch.Tensor | None = None, return_terms: bool = False,
+                  t_chunk: int | None = None, seed: int | None = None, generator: torch.Generator | None = None):
         """The variational bound on -log p(x_0), per example, in nats: L_T + sum_{t=2}^T L_{t-1} + L_0.
 
         Every one of the T terms is evaluated (no sampling of t), each with one draw of
@@ -371,6 +377,8 @@ class DDPM(torch.nn.Module):
 
         Arguments:
             x0: data [B, *data_shape].
+            y: labels [B] (or one int) of a :class:`~bayesdl.models.diffusion.ConditionalDDPM`, for the
+                bound on -log p(x_0 | y); refused by an unconditional DDPM.
             return_terms: also return the per-term breakdown.
             t_chunk: how many steps are evaluated in one denoiser call (default: as many as keep the
                 call under 2**16 rows and 2**18 input elements); the result does not depend on it, up to the draws.
@@ -381,7 +389,8 @@ class DDPM(torch.nn.Module):
             ``total``, ``prior`` [B], ``terms`` [B, T] (column t-1 holds L_{t-1}; column 0 is L_0).
         """
         self._check_data(x0)
-        terms = variational_bound(self, x0, t_chunk=t_chunk, generator=self._generator(seed, generator))
+        process = self.conditioned(len(x0), y)
+        terms = variational_bound(process, x0, t_chunk=t_chunk, generator=self._generator(seed, generator))
         return terms if return_terms else terms.total
 
     def bits_per_dim(self, x0: torch.Tensor, **kwargs) -> torch.Tensor:
@@ -392,13 +401,29 @@ class DDPM(torch.nn.Module):
         return bits_per_dim(-self.nll_bound(x0, **kwargs), self.num_dims)
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
-               clip: bool = False, keep: Sequence[int] = ()):
+    def conditioned(self, n: int, y: int | torch.Tensor | None = None, guidance: float | None = None) -> DiffusionProcess:
+        """The process that the samplers and the bound run for a batch of ``n``: the model itself.
+
+        A :class:`~bayesdl.models.diffusion.ConditionalDDPM` returns its process at labels ``y`` with
+        guidance scale ``guidance``; an unconditional DDPM refuses both with an InputError.
+        """
+        if y is not None:
+            raise InputError("y: this DDPM is unconditional and takes no labels; train a ConditionalDDPM for class-conditional "
+                             "sampling")
+        if guidance is not None:
+            raise InputError("guidance: classifier-free guidance needs a class-conditional model trained with label dropout "
+                             "(ConditionalDDPM with p_uncond > 0); this DDPM is unconditional")
+        return self
+
+    def sample(self, n: int, *, y: int | torch.Tensor | None = None, guidance: float | None = None, seed: int | None = None,
+               generator: torch.Generator | None = None, clip: bool = False, keep: Sequence[int] = ()):
         """Ancestral sampling: x_T ~ N(0, I), then x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2, and the
         decoder mean at t = 1 (as Ho et al. 2020 display samples).
 
         Arguments:
             n: the number of samples.
+            y, guidance: the labels (one int or [n]) and the guidance scale w of a
+                :class:`~bayesdl.models.diffusion.ConditionalDDPM`; an unconditional DDPM refuses them.
             seed, generator: the random source.
             clip: clamp x0_hat to [-1, 1] in each step (images only).
             keep: steps t (0..T; 0 is the final sample) whose x_t to return as well.
@@ -407,17 +432,50 @@ class DDPM(torch.nn.Module):
             samples [n, *data_shape], or ``(samples, {t: x_t})`` when ``keep`` is given.
         """
         check_positive_int(n, "n")
-        return ancestral_sample(self, n, generator=self._generator(seed, generator), clip=clip, keep=keep)
+        process = self.conditioned(n, y, guidance)
+        return ancestral_sample(process, n, generator=self._generator(seed, generator), clip=clip, keep=keep)
 
-    def ddim_sample(self, n: int, num_steps: int = 50, eta: float = 0.0, *, seed: int | None = None,
-                    generator: torch.Generator | None = None, clip: bool = False) -> torch.Tensor:
+    def ddim_sample(self, n: int, num_steps: int = 50, eta: float = 0.0, *, y: int | torch.Tensor | None = None,
+                    guidance: float | None = None, seed: int | None = None, generator: torch.Generator | None = None,
+                    clip: bool = False) -> torch.Tensor:
         """DDIM sampling on ``num_steps`` evenly spaced steps with stochasticity ``eta`` (Song, Meng & Ermon 2020).
 
         eta = 0 is the deterministic DDIM; eta = 1 with all T steps is ancestral sampling with
-        variance beta-tilde.
+        variance beta-tilde. ``y`` and ``guidance`` as in :meth:`sample`.
         """
         check_positive_int(n, "n")
-        return ddim_sample(self, n, num_steps=num_steps, eta=eta, generator=self._generator(seed, generator), clip=clip)
+        process = self.conditioned(n, y, guidance)
+        return ddim_sample(process, n, num_steps=num_steps, eta=eta, generator=self._generator(seed, generator), clip=clip)
+
+    def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, y: int | torch.Tensor | None = None, *,
+                 guidance: float | None = None, resample: int = 1, jump: int = 1, seed: int | None = None,
+                 generator: torch.Generator | None = None, clip: bool = False) -> torch.Tensor:
+        """Inpaint the entries where ``mask`` is False, keeping the observed ones exactly (the API of
+        :meth:`PixelCNN.complete <bayesdl.models.PixelCNN.complete>`).
+
+        ``resample = 1`` is the replacement method: at each reverse step the observed entries are set to a
+        draw of q(x_{t-1} | x_0). ``resample = U > 1`` is RePaint (Lugmayr et al. 2022, arXiv:2201.09865):
+        every ``jump`` steps the chain goes ``jump`` steps back up the forward process and is denoised
+        again, U - 1 extra times, at about U times the cost; see :mod:`bayesdl.models.diffusion.inpainting`.
+        Unlike PixelCNN's raster-order completion, every observed entry informs every missing one, but the
+        result is an approximate draw from p(x_missing | x_observed), not an exact one.
+
+        Arguments:
+            x_partial: [B, *data_shape], valid data where observed (anything, even NaN, where missing).
+            mask: bool or 0/1 of the shape of x_partial or broadcastable to it; True = observed.
+            y, guidance: labels and guidance scale of a :class:`~bayesdl.models.diffusion.ConditionalDDPM`.
+            resample: U, the number of times each jump is denoised (1: replacement, no resampling).
+            jump: j, the length of RePaint's jumps back.
+            seed, generator: the random source.
+            clip: clamp each step's x_0 estimate to [-1, 1] (images only).
+
+        Returns:
+            The completion [B, *data_shape], equal to ``x_partial`` where observed.
+        """
+        x, observed = completion_inputs(x_partial, mask, self.data_shape)
+        x, observed = x.to(self.betas), observed.to(self.betas.device)
+        process = self.conditioned(len(x), y, guidance)
+        return inpaint(process, x, observed, resample=resample, jump=jump, generator=self._generator(seed, generator), clip=clip)
 
     def extra_repr(self) -> str:
         return (f"data_shape={list(self.data_shape)}, num_steps={self.num_steps}, schedule={self.schedule!r}, "
