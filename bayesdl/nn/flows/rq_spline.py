@@ -140,10 +140,12 @@ class RationalQuadraticSpline:
     def forward(self, x: torch.Tensor, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """y = g(x) and log g'(x), both of the shape of x."""
         inside = (x >= -self.bound) & (x <= self.bound)
-        v = x.clamp(-self.bound, self.bound)  # tail elements get finite, unused spline values
+        # tail elements get the spline at 0 (finite, then discarded); torch.where, unlike clamp, keeps the
+        # gradient of elements exactly at +-B
+        v = torch.where(inside, x, torch.zeros_like(x))
         x0, w, y0, h, d0, d1 = self._bins(v, params, along_y=False)
         s = h / w
-        xi = ((v - x0) / w).clamp(0.0, 1.0)
+        xi = (v - x0) / w  # in [0, 1] by the choice of bin (a clamp would zero the gradient at the knots)
         t = xi * (1.0 - xi)
         y = y0 + h * (s * xi * xi + d0 * t) / (s + (d0 + d1 - 2.0 * s) * t)
         log_slope = self._log_slope(xi, s, d0, d1)
@@ -152,7 +154,7 @@ class RationalQuadraticSpline:
     def inverse(self, y: torch.Tensor, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x = g^{-1}(y) and log (g^{-1})'(y) = -log g'(x), both of the shape of y."""
         inside = (y >= -self.bound) & (y <= self.bound)
-        v = y.clamp(-self.bound, self.bound)
+        v = torch.where(inside, y, torch.zeros_like(y))
         x0, w, y0, h, d0, d1 = self._bins(v, params, along_y=True)
         s = h / w
         dy = v - y0
@@ -161,7 +163,7 @@ class RationalQuadraticSpline:
         b = h * d0 - dy * d
         c = -s * dy
         discriminant = (b * b - 4.0 * a * c).clamp_min(0.0)  # >= 0 in exact arithmetic for a monotone spline
-        xi = ((2.0 * c) / (-b - torch.sqrt(discriminant))).clamp(0.0, 1.0)
+        xi = (2.0 * c) / (-b - torch.sqrt(discriminant))
         x = x0 + xi * w
         log_slope = -self._log_slope(xi, s, d0, d1)
         return torch.where(inside, x, y), torch.where(inside, log_slope, torch.zeros_like(log_slope))
