@@ -15,7 +15,12 @@ from bayesdl.errors import InputError
 from bayesdl.inference import Trainer
 from bayesdl.models import VAE, NSFAutoregressive, NSFCoupling
 from bayesdl.models.vae import FlowPosteriorEncoder, FlowPrior, MLPDecoder
-from bayesdl.nn.flows import RationalQuadraticSpline, RQSplineAutoregressive, RQSplineCoupling, alternating_mask
+from bayesdl.nn.flows import (
+    RationalQuadraticSpline,
+    RQSplineAutoregressive,
+    RQSplineCoupling,
+    alternating_mask,
+)
 
 F64 = torch.float64
 
@@ -144,7 +149,7 @@ def test_flow_log_det_equals_the_log_det_of_the_numerical_jacobian(flow64):
     _, log_det = flow(x, context)
     for i in range(x.shape[0]):
         c = context[i: i + 1] if context is not None else None
-        jac = torch.autograd.functional.jacobian(lambda v: flow(v[None], c)[0][0], x[i])
+        jac = torch.autograd.functional.jacobian(lambda v, c=c: flow(v[None], c)[0][0], x[i])
         sign, logabs = torch.linalg.slogdet(jac)
         assert float(sign) > 0
         assert abs(float(logabs) - float(log_det[i].detach())) < 1e-6, f"sample {i}"
