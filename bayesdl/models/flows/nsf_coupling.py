@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch.distributions import constraints
 
 from ...io import serializable
@@ -63,7 +64,9 @@ class NSFCoupling(Flow):
         for i in range(num_layers):
             if actnorm:
                 steps.append(ActNorm(features))
-            steps.append(RQSplineCoupling(make_vector_mask(mask, features, i, seed), list(hidden_sizes), context_size,
+            with torch.device("cpu"):  # the masks are host-side values, also when the model is built on meta
+                layer_mask = make_vector_mask(mask, features, i, seed)
+            steps.append(RQSplineCoupling(layer_mask, list(hidden_sizes), context_size,
                                           bins, bound, min_bin_width, min_bin_height, min_derivative))
         self._setup(FlowSequence(steps), (features,), context_size, conditional_base)
         if logit_alpha is not None:

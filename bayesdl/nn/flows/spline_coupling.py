@@ -59,14 +59,18 @@ class RQSplineCoupling(Transform):
                  min_derivative: float = 1e-3) -> None:
         super().__init__()
         check_tensor(mask, "mask", ndim=1)
+        if mask.device.type == "meta":
+            raise InputError("mask must hold values: build it on the CPU (the split is host-side bookkeeping)")
+        mask = mask.cpu()
         if not bool(((mask == 0) | (mask == 1)).all()) or bool((mask == 0).all()) or bool((mask == 1).all()):
             raise InputError(f"mask must hold 0s and 1s with at least one of each, got {mask.tolist()}")
         if len(hidden_sizes) == 0 or any(int(h) < 1 for h in hidden_sizes):
             raise InputError(f"hidden_sizes must list at least one positive layer width, got {list(hidden_sizes)}")
         self.spline = RationalQuadraticSpline(bins, bound, min_bin_width, min_bin_height, min_derivative)
-        keep = mask.cpu().bool()
-        self.register_buffer("identity_index", torch.nonzero(keep).flatten())
-        self.register_buffer("transformed_index", torch.nonzero(~keep).flatten())
+        keep = mask.bool()
+        device = torch.empty(()).device  # the default device (meta when the model is built on meta)
+        self.register_buffer("identity_index", torch.nonzero(keep).flatten().to(device))
+        self.register_buffer("transformed_index", torch.nonzero(~keep).flatten().to(device))
         self.features = mask.numel()
         widths = [len(self.identity_index), *(int(h) for h in hidden_sizes)]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
