@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch.distributions import constraints
-
 from ...io import serializable
-from ...nn.flows import ActNorm, FlowSequence, Logit, RQSplineAutoregressive
+from ...nn.flows import ActNorm, RQSplineAutoregressive
 from ...validation import check_positive_int
 from .base import Flow
 
@@ -54,13 +52,11 @@ class NSFAutoregressive(Flow):
         super().__init__()
         check_positive_int(features, "features")
         check_positive_int(num_layers, "num_layers")
-        steps = [Logit(logit_alpha)] if logit_alpha is not None else []
+        steps = []
         for i in range(num_layers):
             if actnorm and i > 0:
                 steps.append(ActNorm(features))
             steps.append(RQSplineAutoregressive(features, list(hidden_sizes), context_size, reverse_order=i % 2 == 1,
                                                 bins=bins, bound=bound, min_bin_width=min_bin_width,
                                                 min_bin_height=min_bin_height, min_derivative=min_derivative))
-        self._setup(FlowSequence(steps), (features,), context_size, conditional_base)
-        if logit_alpha is not None:
-            self.support = constraints.interval(*steps[0].support_bounds)
+        self._setup_vector(steps, features, context_size, conditional_base, logit_alpha)

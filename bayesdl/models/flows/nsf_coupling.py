@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.distributions import constraints
 
 from ...io import serializable
-from ...nn.flows import ActNorm, FlowSequence, Logit, RQSplineCoupling, make_vector_mask
+from ...nn.flows import ActNorm, RQSplineCoupling, make_vector_mask
 from ...validation import check_positive_int
 from .base import Flow
 
@@ -60,7 +59,7 @@ class NSFCoupling(Flow):
         super().__init__()
         check_positive_int(features, "features", minimum=2)
         check_positive_int(num_layers, "num_layers")
-        steps = [Logit(logit_alpha)] if logit_alpha is not None else []
+        steps = []
         for i in range(num_layers):
             if actnorm:
                 steps.append(ActNorm(features))
@@ -68,6 +67,4 @@ class NSFCoupling(Flow):
                 layer_mask = make_vector_mask(mask, features, i, seed)
             steps.append(RQSplineCoupling(layer_mask, list(hidden_sizes), context_size,
                                           bins, bound, min_bin_width, min_bin_height, min_derivative))
-        self._setup(FlowSequence(steps), (features,), context_size, conditional_base)
-        if logit_alpha is not None:
-            self.support = constraints.interval(*steps[0].support_bounds)
+        self._setup_vector(steps, features, context_size, conditional_base, logit_alpha)
