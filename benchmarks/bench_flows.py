@@ -57,10 +57,10 @@ import time
 import torch
 from table import print_rows  # benchmarks/table.py
 
-from bayesdl.data import load_digits_levels
+from bayesdl.data import load_digits_levels, toy_density
 from bayesdl.data.digits import DIGITS_LEVELS
 from bayesdl.inference import Callback, Trainer, bits_per_dim
-from bayesdl.models.flows import MAF, Dequantized
+from bayesdl.models.flows import MAF, Dequantized, NSFAutoregressive
 from bayesdl.nn.flows import Logit
 
 FEATURES, TRANSFORMS, HIDDEN, BATCH, LR = 64, 5, [256, 256], 100, 1e-3
@@ -108,14 +108,24 @@ def nflows_maf() -> tuple[torch.nn.Module, callable]:
 
 class PeerEpochs(Callback):
     """After every bayesdl epoch, train each peer for one epoch over the same data and time it; every
-    ``every`` epochs record the train and test NLL of all models (outside the timed sections)."""
+    ``every`` epochs record the train and test NLL of all models (outside the timed sections; ``every=0``
+    records nothing).
+
+    ``optimizers`` maps a peer to an optimizer factory (default: fused Adam, as the Trainer runs it, so
+    that the timings compare the flows and not two Adam implementations); ``batch(rows, generator)`` turns
+    a batch of training rows into (peer input, log-det added to the peer's log-density), by default the
+    digits' dequantisation and logit map."""
 
     def __init__(self, peers: dict[str, tuple[torch.nn.Module, callable]], data: dict[str, torch.Tensor], seed: int,
-                 ours: callable, every: int = 10) -> None:
+                 ours: callable, every: int = 10, optimizers: dict[str, callable] | None = None,
+                 batch: callable | None = None, batch_size: int = BATCH) -> None:
         self.peers = peers
         self.data = data
-        # fused, like the Trainer's default Adam, so that the timings compare the flows and not two Adam implementations
-        self.optimizers = {k: torch.optim.Adam(m.parameters(), lr=LR, fused=True) for k, (m, _) in peers.items()}
+        optimizers = optimizers or {}
+        fused = lambda params: torch.optim.Adam(params, lr=LR, fused=True)  # noqa: E731
+        self.optimizers = {k: optimizers.get(k, fused)(m.parameters()) for k, (m, _) in peers.items()}
+        self.batch = batch or (lambda rows, g: dequantize_logit(rows, g)[1:])
+        self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.seconds: dict[str, list[float]] = {k: [] for k in peers}
         self.ours, self.every = ours, every
@@ -123,7 +133,7 @@ class PeerEpochs(Callback):
 
     def on_epoch_end(self, trainer, epoch, record):
         self._train_peers()
-        if epoch % self.every == 0 or epoch == trainer.epochs:
+        if self.every and (epoch % self.every == 0 or epoch == trainer.epochs):
             row = {"epoch": epoch, "bayesdl train": nll_nats(self.ours, self.data, "train_u", True),
                    "bayesdl test": nll_nats(self.ours, self.data, "test_u", True)}
             for name, (_module, log_prob) in self.peers.items():
@@ -137,8 +147,8 @@ class PeerEpochs(Callback):
         for name, (_module, log_prob) in self.peers.items():
             opt = self.optimizers[name]
             start = time.perf_counter()
-            for i in range(0, len(order), BATCH):
-                _, y, log_det = dequantize_logit(data[order[i: i + BATCH]], self.generator)
+            for i in range(0, len(order), self.batch_size):
+                y, log_det = self.batch(data[order[i: i + self.batch_size]], self.generator)
                 opt.zero_grad(set_to_none=True)
                 loss = -(log_prob(y) + log_det).mean()
                 loss.backward()
@@ -146,8 +156,8 @@ class PeerEpochs(Callback):
             self.seconds[name].append(time.perf_counter() - start)
 
 
-def nll_nats(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False) -> float:
-    """Mean discrete NLL upper bound (nats per image) of the dequantised images ``data[key]``.
+def nll_per_image(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False) -> torch.Tensor:
+    """Discrete NLL upper bound (nats) of each dequantised image ``data[key]``.
 
     A peer's density is over logit space (``key`` names logit values), so the logit's log-det is added
     by ``bits_per_dim``; bayesdl's flow has the logit as its first layer and is evaluated on u directly.
@@ -158,10 +168,16 @@ def nll_nats(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_
         else:
             bits = bits_per_dim(log_prob(data[key]), FEATURES, num_levels=DIGITS_LEVELS,
                                 log_det_preprocess=data[f"{key}_log_det"])
-    return float(bits.mean()) * FEATURES * math.log(2)
+    return bits * FEATURES * math.log(2)
 
 
-def main(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[dict]:
+def nll_nats(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False) -> float:
+    """Mean discrete NLL upper bound (nats per image) of the dequantised images ``data[key]``."""
+    return float(nll_per_image(log_prob, data, key, logit_inside).mean())
+
+
+def maf_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[dict]:
+    """bayesdl's MAF against zuko's and nflows' on the dequantised digits."""
     epochs = epochs or (5 if quick else 100)
     torch.manual_seed(seed)
     data = prepare(seed)
@@ -195,14 +211,111 @@ def main(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[
     print("  ".join(f"{k:>14}" for k in callback.curves[0]))
     for row in callback.curves:
         print("  ".join(f"{v:>14.2f}" if k != "epoch" else f"{v:>14d}" for k, v in row.items()))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ NSF
+NSF_BINS = 8
+NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN = 5, [256, 256]
+NSF_2D_TRANSFORMS, NSF_2D_HIDDEN, NSF_2D_DENSITY, NSF_2D_TRAIN, NSF_2D_TEST = 5, [128, 128], "checkerboard", 5000, 10000
+
+
+def zuko_nsf_peers(features: int, transforms: int, hidden: list[int], seed: int
+                   ) -> tuple[dict[str, tuple[torch.nn.Module, callable]], dict[str, callable]]:
+    """zuko's NSF (autoregressive, its default) twice from the same initialisation: trained with fused Adam
+    (the fastest configuration, as bayesdl's Trainer runs it) and with ``torch.optim.Adam`` as zuko's
+    documentation writes it."""
+    import zuko
+
+    peers, optimizers = {}, {}
+    for name, fused in (("zuko NSF, fused Adam", True), ("zuko NSF, Adam (as zuko's docs)", False)):
+        torch.manual_seed(seed)
+        flow = zuko.flows.NSF(features, bins=NSF_BINS, transforms=transforms, hidden_features=hidden)
+        peers[name] = (flow, lambda x, flow=flow: flow().log_prob(x))
+        optimizers[name] = (lambda params: torch.optim.Adam(params, lr=LR, fused=True)) if fused else \
+            (lambda params: torch.optim.Adam(params, lr=LR))
+    return peers, optimizers
+
+
+def _nsf_rows(task: str, epochs: int, ours_seconds: list[float], ours_nll: torch.Tensor, callback: PeerEpochs,
+              peer_nll: dict[str, torch.Tensor], unit: str) -> list[dict]:
+    """Time per epoch (median) and mean test NLL with its SE, and the paired difference of NLLs."""
+    ours_ms = 1000 * statistics.median(ours_seconds)
+    n = len(ours_nll)
+    ours_se = float(ours_nll.std() / math.sqrt(n))
+    rows = []
+    for name, nll in peer_nll.items():
+        peer_ms = 1000 * statistics.median(callback.seconds[name])
+        diff = ours_nll - nll
+        rows.append({"task": f"{task}, ms/epoch (median of {epochs})", "peer": name, "peer_figure": f"{peer_ms:.1f}",
+                     "bayesdl_figure": f"{ours_ms:.1f}", "ratio": f"{ours_ms / peer_ms:.2f}"})
+        rows.append({"task": f"{task}, test NLL {unit} ± SE ({n} test points, {epochs} epochs)", "peer": name,
+                     "peer_figure": f"{float(nll.mean()):.3f} ± {float(nll.std() / math.sqrt(n)):.3f}",
+                     "bayesdl_figure": f"{float(ours_nll.mean()):.3f} ± {ours_se:.3f}",
+                     "ratio": f"{float(diff.mean()):+.3f} ± {float(diff.std() / math.sqrt(n)):.3f} (bayesdl - peer, paired SE)"})
+    return rows
+
+
+def nsf_digits_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[dict]:
+    """bayesdl's NSFAutoregressive against zuko's NSF on the dequantised digits (same pipeline as the MAF rows)."""
+    epochs = epochs or (10 if quick else 100)
+    torch.manual_seed(seed)
+    data = prepare(seed)
+    peers, optimizers = zuko_nsf_peers(FEATURES, NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN, seed)
+    torch.manual_seed(seed)
+    flow = NSFAutoregressive(FEATURES, NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN, bins=NSF_BINS, logit_alpha=0.05)
+    callback = PeerEpochs(peers, data, seed=seed + 1, ours=flow.log_prob, every=0, optimizers=optimizers)
+    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu",
+                      progress=False, seed=seed, callbacks=[callback]).fit(data["train"])
+    flow.eval()
+    peer_nll = {name: nll_per_image(log_prob, data, "test") for name, (_m, log_prob) in peers.items()}
+    task = f"NSF-AR {NSF_DIGITS_TRANSFORMS}x{NSF_DIGITS_HIDDEN} K={NSF_BINS} digits"
+    return _nsf_rows(task, epochs, history["seconds"], nll_per_image(flow.log_prob, data, "test_u", True), callback,
+                     peer_nll, "nats/image")
+
+
+def nsf_2d_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[dict]:
+    """bayesdl's NSFAutoregressive against zuko's NSF on a 2-D density (exact NLL in nats per point)."""
+    epochs = epochs or (10 if quick else 40)
+    train = toy_density(NSF_2D_DENSITY, NSF_2D_TRAIN, seed=seed)
+    test = toy_density(NSF_2D_DENSITY, NSF_2D_TEST, seed=seed + 1)
+    peers, optimizers = zuko_nsf_peers(2, NSF_2D_TRANSFORMS, NSF_2D_HIDDEN, seed)
+    torch.manual_seed(seed)
+    flow = NSFAutoregressive(2, NSF_2D_TRANSFORMS, NSF_2D_HIDDEN, bins=NSF_BINS)
+    zero = torch.zeros(())
+    callback = PeerEpochs(peers, {"train": train}, seed=seed + 1, ours=flow.log_prob, every=0, optimizers=optimizers,
+                          batch=lambda rows, g: (rows, zero))
+    history = Trainer(flow, lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed,
+                      callbacks=[callback]).fit(train)
+    flow.eval()
+    with torch.no_grad():
+        ours = -flow.log_prob(test)
+        peer_nll = {name: -log_prob(test) for name, (_m, log_prob) in peers.items()}
+    task = f"NSF-AR {NSF_2D_TRANSFORMS}x{NSF_2D_HIDDEN} K={NSF_BINS} {NSF_2D_DENSITY} 2-D"
+    return _nsf_rows(task, epochs, history["seconds"], ours, callback, peer_nll, "nats/point")
+
+
+SECTIONS = {"maf": maf_rows, "nsf-digits": nsf_digits_rows, "nsf-2d": nsf_2d_rows}
+
+
+def main(quick: bool = False, epochs: int | None = None, seed: int = 0, only: list[str] | None = None) -> list[dict]:
+    rows = []
+    for name in only or list(SECTIONS):
+        try:
+            rows += SECTIONS[name](quick=quick, epochs=epochs, seed=seed)
+        except ImportError as err:  # zuko missing: reported, not faked
+            print(f"{name}: a peer is not available: {err}")
     print_rows(rows)
     return rows
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 epochs instead of 100")
+    parser.add_argument("--quick", action="store_true",
+                        help="5 epochs instead of 100 (MAF), 10 instead of 100 (NSF digits) or 40 (NSF 2-D)")
     parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initialisations, batches and noise")
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=None,
+                        help="run only these sections (default: all)")
     args = parser.parse_args()
-    main(quick=args.quick, epochs=args.epochs, seed=args.seed)
+    main(quick=args.quick, epochs=args.epochs, seed=args.seed, only=args.only)

@@ -7,7 +7,8 @@
 * Gaussian processes: :class:`ExactGPRegression`, :class:`SparseVariationalGP`, :class:`DeepKernelGP`.
 * Latent-variable and energy-based models: :class:`VAE`, :class:`RBM`, :class:`DBN`.
 * Exact-likelihood generative models: :class:`NADE`, :class:`MADE`, :class:`PixelCNN`, the flows
-  :class:`MAF`, :class:`IAF`, :class:`RealNVP`, :class:`PlanarFlow`, :class:`MultiScaleFlow`, :class:`Dequantized`,
+  :class:`MAF`, :class:`IAF`, :class:`RealNVP`, :class:`NSFCoupling`, :class:`NSFAutoregressive`,
+  :class:`PlanarFlow`, :class:`MultiScaleFlow`, :class:`Dequantized`,
   the diffusion models :class:`DDPM` and :class:`ConditionalDDPM` (classifier-free guidance), and the
   continuous-time :class:`ScoreSDE` and :class:`FlowMatching` (likelihoods through
   :func:`bayesdl.inference.ode_log_likelihood`).
@@ -22,7 +23,7 @@ from .continuous import FlowMatching, ScoreSDE
 from .dbn import DBN
 from .diffusion import DDPM, ConditionalDDPM
 from .eight_schools import eight_schools_centered, eight_schools_data, eight_schools_noncentered
-from .flows import IAF, MAF, Dequantized, MultiScaleFlow, PlanarFlow, RealNVP
+from .flows import IAF, MAF, Dequantized, MultiScaleFlow, NSFAutoregressive, NSFCoupling, PlanarFlow, RealNVP
 from .gp import DeepKernelGP, ExactGPRegression, SparseVariationalGP
 from .logistic import BayesianLogisticRegression
 from .nets import MLP, LeNet, RecurrentNet, ResidualCNN
@@ -51,6 +52,8 @@ __all__ = [
     "LeNet",
     "MCDropout",
     "MultiScaleFlow",
+    "NSFAutoregressive",
+    "NSFCoupling",
     "PixelCNN",
     "PlainNet",
     "PlanarFlow",

@@ -6,6 +6,8 @@ from .dequantized import Dequantized
 from .iaf import IAF
 from .maf import MAF
 from .multiscale import MultiScaleFlow
+from .nsf_autoregressive import NSFAutoregressive
+from .nsf_coupling import NSFCoupling
 from .planar import PlanarFlow
 from .realnvp import RealNVP
 
@@ -17,6 +19,8 @@ __all__ = [
     "IAF",
     "MAF",
     "MultiScaleFlow",
+    "NSFAutoregressive",
+    "NSFCoupling",
     "PlanarFlow",
     "RealNVP",
     "StandardNormalBase",

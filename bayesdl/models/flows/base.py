@@ -22,7 +22,8 @@ from torch import nn
 from torch.distributions import constraints
 
 from ...errors import InputError
-from ...nn.flows.base import Transform
+from ...nn.flows.base import FlowSequence, Transform
+from ...nn.flows.logit import Logit
 from ...validation import check_positive_int, check_tensor
 from .bases import ConditionalNormalBase, StandardNormalBase
 
@@ -72,6 +73,15 @@ class Flow(nn.Module):
             self.base: StandardNormalBase = ConditionalNormalBase(features, context_size)
         else:
             self.base = StandardNormalBase(features)
+
+    def _setup_vector(self, layers: Sequence[Transform], features: int, context_size: int = 0,
+                      conditional_base: bool = False, logit_alpha: float | None = None) -> None:
+        """``_setup`` for a flow on R^D made of ``layers``, after a Logit(alpha) preprocessing when
+        ``logit_alpha`` is given (then the data live in [0, 1] and the support says so)."""
+        steps = [Logit(logit_alpha)] if logit_alpha is not None else []
+        self._setup(FlowSequence([*steps, *layers]), (features,), context_size, conditional_base)
+        if logit_alpha is not None:
+            self.support = constraints.interval(*steps[0].support_bounds)
 
     # ------------------------------------------------------------------ checks
     def _check_x(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:

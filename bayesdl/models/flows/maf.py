@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch.distributions import constraints
-
 from ...deprecation import renamed_arguments
 from ...io import serializable
-from ...nn.flows import ActNorm, FlowSequence, Logit, MaskedAffineAutoregressive
+from ...nn.flows import ActNorm, MaskedAffineAutoregressive
 from ...validation import check_positive_int
 from .base import Flow
 
@@ -44,12 +42,10 @@ class MAF(Flow):
         super().__init__()
         check_positive_int(features, "features")
         check_positive_int(num_layers, "num_layers")
-        steps = [Logit(logit_alpha)] if logit_alpha is not None else []
+        steps = []
         for i in range(num_layers):
             if actnorm and i > 0:
                 steps.append(ActNorm(features))
             steps.append(MaskedAffineAutoregressive(features, list(hidden_sizes), context_size,
                                                     reverse_order=i % 2 == 1, min_scale=min_scale))
-        self._setup(FlowSequence(steps), (features,), context_size, conditional_base)
-        if logit_alpha is not None:
-            self.support = constraints.interval(*steps[0].support_bounds)
+        self._setup_vector(steps, features, context_size, conditional_base, logit_alpha)

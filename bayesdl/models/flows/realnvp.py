@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch.distributions import constraints
-
 from ...io import serializable
-from ...nn.flows import ActNorm, AffineCoupling, FlowSequence, Logit, MLPConditioner, make_vector_mask
+from ...nn.flows import ActNorm, AffineCoupling, MLPConditioner, make_vector_mask
 from ...validation import check_positive_int
 from .base import Flow
 
@@ -47,12 +45,10 @@ class RealNVP(Flow):
         super().__init__()
         check_positive_int(features, "features", minimum=2)
         check_positive_int(num_layers, "num_layers")
-        steps = [Logit(logit_alpha)] if logit_alpha is not None else []
+        steps = []
         for i in range(num_layers):
             if actnorm:
                 steps.append(ActNorm(features))
             cond = MLPConditioner(features, list(hidden_sizes), context_size)
             steps.append(AffineCoupling(make_vector_mask(mask, features, i, seed), cond, scale_bound))
-        self._setup(FlowSequence(steps), (features,), context_size)
-        if logit_alpha is not None:
-            self.support = constraints.interval(*steps[0].support_bounds)
+        self._setup_vector(steps, features, context_size, logit_alpha=logit_alpha)

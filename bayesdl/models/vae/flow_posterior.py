@@ -10,6 +10,10 @@ Steps (all from :mod:`bayesdl.nn.flows`):
 
 * ``"iaf"``: inverse autoregressive steps on MADE whose hidden layer also sees h (Kingma et al. 2016,
   arXiv:1606.04934, sec. 4), one network pass per step in the sampling direction;
+* ``"nsf"``: rational-quadratic spline couplings (Durkan et al. 2019, arXiv:1906.04032) whose MLPs also
+  see h, one network pass per step in both directions (:class:`bayesdl.models.flows.NSFCoupling`), so
+  ``log_prob`` of other points is also one pass; the latent needs L >= 2. The splines act on [-5, 5]
+  and are the identity outside, so codes beyond it are handled (with log-det 0 there);
 * ``"planar"`` / ``"radial"``: planar or radial layers (Rezende & Mohamed 2015). Their parameters are
   shared across examples (only the Gaussian stage is amortised), unlike the paper, where an encoder
   outputs them per example.
@@ -33,10 +37,10 @@ from ...deprecation import renamed_arguments
 from ...io import serializable
 from ...nn.flows import FlowSequence, Planar, Radial
 from ...validation import check_choice, check_positive_int
-from ..flows import IAF, Flow, FlowDistribution
+from ..flows import IAF, Flow, FlowDistribution, NSFCoupling
 from .encoders import _hidden, mlp
 
-FlowKind = Literal["iaf", "planar", "radial"]
+FlowKind = Literal["iaf", "nsf", "planar", "radial"]
 FLOW_KINDS: tuple[str, ...] = get_args(FlowKind)
 
 
@@ -51,15 +55,16 @@ class AmortisedBaseFlow(Flow):
 @renamed_arguments(keywords={"hidden_dims": "hidden_sizes", "flow_hidden_dims": "flow_hidden_sizes"})
 @serializable
 class FlowPosteriorEncoder(torch.nn.Module):
-    """q(z|x): a Gaussian from an MLP on x, then ``num_flows`` IAF, planar or radial steps.
+    """q(z|x): a Gaussian from an MLP on x, then ``num_flows`` IAF, spline-coupling, planar or radial steps.
 
     Arguments:
         data_shape: the shape of one example (flattened inside).
         latent_dim: L.
         hidden_sizes: widths of the encoder MLP; the last one is the width of the context h(x).
-        flow: "iaf", "planar" or "radial".
+        flow: "iaf", "nsf" (spline couplings, latent_dim >= 2), "planar" or "radial".
         num_flows: the number of flow steps K.
-        flow_hidden_sizes: MADE hidden widths of each IAF step (ignored for planar and radial).
+        flow_hidden_sizes: MADE hidden widths of each IAF step, or MLP widths of each spline coupling
+            (ignored for planar and radial).
         input_scale: x is multiplied by this before the first layer.
         seed: seed of the planar/radial initial parameters.
 
@@ -72,7 +77,8 @@ class FlowPosteriorEncoder(torch.nn.Module):
 
     References:
         Rezende & Mohamed (2015), "Variational Inference with Normalizing Flows", arXiv:1505.05770;
-        Kingma et al. (2016), "Improved Variational Inference with Inverse Autoregressive Flow", arXiv:1606.04934.
+        Kingma et al. (2016), "Improved Variational Inference with Inverse Autoregressive Flow", arXiv:1606.04934;
+        Durkan, Bekasov, Murray & Papamakarios (2019), "Neural Spline Flows", arXiv:1906.04032.
     """
 
     def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_sizes: Sequence[int] | int = (400,),
@@ -90,6 +96,10 @@ class FlowPosteriorEncoder(torch.nn.Module):
         if self.flow_kind == "iaf":
             self.flow: Flow = IAF(self.latent_dim, self.num_flows, _hidden(flow_hidden_sizes), context_size=context,
                                   conditional_base=True)
+        elif self.flow_kind == "nsf":
+            check_positive_int(self.latent_dim, "latent_dim (a spline-coupling posterior needs at least 2)", minimum=2)
+            self.flow = NSFCoupling(self.latent_dim, self.num_flows, _hidden(flow_hidden_sizes), context_size=context,
+                                    conditional_base=True)
         else:
             layer = Planar if self.flow_kind == "planar" else Radial
             steps = FlowSequence([layer(self.latent_dim, seed=seed + i) for i in range(self.num_flows)])

@@ -16,6 +16,9 @@ from .permutation import Permutation
 from .planar import Planar
 from .radial import Radial
 from .reshape import FactorOut, Flatten, Squeeze
+from .rq_spline import RationalQuadraticSpline
+from .spline_autoregressive import RQSplineAutoregressive
+from .spline_coupling import RQSplineCoupling
 
 __all__ = [
     "ActNorm",
@@ -33,7 +36,10 @@ __all__ = [
     "MaskedAffineAutoregressive",
     "Permutation",
     "Planar",
+    "RQSplineAutoregressive",
+    "RQSplineCoupling",
     "Radial",
+    "RationalQuadraticSpline",
     "Squeeze",
     "Transform",
     "alternating_mask",

@@ -32,16 +32,21 @@ class _MADETransform(Transform):
         hidden_sizes: Sequence[int],
         context_size: int = 0,
         reverse_order: bool = False,
+        num_params: int = 2,
     ) -> None:
         super().__init__()
         ordering = torch.arange(features - 1, -1, -1, device="cpu") if reverse_order else torch.arange(features, device="cpu")
         self.features = features
-        self.net = MADENet(features, list(hidden_sizes), num_params=2, context_size=context_size, ordering=ordering)
+        self.net = MADENet(features, list(hidden_sizes), num_params=num_params, context_size=context_size, ordering=ordering)
 
-    def _params(self, h: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _net(self, h: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """The MADE output [B, P, D] for an input [B, D]."""
         if h.dim() != 2 or h.shape[1] != self.features:
             raise InputError(f"x must have shape [B, {self.features}], got {tuple(h.shape)}")
-        out = self.net(h, context)
+        return self.net(h, context)
+
+    def _params(self, h: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self._net(h, context)
         return out[:, 0], out[:, 1]
 
 
