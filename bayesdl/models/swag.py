@@ -10,7 +10,8 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import InputError
-from ..results import CategoricalDraws, GaussianDraws
+from ..randomness import make_generator
+from ..results import CategoricalDraws, FunctionDraws, GaussianDraws
 from ..validation import check_positive_int
 from .supervised import evaluation_mode, stack_draws
 
@@ -117,6 +118,23 @@ class SWAG(nn.Module):
             outputs = [self._outputs(x, self._as_dict(theta)) for theta in flat]
         return stack_draws(self.model.likelihood, outputs)
 
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain of ``num_samples`` sampled networks with their flat weights ``theta`` [1, S, P].
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: S.
+            seed, generator: fix the draws (neither draws from the global generator).
+        """
+        check_positive_int(num_samples, "num_samples")
+        g = make_generator(seed, generator, self.mean.device)
+        flat = self.sample_parameters(num_samples, generator=g)
+        with torch.no_grad():
+            draws = stack_draws(self.model.likelihood, [self._outputs(x, self._as_dict(theta)) for theta in flat])
+        return FunctionDraws.from_draws(draws, "swag", parameters={"theta": flat}, bayesian=True,
+                                        note=f"one network from the SWAG Gaussian ({self.covariance} covariance) per draw")
+
 
 class MultiSWAG(nn.Module):
     """An equal-weight mixture of independently trained SWAG posteriors (Wilson & Izmailov 2020).
@@ -145,5 +163,26 @@ class MultiSWAG(nn.Module):
         if isinstance(parts[0], CategoricalDraws):
             return CategoricalDraws(torch.cat([p.probs for p in parts]))
         return GaussianDraws(torch.cat([p.means for p in parts]), torch.cat([p.noise_variances for p in parts]))
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain per member, each of ``num_samples`` draws (so R-hat shows whether the members' modes agree).
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: S, draws per member.
+            seed, generator: fix the draws (neither draws from the global generator).
+        """
+        check_positive_int(num_samples, "num_samples")
+        g = make_generator(seed, generator, self.members[0].mean.device)
+        parts = [member.predictive_draws(x, num_samples, generator=g) for member in self.members]
+
+        def cat(name: str) -> torch.Tensor | None:
+            values = [getattr(p, name) for p in parts]
+            return None if values[0] is None else torch.cat(values)
+
+        return FunctionDraws("multiswag", means=cat("means"), noise_variances=cat("noise_variances"), probs=cat("probs"),
+                             parameters={"theta": torch.cat([p.parameters["theta"] for p in parts])}, bayesian=True,
+                             note="one chain per SWAG member (an equal-weight mixture of SWAG Gaussians)")
 
 

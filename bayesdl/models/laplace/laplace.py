@@ -14,6 +14,7 @@ from ...errors import InputError
 from ...results import (
     CategoricalDraws,
     ClassificationPrediction,
+    FunctionDraws,
     GaussianDraws,
     RegressionPrediction,
 )
@@ -543,18 +544,34 @@ class Laplace(nn.Module):
     def predictive_samples(self, x: torch.Tensor, num_samples: int, predictive: Predictive = "glm", *,
                            seed: int | None = None, generator: torch.Generator | None = None) -> CategoricalDraws | GaussianDraws:
         """S draws of the predictive: of the linearised outputs (``"glm"``) or of the network with sampled weights (``"nn"``)."""
+        draws = self.predictive_draws(x, num_samples, predictive, seed=seed, generator=generator)
+        if draws.probs is not None:
+            return CategoricalDraws(draws.probs[0])
+        return GaussianDraws(draws.means[0], draws.noise_variances[0])
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, predictive: Predictive = "glm", *,
+                         seed: int | None = None, generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain of S predictive draws; with ``predictive="nn"`` also the weight draws ``theta`` [1, S, P].
+
+        With ``"glm"`` the draws are of the linearised network's outputs f(x) ~ N(f_MAP(x), J Sigma J^T), a
+        function-space posterior with no weights behind each draw.
+        """
         check_positive_int(num_samples, "num_samples")
         g = self._generator(seed, generator)
-        if predictive == "glm":
+        parameters = {}
+        if predictive == "nn":
+            theta = self.sample_parameters(num_samples, generator=g)
+            f, parameters = self._network_draws(x, theta), {"theta": theta}
+        elif predictive == "glm":
             mean, cov = self._functional(x)
             f = self._function_draws(mean, cov, num_samples, g)
-        elif predictive == "nn":
-            f = self._network_draws(x, self.sample_parameters(num_samples, generator=g))
         else:
             raise InputError(f"predictive must be 'glm' or 'nn', got {predictive!r}")
-        if self.kind == "classification":
-            return CategoricalDraws(f.softmax(-1))
-        return GaussianDraws(f[..., 0], torch.full_like(f[..., 0], self.noise_std**2))
+        draws = (CategoricalDraws(f.softmax(-1)) if self.kind == "classification"
+                 else GaussianDraws(f[..., 0], torch.full_like(f[..., 0], self.noise_std**2)))
+        note = ("outputs of the linearised network (GLM predictive) per draw" if predictive == "glm"
+                else "one network with weights from the Laplace Gaussian per draw")
+        return FunctionDraws.from_draws(draws, "laplace", parameters=parameters, bayesian=True, note=note)
 
     def _network_draws(self, x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
         check_tensor(x, "x", floating=True)
