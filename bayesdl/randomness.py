@@ -63,13 +63,18 @@ def seed_from(seed: int | None, generator: torch.Generator | None) -> int | None
     return int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
 
 
-def make_generator(seed: int | None, generator: torch.Generator | None, device: torch.device | str = "cpu") -> torch.Generator | None:
+def make_generator(seed: int | None, generator: torch.Generator | None, device: torch.device | str = "cpu", *,
+                   fresh: bool = False) -> torch.Generator | None:
     """A torch generator on ``device`` seeded by ``seed``, or ``generator`` itself, or None (the global one).
+
+    With ``fresh=True`` and neither given, a new generator seeded by one draw from torch's global generator
+    (so ``torch.manual_seed`` earlier in the program makes it reproducible, and two calls differ).
 
     Arguments:
         seed: an integer seed, or None.
         generator: a generator to use as it is (then ``seed`` must be None).
         device: where a new generator lives (the device the draws are made on).
+        fresh: return a freshly seeded generator instead of None when neither is given.
 
     Example:
         >>> a = make_generator(0, None); b = make_generator(0, None)
@@ -81,5 +86,7 @@ def make_generator(seed: int | None, generator: torch.Generator | None, device: 
             raise InputError("give seed or generator, not both")
         return generator
     if seed is None:
-        return None
+        if not fresh:
+            return None
+        seed = int(torch.randint(0, 2**62, ()))
     return torch.Generator(device=device).manual_seed(int(seed))

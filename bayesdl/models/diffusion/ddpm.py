@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 import torch
 
+from ...deprecation import sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...results.bits import bits_per_dim
@@ -392,22 +393,23 @@ class DDPM(torch.nn.Module):
         return bits_per_dim(-self.nll_bound(x0, **kwargs), self.num_dims)
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, *, seed: int | None = None, generator: torch.Generator | None = None,
+    @sample_call_forms()
+    def sample(self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None,
                clip: bool = False, keep: Sequence[int] = ()):
         """Ancestral sampling: x_T ~ N(0, I), then x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2, and the
         decoder mean at t = 1 (as Ho et al. 2020 display samples).
 
         Arguments:
-            n: the number of samples.
-            seed, generator: the random source.
+            num_samples: the number of samples (draws).
+            seed, generator: the random source (neither: fresh draws from torch's global generator).
             clip: clamp x0_hat to [-1, 1] in each step (images only).
             keep: steps t (0..T; 0 is the final sample) whose x_t to return as well.
 
         Returns:
             samples [n, *data_shape], or ``(samples, {t: x_t})`` when ``keep`` is given.
         """
-        check_positive_int(n, "n")
-        return ancestral_sample(self, n, generator=self._generator(seed, generator), clip=clip, keep=keep)
+        check_positive_int(num_samples, "num_samples")
+        return ancestral_sample(self, num_samples, generator=self._generator(seed, generator), clip=clip, keep=keep)
 
     def ddim_sample(self, n: int, num_steps: int = 50, eta: float = 0.0, *, seed: int | None = None,
                     generator: torch.Generator | None = None, clip: bool = False) -> torch.Tensor:
