@@ -57,6 +57,7 @@ def fit_methods(x, y, args) -> dict:
     The MAP net is the start of Laplace, SWAG and SGLD; it is not compared itself (LOO needs more than one draw).
     """
     hidden, n = [args.hidden, args.hidden], len(x)
+    torch.manual_seed(args.seed)  # the constructors draw the initial weights from torch's global generator
     fit = dict(epochs=args.epochs, batch_size=50, lr=3e-3, seed=args.seed, progress=False)
     plain = PlainNet(MLP(1, hidden, 1), likelihood="homoscedastic", noise_std=0.3)
     Trainer(plain, **fit).fit((x, y))
@@ -71,7 +72,8 @@ def fit_methods(x, y, args) -> dict:
     laplace = Laplace(plain, subset="all", hessian="kron").fit((x, y)).optimize_prior_precision()
     swag_net = copy.deepcopy(plain)
     collector = SWAGCollector(swag_net, start=0, every=args.swag_every, max_rank=20)
-    Trainer(swag_net, optimizer="sgd", lr=1e-2, epochs=args.epochs // 2, batch_size=50, seed=args.seed, progress=False,
+    # a small SGD step: at 1e-2 the learned log noise sd can run away (SWAG then averages a diverged noise)
+    Trainer(swag_net, optimizer="sgd", lr=1e-3, epochs=args.epochs // 2, batch_size=50, seed=args.seed, progress=False,
             callbacks=[collector]).fit((x, y))
     swag = SWAG(swag_net, collector)
     chains = []

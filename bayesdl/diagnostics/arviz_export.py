@@ -224,7 +224,8 @@ def predictive_to_inference_data(source: Any, x: torch.Tensor | None = None, y: 
     if y is not None:
         # one log-density per observation (summed over a multi-output regression's outputs): its own dims
         obs_dims = {observed_name: (dims or {}).get(f"{observed_name}_log_likelihood", ["obs"])}
-        log_lik = az.dict_to_dataset(_numpy({observed_name: draws.log_likelihood(y).detach()}), attrs=attrs,
+        # float64: PSIS (the generalised Pareto fit, the log-sum-exps) loses its accuracy, and can give NaN, in float32
+        log_lik = az.dict_to_dataset(_numpy({observed_name: draws.log_likelihood(y).detach().double()}), attrs=attrs,
                                      dims=obs_dims, coords={k: v for k, v in coords.items() if k in obs_dims[observed_name]} or None)
         idata.add_groups(log_likelihood=log_lik)
     return _with_attrs(idata, attrs)
