@@ -13,7 +13,21 @@ import pyro
 import pytest
 import torch
 
-from bayesdl.models import DBN, DDPM, IAF, MADE, MAF, NADE, RBM, MultiScaleFlow, PixelCNN, PlanarFlow, RealNVP
+from bayesdl.models import (
+    DBN,
+    DDPM,
+    IAF,
+    MADE,
+    MAF,
+    NADE,
+    RBM,
+    FlowMatching,
+    MultiScaleFlow,
+    PixelCNN,
+    PlanarFlow,
+    RealNVP,
+    ScoreSDE,
+)
 from bayesdl.models.vae import VAE, MLPDecoder, MLPEncoder
 from bayesdl.nn import DenoisingMLP
 
@@ -30,8 +44,11 @@ FAMILIES = {
     "rbm": lambda: RBM(6, 4),
     "dbn": lambda: DBN([6, 4, 3]),
     "ddpm": lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=10),
+    "score-sde": lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2]),
+    "flow-matching": lambda: FlowMatching(DenoisingMLP(2, hidden=8, num_blocks=1), [2]),
 }
-FAST = {"rbm": {"num_steps": 5}, "dbn": {"num_steps": 5}}
+FAST = {"rbm": {"num_steps": 5}, "dbn": {"num_steps": 5}, "score-sde": {"method": "sde", "num_steps": 5},
+        "flow-matching": {"method": "euler", "options": {"step_size": 0.25}}}
 
 
 def _global_states():
