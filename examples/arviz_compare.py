@@ -18,7 +18,8 @@ every training point. Pareto k > 0.7 marks points where PSIS is unreliable (coun
     python examples/arviz_compare.py              # 200 points, every method (a few minutes on 2 cores)
     python examples/arviz_compare.py --no-nuts    # without the NUTS BNN (the slowest)
 
-Prints the ``az.compare`` table and writes it as ``compare.md`` in ``--out``.
+Prints the ``az.compare`` table and writes it as ``compare.md`` in ``--out``, with ``compare.png`` (elpd_loo ± se
+and the test lppd per method).
 """
 
 from __future__ import annotations
@@ -27,20 +28,24 @@ import copy
 import math
 
 import arviz as az
-import numpy as np
-import torch
-from _common import make_parser, parse_args
+import matplotlib
 
-from bayesdl.data import regression_truth, toy_regression
-from bayesdl.diagnostics import compare_methods, predictive_to_inference_data, to_inference_data
-from bayesdl.inference import Trainer, fit_ensemble, sample_posterior
-from bayesdl.inference.sgmcmc import SGLD, SampleCollector
-from bayesdl.inference.swag_collector import SWAGCollector
-from bayesdl.models import MLP, BayesByBackprop, DeepEnsemble, ExactGPRegression, MCDropout, PlainNet
-from bayesdl.models.laplace import Laplace
-from bayesdl.models.pyro_bnn import PyroBNN, PyroPosterior
-from bayesdl.models.sampled import SampledNetwork
-from bayesdl.models.swag import SWAG
+matplotlib.use("Agg")  # write PNG files; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from _common import make_parser, parse_args, save_figure  # noqa: E402
+
+from bayesdl.data import regression_truth, toy_regression  # noqa: E402
+from bayesdl.diagnostics import compare_methods, predictive_to_inference_data, to_inference_data  # noqa: E402
+from bayesdl.inference import Trainer, fit_ensemble, sample_posterior  # noqa: E402
+from bayesdl.inference.sgmcmc import SGLD, SampleCollector  # noqa: E402
+from bayesdl.inference.swag_collector import SWAGCollector  # noqa: E402
+from bayesdl.models import MLP, BayesByBackprop, DeepEnsemble, ExactGPRegression, MCDropout, PlainNet  # noqa: E402
+from bayesdl.models.laplace import Laplace  # noqa: E402
+from bayesdl.models.pyro_bnn import PyroBNN, PyroPosterior  # noqa: E402
+from bayesdl.models.sampled import SampledNetwork  # noqa: E402
+from bayesdl.models.swag import SWAG  # noqa: E402
 
 
 def data(args):
@@ -146,6 +151,15 @@ def main(argv: list[str] | None = None):
     text = "\n".join(lines)
     print(text)
     (args.out / "compare.md").write_text(text + "\n")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+    names = list(table.index)
+    rows = np.arange(len(names))
+    left.errorbar(table["elpd_loo"], rows, xerr=table["se"], fmt="o")
+    left.set(yticks=rows, yticklabels=names, xlabel="elpd_loo (nats, training points)", title="PSIS-LOO")
+    right.plot([test[n] for n in names], rows, "s")
+    right.set(xlabel="test lppd per point (nats)", title="held-out")
+    left.invert_yaxis()
+    save_figure(fig, args, "compare")
     return {"table": table, "test_lppd": test, "pareto_bad": bad_k, "loo": {n: float(table.loc[n, "elpd_loo"]) for n in table.index}}
 
 
