@@ -15,6 +15,8 @@ whether it satisfies one of these protocols (``isinstance(model, HasLoss)``: all
   :class:`Predictor` (``predict`` with closed-form moments);
 * to be watched during training by :class:`~bayesdl.inference.recipes.RBMMonitor`: :class:`HasTrainingMonitors`
   (``reconstruction_error`` and ``pseudo_log_likelihood`` per example);
+* to be exported to ArviZ (PSIS-LOO, WAIC, ``az.compare``): :class:`HasFunctionDraws`
+  (``predictive_draws(x, num_samples, *, seed, generator)`` returning :class:`~bayesdl.results.FunctionDraws`);
 * to have a density: :class:`DensityModel` (``log_prob(x)`` in nats per example, shape [B]), or through an ODE:
   :class:`ProbabilityFlow` (``velocity``, ``prior_log_prob``, ``time_span``);
 * to be evaluated by importance sampling: :class:`LatentVariableModel` (``proposal``,
@@ -33,6 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
+from .results.function_draws import FunctionDraws
 from .results.predictive import (
     CategoricalDraws,
     ClassificationPrediction,
@@ -43,6 +46,7 @@ from .results.predictive import (
 __all__ = [
     "ChecksData",
     "DensityModel",
+    "HasFunctionDraws",
     "HasLoss",
     "HasTrainingMonitors",
     "KLWeighted",
@@ -239,6 +243,25 @@ class HasTrainingMonitors(Protocol):
     def reconstruction_error(self, v: torch.Tensor) -> torch.Tensor: ...
 
     def pseudo_log_likelihood(self, v: torch.Tensor, *, seed: int | None = ...) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class HasFunctionDraws(Protocol):
+    """A model whose predictive draws at inputs x can be kept by chain, with the parameter draws behind them:
+    ``predictive_draws(x, num_samples, *, seed=None, generator=None)`` returns
+    :class:`~bayesdl.results.FunctionDraws` [chain, draw, B, ...]. The diagnostics layer converts it into an
+    ArviZ ``InferenceData`` (:func:`bayesdl.diagnostics.predictive_to_inference_data`) without knowing the model.
+
+    A seed (or generator) fixes the draws and leaves the global generators as they were.
+
+    Example:
+        >>> from bayesdl.models import MLP, MCDropout
+        >>> isinstance(MCDropout(MLP(2, [8], 3, dropout=0.1)), HasFunctionDraws)
+        True
+    """
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = ..., *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws: ...
 
 
 @runtime_checkable

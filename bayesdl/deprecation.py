@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .errors import InputError
 
-__all__ = ["renamed_arguments", "renamed_value", "upgrade_config", "warn_deprecated"]
+__all__ = ["renamed_arguments", "renamed_value", "sample_call_forms", "upgrade_config", "warn_deprecated"]
 
 T = TypeVar("T")
 
@@ -112,6 +112,58 @@ def renamed_arguments(keywords: Mapping[str, str] | None = None,
         cls.__init__ = wrapped  # type: ignore[misc]
         cls._renamed_arguments = {"keywords": keywords, "values": values}  # type: ignore[attr-defined]
         return cls
+
+    return decorate
+
+
+def sample_call_forms(*old_positional: str, old_count: str | None = "n") -> Callable[[T], T]:
+    """Method decorator for ``sample(num_samples, *, ..., seed=None, generator=None)``: the old call forms keep
+    working with a ``DeprecationWarning``.
+
+    Arguments:
+        old_positional: the names, in order, of the arguments that used to be accepted by position after the
+            number of samples (now keyword-only).
+        old_count: the old name of the number of samples (``n``), or None.
+
+    Example:
+        >>> import warnings
+        >>> class Model:
+        ...     @sample_call_forms("mean", "seed")
+        ...     def sample(self, num_samples, *, mean=True, seed=None):
+        ...         return num_samples, mean, seed
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     Model().sample(3, False, 7), Model().sample(n=2)
+        ((3, False, 7), (2, True, None))
+        >>> print(caught[0].message)
+        Model.sample(num_samples, mean, seed) is deprecated; use Model.sample(num_samples, mean=..., seed=...)
+    """
+
+    def decorate(method: T) -> T:
+        name = method.__qualname__  # type: ignore[attr-defined]
+
+        @functools.wraps(method)  # type: ignore[arg-type]
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if old_count is not None and old_count in kwargs:
+                if args or "num_samples" in kwargs:
+                    raise InputError(f"{name} got the number of samples twice; pass only num_samples")
+                warn_deprecated(f"{name}({old_count}=...)", f"{name}(num_samples=...)")
+                args = (kwargs.pop(old_count),)
+            if len(args) > 1:
+                extra = args[1:]
+                if len(extra) > len(old_positional):
+                    raise TypeError(f"{name} takes 1 positional argument (num_samples) but {len(args)} were given")
+                names = old_positional[: len(extra)]
+                twice = [n for n in names if n in kwargs]
+                if twice:
+                    raise InputError(f"{name} got {twice} both by position and by keyword")
+                warn_deprecated(f"{name}(num_samples, {', '.join(names)})",
+                                f"{name}(num_samples, {', '.join(n + '=...' for n in names)})")
+                kwargs.update(zip(names, extra))
+                args = args[:1]
+            return method(self, *args, **kwargs)  # type: ignore[operator]
+
+        return wrapped  # type: ignore[return-value]
 
     return decorate
 

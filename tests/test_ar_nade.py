@@ -79,7 +79,7 @@ def test_bad_input_gives_clear_errors():
         model.log_prob(torch.zeros(2, 5))
     with pytest.raises(InputError, match="NaN"):
         model.complete(torch.tensor([[float("nan"), 0.0, 1.0, 0.0]]), torch.ones(4, dtype=torch.bool))
-    with pytest.raises(InputError, match="n must be"):
+    with pytest.raises(InputError, match="num_samples must be"):
         model.sample(0)
 
 

@@ -16,7 +16,7 @@ EXAMPLES = ROOT / "examples"
 
 GROUPS = {  # about 20 s of CPU each, plus the imports
     "bnn_gp_and_mcmc": ["svi_logistic", "bnn_regression", "bnn_classification", "bnn_pyro_vs_fused", "gp_regression",
-                        "gp_classification", "mcmc_eight_schools", "mcmc_bnn"],
+                        "gp_classification", "mcmc_eight_schools", "mcmc_bnn", "arviz_compare"],
     "vae_flows_and_diffusion": ["vae_digits", "vae_fashion", "flow_2d", "flow_digits", "flow_fashion", "diffusion_2d",
                                 "diffusion_digits", "diffusion_fashion", "diffusion_digits_ablation", "guided_diffusion"],
     "autoregressive_rbm_and_logistic": ["ar_digits", "ar_fashion", "rbm_digits", "rbm_fashion", "mcmc_logistic",

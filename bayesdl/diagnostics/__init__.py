@@ -2,8 +2,10 @@
 
 from .arviz_export import (
     arviz_summary,
+    compare_methods,
     guide_to_inference_data,
     posterior_to_inference_data,
+    predictive_to_inference_data,
     to_inference_data,
 )
 from .mcmc_summary import MCMCCheck, describe_mcmc
@@ -39,6 +41,7 @@ __all__ = [
     "accuracy",
     "arviz_summary",
     "brier_score",
+    "compare_methods",
     "crps_gaussian",
     "describe_mcmc",
     "expected_calibration_error",
@@ -48,5 +51,6 @@ __all__ = [
     "nll",
     "ood_auroc",
     "posterior_to_inference_data",
+    "predictive_to_inference_data",
     "to_inference_data",
 ]

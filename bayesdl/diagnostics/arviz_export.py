@@ -13,8 +13,12 @@ import arviz as az
 import numpy as np
 import torch
 
+from .._version import __version__
+from ..contracts import HasFunctionDraws
 from ..deprecation import warn_deprecated
 from ..errors import InputError
+from ..randomness import make_generator
+from ..results.function_draws import FunctionDraws
 
 #: bayesdl's per-draw statistics under the names ArviZ expects in ``sample_stats``.
 SAMPLE_STAT_NAMES = {
@@ -35,10 +39,23 @@ def _numpy(values: dict[str, torch.Tensor] | None) -> dict[str, np.ndarray] | No
     return {k: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)) for k, v in values.items()}
 
 
+def _attrs(method: str, **extra: Any) -> dict[str, Any]:
+    return {"inference_library": "bayesdl", "inference_library_version": __version__, "method": method, **extra}
+
+
+def _with_attrs(idata: az.InferenceData, attrs: dict[str, Any]) -> az.InferenceData:
+    # az.from_dict keeps only its own created_at/arviz_version attributes, so set ours on every group
+    for group in idata.groups():
+        idata[group].attrs.update(attrs)
+    return idata
+
+
 def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: dict[str, torch.Tensor] | None = None,
                                 observed_data: dict[str, torch.Tensor] | None = None,
                                 log_likelihood: dict[str, torch.Tensor] | None = None,
-                                posterior_predictive: dict[str, torch.Tensor] | None = None) -> az.InferenceData:
+                                posterior_predictive: dict[str, torch.Tensor] | None = None, *,
+                                coords: dict[str, Any] | None = None, dims: dict[str, list[str]] | None = None,
+                                method: str = "mcmc") -> az.InferenceData:
     """Build ``InferenceData`` from draws shaped [chain, draw, ...].
 
     Arguments:
@@ -47,6 +64,9 @@ def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: 
         observed_data: observed site -> data.
         log_likelihood: observed site -> [chain, draw, *obs_shape] pointwise log-likelihood (for LOO/WAIC).
         posterior_predictive: observed site -> [chain, draw, *obs_shape] replicated data.
+        coords, dims: as in ``az.from_pyro``: coordinate values per dimension name, and the dimension names of
+            each variable (after chain and draw); they override the default ``{site}_dim_{i}`` names.
+        method: the ``method`` attribute of every group (next to ``inference_library="bayesdl"`` and its version).
 
     Returns:
         ``arviz.InferenceData`` with the groups that were given.
@@ -62,6 +82,7 @@ def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: 
     """
     if not samples:
         raise InputError("samples is empty: there are no draws to convert")
+    coords_arg, dims_arg = coords, dims
     stats = None
     if sample_stats:
         stats = {SAMPLE_STAT_NAMES.get(k, k): v for k, v in sample_stats.items()}
@@ -74,12 +95,20 @@ def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: 
         names = [f"{name}_dim_{i}" for i in range(len(shape))]
         dims[name] = names
         coords.update({n: np.arange(s) for n, s in zip(names, shape)})
-    return az.from_dict(posterior=_numpy(samples), sample_stats=_numpy(stats), observed_data=obs,
-                        log_likelihood=_numpy(log_likelihood), posterior_predictive=_numpy(posterior_predictive),
-                        dims=dims or None, coords=coords or None)
+    for names in (dims_arg or {}).values():
+        for name in names:
+            coords.pop(name, None)  # a user's dimension gets ArviZ's default 0..n-1 unless given in coords
+    dims.update(dims_arg or {})
+    coords.update(coords_arg or {})
+    coords = {k: v for k, v in coords.items() if any(k in names for names in dims.values())}
+    idata = az.from_dict(posterior=_numpy(samples), sample_stats=_numpy(stats), observed_data=obs,
+                         log_likelihood=_numpy(log_likelihood), posterior_predictive=_numpy(posterior_predictive),
+                         dims=dims or None, coords=coords or None)
+    return _with_attrs(idata, _attrs(method))
 
 
-def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tensor] | bool | None = None) -> az.InferenceData:
+def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tensor] | bool | None = None, *,
+                      coords: dict[str, Any] | None = None, dims: dict[str, list[str]] | None = None) -> az.InferenceData:
     """An ArviZ ``InferenceData`` from an MCMC or guide posterior: posterior, sample_stats, observed_data,
     log_likelihood and (when given, or ``True`` to draw it) posterior_predictive.
 
@@ -90,9 +119,12 @@ def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tens
         posterior_predictive: site -> [chain, draw, *obs_shape] replicated data; True to replicate every
             observed site from its likelihood at each draw (``posterior.replicate_observed()``); None for no
             such group.
+        coords, dims: coordinate values and per-variable dimension names, as in ``az.from_pyro``
+            (e.g. ``dims={"y": ["obs"], "w": ["feature"]}``).
 
     Returns:
-        An ``arviz.InferenceData``.
+        An ``arviz.InferenceData`` (for any predictive model, not an MCMC posterior, see
+        :func:`predictive_to_inference_data`).
 
     Example:
         >>> from bayesdl.inference import Posterior
@@ -113,7 +145,121 @@ def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tens
     return posterior_to_inference_data(posterior.samples, getattr(posterior, "sample_stats", None),
                                        observed_data=getattr(posterior, "observed_data", None),
                                        log_likelihood=getattr(posterior, "log_likelihood", None),
-                                       posterior_predictive=posterior_predictive or None)
+                                       posterior_predictive=posterior_predictive or None, coords=coords, dims=dims,
+                                       method="mcmc" if getattr(posterior, "sample_stats", None) else "guide")
+
+
+def predictive_to_inference_data(source: Any, x: torch.Tensor | None = None, y: torch.Tensor | None = None, *,
+                                 num_samples: int | None = None, seed: int | None = 0, coords: dict[str, Any] | None = None,
+                                 dims: dict[str, list[str]] | None = None, observed_name: str = "y") -> az.InferenceData:
+    """An ArviZ ``InferenceData`` for any predictive model: BBB, MC dropout, ensembles, GPs, Laplace, SWAG,
+    SG-MCMC chains, Pyro BNNs.
+
+    ``source`` is a :class:`~bayesdl.results.FunctionDraws` or a model with ``predictive_draws``
+    (:class:`~bayesdl.contracts.HasFunctionDraws`), called at ``x``. The groups:
+
+    * ``posterior``: the function values ``f`` [chain, draw, obs(, output)] (regression means) or ``probs``
+      [chain, draw, obs, class], and the parameter draws where the method has them (SG-MCMC, SWAG, Laplace with
+      ``predictive="nn"``). The function values are here so that ArviZ can compute LOO's relative ESS;
+    * ``posterior_predictive``: the same function values, and ``y`` replicated from the likelihood at every draw;
+    * with ``y``: ``observed_data`` and the pointwise ``log_likelihood`` [chain, draw, obs] (nats, normalised),
+      so ``az.loo``, ``az.waic`` and ``az.compare`` work.
+
+    Every group carries ``inference_library="bayesdl"``, its version, ``method``, ``bayesian`` (1 when the
+    draws are posterior draws; 0 for ensemble members, dropout masks or a point estimate: LOO then scores the
+    fixed mixture of draws, see :mod:`bayesdl.results.function_draws`) and ``draw``, what one draw is.
+
+    Arguments:
+        source: a ``FunctionDraws`` or a model with ``predictive_draws(x, num_samples, *, seed)``.
+        x: inputs [B, ...] (needed with a model).
+        y: targets [B] (labels or reals) or [B, K], or None for no likelihood groups.
+        num_samples: S, draws per chain for a model (None: the model's default; all stored draws of SG-MCMC chains).
+        seed: fixes the model's draws and the replicated ``y`` (None: fresh draws from the global generator).
+        coords, dims: coordinate values and dimension names overriding the defaults ``obs``, ``output``,
+            ``class`` and ``{parameter}_dim_{i}`` (the log-likelihood's are given as ``{observed_name}_log_likelihood``).
+        observed_name: the name of the observed variable.
+
+    Returns:
+        The ``InferenceData``.
+
+    Example:
+        >>> from bayesdl.models import MLP, MCDropout
+        >>> model = MCDropout(MLP(1, [16], 1, dropout=0.2), likelihood="homoscedastic")
+        >>> idata = predictive_to_inference_data(model, torch.randn(8, 1), torch.randn(8), num_samples=20)
+        >>> idata.log_likelihood["y"].dims, idata.posterior.attrs["method"], idata.posterior.attrs["bayesian"]
+        (('chain', 'draw', 'obs'), 'mc_dropout', 0)
+    """
+    if isinstance(source, FunctionDraws):
+        draws = source
+    elif isinstance(source, HasFunctionDraws):
+        if x is None:
+            raise InputError(f"x (the inputs) is needed to draw from {type(source).__name__}")
+        with torch.no_grad():
+            draws = (source.predictive_draws(x, seed=seed) if num_samples is None
+                     else source.predictive_draws(x, num_samples, seed=seed))
+    else:
+        raise InputError(f"source must be FunctionDraws or a model with predictive_draws(), not {type(source).__name__}")
+    values = draws.values.detach()
+    function_name = "f" if draws.kind == "regression" else "probs"
+    value_dims = ["obs"] + (["output"] if draws.kind == "regression" and values.dim() == 4 else [])
+    if draws.kind == "classification":
+        value_dims.append("class")
+    all_dims: dict[str, list[str]] = {function_name: value_dims,
+                                      observed_name: value_dims if draws.kind == "regression" else ["obs"]}
+    posterior = {function_name: values}
+    for name, value in draws.parameters.items():
+        posterior[name] = value.detach()
+        all_dims[name] = [f"{name}_dim_{i}" for i in range(value.dim() - 2)]
+    all_dims.update(dims or {})
+    generator = make_generator(seed, None, values.device)
+    with torch.no_grad():
+        replicated = draws.replicate(generator)
+    groups: dict[str, Any] = {"posterior": posterior, "posterior_predictive": {function_name: values, observed_name: replicated}}
+    if y is not None:
+        groups["observed_data"] = {observed_name: y}
+    used = {d for names in all_dims.values() for d in names}
+    coords = {k: v for k, v in (coords or {}).items() if k in used}
+    attrs = _attrs(draws.method, bayesian=int(draws.bayesian), draw=draws.note)
+    idata = az.from_dict(**{k: _numpy(v) for k, v in groups.items()}, dims=all_dims, coords=coords or None)
+    if y is not None:
+        # one log-density per observation (summed over a multi-output regression's outputs): its own dims
+        obs_dims = {observed_name: (dims or {}).get(f"{observed_name}_log_likelihood", ["obs"])}
+        # float64: PSIS (the generalised Pareto fit, the log-sum-exps) loses its accuracy, and can give NaN, in float32
+        log_lik = az.dict_to_dataset(_numpy({observed_name: draws.log_likelihood(y).detach().double()}), attrs=attrs,
+                                     dims=obs_dims, coords={k: v for k, v in coords.items() if k in obs_dims[observed_name]} or None)
+        idata.add_groups(log_likelihood=log_lik)
+    return _with_attrs(idata, attrs)
+
+
+def compare_methods(idatas: dict[str, az.InferenceData], ic: str = "loo", **kwargs: Any) -> Any:
+    """Rank methods by their expected log pointwise predictive density (``az.compare``), with what a draw is.
+
+    Arguments:
+        idatas: method name -> ``InferenceData`` with a pointwise ``log_likelihood`` of the same observations
+            (e.g. from :func:`predictive_to_inference_data`).
+        ic: ``"loo"`` (PSIS-LOO, Vehtari, Gelman & Gabry 2017, arXiv:1507.04544) or ``"waic"``.
+        **kwargs: passed to ``az.compare`` (e.g. ``method="stacking"``).
+
+    Returns:
+        ``az.compare``'s DataFrame (rank, elpd, p, elpd difference, weight, se, dse, warning, scale; elpd in nats
+        summed over observations), plus a ``bayesian`` column: False where the draws are not posterior draws
+        (ensemble members, dropout masks), where LOO scores the fixed mixture of draws rather than
+        cross-validating a posterior.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> def fake(shift):
+        ...     f = shift + 0.1 * torch.randn(2, 50, 10, generator=g)
+        ...     return predictive_to_inference_data(FunctionDraws("toy", means=f, noise_variances=torch.ones_like(f)),
+        ...                                         y=torch.zeros(10))
+        >>> list(compare_methods({"near": fake(0.0), "far": fake(2.0)}).index)
+        ['near', 'far']
+    """
+    if len(idatas) < 2:
+        raise InputError(f"compare_methods needs at least two methods, got {len(idatas)}")
+    table = az.compare(dict(idatas), ic=ic, **kwargs)
+    table["bayesian"] = [bool(idatas[name].posterior.attrs.get("bayesian", 1)) for name in table.index]
+    return table
 
 
 def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int = 0,

@@ -24,6 +24,7 @@ from .guide_draws import guide_posterior
 from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .ode_likelihood import ODELogLikelihood, exact_divergence, hutchinson_divergence, ode_log_likelihood
+from .predictive import predict
 from .recipes import KLWarmup, RBMMonitor, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
@@ -60,6 +61,7 @@ __all__ = [
     "exact_divergence",
     "hutchinson_divergence",
     "ode_log_likelihood",
+    "predict",
     "resolve_device",
     "sample_posterior",
     "seed_everything",

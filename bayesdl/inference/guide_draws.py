@@ -10,6 +10,7 @@ import torch
 from pyro.poutine.util import site_is_subsample
 
 from ..errors import InputError
+from ..nn.pyro_params import module_local_params
 from ..randomness import seeded_rng
 from ..validation import check_positive_int
 from .mcmc.posterior import Posterior
@@ -47,7 +48,9 @@ def guide_posterior(model: Callable, guide: Callable, *args: Any, num_samples: i
         (1, 10, (1, 10, 3))
     """
     check_positive_int(num_samples, "num_samples")
-    with seeded_rng(seed), torch.no_grad():
+    # the guide's parameters stay in the guide (a guide bayesdl trained keeps them there; one trained by plain
+    # Pyro holds them too), so drawing never writes into Pyro's global parameter store
+    with seeded_rng(seed), torch.no_grad(), module_local_params(model, guide):
         trace = poutine.trace(model).get_trace(*args, **kwargs)
         latent = [n for n, s in trace.nodes.items()
                   if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)]
@@ -58,7 +61,8 @@ def guide_posterior(model: Callable, guide: Callable, *args: Any, num_samples: i
     observed = {n: s["value"] for n, s in trace.nodes.items()
                 if s["type"] == "sample" and s["is_observed"] and not s["infer"].get("_deterministic")}
     deterministic = [n for n, s in trace.nodes.items() if s["type"] == "sample" and s["infer"].get("_deterministic")]
-    det, ll = replay_sites(model, args, kwargs, flat, deterministic, list(observed))
+    with module_local_params(model, guide):
+        det, ll = replay_sites(model, args, kwargs, flat, deterministic, list(observed))
     device = next(iter(flat.values())).device
     return Posterior(
         samples={k: v.unsqueeze(0) for k, v in {**flat, **det}.items()},

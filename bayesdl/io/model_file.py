@@ -13,6 +13,12 @@ Loading a file from someone else runs none of its content:
   :data:`MAX_CONFIG_DEPTH` deep; anything else is a :class:`CheckpointError`;
 - the config is checked against the tensors the file declares before anything big is allocated
   (:mod:`bayesdl.io.preflight`), so a small file cannot make ``load`` allocate a huge model.
+
+Post-hoc models (Laplace, SWAG) hold tensors computed after construction (a curvature, weight moments) whose
+shapes the config does not fix. Such a module defines ``fitted_state() -> {name: tensor}`` and
+``load_fitted_state(tensors)``; its fitted tensors are stored as ``{module path}.__fitted__.{name}``, the
+document lists the module paths under ``"fitted"``, and ``load_fitted_state`` (a method of a registered class,
+never code from the file) checks every name, shape and dtype before it keeps them.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from . import container, preflight
 from .registry import class_key, resolve
 
 MODEL_FORMAT = "bayesdl-model/1"
+#: the marker in a tensor name that puts it in a module's fitted state instead of its state_dict
+FITTED_MARKER = "__fitted__"
 MAX_CONFIG_DEPTH = 32
 _MODULE_KEY = "__bayesdl_module__"
 _TUPLE_KEY = "__tuple__"
@@ -157,7 +165,47 @@ def save(model: torch.nn.Module, path: str | os.PathLike) -> Path:
     if not hasattr(model, "_bayesdl_config"):
         raise CheckpointError(f"{type(model).__name__} is not @serializable; bayesdl.save cannot rebuild it")
     document = {"format": MODEL_FORMAT, **encode_config(model, "model")[_MODULE_KEY]}
-    return container.write(path, dict(model.state_dict()), document)
+    tensors = dict(model.state_dict())
+    fitted = []
+    for module_path, module in model.named_modules():
+        if callable(getattr(module, "fitted_state", None)):
+            fitted.append(module_path)
+            prefix = f"{module_path}.{FITTED_MARKER}." if module_path else f"{FITTED_MARKER}."
+            tensors.update({prefix + k: v for k, v in module.fitted_state().items()})
+    if fitted:
+        document["fitted"] = fitted
+    return container.write(path, tensors, document)
+
+
+def _split_fitted(header: container.FileHeader) -> tuple[container.FileHeader, list[str]]:
+    """The header without the fitted tensors (what the config builds), and the module paths with fitted state."""
+    fitted = header.document.get("fitted", [])
+    if not isinstance(fitted, list) or not all(isinstance(p, str) for p in fitted):
+        raise CheckpointError(f"malformed checkpoint: {header.path}: 'fitted' must be a list of module paths")
+    marked = [k for k in header.tensors if FITTED_MARKER in k.split(".")]
+    if marked and not fitted:
+        raise CheckpointError(f"malformed checkpoint: {header.path} holds fitted tensors but names no fitted module")
+    plain = {k: v for k, v in header.tensors.items() if k not in set(marked)}
+    return container.FileHeader(header.path, header.document, plain), fitted
+
+
+def _load_fitted(model: torch.nn.Module, tensors: dict[str, torch.Tensor], fitted: list[str], path: Any) -> None:
+    modules = dict(model.named_modules())
+    for module_path in fitted:
+        module = modules.get(module_path)
+        if module is None or not callable(getattr(module, "load_fitted_state", None)):
+            raise CheckpointError(f"malformed checkpoint: {path}: {module_path!r} is not a module with fitted state")
+        prefix = f"{module_path}.{FITTED_MARKER}." if module_path else f"{FITTED_MARKER}."
+        own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and "." not in k[len(prefix):]}
+        try:
+            module.load_fitted_state(own)
+        except CheckpointError:
+            raise
+        except Exception as err:  # the class's own checks of names, shapes and dtypes
+            raise CheckpointError(f"{path}: the fitted state of {module_path or 'the model'} is malformed: {err}") from err
+    expected = {module_path for module_path, m in modules.items() if callable(getattr(m, "load_fitted_state", None))}
+    if set(fitted) != expected:
+        raise CheckpointError(f"malformed checkpoint: {path}: fitted modules {sorted(fitted)}, expected {sorted(expected)}")
 
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
@@ -198,11 +246,13 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.n
         raise CheckpointError(f"malformed checkpoint: {header.path} names no class")
     resolve(class_name)
     resolve_all(config, "model")
+    plain_header, fitted = _split_fitted(header)
     with torch.random.fork_rng(devices=[]):  # constructors draw initial weights; keep the caller's stream
-        model = preflight.build_checked(header, lambda: build(class_name, config), str(class_name))
+        model = preflight.build_checked(plain_header, lambda: build(class_name, config), str(class_name))
     tensors = container.read_tensors(header, device)
     try:
-        model.load_state_dict(tensors, strict=True)
+        model.load_state_dict({k: v for k, v in tensors.items() if k in plain_header.tensors}, strict=True)
     except RuntimeError as err:
         raise CheckpointError(f"{path}: weights do not match {class_name}: {err}") from err
+    _load_fitted(model, tensors, fitted, header.path)
     return model.to(device)

@@ -145,6 +145,11 @@ class BayesByBackprop(SupervisedModel):
         Kingma, Salimans & Welling (2015), arXiv:1506.02557; Wen et al. (2018), arXiv:1803.04386.
     """
 
+    method_name = "bbb"
+    posterior_draws = True
+    draw_note = ("one network drawn from the variational posterior q(w) per draw (through the layers' estimator: "
+                 "with local reparameterisation the weights themselves are not drawn, so no parameter draws are kept)")
+
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
                  init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
                  noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: MatmulPrecision = "auto", compile: bool = False) -> None:

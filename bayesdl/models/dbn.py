@@ -16,9 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..deprecation import warn_deprecated
+from ..deprecation import sample_call_forms, warn_deprecated
 from ..errors import InputError
 from ..io import serializable
+from ..randomness import make_generator
 from ..validation import check_positive_int
 from .rbm import RBM
 
@@ -114,11 +115,12 @@ class DBN(nn.Module):
                 x = rbm.hidden_probs(x)
         return x
 
+    @sample_call_forms("num_steps")
     def sample(
         self,
-        n: int,
-        num_steps: int = 1000,
+        num_samples: int,
         *,
+        num_steps: int = 1000,
         mean: bool = True,
         seed: int | None = None,
         generator: torch.Generator | None = None,
@@ -126,7 +128,7 @@ class DBN(nn.Module):
         """Draw ``n`` visible vectors: Gibbs in the top RBM, then one directed pass down.
 
         Arguments:
-            n: the number of samples.
+            num_samples: the number of samples.
             num_steps: Gibbs sweeps in the top RBM.
             mean: return E[v | h^1] at the bottom instead of a binary draw.
             seed: seeds a fresh generator when ``generator`` is None.
@@ -135,12 +137,11 @@ class DBN(nn.Module):
         Returns:
             samples of shape [n, D].
         """
-        check_positive_int(n, "n")
+        n = check_positive_int(num_samples, "num_samples")
         top = self.rbms[-1]
-        if generator is None:
-            generator = torch.Generator(device=top.weight.device).manual_seed(0 if seed is None else seed)
+        generator = make_generator(seed, generator, top.weight.device, fresh=True)  # neither: fresh draws (was seed 0)
         with torch.no_grad():
-            x = top.sample(n, num_steps, generator=generator)
+            x = top.sample(n, num_steps=num_steps, generator=generator)
             for depth, rbm in enumerate(reversed(list(self.rbms)[:-1])):
                 h = x
                 last = depth == len(self.rbms) - 2

@@ -16,6 +16,7 @@ from torch import nn
 
 from ..deprecation import warn_deprecated
 from ..io import serializable
+from ..results.function_draws import FunctionDraws
 from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_positive_int
 from .nets import check_input
@@ -84,6 +85,17 @@ class DeepEnsemble(nn.Module):
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The sum over members of their mean NLLs (training all members jointly on the same batches)."""
         return sum(member.loss(x, y) for member in self.members)
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """The M members as one chain of M draws (``num_samples``, ``seed`` and ``generator`` change nothing).
+
+        The members are not posterior draws (``bayesian=False``), so LOO over them scores the equal-weight mixture.
+        """
+        with torch.no_grad():
+            draws = self.predictive_samples(x, num_samples)
+        return FunctionDraws.from_draws(draws, "ensemble", bayesian=False,
+                                        note="one independently trained member per draw; not posterior draws")
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
         """One predictive draw per member (M draws)."""

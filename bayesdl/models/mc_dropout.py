@@ -58,6 +58,9 @@ class MCDropout(SupervisedModel):
         Gal & Ghahramani (2016), Dropout as a Bayesian Approximation, arXiv:1506.02142.
     """
 
+    method_name = "mc_dropout"
+    draw_note = "one dropout mask per draw; not a draw of a weight posterior (Gal & Ghahramani read it as variational)"
+
     def __init__(self, net: nn.Module, likelihood: str = "categorical", tau: float | None = None,
                  noise_std: float = 1.0, learn_noise: bool = True) -> None:
         super().__init__()

@@ -29,6 +29,8 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
+from ..randomness import seed_from, seeded_rng
+from ..results.function_draws import FunctionDraws
 from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_choice, check_positive_int
 from .likelihoods import LIKELIHOODS, make_likelihood
@@ -188,6 +190,20 @@ class PyroPosterior:
         self.model = model
         self.guide = guide
         self.samples = samples
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain of the draws of :meth:`predictive_samples` (``method`` "svi" with a guide, "mcmc" with samples).
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: S.
+            seed, generator: fix the draws (the global generators are forked and restored).
+        """
+        with seeded_rng(seed_from(seed, generator)):
+            draws = self.predictive_samples(x, num_samples)
+        method = "svi" if self.guide is not None else "mcmc"
+        return FunctionDraws.from_draws(draws, method, bayesian=True, note=f"one network from the {method} posterior per draw")
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
         """S draws of the predictive distribution at ``x``.

@@ -9,7 +9,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import InputError
-from ..results import CategoricalDraws, GaussianDraws
+from ..results import CategoricalDraws, FunctionDraws, GaussianDraws
 from ..validation import check_positive_int
 from .supervised import evaluation_mode, stack_draws
 
@@ -24,6 +24,7 @@ class SampledNetwork(nn.Module):
     Arguments:
         model: a ``PlainNet`` (or another supervised model with ``net`` and ``likelihood``).
         chains: a list of chains, each a list of draws.
+        method: the name of the sampler that made the draws, for ArviZ exports (``predictive_draws``).
 
     Example:
         >>> from bayesdl.models.nets import MLP
@@ -34,7 +35,7 @@ class SampledNetwork(nn.Module):
         torch.Size([5, 6, 3])
     """
 
-    def __init__(self, model: nn.Module, chains: Sequence[Sequence[dict[str, torch.Tensor]]]) -> None:
+    def __init__(self, model: nn.Module, chains: Sequence[Sequence[dict[str, torch.Tensor]]], method: str = "sgmcmc") -> None:
         super().__init__()
         if not hasattr(model, "likelihood") or not hasattr(model, "net"):
             raise InputError(f"SampledNetwork needs a supervised model with net and likelihood, got {type(model).__name__}")
@@ -50,6 +51,7 @@ class SampledNetwork(nn.Module):
                 raise InputError(f"draws name parameters the model does not have: {unknown[:5]}")
         self.model = model
         self.chains = [list(c) for c in chains]
+        self.method = str(method)
 
     @property
     def num_chains(self) -> int:
@@ -68,6 +70,28 @@ class SampledNetwork(nn.Module):
         """Raw network outputs of every draw, [chains, draws, B, K] (for function-space R-hat and ESS)."""
         with torch.no_grad(), evaluation_mode(self.model):
             return torch.stack([torch.stack([self._outputs(x, d) for d in chain]) for chain in self.chains])
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int | None = None, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """Every stored draw, kept by chain, with the parameter draws [chains, draws, ...] behind them.
+
+        The chains become ArviZ chains (:func:`bayesdl.diagnostics.predictive_to_inference_data`), so R-hat and
+        ESS can be read in function space, where permuted hidden units do not matter.
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: the last ``num_samples`` draws of each chain (None: all of them).
+            seed, generator: unused (the draws are stored); accepted for the shared signature.
+        """
+        keep = self.num_draws if num_samples is None else min(check_positive_int(num_samples, "num_samples"), self.num_draws)
+        chains = [chain[len(chain) - keep:] for chain in self.chains]
+        with torch.no_grad(), evaluation_mode(self.model):
+            outputs = [self._outputs(x, d) for chain in chains for d in chain]
+        draws = stack_draws(self.model.likelihood, outputs)
+        names = list(chains[0][0])
+        parameters = {n: torch.stack([d[n].detach() for chain in chains for d in chain]) for n in names}
+        return FunctionDraws.from_draws(draws, self.method, num_chains=len(chains), parameters=parameters, bayesian=True,
+                                        note="stored parameter draws of each sampler chain")
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
         """Predictive draws from up to ``num_samples`` stored draws, spread evenly over the pooled chains."""

@@ -17,6 +17,8 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
+from ..randomness import seed_from, seeded_rng
+from ..results.function_draws import FunctionDraws
 from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_positive_int
 from .likelihoods import Likelihood, make_likelihood
@@ -59,6 +61,12 @@ class SupervisedModel(nn.Module):
     mixed_precision_safe = True
     #: check_data validates (x, y): see bayesdl.contracts.check_data_arity
     data_arguments = 2
+    #: the method's name in ArviZ exports (``FunctionDraws.method``)
+    method_name = "supervised"
+    #: whether one predictive draw is a draw of a (possibly approximate) Bayesian posterior
+    posterior_draws = False
+    #: what one draw is, for ArviZ exports
+    draw_note = ""
 
     def _build(self, net: nn.Module, likelihood: str, noise_std: float, learn_noise: bool) -> None:
         num_outputs = getattr(net, "out_features", None)
@@ -99,6 +107,23 @@ class SupervisedModel(nn.Module):
         check_input(self.net, x)
         return stack_draws(self.likelihood, self._draw_outputs(x, num_samples))
 
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """The draws of :meth:`predictive_samples` as one chain of :class:`~bayesdl.results.FunctionDraws`.
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: S, the number of draws.
+            seed, generator: fix the draws (the global torch generator is forked and restored); neither draws
+                from the global generator.
+
+        Returns:
+            One chain of S draws, for :func:`bayesdl.diagnostics.predictive_to_inference_data`.
+        """
+        with torch.no_grad(), seeded_rng(seed_from(seed, generator)):
+            draws = self.predictive_samples(x, num_samples)
+        return FunctionDraws.from_draws(draws, self.method_name, bayesian=self.posterior_draws, note=self.draw_note)
+
 
 @serializable
 class PlainNet(SupervisedModel):
@@ -119,6 +144,9 @@ class PlainNet(SupervisedModel):
         >>> model.loss(torch.randn(4, 1), torch.randn(4)).shape
         torch.Size([])
     """
+
+    method_name = "map"
+    draw_note = "one point estimate (maximum likelihood); not a posterior draw"
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", noise_std: float = 1.0, learn_noise: bool = True) -> None:
         super().__init__()

@@ -11,11 +11,13 @@ them from here, none of the three has to import another.
   and the bound :class:`ELBOTerms`;
 * the ODE log-likelihood of a continuous-time model: :class:`ODELogLikelihood`;
 * sampler output: :class:`GibbsResult`;
+* draws of a predictive by chain, for ArviZ: :class:`FunctionDraws`;
 * the one conversion from nats per example to bits per dimension: :func:`bits_per_dim`.
 """
 
 from .bits import bits_per_dim
 from .estimates import ELBOTerms, LogLikelihoodEstimate, LogPartitionEstimate, summarize_log_weights
+from .function_draws import FunctionDraws
 from .gibbs import GibbsResult
 from .ode import ODELogLikelihood
 from .predictive import (
@@ -30,6 +32,7 @@ __all__ = [
     "CategoricalDraws",
     "ClassificationPrediction",
     "ELBOTerms",
+    "FunctionDraws",
     "GaussianDraws",
     "GibbsResult",
     "LogLikelihoodEstimate",

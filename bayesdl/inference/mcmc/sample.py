@@ -6,12 +6,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pyro
 import torch
 from tqdm.auto import tqdm
 
 from ...errors import InputError
 from ...validation import check_choice, check_positive_int
+from ..training.seeding import isolated_rng
 from .adaptation import (
     DualAveraging,
     WelfordCovariance,
@@ -50,7 +50,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         kernel: ``"nuts"`` (No-U-Turn) or ``"hmc"`` (static ``num_steps`` leapfrog steps).
         num_chains: C >= 1.
         num_warmup, num_samples: warmup (adaptation) iterations and kept draws per chain.
-        seed: seeds the initial points and every random choice; the same seed gives the same draws.
+        seed: seeds the initial points and every random choice; the same seed gives the same draws. The
+            global Python, NumPy, torch (and CUDA) generators are left as they were before the call.
         init_strategy: a Pyro init strategy (default: uniform in [-2, 2] in unconstrained space).
         target_accept: the mean acceptance statistic that dual averaging aims for.
         max_tree_depth: NUTS stops doubling after this many doublings.
@@ -97,99 +98,102 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
     if not callable(model):
         raise InputError(f"model must be a Pyro model or a potential function, got {type(model).__name__}")
 
-    pyro.set_rng_seed(seed)
-    if potential_dim is not None:
-        check_positive_int(potential_dim, "potential_dim")
-        if args or kwargs:
-            raise InputError("a potential function takes only z; pass no model arguments with potential_dim")
-        potential: BatchedPotential | FunctionPotential = FunctionPotential(
-            model, potential_dim, num_chains, torch.Generator().manual_seed(seed))
-    else:
-        potential = BatchedPotential(model, args, kwargs, num_chains, init_strategy, compile=bool(compile))
-    device, dtype = potential.device, potential.dtype
-    generator = torch.Generator(device=device).manual_seed(seed)
-    energy_and_grad = potential.energy_and_grad
-    dim = potential.dim
-
-    step_fn = None
-
-    def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
-        if kernel == "nuts":
-            return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
-        return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps,
-                              step_size_jitter=step_size_jitter)
-
-    z = potential.init.to(dtype)
-    u, g = energy_and_grad(z)
-    if not bool(torch.isfinite(u).all()):
-        raise InputError("the potential energy is not finite at the initial points; check the model and data")
-    state = ChainState(z, u, g)
-    if dense_mass:
-        inv_mass = torch.eye(dim, dtype=dtype, device=device).expand(num_chains, dim, dim).clone()
-    else:
-        inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
-    estimator = WelfordCovariance if dense_mass else WelfordVariance
-    if kernel == "nuts" and getattr(potential, "compiled", False):
-        step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state, inv_mass=inv_mass)
-    step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
-    averager = DualAveraging(step.log(), float(target_accept))
-    windows = warmup_windows(num_warmup) if adapt_mass_matrix else []
-    window_start = {start: end for start, end in windows}
-    welford: WelfordVariance | WelfordCovariance | None = None
-    window_end = -1
-
-    draws = torch.empty(num_chains, num_samples, dim, dtype=dtype, device=device)
-    stat_rows: list[dict[str, torch.Tensor]] = []
-    bar = tqdm(total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains")
-    divergent = torch.zeros(2, dtype=torch.int64, device=device)  # warm-up, sampling
-    start_time = time.perf_counter()
-    warmup_seconds = 0.0
-    for it in range(num_warmup + num_samples):
-        state, stats = transition(state, step, inv_mass)
-        if it < num_warmup:
-            step = averager.update(stats["acceptance_rate"])
-            if it in window_start:
-                welford, window_end = estimator(num_chains, dim, dtype, device), window_start[it]
-            if welford is not None:
-                welford.update(state.z)
-                if it + 1 == window_end:
-                    inv_mass = welford.regularized_inverse_mass()
-                    welford = None
-                    step = find_reasonable_step_size(state.z, state.energy, state.grad, inv_mass, energy_and_grad,
-                                                     generator, initial=step)
-                    averager = DualAveraging(step.log(), float(target_accept))
-            if it + 1 == num_warmup:
-                step = averager.final_step_size()
-                warmup_seconds = time.perf_counter() - start_time
+    # the initial points and the model's trace draw from the global generators: seed them inside the call and
+    # put the caller's states back afterwards (pyro.set_rng_seed here used to reseed the user's program)
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with isolated_rng(seed, cuda):
+        if potential_dim is not None:
+            check_positive_int(potential_dim, "potential_dim")
+            if args or kwargs:
+                raise InputError("a potential function takes only z; pass no model arguments with potential_dim")
+            potential: BatchedPotential | FunctionPotential = FunctionPotential(
+                model, potential_dim, num_chains, torch.Generator().manual_seed(seed))
         else:
-            draws[:, it - num_warmup] = state.z
-            stats = dict(stats, step_size=step.clone(), lp=-state.energy)
-            stat_rows.append(stats)
-        if progress:  # phase, step size and divergences so far, as Pyro's and NumPyro's bars show them
-            sampling = it >= num_warmup
-            divergent[int(sampling)] += stats["diverging"].sum()
-            if it % 10 == 9 or it + 1 in (num_warmup, num_warmup + num_samples):
-                bar.set_postfix_str(f"{'sampling' if sampling else 'warmup'}, step size {float(step.mean()):.3g}, "
-                                    f"divergences {int(divergent[int(sampling)])}", refresh=False)
-        bar.update(1)
-    bar.close()
-    total_seconds = time.perf_counter() - start_time
+            potential = BatchedPotential(model, args, kwargs, num_chains, init_strategy, compile=bool(compile))
+        device, dtype = potential.device, potential.dtype
+        generator = torch.Generator(device=device).manual_seed(seed)
+        energy_and_grad = potential.energy_and_grad
+        dim = potential.dim
 
-    sample_stats = {k: torch.stack([row[k] for row in stat_rows], dim=1) for k in stat_rows[0]}
-    samples = potential.unpack(draws)
-    latent_names = [s.name for s in potential.sites]
-    log_likelihood: dict[str, torch.Tensor] = {}
-    if isinstance(potential, BatchedPotential):
-        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in samples.items()}
-        # with enumerated discrete sites, log p(y_i | theta) would need them summed out per observation:
-        # not computed (a replay would draw them from their prior)
-        observed = [] if potential.enumerated else list(potential.observed)
-        det, ll = replay_sites(model, args, kwargs, flat, potential.deterministic_names, observed)
-        shape = (num_chains, num_samples)
-        samples.update({k: v.reshape(*shape, *v.shape[1:]) for k, v in det.items()})
-        log_likelihood = {k: v.reshape(*shape, *v.shape[1:]) for k, v in ll.items()}
-    return Posterior(samples={k: v.detach() for k, v in samples.items()}, sample_stats=sample_stats,
-                     unconstrained=draws, observed_data=dict(potential.observed), log_likelihood=log_likelihood,
-                     step_size=step, inv_mass=inv_mass, warmup_seconds=warmup_seconds,
-                     sampling_seconds=total_seconds - warmup_seconds, model=model if potential_dim is None else None,
-                     model_args=args, model_kwargs=kwargs, latent_names=latent_names)
+        step_fn = None
+
+        def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
+            if kernel == "nuts":
+                return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
+            return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps,
+                                  step_size_jitter=step_size_jitter)
+
+        z = potential.init.to(dtype)
+        u, g = energy_and_grad(z)
+        if not bool(torch.isfinite(u).all()):
+            raise InputError("the potential energy is not finite at the initial points; check the model and data")
+        state = ChainState(z, u, g)
+        if dense_mass:
+            inv_mass = torch.eye(dim, dtype=dtype, device=device).expand(num_chains, dim, dim).clone()
+        else:
+            inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
+        estimator = WelfordCovariance if dense_mass else WelfordVariance
+        if kernel == "nuts" and getattr(potential, "compiled", False):
+            step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state, inv_mass=inv_mass)
+        step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
+        averager = DualAveraging(step.log(), float(target_accept))
+        windows = warmup_windows(num_warmup) if adapt_mass_matrix else []
+        window_start = {start: end for start, end in windows}
+        welford: WelfordVariance | WelfordCovariance | None = None
+        window_end = -1
+
+        draws = torch.empty(num_chains, num_samples, dim, dtype=dtype, device=device)
+        stat_rows: list[dict[str, torch.Tensor]] = []
+        bar = tqdm(total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains")
+        divergent = torch.zeros(2, dtype=torch.int64, device=device)  # warm-up, sampling
+        start_time = time.perf_counter()
+        warmup_seconds = 0.0
+        for it in range(num_warmup + num_samples):
+            state, stats = transition(state, step, inv_mass)
+            if it < num_warmup:
+                step = averager.update(stats["acceptance_rate"])
+                if it in window_start:
+                    welford, window_end = estimator(num_chains, dim, dtype, device), window_start[it]
+                if welford is not None:
+                    welford.update(state.z)
+                    if it + 1 == window_end:
+                        inv_mass = welford.regularized_inverse_mass()
+                        welford = None
+                        step = find_reasonable_step_size(state.z, state.energy, state.grad, inv_mass, energy_and_grad,
+                                                         generator, initial=step)
+                        averager = DualAveraging(step.log(), float(target_accept))
+                if it + 1 == num_warmup:
+                    step = averager.final_step_size()
+                    warmup_seconds = time.perf_counter() - start_time
+            else:
+                draws[:, it - num_warmup] = state.z
+                stats = dict(stats, step_size=step.clone(), lp=-state.energy)
+                stat_rows.append(stats)
+            if progress:  # phase, step size and divergences so far, as Pyro's and NumPyro's bars show them
+                sampling = it >= num_warmup
+                divergent[int(sampling)] += stats["diverging"].sum()
+                if it % 10 == 9 or it + 1 in (num_warmup, num_warmup + num_samples):
+                    bar.set_postfix_str(f"{'sampling' if sampling else 'warmup'}, step size {float(step.mean()):.3g}, "
+                                        f"divergences {int(divergent[int(sampling)])}", refresh=False)
+            bar.update(1)
+        bar.close()
+        total_seconds = time.perf_counter() - start_time
+
+        sample_stats = {k: torch.stack([row[k] for row in stat_rows], dim=1) for k in stat_rows[0]}
+        samples = potential.unpack(draws)
+        latent_names = [s.name for s in potential.sites]
+        log_likelihood: dict[str, torch.Tensor] = {}
+        if isinstance(potential, BatchedPotential):
+            flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in samples.items()}
+            # with enumerated discrete sites, log p(y_i | theta) would need them summed out per observation:
+            # not computed (a replay would draw them from their prior)
+            observed = [] if potential.enumerated else list(potential.observed)
+            det, ll = replay_sites(model, args, kwargs, flat, potential.deterministic_names, observed)
+            shape = (num_chains, num_samples)
+            samples.update({k: v.reshape(*shape, *v.shape[1:]) for k, v in det.items()})
+            log_likelihood = {k: v.reshape(*shape, *v.shape[1:]) for k, v in ll.items()}
+        return Posterior(samples={k: v.detach() for k, v in samples.items()}, sample_stats=sample_stats,
+                         unconstrained=draws, observed_data=dict(potential.observed), log_likelihood=log_likelihood,
+                         step_size=step, inv_mass=inv_mass, warmup_seconds=warmup_seconds,
+                         sampling_seconds=total_seconds - warmup_seconds, model=model if potential_dim is None else None,
+                         model_args=args, model_kwargs=kwargs, latent_names=latent_names)

@@ -13,7 +13,7 @@ from typing import Literal, get_args
 import torch
 from torch import nn
 
-from ...deprecation import renamed_arguments, renamed_value
+from ...deprecation import renamed_arguments, renamed_value, sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...nn.made import MADENet
@@ -162,9 +162,13 @@ class MADE(nn.Module):
         return torch.randint(0, self.num_masks, (n,), generator=generator, device=self.orderings.device)
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Ancestral samples [n, D]: a mask m ~ Uniform{1..M} per sample, then x in that mask's order."""
-        n = check_num_samples(n)
+    @sample_call_forms("seed", "generator")
+    def sample(self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Ancestral samples [num_samples, D] (draws): a mask m ~ Uniform{1..M} per sample, then x in that mask's order.
+
+        ``seed`` or ``generator`` fixes the draws without touching the global generators; with neither, they are fresh.
+        """
+        n = check_num_samples(num_samples)
         generator = make_generator(seed, generator, self.orderings.device)
         x = torch.zeros(n, self.features, device=self.orderings.device)
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), self._components(n, generator), generator)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...deprecation import renamed_arguments
+from ...deprecation import renamed_arguments, sample_call_forms
 from ...io import serializable
 from ...validation import check_binary, check_positive_int, check_tensor, is_checked
 from .likelihoods import BernoulliOutput
@@ -96,9 +96,13 @@ class NADE(nn.Module):
         return x
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Ancestral samples [n, D] (float 0/1), one dimension at a time for the whole batch."""
-        n = check_num_samples(n)
+    @sample_call_forms("seed", "generator")
+    def sample(self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Ancestral samples [num_samples, D] (float 0/1: draws, not means), one dimension at a time for the whole batch.
+
+        ``seed`` or ``generator`` fixes the draws without touching the global generators; with neither, they are fresh.
+        """
+        n = check_num_samples(num_samples)
         generator = make_generator(seed, generator, self.W.device)
         x = self.W.new_zeros(n, self.features)
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), generator)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...deprecation import renamed_arguments, renamed_value
+from ...deprecation import renamed_arguments, renamed_value, sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...nn.masked_conv import GatedPixelCNNLayer
@@ -216,7 +216,8 @@ class PixelCNN(nn.Module):
         return self._condition(y, n, condition)
 
     @torch.no_grad()
-    def sample(self, n: int, y: int | torch.Tensor | None = None, seed: int | None = None,
+    @sample_call_forms("y", "seed", "generator", "condition")
+    def sample(self, num_samples: int, *, y: int | torch.Tensor | None = None, seed: int | None = None,
                generator: torch.Generator | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
         """Ancestral samples [n, C, H, W], pixel by pixel in raster order, each pixel for all n at once.
 
@@ -225,12 +226,12 @@ class PixelCNN(nn.Module):
         parameters of the full network at a fraction of the cost of recomputing the image.
 
         Arguments:
-            n: the number of images.
+            num_samples: the number of images (draws, not means).
             y: for a class-conditional model, one label (int) or labels [n].
             seed, generator: the random source.
             condition: the conditioning vectors [n, condition_size] when ``condition_size > 0``.
         """
-        n = check_num_samples(n)
+        n = check_num_samples(num_samples)
         device = self.device
         condition = self._labels(n, y, condition)
         generator = make_generator(seed, generator, device)

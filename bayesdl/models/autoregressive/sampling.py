@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ...errors import InputError
+from ...randomness import make_generator as shared_make_generator
 from ...validation import check_positive_int, check_tensor
 
 
@@ -19,20 +20,12 @@ def make_generator(seed: int | None, generator: torch.Generator | None, device: 
         >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=make_generator(3, None, torch.device("cpu"))).item()
         True
     """
-    if generator is not None:
-        if seed is not None:
-            raise InputError("pass either seed or generator, not both")
-        return generator
-    if seed is None:
-        seed = int(torch.randint(0, 2**62, (1,)).item())
-    made = torch.Generator(device=device)
-    made.manual_seed(int(seed))
-    return made
+    return shared_make_generator(seed, generator, device, fresh=True)
 
 
 def check_num_samples(n: object) -> int:
     """Check the number of samples requested."""
-    return check_positive_int(n, "n")
+    return check_positive_int(n, "num_samples")
 
 
 def completion_inputs(x_partial: torch.Tensor, mask: torch.Tensor, data_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ...deprecation import sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_positive_int
@@ -81,12 +82,13 @@ class FlowMatching(ContinuousTimeModel):
         target = (1 - self.sigma_min) * z - x
         return (self._net(x_t, t) - target).pow(2).flatten(1).mean(1).mean()
 
-    def sample(self, n: int, *, method: str = "dopri5", rtol: float = 1e-5, atol: float = 1e-5,
+    @sample_call_forms()
+    def sample(self, num_samples: int, *, method: str = "dopri5", rtol: float = 1e-5, atol: float = 1e-5,
                options: dict | None = None, seed: int | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """n samples [n, *data_shape]: z ~ N(0, I) carried by the ODE from t = 1 to t = 0 (``method="euler"`` with
         ``options={"step_size": h}`` gives the few-step sampler that rectified flows are made for)."""
-        return self.sample_ode(n, method=method, rtol=rtol, atol=atol, options=options, seed=seed, generator=generator)
+        return self.sample_ode(num_samples, method=method, rtol=rtol, atol=atol, options=options, seed=seed, generator=generator)
 
     def couple(self, n: int, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
         """n pairs (x_0, z) joined by the current ODE, for a reflow round: ``Trainer(model).fit((x0, z))``.

@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 import torch
 
+from ...deprecation import sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...validation import check_choice, check_positive_int
@@ -147,17 +148,19 @@ class ScoreSDE(ContinuousTimeModel):
         return (factor * err).mean()
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, *, method: Literal["ode", "sde"] = "ode", num_steps: int = 1000, rtol: float = 1e-5,
+    @sample_call_forms()
+    def sample(self, num_samples: int, *, method: Literal["ode", "sde"] = "ode", num_steps: int = 1000, rtol: float = 1e-5,
                atol: float = 1e-5, ode_method: str = "dopri5", seed: int | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw n samples [n, *data_shape] from the prior at t = 1 back to t = eps.
 
         Arguments:
-            n: the number of samples.
+            num_samples: the number of samples.
             method: "ode" (the probability-flow ODE with ``ode_method``, ``rtol``, ``atol``) or "sde"
                 (Euler-Maruyama on the reverse SDE with ``num_steps`` steps; the last step adds no noise).
             seed, generator: the random source.
         """
+        n = num_samples
         check_choice(method, "method", ("ode", "sde"))
         if method == "ode":
             return self.sample_ode(n, method=ode_method, rtol=rtol, atol=atol, seed=seed, generator=generator)

@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 import torch
 
+from ...deprecation import sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...results.bits import bits_per_dim
@@ -415,25 +416,27 @@ class DDPM(torch.nn.Module):
                              "(ConditionalDDPM with p_uncond > 0); this DDPM is unconditional")
         return self
 
-    def sample(self, n: int, *, y: int | torch.Tensor | None = None, guidance: float | None = None, seed: int | None = None,
-               generator: torch.Generator | None = None, clip: bool = False, keep: Sequence[int] = ()):
+    @sample_call_forms()
+    def sample(self, num_samples: int, *, y: int | torch.Tensor | None = None, guidance: float | None = None,
+               seed: int | None = None, generator: torch.Generator | None = None, clip: bool = False,
+               keep: Sequence[int] = ()):
         """Ancestral sampling: x_T ~ N(0, I), then x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2, and the
         decoder mean at t = 1 (as Ho et al. 2020 display samples).
 
         Arguments:
-            n: the number of samples.
-            y, guidance: the labels (one int or [n]) and the guidance scale w of a
+            num_samples: the number of samples (draws).
+            y, guidance: the labels (one int or [num_samples]) and the guidance scale w of a
                 :class:`~bayesdl.models.diffusion.ConditionalDDPM`; an unconditional DDPM refuses them.
-            seed, generator: the random source.
+            seed, generator: the random source (neither: fresh draws from torch's global generator).
             clip: clamp x0_hat to [-1, 1] in each step (images only).
             keep: steps t (0..T; 0 is the final sample) whose x_t to return as well.
 
         Returns:
             samples [n, *data_shape], or ``(samples, {t: x_t})`` when ``keep`` is given.
         """
-        check_positive_int(n, "n")
-        process = self.conditioned(n, y, guidance)
-        return ancestral_sample(process, n, generator=self._generator(seed, generator), clip=clip, keep=keep)
+        check_positive_int(num_samples, "num_samples")
+        process = self.conditioned(num_samples, y, guidance)
+        return ancestral_sample(process, num_samples, generator=self._generator(seed, generator), clip=clip, keep=keep)
 
     def ddim_sample(self, n: int, num_steps: int = 50, eta: float = 0.0, *, y: int | torch.Tensor | None = None,
                     guidance: float | None = None, seed: int | None = None, generator: torch.Generator | None = None,

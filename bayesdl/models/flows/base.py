@@ -21,9 +21,11 @@ import torch
 from torch import nn
 from torch.distributions import constraints
 
+from ...deprecation import sample_call_forms
 from ...errors import InputError
 from ...nn.flows.base import FlowSequence, Transform
 from ...nn.flows.logit import Logit
+from ...randomness import make_generator
 from ...validation import check_positive_int, check_tensor
 from .bases import ConditionalNormalBase, StandardNormalBase
 
@@ -153,11 +155,26 @@ class Flow(nn.Module):
         """Reparameterised samples (differentiable in the parameters)."""
         return self.rsample_and_log_prob(num_samples, context, generator)[0]
 
-    def sample(self, num_samples: int, context: torch.Tensor | None = None,
+    @sample_call_forms("context", "generator", old_count=None)
+    def sample(self, num_samples: int | Sequence[int], *, context: torch.Tensor | None = None, seed: int | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Samples without gradients; [n, *event] (or [n * B, *event] with a context)."""
+        """Draws without gradients: [n, *event] (or [n * B, *event] with a context of B rows, sample-major).
+
+        A shape, ``flow.sample((5, 2))``, gives ``sample_shape + batch_shape + event_shape`` as a
+        ``torch.distributions.Distribution`` does: [5, 2, *event] (or [5, 2, B, *event]). ``seed`` or ``generator``
+        fixes the draws without touching the global generators; with neither, they come from torch's global one.
+        """
+        generator = make_generator(seed, generator, next(iter(self.parameters()), torch.empty(0)).device)
+        shape = None
+        if isinstance(num_samples, (tuple, list, torch.Size)):
+            shape = torch.Size(num_samples)
+            num_samples = max(math.prod(shape), 1)
         with torch.no_grad():
-            return self.rsample(num_samples, context, generator)
+            x = self.rsample(num_samples, context, generator)
+        if shape is None:
+            return x
+        batch = () if context is None else (context.shape[0],)
+        return x.reshape(*shape, *batch, *self.event_shape)
 
     def distribution(self, context: torch.Tensor | None = None) -> FlowDistribution:
         """This flow as a torch/Pyro Distribution (batch shape [B] when a context [B, C] is given)."""
@@ -166,6 +183,10 @@ class Flow(nn.Module):
         elif self.context_size:
             raise InputError(f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]")
         return FlowDistribution(self, context)
+
+    def as_distribution(self, context: torch.Tensor | None = None) -> FlowDistribution:
+        """The same as :meth:`distribution`: this flow where a ``torch.distributions.Distribution`` is expected."""
+        return self.distribution(context)
 
 
 class FlowDistribution(pdist.TorchDistribution):
@@ -235,6 +256,28 @@ class FlowDistribution(pdist.TorchDistribution):
     def sample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> torch.Tensor:
         with torch.no_grad():
             return self.rsample(sample_shape)
+
+    @property
+    def mean(self) -> torch.Tensor:
+        raise NotImplementedError("a flow has no closed-form mean: use estimate_mean(num_samples), which returns the "
+                                  "Monte Carlo mean with its standard error")
+
+    def entropy(self) -> torch.Tensor:
+        raise NotImplementedError("a flow has no closed-form entropy: use estimate_entropy(num_samples), which returns "
+                                  "the Monte Carlo estimate -E[log p(x)] with its standard error")
+
+    def estimate_mean(self, num_samples: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+        """Monte Carlo E[x] from ``num_samples`` draws: ``(mean, se)``, se = sd / sqrt(n) per coordinate,
+        each of shape ``batch_shape + event_shape``."""
+        x = self.sample((check_positive_int(num_samples, "num_samples", minimum=2),))
+        return x.mean(0), x.std(0) / math.sqrt(num_samples)
+
+    def estimate_entropy(self, num_samples: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+        """Monte Carlo H = -E[log p(x)] in nats from ``num_samples`` draws: ``(entropy, se)``, se = sd(log p) / sqrt(n),
+        each of shape ``batch_shape``."""
+        with torch.no_grad():
+            log_p = self.log_prob(self.rsample((check_positive_int(num_samples, "num_samples", minimum=2),)))
+        return -log_p.mean(0), log_p.std(0) / math.sqrt(num_samples)
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         if self._cache is not None and value is self._cache[0]:

@@ -82,6 +82,9 @@ class DeepKernelGP(VariationalGP):
         Wilson, Hu, Salakhutdinov & Xing (2016b), Stochastic variational deep kernel learning, arXiv:1611.00336.
     """
 
+    #: the method's name in ArviZ exports
+    method_name = "dkl"
+
     def __init__(
         self,
         num_features: int = 2,

@@ -14,6 +14,8 @@ import torch
 
 from ...errors import InputError
 from ...io import serializable
+from ...randomness import make_generator
+from ...results.function_draws import FunctionDraws
 from ...results.predictive import RegressionPrediction
 from ...validation import check_positive_int, check_tensor
 from .kernels import make_kernel
@@ -208,3 +210,17 @@ class ExactGPRegression(torch.nn.Module):
         finally:
             self.train(was_training)
         return RegressionPrediction(mean=mean, epistemic=var, aleatoric=noise.clone())
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain of S draws of the latent f(x_i) from the exact posterior marginals, with the noise variance.
+
+        Arguments:
+            x: test inputs [B, D].
+            num_samples: S.
+            seed, generator: fix the draws (neither draws from the global generator).
+        """
+        check_positive_int(num_samples, "num_samples")
+        pred = self.predict(x)
+        return FunctionDraws.from_gaussian_marginals(pred, num_samples, "exact_gp", generator=make_generator(seed, generator, pred.mean.device),
+                                                     note="f(x_i) from the exact GP posterior marginal per draw")

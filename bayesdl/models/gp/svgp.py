@@ -46,6 +46,9 @@ class SparseVariationalGP(VariationalGP):
         arXiv:1411.2005; Titsias (2009), Variational learning of inducing variables in sparse GPs.
     """
 
+    #: the method's name in ArviZ exports
+    method_name = "svgp"
+
     def __init__(
         self,
         num_inputs: int,

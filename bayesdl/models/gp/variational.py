@@ -17,6 +17,8 @@ import gpytorch
 import torch
 
 from ...errors import InputError
+from ...randomness import make_generator
+from ...results.function_draws import FunctionDraws
 from ...results.predictive import CategoricalDraws, ClassificationPrediction, RegressionPrediction
 from ...validation import check_positive_int
 from .kernels import Kernel, make_kernel
@@ -86,6 +88,9 @@ class VariationalGP(torch.nn.Module):
         Hensman, Fusi & Lawrence (2013), Gaussian processes for big data, arXiv:1309.6835;
         Hensman, Matthews & Ghahramani (2015), Scalable variational GP classification, arXiv:1411.2005.
     """
+
+    #: the method's name in ArviZ exports
+    method_name = "variational_gp"
 
     def __init__(
         self,
@@ -223,6 +228,13 @@ class VariationalGP(torch.nn.Module):
             A :class:`RegressionPrediction` (gaussian) or :class:`ClassificationPrediction`, each over B inputs.
         """
         check_positive_int(num_samples, "num_samples")
+        mean, var, noise = self._latent_marginals(x)
+        if noise is not None:
+            return RegressionPrediction(mean=mean, epistemic=var, aleatoric=noise)
+        return ClassificationPrediction.from_draws(self._class_draws(mean, var, num_samples, make_generator(seed, None, mean.device)))
+
+    def _latent_marginals(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Mean and variance of q(f(x)), and the noise variance for a gaussian likelihood (else None)."""
         was_training = self.training
         self.train(True)  # entering training mode clears GPyTorch's cached factorisations,
         self.eval()       # which may belong to parameters loaded since they were computed
@@ -230,18 +242,40 @@ class VariationalGP(torch.nn.Module):
             with torch.no_grad():
                 f = self(x)
                 mean, var = f.mean, f.variance
+                noise = None
                 if self.likelihood_name == "gaussian":
                     noise = self.likelihood.noise.reshape(()).expand_as(mean).clone()
-                    return RegressionPrediction(mean=mean, epistemic=var, aleatoric=noise)
-                generator = None
-                if seed is not None:
-                    generator = torch.Generator(device=mean.device)
-                    generator.manual_seed(seed)
-                eps = torch.randn((num_samples, *mean.shape), generator=generator, device=mean.device, dtype=mean.dtype)
-                draws = self.likelihood(mean + var.sqrt() * eps)
-                probs = draws.probs
-                if self.likelihood_name == "probit":
-                    probs = torch.stack([1.0 - probs, probs], dim=-1)
-                return ClassificationPrediction.from_draws(CategoricalDraws(probs))
+                return mean, var, noise
         finally:
             self.train(was_training)
+
+    def _class_draws(self, mean: torch.Tensor, var: torch.Tensor, num_samples: int,
+                     generator: torch.Generator | None) -> CategoricalDraws:
+        """S class-probability draws from f ~ q(f(x)) marginals pushed through the likelihood."""
+        with torch.no_grad():
+            eps = torch.randn((num_samples, *mean.shape), generator=generator, device=mean.device, dtype=mean.dtype)
+            probs = self.likelihood(mean + var.sqrt() * eps).probs
+        if self.likelihood_name == "probit":
+            probs = torch.stack([1.0 - probs, probs], dim=-1)
+        return CategoricalDraws(probs)
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
+                         generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain of S draws of f(x_i) from the marginals of q(f(x)) (regression: with the noise variance;
+        classification: pushed through the likelihood to class probabilities).
+
+        Arguments:
+            x: inputs [B, ...].
+            num_samples: S.
+            seed, generator: fix the draws (neither draws from the global generator).
+        """
+        check_positive_int(num_samples, "num_samples")
+        # GPyTorch initialises an untrained q(u) lazily with one global-generator draw; keep it off the caller's stream
+        with torch.random.fork_rng(devices=[], enabled=seed is not None or generator is not None):
+            mean, var, noise = self._latent_marginals(x)
+        g = make_generator(seed, generator, mean.device)
+        note = "f(x_i) from the variational GP marginal q(f(x_i)) per draw"
+        if noise is not None:
+            return FunctionDraws.from_gaussian_marginals(RegressionPrediction(mean, var, noise), num_samples,
+                                                         self.method_name, generator=g, note=note)
+        return FunctionDraws.from_draws(self._class_draws(mean, var, num_samples, g), self.method_name, note=note)

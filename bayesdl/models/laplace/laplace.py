@@ -11,14 +11,16 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from ...errors import InputError
+from ...io import serializable
 from ...results import (
     CategoricalDraws,
     ClassificationPrediction,
+    FunctionDraws,
     GaussianDraws,
     RegressionPrediction,
 )
 from ...validation import check_positive_int, check_tensor
-from .structures import DiagonalPrecision, EigenPrecision, KroneckerPrecision
+from .structures import DiagonalPrecision, EigenPrecision, KroneckerPrecision, stored
 from .subnetwork import Subset, last_linear, select_parameters
 
 HessianStructure = Literal["diag", "kron", "full", "lowrank"]
@@ -43,6 +45,7 @@ def _batches(data: Any, batch_size: int) -> Iterable[tuple[torch.Tensor, torch.T
     raise InputError(f"data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got {type(data).__name__}")
 
 
+@serializable
 class Laplace(nn.Module):
     """A Gaussian approximation N(theta_MAP, (H + delta I)^{-1}) to the posterior of (some of) a trained network's weights.
 
@@ -266,6 +269,39 @@ class Laplace(nn.Module):
         f, jac = self._jacobians(x)
         weights = self._output_hessian_root(f) if self.curvature == "ggn" else self._output_gradient(f, y)
         return torch.einsum("bck,bcp->bkp", weights, jac), f
+
+    # ------------------------------------------------------------------------------------------ save / load
+    def fitted_state(self) -> dict[str, torch.Tensor]:
+        """The tensors :func:`bayesdl.save` stores beside the network's weights: the curvature factors, the prior
+        precision and noise sd, N and the MAP log-likelihood (an unfitted model stores only the two floats)."""
+        f64 = dict(dtype=torch.float64, device="cpu")
+        state = {"prior_precision": torch.tensor(self.prior_precision, **f64), "noise_std": torch.tensor(self.noise_std, **f64)}
+        if self.precision_structure is not None:
+            state.update(self.precision_structure.state())
+            state["num_data"] = torch.tensor(self.num_data, dtype=torch.int64)
+            state["log_likelihood_map"] = torch.tensor(self.log_likelihood_map, **f64)
+        return state
+
+    def load_fitted_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`fitted_state` stored, checking every name, shape and dtype (for :func:`bayesdl.load`)."""
+        scalar = ()
+        prior = float(stored(state, "prior_precision", scalar, torch.float64))
+        self._check_delta(prior)
+        self.prior_precision, self.noise_std = prior, float(stored(state, "noise_std", scalar, torch.float64))
+        if "num_data" not in state:
+            self.precision_structure = None
+            return
+        dtype = next(iter(self._params.values())).dtype
+        if self.hessian == "kron":
+            shapes = [(layer.out_features, layer.in_features, layer.bias is not None) for layer, _ in self._layers]
+            structure: Any = KroneckerPrecision.from_state(state, shapes, dtype)
+        elif self.hessian == "diag":
+            structure = DiagonalPrecision.from_state(state, self.num_params, dtype)
+        else:
+            structure = EigenPrecision.from_state(state, self.num_params, dtype)
+        self.num_data = int(stored(state, "num_data", scalar, torch.int64))
+        self.log_likelihood_map = float(stored(state, "log_likelihood_map", scalar, torch.float64))
+        self.precision_structure = structure
 
     # ---------------------------------------------------------------------------------------------- fitting
     def fit(self, data: Any) -> Laplace:
@@ -543,18 +579,34 @@ class Laplace(nn.Module):
     def predictive_samples(self, x: torch.Tensor, num_samples: int, predictive: Predictive = "glm", *,
                            seed: int | None = None, generator: torch.Generator | None = None) -> CategoricalDraws | GaussianDraws:
         """S draws of the predictive: of the linearised outputs (``"glm"``) or of the network with sampled weights (``"nn"``)."""
+        draws = self.predictive_draws(x, num_samples, predictive, seed=seed, generator=generator)
+        if draws.probs is not None:
+            return CategoricalDraws(draws.probs[0])
+        return GaussianDraws(draws.means[0], draws.noise_variances[0])
+
+    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, predictive: Predictive = "glm", *,
+                         seed: int | None = None, generator: torch.Generator | None = None) -> FunctionDraws:
+        """One chain of S predictive draws; with ``predictive="nn"`` also the weight draws ``theta`` [1, S, P].
+
+        With ``"glm"`` the draws are of the linearised network's outputs f(x) ~ N(f_MAP(x), J Sigma J^T), a
+        function-space posterior with no weights behind each draw.
+        """
         check_positive_int(num_samples, "num_samples")
         g = self._generator(seed, generator)
-        if predictive == "glm":
+        parameters = {}
+        if predictive == "nn":
+            theta = self.sample_parameters(num_samples, generator=g)
+            f, parameters = self._network_draws(x, theta), {"theta": theta}
+        elif predictive == "glm":
             mean, cov = self._functional(x)
             f = self._function_draws(mean, cov, num_samples, g)
-        elif predictive == "nn":
-            f = self._network_draws(x, self.sample_parameters(num_samples, generator=g))
         else:
             raise InputError(f"predictive must be 'glm' or 'nn', got {predictive!r}")
-        if self.kind == "classification":
-            return CategoricalDraws(f.softmax(-1))
-        return GaussianDraws(f[..., 0], torch.full_like(f[..., 0], self.noise_std**2))
+        draws = (CategoricalDraws(f.softmax(-1)) if self.kind == "classification"
+                 else GaussianDraws(f[..., 0], torch.full_like(f[..., 0], self.noise_std**2)))
+        note = ("outputs of the linearised network (GLM predictive) per draw" if predictive == "glm"
+                else "one network with weights from the Laplace Gaussian per draw")
+        return FunctionDraws.from_draws(draws, "laplace", parameters=parameters, bayesian=True, note=note)
 
     def _network_draws(self, x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
         check_tensor(x, "x", floating=True)

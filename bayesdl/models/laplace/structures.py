@@ -12,12 +12,33 @@ import math
 
 import torch
 
+from ...errors import InputError
+
+
+def stored(state: dict[str, torch.Tensor], name: str, shape: tuple[int, ...] | None, dtype: torch.dtype) -> torch.Tensor:
+    """``state[name]`` after checking that it exists, is finite and has ``shape`` (None: any 1-D or 2-D) and ``dtype``."""
+    value = state.get(name)
+    if not isinstance(value, torch.Tensor):
+        raise InputError(f"the fitted state lacks {name!r}")
+    if (shape is not None and tuple(value.shape) != tuple(shape)) or value.dtype != dtype:
+        raise InputError(f"{name!r} is {value.dtype} {list(value.shape)}, expected {dtype} {list(shape or [])}")
+    if not bool(torch.isfinite(value).all()):
+        raise InputError(f"{name!r} holds NaN or infinite values")
+    return value
+
 
 class DiagonalPrecision:
     """H = diag(h): one curvature value per parameter."""
 
     def __init__(self, diagonal: torch.Tensor) -> None:
-        self.diagonal = diagonal
+        self.diagonal = diagonal.contiguous()
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {"diagonal": self.diagonal}
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], num_params: int, dtype: torch.dtype) -> DiagonalPrecision:
+        return cls(stored(state, "diagonal", (num_params,), dtype))
 
     @property
     def num_params(self) -> int:
@@ -43,7 +64,19 @@ class EigenPrecision:
 
     def __init__(self, eigenvalues: torch.Tensor, eigenvectors: torch.Tensor) -> None:
         self.eigenvalues = eigenvalues.clamp_min(0.0)  # a GGN is PSD; clamp rounding below zero
-        self.eigenvectors = eigenvectors  # [P, k]
+        # row-major (eigh returns column-major): products then round the same way after a save/load round trip
+        self.eigenvectors = eigenvectors.contiguous()  # [P, k]
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {"eigenvalues": self.eigenvalues, "eigenvectors": self.eigenvectors}
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], num_params: int, dtype: torch.dtype) -> EigenPrecision:
+        values = state.get("eigenvalues")
+        rank = values.shape[0] if isinstance(values, torch.Tensor) and values.dim() == 1 else -1
+        if not 1 <= rank <= num_params:
+            raise InputError(f"'eigenvalues' must be a vector of 1 to {num_params} values")
+        return cls(stored(state, "eigenvalues", (rank,), dtype), stored(state, "eigenvectors", (num_params, rank), dtype))
 
     @property
     def num_params(self) -> int:
@@ -86,8 +119,21 @@ class KroneckerPrecision:
     """
 
     def __init__(self, blocks: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]], shapes: list[tuple[int, int, bool]]) -> None:
-        self.blocks = blocks  # per layer: (g, U_G, a, U_A)
+        self.blocks = [tuple(t.contiguous() for t in block) for block in blocks]  # per layer: (g, U_G, a, U_A), row-major
         self.shapes = shapes  # per layer: (out, in, has_bias)
+
+    def state(self) -> dict[str, torch.Tensor]:
+        names = ("g", "ug", "a", "ua")
+        return {f"kron{k}_{n}": t for k, block in enumerate(self.blocks) for n, t in zip(names, block)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], shapes: list[tuple[int, int, bool]], dtype: torch.dtype) -> KroneckerPrecision:
+        blocks = []
+        for k, (out, inp, has_bias) in enumerate(shapes):
+            width = inp + int(has_bias)
+            blocks.append((stored(state, f"kron{k}_g", (out,), dtype), stored(state, f"kron{k}_ug", (out, out), dtype),
+                           stored(state, f"kron{k}_a", (width,), dtype), stored(state, f"kron{k}_ua", (width, width), dtype)))
+        return cls(blocks, shapes)
 
     @property
     def num_params(self) -> int:

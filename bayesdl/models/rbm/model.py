@@ -9,12 +9,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...deprecation import sample_call_forms
 from ...errors import BayesdlError, InputError
 from ...io import serializable
 from ...montecarlo.annealing import annealed_importance_sampling
 from ...montecarlo.gibbs import block_gibbs
 from ...ops.hardware import BFLOAT16_OPTIONS, BFloat16Option, resolve_bfloat16
 from ...ops.random_bits import bernoulli
+from ...randomness import make_generator
 from ...results.estimates import LogPartitionEstimate
 from ...results.gibbs import GibbsResult
 from ...validation import check_binary, check_choice, check_positive_int, check_tensor, is_checked
@@ -298,11 +300,12 @@ class RBM(nn.Module):
                 generator = torch.Generator(device=v.device).manual_seed(seed)
             return block_gibbs(v, [self.sample_hidden, self.sample_visible], k, generator=generator).blocks[0]
 
+    @sample_call_forms("num_steps")
     def sample(
         self,
-        n: int,
-        num_steps: int = 1000,
+        num_samples: int,
         *,
+        num_steps: int = 1000,
         mean: bool = False,
         seed: int | None = None,
         generator: torch.Generator | None = None,
@@ -317,9 +320,8 @@ class RBM(nn.Module):
             >>> RBM(5, 3).sample(4, num_steps=10, seed=0).shape
             torch.Size([4, 5])
         """
-        check_positive_int(n, "n")
-        if generator is None:
-            generator = torch.Generator(device=self.weight.device).manual_seed(0 if seed is None else seed)
+        n = check_positive_int(num_samples, "num_samples")
+        generator = make_generator(seed, generator, self.weight.device, fresh=True)  # neither: fresh draws (was seed 0)
         with torch.no_grad():
             v = self._sample_base(n, generator)
             result = block_gibbs(v, [self.sample_hidden, self.sample_visible], num_steps, generator=generator)

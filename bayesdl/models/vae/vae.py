@@ -45,9 +45,10 @@ from pyro.nn import PyroModule
 from torch.distributions import kl_divergence
 
 from ...bounds import elbo_terms, kl_to_prior, log_importance_weights
+from ...deprecation import sample_call_forms
 from ...errors import InputError
 from ...io import serializable
-from ...randomness import seeded_rng
+from ...randomness import seed_from, seeded_rng
 from ...validation import check_choice, check_positive_int, check_tensor, is_checked
 from .encoders import GaussianEncoder
 from .priors import StandardNormalPrior
@@ -284,19 +285,28 @@ class VAE(PyroModule):
         return d.mean if mean else d.sample()
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, mean: bool = True, seed: int | None = None) -> torch.Tensor:
-        """x' from p(x|z) at the posterior mean of z (``mean=True``: the decoder's mean; else z and x' are sampled)."""
-        with seeded_rng(seed):
+    def reconstruct(self, x: torch.Tensor, mean: bool = True, seed: int | None = None, *,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+        """x' from p(x|z) at the posterior mean of z (``mean=True``, the default: the decoder's mean; else z and x' are
+        sampled). ``seed`` or ``generator`` fixes the draws and leaves torch's global generator as it was."""
+        with seeded_rng(seed_from(seed, generator)):
             q = self.encode(x)
             z = q.mean if mean else q.sample()
             return self._mean_or_sample(self.decoder(z), mean)
 
     @torch.no_grad()
-    def sample(self, n: int, mean: bool = True, seed: int | None = None) -> torch.Tensor:
-        """n draws z ~ p(z), decoded: the decoder means (``mean=True``) or samples x ~ p(x|z); [n, *data_shape]."""
-        check_positive_int(n, "n")
-        with seeded_rng(seed):
-            z = self.prior_distribution().sample(torch.Size([n]))
+    @sample_call_forms("mean", "seed")
+    def sample(self, num_samples: int, *, mean: bool = True, seed: int | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """num_samples draws z ~ p(z), decoded: by default the decoder means E[x | z] (``mean=True``; smooth images),
+        or draws x ~ p(x | z) with ``mean=False``; [num_samples, *data_shape].
+
+        ``seed`` or ``generator`` fixes the draws (torch's global generator is forked and restored); with neither, the
+        draws are fresh.
+        """
+        check_positive_int(num_samples, "num_samples")
+        with seeded_rng(seed_from(seed, generator)):
+            z = self.prior_distribution().sample(torch.Size([num_samples]))
             return self._mean_or_sample(self.decoder(z), mean)
 
     @torch.no_grad()
