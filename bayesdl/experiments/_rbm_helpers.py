@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -13,6 +14,60 @@ from ..inference import RBMMonitor, Trainer
 from ..models.rbm import RBM
 from .registry import RunContext
 from .style import IMAGE_CMAP
+
+
+@dataclass(frozen=True)
+class RbmSettings:
+    """Settings shared by the RBM experiments (``--set hidden=200 --set ais_betas=20000`` and so on).
+
+    Attributes:
+        hidden: hidden units of every compared RBM.
+        epochs: training epochs (SGD with momentum, cosine-annealed learning rate).
+        lr: the initial learning rate.
+        batch_size: the minibatch size (and the number of persistent chains of PCD).
+        momentum: SGD momentum.
+        weight_decay: L2 weight decay of the RBM's gradient.
+        ais_chains: AIS runs for log Z.
+        ais_betas: AIS inverse temperatures, including 0 and 1.
+        gibbs_steps: Gibbs sweeps shown in the chain figures.
+        num_train: training images (None: all).
+        num_test: test images scored (None: all).
+    """
+
+    hidden: int = 100
+    epochs: int = 300
+    lr: float = 0.05
+    batch_size: int = 20
+    momentum: float = 0.5
+    weight_decay: float = 1e-4
+    ais_chains: int = 100
+    ais_betas: int = 14500
+    gibbs_steps: int = 1000
+    num_train: int | None = None
+    num_test: int | None = None
+
+    def training(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`train_rbm` that these settings fix."""
+        return dict(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, momentum=self.momentum,
+                    weight_decay=self.weight_decay)
+
+
+def train_and_score(ctx: RunContext, cfg: RbmSettings, x_train: torch.Tensor, x_test: torch.Tensor,
+                    methods: tuple[tuple[str, str, int], ...], monitor: torch.Tensor,
+                    score_train: torch.Tensor) -> tuple[dict[str, RBM], dict[str, Any], dict[str, dict[str, Any]]]:
+    """Train one RBM per ``(label, method, k)`` and score each by AIS; returns the models, histories and scores."""
+    models, histories, scores = {}, {}, {}
+    for label, method, k in methods:
+        rbm, history, secs = train_rbm(ctx, x_train, num_hidden=cfg.hidden, method=method, k=k, monitor_data=monitor,
+                                       **cfg.training())
+        models[label], histories[label] = rbm, history
+        progress = ctx.progress_label(f"AIS log Z ({label}, {cfg.ais_chains} chains x {cfg.ais_betas} temperatures)")
+        scores[label] = score_rbm(rbm, score_train, x_test, num_chains=cfg.ais_chains, num_betas=cfg.ais_betas,
+                                  seed=ctx.seed, progress=progress)
+        scores[label]["train_seconds"] = secs
+        scores[label]["final_monitor_reconstruction_error"] = history.records[-1]["monitor_reconstruction_error"]
+        scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1]["monitor_pseudo_log_likelihood"]
+    return models, histories, scores
 
 
 def train_rbm(
@@ -46,10 +101,11 @@ def train_rbm(
     return rbm, history, time.perf_counter() - start
 
 
-def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chains: int, num_betas: int, seed: int) -> dict[str, float]:
+def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chains: int, num_betas: int, seed: int,
+              progress: bool | str = False) -> dict[str, float]:
     """Estimate log Z (exactly when a layer has <= 20 units, else by AIS) and the mean log-likelihoods in nats."""
     start = time.perf_counter()
-    est = rbm.log_partition("auto", num_chains=num_chains, num_betas=num_betas, seed=seed)
+    est = rbm.log_partition("auto", num_chains=num_chains, num_betas=num_betas, seed=seed, progress=progress)
     seconds = time.perf_counter() - start
     device = rbm.weight.device
     test_lp = rbm.log_prob(x_test.to(device)).double().cpu()

@@ -1,4 +1,4 @@
-"""Figures shared by the diffusion experiments (no experiment is registered here)."""
+"""Figures and the bound evaluation shared by the diffusion experiments (no experiment is registered here)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
+from ..models.diffusion.bound import BoundTerms, variational_bound
 from .style import IMAGE_CMAP
+
+
+def bound_on(ctx, model, x0: torch.Tensor, label: str) -> BoundTerms:
+    """The DDPM bound (all T steps, one x_t draw each) of ``x0``, seeded by the run, with a counted bar labelled ``label``.
+
+    It is ``model.nll_bound(x0, seed=ctx.seed, return_terms=True)`` with the steps counted as they are evaluated.
+    """
+    model._check_data(x0)
+    generator = torch.Generator(device=model.betas.device).manual_seed(ctx.seed)
+    return variational_bound(model, x0, generator=generator, progress=ctx.progress_label(label))
 
 
 def image_grid_figure(images: torch.Tensor, title: str, columns: int = 8):

@@ -30,13 +30,14 @@ def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_
 
 
 def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int = 100, batch_size: int = 100,
-             chunk_size: int = 500, seed: int = 0, per_example: bool = False) -> dict[str, Any]:
+             chunk_size: int = 500, seed: int = 0, per_example: bool = False, progress: Any = False) -> dict[str, Any]:
     """Test ELBO (a bound; its KL analytic where possible), IWAE-K log p(x) estimates with SEs, KL, reconstruction, active units.
 
     Each IWAE-K entry holds the mean, ``stderr`` (Monte Carlo error of the importance sampling),
     ``subset_stderr`` (the spread between images, std / sqrt(n): the error of the mean as an estimate
     over the test distribution when x is a random subset), the median ESS and, with ``per_example=True``,
-    the per-example estimates (a tensor: pop it before writing metrics).
+    the per-example estimates (a tensor: pop it before writing metrics). ``progress`` (False, or a label) counts the
+    importance samples of each K in a bar of its own.
     """
     terms = elbo_terms(model, x, num_samples=elbo_samples, seed=seed)
     out: dict[str, Any] = {
@@ -49,7 +50,8 @@ def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int =
     for k in ks:
         with warnings.catch_warnings():  # K = 1 has no importance-sampling error estimate: stored as None
             warnings.simplefilter("ignore", UserWarning)
-            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
+            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k,
+                                 progress=f"{progress}, K = {k}" if isinstance(progress, str) else progress)
         spread = float(est.log_prob.std() / len(x) ** 0.5) if len(x) > 1 else 0.0
         stderr = est.mean_stderr() if k > 1 else None
         out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": stderr, "subset_stderr": spread,
