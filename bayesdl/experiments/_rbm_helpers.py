@@ -12,6 +12,7 @@ import torch
 
 from ..inference import RBMMonitor, Trainer
 from ..models.rbm import RBM
+from .image_grid import tile
 from .registry import RunContext
 from .style import IMAGE_CMAP
 
@@ -50,6 +51,14 @@ class RbmSettings:
         """The keyword arguments of :func:`train_rbm` that these settings fix."""
         return dict(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, momentum=self.momentum,
                     weight_decay=self.weight_decay)
+
+
+def binarised_splits(load: Any, cfg: RbmSettings, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training and test images of ``load`` (a data loader taking ``split, binarize, seed``), statically binarised with
+    different seeds and cut to ``cfg.num_train`` and ``cfg.num_test``."""
+    x_train, _ = load("train", binarize="static", seed=seed)
+    x_test, _ = load("test", binarize="static", seed=seed + 1)
+    return x_train[: cfg.num_train], x_test[: cfg.num_test]
 
 
 def train_and_score(ctx: RunContext, cfg: RbmSettings, x_train: torch.Tensor, x_test: torch.Tensor,
@@ -124,15 +133,6 @@ def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chai
     }
 
 
-def tile_images(images: torch.Tensor, rows: int, cols: int, side: int, pad: float = float("nan")) -> torch.Tensor:
-    """Arrange ``images`` [n, side*side] into one [rows*(side+1), cols*(side+1)] mosaic (one imshow, not n axes)."""
-    mosaic = torch.full((rows * (side + 1), cols * (side + 1)), pad)
-    for i in range(min(len(images), rows * cols)):
-        r, c = divmod(i, cols)
-        mosaic[r * (side + 1): r * (side + 1) + side, c * (side + 1): c * (side + 1) + side] = images[i].reshape(side, side)
-    return mosaic
-
-
 def plot_filters(ctx: RunContext, models: dict[str, RBM], side: int, count: int, name: str) -> None:
     """Show the first ``count`` weight vectors W[:, j] of every model as side x side images."""
     cols = min(count, 10)
@@ -141,7 +141,7 @@ def plot_filters(ctx: RunContext, models: dict[str, RBM], side: int, count: int,
     for ax, (label, rbm) in zip(axes[0], models.items()):
         w = rbm.weight.detach().cpu().t()[:count]
         w = w / w.abs().amax(1, keepdim=True).clamp_min(1e-12)  # each filter on its own colour scale
-        ax.imshow(tile_images(w, rows, cols, side), cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.imshow(tile(w, cols, fill=float("nan")), cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(label, fontsize=9)
         ax.axis("off")
     fig.suptitle("filters: columns of W as images (red > 0, blue < 0; each scaled to its max |w|)", fontsize=9)
@@ -157,7 +157,7 @@ def plot_chains(ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps
     trace = chain.trace.cpu()  # [snapshots, chains, D]
     snaps = trace.shape[0]
     fig, ax = plt.subplots(figsize=(0.8 * snaps + 0.5, 0.8 * num_chains + 0.6))
-    ax.imshow(tile_images(trace.transpose(0, 1).reshape(-1, trace.shape[2]), num_chains, snaps, side), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax.imshow(tile(trace.transpose(0, 1).reshape(-1, trace.shape[2]), snaps, fill=float("nan")), cmap=IMAGE_CMAP, vmin=0, vmax=1)
     ax.set_xticks([(c + 0.5) * (side + 1) for c in range(snaps)], [str((c + 1) * every) for c in range(snaps)], fontsize=7)
     ax.set_yticks([])
     ax.set_xlabel("Gibbs sweep")

@@ -19,6 +19,7 @@ from torch import nn
 
 from ..inference import Trainer, bits_per_dim
 from ..models.autoregressive import MADE, NADE, PixelCNN
+from .image_grid import tile
 from .registry import RunContext
 from .style import IMAGE_CMAP
 
@@ -180,18 +181,6 @@ def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test:
     return metrics, history["val_loss"]
 
 
-def image_grid(images: torch.Tensor, ncol: int) -> np.ndarray:
-    """Tile images [n, H, W] into one array with a 1-pixel gap, ``ncol`` per row."""
-    images = images.detach().cpu().float()
-    n, h, w = images.shape
-    nrow = math.ceil(n / ncol)
-    grid = np.full((nrow * (h + 1) - 1, ncol * (w + 1) - 1), 0.5, dtype=np.float32)
-    for k in range(n):
-        r, c = divmod(k, ncol)
-        grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = images[k].numpy()
-    return grid
-
-
 def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int], num: int, name: str, title: str) -> None:
     """One panel of ``num`` samples per model, plus a note of the sampling time."""
     fig, axes = plt.subplots(1, len(specs), figsize=(3.2 * len(specs), 3.4))
@@ -204,7 +193,7 @@ def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int]
             with ctx.phase(label):
                 x = spec.model.sample(num, seed=ctx.seed)
         seconds = time.perf_counter() - start
-        ax.imshow(image_grid(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.imshow(tile(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_title(f"{spec.name}\n({seconds:.1f} s for {num})", fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
@@ -232,7 +221,7 @@ def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tenso
     rows.append(("original", x.reshape(count, h, w)))
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.1 * count, 1.25 * len(rows)))
     for ax, (label, images) in zip(axes, rows):
-        ax.imshow(image_grid(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.imshow(tile(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])

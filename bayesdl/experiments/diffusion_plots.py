@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import torch
 
 from ..models.diffusion.bound import BoundTerms, variational_bound
-from .style import IMAGE_CMAP
+from .image_grid import image_grid
 
 
 def bound_on(ctx, model, x0: torch.Tensor, label: str) -> BoundTerms:
@@ -22,19 +20,8 @@ def bound_on(ctx, model, x0: torch.Tensor, label: str) -> BoundTerms:
 
 
 def image_grid_figure(images: torch.Tensor, title: str, columns: int = 8):
-    """A figure with a grid of images [N, 1, H, W] (or [N, H*W] square) in [-1, 1], shown as grey levels."""
-    images = images.detach().cpu().float()
-    if images.dim() == 2:
-        side = int(math.isqrt(images.shape[1]))
-        images = images.reshape(-1, 1, side, side)
-    rows = math.ceil(len(images) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(((images[i, 0] + 1) / 2).clamp(0, 1).numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
-    fig.suptitle(title, fontsize=9)
-    return fig
+    """A figure of diffusion-model images [N, 1, H, W] (or [N, H*W] square) in [-1, 1]: :func:`.image_grid.image_grid`."""
+    return image_grid(images, cols=columns, title=title, value_range=(-1.0, 1.0))
 
 
 def bound_terms_figure(terms: torch.Tensor, title: str):

@@ -18,31 +18,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import torch
 
 from ..data import load_digits_levels
 from ..data.digits import DIGITS_LEVELS
 from ..inference import Trainer
 from ..models.flows import MAF, Dequantized, RealNVP
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .scoring import mean_and_se
 from .settings import RunSize
-from .style import IMAGE_CMAP
-
-
-def image_grid(images: torch.Tensor, rows: int, cols: int, title: str) -> plt.Figure:
-    """One figure showing single-channel images [N, H, W] (values in [0, 1]) tiled rows x cols with 1-pixel gaps."""
-    n, h, w = images.shape
-    canvas = torch.full((rows * (h + 1) + 1, cols * (w + 1) + 1), 0.5)  # grey gaps between images
-    for i, img in enumerate(images[: rows * cols].cpu()):
-        r, c = divmod(i, cols)
-        canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img
-    fig, ax = plt.subplots(figsize=(cols * 0.6, rows * 0.6 + 0.4))
-    ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
-    ax.axis("off")
-    ax.set_title(title, fontsize=9)
-    return fig
 
 
 def evaluate(model: Dequantized, levels: torch.Tensor, num_samples: int, seed: int) -> dict[str, float]:
@@ -131,11 +116,11 @@ def run(ctx: RunContext) -> dict[str, Any]:
                           method=FLOW_LABELS[name], se=metrics[name]["test_bits_per_dim_se"],
                           bound="upper", headline=False)
         levels = model.sample_levels(64, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
-        fig = image_grid(levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1), 8, 8,
+        fig = image_grid(levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1), rows=8, cols=8, title=
                          f"{name} samples ({metrics[name]['test_bits_per_dim']:.3f} bits/dim)")
         ctx.save_figure(fig, f"samples_{name}", f"64 samples from the {name} flow, quantised to the 17 grey levels")
     real = test[:64].reshape(-1, 8, 8) / (DIGITS_LEVELS - 1)
-    ctx.save_figure(image_grid(real, 8, 8, "test images"), "test_images", "Test digits for comparison")
+    ctx.save_figure(image_grid(real, rows=8, cols=8, title="test images"), "test_images", "Test digits for comparison")
     ctx.note("Test NLL is -E_v[log p((k + v)/17)] + 64 log 17 per image, averaged over dequantisation noise v: an "
              "upper bound on the discrete NLL (Theis et al. 2016). The logit preprocessing is the first flow layer, so "
              "its log-det is inside log p. Bits/dim = NLL / (64 log 2); the uniform model scores log2(17) = 4.09. "

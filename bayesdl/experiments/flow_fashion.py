@@ -22,7 +22,8 @@ import torch
 from ..data import load_fashion_mnist_levels
 from ..inference import Trainer
 from ..models.flows import Dequantized, MultiScaleFlow
-from .flow_digits import evaluate, image_grid
+from .flow_digits import evaluate
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .settings import RunSize
 
@@ -83,9 +84,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
                       headline=False)
     with torch.no_grad():
         levels = model.sample_levels(36, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
-    ctx.save_figure(image_grid(levels[:, 0] / 255, 6, 6, f"samples ({metrics['test_bits_per_dim']:.3f} bits/dim)"),
+    ctx.save_figure(image_grid(levels[:, 0] / 255, rows=6, cols=6, title=f"samples ({metrics['test_bits_per_dim']:.3f} bits/dim)"),
                     "samples", "36 samples of the multi-scale flow, quantised to 8 bits")
-    ctx.save_figure(image_grid(test[:36, 0] / 255, 6, 6, "test images"), "test_images", "Test images for comparison")
+    ctx.save_figure(image_grid(test[:36, 0] / 255, rows=6, cols=6, title="test images"), "test_images", "Test images for comparison")
     ctx.note("Bits/dim is an upper bound on the discrete code length: -(E_v log p((k + v)/256) - 784 log 256) / (784 log 2), "
              "one dequantisation draw per test image; the logit preprocessing is inside the flow. "
              f"This run: {n_train} training images, {epochs} epochs, {steps} Glow steps per scale with {hidden} hidden "

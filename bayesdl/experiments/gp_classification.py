@@ -27,10 +27,10 @@ from ..models.gp import DeepKernelGP, SparseVariationalGP
 from ..models.nets import MLP
 from ..validation import check_tensor
 from .bnn_methods import LABELS, METHODS, NetSettings, train_method
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .scoring import report_classification
 from .settings import RunSize
-from .style import IMAGE_CMAP
 
 MODELS = ("dkl", "svgp")
 
@@ -177,13 +177,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
     fig.tight_layout()
     ctx.save_figure(fig, "calibration_and_ood", "Reliability diagram on the test digits, and predictive entropy on test vs shifted digits")
 
-    fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
-    for j in range(8):
-        axes[0, j].imshow(x_test[j].reshape(8, 8), cmap=IMAGE_CMAP)
-        axes[1, j].imshow(x_shift[j].reshape(8, 8), cmap=IMAGE_CMAP)
-        axes[0, j].axis("off")
-        axes[1, j].axis("off")
-    fig.suptitle("test digits (top) and their shifted versions (bottom)")
+    fig = image_grid(torch.cat([x_test[:8], x_shift[:8]]), rows=2, row_labels=("test", "shifted"), cell=0.8,
+                     title="test digits (top) and their shifted versions (bottom)")
     ctx.save_figure(fig, "shifted_digits", "The out-of-distribution set: test digits rotated by 90 degrees with pixel noise (sd 0.2)")
 
     ctx.note("Training losses are negative ELBOs per example (upper bounds on the negative log marginal likelihood). "

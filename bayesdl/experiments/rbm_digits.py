@@ -32,9 +32,7 @@ class RbmDigitsSettings(rbm.RbmSettings):
             config=RbmDigitsSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: RbmDigitsSettings = ctx.config
-    x_train, _ = load_digits("train", binarize="static", seed=ctx.seed)
-    x_test, _ = load_digits("test", binarize="static", seed=ctx.seed + 1)
-    x_train, x_test = x_train[: cfg.num_train], x_test[: cfg.num_test]
+    x_train, x_test = rbm.binarised_splits(load_digits, cfg, ctx.seed)
     chains, betas, check_hidden = cfg.ais_chains, cfg.ais_betas, cfg.check_hidden
     models, histories, scores = rbm.train_and_score(ctx, cfg, x_train, x_test, (("CD-1", "cd", 1), ("PCD", "pcd", 1)),
                                                 monitor=x_train, score_train=x_train)

@@ -28,9 +28,7 @@ class RbmFashionSettings(rbm.RbmSettings):
             config=RbmFashionSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: RbmFashionSettings = ctx.config
-    x_train, _ = load_fashion_mnist("train", binarize="static", seed=ctx.seed)
-    x_test, _ = load_fashion_mnist("test", binarize="static", seed=ctx.seed + 1)
-    x_train, x_test = x_train[: cfg.num_train], x_test[: cfg.num_test]
+    x_train, x_test = rbm.binarised_splits(load_fashion_mnist, cfg, ctx.seed)
     models, histories, scores = rbm.train_and_score(ctx, cfg, x_train, x_test, (("CD-1", "cd", 1), ("CD-10", "cd", 10), ("PCD", "pcd", 1)),
                                                 monitor=x_train[:1000], score_train=x_train[:10000])
 

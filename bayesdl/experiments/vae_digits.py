@@ -36,9 +36,10 @@ from ..inference import (
     posterior_means,
 )
 from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, PixelCNNDecoder
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .settings import RunSize
-from .vae_figures import curve_figure, evaluate, image_grid
+from .vae_figures import curve_figure, evaluate
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ax.legend(fontsize=7)
     ctx.save_figure(fig, "elbo_vs_iwae", "Test ELBO (a lower bound) and the importance-sampled log-likelihood for growing K")
 
-    ctx.save_figure(image_grid(vae.sample(64, seed=ctx.seed), 8, 8, "decoder means for z ~ p(z)"), "samples",
+    ctx.save_figure(image_grid(vae.sample(64, seed=ctx.seed), rows=8, title="decoder means for z ~ p(z)"), "samples",
                     "Decoder means p(x|z) for 64 draws from the prior")
     pairs = torch.cat([x_test[:10], vae.reconstruct(x_test[:10])])
-    ctx.save_figure(image_grid(pairs, 8, 2, "test images (top) and reconstructions (bottom)"), "reconstructions",
+    ctx.save_figure(image_grid(pairs, rows=2, title="test images (top) and reconstructions (bottom)"), "reconstructions",
                     "Test images and the decoder means at their posterior means")
     rows = torch.cat([vae.interpolate(x_test[i], x_test[i + 1], steps=8) for i in range(0, 8, 2)])
-    ctx.save_figure(image_grid(rows, 8, 4, "latent interpolation between pairs of test images"), "interpolation",
+    ctx.save_figure(image_grid(rows, rows=4, title="latent interpolation between pairs of test images"), "interpolation",
                     "Decoder means along straight lines between posterior means")
     z = posterior_means(vae, x_test)
     fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -180,7 +181,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     flow = flow_posterior_scores(ctx, x_train, x_test, epochs, ks[-1])
     pixel, pixel_samples = pixelvae_scores(ctx, x_train, x_test[:pixel_test], pixel_epochs, pixel_k)
-    ctx.save_figure(image_grid(torch.cat(pixel_samples), 8, 2, row_labels=list(pixel)), "pixelvae_samples",
+    ctx.save_figure(image_grid(torch.cat(pixel_samples), rows=2, row_labels=list(pixel)), "pixelvae_samples",
                     "PixelVAE samples (z ~ p(z), then pixels drawn in raster order), without (top) and with (bottom) free bits")
     collapsed, kept = pixel["free_bits_0"], pixel[f"free_bits_{cfg.pixel_free_bits:g}"]
     ctx.note(f"PixelVAE ({cfg.pixel_latent}-D z, gated PixelCNN decoder, {pixel_epochs} epochs): KL per test example "

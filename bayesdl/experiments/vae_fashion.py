@@ -27,9 +27,10 @@ import torch
 from ..data import load_fashion_mnist
 from ..inference import Trainer
 from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, VampPrior
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .settings import RunSize
-from .vae_figures import curve_figure, evaluate, image_grid
+from .vae_figures import curve_figure, evaluate
 
 LATENT = 50
 HIDDEN = [400]
@@ -127,7 +128,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ax.set_ylabel("nats per test image")
     ax.legend(fontsize=7)
     ctx.save_figure(fig, "elbo_vs_loglik", "Test ELBO (lower bound) and importance-sampled log-likelihood per model")
-    ctx.save_figure(image_grid(torch.cat(samples), 28, len(names), row_labels=names), "samples",
+    ctx.save_figure(image_grid(torch.cat(samples), rows=len(names), row_labels=names), "samples",
                     "Decoder means for z ~ p(z): one row per model")
     ctx.note(f"test_elbo_bound is a lower bound on log p(x). test_log_likelihood is the importance-sampled estimate "
              f"with K={k_eval} samples from each model's encoder, and test_elbo_bound the {cfg.elbo_samples}-sample ELBO, both on the same "

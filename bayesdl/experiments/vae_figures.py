@@ -10,23 +10,6 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..inference import active_units, elbo_terms, log_likelihood
-from .style import IMAGE_CMAP
-
-
-def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
-    """A figure showing ``images`` [n, side*side] (values in [0, 1]) in ``rows`` rows."""
-    images = images.detach().cpu().reshape(-1, side, side)
-    cols = -(-len(images) // rows)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + (0.4 if title else 0)), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(images[i], cmap=IMAGE_CMAP, vmin=0, vmax=1)
-    for r, label in enumerate(row_labels):
-        axes[r, 0].set_title(label, fontsize=7, loc="left")
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return fig
 
 
 def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int = 100, batch_size: int = 100,
