@@ -183,9 +183,10 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     ctx.note("Training losses are negative ELBOs per example (upper bounds on the negative log marginal likelihood). "
              "Predictions average the softmax over draws of the latent functions from q(f). The DKL feature "
-             "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use 64 free inducing points in feature space, not KISS-GP grids.")
+             "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use "
+             f"{cfg.num_inducing} free inducing points in feature space, not KISS-GP grids.")
     ctx.note("The BNN rows (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained with the bnn-classification "
-             "helper and its digits settings (MLP 64-200-200-10, Adam 1e-3), and scored on the same test and shifted sets "
+             f"helper (MLP 64-{'-'.join(map(str, cfg.bnn.hidden))}-10, Adam {cfg.bnn_lr:g}), and scored on the same test and shifted sets "
              "(rotated by 90 degrees plus pixel noise; bnn-classification's own shifted set has no noise).")
     metrics["settings"] = {"predictive_samples": samples, "num_train": len(y_train), "num_test": len(y_test)}
     return metrics
