@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -11,8 +12,71 @@ import torch
 
 from ..inference import RBMMonitor, Trainer
 from ..models.rbm import RBM
+from .image_grid import tile
 from .registry import RunContext
 from .style import IMAGE_CMAP
+
+
+@dataclass(frozen=True)
+class RbmSettings:
+    """Settings shared by the RBM experiments (``--set hidden=200 --set ais_betas=20000`` and so on).
+
+    Attributes:
+        hidden: hidden units of every compared RBM.
+        epochs: training epochs (SGD with momentum, cosine-annealed learning rate).
+        lr: the initial learning rate.
+        batch_size: the minibatch size (and the number of persistent chains of PCD).
+        momentum: SGD momentum.
+        weight_decay: L2 weight decay of the RBM's gradient.
+        ais_chains: AIS runs for log Z.
+        ais_betas: AIS inverse temperatures, including 0 and 1.
+        gibbs_steps: Gibbs sweeps shown in the chain figures.
+        num_train: training images (None: all).
+        num_test: test images scored (None: all).
+    """
+
+    hidden: int = 100
+    epochs: int = 300
+    lr: float = 0.05
+    batch_size: int = 20
+    momentum: float = 0.5
+    weight_decay: float = 1e-4
+    ais_chains: int = 100
+    ais_betas: int = 14500
+    gibbs_steps: int = 1000
+    num_train: int | None = None
+    num_test: int | None = None
+
+    def training(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`train_rbm` that these settings fix."""
+        return dict(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, momentum=self.momentum,
+                    weight_decay=self.weight_decay)
+
+
+def binarised_splits(load: Any, cfg: RbmSettings, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training and test images of ``load`` (a data loader taking ``split, binarize, seed``), statically binarised with
+    different seeds and cut to ``cfg.num_train`` and ``cfg.num_test``."""
+    x_train, _ = load("train", binarize="static", seed=seed)
+    x_test, _ = load("test", binarize="static", seed=seed + 1)
+    return x_train[: cfg.num_train], x_test[: cfg.num_test]
+
+
+def train_and_score(ctx: RunContext, cfg: RbmSettings, x_train: torch.Tensor, x_test: torch.Tensor,
+                    methods: tuple[tuple[str, str, int], ...], monitor: torch.Tensor,
+                    score_train: torch.Tensor) -> tuple[dict[str, RBM], dict[str, Any], dict[str, dict[str, Any]]]:
+    """Train one RBM per ``(label, method, k)`` and score each by AIS; returns the models, histories and scores."""
+    models, histories, scores = {}, {}, {}
+    for label, method, k in methods:
+        rbm, history, secs = train_rbm(ctx, x_train, num_hidden=cfg.hidden, method=method, k=k, monitor_data=monitor,
+                                       **cfg.training())
+        models[label], histories[label] = rbm, history
+        progress = ctx.progress_label(f"AIS log Z ({label}, {cfg.ais_chains} chains x {cfg.ais_betas} temperatures)")
+        scores[label] = score_rbm(rbm, score_train, x_test, num_chains=cfg.ais_chains, num_betas=cfg.ais_betas,
+                                  seed=ctx.seed, progress=progress)
+        scores[label]["train_seconds"] = secs
+        scores[label]["final_monitor_reconstruction_error"] = history.records[-1]["monitor_reconstruction_error"]
+        scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1]["monitor_pseudo_log_likelihood"]
+    return models, histories, scores
 
 
 def train_rbm(
@@ -46,10 +110,11 @@ def train_rbm(
     return rbm, history, time.perf_counter() - start
 
 
-def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chains: int, num_betas: int, seed: int) -> dict[str, float]:
+def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chains: int, num_betas: int, seed: int,
+              progress: bool | str = False) -> dict[str, float]:
     """Estimate log Z (exactly when a layer has <= 20 units, else by AIS) and the mean log-likelihoods in nats."""
     start = time.perf_counter()
-    est = rbm.log_partition("auto", num_chains=num_chains, num_betas=num_betas, seed=seed)
+    est = rbm.log_partition("auto", num_chains=num_chains, num_betas=num_betas, seed=seed, progress=progress)
     seconds = time.perf_counter() - start
     device = rbm.weight.device
     test_lp = rbm.log_prob(x_test.to(device)).double().cpu()
@@ -68,15 +133,6 @@ def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chai
     }
 
 
-def tile_images(images: torch.Tensor, rows: int, cols: int, side: int, pad: float = float("nan")) -> torch.Tensor:
-    """Arrange ``images`` [n, side*side] into one [rows*(side+1), cols*(side+1)] mosaic (one imshow, not n axes)."""
-    mosaic = torch.full((rows * (side + 1), cols * (side + 1)), pad)
-    for i in range(min(len(images), rows * cols)):
-        r, c = divmod(i, cols)
-        mosaic[r * (side + 1): r * (side + 1) + side, c * (side + 1): c * (side + 1) + side] = images[i].reshape(side, side)
-    return mosaic
-
-
 def plot_filters(ctx: RunContext, models: dict[str, RBM], side: int, count: int, name: str) -> None:
     """Show the first ``count`` weight vectors W[:, j] of every model as side x side images."""
     cols = min(count, 10)
@@ -85,7 +141,7 @@ def plot_filters(ctx: RunContext, models: dict[str, RBM], side: int, count: int,
     for ax, (label, rbm) in zip(axes[0], models.items()):
         w = rbm.weight.detach().cpu().t()[:count]
         w = w / w.abs().amax(1, keepdim=True).clamp_min(1e-12)  # each filter on its own colour scale
-        ax.imshow(tile_images(w, rows, cols, side), cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.imshow(tile(w, cols, fill=float("nan")), cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(label, fontsize=9)
         ax.axis("off")
     fig.suptitle("filters: columns of W as images (red > 0, blue < 0; each scaled to its max |w|)", fontsize=9)
@@ -101,7 +157,7 @@ def plot_chains(ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps
     trace = chain.trace.cpu()  # [snapshots, chains, D]
     snaps = trace.shape[0]
     fig, ax = plt.subplots(figsize=(0.8 * snaps + 0.5, 0.8 * num_chains + 0.6))
-    ax.imshow(tile_images(trace.transpose(0, 1).reshape(-1, trace.shape[2]), num_chains, snaps, side), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax.imshow(tile(trace.transpose(0, 1).reshape(-1, trace.shape[2]), snaps, fill=float("nan")), cmap=IMAGE_CMAP, vmin=0, vmax=1)
     ax.set_xticks([(c + 0.5) * (side + 1) for c in range(snaps)], [str((c + 1) * every) for c in range(snaps)], fontsize=7)
     ax.set_yticks([])
     ax.set_xlabel("Gibbs sweep")

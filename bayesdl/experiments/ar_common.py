@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -18,6 +18,8 @@ import torch
 from torch import nn
 
 from ..inference import Trainer, bits_per_dim
+from ..models.autoregressive import MADE, NADE, PixelCNN
+from .image_grid import tile
 from .registry import RunContext
 from .style import IMAGE_CMAP
 
@@ -32,6 +34,107 @@ class ModelSpec:
     epochs: int
     lr: float
     batch_size: int = 100
+
+
+@dataclass(frozen=True)
+class NadeSettings:
+    """NADE (Larochelle & Murray 2011) and its training.
+
+    Attributes:
+        hidden: the hidden units H.
+        epochs: training epochs (the epoch with the best validation NLL is kept).
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+    """
+
+    hidden: int = 100
+    epochs: int = 15
+    lr: float = 3e-3
+    batch_size: int = 50
+
+
+@dataclass(frozen=True)
+class MadeSettings:
+    """MADE (Germain et al. 2015) and its training; one mask means the natural pixel order.
+
+    Attributes:
+        hidden: the hidden layer widths.
+        num_masks: connectivity masks cycled through in training and averaged at test time (1: natural order).
+        epochs: training epochs.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+    """
+
+    hidden: tuple[int, ...] = (256,)
+    num_masks: int = 1
+    epochs: int = 15
+    lr: float = 3e-3
+    batch_size: int = 50
+
+
+@dataclass(frozen=True)
+class PixelCNNSettings:
+    """The gated PixelCNN (van den Oord et al. 2016) and its training.
+
+    Attributes:
+        num_layers: gated layers.
+        hidden_channels: channels per layer.
+        kernel_size: the (odd) kernel size.
+        epochs: training epochs.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+    """
+
+    num_layers: int = 4
+    hidden_channels: int = 48
+    kernel_size: int = 5
+    epochs: int = 24
+    lr: float = 3e-3
+    batch_size: int = 50
+
+
+@dataclass(frozen=True)
+class ARSettings:
+    """Settings shared by ``ar-digits`` and ``ar-fashion`` (``--set made.epochs=30 --set pixelcnn.hidden_channels=64``).
+
+    Attributes:
+        num_train: training images (None: all that the split leaves).
+        num_val: validation images (early stopping), carved out of the training file.
+        num_test: test images scored (None: all).
+        num_samples: images drawn from each model for the sample figure.
+        nade: NADE and its training (``nade.epochs=0`` leaves NADE out).
+        made: single-mask, natural-order MADE.
+        made_masks: a MADE with several masks (``made_masks.epochs=0`` leaves it out).
+        pixelcnn: the gated PixelCNN.
+    """
+
+    num_train: int | None = None
+    num_val: int = 200
+    num_test: int | None = None
+    num_samples: int = 36
+    nade: NadeSettings = field(default_factory=NadeSettings)
+    made: MadeSettings = field(default_factory=MadeSettings)
+    made_masks: MadeSettings = field(default_factory=lambda: MadeSettings(num_masks=8, epochs=0))
+    pixelcnn: PixelCNNSettings = field(default_factory=PixelCNNSettings)
+
+
+def model_specs(cfg: ARSettings, side: tuple[int, int], seed: int) -> list[ModelSpec]:
+    """The models of ``cfg`` (those with at least one epoch), built under ``torch.manual_seed(seed)``."""
+    torch.manual_seed(seed)
+    dims = side[0] * side[1]
+    specs = []
+    if cfg.nade.epochs > 0:
+        specs.append(ModelSpec("NADE", NADE(dims, cfg.nade.hidden), False, cfg.nade.epochs, cfg.nade.lr, cfg.nade.batch_size))
+    for made in (cfg.made, cfg.made_masks):
+        if made.epochs > 0:
+            name = "MADE" if made.num_masks == 1 else f"MADE x{made.num_masks} masks"
+            net = MADE(dims, list(made.hidden), num_masks=made.num_masks, natural_ordering=made.num_masks == 1, seed=seed)
+            specs.append(ModelSpec(name, net, False, made.epochs, made.lr, made.batch_size))
+    p = cfg.pixelcnn
+    if p.epochs > 0:
+        net = PixelCNN(1, side, num_layers=p.num_layers, hidden_channels=p.hidden_channels, kernel_size=p.kernel_size)
+        specs.append(ModelSpec("PixelCNN", net, True, p.epochs, p.lr, p.batch_size))
+    return specs
 
 
 def shaped(x: torch.Tensor, spec: ModelSpec, side: tuple[int, int]) -> torch.Tensor:
@@ -78,27 +181,19 @@ def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test:
     return metrics, history["val_loss"]
 
 
-def image_grid(images: torch.Tensor, ncol: int) -> np.ndarray:
-    """Tile images [n, H, W] into one array with a 1-pixel gap, ``ncol`` per row."""
-    images = images.detach().cpu().float()
-    n, h, w = images.shape
-    nrow = math.ceil(n / ncol)
-    grid = np.full((nrow * (h + 1) - 1, ncol * (w + 1) - 1), 0.5, dtype=np.float32)
-    for k in range(n):
-        r, c = divmod(k, ncol)
-        grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = images[k].numpy()
-    return grid
-
-
 def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int], num: int, name: str, title: str) -> None:
     """One panel of ``num`` samples per model, plus a note of the sampling time."""
     fig, axes = plt.subplots(1, len(specs), figsize=(3.2 * len(specs), 3.4))
     for ax, spec in zip(np.atleast_1d(axes), specs):
         start = time.perf_counter()
-        with ctx.phase(f"sampling {num} images from {spec.name}"):
-            x = spec.model.sample(num, seed=ctx.seed)
+        label = f"sampling {num} images from {spec.name}"
+        if isinstance(spec.model, PixelCNN):  # pixel by pixel for minutes: a counted bar
+            x = spec.model.sample(num, seed=ctx.seed, progress=ctx.progress_label(label))
+        else:
+            with ctx.phase(label):
+                x = spec.model.sample(num, seed=ctx.seed)
         seconds = time.perf_counter() - start
-        ax.imshow(image_grid(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.imshow(tile(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_title(f"{spec.name}\n({seconds:.1f} s for {num})", fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
@@ -116,13 +211,17 @@ def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tenso
     for spec in specs:
         partial = shaped(x, spec, side).to(ctx.device)
         mask = observed.reshape(1, 1, h, w) if spec.image else observed.reshape(1, -1)
-        with ctx.phase(f"completing test images with {spec.name}"):
-            done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
+        label = f"completing test images with {spec.name}"
+        if isinstance(spec.model, PixelCNN):
+            done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed, progress=ctx.progress_label(label))
+        else:
+            with ctx.phase(label):
+                done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
         rows.append((spec.name, done.reshape(count, h, w)))
     rows.append(("original", x.reshape(count, h, w)))
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.1 * count, 1.25 * len(rows)))
     for ax, (label, images) in zip(axes, rows):
-        ax.imshow(image_grid(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.imshow(tile(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -149,7 +248,7 @@ def run_models(ctx: RunContext, specs: list[ModelSpec], train: torch.Tensor, val
     curves: dict[str, list[float]] = {}
     for spec in specs:
         results[spec.name], curves[spec.name] = fit_and_score(spec, train, val, test, side, ctx)
-    sample_figure(ctx, specs, side, 16 if ctx.smoke else 36, "samples", title)
+    sample_figure(ctx, specs, side, ctx.config.num_samples, "samples", title)
     completion_figure(ctx, specs, test, side, "completions")
     curves_figure(ctx, curves, "learning_curves")
     ranking = sorted(results, key=lambda k: results[k]["test_nll"])

@@ -9,64 +9,62 @@ H=500 and an 8-layer x 64-channel PixelCNN need hours on a CPU and are not part 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import torch
-
 from ..data import load_fashion_mnist
-from ..models.autoregressive import MADE, NADE, PixelCNN
-from .ar_common import ModelSpec, run_models
+from .ar_common import ARSettings, MadeSettings, NadeSettings, PixelCNNSettings, model_specs, run_models
 from .registry import RunContext, experiment
+from .settings import RunSize
 
-D = 28 * 28
-
-
-def sizes(ctx: RunContext) -> tuple[int, int, int]:
-    """(training, validation, test) set sizes: the validation images are the last of the training file."""
-    if ctx.smoke:
-        return 400, 100, 100
-    if ctx.quick:
-        return 3000, 500, 1000
-    return 20000, 2000, 10000
+SIDE = (28, 28)
 
 
-def model_specs(ctx: RunContext) -> list[ModelSpec]:
-    """The models and their training settings at the smoke, quick and full sizes."""
-    torch.manual_seed(ctx.seed)
-    if ctx.smoke:
-        return [
-            ModelSpec("NADE", NADE(D, 8), False, epochs=1, lr=3e-3),
-            ModelSpec("MADE", MADE(D, [32], natural_ordering=True, seed=ctx.seed), False, epochs=1, lr=3e-3),
-            ModelSpec("PixelCNN", PixelCNN(1, 28, num_layers=1, hidden_channels=4, kernel_size=3), True, epochs=1, lr=3e-3),
-        ]
-    if ctx.quick:
-        return [
-            ModelSpec("NADE", NADE(D, 64), False, epochs=6, lr=3e-3, batch_size=50),
-            ModelSpec("MADE", MADE(D, [500], natural_ordering=True, seed=ctx.seed), False, epochs=8, lr=1e-3, batch_size=50),
-            ModelSpec("PixelCNN", PixelCNN(1, 28, num_layers=4, hidden_channels=16, kernel_size=5), True,
-                      epochs=2, lr=3e-3, batch_size=50),
-        ]
-    return [
-        ModelSpec("NADE", NADE(D, 100), False, epochs=5, lr=3e-3, batch_size=100),
-        ModelSpec("MADE", MADE(D, [500], natural_ordering=True, seed=ctx.seed), False, epochs=20, lr=1e-3, batch_size=100),
-        ModelSpec("PixelCNN", PixelCNN(1, 28, num_layers=4, hidden_channels=16, kernel_size=5), True,
-                  epochs=3, lr=3e-3, batch_size=50),
-    ]
+@dataclass(frozen=True)
+class ArFashionSettings(ARSettings):
+    """Settings of ``ar-fashion`` (``--set num_train=60000 --set made.hidden=1000``); see :class:`ARSettings`.
+
+    The validation images are the last ``num_val`` of the training file; ``made_masks`` is off (0 epochs).
+
+    Attributes:
+        splits_from_test_file: carve every split out of the 10000-image test file instead of reading the
+            60000-image training file (whose reading would dominate a smoke run).
+    """
+
+    splits_from_test_file: bool = False
+
+    @classmethod
+    def preset(cls, size: RunSize) -> ArFashionSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(num_train=400, num_val=100, num_test=100, num_samples=16, splits_from_test_file=True, nade=NadeSettings(8, 1, batch_size=100),
+                       made=MadeSettings((32,), 1, 1, batch_size=100), made_masks=MadeSettings(epochs=0),
+                       pixelcnn=PixelCNNSettings(1, 4, 3, 1, batch_size=100))
+        if size == "quick":
+            return cls(num_train=3000, num_val=500, num_test=1000, nade=NadeSettings(64, 6),
+                       made=MadeSettings((500,), 1, 8, lr=1e-3), made_masks=MadeSettings(epochs=0),
+                       pixelcnn=PixelCNNSettings(4, 16, 5, 2))
+        return cls(num_train=20000, num_val=2000, num_test=10000, nade=NadeSettings(100, 5, batch_size=100),
+                   made=MadeSettings((500,), 1, 20, lr=1e-3, batch_size=100), made_masks=MadeSettings(epochs=0),
+                   pixelcnn=PixelCNNSettings(4, 16, 5, 3))
 
 
-@experiment("ar-fashion", "NADE, MADE and gated PixelCNN on statically binarised Fashion-MNIST: exact test NLL in nats")
+@experiment("ar-fashion", "NADE, MADE and gated PixelCNN on statically binarised Fashion-MNIST: exact test NLL in nats",
+            config=ArFashionSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    num_train, num_val, num_test = sizes(ctx)
+    cfg: ArFashionSettings = ctx.config
+    num_train, num_val = cfg.num_train or 60000 - cfg.num_val, cfg.num_val
     x_test, _ = load_fashion_mnist("test", binarize="static", seed=ctx.seed + 1)
-    if ctx.smoke:  # reading the 60000-image file dominates a smoke run: carve every split out of the test file
+    if cfg.splits_from_test_file:
         x_all, x_test = x_test[: num_train + num_val], x_test[num_train + num_val :]
     else:
         x_all, _ = load_fashion_mnist("train", binarize="static", seed=ctx.seed)
     x_train, x_val = x_all[:num_train], x_all[len(x_all) - num_val :]
-    specs = model_specs(ctx)
-    metrics = run_models(ctx, specs, x_train, x_val, x_test[:num_test], (28, 28), "samples (binarised Fashion-MNIST)")
+    x_test = x_test[: cfg.num_test]
+    specs = model_specs(cfg, SIDE, ctx.seed)
+    metrics = run_models(ctx, specs, x_train, x_val, x_test, SIDE, "samples (binarised Fashion-MNIST)")
     ctx.note("Data: Fashion-MNIST with one seeded Bernoulli draw per pixel (static binarisation; train and test "
-             f"drawn with different seeds); {num_train} training, {num_val} validation, {num_test} test images. "
+             f"drawn with different seeds); {len(x_train)} training, {num_val} validation, {len(x_test)} test images. "
              "Literature on binarised MNIST (not Fashion-MNIST): gated PixelCNN about 81 nats, NADE/MADE about 88. "
              "This run is CPU-sized (" + ", ".join(f"{spec.name} {spec.epochs} epochs" for spec in specs)
              + "; see the experiment docstring for the architectures), far below those papers' budgets: the numbers "

@@ -67,6 +67,10 @@ class BdlBenchmarkSettings:
         fashion: the budget on Fashion-MNIST (full runs; None skips it).
         fashion_train: training images of Fashion-MNIST (a subset keeps the GPs and NUTS-free runs affordable).
         regression: the budget on the regression tasks.
+        num_train: digits training images (None: all 1500).
+        num_test: digits test images (None: all 297).
+        gap_train: training points of the gap toy set.
+        gap_test: test points of the gap toy set.
     """
 
     seeds: int = 3
@@ -78,6 +82,10 @@ class BdlBenchmarkSettings:
     fashion_train: int = 20000
     regression: Budget = field(default_factory=lambda: Budget(epochs=500, batch_size=32, lr=3e-3, predictive_samples=100,
                                                                inducing=50, gp_epochs=300, nuts_draws=300))
+    num_train: int | None = None
+    num_test: int | None = None
+    gap_train: int = 200
+    gap_test: int = 500
 
     @classmethod
     def preset(cls, size: RunSize) -> BdlBenchmarkSettings:
@@ -85,7 +93,8 @@ class BdlBenchmarkSettings:
         if size == "smoke":
             tiny = Budget(epochs=2, batch_size=50, members=2, predictive_samples=4, inducing=10, gp_epochs=1, nuts_draws=8,
                           nuts_depth=3)
-            return cls(seeds=1, hidden=(16,), classification=tiny, fashion=None, regression=tiny)
+            return cls(seeds=1, hidden=(16,), classification=tiny, fashion=None, regression=tiny, num_train=300, num_test=100,
+                       gap_train=60, gap_test=100)
         if size == "quick":
             return cls(seeds=2, classification=Budget(epochs=20, predictive_samples=20, members=3, inducing=50, gp_epochs=20),
                        fashion=None, regression=Budget(epochs=200, batch_size=32, lr=3e-3, members=3, predictive_samples=50,
@@ -108,11 +117,10 @@ def _rotated(images: torch.Tensor) -> torch.Tensor:
 def _classification_tasks(ctx: RunContext, cfg: BdlBenchmarkSettings) -> list[dict[str, Any]]:
     x, y = load_digits("train")
     xt, yt = load_digits("test")
-    if ctx.smoke:
-        x, y, xt, yt = x[:300], y[:300], xt[:100], yt[:100]
+    x, y, xt, yt = x[: cfg.num_train], y[: cfg.num_train], xt[: cfg.num_test], yt[: cfg.num_test]
     tasks = [{"name": "digits", "train": (x, y), "test": (xt, yt), "ood": ("rotated digits", _rotated(xt)),
               "budget": cfg.classification}]
-    if cfg.fashion is not None and not ctx.quick and not ctx.smoke:
+    if cfg.fashion is not None:
         try:
             fx, fy = load_fashion_mnist("train")
             fxt, fyt = load_fashion_mnist("test")
@@ -127,9 +135,8 @@ def _classification_tasks(ctx: RunContext, cfg: BdlBenchmarkSettings) -> list[di
 
 
 def _regression_tasks(ctx: RunContext, cfg: BdlBenchmarkSettings) -> list[dict[str, Any]]:
-    n = 60 if ctx.smoke else 200
-    x, y, _ = toy_regression("gap", n, seed=0)
-    xt, yt, _ = toy_regression("gap", 100 if ctx.smoke else 500, seed=1)
+    x, y, _ = toy_regression("gap", cfg.gap_train, seed=0)
+    xt, yt, _ = toy_regression("gap", cfg.gap_test, seed=1)
     dx, dy = load_diabetes("train")
     dxt, dyt = load_diabetes("test")
     return [{"name": "gap", "train": (x, y), "test": (xt, yt), "budget": cfg.regression},

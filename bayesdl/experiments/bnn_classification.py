@@ -39,7 +39,11 @@ class BnnClassificationSettings:
         lr: Adam's learning rate.
         batch_size: the minibatch size.
         model: the network on digits.
-        fashion_model: the network on Fashion-MNIST (full runs only).
+        fashion_model: the network on Fashion-MNIST (when ``fashion`` is on).
+        fashion: also train and score on Fashion-MNIST (when it is installed).
+        num_train: training images per data set (None: all).
+        num_test: test images per data set (None: all).
+        num_ood_fashion: 8x8 Fashion-MNIST images in the digits' shifted sets (None: as many as the digits' test set).
     """
 
     epochs: int = 100
@@ -49,14 +53,18 @@ class BnnClassificationSettings:
     batch_size: int = 100
     model: NetSettings = field(default_factory=NetSettings)
     fashion_model: NetSettings = field(default_factory=lambda: NetSettings(hidden=(400, 400)))
+    fashion: bool = True
+    num_train: int | None = None
+    num_test: int | None = None
+    num_ood_fashion: int | None = None
 
     @classmethod
     def preset(cls, size: RunSize) -> BnnClassificationSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
             return cls(epochs=2, predictive_samples=5, members=2, model=NetSettings(hidden=(32,)),
-                       fashion_model=NetSettings(hidden=(32,)))
-        return cls(epochs=25, predictive_samples=30) if size == "quick" else cls()
+                       fashion_model=NetSettings(hidden=(32,)), fashion=False, num_train=300, num_test=100, num_ood_fashion=100)
+        return cls(epochs=25, predictive_samples=30, fashion=False) if size == "quick" else cls()
 
 
 def _resize(images: torch.Tensor, side: int) -> torch.Tensor:
@@ -103,13 +111,13 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
     except DataNotFoundError:
         ctx.note("Fashion-MNIST is not installed: only digits were run, with rotated digits as the shifted set.")
         return sets
-    n_ood = 100 if ctx.smoke else len(xt)
+    n_ood = len(xt) if cfg.num_ood_fashion is None else cfg.num_ood_fashion
     sets[0]["ood"]["Fashion-MNIST (8x8)"] = _resize(fxt[:n_ood], 8)
-    if not ctx.quick:
+    if cfg.fashion:
         sets.append({"name": "fashion-mnist", "train": load_fashion_mnist("train"), "test": (fxt, fyt), "net": cfg.fashion_model,
                      "ood": {"digits (28x28)": _resize(load_digits("all")[0], 28), "rotated Fashion-MNIST": _rotated(fxt[:2000])}})
     else:
-        ctx.note("Quick and smoke runs use digits only (Fashion-MNIST serves as the 8x8 OOD set); full runs also train on Fashion-MNIST.")
+        ctx.note("This run uses digits only (Fashion-MNIST serves as the 8x8 OOD set); full runs also train on Fashion-MNIST.")
     return sets
 
 
@@ -122,8 +130,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for data in _datasets(ctx):
         name = data["name"]
         (x, y), (xt, yt) = data["train"], data["test"]
-        if ctx.smoke:
-            x, y, xt, yt = x[:300], y[:300], xt[:100], yt[:100]
+        x, y, xt, yt = x[: cfg.num_train], y[: cfg.num_train], xt[: cfg.num_test], yt[: cfg.num_test]
         run_epochs = epochs if name == "digits" else max(2, epochs // 10)
         run_samples = samples if name == "digits" else max(5, samples // 2)
         net: NetSettings = data["net"]

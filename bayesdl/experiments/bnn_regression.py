@@ -31,6 +31,7 @@ class BnnRegressionSettings:
         lr: Adam's learning rate.
         batch_size: the minibatch size.
         model: the MLP every method shares (MC dropout's rate is ``model.dropout``).
+        grid_points: inputs of the band figures on [-5, 5].
     """
 
     n_train: int = 500
@@ -40,12 +41,14 @@ class BnnRegressionSettings:
     lr: float = 1e-2
     batch_size: int = 100
     model: NetSettings = field(default_factory=lambda: NetSettings(hidden=(50, 50), dropout=0.1))
+    grid_points: int = 400
 
     @classmethod
     def preset(cls, size: RunSize) -> BnnRegressionSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
-            return cls(n_train=60, epochs=2, predictive_samples=10, members=2, model=NetSettings(hidden=(16,), dropout=0.1))
+            return cls(n_train=60, epochs=2, predictive_samples=10, members=2, model=NetSettings(hidden=(16,), dropout=0.1),
+                       grid_points=100)
         return cls(epochs=100) if size == "quick" else cls()
 
 
@@ -55,7 +58,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     cfg: BnnRegressionSettings = ctx.config
     n_train, epochs, samples, members = cfg.n_train, cfg.epochs, cfg.predictive_samples, cfg.members
     hidden = list(cfg.model.hidden)
-    grid = torch.linspace(-5.0, 5.0, 100 if ctx.smoke else 400).unsqueeze(1)
+    grid = torch.linspace(-5.0, 5.0, cfg.grid_points).unsqueeze(1)
     metrics: dict[str, Any] = {}
     fig, axes = plt.subplots(2, len(METHODS), figsize=(4.2 * len(METHODS), 7.0), sharey="row", layout="constrained")
     epi_fig, epi_axes = plt.subplots(1, 2, figsize=(10, 3.2))

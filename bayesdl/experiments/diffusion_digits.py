@@ -27,6 +27,7 @@ with the quick settings, cosine/eps gave 18.1 bits/dim (660 of its 667 nats from
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -36,8 +37,9 @@ from ..data.digits import DIGITS_LEVELS
 from ..inference import Trainer, bits_per_dim
 from ..models.diffusion import DDPM
 from ..nn import DenoisingMLP
-from .diffusion_plots import bound_terms_figure, image_grid_figure
+from .diffusion_plots import bound_on, bound_terms_figure, image_grid_figure
 from .registry import RunContext, experiment
+from .settings import RunSize
 
 NUM_DIMS = 64
 
@@ -48,30 +50,58 @@ def digits_on_grid(split: str) -> torch.Tensor:
     return 2.0 * levels.float() / (DIGITS_LEVELS - 1) - 1.0
 
 
-@experiment("diffusion-digits", "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples", demo=True)
+@dataclass(frozen=True)
+class DiffusionDigitsSettings:
+    """Settings of ``diffusion-digits`` (``--set epochs=200 --set hidden=512``).
+
+    Attributes:
+        steps: diffusion steps T (linear schedule).
+        epochs: training epochs.
+        hidden: the denoising MLP's width (3 residual blocks).
+        lr: Adam's initial learning rate (cosine schedule).
+        batch_size: the minibatch size.
+        num_train: training digits (None: all 1500).
+        num_test: test digits in the bound (None: all 297).
+        num_samples: ancestral samples drawn for the figure.
+    """
+
+    steps: int = 1000
+    epochs: int = 100
+    hidden: int = 256
+    lr: float = 2e-3
+    batch_size: int = 128
+    num_train: int | None = None
+    num_test: int | None = None
+    num_samples: int = 64
+
+    @classmethod
+    def preset(cls, size: RunSize) -> DiffusionDigitsSettings:
+        """The settings of a smoke, quick or full run."""
+        return {"smoke": cls(steps=100, epochs=1, hidden=64, num_train=256, num_test=32),
+                "quick": cls(epochs=60), "full": cls()}[size]
+
+
+@experiment("diffusion-digits", "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples", demo=True,
+            config=DiffusionDigitsSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    steps = 100 if ctx.smoke else 1000
-    epochs = 1 if ctx.smoke else 60 if ctx.quick else 100
-    hidden = 64 if ctx.smoke else 256
-    x_train = digits_on_grid("train")
-    x_test = digits_on_grid("test")
-    if ctx.smoke:
-        x_train, x_test = x_train[:256], x_test[:32]
+    cfg: DiffusionDigitsSettings = ctx.config
+    steps, epochs = cfg.steps, cfg.epochs
+    x_train = digits_on_grid("train")[: cfg.num_train]
+    x_test = digits_on_grid("test")[: cfg.num_test]
     torch.manual_seed(ctx.seed)
-    net = DenoisingMLP(NUM_DIMS, hidden=hidden, num_blocks=3, out_dim=NUM_DIMS * DIGITS_LEVELS)
+    net = DenoisingMLP(NUM_DIMS, hidden=cfg.hidden, num_blocks=3, out_dim=NUM_DIMS * DIGITS_LEVELS)
     model = DDPM(net, data_shape=[NUM_DIMS], num_steps=steps, schedule="linear", prediction="grid",
                  decoder="discretized", num_levels=DIGITS_LEVELS)
-    trainer = Trainer(model, lr=2e-3, epochs=epochs, batch_size=128, scheduler="cosine", device=ctx.device,
-                      progress=ctx.progress, seed=ctx.seed)
+    trainer = Trainer(model, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, scheduler="cosine", device=ctx.device,
+                      progress=ctx.progress_label("training DDPM"), seed=ctx.seed)
     history = trainer.fit(x_train)
     model.eval()
-    with ctx.phase(f"DDPM bound over all {steps} steps"):
-        bound = model.nll_bound(x_test.to(ctx.device), seed=ctx.seed, return_terms=True)
+    bound = bound_on(ctx, model, x_test.to(ctx.device), f"DDPM bound over all {steps} steps ({len(x_test)} test digits)")
     bpd = bits_per_dim(-bound.total.cpu(), NUM_DIMS)
     with ctx.phase(f"DDPM ancestral sampling ({steps} steps)"):
-        samples = model.sample(64, seed=ctx.seed).cpu()
+        samples = model.sample(cfg.num_samples, seed=ctx.seed).cpu()
     ctx.save_figure(image_grid_figure(samples, "DDPM samples (ancestral, decoder mean at t = 1)"), "samples",
-                    "64 ancestral samples from the DDPM trained on the 8x8 digits")
+                    f"{cfg.num_samples} ancestral samples from the DDPM trained on the 8x8 digits")
     ctx.save_figure(image_grid_figure(x_test[:32], "held-out digits"), "data", "Held-out digits for comparison")
     ctx.save_figure(bound_terms_figure(bound.terms, "bound terms on test digits"), "bound_terms",
                     "The mean KL term L_(t-1) of the bound at each step t (log scale)")

@@ -1,29 +1,27 @@
-"""Figures shared by the diffusion experiments (no experiment is registered here)."""
+"""Figures and the bound evaluation shared by the diffusion experiments (no experiment is registered here)."""
 
 from __future__ import annotations
-
-import math
 
 import matplotlib.pyplot as plt
 import torch
 
-from .style import IMAGE_CMAP
+from ..models.diffusion.bound import BoundTerms, variational_bound
+from .image_grid import image_grid
+
+
+def bound_on(ctx, model, x0: torch.Tensor, label: str) -> BoundTerms:
+    """The DDPM bound (all T steps, one x_t draw each) of ``x0``, seeded by the run, with a counted bar labelled ``label``.
+
+    It is ``model.nll_bound(x0, seed=ctx.seed, return_terms=True)`` with the steps counted as they are evaluated.
+    """
+    model._check_data(x0)
+    generator = torch.Generator(device=model.betas.device).manual_seed(ctx.seed)
+    return variational_bound(model, x0, generator=generator, progress=ctx.progress_label(label))
 
 
 def image_grid_figure(images: torch.Tensor, title: str, columns: int = 8):
-    """A figure with a grid of images [N, 1, H, W] (or [N, H*W] square) in [-1, 1], shown as grey levels."""
-    images = images.detach().cpu().float()
-    if images.dim() == 2:
-        side = int(math.isqrt(images.shape[1]))
-        images = images.reshape(-1, 1, side, side)
-    rows = math.ceil(len(images) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(((images[i, 0] + 1) / 2).clamp(0, 1).numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
-    fig.suptitle(title, fontsize=9)
-    return fig
+    """A figure of diffusion-model images [N, 1, H, W] (or [N, H*W] square) in [-1, 1]: :func:`.image_grid.image_grid`."""
+    return image_grid(images, cols=columns, title=title, value_range=(-1.0, 1.0))
 
 
 def bound_terms_figure(terms: torch.Tensor, title: str):

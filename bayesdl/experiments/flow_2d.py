@@ -13,6 +13,7 @@ Test NLL is on 2,500 fresh points (a quarter of the training size, at least 256)
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -22,6 +23,7 @@ from ..data import toy_density
 from ..inference import Trainer
 from ..models.flows import MAF, Flow, PlanarFlow, RealNVP
 from .registry import RunContext, experiment
+from .settings import RunSize
 
 DENSITIES = ("two_moons", "eight_gaussians", "checkerboard", "rings")
 MODELS = ("realnvp", "maf", "planar")
@@ -29,14 +31,67 @@ LABELS_2D = {"realnvp": "RealNVP", "maf": "MAF", "planar": "planar flow"}
 LIMIT = 5.0
 
 
-def build_model(name: str, size: str) -> Flow:
-    """The flow called ``name`` at size "smoke", "quick" or "full"."""
-    hidden = {"smoke": [16], "quick": [64, 64], "full": [128, 128]}[size]
+@dataclass(frozen=True)
+class FlowLayers:
+    """The depth of each flow of ``flow-2d``.
+
+    Attributes:
+        realnvp: RealNVP affine couplings.
+        maf: MAF (MADE) layers.
+        planar: planar layers.
+    """
+
+    realnvp: int = 12
+    maf: int = 8
+    planar: int = 16
+
+
+@dataclass(frozen=True)
+class Flow2dSettings:
+    """Settings of ``flow-2d`` (``--set epochs=40 --set layers.realnvp=16 --set densities=rings``).
+
+    Attributes:
+        densities: the toy densities (names of :func:`bayesdl.data.toy_density`).
+        n_train: training points per density (test: a quarter of it, at least 256).
+        epochs: training epochs per density and model.
+        hidden: the hidden widths of RealNVP's and MAF's conditioner networks.
+        layers: the depth of each flow.
+        lr: Adam's initial learning rate (cosine schedule) of RealNVP and MAF.
+        planar_lr: the planar flow's learning rate.
+        batch_size: the minibatch size.
+        grid_points: points per axis of the density heatmaps.
+        num_samples: samples drawn from each flow for the figure.
+    """
+
+    densities: tuple[str, ...] = DENSITIES
+    n_train: int = 10000
+    epochs: int = 20
+    hidden: tuple[int, ...] = (128, 128)
+    layers: FlowLayers = field(default_factory=FlowLayers)
+    lr: float = 2e-3
+    planar_lr: float = 5e-2
+    batch_size: int = 256
+    grid_points: int = 200
+    num_samples: int = 2000
+
+    @classmethod
+    def preset(cls, size: RunSize) -> Flow2dSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(n_train=128, epochs=1, hidden=(16,), layers=FlowLayers(2, 2, 2), grid_points=20, num_samples=300)
+        if size == "quick":
+            return cls(n_train=4000, epochs=15, hidden=(64, 64), layers=FlowLayers(8, 5, 16), grid_points=120)
+        return cls()
+
+
+def build_model(name: str, cfg: Flow2dSettings) -> Flow:
+    """The flow called ``name`` with the sizes of ``cfg``."""
+    hidden = list(cfg.hidden)
     if name == "realnvp":
-        return RealNVP(2, num_layers={"smoke": 2, "quick": 8, "full": 12}[size], hidden_sizes=hidden)
+        return RealNVP(2, num_layers=cfg.layers.realnvp, hidden_sizes=hidden)
     if name == "maf":
-        return MAF(2, num_layers={"smoke": 2, "quick": 5, "full": 8}[size], hidden_sizes=hidden, actnorm=True)
-    return PlanarFlow(2, num_layers={"smoke": 2, "quick": 16, "full": 16}[size])
+        return MAF(2, num_layers=cfg.layers.maf, hidden_sizes=hidden, actnorm=True)
+    return PlanarFlow(2, num_layers=cfg.layers.planar)
 
 
 def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
@@ -47,16 +102,14 @@ def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
         return flow.log_prob(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)).exp().reshape(points, points).cpu()
 
 
-@experiment("flow-2d", "RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples")
+@experiment("flow-2d", "RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples",
+            config=Flow2dSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    size = "smoke" if ctx.smoke else "quick" if ctx.quick else "full"
-    n_train = {"smoke": 128, "quick": 4000, "full": 10000}[size]
-    epochs = {"smoke": 1, "quick": 15, "full": 20}[size]
-    points = {"smoke": 20, "quick": 120, "full": 200}[size]
-    densities = DENSITIES
+    cfg: Flow2dSettings = ctx.config
+    n_train, epochs, points, densities = cfg.n_train, cfg.epochs, cfg.grid_points, cfg.densities
     metrics: dict[str, Any] = {"test_nll": {}, "epochs": epochs, "n_train": n_train}
-    heat, axes_heat = plt.subplots(len(densities), len(MODELS) + 1, figsize=(3 * (len(MODELS) + 1), 3 * len(densities)))
-    samp, axes_samp = plt.subplots(len(densities), len(MODELS), figsize=(3 * len(MODELS), 3 * len(densities)))
+    heat, axes_heat = plt.subplots(len(densities), len(MODELS) + 1, figsize=(3 * (len(MODELS) + 1), 3 * len(densities)), squeeze=False)
+    samp, axes_samp = plt.subplots(len(densities), len(MODELS), figsize=(3 * len(MODELS), 3 * len(densities)), squeeze=False)
     for row, density in enumerate(densities):
         x_train = toy_density(density, n_train, seed=ctx.seed)
         x_test = toy_density(density, max(n_train // 4, 256), seed=ctx.seed + 1000).to(ctx.device)
@@ -65,9 +118,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
         metrics["test_nll"][density] = {}
         for col, name in enumerate(MODELS):
             torch.manual_seed(ctx.seed)
-            flow = build_model(name, size)
-            lr = 5e-2 if name == "planar" else 2e-3
-            Trainer(flow, lr=lr, epochs=epochs, batch_size=256, device=ctx.device, progress=ctx.progress_label(f"training {name} on {density}"),
+            flow = build_model(name, cfg)
+            lr = cfg.planar_lr if name == "planar" else cfg.lr
+            Trainer(flow, lr=lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {name} on {density}"),
                     seed=ctx.seed, scheduler="cosine", clip_grad_norm=10.0).fit(x_train)
             flow.eval()
             with torch.no_grad():
@@ -77,7 +130,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
             axes_heat[row, col + 1].imshow(density_grid(flow, points, ctx.device), origin="lower",
                                            extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma")
             axes_heat[row, col + 1].set_title(f"{name}: test NLL {nll:.2f}")
-            s = flow.sample(300 if ctx.smoke else 2000, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed)).cpu()
+            s = flow.sample(cfg.num_samples, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed)).cpu()
             axes_samp[row, col].scatter(s[:, 0], s[:, 1], s=1, alpha=0.4, color="C1")
             axes_samp[row, col].set_title(f"{density}: {name} samples")
     for ax in list(axes_heat.flat) + list(axes_samp.flat):
@@ -89,5 +142,5 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.save_figure(samp, "samples", "Samples from each trained flow")
     ctx.note("Test NLL is the exact negative log-density in nats per point on held-out draws (no bound involved). "
              "Planar flows have no closed-form inverse; their density is evaluated by bisection per layer. "
-             f"This run ({size} settings): {n_train} training points and {epochs} epochs per density and model.")
+             f"This run: {n_train} training points and {epochs} epochs per density and model.")
     return metrics

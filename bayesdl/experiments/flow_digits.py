@@ -15,32 +15,19 @@ Test NLL and bits/dim are on all 297 test images, averaged over 10 dequantisatio
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import torch
 
 from ..data import load_digits_levels
 from ..data.digits import DIGITS_LEVELS
 from ..inference import Trainer
 from ..models.flows import MAF, Dequantized, RealNVP
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .scoring import mean_and_se
-from .style import IMAGE_CMAP
-
-
-def image_grid(images: torch.Tensor, rows: int, cols: int, title: str) -> plt.Figure:
-    """One figure showing single-channel images [N, H, W] (values in [0, 1]) tiled rows x cols with 1-pixel gaps."""
-    n, h, w = images.shape
-    canvas = torch.full((rows * (h + 1) + 1, cols * (w + 1) + 1), 0.5)  # grey gaps between images
-    for i, img in enumerate(images[: rows * cols].cpu()):
-        r, c = divmod(i, cols)
-        canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img
-    fig, ax = plt.subplots(figsize=(cols * 0.6, rows * 0.6 + 0.4))
-    ax.imshow(canvas, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
-    ax.axis("off")
-    ax.set_title(title, fontsize=9)
-    return fig
+from .settings import RunSize
 
 
 def evaluate(model: Dequantized, levels: torch.Tensor, num_samples: int, seed: int) -> dict[str, float]:
@@ -57,31 +44,68 @@ def evaluate(model: Dequantized, levels: torch.Tensor, num_samples: int, seed: i
 FLOW_LABELS = {"maf": "MAF", "realnvp": "RealNVP"}
 
 
-@experiment("flow-digits", "MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples", demo=True)
+@dataclass(frozen=True)
+class FlowDigitsSettings:
+    """Settings of ``flow-digits`` (``--set epochs=400 --set maf_layers=10``).
+
+    Attributes:
+        epochs: the most training epochs (early stopping may end sooner).
+        hidden: the hidden widths of both flows' conditioners.
+        maf_layers: MADE layers of the MAF.
+        realnvp_layers: affine couplings of the RealNVP.
+        lr: Adam's initial learning rate (cosine schedule).
+        batch_size: the minibatch size.
+        num_val: training images held out for early stopping (0: none, train on all for ``epochs``).
+        patience: early-stopping patience in epochs.
+        num_train: training images (None: all 1500).
+        num_test: test images (None: all 297).
+        dequantization_draws: dequantisation draws averaged per test image.
+    """
+
+    epochs: int = 200
+    hidden: tuple[int, ...] = (256, 256)
+    maf_layers: int = 5
+    realnvp_layers: int = 8
+    lr: float = 1e-3
+    batch_size: int = 100
+    num_val: int = 200
+    patience: int = 20
+    num_train: int | None = None
+    num_test: int | None = None
+    dequantization_draws: int = 10
+
+    @classmethod
+    def preset(cls, size: RunSize) -> FlowDigitsSettings:
+        """The settings of a smoke, quick or full run."""
+        return {"smoke": cls(epochs=1, hidden=(32,), maf_layers=2, realnvp_layers=2, num_val=0, num_train=200, num_test=50,
+                             dequantization_draws=2),
+                "quick": cls(epochs=40, num_val=0), "full": cls()}[size]
+
+
+@experiment("flow-digits", "MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples", demo=True,
+            config=FlowDigitsSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    size = "smoke" if ctx.smoke else "quick" if ctx.quick else "full"
-    train = load_digits_levels("train")[0].float()
-    test = load_digits_levels("test")[0].float().to(ctx.device)
-    if ctx.smoke:
-        train, test = train[:200], test[:50]
-    epochs = {"smoke": 1, "quick": 40, "full": 200}[size]
+    cfg: FlowDigitsSettings = ctx.config
+    train = load_digits_levels("train")[0].float()[: cfg.num_train]
+    test = load_digits_levels("test")[0].float()[: cfg.num_test].to(ctx.device)
+    epochs = cfg.epochs
     val = None
-    if size == "full":  # hold out validation images for early stopping
-        train, val = train[:-200], train[-200:]
-    hidden = [32] if ctx.smoke else [256, 256]
+    if cfg.num_val > 0:  # hold out the last training images for early stopping
+        train, val = train[: -cfg.num_val], train[-cfg.num_val :]
+    hidden = list(cfg.hidden)
     models = {
-        "maf": MAF(64, num_layers=2 if ctx.smoke else 5, hidden_sizes=hidden, logit_alpha=0.05),
-        "realnvp": RealNVP(64, num_layers=2 if ctx.smoke else 8, hidden_sizes=hidden, logit_alpha=0.05),
+        "maf": MAF(64, num_layers=cfg.maf_layers, hidden_sizes=hidden, logit_alpha=0.05),
+        "realnvp": RealNVP(64, num_layers=cfg.realnvp_layers, hidden_sizes=hidden, logit_alpha=0.05),
     }
     metrics: dict[str, Any] = {"epochs": epochs, "num_levels": DIGITS_LEVELS}
     for name, flow in models.items():
         torch.manual_seed(ctx.seed)
         model = Dequantized(flow, num_levels=DIGITS_LEVELS)
-        history = Trainer(model, lr=1e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label(f"training {FLOW_LABELS[name]}"),
+        history = Trainer(model, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {FLOW_LABELS[name]}"),
                           seed=ctx.seed, scheduler="cosine", clip_grad_norm=50.0,
-                          early_stopping_patience=20 if val is not None else None).fit(train, val_data=val)
+                          early_stopping_patience=cfg.patience if val is not None else None).fit(train, val_data=val)
         model.eval()
-        metrics[name] = evaluate(model, test, 2 if ctx.smoke else 10, ctx.seed)
+        metrics[name] = evaluate(model, test, cfg.dequantization_draws, ctx.seed)
         metrics[name]["final_train_loss"] = history.losses[-1]
         metrics[name]["epochs_trained"] = len(history.losses)
         if val is not None:
@@ -92,15 +116,15 @@ def run(ctx: RunContext) -> dict[str, Any]:
                           method=FLOW_LABELS[name], se=metrics[name]["test_bits_per_dim_se"],
                           bound="upper", headline=False)
         levels = model.sample_levels(64, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
-        fig = image_grid(levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1), 8, 8,
+        fig = image_grid(levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1), rows=8, cols=8, title=
                          f"{name} samples ({metrics[name]['test_bits_per_dim']:.3f} bits/dim)")
         ctx.save_figure(fig, f"samples_{name}", f"64 samples from the {name} flow, quantised to the 17 grey levels")
     real = test[:64].reshape(-1, 8, 8) / (DIGITS_LEVELS - 1)
-    ctx.save_figure(image_grid(real, 8, 8, "test images"), "test_images", "Test digits for comparison")
+    ctx.save_figure(image_grid(real, rows=8, cols=8, title="test images"), "test_images", "Test digits for comparison")
     ctx.note("Test NLL is -E_v[log p((k + v)/17)] + 64 log 17 per image, averaged over dequantisation noise v: an "
              "upper bound on the discrete NLL (Theis et al. 2016). The logit preprocessing is the first flow layer, so "
              "its log-det is inside log p. Bits/dim = NLL / (64 log 2); the uniform model scores log2(17) = 4.09. "
-             + ("Training used 1300 images; the epoch with the lowest loss on 200 held-out training images was kept "
+             + (f"Training used {len(train)} images; the epoch with the lowest loss on {cfg.num_val} held-out training images was kept "
                 "(early stopping), so the test images played no part in choosing the model."
                 if val is not None else f"Trained for {epochs} epochs on {len(train)} images without early stopping."))
     return metrics

@@ -10,6 +10,7 @@ by predictive entropy and by mutual information.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -25,12 +26,54 @@ from ..inference.predictive import ClassificationPrediction, predict
 from ..models.gp import DeepKernelGP, SparseVariationalGP
 from ..models.nets import MLP
 from ..validation import check_tensor
-from .bnn_methods import LABELS, METHODS, train_method
+from .bnn_methods import LABELS, METHODS, NetSettings, train_method
+from .image_grid import image_grid
 from .registry import RunContext, experiment
 from .scoring import report_classification
-from .style import IMAGE_CMAP
+from .settings import RunSize
 
 MODELS = ("dkl", "svgp")
+
+
+@dataclass(frozen=True)
+class GpClassificationSettings:
+    """Settings of ``gp-classification`` (``--set gp_epochs=300 --set num_inducing=128 --set bnn.hidden=400,400``).
+
+    Attributes:
+        gp_epochs: training epochs of the DKL and SVGP classifiers.
+        num_inducing: inducing points of both GPs.
+        dkl_hidden: the DKL feature extractor's widths (ReLU MLP to 10 features).
+        dkl_lr: DKL's Adam learning rate.
+        svgp_lr: SVGP's Adam learning rate.
+        batch_size: the minibatch size of every model.
+        bnn_epochs: training epochs of the BNN methods.
+        bnn: the BNN methods' MLP (and MC dropout's rate).
+        bnn_lr: the BNN methods' Adam learning rate.
+        members: deep-ensemble members.
+        predictive_samples: Monte Carlo samples of every predictive.
+        num_train: training digits (None: all 1500).
+    """
+
+    gp_epochs: int = 150
+    num_inducing: int = 64
+    dkl_hidden: tuple[int, ...] = (128, 64)
+    dkl_lr: float = 0.01
+    svgp_lr: float = 0.03
+    batch_size: int = 100
+    bnn_epochs: int = 100
+    bnn: NetSettings = field(default_factory=NetSettings)
+    bnn_lr: float = 1e-3
+    members: int = 5
+    predictive_samples: int = 256
+    num_train: int | None = None
+
+    @classmethod
+    def preset(cls, size: RunSize) -> GpClassificationSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(gp_epochs=2, num_inducing=10, dkl_hidden=(32,), bnn_epochs=2, bnn=NetSettings(hidden=(32,)), members=2,
+                       predictive_samples=16, num_train=200)
+        return cls(gp_epochs=40, bnn_epochs=25, predictive_samples=64) if size == "quick" else cls()
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -49,31 +92,30 @@ def shifted_digits(x: torch.Tensor, noise_std: float = 0.2, seed: int = 0) -> to
 # ----------------------------------------------------------------------------------------- models
 def build_and_fit(kind: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) -> tuple[Any, list[float]]:
     """Build one classifier and train it through the shared trainer on (x, y)."""
-    epochs = 2 if ctx.smoke else 40 if ctx.quick else 150
-    num_inducing = 10 if ctx.smoke else 64
+    cfg: GpClassificationSettings = ctx.config
+    num_inducing = cfg.num_inducing
     torch.manual_seed(ctx.seed)
     if kind == "dkl":
-        hidden = [32] if ctx.smoke else [128, 64]
         model: Any = DeepKernelGP(num_features=10, num_inducing=num_inducing, likelihood="softmax", num_classes=10,
-                                  num_inputs=64, hidden=hidden)
-        lr = 0.01
+                                  num_inputs=64, hidden=list(cfg.dkl_hidden))
+        lr = cfg.dkl_lr
     elif kind == "svgp":
         model = SparseVariationalGP(64, num_inducing=num_inducing, likelihood="softmax", num_classes=10)
-        lr = 0.03
+        lr = cfg.svgp_lr
     else:
         raise InputError(f"unknown model {kind!r}; expected one of {list(MODELS)}")
     model.initialize_inducing_points(x, seed=ctx.seed)
-    trainer = Trainer(model, lr=lr, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
+    trainer = Trainer(model, lr=lr, epochs=cfg.gp_epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
     history = trainer.fit((x.to(ctx.device), y.to(ctx.device)))
     return model, history.losses
 
 
 def fit_bnn(method: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) -> torch.nn.Module:
     """Train one BNN method with the settings ``bnn-classification`` uses on digits (shared helper and MLP)."""
-    epochs = 2 if ctx.smoke else 25 if ctx.quick else 100
-    hidden = [32] if ctx.smoke else [200, 200]
-    return train_method(method, lambda p: MLP(64, hidden, 10, dropout=p), "categorical", (x, y), epochs, 100, 1e-3, ctx,
-                        dropout=0.2, num_members=2 if ctx.smoke else 5)
+    cfg: GpClassificationSettings = ctx.config
+    hidden = list(cfg.bnn.hidden)
+    return train_method(method, lambda p: MLP(64, hidden, 10, dropout=p), "categorical", (x, y), cfg.bnn_epochs, cfg.batch_size,
+                        cfg.bnn_lr, ctx, dropout=cfg.bnn.dropout, num_members=cfg.members)
 
 
 def evaluate(pred: ClassificationPrediction, pred_shift: ClassificationPrediction, labels: torch.Tensor) -> dict[str, float]:
@@ -90,14 +132,15 @@ def evaluate(pred: ClassificationPrediction, pred_shift: ClassificationPredictio
     }
 
 
-@experiment("gp-classification", "Stochastic variational deep kernel learning (GPyTorch) next to the BNN methods on 8x8 digits: accuracy, NLL, ECE, OOD AUROC")
+@experiment("gp-classification", "Stochastic variational deep kernel learning (GPyTorch) next to the BNN methods on 8x8 digits: accuracy, NLL, ECE, OOD AUROC",
+            config=GpClassificationSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
+    cfg: GpClassificationSettings = ctx.config
     x_train, y_train = load_digits("train")
     x_test, y_test = load_digits("test")
-    if ctx.smoke:
-        x_train, y_train = x_train[:200], y_train[:200]
+    x_train, y_train = x_train[: cfg.num_train], y_train[: cfg.num_train]
     x_shift = shifted_digits(x_test, seed=ctx.seed + 1)
-    samples = 16 if ctx.smoke else 64 if ctx.quick else 256
+    samples = cfg.predictive_samples
     metrics: dict[str, Any] = {}
     preds: dict[str, tuple[ClassificationPrediction, ClassificationPrediction]] = {}
     for kind in MODELS + METHODS:
@@ -134,20 +177,16 @@ def run(ctx: RunContext) -> dict[str, Any]:
     fig.tight_layout()
     ctx.save_figure(fig, "calibration_and_ood", "Reliability diagram on the test digits, and predictive entropy on test vs shifted digits")
 
-    fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
-    for j in range(8):
-        axes[0, j].imshow(x_test[j].reshape(8, 8), cmap=IMAGE_CMAP)
-        axes[1, j].imshow(x_shift[j].reshape(8, 8), cmap=IMAGE_CMAP)
-        axes[0, j].axis("off")
-        axes[1, j].axis("off")
-    fig.suptitle("test digits (top) and their shifted versions (bottom)")
+    fig = image_grid(torch.cat([x_test[:8], x_shift[:8]]), rows=2, row_labels=("test", "shifted"), cell=0.8,
+                     title="test digits (top) and their shifted versions (bottom)")
     ctx.save_figure(fig, "shifted_digits", "The out-of-distribution set: test digits rotated by 90 degrees with pixel noise (sd 0.2)")
 
     ctx.note("Training losses are negative ELBOs per example (upper bounds on the negative log marginal likelihood). "
              "Predictions average the softmax over draws of the latent functions from q(f). The DKL feature "
-             "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use 64 free inducing points in feature space, not KISS-GP grids.")
+             "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use "
+             f"{cfg.num_inducing} free inducing points in feature space, not KISS-GP grids.")
     ctx.note("The BNN rows (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained with the bnn-classification "
-             "helper and its digits settings (MLP 64-200-200-10, Adam 1e-3), and scored on the same test and shifted sets "
+             f"helper (MLP 64-{'-'.join(map(str, cfg.bnn.hidden))}-10, Adam {cfg.bnn_lr:g}), and scored on the same test and shifted sets "
              "(rotated by 90 degrees plus pixel noise; bnn-classification's own shifted set has no noise).")
     metrics["settings"] = {"predictive_samples": samples, "num_train": len(y_train), "num_test": len(y_test)}
     return metrics

@@ -30,6 +30,7 @@ from .bnn_methods import LABELS as BNN_LABELS
 from .bnn_methods import METHODS, train_method
 from .registry import RunContext, experiment
 from .scoring import gaussian_scores, report_regression
+from .settings import RunSize
 
 LABELS = {"exact_gp": "exact GP", "svgp": "SVGP", "dkl": "deep kernel learning", **BNN_LABELS}
 
@@ -114,33 +115,50 @@ def co2_split(seed: int, test_fraction: float = 0.25, max_train: int | None = No
 
 
 # ----------------------------------------------------------------------------------------- models
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """Sizes of one run."""
+    """Settings of ``gp-regression`` (``--set svgp_epochs=1000 --set num_inducing=128``).
 
-    n_train: int
-    n_test: int
-    exact_epochs: int
-    svgp_epochs: int
-    dkl_epochs: int
-    num_inducing: int
-    batch_size: int
-    hidden: tuple[int, ...]
-    co2_max_train: int | None
-    co2_num_inducing: int
-    bnn_epochs: int
-    bnn_hidden: tuple[int, ...]
-    bnn_members: int
-    predictive_samples: int
+    Attributes:
+        n_train: training points of each toy set.
+        n_test: test points of each toy set.
+        exact_epochs: Adam epochs (full batch) on the exact GP's marginal likelihood.
+        svgp_epochs: SVGP training epochs.
+        dkl_epochs: deep-kernel-learning training epochs.
+        num_inducing: inducing points of SVGP and DKL on the toy sets.
+        batch_size: the GPs' minibatch size.
+        hidden: DKL's feature-extractor widths.
+        co2_max_train: the most CO2 training months (None: all).
+        co2_num_inducing: inducing points on CO2.
+        bnn_epochs: training epochs of the BNN methods (toy sets only).
+        bnn_hidden: the BNN methods' MLP widths.
+        bnn_members: deep-ensemble members.
+        predictive_samples: Monte Carlo samples of the sampling predictives (BNNs).
+    """
 
+    n_train: int = 500
+    n_test: int = 1000
+    exact_epochs: int = 300
+    svgp_epochs: int = 600
+    dkl_epochs: int = 600
+    num_inducing: int = 64
+    batch_size: int = 256
+    hidden: tuple[int, ...] = (64, 64)
+    co2_max_train: int | None = None
+    co2_num_inducing: int = 200
+    bnn_epochs: int = 1000
+    bnn_hidden: tuple[int, ...] = (50, 50)
+    bnn_members: int = 5
+    predictive_samples: int = 100
 
-def settings_for(ctx: RunContext) -> Settings:
-    """Smoke, quick or full sizes."""
-    if ctx.smoke:
-        return Settings(60, 100, 10, 3, 3, 8, 30, (16,), 80, 16, 2, (16,), 2, 10)
-    if ctx.quick:
-        return Settings(300, 500, 100, 200, 200, 32, 256, (32, 32), None, 128, 100, (50, 50), 5, 100)
-    return Settings(500, 1000, 300, 600, 600, 64, 256, (64, 64), None, 200, 1000, (50, 50), 5, 100)
+    @classmethod
+    def preset(cls, size: RunSize) -> Settings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(60, 100, 10, 3, 3, 8, 30, (16,), 80, 16, 2, (16,), 2, 10)
+        if size == "quick":
+            return cls(300, 500, 100, 200, 200, 32, 256, (32, 32), None, 128, 100, (50, 50), 5, 100)
+        return cls()
 
 
 def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -> tuple[torch.nn.Module, list[float]]:
@@ -236,9 +254,10 @@ def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext, 
     ctx.save_figure(fig, f"bands_{split.name}", f"{split.name}: predictive mean with 95% total (blue) and latent-function (orange) bands")
 
 
-@experiment("gp-regression", "Exact GP, SVGP and deep kernel learning (GPyTorch) next to the BNN methods on toy data, GPs on Mauna Loa CO2: NLL, RMSE, coverage, CRPS")
+@experiment("gp-regression", "Exact GP, SVGP and deep kernel learning (GPyTorch) next to the BNN methods on toy data, GPs on Mauna Loa CO2: NLL, RMSE, coverage, CRPS",
+            config=Settings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    s = settings_for(ctx)
+    s: Settings = ctx.config
     splits = [
         toy_split("heteroscedastic", s.n_train, s.n_test, ctx.seed),
         toy_split("gap", s.n_train, s.n_test, ctx.seed),

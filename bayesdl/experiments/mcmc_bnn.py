@@ -3,6 +3,7 @@ Bayes by Backprop and MC dropout from the BNN area on the same data."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -20,8 +21,46 @@ from ..models.pyro_bnn import PyroPosterior, to_pyro_model
 from .bnn_methods import LABELS, train_method
 from .registry import RunContext, experiment
 from .scoring import gaussian_scores, report_regression
+from .settings import NutsSettings, RunSize
 
 COMPARED = ("bbb", "mc_dropout")
+
+
+@dataclass(frozen=True)
+class McmcBnnSettings(NutsSettings):
+    """Settings of ``mcmc-bnn`` (``--set hidden=20 --set draws=1000 --set max_tree_depth=8``).
+
+    Attributes:
+        n_train: training points of the gap data.
+        hidden: hidden tanh units of the BNN that NUTS samples (1-hidden-1).
+        max_tree_depth: NUTS's largest tree depth.
+        epochs: training epochs of Bayes by Backprop and MC dropout.
+        compared_hidden: hidden units of their tanh MLP (1-hidden-1).
+        lr: their Adam learning rate.
+        batch_size: their minibatch size.
+        predictive_samples: Monte Carlo samples of their predictives.
+        grid_points: inputs of the band figures on [-4.5, 4.5].
+    """
+
+    n_train: int = 200
+    hidden: int = 20
+    max_tree_depth: int = 7
+    epochs: int = 1500
+    compared_hidden: int = 50
+    lr: float = 1e-2
+    batch_size: int = 20
+    predictive_samples: int = 200
+    grid_points: int = 200
+
+    @classmethod
+    def preset(cls, size: RunSize) -> McmcBnnSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(chains=2, warmup=25, draws=25, n_train=40, hidden=5, max_tree_depth=5, epochs=5, batch_size=40,
+                       predictive_samples=20, grid_points=100)
+        if size == "quick":
+            return cls(chains=4, warmup=100, draws=100, n_train=80, hidden=10, max_tree_depth=6, epochs=500)
+        return cls(chains=4, warmup=500, draws=500)
 
 
 def _scores(pred: RegressionPrediction, y: torch.Tensor) -> dict[str, float]:
@@ -32,18 +71,15 @@ def _scores(pred: RegressionPrediction, y: torch.Tensor) -> dict[str, float]:
             "coverage_95": interval_coverage(lower, upper, y)}
 
 
-@experiment("mcmc-bnn", "NUTS over the weights of the shared Pyro BNN on the 'gap' toy regression, vs Bayes by Backprop and MC dropout")
+@experiment("mcmc-bnn", "NUTS over the weights of the shared Pyro BNN on the 'gap' toy regression, vs Bayes by Backprop and MC dropout",
+            config=McmcBnnSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
-    n, hidden = (40, 5) if ctx.smoke else (80, 10) if ctx.quick else (200, 20)
-    chains = 2 if ctx.smoke else 4
-    warmup, draws = (25, 25) if ctx.smoke else (100, 100) if ctx.quick else (500, 500)
-    depth = 5 if ctx.smoke else 6 if ctx.quick else 7
-    epochs = 5 if ctx.smoke else 500 if ctx.quick else 1500
-    samples = 20 if ctx.smoke else 200
-    batch = 40 if ctx.smoke else 20
+    cfg: McmcBnnSettings = ctx.config
+    n, hidden, chains, warmup, draws, depth = cfg.n_train, cfg.hidden, cfg.chains, cfg.warmup, cfg.draws, cfg.max_tree_depth
+    epochs, samples, batch = cfg.epochs, cfg.predictive_samples, cfg.batch_size
     x, y, _ = toy_regression("gap", n, seed=ctx.seed)
     x_test, y_test, _ = toy_regression("gap", 500, seed=ctx.seed + 1)
-    grid = torch.linspace(-4.5, 4.5, 100 if ctx.smoke else 200).unsqueeze(1)
+    grid = torch.linspace(-4.5, 4.5, cfg.grid_points).unsqueeze(1)
     in_gap = grid.squeeze(1).abs() < 1.0
     near_data = (grid.squeeze(1).abs() > 1.2) & (grid.squeeze(1).abs() < 2.8)
 
@@ -59,8 +95,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     predictors: dict[str, tuple[Any, torch.dtype, int]] = {"hmc": (hmc, torch.float64, num_hmc)}
     for method in COMPARED:
-        net = train_method(method, lambda p: MLP(1, [50], 1, activation="tanh", dropout=p), "homoscedastic", (x, y),
-                           epochs, batch, 1e-2, ctx, dropout=0.1)
+        net = train_method(method, lambda p: MLP(1, [cfg.compared_hidden], 1, activation="tanh", dropout=p), "homoscedastic",
+                           (x, y), epochs, batch, cfg.lr, ctx, dropout=0.1)
         predictors[method] = (net, torch.float32, samples)
 
     labels = {"hmc": "HMC (NUTS)", **LABELS}
@@ -92,7 +128,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.note("BNN posteriors are multimodal (hidden-unit permutations and sign flips), so R-hat across chains is expected "
              "to be large for weights; the predictive function is what is compared. Test NLL and 95% intervals use the "
              "moment-matched Gaussian of each predictive (mean, epistemic + aleatoric variance). HMC uses a tanh MLP "
-             f"1-{hidden}-1; Bayes by Backprop and MC dropout use the BNN area's training (shared trainer) on a tanh MLP 1-50-1, "
+             f"1-{hidden}-1; Bayes by Backprop and MC dropout use the BNN area's training (shared trainer) on a tanh MLP 1-{cfg.compared_hidden}-1, "
              "all with a homoscedastic Gaussian likelihood.")
     # R-hat of the predictive mean at the grid inputs: invariant to the weight symmetries, so it shows whether
     # the chains agree on the function (the draws come back chain-major, as flat_samples orders them).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics.arviz_export import arviz_summary, to_inference_data
@@ -16,13 +17,20 @@ from .settings import NutsSettings, RunSize
 REFERENCE = {"mu_mean": 4.4, "mu_sd": 3.3, "tau_mean": 3.6, "tau_sd": 3.2}
 
 
+@dataclass(frozen=True)
 class EightSchoolsSettings(NutsSettings):
-    """Settings of ``mcmc-eight-schools``: NUTS chains, warm-up and draws (``--set draws=2000 --set chains=8``)."""
+    """Settings of ``mcmc-eight-schools``: NUTS chains, warm-up and draws (``--set draws=2000 --set chains=8``).
+
+    Attributes:
+        centred_max_tree_depth: NUTS's largest tree depth on the centred model (the funnel).
+    """
+
+    centred_max_tree_depth: int = 10
 
     @classmethod
     def preset(cls, size: RunSize) -> EightSchoolsSettings:
         """The settings of a smoke, quick or full run."""
-        return {"smoke": cls(2, 40, 40), "quick": cls(4, 500, 500), "full": cls(4, 1000, 2000)}[size]
+        return {"smoke": cls(2, 40, 40, centred_max_tree_depth=5), "quick": cls(4, 500, 500), "full": cls(4, 1000, 2000)}[size]
 
 
 @experiment("mcmc-eight-schools", "Eight schools (non-centred) by batched-chain NUTS; centred funnel reports divergences",
@@ -46,7 +54,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     centred = sample_posterior(eight_schools_centered, y, sigma, num_chains=chains, num_warmup=warmup,
                                num_samples=draws, seed=ctx.seed, progress=ctx.progress,
-                               max_tree_depth=5 if ctx.smoke else 10)
+                               max_tree_depth=cfg.centred_max_tree_depth)
     centred_idata = to_inference_data(centred)
     centred_check = describe_mcmc(centred_idata)
     ctx.save_figure(plot_pair_divergences(centred_idata, var_names=["mu", "tau"]), "centred_pair_divergences",

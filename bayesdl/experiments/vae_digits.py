@@ -20,6 +20,7 @@ images (a PixelCNN decoder pass per importance sample makes K=1000 on every test
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -35,23 +36,62 @@ from ..inference import (
     posterior_means,
 )
 from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, PixelCNNDecoder
+from .image_grid import image_grid
 from .registry import RunContext, experiment
-from .vae_figures import curve_figure, evaluate, image_grid
+from .settings import RunSize
+from .vae_figures import curve_figure, evaluate
 
-PIXEL_LATENT = 4
-PIXEL_FREE_BITS = 0.5  # nats per latent dimension
+
+@dataclass(frozen=True)
+class VaeDigitsSettings:
+    """Settings of ``vae-digits`` (``--set epochs=300 --set ks=1,10,100 --set pixel_k=100``).
+
+    Attributes:
+        epochs: training epochs of the 2-D VAE and of the IAF-posterior VAE (a KL warm-up over the first 5%).
+        hidden: hidden units of the encoder and decoder MLPs.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+        ks: importance samples K of the IWAE estimates (the largest is the headline).
+        num_train: training digits (None: all 1500).
+        num_test: test digits (None: all 297).
+        pixel_epochs: PixelVAE training epochs (each of the two PixelVAEs).
+        pixel_k: importance samples of the PixelVAE estimates.
+        pixel_test: test digits scored for the PixelVAEs (a PixelCNN pass per sample is costly).
+        pixel_latent: the PixelVAE's latent dimensions.
+        pixel_free_bits: the free-bits floor of the second PixelVAE, nats per latent dimension.
+    """
+
+    epochs: int = 1000
+    hidden: int = 200
+    lr: float = 2e-3
+    batch_size: int = 100
+    ks: tuple[int, ...] = (1, 10, 100, 1000, 5000)
+    num_train: int | None = None
+    num_test: int | None = None
+    pixel_epochs: int = 50
+    pixel_k: int = 1000
+    pixel_test: int = 150
+    pixel_latent: int = 4
+    pixel_free_bits: float = 0.5
+
+    @classmethod
+    def preset(cls, size: RunSize) -> VaeDigitsSettings:
+        """The settings of a smoke, quick or full run."""
+        if size == "smoke":
+            return cls(epochs=3, ks=(1, 10, 100), num_train=300, num_test=60, pixel_epochs=1, pixel_k=10, pixel_test=20)
+        return cls(epochs=150, ks=(1, 10, 100, 1000), pixel_epochs=6, pixel_k=100, pixel_test=60) if size == "quick" else cls()
 
 
 def flow_posterior_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor, epochs: int, k: int) -> dict[str, Any]:
     """Train the 2-D VAE with an IAF posterior and return its test ELBO (bound) and IWAE-k log-likelihood."""
+    cfg: VaeDigitsSettings = ctx.config
     torch.manual_seed(ctx.seed)
-    vae = VAE(FlowPosteriorEncoder([64], 2, [200], flow="iaf", num_flows=2, flow_hidden_sizes=[32]),
-              MLPDecoder(2, [64], [200], likelihood="bernoulli"))
-    Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label("training VAE, IAF posterior"), seed=ctx.seed,
+    vae = VAE(FlowPosteriorEncoder([64], 2, [cfg.hidden], flow="iaf", num_flows=2, flow_hidden_sizes=[32]),
+              MLPDecoder(2, [64], [cfg.hidden], likelihood="bernoulli"))
+    Trainer(vae, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label("training VAE, IAF posterior"), seed=ctx.seed,
             callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False).fit(x_train)
     vae = vae.cpu().eval()
-    with ctx.phase(f"IWAE-{k} log-likelihood (IAF posterior)"):
-        scores = evaluate(vae, x_test, [k], seed=ctx.seed)
+    scores = evaluate(vae, x_test, [k], seed=ctx.seed, progress=ctx.progress_label(f"IWAE-{k} log-likelihood (IAF posterior)"))
     estimate = scores.pop("log_likelihood")[f"K={k}"]
     return {**scores, "test_log_likelihood": estimate["mean"], "test_log_likelihood_stderr": estimate["stderr"],
             "test_log_likelihood_K": k}
@@ -59,22 +99,23 @@ def flow_posterior_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.
 
 def pixelvae_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor, epochs: int, k: int) -> tuple[dict[str, Any], list[torch.Tensor]]:
     """Train a PixelVAE without and with free bits; return KL per example, ELBO, IWAE-k log p(x) and samples."""
+    cfg: VaeDigitsSettings = ctx.config
     images_train, images_test = x_train.reshape(-1, 1, 8, 8), x_test.reshape(-1, 1, 8, 8)
     out: dict[str, Any] = {}
     samples = []
     with torch.no_grad():
-        for free_bits in (0.0, PIXEL_FREE_BITS):
+        for free_bits in (0.0, cfg.pixel_free_bits):
             torch.manual_seed(ctx.seed)
-            decoder = PixelCNNDecoder(PIXEL_LATENT, [1, 8, 8], num_layers=4, hidden_channels=16, condition_dims=[32])
-            vae = VAE(MLPEncoder([1, 8, 8], PIXEL_LATENT, [200]), decoder, free_bits=free_bits)
+            decoder = PixelCNNDecoder(cfg.pixel_latent, [1, 8, 8], num_layers=4, hidden_channels=16, condition_dims=[32])
+            vae = VAE(MLPEncoder([1, 8, 8], cfg.pixel_latent, [cfg.hidden]), decoder, free_bits=free_bits)
             with torch.enable_grad():
-                Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device,
+                Trainer(vae, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device,
                         progress=ctx.progress_label(f"training PixelVAE (free bits {free_bits:g})"),
                         seed=ctx.seed, restore_best=False).fit(images_train)
             vae = vae.cpu().eval()
             terms = elbo_terms(vae, images_test, num_samples=10, seed=ctx.seed)
-            with ctx.phase(f"IWAE-{k} log-likelihood (PixelVAE, free bits {free_bits:g})"):
-                est = log_likelihood(vae, images_test, num_samples=k, batch_size=50, chunk_size=min(k, 100), seed=ctx.seed)
+            est = log_likelihood(vae, images_test, num_samples=k, batch_size=50, chunk_size=min(k, 100), seed=ctx.seed,
+                                 progress=ctx.progress_label(f"IWAE-{k} log-likelihood (PixelVAE, free bits {free_bits:g})"))
             out[f"free_bits_{free_bits:g}"] = {
                 "test_kl_per_example": float(terms.kl.mean()), "test_reconstruction": float(terms.reconstruction.mean()),
                 "test_elbo_bound": float(terms.elbo.mean()), "test_log_likelihood": est.mean(),
@@ -84,18 +125,17 @@ def pixelvae_scores(ctx: RunContext, x_train: torch.Tensor, x_test: torch.Tensor
     return out, samples
 
 
-@experiment("vae-digits", "VAE with a 2-D latent space on binarised 8x8 digits: ELBO vs IWAE-K log-likelihood, samples, latent map", demo=True)
+@experiment("vae-digits", "VAE with a 2-D latent space on binarised 8x8 digits: ELBO vs IWAE-K log-likelihood, samples, latent map", demo=True,
+            config=VaeDigitsSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
+    cfg: VaeDigitsSettings = ctx.config
     x_train, _ = load_digits("train", binarize="static", seed=0)
     x_test, y_test = load_digits("test", binarize="static", seed=1)
-    if ctx.smoke:
-        x_train, x_test, y_test = x_train[:300], x_test[:60], y_test[:60]
-    epochs = 3 if ctx.smoke else 150 if ctx.quick else 1000
-    pixel_epochs, pixel_k, pixel_test = (1, 10, 20) if ctx.smoke else (6, 100, 60) if ctx.quick else (50, 1000, 150)
-    ks = [1, 10, 100] if ctx.smoke else [1, 10, 100, 1000] if ctx.quick else [1, 10, 100, 1000, 5000]
+    x_train, x_test, y_test = x_train[: cfg.num_train], x_test[: cfg.num_test], y_test[: cfg.num_test]
+    epochs, pixel_epochs, pixel_k, pixel_test, ks = cfg.epochs, cfg.pixel_epochs, cfg.pixel_k, cfg.pixel_test, sorted(cfg.ks)
     torch.manual_seed(ctx.seed)
-    vae = VAE(MLPEncoder([64], 2, [200]), MLPDecoder(2, [64], [200], likelihood="bernoulli"))
-    trainer = Trainer(vae, lr=2e-3, epochs=epochs, batch_size=100, device=ctx.device, progress=ctx.progress_label("training VAE"),
+    vae = VAE(MLPEncoder([64], 2, [cfg.hidden]), MLPDecoder(2, [64], [cfg.hidden], likelihood="bernoulli"))
+    trainer = Trainer(vae, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label("training VAE"),
                       seed=ctx.seed, callbacks=[KLWarmup(epochs=max(1, epochs // 20))], restore_best=False)
     start = time.perf_counter()
     history = trainer.fit(x_train, val_data=x_test)
@@ -103,8 +143,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     history.to_json(ctx.out_dir / "history.json")
     vae = vae.cpu().eval()
 
-    with ctx.phase(f"IWAE log-likelihood for K = {ks}"):
-        metrics = evaluate(vae, x_test, ks, seed=ctx.seed)
+    metrics = evaluate(vae, x_test, ks, seed=ctx.seed, progress=ctx.progress_label("IWAE log-likelihood"))
     largest = f"K={ks[-1]}"
     headline = {"test_log_likelihood": metrics["log_likelihood"][largest]["mean"],
                 "test_log_likelihood_K": ks[-1]}
@@ -123,13 +162,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ax.legend(fontsize=7)
     ctx.save_figure(fig, "elbo_vs_iwae", "Test ELBO (a lower bound) and the importance-sampled log-likelihood for growing K")
 
-    ctx.save_figure(image_grid(vae.sample(64, seed=ctx.seed), 8, 8, "decoder means for z ~ p(z)"), "samples",
+    ctx.save_figure(image_grid(vae.sample(64, seed=ctx.seed), rows=8, title="decoder means for z ~ p(z)"), "samples",
                     "Decoder means p(x|z) for 64 draws from the prior")
     pairs = torch.cat([x_test[:10], vae.reconstruct(x_test[:10])])
-    ctx.save_figure(image_grid(pairs, 8, 2, "test images (top) and reconstructions (bottom)"), "reconstructions",
+    ctx.save_figure(image_grid(pairs, rows=2, title="test images (top) and reconstructions (bottom)"), "reconstructions",
                     "Test images and the decoder means at their posterior means")
     rows = torch.cat([vae.interpolate(x_test[i], x_test[i + 1], steps=8) for i in range(0, 8, 2)])
-    ctx.save_figure(image_grid(rows, 8, 4, "latent interpolation between pairs of test images"), "interpolation",
+    ctx.save_figure(image_grid(rows, rows=4, title="latent interpolation between pairs of test images"), "interpolation",
                     "Decoder means along straight lines between posterior means")
     z = posterior_means(vae, x_test)
     fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -142,13 +181,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     flow = flow_posterior_scores(ctx, x_train, x_test, epochs, ks[-1])
     pixel, pixel_samples = pixelvae_scores(ctx, x_train, x_test[:pixel_test], pixel_epochs, pixel_k)
-    ctx.save_figure(image_grid(torch.cat(pixel_samples), 8, 2, row_labels=list(pixel)), "pixelvae_samples",
+    ctx.save_figure(image_grid(torch.cat(pixel_samples), rows=2, row_labels=list(pixel)), "pixelvae_samples",
                     "PixelVAE samples (z ~ p(z), then pixels drawn in raster order), without (top) and with (bottom) free bits")
-    collapsed, kept = pixel["free_bits_0"], pixel[f"free_bits_{PIXEL_FREE_BITS:g}"]
-    ctx.note(f"PixelVAE ({PIXEL_LATENT}-D z, gated PixelCNN decoder, {pixel_epochs} epochs): KL per test example "
+    collapsed, kept = pixel["free_bits_0"], pixel[f"free_bits_{cfg.pixel_free_bits:g}"]
+    ctx.note(f"PixelVAE ({cfg.pixel_latent}-D z, gated PixelCNN decoder, {pixel_epochs} epochs): KL per test example "
              f"{collapsed['test_kl_per_example']:.3f} nats without free bits "
              f"({'the decoder ignores z: posterior collapse' if collapsed['test_kl_per_example'] < 0.1 else 'z is used'}), "
-             f"{kept['test_kl_per_example']:.3f} nats with free bits of {PIXEL_FREE_BITS} nats per dimension. "
+             f"{kept['test_kl_per_example']:.3f} nats with free bits of {cfg.pixel_free_bits} nats per dimension. "
              f"Its log-likelihoods use K={pixel_k} on {len(x_test[:pixel_test])} test images. "
              f"IAF posterior (2-D z): test ELBO {flow['test_elbo_bound']:.2f} (bound), IWAE-{ks[-1]} {flow['test_log_likelihood']:.2f} nats.")
     ctx.note(f"test_elbo_bound is the ELBO, a lower bound on log p(x); test_log_likelihood is the importance-sampled "

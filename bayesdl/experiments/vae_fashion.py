@@ -18,6 +18,7 @@ IWAE-5000 estimate on a seeded random subset of 200 of the 10000 test images (K=
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -26,12 +27,44 @@ import torch
 from ..data import load_fashion_mnist
 from ..inference import Trainer
 from ..models.vae import VAE, FlowPosteriorEncoder, MLPDecoder, MLPEncoder, VampPrior
+from .image_grid import image_grid
 from .registry import RunContext, experiment
-from .vae_figures import curve_figure, evaluate, image_grid
+from .settings import RunSize
+from .vae_figures import curve_figure, evaluate
 
 LATENT = 50
 HIDDEN = [400]
 MODELS = ("vae", "iwae5", "iaf_posterior", "vampprior")
+
+
+@dataclass(frozen=True)
+class VaeFashionSettings:
+    """Settings of ``vae-fashion`` (``--set epochs=50 --set k_eval=1000 --set n_test=500``).
+
+    Attributes:
+        n_train: training images (a seeded random subset; None: all 60000).
+        n_test: test images scored (a seeded random subset).
+        epochs: training epochs of each model.
+        k_eval: importance samples K of the log-likelihood estimate.
+        elbo_samples: Monte Carlo samples of the test ELBO.
+        pseudo_inputs: VampPrior components.
+        lr: Adam's learning rate.
+        batch_size: the minibatch size.
+    """
+
+    n_train: int | None = None
+    n_test: int = 200
+    epochs: int = 10
+    k_eval: int = 5000
+    elbo_samples: int = 100
+    pseudo_inputs: int = 500
+    lr: float = 1e-3
+    batch_size: int = 128
+
+    @classmethod
+    def preset(cls, size: RunSize) -> VaeFashionSettings:
+        """The settings of a smoke, quick or full run."""
+        return {"smoke": cls(512, 40, 1, 50, 20, 10), "quick": cls(8000, 100, 3, 500, 100, 100), "full": cls()}[size]
 
 
 def build(kind: str, num_pseudo_inputs: int, x_train: torch.Tensor) -> VAE:
@@ -48,16 +81,13 @@ def build(kind: str, num_pseudo_inputs: int, x_train: torch.Tensor) -> VAE:
     return VAE(encoder, decoder)
 
 
-@experiment("vae-fashion", "VAE, IWAE(k=5), IAF posterior and VampPrior on binarised Fashion-MNIST: test ELBO (bound) and IWAE-5000 log-likelihood")
+@experiment("vae-fashion", "VAE, IWAE(k=5), IAF posterior and VampPrior on binarised Fashion-MNIST: test ELBO (bound) and IWAE-5000 log-likelihood",
+            config=VaeFashionSettings)
 def run(ctx: RunContext) -> dict[str, Any]:
+    cfg: VaeFashionSettings = ctx.config
     x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
     x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
-    if ctx.smoke:
-        n_train, n_test, epochs, k_eval, pseudo = 512, 40, 1, 50, 10
-    elif ctx.quick:
-        n_train, n_test, epochs, k_eval, pseudo = 8000, 100, 3, 500, 100
-    else:
-        n_train, n_test, epochs, k_eval, pseudo = len(x_train), 200, 10, 5000, 500
+    n_train, n_test, epochs, k_eval, pseudo = cfg.n_train or len(x_train), cfg.n_test, cfg.epochs, cfg.k_eval, cfg.pseudo_inputs
     g = torch.Generator().manual_seed(ctx.seed)
     x_train = x_train[torch.randperm(len(x_train), generator=g)[:n_train]]
     x_test = x_test[torch.randperm(len(x_test), generator=g)[:n_test]]  # a fixed random subset of the test file
@@ -69,15 +99,14 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for kind in MODELS:
         torch.manual_seed(ctx.seed)
         vae = build(kind, pseudo, x_train)
-        trainer = Trainer(vae, lr=1e-3, epochs=epochs, batch_size=128, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
+        trainer = Trainer(vae, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
         start = time.perf_counter()
         histories[kind] = trainer.fit(x_train)
         seconds = time.perf_counter() - start
         histories[kind].to_json(ctx.out_dir / f"history_{kind}.json")
         vae = vae.cpu().eval()
-        with ctx.phase(f"IWAE-{k_eval} log-likelihood ({kind})"):
-            scores = evaluate(vae, x_test, [k_eval], elbo_samples=20 if ctx.smoke else 100, batch_size=50, chunk_size=500,
-                              seed=ctx.seed, per_example=True)
+        scores = evaluate(vae, x_test, [k_eval], elbo_samples=cfg.elbo_samples, batch_size=50, chunk_size=500,
+                          seed=ctx.seed, per_example=True, progress=ctx.progress_label(f"IWAE log-likelihood ({kind})"))
         estimate = scores.pop("log_likelihood")[f"K={k_eval}"]
         per_example[kind] = estimate.pop("per_example")
         results[kind] = {"test_log_likelihood": estimate["mean"], "test_log_likelihood_stderr": estimate["stderr"],
@@ -99,13 +128,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ax.set_ylabel("nats per test image")
     ax.legend(fontsize=7)
     ctx.save_figure(fig, "elbo_vs_loglik", "Test ELBO (lower bound) and importance-sampled log-likelihood per model")
-    ctx.save_figure(image_grid(torch.cat(samples), 28, len(names), row_labels=names), "samples",
+    ctx.save_figure(image_grid(torch.cat(samples), rows=len(names), row_labels=names), "samples",
                     "Decoder means for z ~ p(z): one row per model")
     ctx.note(f"test_elbo_bound is a lower bound on log p(x). test_log_likelihood is the importance-sampled estimate "
-             f"with K={k_eval} samples from each model's encoder, and test_elbo_bound the 100-sample ELBO, both on the same "
+             f"with K={k_eval} samples from each model's encoder, and test_elbo_bound the {cfg.elbo_samples}-sample ELBO, both on the same "
              f"seeded random subset of {n_test} of the 10000 test images; stderr is the Monte Carlo standard error of the "
              "IWAE estimate (the subset adds sampling error between images: compare models on this same subset). "
-             f"Training: {n_train} images, {epochs} epochs, batch 128, Adam lr 1e-3. iaf_posterior: Gaussian q_0 then 2 IAF steps "
+             f"Training: {n_train} images, {epochs} epochs, batch {cfg.batch_size}, Adam lr {cfg.lr:g}. iaf_posterior: Gaussian q_0 then 2 IAF steps "
              "(MADE 50-200-50 per step, conditioned on the 400 encoder features); its KL and test_kl are Monte Carlo estimates.")
     for kind in MODELS[1:]:  # paired over the same images: much tighter than comparing the two subset means
         diff = per_example[kind] - per_example["vae"]

@@ -10,33 +10,17 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..inference import active_units, elbo_terms, log_likelihood
-from .style import IMAGE_CMAP
-
-
-def image_grid(images: torch.Tensor, side: int, rows: int, title: str = "", row_labels: Sequence[str] = ()) -> Any:
-    """A figure showing ``images`` [n, side*side] (values in [0, 1]) in ``rows`` rows."""
-    images = images.detach().cpu().reshape(-1, side, side)
-    cols = -(-len(images) // rows)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + (0.4 if title else 0)), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(images[i], cmap=IMAGE_CMAP, vmin=0, vmax=1)
-    for r, label in enumerate(row_labels):
-        axes[r, 0].set_title(label, fontsize=7, loc="left")
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return fig
 
 
 def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int = 100, batch_size: int = 100,
-             chunk_size: int = 500, seed: int = 0, per_example: bool = False) -> dict[str, Any]:
+             chunk_size: int = 500, seed: int = 0, per_example: bool = False, progress: Any = False) -> dict[str, Any]:
     """Test ELBO (a bound; its KL analytic where possible), IWAE-K log p(x) estimates with SEs, KL, reconstruction, active units.
 
     Each IWAE-K entry holds the mean, ``stderr`` (Monte Carlo error of the importance sampling),
     ``subset_stderr`` (the spread between images, std / sqrt(n): the error of the mean as an estimate
     over the test distribution when x is a random subset), the median ESS and, with ``per_example=True``,
-    the per-example estimates (a tensor: pop it before writing metrics).
+    the per-example estimates (a tensor: pop it before writing metrics). ``progress`` (False, or a label) counts the
+    importance samples of each K in a bar of its own.
     """
     terms = elbo_terms(model, x, num_samples=elbo_samples, seed=seed)
     out: dict[str, Any] = {
@@ -49,7 +33,8 @@ def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int =
     for k in ks:
         with warnings.catch_warnings():  # K = 1 has no importance-sampling error estimate: stored as None
             warnings.simplefilter("ignore", UserWarning)
-            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k)
+            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k,
+                                 progress=f"{progress}, K = {k}" if isinstance(progress, str) else progress)
         spread = float(est.log_prob.std() / len(x) ** 0.5) if len(x) > 1 else 0.0
         stderr = est.mean_stderr() if k > 1 else None
         out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": stderr, "subset_stderr": spread,

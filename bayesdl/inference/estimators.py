@@ -40,6 +40,7 @@ from ..bounds import elbo_terms as _batch_elbo_terms
 from ..bounds import log_importance_weights
 from ..contracts import LatentVariableModel
 from ..errors import InputError
+from ..progress import Progress, progress_counter
 from ..randomness import seeded_rng
 from ..results.estimates import ELBOTerms, LogLikelihoodEstimate
 from ..validation import check_positive_int, check_tensor
@@ -59,7 +60,7 @@ __all__ = [
 
 @torch.no_grad()
 def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_size: int = 100,
-                   chunk_size: int = 500, seed: int | None = None) -> LogLikelihoodEstimate:
+                   chunk_size: int = 500, seed: int | None = None, progress: Progress = False) -> LogLikelihoodEstimate:
     """Importance-sampled log p(x) per example with K samples from the model's proposal.
 
     Examples are processed ``batch_size`` at a time and samples ``chunk_size`` at a time, combined
@@ -72,6 +73,8 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
         batch_size: examples per pass.
         chunk_size: samples per pass.
         seed: seeds the sampling (the global RNG state is restored afterwards).
+        progress: count the N x K importance samples drawn: False (default, silent), True or a label for a
+            bar, or a callable ``(done, total)`` (see :mod:`bayesdl.progress`).
 
     Returns:
         A :class:`LogLikelihoodEstimate` (log p_hat, SE, ESS per example).
@@ -103,12 +106,14 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
         model.train(False)
     estimates, errors, ess = [], [], []
     try:
-        with seeded_rng(seed):
+        with seeded_rng(seed), progress_counter(progress, len(x) * k, f"IWAE-{k} log-likelihood ({len(x)} examples)",
+                                                "sample") as counter:
             for start in range(0, len(x), batch_size):
                 xb = x[start : start + batch_size]
                 lse1 = lse2 = None
                 for done in range(0, k, chunk_size):
                     log_w = log_importance_weights(model, xb, min(chunk_size, k - done))
+                    counter.update(len(xb) * min(chunk_size, k - done))
                     a, b = torch.logsumexp(log_w, 0), torch.logsumexp(2 * log_w, 0)
                     lse1 = a if lse1 is None else torch.logaddexp(lse1, a)
                     lse2 = b if lse2 is None else torch.logaddexp(lse2, b)

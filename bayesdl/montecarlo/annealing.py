@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import InputError
+from ..progress import Progress, progress_counter
 from ..results.estimates import LogPartitionEstimate, summarize_log_weights
 from ..validation import check_choice, check_positive_int
 
@@ -128,6 +129,7 @@ def annealed_importance_sampling(
     schedule: str = "salakhutdinov-murray",
     seed: int | None = None,
     generator: torch.Generator | None = None,
+    progress: Progress = False,
 ) -> LogPartitionEstimate:
     """Estimate log Z of f_1 along ``path`` with ``num_chains`` independent AIS runs.
 
@@ -139,6 +141,8 @@ def annealed_importance_sampling(
         schedule: the spacing of the betas, see :func:`ais_betas`.
         seed: seeds a fresh generator when ``generator`` is None.
         generator: the random source (None and no seed: torch's global one).
+        progress: count the K annealing steps: False (default, silent), True or a label for a bar, or a
+            callable ``(done, total)`` (see :mod:`bayesdl.progress`).
 
     Returns:
         a :class:`LogPartitionEstimate` with method "ais".
@@ -174,12 +178,14 @@ def annealed_importance_sampling(
         generator = torch.Generator()
         generator.manual_seed(seed)
     beta_list = [float(b) for b in betas.cpu()]
-    with torch.no_grad():
+    last = len(beta_list) - 1
+    with torch.no_grad(), progress_counter(progress, last, f"AIS ({num_chains} chains x {last + 1} temperatures)",
+                                           "temperature") as counter:
         x = path.sample_base(num_chains, generator)
         log_w = torch.zeros(num_chains, dtype=torch.float64, device=x.device)
-        last = len(beta_list) - 1
         for k in range(1, last + 1):
             log_w += path.log_weight_increment(x, beta_list[k - 1], beta_list[k]).double()
             if k < last:
                 x = path.transition(x, beta_list[k], generator)
+            counter.update()
     return summarize_log_weights(log_w, path.log_z_base(), num_betas=len(beta_list))

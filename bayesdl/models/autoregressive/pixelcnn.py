@@ -16,6 +16,7 @@ from ...deprecation import renamed_arguments, renamed_value, sample_call_forms
 from ...errors import InputError
 from ...io import serializable
 from ...nn.masked_conv import GatedPixelCNNLayer
+from ...progress import Progress, progress_counter
 from ...validation import check_positive_int, check_tensor
 from .likelihoods import LIKELIHOODS, RENAMED_LIKELIHOODS, make_likelihood
 from .sampling import check_num_samples, completion_inputs, make_generator
@@ -196,18 +197,22 @@ class PixelCNN(nn.Module):
         out = self.head(h)[:, :, 0, -1]
         return out.reshape(len(out), self.likelihood.num_params, self.in_channels)
 
-    def _generate(self, x: torch.Tensor, observed: torch.Tensor, condition: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    def _generate(self, x: torch.Tensor, observed: torch.Tensor, condition: torch.Tensor | None, generator: torch.Generator,
+                  progress: Progress = False, label: str = "PixelCNN sampling") -> torch.Tensor:
         inputs = self.likelihood.encode(x)
-        for i in range(self.height):
-            if bool(observed[:, :, i].all()):
-                continue
-            features = self._row_vertical_features(inputs, condition, i)
-            for j in range(self.width):
-                if bool(observed[:, :, i, j].all()):
+        to_draw = ~observed.flatten(0, 1).all(0)  # [H, W]: the pixels some image still misses
+        with progress_counter(progress, int(to_draw.sum()), f"{label} ({len(x)} images)", "pixel") as counter:
+            for i in range(self.height):
+                if not bool(to_draw[i].any()):
                     continue
-                draw = self.likelihood.sample(self._pixel_params(inputs, features, condition, i, j), generator)  # [B, C]
-                x[:, :, i, j] = torch.where(observed[:, :, i, j], x[:, :, i, j], draw)
-                inputs[:, :, i, j] = self.likelihood.encode(x[:, :, i, j])
+                features = self._row_vertical_features(inputs, condition, i)
+                for j in range(self.width):
+                    if not bool(to_draw[i, j]):
+                        continue
+                    draw = self.likelihood.sample(self._pixel_params(inputs, features, condition, i, j), generator)  # [B, C]
+                    x[:, :, i, j] = torch.where(observed[:, :, i, j], x[:, :, i, j], draw)
+                    inputs[:, :, i, j] = self.likelihood.encode(x[:, :, i, j])
+                    counter.update()
         return x
 
     def _labels(self, n: int, y: int | torch.Tensor | None, condition: torch.Tensor | None = None) -> torch.Tensor | None:
@@ -218,7 +223,8 @@ class PixelCNN(nn.Module):
     @torch.no_grad()
     @sample_call_forms("y", "seed", "generator", "condition")
     def sample(self, num_samples: int, *, y: int | torch.Tensor | None = None, seed: int | None = None,
-               generator: torch.Generator | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+               generator: torch.Generator | None = None, condition: torch.Tensor | None = None,
+               progress: Progress = False) -> torch.Tensor:
         """Ancestral samples [n, C, H, W], pixel by pixel in raster order, each pixel for all n at once.
 
         Per row, the vertical stack is run once (it does not see the current row); per pixel, only the
@@ -230,18 +236,20 @@ class PixelCNN(nn.Module):
             y: for a class-conditional model, one label (int) or labels [n].
             seed, generator: the random source.
             condition: the conditioning vectors [n, condition_size] when ``condition_size > 0``.
+            progress: count the H x W pixels drawn: False (default, silent), True or a label for a bar, or a
+                callable ``(done, total)`` (see :mod:`bayesdl.progress`).
         """
         n = check_num_samples(num_samples)
         device = self.device
         condition = self._labels(n, y, condition)
         generator = make_generator(seed, generator, device)
         x = torch.zeros(n, self.in_channels, self.height, self.width, device=device)
-        return self._generate(x, torch.zeros_like(x, dtype=torch.bool), condition, generator)
+        return self._generate(x, torch.zeros_like(x, dtype=torch.bool), condition, generator, progress)
 
     @torch.no_grad()
     def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, y: int | torch.Tensor | None = None,
                  seed: int | None = None, generator: torch.Generator | None = None,
-                 condition: torch.Tensor | None = None) -> torch.Tensor:
+                 condition: torch.Tensor | None = None, progress: Progress = False) -> torch.Tensor:
         """Inpaint the pixels where ``mask`` is False by ancestral sampling in raster order.
 
         Observed pixels are kept; each missing pixel is drawn given every pixel before it in raster
@@ -255,10 +263,11 @@ class PixelCNN(nn.Module):
             y: labels for a class-conditional model.
             seed, generator: the random source.
             condition: the conditioning vectors [B, condition_size] when ``condition_size > 0``.
+            progress: count the missing pixels drawn (pixels observed in every image are skipped), as in :meth:`sample`.
         """
         x, observed = completion_inputs(x_partial, mask, (self.in_channels, self.height, self.width))
         self.likelihood.check(x, "x_partial (observed entries)")
         device = self.device
         condition = self._labels(len(x), y, condition)
         generator = make_generator(seed, generator, device)
-        return self._generate(x.to(device), observed.to(device), condition, generator)
+        return self._generate(x.to(device), observed.to(device), condition, generator, progress, "PixelCNN completion")

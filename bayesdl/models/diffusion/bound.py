@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ...progress import Progress, progress_counter
 from ...validation import check_positive_int
 from .process import DiffusionProcess
 
@@ -58,7 +59,8 @@ class BoundTerms:
 
 
 @torch.no_grad()
-def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | None = None, generator: torch.Generator | None = None) -> BoundTerms:
+def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | None = None, generator: torch.Generator | None = None,
+                      progress: Progress = False) -> BoundTerms:
     """Evaluate every term of the bound of ``model`` on ``x0``; see :meth:`DDPM.nll_bound`.
 
     Each term uses one draw x_t ~ q(x_t | x_0), so the result is a single-sample Monte Carlo estimate
@@ -69,6 +71,8 @@ def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | 
         x0: data of shape [B, *model.data_shape], on the model's scale (e.g. [-1, 1] for images).
         t_chunk: how many time steps share one denoiser call (None: as many as fit in 2**16 rows).
         generator: the random source of the forward-process noise (None: torch's global one).
+        progress: count the T steps evaluated: False (default, silent), True or a label for a bar, or a
+            callable ``(done, total)`` (see :mod:`bayesdl.progress`).
 
     Returns:
         :class:`BoundTerms` in nats per example; ``total`` [B] upper-bounds -log p(x_0).
@@ -94,6 +98,7 @@ def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | 
     was_training = model.training
     model.eval()
     terms = x0.new_zeros(batch, steps)
+    counter = progress_counter(progress, steps, f"DDPM bound over all {steps} steps ({batch} examples)")
     try:
         for start in range(1, steps + 1, t_chunk):
             t_values = torch.arange(start, min(start + t_chunk, steps + 1), device=x0.device)
@@ -103,7 +108,9 @@ def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | 
             x_t = model.q_sample(x0_rep, t, noise)
             values = model.bound_terms_at(x0_rep, x_t, t)
             terms[:, t_values - 1] = values.reshape(len(t_values), batch).T
+            counter.update(len(t_values))
     finally:
+        counter.close()
         model.train(was_training)
     prior = model.prior_kl(x0)
     return BoundTerms(total=prior + terms.sum(1), prior=prior, terms=terms)

@@ -16,6 +16,7 @@ from ...montecarlo.annealing import annealed_importance_sampling
 from ...montecarlo.gibbs import block_gibbs
 from ...ops.hardware import BFLOAT16_OPTIONS, BFloat16Option, resolve_bfloat16
 from ...ops.random_bits import bernoulli
+from ...progress import Progress
 from ...randomness import make_generator
 from ...results.estimates import LogPartitionEstimate
 from ...results.gibbs import GibbsResult
@@ -541,6 +542,7 @@ class RBM(nn.Module):
         schedule: str = "salakhutdinov-murray",
         seed: int | None = 0,
         generator: torch.Generator | None = None,
+        progress: Progress = False,
     ) -> LogPartitionEstimate:
         """log Z, exactly by enumeration or by annealed importance sampling; the result is cached.
 
@@ -556,6 +558,8 @@ class RBM(nn.Module):
             schedule: the spacing of the inverse temperatures (see ``ais_betas``).
             seed: seeds AIS when no ``generator`` is given.
             generator: the AIS random source.
+            progress: count the AIS temperatures (False by default; True or a label for a bar, or a callable
+                ``(done, total)``; see :mod:`bayesdl.progress`). Exact enumeration is not counted.
 
         Returns:
             a :class:`~bayesdl.inference.ais.LogPartitionEstimate` (log Z, its standard error, and
@@ -584,7 +588,7 @@ class RBM(nn.Module):
                     base = self.base_visible_bias
                 path = RBMAnnealingPath(self, base)
                 estimate = annealed_importance_sampling(
-                    path, num_chains, num_betas, schedule=schedule, seed=seed, generator=generator
+                    path, num_chains, num_betas, schedule=schedule, seed=seed, generator=generator, progress=progress
                 )
         self._log_z_cache = (self._parameter_key(), estimate)
         return estimate
