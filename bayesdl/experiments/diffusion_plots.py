@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import torch
 
 from ..models.diffusion.bound import BoundTerms, variational_bound
 from .image_grid import image_grid
+from .style import IMAGE_CMAP
 
 
 def bound_on(ctx, model, x0: torch.Tensor, label: str) -> BoundTerms:
