@@ -33,7 +33,7 @@ from ..diagnostics.metrics import (
 )
 from ..diagnostics.selective import fpr_at_tpr, ood_aupr, risk_coverage
 from ..diagnostics.uncertainty_plots import reliability_diagram
-from ..errors import DataNotFoundError
+from ..errors import BayesdlError, DataNotFoundError
 from ..inference.conformal import ConformalClassifier, SplitConformalRegressor, set_coverage, set_sizes
 from ..inference.predictive import predict
 from ..inference.recalibration import Recalibration
@@ -177,25 +177,29 @@ def _run_classification(ctx: RunContext, cfg: BdlBenchmarkSettings, task: dict[s
         for rep in range(cfg.seeds):
             seed = ctx.seed + rep
             start = time.perf_counter()
-            model = build_method(method, lambda p, d=x.shape[1]: MLP(d, hidden, 10, dropout=p), "categorical", (x, y),
-                                 budget, ctx, seed, classes=10)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                dev = ctx.device
-                probs = predict(model, xt.to(dev), budget.predictive_samples).probs.detach().cpu()
-                probs_cal = predict(model, xc.to(dev), budget.predictive_samples).probs.detach().cpu()
-                probs_ood = predict(model, x_ood.to(dev), budget.predictive_samples).probs.detach().cpu()
-            seconds = time.perf_counter() - start
-            entry = _classification_scores(probs, yt, probs_ood, probs_cal, yc, seed)
-            scores[(task["name"], LABELS[method])].append({**entry, "seconds": seconds})
-            _, scaled = _temperature_scaled(probs, probs_cal, yc)
-            ts = _classification_scores(scaled(probs), yt, scaled(probs_ood), scaled(probs_cal), yc, seed)
-            scores[(task["name"], f"{LABELS[method]} + temperature")].append({**ts, "seconds": seconds})
-            if rep == 0:
-                reliability_diagram(probs, yt, 15, ax=rel_axes[0, col], title=LABELS[method])
-                entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1)
-                curve = risk_coverage(entropy, (probs.argmax(-1) != yt).float())
-                rc_ax.plot(curve.coverage, curve.risk, label=f"{LABELS[method]} (AURC {curve.aurc:.3f})")
+            try:
+                model = build_method(method, lambda p, d=x.shape[1]: MLP(d, hidden, 10, dropout=p), "categorical", (x, y),
+                                     budget, ctx, seed, classes=10)
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(seed)
+                    dev = ctx.device
+                    probs = predict(model, xt.to(dev), budget.predictive_samples).probs.detach().cpu()
+                    probs_cal = predict(model, xc.to(dev), budget.predictive_samples).probs.detach().cpu()
+                    probs_ood = predict(model, x_ood.to(dev), budget.predictive_samples).probs.detach().cpu()
+                seconds = time.perf_counter() - start
+                entry = _classification_scores(probs, yt, probs_ood, probs_cal, yc, seed)
+                scores[(task["name"], LABELS[method])].append({**entry, "seconds": seconds})
+                _, scaled = _temperature_scaled(probs, probs_cal, yc)
+                ts = _classification_scores(scaled(probs), yt, scaled(probs_ood), scaled(probs_cal), yc, seed)
+                scores[(task["name"], f"{LABELS[method]} + temperature")].append({**ts, "seconds": seconds})
+                if rep == 0:
+                    reliability_diagram(probs, yt, 15, ax=rel_axes[0, col], title=LABELS[method])
+                    entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1)
+                    curve = risk_coverage(entropy, (probs.argmax(-1) != yt).float())
+                    rc_ax.plot(curve.coverage, curve.risk, label=f"{LABELS[method]} (AURC {curve.aurc:.3f})")
+            except (BayesdlError, FloatingPointError) as err:  # a diverged fit is a result to report, not a crash
+                ctx.note(f"{LABELS[method]} failed on {task['name']} at seed {seed}: {err}")
+                continue
     ctx.save_figure(rel_fig, f"reliability_{task['name']}", f"Reliability diagrams on the {task['name']} test set (seed "
                     f"{ctx.seed}, 15 bins), before temperature scaling")
     rc_ax.set(xlabel="coverage (fraction kept, most certain first)", ylabel="error rate among kept",
@@ -216,34 +220,38 @@ def _run_regression(ctx: RunContext, cfg: BdlBenchmarkSettings, task: dict[str, 
         for rep in range(cfg.seeds):
             seed = ctx.seed + rep
             start = time.perf_counter()
-            model = build_method(method, lambda p, d=x.shape[1]: MLP(d, [50, 50], 1, activation="tanh", dropout=p),
-                                 "homoscedastic", (x, y), budget, ctx, seed)
-            dtype = torch.float64 if method == "nuts" else torch.float32
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                pred = predict(model, xt.to(ctx.device, dtype), budget.predictive_samples)
-                pred_cal = predict(model, xc.to(ctx.device, dtype), budget.predictive_samples)
-            seconds = time.perf_counter() - start
-            mean, var = (t.detach().cpu().float().reshape(-1) for t in (pred.mean, pred.variance))
-            mean_c, var_c = (t.detach().cpu().float().reshape(-1) for t in (pred_cal.mean, pred_cal.variance))
-            lower, upper = (t.detach().cpu().float().reshape(-1) for t in pred.interval(0.95))
-            conformal = SplitConformalRegressor(alpha=0.1).calibrate(mean_c, yc, var_c.sqrt())
-            c_lo, c_hi = conformal.predict_interval(mean, var.sqrt())
-            scores[(task["name"], LABELS[method])].append({
-                "rmse": float((mean - yt).square().mean().sqrt()), "nll": gaussian_nll(mean, var, yt),
-                "coverage": 100 * interval_coverage(lower, upper, yt), "conformal_coverage": 100 * interval_coverage(c_lo, c_hi, yt),
-                "conformal_width": float((c_hi - c_lo).mean()), "seconds": seconds})
-            if rep == 0 and task["name"] == "gap":
-                grid = torch.linspace(-4.5, 4.5, 120).unsqueeze(1)
+            try:
+                model = build_method(method, lambda p, d=x.shape[1]: MLP(d, [50, 50], 1, activation="tanh", dropout=p),
+                                     "homoscedastic", (x, y), budget, ctx, seed)
+                dtype = torch.float64 if method == "nuts" else torch.float32
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(seed)
-                    g = predict(model, grid.to(ctx.device, dtype), budget.predictive_samples)
-                gm, gs = g.mean.detach().cpu().float().reshape(-1), g.variance.detach().cpu().float().reshape(-1).sqrt()
-                ax = band_axes[0, col]
-                ax.fill_between(grid[:, 0], gm - 2 * gs, gm + 2 * gs, alpha=0.3, color="tab:blue")
-                ax.plot(grid[:, 0], gm, color="tab:blue")
-                ax.scatter(x[:, 0], y, s=4, color="black")
-                ax.set_title(LABELS[method], fontsize=8)
+                    pred = predict(model, xt.to(ctx.device, dtype), budget.predictive_samples)
+                    pred_cal = predict(model, xc.to(ctx.device, dtype), budget.predictive_samples)
+                seconds = time.perf_counter() - start
+                mean, var = (t.detach().cpu().float().reshape(-1) for t in (pred.mean, pred.variance))
+                mean_c, var_c = (t.detach().cpu().float().reshape(-1) for t in (pred_cal.mean, pred_cal.variance))
+                lower, upper = (t.detach().cpu().float().reshape(-1) for t in pred.interval(0.95))
+                conformal = SplitConformalRegressor(alpha=0.1).calibrate(mean_c, yc, var_c.sqrt())
+                c_lo, c_hi = conformal.predict_interval(mean, var.sqrt())
+                scores[(task["name"], LABELS[method])].append({
+                    "rmse": float((mean - yt).square().mean().sqrt()), "nll": gaussian_nll(mean, var, yt),
+                    "coverage": 100 * interval_coverage(lower, upper, yt), "conformal_coverage": 100 * interval_coverage(c_lo, c_hi, yt),
+                    "conformal_width": float((c_hi - c_lo).mean()), "seconds": seconds})
+                if rep == 0 and task["name"] == "gap":
+                    grid = torch.linspace(-4.5, 4.5, 120).unsqueeze(1)
+                    with torch.random.fork_rng(devices=[]):
+                        torch.manual_seed(seed)
+                        g = predict(model, grid.to(ctx.device, dtype), budget.predictive_samples)
+                    gm, gs = g.mean.detach().cpu().float().reshape(-1), g.variance.detach().cpu().float().reshape(-1).sqrt()
+                    ax = band_axes[0, col]
+                    ax.fill_between(grid[:, 0], gm - 2 * gs, gm + 2 * gs, alpha=0.3, color="tab:blue")
+                    ax.plot(grid[:, 0], gm, color="tab:blue")
+                    ax.scatter(x[:, 0], y, s=4, color="black")
+                    ax.set_title(LABELS[method], fontsize=8)
+            except (BayesdlError, FloatingPointError) as err:  # a diverged fit is a result to report, not a crash
+                ctx.note(f"{LABELS[method]} failed on {task['name']} at seed {seed}: {err}")
+                continue
     if task["name"] == "gap":
         ctx.save_figure(band_fig, "bands_gap", "Predictive mean ± 2 sd on the 'gap' toy set (seed "
                         f"{ctx.seed}); the data have no points in |x| < 1")

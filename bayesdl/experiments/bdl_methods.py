@@ -82,7 +82,8 @@ def _swag(make_net: Callable[[float], nn.Module], likelihood: str, data: tuple[t
     steps_per_epoch = max(1, math.ceil(len(data[0]) / budget.batch_size))
     collector = SWAGCollector(model, start=0, every=steps_per_epoch, max_rank=20)
     swa_epochs = max(3, budget.epochs // 4)
-    Trainer(model, optimizer="sgd", lr=0.01, optimizer_kwargs={"momentum": 0.9}, seed=seed + 1, callbacks=[collector],
+    # SGD at the Adam rate: at lr 1e-2 the learned regression noise can run away (to NaN)
+    Trainer(model, optimizer="sgd", lr=budget.lr, optimizer_kwargs={"momentum": 0.9}, seed=seed + 1, callbacks=[collector],
             **{**_trainer_args(budget, ctx, "collecting SWAG moments"), "epochs": swa_epochs}).fit(data)
     return SWAG(model, collector, covariance="lowrank" if collector.num_snapshots > 2 else "diag")
 
