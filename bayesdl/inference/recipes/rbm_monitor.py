@@ -23,6 +23,11 @@ class RBMMonitor(Callback):
     ``monitor_pseudo_log_likelihood`` (means per example on ``data``). These are monitors, not
     likelihoods; use :meth:`RBM.log_prob` with AIS for the log-likelihood.
 
+    Arguments:
+        rbm: the model being trained: any :class:`~bayesdl.contracts.HasTrainingMonitors` (an RBM).
+        data: the examples the monitors are computed on (checked with the model's ``check_data``).
+        seed: seeds the pseudo-likelihood's random unit choice (``seed + epoch`` at each epoch).
+
     Example:
         >>> from bayesdl.inference import Trainer
         >>> from bayesdl.models.rbm import RBM
