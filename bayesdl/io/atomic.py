@@ -78,23 +78,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         if err.errno in _REFUSALS or isinstance(err, FileExistsError):
             raise _refuse(path, err) from err
         raise
-    try:
+
+    def fill(target: Path) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(err, OSError) and err.errno in _REFUSALS:
-            raise _refuse(path, err) from err
-        raise
-    _fsync_folder(path.parent)
-    remove_stale_temporaries(path)
-    return path
+
+    return _publish(tmp, path, fill)
 
 
 def atomic_write_with(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
@@ -126,10 +117,19 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[Path], Any]) -> 
         if err.errno in _REFUSALS or isinstance(err, FileExistsError):
             raise _refuse(path, err) from err
         raise
-    tmp = _temp_name(path)
+
+    def fill(target: Path) -> None:
+        write(target)
+        os.chmod(target, 0o666 & ~_umask())  # a writer may create its file 0600, as mkstemp does
+
+    return _publish(_temp_name(path), path, fill)
+
+
+def _publish(tmp: Path, path: Path, fill: Callable[[Path], Any]) -> Path:
+    """Fill the temporary ``tmp``, rename it onto ``path`` and sync the folder; on any failure remove ``tmp`` (a
+    refusal by the file system becomes an InputError naming ``path``). The one commit step of both writers."""
     try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # a writer may create its file 0600, as mkstemp does
+        fill(tmp)
         os.replace(tmp, path)
     except BaseException as err:
         try:
