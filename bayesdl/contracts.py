@@ -15,6 +15,9 @@ whether it satisfies one of these protocols (``isinstance(model, HasLoss)``: all
   :class:`Predictor` (``predict`` with closed-form moments);
 * to be watched during training by :class:`~bayesdl.inference.recipes.RBMMonitor`: :class:`HasTrainingMonitors`
   (``reconstruction_error`` and ``pseudo_log_likelihood`` per example);
+* to tune a prior precision online by the marginal likelihood (:class:`~bayesdl.inference.recipes.OnlineMarglik`):
+  an approximation of the evidence that satisfies :class:`EvidenceApproximation` (``fit``, ``log_evidence``,
+  ``covered_parameters``), such as :class:`~bayesdl.models.laplace.Laplace`;
 * to be exported to ArviZ (PSIS-LOO, WAIC, ``az.compare``): :class:`HasFunctionDraws`
   (``predictive_draws(x, num_samples, *, seed, generator)`` returning :class:`~bayesdl.results.FunctionDraws`);
 * to have a density: :class:`DensityModel` (``log_prob(x)`` in nats per example, shape [B]), or through an ODE:
@@ -46,6 +49,7 @@ from .results.predictive import (
 __all__ = [
     "ChecksData",
     "DensityModel",
+    "EvidenceApproximation",
     "HasFunctionDraws",
     "HasLoss",
     "HasTrainingMonitors",
@@ -243,6 +247,29 @@ class HasTrainingMonitors(Protocol):
     def reconstruction_error(self, v: torch.Tensor) -> torch.Tensor: ...
 
     def pseudo_log_likelihood(self, v: torch.Tensor, *, seed: int | None = ...) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class EvidenceApproximation(Protocol):
+    """An approximation of the log marginal likelihood log p(D | delta[, sigma]) of a network's weights, refitted at
+    the current weights by ``fit(data)`` and differentiable in the hyperparameters: ``log_evidence(delta, sigma)``
+    returns a scalar tensor (``sigma`` only for regression, None for the fitted one). ``covered_parameters()``
+    lists the weights whose prior has precision delta; ``kind`` is "classification" or "regression".
+    :class:`~bayesdl.inference.recipes.OnlineMarglik` drives it without importing the models layer.
+
+    Example:
+        >>> from bayesdl.models.laplace import Laplace
+        >>> isinstance(Laplace(torch.nn.Sequential(torch.nn.Linear(2, 3)), likelihood="classification"), EvidenceApproximation)
+        True
+    """
+
+    kind: str
+
+    def fit(self, data: Any) -> Any: ...
+
+    def log_evidence(self, prior_precision: torch.Tensor, noise_std: torch.Tensor | None = None) -> torch.Tensor: ...
+
+    def covered_parameters(self) -> list[torch.nn.Parameter]: ...
 
 
 @runtime_checkable

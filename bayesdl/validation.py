@@ -7,6 +7,7 @@ Nothing is clipped or repaired silently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -192,6 +193,23 @@ def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def check_positive_float(value: object, name: str) -> float:
+    """Check that ``value`` is a finite real number > 0 (not a boolean) and return it as a float.
+
+    Example:
+        >>> check_positive_float(0.5, "lr")
+        0.5
+        >>> try:
+        ...     check_positive_float(0, "prior_precision")
+        ... except InputError as err:
+        ...     print(err)
+        prior_precision must be a finite number > 0, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
 
 
 def check_choice(value: object, name: str, choices: Sequence[object]) -> object:

@@ -25,7 +25,7 @@ from .mcmc import Posterior, sample_posterior
 from .objectives import LossObjective, Objective, PyroObjective, as_objective, make_elbo
 from .ode_likelihood import ODELogLikelihood, exact_divergence, hutchinson_divergence, ode_log_likelihood
 from .predictive import predict
-from .recipes import KLWarmup, RBMMonitor, fit_ensemble, fit_greedy
+from .recipes import KLWarmup, OnlineMarglik, RBMMonitor, fit_ensemble, fit_greedy
 from .trainer import Callback, History, Trainer, resolve_device, seed_everything
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "posterior_means",
     "History",
     "KLWarmup",
+    "OnlineMarglik",
     "RBMMonitor",
     "fit_ensemble",
     "fit_greedy",

@@ -447,10 +447,40 @@ class Laplace(nn.Module):
         return float(self._log_evidence(torch.tensor(float(delta), dtype=torch.float64)))
 
     def _log_evidence(self, delta: torch.Tensor) -> torch.Tensor:
+        return self.log_evidence(delta).cpu()
+
+    def covered_parameters(self) -> list[nn.Parameter]:
+        """The network parameters the approximation covers (the ones the prior precision applies to), in order."""
+        return list(self._params.values())
+
+    def log_evidence(self, prior_precision: torch.Tensor, noise_std: torch.Tensor | None = None) -> torch.Tensor:
+        """The Laplace log evidence in nats as a differentiable float64 function of delta (and, for regression, sigma).
+
+        The curvature and the weights stay those of the last :meth:`fit`. For regression with a noise sd sigma
+        other than the fitted sigma_0, the MAP log-likelihood is re-evaluated from the residual sum of squares
+        SSE = -2 sigma_0^2 (log p(D | theta) + N/2 log(2 pi sigma_0^2)), and the curvature is rescaled:
+        H(sigma) = (sigma_0 / sigma)^2 H(sigma_0) for the GGN, (sigma_0 / sigma)^4 for the empirical Fisher.
+
+        Arguments:
+            prior_precision: delta > 0, a scalar tensor (gradients flow through it).
+            noise_std: sigma > 0 for regression (None: the fitted sigma_0); must be None for classification.
+        """
+        self._check_fitted()
+        device = self._device
+        delta = torch.as_tensor(prior_precision, dtype=torch.float64, device=device)
         theta = self._map_vector().double()
-        log_det = self.precision_structure.log_det(delta.to(self._device)).double().cpu()
-        return (self.log_likelihood_map - 0.5 * delta * (theta.cpu() @ theta.cpu())
-                + 0.5 * self.num_params * torch.log(delta) - 0.5 * log_det)
+        log_lik = torch.as_tensor(self.log_likelihood_map, dtype=torch.float64, device=device)
+        scale: torch.Tensor | float = 1.0
+        if noise_std is not None:
+            if self.kind != "regression":
+                raise InputError("noise_std applies to regression only; a classifier's evidence has no noise sd")
+            sigma = torch.as_tensor(noise_std, dtype=torch.float64, device=device)
+            var0, n = self.noise_std**2, self.num_data
+            sse = -2.0 * var0 * (self.log_likelihood_map + 0.5 * n * math.log(2 * math.pi * var0))
+            log_lik = -0.5 * sse / sigma**2 - 0.5 * n * torch.log(2 * math.pi * sigma**2)
+            scale = (var0 / sigma**2) ** (1 if self.curvature == "ggn" else 2)
+        log_det = self.precision_structure.log_det(delta, scale).double()
+        return log_lik - 0.5 * delta * (theta @ theta) + 0.5 * self.num_params * torch.log(delta) - 0.5 * log_det
 
     def optimize_prior_precision(
         self,

@@ -2,7 +2,7 @@
 
 Each structure holds the curvature H (a GGN or empirical Fisher summed over the training data) in a factorised
 form and answers, for an isotropic prior precision delta, what the Laplace approximation needs:
-log det(H + delta I), draws from N(0, (H + delta I)^{-1}), and the functional covariance J (H + delta I)^{-1} J^T
+log det(s H + delta I) (s rescales the curvature when the regression noise changes), draws from N(0, (H + delta I)^{-1}), and the functional covariance J (H + delta I)^{-1} J^T
 of per-example Jacobians J [B, C, P] of the network outputs with respect to the covered parameters.
 """
 
@@ -44,8 +44,8 @@ class DiagonalPrecision:
     def num_params(self) -> int:
         return self.diagonal.numel()
 
-    def log_det(self, delta: torch.Tensor) -> torch.Tensor:
-        return torch.log(self.diagonal + delta).sum()
+    def log_det(self, delta: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+        return torch.log(scale * self.diagonal + delta).sum()
 
     def sample(self, num_samples: int, delta: float, generator: torch.Generator | None) -> torch.Tensor:
         eps = torch.randn(num_samples, self.num_params, generator=generator, dtype=self.diagonal.dtype, device=self.diagonal.device)
@@ -86,8 +86,8 @@ class EigenPrecision:
     def rank(self) -> int:
         return self.eigenvectors.shape[1]
 
-    def log_det(self, delta: torch.Tensor) -> torch.Tensor:
-        return torch.log(self.eigenvalues + delta).sum() + (self.num_params - self.rank) * torch.log(torch.as_tensor(delta))
+    def log_det(self, delta: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+        return torch.log(scale * self.eigenvalues + delta).sum() + (self.num_params - self.rank) * torch.log(torch.as_tensor(delta))
 
     def sample(self, num_samples: int, delta: float, generator: torch.Generator | None) -> torch.Tensor:
         v = self.eigenvectors
@@ -143,8 +143,8 @@ class KroneckerPrecision:
         g, _, a, _ = self.blocks[index]
         return g[:, None] * a[None, :]
 
-    def log_det(self, delta: torch.Tensor) -> torch.Tensor:
-        return sum(torch.log(self._eigenvalues(k) + delta).sum() for k in range(len(self.blocks)))
+    def log_det(self, delta: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+        return sum(torch.log(scale * self._eigenvalues(k) + delta).sum() for k in range(len(self.blocks)))
 
     def sample(self, num_samples: int, delta: float, generator: torch.Generator | None) -> torch.Tensor:
         parts = []
