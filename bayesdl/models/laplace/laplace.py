@@ -153,7 +153,7 @@ class Laplace(nn.Module):
         if hasattr(model, "net") and head is not None and hasattr(head, "kind"):
             if type(head).__name__ == "HeteroscedasticGaussian":
                 raise InputError("Laplace supports categorical and homoscedastic Gaussian likelihoods, not heteroscedastic")
-            sigma = float(head.noise_std) if hasattr(head, "noise_std") else 1.0
+            sigma = float(head.noise_std.detach()) if hasattr(head, "noise_std") else 1.0
             return model.net, head.kind, sigma
         if likelihood not in ("classification", "regression"):
             raise InputError(f"likelihood must be 'classification' or 'regression' for a bare network, got {likelihood!r}")
