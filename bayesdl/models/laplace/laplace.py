@@ -67,7 +67,9 @@ class Laplace(nn.Module):
 
     The prior precision can be tuned post hoc by maximising the Laplace evidence
     log p(D | delta) ~= log p(D | theta_MAP) - delta/2 ||theta_MAP||^2 + P/2 log delta - 1/2 log det(H + delta I),
-    or by the NLL on validation data (:meth:`optimize_prior_precision`).
+    or by the NLL on validation data (:meth:`optimize_prior_precision`); during training,
+    :class:`~bayesdl.inference.OnlineMarglik` tunes it online through :meth:`log_evidence`
+    (Immer et al. 2021, arXiv:2104.04975).
 
     Arguments:
         model: a trained ``PlainNet`` (its net and likelihood are used) or a bare ``nn.Module`` whose outputs are
