@@ -170,6 +170,60 @@ def check_range(x: torch.Tensor, name: str, low: float, high: float) -> torch.Te
     return x
 
 
+def check_probabilities(probs: object, name: str = "probs") -> torch.Tensor:
+    """Check that ``probs`` is a floating [N, C] tensor of rows that are non-negative and sum to 1 (to 1e-4).
+
+    Arguments:
+        probs: the class probabilities.
+        name: the argument name used in the error message.
+
+    Returns:
+        ``probs``.
+
+    Example:
+        >>> check_probabilities(torch.tensor([[0.25, 0.75]])).shape
+        torch.Size([1, 2])
+        >>> try:
+        ...     check_probabilities(torch.tensor([[0.5, 0.6]]), "p_cal")
+        ... except InputError as err:
+        ...     print(err)
+        p_cal must be non-negative and sum to 1 over the last dimension
+    """
+    probs = check_tensor(probs, name, ndim=2, floating=True)
+    if float(probs.min()) < 0 or not torch.allclose(probs.sum(-1), torch.ones_like(probs[:, 0]), atol=1e-4):
+        raise InputError(f"{name} must be non-negative and sum to 1 over the last dimension")
+    return probs
+
+
+def check_labels(labels: object, name: str, num_examples: int, num_classes: int) -> torch.Tensor:
+    """Check that ``labels`` is an integer tensor [num_examples] of classes in [0, num_classes - 1]; return it as int64.
+
+    Arguments:
+        labels: the class labels.
+        name: the argument name used in the error message.
+        num_examples: the expected length N.
+        num_classes: C, the number of classes.
+
+    Returns:
+        ``labels`` as a ``torch.long`` tensor.
+
+    Example:
+        >>> check_labels(torch.tensor([0, 2]), "labels", 2, 3).dtype
+        torch.int64
+        >>> try:
+        ...     check_labels(torch.tensor([0, 3]), "y_cal", 2, 3)
+        ... except InputError as err:
+        ...     print(err)
+        y_cal must be integers in [0, 2]
+    """
+    labels = check_tensor(labels, name, shape=[num_examples])
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise InputError(f"{name} must be an integer tensor, got dtype {labels.dtype}")
+    if num_examples and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise InputError(f"{name} must be integers in [0, {num_classes - 1}]")
+    return labels.long()
+
+
 def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     """Check that ``value`` is an integer no smaller than ``minimum`` and return it.
 

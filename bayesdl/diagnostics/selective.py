@@ -13,14 +13,7 @@ from typing import Literal
 import torch
 
 from ..errors import InputError
-from ..validation import check_tensor
-
-
-def _check_probs(probs: torch.Tensor) -> torch.Tensor:
-    check_tensor(probs, "probs", ndim=2, floating=True)
-    if float(probs.min()) < 0 or not torch.allclose(probs.sum(-1), torch.ones_like(probs[:, 0]), atol=1e-4):
-        raise InputError("probs must be non-negative and sum to 1 over the last dimension")
-    return probs
+from ..validation import check_probabilities, check_tensor
 
 
 def max_softmax_score(probs: torch.Tensor) -> torch.Tensor:
@@ -40,7 +33,7 @@ def max_softmax_score(probs: torch.Tensor) -> torch.Tensor:
         Hendrycks & Gimpel (2017), A Baseline for Detecting Misclassified and Out-of-Distribution Examples in
         Neural Networks, arXiv:1610.02136.
     """
-    return -_check_probs(probs).max(-1).values
+    return -check_probabilities(probs).max(-1).values
 
 
 def entropy_score(probs: torch.Tensor) -> torch.Tensor:
@@ -56,7 +49,7 @@ def entropy_score(probs: torch.Tensor) -> torch.Tensor:
         >>> entropy_score(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
         tensor([0.0000, 0.6931])
     """
-    p = _check_probs(probs)
+    p = check_probabilities(probs)
     return (p * torch.where(p > 0, -p.log(), torch.zeros_like(p))).sum(-1)
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 import torch
 
 from ..errors import InputError
-from ..validation import check_tensor
+from ..validation import check_labels, check_tensor
 
 Scaling = Literal["temperature", "vector", "matrix"]
 
@@ -19,12 +19,7 @@ def _check_logits_labels(logits: object, labels: object, num_classes: int | None
         raise InputError(f"logits must have {num_classes} classes (columns), got {logits.shape[1]}")
     if labels is None:
         return logits, labels  # type: ignore[return-value]
-    labels = check_tensor(labels, "labels", shape=[logits.shape[0]])
-    if labels.is_floating_point() or labels.dtype == torch.bool:
-        raise InputError(f"labels must be an integer tensor, got dtype {labels.dtype}")
-    if int(labels.min()) < 0 or int(labels.max()) >= logits.shape[1]:
-        raise InputError(f"labels must be integers in [0, {logits.shape[1] - 1}]")
-    return logits, labels.long()
+    return logits, check_labels(labels, "labels", logits.shape[0], logits.shape[1])
 
 
 class Recalibration:

@@ -7,26 +7,10 @@ from typing import Literal
 import torch
 
 from ...errors import InputError
-from ...validation import check_tensor
+from ...validation import check_labels, check_probabilities, check_tensor
 from .quantile import check_alpha, conformal_quantile
 
 SetMethod = Literal["threshold", "aps", "raps"]
-
-
-def _check_probs(probs: object, name: str = "probs") -> torch.Tensor:
-    probs = check_tensor(probs, name, ndim=2, floating=True)
-    if float(probs.min()) < 0 or not torch.allclose(probs.sum(-1), torch.ones_like(probs[:, 0]), atol=1e-4):
-        raise InputError(f"{name} must be non-negative and sum to 1 over the last dimension")
-    return probs
-
-
-def _check_labels(labels: object, n: int, c: int) -> torch.Tensor:
-    labels = check_tensor(labels, "labels", shape=[n])
-    if labels.is_floating_point() or labels.dtype == torch.bool:
-        raise InputError(f"labels must be an integer tensor, got dtype {labels.dtype}")
-    if int(labels.min()) < 0 or int(labels.max()) >= c:
-        raise InputError(f"labels must be integers in [0, {c - 1}]")
-    return labels.long()
 
 
 class ConformalClassifier:
@@ -91,7 +75,7 @@ class ConformalClassifier:
 
     def scores(self, probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The score E(x, k, u) of every class k, [N, C] (one u per row)."""
-        probs = _check_probs(probs)
+        probs = check_probabilities(probs)
         if self.method == "threshold":
             return 1.0 - probs
         n, c = probs.shape
@@ -106,8 +90,8 @@ class ConformalClassifier:
 
     def calibrate(self, probs: torch.Tensor, labels: torch.Tensor, *, generator: torch.Generator | None = None) -> ConformalClassifier:
         """Compute the quantile of the true classes' scores on held-out data; returns ``self``."""
-        probs = _check_probs(probs)
-        labels = _check_labels(labels, probs.shape[0], probs.shape[1])
+        probs = check_probabilities(probs)
+        labels = check_labels(labels, "labels", probs.shape[0], probs.shape[1])
         true_scores = self.scores(probs, generator).gather(1, labels.to(probs.device).unsqueeze(1)).squeeze(1)
         self.quantile_ = conformal_quantile(true_scores, self.alpha)
         return self
@@ -128,5 +112,5 @@ def set_sizes(sets: torch.Tensor) -> torch.Tensor:
 def set_coverage(sets: torch.Tensor, labels: torch.Tensor) -> float:
     """The fraction of inputs whose true label is in its prediction set."""
     check_tensor(sets, "sets", ndim=2)
-    labels = _check_labels(labels, sets.shape[0], sets.shape[1])
+    labels = check_labels(labels, "labels", sets.shape[0], sets.shape[1])
     return float(sets.gather(1, labels.to(sets.device).unsqueeze(1)).double().mean())
