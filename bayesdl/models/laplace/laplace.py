@@ -9,7 +9,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
+from torch.utils.data import DataLoader, Dataset
 
+from ...data.loader import as_batches, in_memory_tensors
 from ...errors import InputError
 from ...io import serializable
 from ...results import (
@@ -31,16 +33,19 @@ Predictive = Literal["glm", "nn"]
 _FULL_LIMIT = 12_000  # a dense P x P curvature above this many parameters needs > 0.5 GiB: use lowrank, kron or diag
 
 
-def _batches(data: Any, batch_size: int) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
-    """(x, y) tensors split into minibatches, or any iterable of (x, y) batches such as a DataLoader."""
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
-        x, y = data
-        if len(x) != len(y):
-            raise InputError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-        if len(x) == 0:
+def _batches(data: Any, batch_size: int, device: torch.device) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+    """(x, y) batches on ``device``: in-memory data, a Dataset or a DataLoader through the shared
+    :func:`bayesdl.data.as_batches` (unshuffled), or any other iterable of (x, y) batches as it is."""
+    tensors = in_memory_tensors(data)
+    if tensors is not None:
+        if not isinstance(tensors, tuple) or len(tensors) != 2:
+            raise InputError("data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got "
+                             f"{len(tensors) if isinstance(tensors, tuple) else 1} tensor(s)")
+        if len(tensors[0]) == 0:
             raise InputError("the data are empty: a Laplace approximation needs training data")
-        return list(zip(torch.split(x, batch_size), torch.split(y, batch_size)))
-    if isinstance(data, Iterable):
+    if tensors is not None or isinstance(data, (DataLoader, Dataset)):
+        return as_batches(data, batch_size=batch_size, shuffle=False, device=device)
+    if isinstance(data, Iterable):  # e.g. a list of (x, y) batches, which as_batches would read as a Dataset of examples
         return data
     raise InputError(f"data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got {type(data).__name__}")
 
@@ -332,7 +337,7 @@ class Laplace(nn.Module):
         dtype = next(iter(self._params.values())).dtype
         acc = torch.zeros(self.num_params if self.hessian == "diag" else (self.num_params, self.num_params), dtype=dtype, device=self._device)
         log_lik, n = torch.zeros((), dtype=dtype, device=self._device), 0
-        for x, y in _batches(data, self.batch_size):
+        for x, y in _batches(data, self.batch_size, self._device):
             x, y = self._check_batch(x, y)
             with torch.no_grad():
                 rows, f = self._square_root_rows(x, y)
@@ -347,7 +352,7 @@ class Laplace(nn.Module):
 
     def _fit_lowrank(self, data: Any) -> tuple[Any, torch.Tensor, int]:
         """Randomised eigensolver with one power iteration: three passes of H-times-matrix products over the data."""
-        batches = list(_batches(data, self.batch_size))
+        batches = list(_batches(data, self.batch_size, self._device))
         dtype = next(iter(self._params.values())).dtype
         k = min(self.rank, self.num_params)
         width = min(k + 10, self.num_params)
@@ -398,7 +403,7 @@ class Laplace(nn.Module):
         handles = [layer.register_forward_hook(hook) for layer in layers]
         log_lik, n = torch.zeros((), dtype=dtype, device=self._device), 0
         try:
-            for x, y in _batches(data, self.batch_size):
+            for x, y in _batches(data, self.batch_size, self._device):
                 x, y = self._check_batch(x, y)
                 with torch.enable_grad():
                     f = self._outputs(x)
