@@ -18,6 +18,16 @@ Brent search. The probit predictive is deterministic, so NLL and ECE carry no Mo
 computing the same approximation should agree to rounding, and a difference measures a difference in the
 approximation (e.g. in the tuned prior precision).
 
+A third row, ``online-marglik``, trains the same initial network twice with the prior precision tuned online by the
+Laplace evidence (Immer et al. 2021, arXiv:2104.04975): bayesdl's :class:`~bayesdl.inference.OnlineMarglik` on the
+shared Trainer against laplace-torch's ``marglik_training``, with the same settings: Adam (lr 1e-3, batch 100),
+all-weights KFAC GGN, one scalar prior precision starting at 1, ``--marglik-epochs`` epochs, an update after
+epochs 10, 15, ..., each of 10 Adam steps (lr 0.1) on log delta. Reported: the final prior precision, the test NLL
+of the trained network's own softmax, and the wall time of the whole training, median of the runs in alternation.
+laplace-torch returns the network of the update with the best evidence (and the delta before that update's last
+step), bayesdl the last one; their data orders differ (each library shuffles its own way), so the two agree only
+to the spread of training itself. On a loaded machine only the time ratio means anything.
+
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_laplace.py [--quick] [--repeats R]`` (needs ``laplace-torch``, in
 the ``[bench]`` extra; it imports without torchvision).
 """
@@ -25,6 +35,7 @@ the ``[bench]`` extra; it imports without torchvision).
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -33,8 +44,10 @@ from table import print_rows  # benchmarks/table.py
 
 from bayesdl.data import load_digits
 from bayesdl.diagnostics import expected_calibration_error, nll
+from bayesdl.inference import OnlineMarglik, Trainer
 from bayesdl.models.laplace import Laplace
 from bayesdl.models.nets import MLP
+from bayesdl.models.supervised import PlainNet
 
 
 def _map_network(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> torch.nn.Module:
@@ -77,7 +90,65 @@ def _laplace_torch(net, x, y, x_test, subset, hessian, fixed_prior=None):
     return probs.detach(), fit, time.perf_counter() - start, float(la.prior_precision)
 
 
-def main(quick: bool = False, repeats: int = 3, seed: int = 0) -> list[dict]:
+def _online_bayesdl(x, y, x_test, epochs, seed):
+    torch.manual_seed(seed)
+    model = PlainNet(MLP(64, [100, 100], 10))
+    tuner = OnlineMarglik(functools.partial(Laplace, subset="all", hessian="kron"), (x, y), frequency=5, burn_in=5,
+                          steps=10, lr=0.1, prior_precision=1.0)
+    start = time.perf_counter()
+    Trainer(model, lr=1e-3, epochs=epochs, batch_size=100, progress=False, seed=seed, callbacks=[tuner]).fit((x, y))
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        probs = model.net.eval()(x_test).softmax(-1)
+    return probs, seconds, tuner.prior_precision
+
+
+def _online_laplace_torch(x, y, x_test, epochs, seed):
+    from laplace import marglik_training
+
+    torch.manual_seed(seed)
+    net = PlainNet(MLP(64, [100, 100], 10)).net  # the same initial weights as bayesdl's run
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=100, shuffle=True,
+                                         generator=torch.Generator().manual_seed(seed))
+    start = time.perf_counter()
+    la, net, _, _ = marglik_training(net, loader, likelihood="classification", hessian_structure="kron",
+                                     optimizer_kwargs={"lr": 1e-3}, n_epochs=epochs, lr_hyp=0.1, prior_structure="scalar",
+                                     n_epochs_burnin=10, n_hypersteps=10, marglik_frequency=5, prior_prec_init=1.0)
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        probs = net.eval()(x_test).softmax(-1)
+    return probs, seconds, float(la.prior_precision)
+
+
+def online_marglik_rows(x, y, x_test, y_test, epochs: int, repeats: int, seed: int) -> list[dict]:
+    """The online-marglik row: both libraries' online tuning from the same initial network, in alternation."""
+    ours, peer = [], []
+    for r in range(repeats):
+        ours.append(_online_bayesdl(x, y, x_test, epochs, seed + r))
+        peer.append(_online_laplace_torch(x, y, x_test, epochs, seed + r))
+    for name, runs in (("bayesdl", ours), ("laplace-torch", peer)):
+        print(f"online-marglik ({epochs} epochs)  {name:14s} prior precision "
+              + ", ".join(f"{d:.3g}" for _, _, d in runs) + "  test NLL "
+              + ", ".join(f"{nll(p, y_test):.4f}" for p, _, _ in runs) + "  time "
+              + ", ".join(f"{t:.1f} s" for _, t, _ in runs))
+
+    def med(runs, f):
+        return statistics.median(f(r) for r in runs)
+
+    return [
+        {"task": f"online-marglik, all-weights KFAC, {epochs} epochs: final prior precision (median of {repeats})",
+         "peer": "laplace-torch marglik_training", "peer_figure": f"{med(peer, lambda r: r[2]):.3g}",
+         "bayesdl_figure": f"{med(ours, lambda r: r[2]):.3g}", "ratio": f"{med(ours, lambda r: r[2]) / med(peer, lambda r: r[2]):.2f}"},
+        {"task": f"online-marglik: test NLL of the trained network (median of {repeats})", "peer": "laplace-torch marglik_training",
+         "peer_figure": f"{med(peer, lambda r: nll(r[0], y_test)):.4f}", "bayesdl_figure": f"{med(ours, lambda r: nll(r[0], y_test)):.4f}",
+         "ratio": f"NLL diff {med(ours, lambda r: nll(r[0], y_test)) - med(peer, lambda r: nll(r[0], y_test)):+.4f}"},
+        {"task": "online-marglik: training time (ratio only; loaded machine)", "peer": "laplace-torch marglik_training",
+         "peer_figure": f"{med(peer, lambda r: r[1]):.1f} s", "bayesdl_figure": f"{med(ours, lambda r: r[1]):.1f} s",
+         "ratio": f"{med(ours, lambda r: r[1]) / med(peer, lambda r: r[1]):.2f}x"},
+    ]
+
+
+def main(quick: bool = False, repeats: int = 3, seed: int = 0, marglik_epochs: int = 50) -> list[dict]:
     """Run both configurations with both libraries, print a table and return its rows."""
     x, y = load_digits("train")
     x_test, y_test = load_digits("test")
@@ -112,6 +183,7 @@ def main(quick: bool = False, repeats: int = 3, seed: int = 0) -> list[dict]:
                      "peer_figure": f"{statistics.median(r[1] for r in peer):.3f} s / {statistics.median(r[2] for r in peer):.3f} s",
                      "bayesdl_figure": f"{statistics.median(r[1] for r in ours):.3f} s / {statistics.median(r[2] for r in ours):.3f} s",
                      "ratio": f"{fit_ratio:.2f}x / {pred_ratio:.2f}x"})
+    rows += online_marglik_rows(x, y, x_test, y_test, 15 if quick else marglik_epochs, 1 if quick else repeats, seed)
     print_rows(rows)
     return rows
 
@@ -121,5 +193,6 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--marglik-epochs", type=int, default=50)
     args = parser.parse_args()
-    main(quick=args.quick, repeats=args.repeats, seed=args.seed)
+    main(quick=args.quick, repeats=args.repeats, seed=args.seed, marglik_epochs=args.marglik_epochs)
