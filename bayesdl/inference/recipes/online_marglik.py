@@ -63,8 +63,9 @@ class OnlineMarglik(Callback):
 
     The model's ``loss`` must be the mean negative log-likelihood per example (a
     :class:`~bayesdl.models.PlainNet`'s is), and the optimiser must apply coupled weight decay ("adam", "sgd" or
-    "rmsprop"; AdamW's decoupled decay is not the gradient of a prior). A resumed fit starts again from the
-    initial hyperparameters.
+    "rmsprop"; AdamW's decoupled decay is not the gradient of a prior). Checkpoint resume (``resume_from``) is not
+    supported: the hyperparameters are not in the checkpoint, and the optimiser's extra parameter group does not
+    match the fresh optimiser a resume loads it into.
 
     Example:
         >>> import functools, torch
