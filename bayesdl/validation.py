@@ -8,6 +8,7 @@ Nothing is clipped or repaired silently.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -249,19 +250,33 @@ def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     return value
 
 
-def check_positive_float(value: object, name: str) -> float:
-    """Check that ``value`` is a finite real number > 0 (not a boolean) and return it as a float.
+def check_positive_float(value: object, name: str, *, tensor: bool = False) -> float:
+    """Check that ``value`` is a finite real number > 0 and return it as a float: the one positive-number check.
+
+    Any real number is accepted (a Python or NumPy integer or float); booleans and strings are not.
+
+    Arguments:
+        value: the value to check.
+        name: the argument name used in the error message.
+        tensor: also accept a one-element real tensor (its value is checked and returned).
+
+    Returns:
+        ``value`` as a float.
 
     Example:
         >>> check_positive_float(0.5, "lr")
         0.5
+        >>> check_positive_float(torch.tensor(2.0), "sigma", tensor=True)
+        2.0
         >>> try:
         ...     check_positive_float(0, "prior_precision")
         ... except InputError as err:
         ...     print(err)
         prior_precision must be a finite number > 0, got 0
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if tensor and isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex() and value.dtype != torch.bool:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) or value <= 0:
         raise InputError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 

@@ -219,6 +219,23 @@ def test_bad_input_gets_named_errors():
         Laplace(net)
 
 
+@pytest.mark.parametrize("hessian", ["diag", "kron", "full", "lowrank"])
+@pytest.mark.parametrize("bad", [3, -1, -100])
+def test_class_labels_outside_the_network_outputs_are_refused(hessian, bad):
+    """Before: 3 and -1 failed inside one_hot / cross_entropy, and -100 (cross_entropy's ignore_index) was skipped."""
+    net, x, y = _classifier()
+    y_bad = y.clone()
+    y_bad[5] = bad
+    with pytest.raises(InputError, match=r"y must be integers in \[0, 2\]"):
+        Laplace(net, likelihood="classification", hessian=hessian, rank=4).fit((x, y_bad))
+    la = Laplace(net, likelihood="classification", hessian=hessian, rank=4).fit((x, y))
+    net.train()
+    with pytest.raises(InputError, match=r"y must be integers in \[0, 2\]"):
+        la.optimize_prior_precision("val_nll", val_data=(x, y_bad), grid=[1.0])
+    assert net.training  # reading the output width leaves the network's mode as it was
+    assert la.optimize_prior_precision("val_nll", val_data=(x, y), grid=[0.5]).prior_precision == 0.5
+
+
 def test_output_layer_shortcut_equals_the_generic_kron_covariance():
     net, x, y = _classifier(5)
     la = Laplace(net, likelihood="classification", hessian="kron", prior_precision=0.3).fit((x, y))

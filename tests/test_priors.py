@@ -63,3 +63,11 @@ def test_learnable_prior_scale_receives_gradient():
     assert prior.log_sigma.grad is not None and float(prior.log_sigma.grad) > 0  # KL shrinks when the prior narrows
     with pytest.raises(InputError, match="sigma"):
         GaussianPrior(-1.0)
+
+
+def test_a_prior_scale_may_be_a_one_element_tensor_and_must_be_positive():
+    assert GaussianPrior(torch.tensor(2.0)).sigma == 2.0
+    assert ScaleMixturePrior(sigma1=torch.tensor([1.5]), sigma2=torch.tensor(0.1, dtype=torch.float64)).sigma1 == 1.5
+    for bad in (torch.tensor(-1.0), torch.tensor(float("nan")), torch.ones(2), float("inf"), "1.0", True):
+        with pytest.raises(InputError, match="sigma must be a finite number > 0"):
+            GaussianPrior(bad)

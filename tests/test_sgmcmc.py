@@ -169,3 +169,4 @@ def test_a_diverging_chain_is_detected_and_bad_arguments_are_refused():
             SGLD([theta], **{"lr": 0.1, "num_data": 10, **bad})
     with pytest.raises(InputError, match="friction"):
         SGHMC([theta], lr=0.1, num_data=10, friction=0.0)
+    assert SGLD([theta], lr=np.float32(0.1), num_data=np.int64(10)).defaults["lr"] == np.float32(0.1)  # NumPy scalars are reals

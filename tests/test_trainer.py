@@ -506,6 +506,12 @@ def test_clip_grad_norm_must_be_positive(value):
         Trainer(Regression(), clip_grad_norm=value)
 
 
+@pytest.mark.parametrize("value", [-0.1, 0, float("nan"), float("inf"), "0.1", True, torch.tensor(0.1)])
+def test_lr_must_be_a_positive_finite_number(value):
+    with pytest.raises(InputError, match="lr must be a finite number > 0"):
+        Trainer(Regression(), lr=value)
+
+
 def test_a_nan_validation_loss_or_metric_raises_instead_of_being_recorded():
     class NaNInEvaluation(Regression):  # finite training losses, NaN validation losses
         def loss(self, x, y):

@@ -18,15 +18,9 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
+from ..validation import check_positive_float
 
 _LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _positive(value: float, name: str) -> float:
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a positive finite number, got {value}")
-    return value
 
 
 def _scale_tensor(module: nn.Module, name: str, value: float, learnable: bool) -> None:
@@ -105,7 +99,7 @@ class GaussianPrior(Prior):
 
     def __init__(self, sigma: float = 1.0, learnable: bool = False) -> None:
         super().__init__()
-        self.sigma = _positive(sigma, "sigma")
+        self.sigma = check_positive_float(sigma, "sigma", tensor=True)
         self.learnable = bool(learnable)
         _scale_tensor(self, "log_sigma", self.sigma, self.learnable)
 
@@ -149,8 +143,8 @@ class ScaleMixturePrior(Prior):
         if not 0.0 < pi < 1.0:
             raise InputError(f"pi must lie strictly between 0 and 1 for a mixture, got {pi}")
         self.pi = pi
-        self.sigma1 = _positive(sigma1, "sigma1")
-        self.sigma2 = _positive(sigma2, "sigma2")
+        self.sigma1 = check_positive_float(sigma1, "sigma1", tensor=True)
+        self.sigma2 = check_positive_float(sigma2, "sigma2", tensor=True)
         self.learnable = bool(learnable)
         _scale_tensor(self, "log_sigma1", self.sigma1, self.learnable)
         _scale_tensor(self, "log_sigma2", self.sigma2, self.learnable)

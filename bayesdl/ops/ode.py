@@ -7,7 +7,6 @@ that names the time reached and the method and tolerances, so that the caller kn
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +14,8 @@ from typing import Any
 import torch
 from torchdiffeq import odeint
 
-from ..errors import InputError, ODESolverError
-from ..validation import check_choice
+from ..errors import ODESolverError
+from ..validation import check_choice, check_positive_float
 
 #: the solvers of torchdiffeq 0.2 (``method=``)
 ODE_METHODS: tuple[str, ...] = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint",
@@ -40,12 +39,7 @@ class ODESolution:
 def check_ode_settings(method: object, rtol: object, atol: object) -> tuple[str, float, float]:
     """Validate the solver name and the (positive, finite) tolerances; returns them as (str, float, float)."""
     method = check_choice(method, "method", ODE_METHODS)
-    out = []
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise InputError(f"{name} must be a positive finite number, got {value!r}")
-        out.append(float(value))
-    return method, out[0], out[1]
+    return method, check_positive_float(rtol, "rtol"), check_positive_float(atol, "atol")
 
 
 def solve_ode(func: Callable[[torch.Tensor, State], State], state: State, t0: float, t1: float, *,

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 import torch
 
 from ...errors import InputError
-
-
-def check_positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+from ...validation import check_positive_float
 
 
 def check_non_negative(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) or value < 0:
         raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
@@ -33,10 +29,10 @@ class StochasticGradientSampler(torch.optim.Optimizer):
     """
 
     def __init__(self, params: Iterable, defaults: dict, generator: torch.Generator | None) -> None:
-        check_positive(defaults["lr"], "lr")
-        check_positive(defaults["num_data"], "num_data")
+        check_positive_float(defaults["lr"], "lr")
+        check_positive_float(defaults["num_data"], "num_data")
         check_non_negative(defaults["prior_precision"], "prior_precision")
-        check_positive(defaults["temperature"], "temperature")
+        check_positive_float(defaults["temperature"], "temperature")
         super().__init__(params, {**defaults, "noise": True})
         self.generator = generator
         self.num_steps = 0

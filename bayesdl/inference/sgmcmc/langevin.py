@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import torch
 
-from .base import StochasticGradientSampler, check_positive
+from ...validation import check_positive_float
+from .base import StochasticGradientSampler
 
 
 class SGLD(StochasticGradientSampler):
@@ -78,7 +79,7 @@ class PreconditionedSGLD(StochasticGradientSampler):
 
     def __init__(self, params: Iterable, lr: float, num_data: int, prior_precision: float = 1.0, temperature: float = 1.0,
                  beta: float = 0.99, eps: float = 1e-5, generator: torch.Generator | None = None) -> None:
-        check_positive(eps, "eps")
+        check_positive_float(eps, "eps")
         super().__init__(params, dict(lr=lr, num_data=num_data, prior_precision=prior_precision, temperature=temperature,
                                       beta=beta, eps=eps), generator)
 

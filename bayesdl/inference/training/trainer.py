@@ -18,7 +18,6 @@ import contextlib
 import copy
 import itertools
 import math
-import numbers
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,7 +31,7 @@ from ...data.loader import Batch, BatchLoader, DeviceBatches, as_batches, as_tup
 from ...errors import CheckpointError, InputError, TrainingDivergedError
 from ...io import load_state, save_state
 from ...nn.pyro_params import module_local_params
-from ...validation import check_positive_int, checked_data
+from ...validation import check_positive_float, check_positive_int, checked_data
 from ..distributed import DistributedInfo, all_reduce_sum, any_process, init_distributed
 from ..objectives import Objective, as_objective
 from .callbacks import Callback
@@ -59,21 +58,15 @@ class _ObjectiveStep(torch.nn.Module):
         return self.objective.loss(batch, self.num_data)
 
 
-def _check_lr(lr: Any) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(float(lr)) or lr <= 0:
-        raise InputError(f"lr must be a positive finite number, got {lr!r}")
-    return float(lr)
-
-
 def _check_clip(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) or value <= 0:
+    try:
+        return check_positive_float(value, "clip_grad_norm")
+    except InputError as err:
         raise InputError(
-            f"clip_grad_norm must be a positive number or None, got {value!r} "
-            "(a negative bound would turn descent into ascent, and 0 would freeze training)"
-        )
-    return float(value)
+            f"{err} (or None); a negative bound would turn descent into ascent, and 0 would freeze training"
+        ) from None
 
 
 class Trainer:
@@ -188,7 +181,7 @@ class Trainer:
         if scheduler not in (None, "cosine") and not callable(scheduler):
             raise InputError(f"unknown scheduler {scheduler!r}; expected None, 'cosine' or a callable")
         self.optimizer_spec = optimizer
-        self.lr = _check_lr(lr)
+        self.lr = check_positive_float(lr, "lr")
         self.optimizer_kwargs = dict(optimizer_kwargs or {})
         self.scheduler_spec = scheduler
         self.epochs = check_positive_int(epochs, "epochs")

@@ -14,12 +14,7 @@ import torch
 
 from ...errors import InputError
 from ...io import serializable
-
-
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+from ...validation import check_positive_float
 
 
 class SDE(torch.nn.Module):
@@ -54,8 +49,8 @@ class _BetaSDE(SDE):
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0) -> None:
         super().__init__()
-        self.beta_min = _positive(beta_min, "beta_min")
-        self.beta_max = _positive(beta_max, "beta_max")
+        self.beta_min = check_positive_float(beta_min, "beta_min")
+        self.beta_max = check_positive_float(beta_max, "beta_max")
         if self.beta_max < self.beta_min:
             raise InputError(f"beta_max must be >= beta_min, got beta_min={beta_min}, beta_max={beta_max}")
 
@@ -150,8 +145,8 @@ class VESDE(SDE):
 
     def __init__(self, sigma_min: float = 0.01, sigma_max: float = 10.0) -> None:
         super().__init__()
-        self.sigma_min = _positive(sigma_min, "sigma_min")
-        self.sigma_max = _positive(sigma_max, "sigma_max")
+        self.sigma_min = check_positive_float(sigma_min, "sigma_min")
+        self.sigma_max = check_positive_float(sigma_max, "sigma_max")
         if self.sigma_max <= self.sigma_min:
             raise InputError(f"sigma_max must exceed sigma_min, got sigma_min={sigma_min}, sigma_max={sigma_max}")
         self.prior_std = math.sqrt(self.sigma_max**2 - self.sigma_min**2)

@@ -21,7 +21,7 @@ from ...results import (
     GaussianDraws,
     RegressionPrediction,
 )
-from ...validation import check_positive_int, check_tensor
+from ...validation import check_labels, check_positive_float, check_positive_int, check_tensor
 from .structures import DiagonalPrecision, EigenPrecision, KroneckerPrecision, stored
 from .subnetwork import Subset, last_linear, select_parameters
 
@@ -128,14 +128,14 @@ class Laplace(nn.Module):
             raise InputError(f"hessian must be 'diag', 'kron', 'full' or 'lowrank', got {hessian!r}")
         if curvature not in ("ggn", "ef"):
             raise InputError(f"curvature must be 'ggn' or 'ef', got {curvature!r}")
-        self._check_delta(prior_precision)
+        prior_precision = check_positive_float(prior_precision, "prior_precision")
         self.net = net
         self.kind = kind
         self.noise_std = sigma
         self.subset = subset
         self.hessian = hessian
         self.curvature = curvature
-        self.prior_precision = float(prior_precision)
+        self.prior_precision = prior_precision
         self.rank = check_positive_int(rank, "rank")
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.seed = seed
@@ -150,6 +150,7 @@ class Laplace(nn.Module):
             )
         self._layers = self._linear_blocks() if hessian == "kron" else None
         self.precision_structure: DiagonalPrecision | EigenPrecision | KroneckerPrecision | None = None
+        self._num_outputs: int | None = None  # C, the network's output width, read at the first labelled batch
 
     # ----------------------------------------------------------------------------------------------- set-up
     @staticmethod
@@ -167,11 +168,6 @@ class Laplace(nn.Module):
         if not noise_std > 0:
             raise InputError(f"noise_std must be positive, got {noise_std!r}")
         return model, likelihood, float(noise_std)
-
-    @staticmethod
-    def _check_delta(delta: object) -> None:
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not math.isfinite(delta) or delta <= 0:
-            raise InputError(f"prior_precision must be a finite number > 0, got {delta!r}")
 
     def _linear_blocks(self) -> list[tuple[nn.Linear, str]]:
         """The linear layers whose weight (and bias) make up the covered parameters, in parameter order."""
@@ -263,13 +259,27 @@ class Laplace(nn.Module):
     def _check_batch(self, x: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor(x, "x", floating=True)
         check_tensor(y, "y", shape=[len(x)])
+        x = x.to(self._device)
         if self.kind == "classification":
             if y.is_floating_point() or y.dtype == torch.bool:
                 raise InputError(f"y must hold integer class labels for classification, got dtype {y.dtype}")
-            y = y.long()
+            # an out-of-range label would fail deep inside one_hot / cross_entropy, or (-100) be silently ignored
+            y = check_labels(y, "y", len(x), self._output_width(x))
         elif not y.is_floating_point():
             raise InputError(f"y must be a floating tensor for regression, got dtype {y.dtype}")
-        return x.to(self._device), y.to(self._device)
+        return x, y.to(self._device)
+
+    def _output_width(self, x: torch.Tensor) -> int:
+        """C, the number of network outputs: read once from a forward pass of one example (eval mode, no gradient)."""
+        if self._num_outputs is None:
+            was_training = self.net.training
+            self.net.eval()
+            try:
+                with torch.no_grad():
+                    self._num_outputs = self._outputs(x[:1]).shape[1]
+            finally:
+                self.net.train(was_training)
+        return self._num_outputs
 
     def _square_root_rows(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Z [B, K, P] with H = sum_b Z_b^T Z_b for this batch, and the outputs [B, C]."""
@@ -292,8 +302,7 @@ class Laplace(nn.Module):
     def load_fitted_state(self, state: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`fitted_state` stored, checking every name, shape and dtype (for :func:`bayesdl.load`)."""
         scalar = ()
-        prior = float(stored(state, "prior_precision", scalar, torch.float64))
-        self._check_delta(prior)
+        prior = check_positive_float(float(stored(state, "prior_precision", scalar, torch.float64)), "prior_precision")
         self.prior_precision, self.noise_std = prior, float(stored(state, "noise_std", scalar, torch.float64))
         if "num_data" not in state:
             self.precision_structure = None
@@ -450,8 +459,8 @@ class Laplace(nn.Module):
         """The Laplace estimate of log p(D | delta) in nats (of the whole data set); an approximation, not a bound."""
         self._check_fitted()
         delta = self.prior_precision if prior_precision is None else prior_precision
-        self._check_delta(delta)
-        return float(self._log_evidence(torch.tensor(float(delta), dtype=torch.float64)))
+        delta = check_positive_float(delta, "prior_precision")
+        return float(self._log_evidence(torch.tensor(delta, dtype=torch.float64)))
 
     def _log_evidence(self, delta: torch.Tensor) -> torch.Tensor:
         return self.log_evidence(delta).cpu()
@@ -524,7 +533,7 @@ class Laplace(nn.Module):
         grid = list(grid) if grid is not None else [10.0**e for e in torch.linspace(-4, 4, 21).tolist()]
         scores = []
         for delta in grid:
-            self._check_delta(delta)
+            check_positive_float(delta, "grid value")
             scores.append(self._validation_nll(x_val, y_val, delta, link))
         self.prior_precision = float(grid[min(range(len(grid)), key=scores.__getitem__)])
         return self
