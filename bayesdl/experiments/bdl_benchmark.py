@@ -81,7 +81,8 @@ class BdlBenchmarkSettings:
                                                                     gp_epochs=10))
     fashion_train: int = 20000
     regression: Budget = field(default_factory=lambda: Budget(epochs=500, batch_size=32, lr=3e-3, predictive_samples=100,
-                                                               inducing=50, gp_epochs=300, nuts_draws=300))
+                                                               inducing=50, gp_epochs=300, nuts_draws=300,
+                                                               swag_lr=3e-4, sghmc_lr=3e-3))
     num_train: int | None = None
     num_test: int | None = None
     gap_train: int = 200
@@ -98,7 +99,8 @@ class BdlBenchmarkSettings:
         if size == "quick":
             return cls(seeds=2, classification=Budget(epochs=20, predictive_samples=20, members=3, inducing=50, gp_epochs=20),
                        fashion=None, regression=Budget(epochs=200, batch_size=32, lr=3e-3, members=3, predictive_samples=50,
-                                                       inducing=30, gp_epochs=100, nuts_draws=150))
+                                                       inducing=30, gp_epochs=100, nuts_draws=150,
+                                                       swag_lr=3e-4, sghmc_lr=3e-3))
         return cls()
 
 
