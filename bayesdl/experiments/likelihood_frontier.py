@@ -159,9 +159,9 @@ class LikelihoodFrontierSettings:
                        pixelcnn_hidden=8, ar_epochs=1, ar_hidden=16, rbm_epochs=1, rbm_hidden=24, ais_chains=8,
                        ais_betas=50, sample_images=2)
         if size == "quick":
-            return cls(flow_epochs=30, flow_hidden=(128, 128), multiscale_hidden=32, dequantization_draws=4,
-                       vae_epochs=100, iwae_k=1000, diffusion_epochs=40, sde_epochs=40, ode_test=100, ode_tol=1e-4,
-                       pixelcnn_epochs=6, pixelcnn_hidden=32, ar_epochs=15, rbm_epochs=30, ais_betas=4000)
+            return cls(flow_epochs=20, flow_hidden=(128, 128), multiscale_hidden=32, dequantization_draws=2,
+                       vae_epochs=60, iwae_k=1000, diffusion_epochs=30, sde_epochs=30, ode_test=64, ode_tol=1e-4,
+                       pixelcnn_epochs=5, pixelcnn_hidden=32, ar_epochs=15, rbm_epochs=30, ais_betas=4000, sample_images=8)
         return cls()
 
 
