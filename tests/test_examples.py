@@ -20,7 +20,7 @@ GROUPS = {  # about 20 s of CPU each, plus the imports
     "vae_flows_and_diffusion": ["vae_digits", "vae_fashion", "flow_2d", "flow_digits", "flow_fashion", "diffusion_2d",
                                 "diffusion_digits", "diffusion_fashion", "diffusion_digits_ablation", "guided_diffusion"],
     "autoregressive_rbm_and_logistic": ["ar_digits", "ar_fashion", "rbm_digits", "rbm_fashion", "mcmc_logistic",
-                                        "fashion_dataloader", "continuous_time_2d", "bdl_benchmark"],
+                                        "fashion_dataloader", "continuous_time_2d", "bdl_benchmark", "likelihood_frontier"],
 }
 EXTRA_ARGUMENTS = {"diffusion_digits_ablation": ["grid", "deq-cosine-v"]}
 
