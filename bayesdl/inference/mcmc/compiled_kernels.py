@@ -73,24 +73,25 @@ def _cache_key(gm: torch.fx.GraphModule, example: tuple) -> str:
     for name, value in sorted(list(gm.named_buffers()) + list(gm.named_parameters())):
         value = value.detach().contiguous().cpu()
         digest.update(f"{name}{tuple(value.shape)}{value.dtype}".encode())
-        digest.update(value.view(torch.uint8).numpy().tobytes() if value.numel() else b"")
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
     for x in example:
         digest.update(f"{tuple(x.shape)}{x.stride()}{x.dtype}{x.device}".encode())
     return digest.hexdigest()
 
 
 def _inductor(fn: Callable, example: tuple) -> Callable:
-    from torch._inductor import compile as inductor_compile
     from torch._inductor import config
     from torch.fx.experimental.proxy_tensor import make_fx
 
     gm = simplify_graph(make_fx(fn, _error_on_data_dependent_ops=False)(*example))
     key = _cache_key(gm, example)
     if key not in _INDUCTOR_CACHE:
+        # through torch.compile (not torch._inductor.compile) so that Inductor's on-disk graph cache is used
+        compiled = torch.compile(gm, backend="inductor", dynamic=False, fullgraph=True)
         with config.patch(compile_threads=1):
-            _INDUCTOR_CACHE[key] = inductor_compile(gm, list(example))
-    compiled = _INDUCTOR_CACHE[key]
-    return lambda *tensors: tuple(compiled(*tensors))
+            compiled(*example)
+        _INDUCTOR_CACHE[key] = compiled
+    return _INDUCTOR_CACHE[key]
 
 
 def compile_nuts_kernels(energy_and_grad: EnergyAndGrad, state: ChainState, inv_mass: torch.Tensor,

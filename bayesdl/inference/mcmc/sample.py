@@ -19,8 +19,8 @@ from .adaptation import (
     find_reasonable_step_size,
     warmup_windows,
 )
-from .hmc import DEFAULT_STEP_SIZE_JITTER, hmc_transition
 from .compiled_kernels import compile_nuts_kernels
+from .hmc import DEFAULT_STEP_SIZE_JITTER, hmc_transition
 from .nuts import ChainState, nuts_transition
 from .posterior import Posterior
 from .potential import BatchedPotential, FunctionPotential
