@@ -8,9 +8,9 @@ For the small models NUTS is usually run on, a leapfrog step costs a fixed overh
 - ``"inductor"``: ``make_fx`` records each kernel as one ATen graph (the potential's graph inlined),
   :func:`~bayesdl.inference.mcmc.graph_passes.simplify_graph` folds its data-only work, and
   TorchInductor turns it into one fused C++ (or Triton, on CUDA) kernel for the fixed shapes of the run
-  (``dynamic=False``). A leaf then costs tens of microseconds instead of a millisecond, after a compile of
-  tens of seconds; the compiled kernels are cached in the process (keyed by the graph and its constants)
-  and Inductor caches the generated code on disk, so a model pays the compile once.
+  (no dynamic shapes). A leaf then costs tens of microseconds instead of a millisecond, after a compile of
+  tens of seconds; the compiled kernels are cached in the process (keyed by the graph and its constants),
+  so a model sampled again in the same process pays the compile once.
 
 Both are checked against the eager kernels on an example state; on any failure or disagreement the
 caller gets None and stays eager.
@@ -48,14 +48,16 @@ def _examples(state: ChainState, inv_mass: torch.Tensor, max_tree_depth: int) ->
     ckpt = torch.randn((max_tree_depth + 1, *z.shape), generator=gen, dtype=z.dtype, device=device)
     half = torch.full_like(u, 0.5)
     levels = torch.arange(max_tree_depth + 1, device=device)
-    one = torch.ones((), dtype=torch.long, device=device)
+    one = torch.ones(1, dtype=torch.long, device=device)
     leaf = (z, p, g, step, inv_mass, h0, yes, half, torch.full_like(u, float("-inf")), z, u, g, h0, p, ckpt, ckpt * 0.5,
             zeros, torch.zeros(num_chains, dtype=torch.long, device=device), ~yes, one, one, levels)
-    true = torch.ones((), dtype=torch.bool, device=device)
+    true = torch.ones(1, dtype=torch.bool, device=device)
     boundary = (true, true, step, inv_mass, h0, half, torch.full_like(u, 0.3), z, p, g, z + 0.1, -p, g, p, z, u, g, h0,
                 zeros, yes, torch.zeros(num_chains, dtype=torch.long, device=device), yes, z + 0.2, p, g, yes, zeros,
                 p, z, u, g, h0)
-    return leaf, boundary
+    # every argument its own tensor: tracers map tensors to inputs by identity, so one tensor passed as two
+    # arguments would make every use read the last of them
+    return tuple(x.clone() for x in leaf), tuple(x.clone() for x in boundary)
 
 
 def _agree(fast: tuple, slow: tuple) -> bool:
@@ -80,17 +82,18 @@ def _cache_key(gm: torch.fx.GraphModule, example: tuple) -> str:
 
 
 def _inductor(fn: Callable, example: tuple) -> Callable:
+    from torch._inductor import compile as inductor_compile
     from torch._inductor import config
     from torch.fx.experimental.proxy_tensor import make_fx
 
     gm = simplify_graph(make_fx(fn, _error_on_data_dependent_ops=False)(*example))
     key = _cache_key(gm, example)
     if key not in _INDUCTOR_CACHE:
-        # through torch.compile (not torch._inductor.compile) so that Inductor's on-disk graph cache is used
-        compiled = torch.compile(gm, backend="inductor", dynamic=False, fullgraph=True)
+        # torch._inductor.compile, not torch.compile: no Dynamo guards, so aliased arguments (one tensor passed as
+        # two inputs, as at the start of a tree) or the grad mode of the caller never trigger a recompile
         with config.patch(compile_threads=1):
-            compiled(*example)
-        _INDUCTOR_CACHE[key] = compiled
+            compiled = inductor_compile(gm, list(example))
+        _INDUCTOR_CACHE[key] = lambda *tensors: tuple(compiled(*tensors))
     return _INDUCTOR_CACHE[key]
 
 

@@ -135,7 +135,7 @@ def tree_leaf(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_step: to
             accept_sum, n_steps, diverging: as in :func:`trajectory_step`.
         sub_rho: the summed momenta of the subtree's leaves so far, [C, D].
         checkpoint_p_sharp, checkpoint_rho: the checkpoint buffers, [K, C, D] each, K > j.
-        leaf, depth: n and j as 0-dim long tensors.
+        leaf, depth: n and j as long tensors of shape [1] (or 0-dim).
         levels: the levels 0, 1, ..., K - 1 as a long tensor [K].
         energy_and_grad, max_delta_energy: as in :func:`trajectory_step`.
 
@@ -192,7 +192,7 @@ def tree_boundary(merge: torch.Tensor, start: torch.Tensor, step: torch.Tensor, 
     that end of the trajectory. Chains whose subtree turned or diverged are not merged and stop.
 
     Arguments:
-        merge, start: 0-dim bools: whether to merge a finished subtree, and whether to start a new one.
+        merge, start: bools of shape [1] (or 0-dim): whether to merge a finished subtree, and whether to start a new one.
         step: step sizes [C, 1]; inv_mass: inverse mass matrices; h0: the initial Hamiltonian [C].
         uniform_merge, uniform_direction: uniform variates [C] for the merge choice and the direction.
         z_minus, p_minus, g_minus, z_plus, p_plus, g_plus: the two ends of the trajectory.
@@ -274,16 +274,20 @@ class NutsKernels:
         return cls(leaf, tree_boundary, "eager")
 
 
-#: per-device tables of small constant tensors (leaf and level indices), so a transition creates none per step
-_INDEX_CACHE: dict[tuple[str, int], tuple[list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+#: per-device small constant tensors (leaf and doubling indices, flags), so a transition creates none per step;
+#: each is its own tensor (no views with a storage offset), as compiled kernels expect
+_INDEX_CACHE: dict[tuple[str, int], tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
 
-def _indices(device: torch.device, max_tree_depth: int) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
+def _indices(device: torch.device, max_tree_depth: int) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor,
+                                                                 torch.Tensor, torch.Tensor]:
     key = (str(device), max_tree_depth)
     if key not in _INDEX_CACHE:
-        leaves = list(torch.arange(2 ** (max_tree_depth - 1), device=device).unbind())
-        flags = torch.tensor([False, True], device=device)
-        _INDEX_CACHE[key] = (leaves, torch.arange(max_tree_depth + 1, device=device), flags[0], flags[1])
+        # shape [1]: they broadcast against the per-chain [C] tensors like 0-dim ones would
+        leaves = [torch.tensor([n], device=device) for n in range(2 ** (max_tree_depth - 1))]
+        depths = [torch.tensor([j], device=device) for j in range(max_tree_depth)]
+        _INDEX_CACHE[key] = (leaves, depths, torch.arange(max_tree_depth + 1, device=device),
+                             torch.tensor([False], device=device), torch.tensor([True], device=device))
     return _INDEX_CACHE[key]
 
 
@@ -331,14 +335,15 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
     z0, u0, g0 = state.z, state.energy, state.grad
     num_chains, _ = z0.shape
     opts = {"dtype": z0.dtype, "device": z0.device}
-    leaves, levels, false, true = _indices(z0.device, max_tree_depth)
+    leaves, depths, levels, false, true = _indices(z0.device, max_tree_depth)
     sync_every_leaf = z0.device.type == "cpu"
     p0 = sample_momentum(z0, inv_mass, generator)
     h0 = u0 + kinetic_energy(p0, inv_mass)
     h0 = torch.where(torch.isfinite(h0), h0, torch.full_like(h0, float("inf")))
     step = step_size.unsqueeze(-1)
-    uniform_direction = torch.rand(max_tree_depth, num_chains, generator=generator, **opts)
-    uniform_merge = torch.rand(max_tree_depth, num_chains, generator=generator, **opts)
+
+    def uniform() -> torch.Tensor:
+        return torch.rand(num_chains, generator=generator, **opts)
 
     running = torch.ones(num_chains, dtype=torch.bool, device=z0.device)
     depth = torch.zeros(num_chains, dtype=torch.long, device=z0.device)
@@ -346,28 +351,28 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
     accept_sum = torch.zeros(num_chains, **opts)
     diverging = torch.zeros(num_chains, dtype=torch.bool, device=z0.device)
     log_weight = torch.zeros(num_chains, **opts)
-    checkpoints = torch.zeros(max_tree_depth + 1, *z0.shape, **opts)
-    checkpoint_p_sharp, checkpoint_rho = checkpoints, checkpoints
+    checkpoint_p_sharp = torch.zeros(max_tree_depth + 1, *z0.shape, **opts)
+    checkpoint_rho = torch.zeros_like(checkpoint_p_sharp)
     # trajectory (ends, summed momenta, draw, weights, running, depth) and subtree (direction, end, validity,
     # weights, summed momenta, draw); the first boundary call starts the first subtree without merging
     trajectory = (z0, p0, g0, z0, p0, g0, p0, z0, u0, g0, h0, log_weight, running, depth)
     subtree = (running, z0, p0, g0, ~running, log_weight, p0, z0, u0, g0, h0)
-    out = kernels.boundary(false, true, step, inv_mass, h0, uniform_merge[0], uniform_direction[0], *trajectory, *subtree)
+    out = kernels.boundary(false, true, step, inv_mass, h0, log_weight, uniform(), *trajectory, *subtree)
     for j in range(max_tree_depth):
         trajectory, (forward, signed_step, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g,
                      sub_h) = out[:14], out[14:26]
         length = 2 ** j
-        uniforms = torch.rand(length, num_chains, generator=generator, **opts)
         for n in range(length):
             (z, p, g, sub_valid, sub_log_weight, sub_z, sub_u, sub_g, sub_h, sub_rho, checkpoint_p_sharp,
              checkpoint_rho, accept_sum, n_steps, diverging, any_live) = kernels.leaf(
-                z, p, g, signed_step, inv_mass, h0, sub_valid, uniforms[n], sub_log_weight, sub_z, sub_u, sub_g, sub_h,
-                sub_rho, checkpoint_p_sharp, checkpoint_rho, accept_sum, n_steps, diverging, leaves[n], levels[j], levels)
+                z, p, g, signed_step, inv_mass, h0, sub_valid, uniform(), sub_log_weight, sub_z, sub_u, sub_g, sub_h,
+                sub_rho, checkpoint_p_sharp, checkpoint_rho, accept_sum, n_steps, diverging, leaves[n], depths[j], levels)
             if n + 1 < length and (sync_every_leaf or ((n + 1) & n) == 0) and not bool(any_live):
                 break
         last = j + 1 == max_tree_depth
-        out = kernels.boundary(true, false if last else true, step, inv_mass, h0, uniform_merge[j],
-                               uniform_direction[min(j + 1, max_tree_depth - 1)], *trajectory,
+        uniform_merge = uniform()
+        out = kernels.boundary(true, false if last else true, step, inv_mass, h0, uniform_merge,
+                               log_weight if last else uniform(), *trajectory,
                                forward, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g, sub_h)
         if last or not bool(out[-1]):
             break
