@@ -107,14 +107,19 @@ def _models() -> dict:
     }
 
 
+#: sample_posterior's ``compile=`` for bayesdl's runs (``--compile``)
+COMPILE: bool | str = True
+
+
 def run_bayesdl(model, args, names, chains: int, warmup: int, draws: int) -> dict:
     from bayesdl.inference.mcmc import sample_posterior
 
     start = time.perf_counter()
     post = sample_posterior(model, *args, num_chains=chains, num_warmup=warmup, num_samples=draws, seed=0,
-                            progress=False)
+                            progress=False, compile=COMPILE)
     seconds = time.perf_counter() - start
-    return {"sampler": f"bayesdl NUTS, {chains} chains batched", "chains": chains, "warmup": warmup, "draws": draws,
+    backend = "" if COMPILE is True else f", compile={COMPILE}"
+    return {"sampler": f"bayesdl NUTS, {chains} chains batched{backend}", "chains": chains, "warmup": warmup, "draws": draws,
             "seconds": seconds, "loop": post.warmup_seconds + post.sampling_seconds,
             "min_ess": _min_bulk_ess({k: v.numpy() for k, v in post.samples.items()}, names),
             "mean_steps": float(post.sample_stats["n_steps"].double().mean())}
@@ -242,4 +247,7 @@ def main(quick: bool = False) -> list[dict]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200+200 iterations (64 chains 50+50); Pyro 1 chain 100+100")
-    main(quick=parser.parse_args().quick)
+    parser.add_argument("--compile", default="jit", choices=["jit", "inductor"], help="bayesdl's NUTS kernel backend")
+    a = parser.parse_args()
+    COMPILE = True if a.compile == "jit" else a.compile
+    main(quick=a.quick)

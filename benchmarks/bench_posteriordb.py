@@ -113,12 +113,12 @@ def numpyro_model(name: str, args: tuple):
     raise ValueError(name)
 
 
-def run_bayesdl(case, chains: int, warmup: int, draws: int, dense: bool) -> dict:
+def run_bayesdl(case, chains: int, warmup: int, draws: int, dense: bool, compile: bool | str = True) -> dict:
     from bayesdl.inference.mcmc import compare_to_reference, sample_posterior
 
     start = time.perf_counter()
     post = sample_posterior(case.model, *case.args, num_chains=chains, num_warmup=warmup, num_samples=draws, seed=0,
-                            progress=False, dense_mass=dense)
+                            progress=False, dense_mass=dense, compile=compile)
     seconds = time.perf_counter() - start
     check = compare_to_reference(post.samples, case.reference, divergences=int(post.sample_stats["diverging"].sum()))
     return {"seconds": seconds, "loop": post.warmup_seconds + post.sampling_seconds, "check": check,
@@ -137,7 +137,8 @@ def run_numpyro(case, chains: int, warmup: int, draws: int, dense: bool) -> dict
     return r
 
 
-def main(quick: bool = False, chains: int = 4, iterations: int | None = None, only: list[str] | None = None) -> list[dict]:
+def main(quick: bool = False, chains: int = 4, iterations: int | None = None, only: list[str] | None = None,
+         compiles: tuple[str, ...] = ("jit",)) -> list[dict]:
     """Run both samplers on every posterior; print the table; return rows for ``run_all``."""
     from bayesdl.models.posteriordb import POSTERIORDB_NAMES, load_posteriordb
 
@@ -145,36 +146,40 @@ def main(quick: bool = False, chains: int = 4, iterations: int | None = None, on
     n = iterations or (300 if quick else 1000)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"cpu capability {torch.backends.cpu.get_cpu_capability()}; {chains} chains, {n} warmup + {n} draws")
-    header = (f"{'posterior':42s} {'sampler':8s} {'agree':>5s} {'rhat':>6s} {'div':>4s} {'minESS':>7s} {'steps':>6s} "
+    header = (f"{'posterior':42s} {'sampler':12s} {'agree':>5s} {'rhat':>6s} {'div':>4s} {'minESS':>7s} {'steps':>6s} "
               f"{'total s':>8s} {'loop s':>8s} {'ESS/s':>8s} {'loopESS/s':>9s}")
     print(header)
     results = {}
     for name in only or POSTERIORDB_NAMES:
         case = load_posteriordb(name)
         dense = name in DENSE
-        for sampler, fn in (("bayesdl", run_bayesdl), ("numpyro", run_numpyro)):
+        runs = [(f"bayesdl-{'jit' if c is True else c}" if len(compiles) > 1 else "bayesdl", lambda *a, c=c: run_bayesdl(*a, compile=c))
+                for c in compiles] + [("numpyro", run_numpyro)]
+        for sampler, fn in runs:
             r = fn(case, chains, n, n, dense)
             c = r["check"]
             r["ess"] = c.min_ess_bulk
             r["agree"] = bool(c.passed) and c.max_r_hat < RHAT_AGREE
             results[name, sampler] = r
-            print(f"{name + (' (dense)' if dense else ''):42s} {sampler:8s} {str(r['agree']):>5s} {c.max_r_hat:6.3f} "
+            print(f"{name + (' (dense)' if dense else ''):42s} {sampler:12s} {str(r['agree']):>5s} {c.max_r_hat:6.3f} "
                   f"{c.divergences:4d} {r['ess']:7.0f} {r['mean_steps']:6.1f} {r['seconds']:8.1f} {r['loop']:8.1f} "
                   f"{r['ess'] / r['seconds']:8.1f} {r['ess'] / r['loop']:9.1f}", flush=True)
     names = sorted({k[0] for k in results})
-    end_to_end = {k: (results[k, "bayesdl"]["ess"] / results[k, "bayesdl"]["seconds"])
-                  / (results[k, "numpyro"]["ess"] / results[k, "numpyro"]["seconds"]) for k in names}
-    loop = {k: (results[k, "bayesdl"]["ess"] / results[k, "bayesdl"]["loop"])
-            / (results[k, "numpyro"]["ess"] / results[k, "numpyro"]["loop"]) for k in names}
+    ours_names = [k[1] for k in results if k[1] != "numpyro"]
     print()
-    for k in names:
-        print(f"{k:42s} ESS/s ratio bayesdl/NumPyro: end to end {end_to_end[k]:.2f}x, loop {loop[k]:.2f}x")
-    lo, med = min(end_to_end.values()), statistics.median(end_to_end.values())
-    lo_loop = min(loop.values())
-    print(f"end to end: min {lo:.2f}x (target >= 1.0x: {'MET' if lo >= 1 else 'NOT MET'}), median {med:.2f}x "
-          f"(target >= 1.5x: {'MET' if med >= 1.5 else 'NOT MET'}); loop: min {lo_loop:.2f}x "
-          f"(target >= 0.5x: {'MET' if lo_loop >= 0.5 else 'NOT MET'})")
-    agree = all(results[k, s]["agree"] for k in names for s in ("bayesdl", "numpyro"))
+    for ours in dict.fromkeys(ours_names):
+        end_to_end = {k: (results[k, ours]["ess"] / results[k, ours]["seconds"])
+                      / (results[k, "numpyro"]["ess"] / results[k, "numpyro"]["seconds"]) for k in names}
+        loop = {k: (results[k, ours]["ess"] / results[k, ours]["loop"])
+                / (results[k, "numpyro"]["ess"] / results[k, "numpyro"]["loop"]) for k in names}
+        for k in names:
+            print(f"{k:42s} ESS/s ratio {ours}/NumPyro: end to end {end_to_end[k]:.2f}x, loop {loop[k]:.2f}x")
+        lo, med = min(end_to_end.values()), statistics.median(end_to_end.values())
+        lo_loop = min(loop.values())
+        print(f"{ours}: end to end: min {lo:.2f}x (target >= 1.0x: {'MET' if lo >= 1 else 'NOT MET'}), median {med:.2f}x "
+              f"(target >= 1.5x: {'MET' if med >= 1.5 else 'NOT MET'}); loop: min {lo_loop:.2f}x "
+              f"(target >= 0.5x: {'MET' if lo_loop >= 0.5 else 'NOT MET'})")
+    agree = all(results[k, s]["agree"] for k in names for s in (*ours_names, "numpyro"))
     print(f"all posteriors agree with the reference and have R-hat < {RHAT_AGREE} (both samplers): {agree}")
     return [{"task": f"posteriordb ({len(names)} posteriors, {chains} chains, {n}+{n}): min bulk ESS/s, end to end",
              "peer": "NumPyro NUTS chain_method='vectorized'", "peer_figure": "per posterior, see bench_posteriordb",
@@ -191,5 +196,8 @@ if __name__ == "__main__":
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--iterations", type=int, default=None, help="warmup and draws each (default 1000)")
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--compile", nargs="+", default=["jit"], choices=["jit", "inductor"],
+                        help="bayesdl's kernel backend(s), each run next to NumPyro (sample_posterior's compile=)")
     a = parser.parse_args()
-    main(quick=a.quick, chains=a.chains, iterations=a.iterations, only=a.only)
+    main(quick=a.quick, chains=a.chains, iterations=a.iterations, only=a.only,
+         compiles=tuple(c if c != "jit" else True for c in a.compile))

@@ -114,21 +114,204 @@ def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_st
     return z, p, g, u, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps, diverging
 
 
+def tree_leaf(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_step: torch.Tensor, inv_mass: torch.Tensor,
+              h0: torch.Tensor, live: torch.Tensor, uniform: torch.Tensor, sub_log_weight: torch.Tensor,
+              sub_z: torch.Tensor, sub_u: torch.Tensor, sub_g: torch.Tensor, sub_h: torch.Tensor, sub_rho: torch.Tensor,
+              checkpoint_p_sharp: torch.Tensor, checkpoint_rho: torch.Tensor, accept_sum: torch.Tensor,
+              n_steps: torch.Tensor, diverging: torch.Tensor, leaf: torch.Tensor, depth: torch.Tensor,
+              levels: torch.Tensor, energy_and_grad: EnergyAndGrad,
+              max_delta_energy: float = 1000.0) -> tuple[torch.Tensor, ...]:
+    """One leaf of the subtree being built: :func:`trajectory_step` and the no-U-turn checks it closes, without the host.
+
+    Leaf n (0-based) of the subtree built at doubling j closes every balanced sub-tree of 2^k leaves
+    (1 <= k <= j) that ends at it, i.e. those with (n + 1) mod 2^k = 0; the sub-tree that starts at
+    leaf n (n mod 2^k = 0) stores its first p# and the summed momentum before it in checkpoint k.
+    The checkpoints of all levels live in one buffer [K, C, D] and the level masks are computed from
+    the tensors ``leaf`` (n) and ``depth`` (j), so one call does the same work for every leaf, with no
+    Python branching on n and no host synchronisation.
+
+    Arguments:
+        z, p, g, signed_step, inv_mass, h0, live, uniform, sub_log_weight, sub_z, sub_u, sub_g, sub_h,
+            accept_sum, n_steps, diverging: as in :func:`trajectory_step`.
+        sub_rho: the summed momenta of the subtree's leaves so far, [C, D].
+        checkpoint_p_sharp, checkpoint_rho: the checkpoint buffers, [K, C, D] each, K > j.
+        leaf, depth: n and j as long tensors of shape [1] (or 0-dim).
+        levels: the levels 0, 1, ..., K - 1 as a long tensor [K].
+        energy_and_grad, max_delta_energy: as in :func:`trajectory_step`.
+
+    Returns:
+        ``(z, p, g, live, sub_log_weight, sub_z, sub_u, sub_g, sub_h, sub_rho, checkpoint_p_sharp, checkpoint_rho,
+        accept_sum, n_steps, diverging, any_live)``, with ``live`` now False for chains whose subtree turned or
+        diverged at this leaf and ``any_live`` a 0-dim bool.
+
+    Example:
+        >>> f = lambda z: (0.5 * (z ** 2).sum(-1), z)
+        >>> z, h0, zero = torch.ones(1, 1), torch.tensor([0.5]), torch.zeros(1, 1)
+        >>> ckpt = torch.zeros(3, 1, 1)
+        >>> out = tree_leaf(z, zero, z, torch.full((1, 1), 0.1), torch.ones(1, 1), h0, torch.tensor([True]),
+        ...                 torch.tensor([0.0]), torch.tensor([float("-inf")]), z, h0, z, h0, zero, ckpt, ckpt,
+        ...                 torch.zeros(1), torch.zeros(1, dtype=torch.long), torch.tensor([False]), torch.tensor(0),
+        ...                 torch.tensor(0), torch.arange(3), energy_and_grad=f)
+        >>> round(float(out[0]), 4), bool(out[3]), bool(out[15])
+        (0.995, True, True)
+
+    References:
+        Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434, appendix A.
+    """
+    (z, p, g, _, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps,
+     diverging) = trajectory_step(z, p, g, signed_step, inv_mass, h0, live, uniform, sub_log_weight, sub_z, sub_u, sub_g,
+                                  sub_h, accept_sum, n_steps, diverging, energy_and_grad, max_delta_energy)
+    span = torch.bitwise_left_shift(torch.ones_like(levels), levels)  # 2^k
+    active = (levels >= 1) & (levels <= depth)
+    store = (active & (torch.remainder(leaf, span) == 0)).view(-1, 1, 1)
+    check = (active & (torch.remainder(leaf + 1, span) == 0)).view(-1, 1)
+    checkpoint_p_sharp = torch.where(store, p_sharp.unsqueeze(0), checkpoint_p_sharp)
+    checkpoint_rho = torch.where(store, sub_rho.unsqueeze(0), checkpoint_rho)
+    sub_rho = sub_rho + p
+    turned = _turned(checkpoint_p_sharp, p_sharp.unsqueeze(0), sub_rho.unsqueeze(0) - checkpoint_rho)  # [K, C]
+    live = live & ~(divergent | (turned & check).any(0))
+    return (z, p, g, live, sub_log_weight, sub_z, sub_u, sub_g, sub_h, sub_rho, checkpoint_p_sharp, checkpoint_rho,
+            accept_sum, n_steps, diverging, live.any())
+
+
+def tree_boundary(merge: torch.Tensor, start: torch.Tensor, step: torch.Tensor, inv_mass: torch.Tensor, h0: torch.Tensor,
+                  uniform_merge: torch.Tensor, uniform_direction: torch.Tensor, z_minus: torch.Tensor, p_minus: torch.Tensor,
+                  g_minus: torch.Tensor, z_plus: torch.Tensor, p_plus: torch.Tensor, g_plus: torch.Tensor,
+                  rho: torch.Tensor, draw_z: torch.Tensor, draw_u: torch.Tensor, draw_g: torch.Tensor,
+                  draw_h: torch.Tensor, log_weight: torch.Tensor, running: torch.Tensor, depth: torch.Tensor,
+                  forward: torch.Tensor, z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, sub_valid: torch.Tensor,
+                  sub_log_weight: torch.Tensor, sub_rho: torch.Tensor, sub_z: torch.Tensor, sub_u: torch.Tensor,
+                  sub_g: torch.Tensor, sub_h: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Between two doublings: merge the finished subtree into the trajectory, then start the next subtree.
+
+    The merge (when ``merge`` is True) takes the subtree's draw with probability
+    min(1, w_subtree / w_trajectory) (biased progressive sampling), extends the trajectory end on the
+    side the subtree grew, and stops chains whose whole trajectory now fails the no-U-turn test. The
+    start (when ``start`` is True) picks each running chain's direction (forwards when
+    ``uniform_direction`` < 1/2), counts the doubling in ``depth``, and resets the subtree's state at
+    that end of the trajectory. Chains whose subtree turned or diverged are not merged and stop.
+
+    Arguments:
+        merge, start: bools of shape [1] (or 0-dim): whether to merge a finished subtree, and whether to start a new one.
+        step: step sizes [C, 1]; inv_mass: inverse mass matrices; h0: the initial Hamiltonian [C].
+        uniform_merge, uniform_direction: uniform variates [C] for the merge choice and the direction.
+        z_minus, p_minus, g_minus, z_plus, p_plus, g_plus: the two ends of the trajectory.
+        rho: the summed momenta of the trajectory; draw_z, draw_u, draw_g, draw_h: its current draw;
+            log_weight: log of its summed weights; running: which chains still double; depth: doublings so far.
+        forward, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g, sub_h: the subtree
+            (direction, end point, validity, weights, summed momenta, draw).
+
+    Returns:
+        ``(z_minus, p_minus, g_minus, z_plus, p_plus, g_plus, rho, draw_z, draw_u, draw_g, draw_h, log_weight,
+        running, depth, forward, signed_step, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g,
+        sub_h, any_running)``.
+
+    Example:
+        >>> t, f, c = torch.tensor(True), torch.tensor(False), torch.ones(1, 1)
+        >>> h, one = torch.zeros(1), torch.tensor([True])
+        >>> out = tree_boundary(f, t, c, c, h, h, h, c, c, c, c, c, c, c, c, h, c, h, h, one,
+        ...                     torch.zeros(1, dtype=torch.long), one, c, c, c, one, h, c, c, h, c, h)
+        >>> int(out[13]), bool(out[14]), float(out[15])  # one doubling, forwards (0 < 1/2), step +1
+        (1, True, 1.0)
+
+    References:
+        Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434, appendix A.
+    """
+    ok = sub_valid & merge
+    take = ok & (uniform_merge < torch.exp(sub_log_weight - log_weight))
+    draw_z, draw_u, draw_g, draw_h = (_where(take, sub_z, draw_z), torch.where(take, sub_u, draw_u),
+                                      _where(take, sub_g, draw_g), torch.where(take, sub_h, draw_h))
+    log_weight = torch.where(ok, torch.logaddexp(log_weight, sub_log_weight), log_weight)
+    grow_plus, grow_minus = ok & forward, ok & ~forward
+    z_plus, p_plus, g_plus = _where(grow_plus, z, z_plus), _where(grow_plus, p, p_plus), _where(grow_plus, g, g_plus)
+    z_minus, p_minus, g_minus = _where(grow_minus, z, z_minus), _where(grow_minus, p, p_minus), _where(grow_minus, g, g_minus)
+    rho = _where(ok, rho + sub_rho, rho)
+    merged_running = ok & ~_turned(velocity(p_minus, inv_mass), velocity(p_plus, inv_mass), rho)
+    running = torch.where(merge, merged_running, running)
+
+    depth = depth + (running & start).to(depth.dtype)
+    forward = uniform_direction < 0.5
+    signed_step = torch.where(forward.unsqueeze(-1), step, -step)
+    z, p, g = _where(forward, z_plus, z_minus), _where(forward, p_plus, p_minus), _where(forward, g_plus, g_minus)
+    return (z_minus, p_minus, g_minus, z_plus, p_plus, g_plus, rho, draw_z, draw_u, draw_g, draw_h, log_weight,
+            running, depth, forward, signed_step, z, p, g, running & start, torch.full_like(log_weight, float("-inf")),
+            torch.zeros_like(sub_rho), z, h0, g, h0, running.any())
+
+
+@dataclass
+class NutsKernels:
+    """The two functions a NUTS transition calls: :func:`tree_leaf` and :func:`tree_boundary` with the potential bound.
+
+    Attributes:
+        leaf: ``tree_leaf`` without its ``energy_and_grad``/``max_delta_energy`` arguments (eager, traced or compiled).
+        boundary: ``tree_boundary`` (eager, traced or compiled).
+        backend: ``"eager"``, ``"jit"`` (TorchScript trace) or ``"inductor"`` (one fused kernel per function).
+
+    Example:
+        >>> kernels = NutsKernels.eager(lambda z: (0.5 * (z ** 2).sum(-1), z))
+        >>> kernels.backend
+        'eager'
+    """
+
+    leaf: Callable
+    boundary: Callable
+    backend: str = "eager"
+
+    @classmethod
+    def eager(cls, energy_and_grad: EnergyAndGrad, max_delta_energy: float = 1000.0) -> NutsKernels:
+        """The eager kernels for a potential.
+
+        Arguments:
+            energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]).
+            max_delta_energy: the divergence threshold.
+
+        Returns:
+            :class:`NutsKernels` running :func:`tree_leaf` and :func:`tree_boundary` op by op.
+        """
+        def leaf(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            return tree_leaf(*tensors, energy_and_grad=energy_and_grad, max_delta_energy=max_delta_energy)
+
+        return cls(leaf, tree_boundary, "eager")
+
+
+#: per-device small constant tensors (leaf and doubling indices, flags), so a transition creates none per step;
+#: each is its own tensor (no views with a storage offset), as compiled kernels expect
+_INDEX_CACHE: dict[tuple[str, int], tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+
+def _indices(device: torch.device, max_tree_depth: int) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor,
+                                                                 torch.Tensor, torch.Tensor]:
+    key = (str(device), max_tree_depth)
+    if key not in _INDEX_CACHE:
+        # shape [1]: they broadcast against the per-chain [C] tensors like 0-dim ones would
+        leaves = [torch.tensor([n], device=device) for n in range(2 ** (max_tree_depth - 1))]
+        depths = [torch.tensor([j], device=device) for j in range(max_tree_depth)]
+        _INDEX_CACHE[key] = (leaves, depths, torch.arange(max_tree_depth + 1, device=device),
+                             torch.tensor([False], device=device), torch.tensor([True], device=device))
+    return _INDEX_CACHE[key]
+
+
 def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.Tensor, energy_and_grad: EnergyAndGrad,
-                    generator: torch.Generator, max_tree_depth: int = 10,
-                    max_delta_energy: float = 1000.0, step_fn: Callable | None = None) -> tuple[ChainState, dict[str, torch.Tensor]]:
+                    generator: torch.Generator, max_tree_depth: int = 10, max_delta_energy: float = 1000.0,
+                    kernels: NutsKernels | None = None) -> tuple[ChainState, dict[str, torch.Tensor]]:
     """Draw the next state of every chain with NUTS.
+
+    The host only counts: each leapfrog step is one call of ``kernels.leaf`` and each doubling one call
+    of ``kernels.boundary``, whatever the backend. The host reads one flag per leaf on the CPU (to stop a
+    subtree early when every chain has turned), and on other devices only after leaves 1, 2, 4, 8, ...
+    of each subtree and after each doubling, so a GPU queue is not drained at every step (a stopped
+    chain is frozen by masks, so reading the flag later changes the cost, not the draws).
 
     Arguments:
         state: the current states of C chains.
         step_size: per-chain step sizes [C].
         inv_mass: per-chain inverse mass matrices: diagonals [C, D] or dense [C, D, D].
-        energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]).
+        energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]) (used when ``kernels`` is None).
         generator: the random generator (momenta, directions, multinomial choices).
         max_tree_depth: the largest number of doublings (at most 2^depth - 1 leapfrog steps).
-        max_delta_energy: an energy error H - H0 above this marks a divergence.
-        step_fn: an optional compiled (traced) version of :func:`trajectory_step` with the potential
-            and ``max_delta_energy`` bound, taking the same tensors in the same order.
+        max_delta_energy: an energy error H - H0 above this marks a divergence (when ``kernels`` is None).
+        kernels: traced or compiled :class:`NutsKernels` (see :func:`compile_nuts_kernels`); None runs
+            them eagerly.
 
     Returns:
         The new state and per-chain statistics: ``energy`` (H at the draw), ``diverging``,
@@ -147,80 +330,53 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
         Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434
         (multinomial sampling, generalised no-U-turn criterion).
     """
+    if kernels is None:
+        kernels = NutsKernels.eager(energy_and_grad, max_delta_energy)
     z0, u0, g0 = state.z, state.energy, state.grad
     num_chains, _ = z0.shape
     opts = {"dtype": z0.dtype, "device": z0.device}
+    leaves, depths, levels, false, true = _indices(z0.device, max_tree_depth)
+    sync_every_leaf = z0.device.type == "cpu"
     p0 = sample_momentum(z0, inv_mass, generator)
     h0 = u0 + kinetic_energy(p0, inv_mass)
     h0 = torch.where(torch.isfinite(h0), h0, torch.full_like(h0, float("inf")))
     step = step_size.unsqueeze(-1)
 
-    # trajectory ends (minus, plus), summed momentum, and the current draw
-    z_minus, p_minus, g_minus = z0, p0, g0
-    z_plus, p_plus, g_plus = z0, p0, g0
-    rho = p0
-    draw_z, draw_u, draw_g, draw_h = z0, u0, g0, h0
-    log_weight = torch.zeros(num_chains, **opts)
+    def uniform() -> torch.Tensor:
+        return torch.rand(num_chains, generator=generator, **opts)
 
     running = torch.ones(num_chains, dtype=torch.bool, device=z0.device)
     depth = torch.zeros(num_chains, dtype=torch.long, device=z0.device)
     n_steps = torch.zeros(num_chains, dtype=torch.long, device=z0.device)
     accept_sum = torch.zeros(num_chains, **opts)
     diverging = torch.zeros(num_chains, dtype=torch.bool, device=z0.device)
-    neg_inf = torch.full((num_chains,), float("-inf"), **opts)
-
+    log_weight = torch.zeros(num_chains, **opts)
+    checkpoint_p_sharp = torch.zeros(max_tree_depth + 1, *z0.shape, **opts)
+    checkpoint_rho = torch.zeros_like(checkpoint_p_sharp)
+    # trajectory (ends, summed momenta, draw, weights, running, depth) and subtree (direction, end, validity,
+    # weights, summed momenta, draw); the first boundary call starts the first subtree without merging
+    trajectory = (z0, p0, g0, z0, p0, g0, p0, z0, u0, g0, h0, log_weight, running, depth)
+    subtree = (running, z0, p0, g0, ~running, log_weight, p0, z0, u0, g0, h0)
+    out = kernels.boundary(false, true, step, inv_mass, h0, log_weight, uniform(), *trajectory, *subtree)
     for j in range(max_tree_depth):
-        depth = depth + running.long()
-        forward = torch.rand(num_chains, generator=generator, **opts) < 0.5
-        signed_step = torch.where(forward.unsqueeze(-1), step, -step)
-        z = _where(forward, z_plus, z_minus)
-        p = _where(forward, p_plus, p_minus)
-        g = _where(forward, g_plus, g_minus)
-
-        sub_valid = running.clone()
-        sub_log_weight = neg_inf
-        sub_rho = torch.zeros_like(z0)
-        sub_z, sub_u, sub_g, sub_h = z, h0, g, h0
-        checkpoint_p_sharp: list[torch.Tensor | None] = [None] * (j + 1)
-        checkpoint_rho: list[torch.Tensor | None] = [None] * (j + 1)
+        trajectory, (forward, signed_step, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g,
+                     sub_h) = out[:14], out[14:26]
         length = 2 ** j
-        uniforms = torch.rand(length, num_chains, generator=generator, **opts)
         for n in range(length):
-            args = (z, p, g, signed_step, inv_mass, h0, sub_valid, uniforms[n], sub_log_weight, sub_z, sub_u, sub_g,
-                    sub_h, accept_sum, n_steps, diverging)
-            if step_fn is not None:
-                out = step_fn(*args)
-            else:
-                out = trajectory_step(*args, energy_and_grad=energy_and_grad, max_delta_energy=max_delta_energy)
-            (z, p, g, u, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps,
-             diverging) = out
-
-            # no-U-turn checks on every balanced sub-tree that ends at this step
-            for k in range(1, j + 1):
-                if n % (2 ** k) == 0:
-                    checkpoint_p_sharp[k], checkpoint_rho[k] = p_sharp, sub_rho
-            sub_rho = sub_rho + p
-            turned = divergent
-            for k in range(1, j + 1):
-                if (n + 1) % (2 ** k) == 0:
-                    turned = turned | _turned(checkpoint_p_sharp[k], p_sharp, sub_rho - checkpoint_rho[k])
-            sub_valid = sub_valid & ~turned
-            if n + 1 < length and not bool(sub_valid.any()):
+            (z, p, g, sub_valid, sub_log_weight, sub_z, sub_u, sub_g, sub_h, sub_rho, checkpoint_p_sharp,
+             checkpoint_rho, accept_sum, n_steps, diverging, any_live) = kernels.leaf(
+                z, p, g, signed_step, inv_mass, h0, sub_valid, uniform(), sub_log_weight, sub_z, sub_u, sub_g, sub_h,
+                sub_rho, checkpoint_p_sharp, checkpoint_rho, accept_sum, n_steps, diverging, leaves[n], depths[j], levels)
+            if n + 1 < length and (sync_every_leaf or ((n + 1) & n) == 0) and not bool(any_live):
                 break
-
-        # merge the new subtree into the trajectory (biased progressive sampling)
-        ok = sub_valid
-        take = ok & (torch.rand(num_chains, generator=generator, **opts) < torch.exp(sub_log_weight - log_weight))
-        draw_z, draw_u, draw_g, draw_h = _where(take, sub_z, draw_z), torch.where(take, sub_u, draw_u), _where(take, sub_g, draw_g), torch.where(take, sub_h, draw_h)
-        log_weight = torch.where(ok, torch.logaddexp(log_weight, sub_log_weight), log_weight)
-        grow_plus, grow_minus = ok & forward, ok & ~forward
-        z_plus, p_plus, g_plus = _where(grow_plus, z, z_plus), _where(grow_plus, p, p_plus), _where(grow_plus, g, g_plus)
-        z_minus, p_minus, g_minus = _where(grow_minus, z, z_minus), _where(grow_minus, p, p_minus), _where(grow_minus, g, g_minus)
-        rho = _where(ok, rho + sub_rho, rho)
-        running = ok & ~_turned(velocity(p_minus, inv_mass), velocity(p_plus, inv_mass), rho)
-        if not bool(running.any()):
+        last = j + 1 == max_tree_depth
+        uniform_merge = uniform()
+        out = kernels.boundary(true, false if last else true, step, inv_mass, h0, uniform_merge,
+                               log_weight if last else uniform(), *trajectory,
+                               forward, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g, sub_h)
+        if last or not bool(out[-1]):
             break
-
+    (_, _, _, _, _, _, _, draw_z, draw_u, draw_g, draw_h, _, _, depth) = out[:14]
     stats = {
         "energy": draw_h,
         "diverging": diverging,
@@ -230,60 +386,3 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
         "reached_max_treedepth": depth >= max_tree_depth,
     }
     return ChainState(draw_z, draw_u, draw_g), stats
-
-
-def compile_trajectory_step(energy_and_grad: EnergyAndGrad, state: ChainState, max_delta_energy: float = 1000.0,
-                            inv_mass: torch.Tensor | None = None) -> Callable | None:
-    """Trace :func:`trajectory_step` (leapfrog, potential and bookkeeping) into one TorchScript graph.
-
-    One traced call replaces some thirty eager tensor operations per leapfrog step, which is
-    most of NUTS's per-step overhead for small models. Returns None if tracing fails or the traced
-    step disagrees with the eager one on the example state.
-
-    Arguments:
-        energy_and_grad: z [C, D] -> (U [C], dU/dz [C, D]); it must be traceable (no data-dependent
-            Python control flow).
-        state: an example state of the chains, used for tracing and for the agreement check.
-        max_delta_energy: the divergence threshold bound into the traced step.
-        inv_mass: an example inverse mass matrix, [C, D] diagonals (the default, ones) or dense [C, D, D];
-            the traced step accepts only that layout.
-
-    Returns:
-        The traced step (to pass as ``step_fn`` to :func:`nuts_transition`), or None.
-
-    Example:
-        >>> f = lambda z: (0.5 * (z ** 2).sum(-1), z)
-        >>> state = ChainState(torch.ones(2, 3), torch.full((2,), 1.5), torch.ones(2, 3))
-        >>> step = compile_trajectory_step(f, state)
-        >>> s = ChainState(torch.zeros(2, 3), torch.zeros(2), torch.zeros(2, 3))
-        >>> args = (s, torch.full((2,), 0.5), torch.ones(2, 3), f)
-        >>> fast, _ = nuts_transition(*args, torch.Generator().manual_seed(1), step_fn=step)
-        >>> slow, _ = nuts_transition(*args, torch.Generator().manual_seed(1))
-        >>> step is not None, torch.allclose(fast.z, slow.z)
-        (True, True)
-    """
-    import warnings
-
-    z, u, g = state.z, state.energy, state.grad
-    num_chains = z.shape[0]
-    flag = torch.ones(num_chains, dtype=torch.bool, device=z.device)
-    example = (z, torch.zeros_like(z), g, torch.full((num_chains, 1), 1e-3, dtype=z.dtype, device=z.device),
-               torch.ones_like(z) if inv_mass is None else inv_mass, u + 0.0, flag, torch.full_like(u, 0.5), torch.full_like(u, float("-inf")),
-               z, u, g, u, torch.zeros_like(u), torch.zeros(num_chains, dtype=torch.long, device=z.device), ~flag)
-    def step(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return trajectory_step(*tensors, energy_and_grad=energy_and_grad, max_delta_energy=max_delta_energy)
-
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            traced = torch.jit.trace(step, example, check_trace=False)
-            fast, slow = traced(*example), step(*example)
-    except Exception:  # noqa: BLE001 - stay eager if the step cannot be traced
-        return None
-    for a, b in zip(fast, slow):
-        if a.dtype == torch.bool or not a.is_floating_point():
-            if not torch.equal(a, b):
-                return None
-        elif not torch.allclose(a, b, rtol=1e-6, atol=1e-8, equal_nan=True):
-            return None
-    return traced

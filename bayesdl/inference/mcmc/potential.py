@@ -25,6 +25,7 @@ from pyro.poutine.enum_messenger import EnumMessenger
 from pyro.poutine.util import site_is_subsample
 
 from ...errors import InputError
+from .graph_passes import simplify_graph
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,10 @@ class BatchedPotential:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                graph = make_fx(lambda z: self._batched_grad_and_value(z))(z)
+                # values read from the data (a model's input checks) are burned in as constants: under vmap, reading
+                # a value that depends on z already fails, so only data-only values can be read here
+                graph = simplify_graph(make_fx(lambda z: self._batched_grad_and_value(z),
+                                               _error_on_data_dependent_ops=False)(z))
                 with torch.no_grad():
                     traced = torch.jit.trace(graph, (z,), check_trace=False)
                 g_fast, u_fast = traced(z)

@@ -19,8 +19,9 @@ from .adaptation import (
     find_reasonable_step_size,
     warmup_windows,
 )
+from .compiled_kernels import compile_nuts_kernels
 from .hmc import DEFAULT_STEP_SIZE_JITTER, hmc_transition
-from .nuts import ChainState, compile_trajectory_step, nuts_transition
+from .nuts import ChainState, nuts_transition
 from .posterior import Posterior
 from .potential import BatchedPotential, FunctionPotential
 from .replay import replay_sites
@@ -32,7 +33,7 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
                      num_samples: int = 500, seed: int = 0, init_strategy: Callable | None = None,
                      target_accept: float = 0.8, max_tree_depth: int = 10, progress: bool = True,
                      num_steps: int = 10, potential_dim: int | None = None, adapt_mass_matrix: bool = True,
-                     compile: bool = True, step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
+                     compile: bool | str = True, step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
                      dense_mass: bool = False, **kwargs: Any) -> Posterior:
     """Sample the posterior of a Pyro model (or a potential energy) with C chains run as one batched computation.
 
@@ -66,9 +67,14 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
             draws) instead of a diagonal one, as NumPyro's ``dense_mass=True``; worth it when the
             posterior has strongly correlated coordinates. Each leapfrog step then costs a D x D
             matrix-vector product per chain.
-        compile: trace the batched potential and gradient into a TorchScript graph (checked against the
-            eager result; falls back to eager). It is about ten times faster per gradient; the first use in
-            a process pays a one-off import of torch's tracing machinery (a few seconds).
+        compile: how NUTS's leapfrog kernels run. ``True`` (or ``"jit"``) traces the batched potential and
+            gradient, and each tree leaf with its no-U-turn checks, into TorchScript (about a second; the
+            first use in a process pays a one-off import of torch's tracing machinery). ``"inductor"``
+            compiles each leaf (potential inlined) into one fused TorchInductor kernel for the run's fixed
+            shapes: tens of times cheaper per leapfrog step on small models, after a one-off compile of
+            tens of seconds per model (cached in the process and on disk), so it pays off for long runs.
+            ``False`` runs eagerly. Traced and compiled kernels are checked against the eager ones; on a
+            failure the sampler falls back to the next simpler mode.
         **kwargs: keyword arguments for the model.
 
     Returns:
@@ -95,6 +101,8 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         raise InputError(f"target_accept must lie in (0, 1), got {target_accept}")
     if not isinstance(step_size_jitter, (int, float)) or not 0.0 <= float(step_size_jitter) < 1.0:
         raise InputError(f"step_size_jitter must be a number in [0, 1), got {step_size_jitter!r}")
+    if compile not in (True, False, "jit", "inductor"):
+        raise InputError(f"compile must be True, False, 'jit' or 'inductor', got {compile!r}")
     if not callable(model):
         raise InputError(f"model must be a Pyro model or a potential function, got {type(model).__name__}")
 
@@ -115,11 +123,11 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         energy_and_grad = potential.energy_and_grad
         dim = potential.dim
 
-        step_fn = None
+        kernels = None
 
         def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
             if kernel == "nuts":
-                return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, step_fn=step_fn)
+                return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, kernels=kernels)
             return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps,
                                   step_size_jitter=step_size_jitter)
 
@@ -134,7 +142,12 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
             inv_mass = torch.ones(num_chains, dim, dtype=dtype, device=device)
         estimator = WelfordCovariance if dense_mass else WelfordVariance
         if kernel == "nuts" and getattr(potential, "compiled", False):
-            step_fn = compile_trajectory_step(potential.compiled_energy_and_grad, state, inv_mass=inv_mass)
+            backends = ("inductor", "jit") if compile == "inductor" else ("jit",)
+            for backend in backends:
+                kernels = compile_nuts_kernels(potential.compiled_energy_and_grad, state, inv_mass, max_tree_depth,
+                                               backend=backend)
+                if kernels is not None:
+                    break
         step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
         averager = DualAveraging(step.log(), float(target_accept))
         windows = warmup_windows(num_warmup) if adapt_mass_matrix else []
