@@ -147,6 +147,39 @@ def check_levels(x: torch.Tensor, name: str, num_levels: int) -> torch.Tensor:
     return x
 
 
+def check_labels(y: torch.Tensor, name: str, num_classes: int, *, integral_floats: bool = False) -> torch.Tensor:
+    """Check that ``y`` holds class labels 0..num_classes-1: the one class-label check of the classifier heads
+    and the GP classifiers.
+
+    Arguments:
+        y: the labels (finite, non-empty).
+        name: the argument name used in the error message.
+        num_classes: C, the number of classes.
+        integral_floats: also accept a floating tensor that holds integers (the GP classifiers do); by default
+            labels must have an integer dtype.
+
+    Returns:
+        ``y`` unchanged.
+
+    Example:
+        >>> check_labels(torch.tensor([0, 2]), "y", 3).tolist()
+        [0, 2]
+        >>> try:
+        ...     check_labels(torch.tensor([0, 3]), "y", 3)
+        ... except InputError as err:
+        ...     print(err)
+        y must hold class labels in 0..2, got values in [0, 3]
+    """
+    check_tensor(y, name)
+    if y.is_floating_point() and not (integral_floats and bool((y == y.round()).all())):
+        raise InputError(f"{name} must hold integer class labels in 0..{num_classes - 1}, got dtype {y.dtype}"
+                         + ("" if not integral_floats else " with non-integer values"))
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= num_classes:
+        raise InputError(f"{name} must hold class labels in 0..{num_classes - 1}, got values in [{lo}, {hi}]")
+    return y
+
+
 def check_range(x: torch.Tensor, name: str, low: float, high: float) -> torch.Tensor:
     """Check that all entries of ``x`` lie in the closed interval [low, high].
 

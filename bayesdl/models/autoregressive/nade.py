@@ -11,8 +11,8 @@ from torch import nn
 
 from ...deprecation import renamed_arguments, sample_call_forms
 from ...io import serializable
+from ...nn.heads import BernoulliHead
 from ...validation import check_binary, check_positive_int, check_tensor, is_checked
-from .likelihoods import BernoulliOutput
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
@@ -66,7 +66,7 @@ class NADE(nn.Module):
         """
         if not is_checked(x):
             check_tensor(x, name, shape=(None, self.features), finite=False)
-            BernoulliOutput().check(x, name)
+            BernoulliHead().check(x, name)
         return x.to(self.W.dtype)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
