@@ -15,7 +15,9 @@ import torch
 import bayesdl
 from bayesdl.io import container
 from bayesdl.models import IAF, MADE, MAF, NADE, PixelCNN
+from bayesdl.models.nets import RecurrentNet
 from bayesdl.models.vae import CategoricalLikelihood, FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
+from bayesdl.nn import DenoisingMLP
 
 OLD_AND_NEW = [
     (lambda: MADE(num_inputs=4, hidden_sizes=[8], likelihood="categorical", num_categories=5),
@@ -30,6 +32,9 @@ OLD_AND_NEW = [
      lambda: FlowPosteriorEncoder([4], 2, hidden_sizes=[8], flow_hidden_sizes=[8])),
     (lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="categorical"),
      lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="levels")),
+    (lambda: DenoisingMLP(data_dim=3, hidden=8, num_blocks=1, out_dim=6),
+     lambda: DenoisingMLP(in_features=3, hidden=8, num_blocks=1, out_features=6)),
+    (lambda: RecurrentNet(input_size=3, hidden_size=4), lambda: RecurrentNet(in_features=3, hidden_size=4)),
 ]
 
 
@@ -64,3 +69,17 @@ def test_a_checkpoint_with_old_keywords_in_its_config_still_loads(tmp_path):
     loaded = bayesdl.load(tmp_path / "old.safetensors")
     x = torch.randint(0, 5, (6, 4)).float()
     assert loaded.config == model.config and torch.equal(loaded.log_prob(x), model.log_prob(x))
+
+
+def test_a_denoiser_checkpoint_with_the_old_width_names_still_loads(tmp_path):
+    net = DenoisingMLP(3, hidden=8, num_blocks=1, out_features=6)
+    path = bayesdl.save(net, tmp_path / "new.safetensors")
+    header = container.read_header(path, "bayesdl-model/1")
+    document = json.loads(json.dumps(header.document))
+    config = document["config"]
+    config["data_dim"], config["out_dim"] = config.pop("in_features"), config.pop("out_features")
+    container.write(tmp_path / "old.safetensors", container.read_tensors(header, "cpu"), document)
+    loaded = bayesdl.load(tmp_path / "old.safetensors")
+    x, t = torch.randn(4, 3), torch.arange(4.0)
+    assert loaded.config == net.config and torch.equal(loaded(x, t), net(x, t))
+    assert loaded.data_dim == 3 and loaded.out_dim == 6  # the old attribute names still read
