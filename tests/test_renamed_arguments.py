@@ -16,8 +16,9 @@ import bayesdl
 from bayesdl.io import container
 from bayesdl.models import IAF, MADE, MAF, NADE, PixelCNN
 from bayesdl.models.nets import RecurrentNet
-from bayesdl.models.vae import CategoricalLikelihood, FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
+from bayesdl.models.vae import FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
 from bayesdl.nn import DenoisingMLP
+from bayesdl.nn.heads import LevelsHead
 
 OLD_AND_NEW = [
     (lambda: MADE(num_inputs=4, hidden_sizes=[8], likelihood="categorical", num_categories=5),
@@ -51,7 +52,7 @@ def test_old_names_warn_and_build_the_same_model(old, new):
 
 
 def test_levels_is_the_pixel_likelihood_and_categorical_its_old_name():
-    assert MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels").likelihood.__class__ is CategoricalLikelihood
+    assert MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels").likelihood.__class__ is LevelsHead
     with pytest.raises(bayesdl.errors.InputError, match="likelihood"):
         MADE(4, [8], likelihood="classes")
 

@@ -2,15 +2,16 @@
 
 The old names stay importable from here and from :mod:`bayesdl.models.vae`: ``Likelihood`` is
 :class:`~bayesdl.nn.heads.Head`, ``BernoulliLikelihood`` :class:`~bayesdl.nn.heads.BernoulliHead`,
-``GaussianLikelihood`` :class:`~bayesdl.nn.heads.GaussianHead` and ``CategoricalLikelihood`` (256 levels per
-pixel, option ``"levels"``) :class:`~bayesdl.nn.heads.LevelsHead`. Files saved with them load unchanged (the
+``GaussianLikelihood`` :class:`~bayesdl.nn.heads.GaussianHead`; ``CategoricalLikelihood`` (256 levels per
+pixel, option ``"levels"``) is :class:`~bayesdl.nn.heads.LevelsHead` and warns, since "categorical" now means
+class labels everywhere. Files saved with them load unchanged (the
 registry keys did not change). :func:`make_likelihood` is deprecated in favour of
 :func:`bayesdl.nn.heads.make_head`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from ...deprecation import renamed_value, warn_deprecated
 from ...errors import InputError
@@ -20,7 +21,6 @@ __all__ = [
     "LIKELIHOODS",
     "RENAMED_LIKELIHOODS",
     "BernoulliLikelihood",
-    "CategoricalLikelihood",
     "DecoderLikelihood",
     "GaussianLikelihood",
     "Likelihood",
@@ -30,13 +30,19 @@ __all__ = [
 Likelihood = Head
 BernoulliLikelihood = BernoulliHead
 GaussianLikelihood = GaussianHead
-CategoricalLikelihood = LevelsHead
 
 #: the head names a VAE decoder accepts ("gaussian": a learned per-dimension scale; "levels": 256 levels)
 DecoderLikelihood = Literal["bernoulli", "gaussian", "levels"]
 LIKELIHOODS = {"bernoulli": BernoulliHead, "gaussian": GaussianHead, "levels": LevelsHead}
 #: old option names, still accepted with a DeprecationWarning
 RENAMED_LIKELIHOODS = RENAMED_DENSITY_HEADS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CategoricalLikelihood":
+        warn_deprecated("bayesdl.models.vae.CategoricalLikelihood", "bayesdl.nn.heads.LevelsHead")
+        return LevelsHead
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def decoder_head(likelihood: DecoderLikelihood | Head) -> Head:

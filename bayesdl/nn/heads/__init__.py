@@ -16,37 +16,20 @@ from .categorical import CategoricalHead, LevelsHead, gumbel_argmax
 from .factory import make_head
 from .gaussian import GaussianHead, HeteroscedasticGaussianHead, HomoscedasticGaussianHead, ScaleOutput
 from .logistic_mixture import DiscretizedLogisticMixture, log_sigmoid_difference
-from .names import (
-    DENSITY_HEADS,
-    GP_LIKELIHOODS,
-    RENAMED_DENSITY_HEADS,
-    RENAMED_GP_LIKELIHOODS,
-    SUPERVISED_HEADS,
-    DensityHeadName,
-    GPLikelihoodName,
-    HeadName,
-    SupervisedHeadName,
-)
+from .names import *  # noqa: F403  (the vocabulary: HeadName, the name subsets and the renames)
+from .names import __all__ as _names
 
 __all__ = [
-    "DENSITY_HEADS",
-    "GP_LIKELIHOODS",
-    "RENAMED_DENSITY_HEADS",
-    "RENAMED_GP_LIKELIHOODS",
-    "SUPERVISED_HEADS",
+    *_names,
     "BernoulliHead",
     "CategoricalHead",
-    "DensityHeadName",
     "DiscretizedLogisticMixture",
-    "GPLikelihoodName",
     "GaussianHead",
     "Head",
-    "HeadName",
     "HeteroscedasticGaussianHead",
     "HomoscedasticGaussianHead",
     "LevelsHead",
     "ScaleOutput",
-    "SupervisedHeadName",
     "gumbel_argmax",
     "log_sigmoid_difference",
     "make_head",
