@@ -1,6 +1,7 @@
 """Renamed options and keywords keep working, with a DeprecationWarning, and old checkpoints still load.
 
-The one vocabulary: ``features`` for the width of the modelled variable, ``hidden_sizes`` for hidden widths,
+The one vocabulary: ``features`` for the width of the modelled variable, ``in_features``/``out_features`` for a
+network's widths, ``hidden_sizes`` for hidden widths,
 ``num_layers`` for the number of stacked layers or transforms, ``"levels"`` for integer pixel levels (the
 classifiers keep ``"categorical"`` for class labels) and ``"probit"`` for the GP's binary likelihood.
 """
@@ -15,7 +16,8 @@ import torch
 import bayesdl
 from bayesdl.io import container
 from bayesdl.models import IAF, MADE, MAF, NADE, PixelCNN
-from bayesdl.models.nets import RecurrentNet
+from bayesdl.models.gp import DeepKernelGP
+from bayesdl.models.nets import MLP, RecurrentNet
 from bayesdl.models.vae import FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
 from bayesdl.nn import DenoisingMLP
 from bayesdl.nn.heads import LevelsHead
@@ -36,6 +38,8 @@ OLD_AND_NEW = [
     (lambda: DenoisingMLP(data_dim=3, hidden=8, num_blocks=1, out_dim=6),
      lambda: DenoisingMLP(in_features=3, hidden=8, num_blocks=1, out_features=6)),
     (lambda: RecurrentNet(input_size=3, hidden_size=4), lambda: RecurrentNet(in_features=3, hidden_size=4)),
+    (lambda: MLP(3, hidden=[4], out_features=2), lambda: MLP(3, hidden_sizes=[4], out_features=2)),
+    (lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden=[8]), lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden_sizes=[8])),
 ]
 
 

@@ -79,13 +79,14 @@ def _norm_2d(kind: str | None, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+@renamed_arguments(keywords={"hidden": "hidden_sizes"})
 @serializable
 class MLP(nn.Module):
     """A multilayer perceptron: [Linear -> norm -> activation -> dropout] per hidden layer, then a Linear head.
 
     Arguments:
         in_features: input width D.
-        hidden: widths of the hidden layers.
+        hidden_sizes: widths of the hidden layers (``hidden`` is its deprecated name).
         out_features: output width (classes, or 1 / 2 for homo- / heteroscedastic regression).
         activation: one of relu, tanh, gelu, elu, silu, softplus.
         dropout: dropout probability after each hidden activation (0 for none).
@@ -101,7 +102,7 @@ class MLP(nn.Module):
         arXiv:1607.06450; Ioffe & Szegedy (2015), Batch Normalization, arXiv:1502.03167.
     """
 
-    def __init__(self, in_features: int, hidden: Sequence[int] = (100,), out_features: int = 1, activation: str = "relu",
+    def __init__(self, in_features: int, hidden_sizes: Sequence[int] = (100,), out_features: int = 1, activation: str = "relu",
                  dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
         check_positive_int(in_features, "in_features")
@@ -112,7 +113,7 @@ class MLP(nn.Module):
         self.out_features = out_features
         layers: list[nn.Module] = []
         width = in_features
-        for h in hidden:
+        for h in hidden_sizes:
             check_positive_int(h, "hidden width")
             layers += [nn.Linear(width, h), _norm_1d(norm, h), ACTIVATIONS[activation]()]
             if dropout > 0:
