@@ -171,9 +171,10 @@ def check_labels(y: torch.Tensor, name: str, num_classes: int, *, integral_float
         y must hold class labels in 0..2, got values in [0, 3]
     """
     check_tensor(y, name)
-    if y.is_floating_point() and not (integral_floats and bool((y == y.round()).all())):
+    if y.dtype == torch.bool or y.is_complex() or (
+            y.is_floating_point() and not (integral_floats and bool((y == y.round()).all()))):
         raise InputError(f"{name} must hold integer class labels in 0..{num_classes - 1}, got dtype {y.dtype}"
-                         + ("" if not integral_floats else " with non-integer values"))
+                         + (" with non-integer values" if integral_floats and y.is_floating_point() else ""))
     lo, hi = int(y.min()), int(y.max())
     if lo < 0 or hi >= num_classes:
         raise InputError(f"{name} must hold class labels in 0..{num_classes - 1}, got values in [{lo}, {hi}]")

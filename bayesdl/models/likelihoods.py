@@ -68,6 +68,13 @@ def make_likelihood(name: str, num_outputs: int, noise_std: float = 1.0, learn_n
 
     Returns:
         A :class:`~bayesdl.nn.heads.Head`.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     type(make_likelihood("heteroscedastic", 2)).__name__
+        'HeteroscedasticGaussianHead'
     """
     warn_deprecated("bayesdl.models.likelihoods.make_likelihood(name, num_outputs)",
                     "bayesdl.nn.heads.make_head(name, num_outputs=...)")

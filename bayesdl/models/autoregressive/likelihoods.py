@@ -61,6 +61,13 @@ def make_likelihood(name: str, num_levels: int = 256, num_components: int = 5) -
 
     Returns:
         A :class:`~bayesdl.nn.heads.Head`.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     make_likelihood("levels", num_levels=4).num_params
+        4
     """
     warn_deprecated("bayesdl.models.autoregressive.make_likelihood(name)", "bayesdl.nn.heads.make_head(name, ...)")
     name = check_choice(renamed_value(name, "likelihood", RENAMED_DENSITY_HEADS), "likelihood", DENSITY_HEADS)

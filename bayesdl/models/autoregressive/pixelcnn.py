@@ -18,7 +18,7 @@ from ...io import serializable
 from ...nn.heads import RENAMED_DENSITY_HEADS, make_head
 from ...nn.masked_conv import GatedPixelCNNLayer
 from ...progress import Progress, progress_counter
-from ...validation import check_positive_int, check_tensor
+from ...validation import check_labels, check_positive_int, check_tensor
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
@@ -136,10 +136,7 @@ class PixelCNN(nn.Module):
         if y is None:
             raise InputError(f"this PixelCNN is class-conditional: pass labels y in 0..{self.num_classes - 1}")
         check_tensor(y, "y", shape=(batch,))
-        if y.is_floating_point() and not bool((y == y.round()).all()):
-            raise InputError("y must hold integer class labels")
-        if int(y.min()) < 0 or int(y.max()) >= self.num_classes:
-            raise InputError(f"y must hold class labels in 0..{self.num_classes - 1}, got [{int(y.min())}, {int(y.max())}]")
+        check_labels(y, "y", self.num_classes, integral_floats=True)
         return F.one_hot(y.long().to(self.device), self.num_classes).float()
 
     def _network(self, inputs: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
