@@ -107,8 +107,21 @@ class _LevelsCategorical(dist.Categorical):
         return (self.probs * levels**2).sum(-1) - self.mean**2
 
 
+class IntegerLevels(Head):
+    """Shared part of the heads of integer levels 0..L-1: the level check, and the network reads the levels
+    rescaled to [-1, 1]. A subclass sets ``num_levels``."""
+
+    num_levels: int
+
+    def check(self, y: torch.Tensor, name: str = "y") -> torch.Tensor:
+        return check_levels(y, name, self.num_levels)
+
+    def encode(self, y: torch.Tensor) -> torch.Tensor:
+        return y.float() * (2.0 / (self.num_levels - 1)) - 1.0
+
+
 @serializable(name="VAECategoricalLikelihood")  # the key files written by the VAE decoders store
-class LevelsHead(_SoftmaxHead):
+class LevelsHead(IntegerLevels, _SoftmaxHead):
     """p(x) = prod_d Categorical(x_d; softmax(l_d)) over the integer levels 0..L-1 of each dimension.
 
     Unordered levels of an intensity (L = 256 for 8-bit images), not class labels: the data may be an integer
@@ -134,12 +147,6 @@ class LevelsHead(_SoftmaxHead):
         super().__init__()
         self.num_levels = check_positive_int(num_levels, "num_levels", minimum=2)
         self.num_params = self.num_levels
-
-    def check(self, y: torch.Tensor, name: str = "y") -> torch.Tensor:
-        return check_levels(y, name, self.num_levels)
-
-    def encode(self, y: torch.Tensor) -> torch.Tensor:
-        return y.float() * (2.0 / (self.num_levels - 1)) - 1.0
 
     def base_distribution(self, params: torch.Tensor, event_ndim: int) -> dist.TorchDistribution:
         return _LevelsCategorical(logits=params.movedim(-event_ndim - 1, -1), validate_args=False)

@@ -6,9 +6,8 @@ import pyro.distributions as dist
 import torch
 import torch.nn.functional as F
 
-from ...validation import check_levels, check_positive_int
-from .base import Head
-from .categorical import _LevelsCategorical, gumbel_argmax
+from ...validation import check_positive_int
+from .categorical import IntegerLevels, _LevelsCategorical, gumbel_argmax
 
 
 def log_sigmoid_difference(upper: torch.Tensor, lower: torch.Tensor) -> torch.Tensor:
@@ -30,7 +29,7 @@ def log_sigmoid_difference(upper: torch.Tensor, lower: torch.Tensor) -> torch.Te
     return big + torch.log(-torch.expm1((small - big).clamp(max=-1e-30)))
 
 
-class DiscretizedLogisticMixture(Head):
+class DiscretizedLogisticMixture(IntegerLevels):
     """A K-component logistic mixture discretised to ``num_levels`` levels per dimension (PixelCNN++).
 
     Level k maps to the centre y_k = 2k/(L-1) - 1 in [-1, 1] and the bin [y_k - 1/(L-1), y_k + 1/(L-1)];
@@ -60,12 +59,6 @@ class DiscretizedLogisticMixture(Head):
         self.num_components = check_positive_int(num_components, "num_components")
         self.num_levels = check_positive_int(num_levels, "num_levels", minimum=2)
         self.num_params = 3 * self.num_components
-
-    def check(self, y: torch.Tensor, name: str = "y") -> torch.Tensor:
-        return check_levels(y, name, self.num_levels)
-
-    def encode(self, y: torch.Tensor) -> torch.Tensor:
-        return y.float() * (2.0 / (self.num_levels - 1)) - 1.0
 
     def _split(self, params: torch.Tensor, axis: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         logits, means, log_scales = params.split(self.num_components, dim=axis)
