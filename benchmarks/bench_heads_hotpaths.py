@@ -36,6 +36,7 @@ def _cases(pkg):
     return {
         "MADE bernoulli log_prob+backward": (lambda: ar.MADE(64, [256, 256], num_masks=1), binary),
         "MADE levels(16) log_prob+backward": (lambda: ar.MADE(64, [256], likelihood="levels", num_levels=16), levels),
+        "NADE log_prob+backward": (lambda: ar.NADE(64, 256), binary),
         "PixelCNN bernoulli log_prob+backward": (lambda: ar.PixelCNN(1, 8, num_layers=4, hidden_channels=32), images),
         "PixelCNN levels log_prob+backward": (lambda: ar.PixelCNN(1, 8, num_layers=4, hidden_channels=32, likelihood="levels"), image_levels),
         "VAE bernoulli ELBO+backward": (lambda: vae.VAE(vae.MLPEncoder([64], 8, hidden_sizes=[256]),

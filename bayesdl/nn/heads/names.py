@@ -41,6 +41,17 @@ __all__ = [
 class HeadName(str, Enum):
     """Every output-head name; a member compares equal to its string (``HeadName.LEVELS == "levels"``).
 
+    Attributes:
+        BERNOULLI: binary data, one logit per dimension.
+        LEVELS: integer levels 0..L-1, a softmax over L.
+        LOGISTIC_MIXTURE: integer levels, a discretised logistic mixture.
+        GAUSSIAN: real data, a Gaussian per dimension.
+        CATEGORICAL: class labels 0..C-1, a softmax over C.
+        HETEROSCEDASTIC: real targets, mean and log-variance from the net.
+        HOMOSCEDASTIC: real targets, the mean from the net and one noise sd.
+        PROBIT: binary targets through a probit link (GPs).
+        SOFTMAX: class labels, one latent GP per class (GPs).
+
     Example:
         >>> HeadName("levels") is HeadName.LEVELS, HeadName.PROBIT == "probit"
         (True, True)
