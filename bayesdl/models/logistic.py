@@ -54,8 +54,7 @@ class BayesianLogisticRegression(PyroModule):
     def _check(self, x: torch.Tensor, y: torch.Tensor | None) -> None:
         check_tensor(x, "x", shape=[None, self.num_features], floating=True)
         if y is not None:
-            check_tensor(y, "y", shape=[x.shape[0]])
-            check_labels(y, "y", self.num_classes)
+            check_labels(y, "y", x.shape[0], self.num_classes)
 
     def model(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The generative model; returns the class logits [B, C] for the sampled weights.

@@ -135,8 +135,7 @@ class PixelCNN(nn.Module):
             return None
         if y is None:
             raise InputError(f"this PixelCNN is class-conditional: pass labels y in 0..{self.num_classes - 1}")
-        check_tensor(y, "y", shape=(batch,))
-        check_labels(y, "y", self.num_classes, integral_floats=True)
+        check_labels(y, "y", batch, self.num_classes, integral_floats=True)
         return F.one_hot(y.long().to(self.device), self.num_classes).float()
 
     def _network(self, inputs: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:

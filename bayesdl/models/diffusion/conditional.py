@@ -94,8 +94,7 @@ class ConditionalDDPM(DDPM):
             raise InputError(f"{name} must be an int or an integer tensor of shape [{n}], got {type(y).__name__}")
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long, device=self.betas.device)
-        check_tensor(y, name, shape=[n])
-        check_labels(y, name, self.num_classes)
+        check_labels(y, name, n, self.num_classes)
         return y.to(self.betas.device, torch.long)
 
     def check_data(self, x0: torch.Tensor, y: torch.Tensor) -> None:

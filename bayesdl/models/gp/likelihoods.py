@@ -154,4 +154,4 @@ def check_targets(y: object, kind: str, num_examples: int, num_classes: int | No
         return y
     if kind == "probit":
         return check_binary(y, name).float()
-    return check_labels(y, name, int(num_classes), integral_floats=True).long()  # type: ignore[arg-type]
+    return check_labels(y, name, num_examples, int(num_classes), integral_floats=True)  # type: ignore[arg-type]

@@ -79,7 +79,8 @@ class CategoricalHead(_SoftmaxHead):
         return self.num_params
 
     def check(self, y: torch.Tensor, name: str = "y") -> torch.Tensor:
-        return check_labels(y, name, self.num_params)
+        check_labels(y, name, None, self.num_params)
+        return y
 
     def base_distribution(self, params: torch.Tensor, event_ndim: int) -> dist.TorchDistribution:
         return dist.Categorical(logits=params.movedim(-event_ndim - 1, -1), validate_args=False)
