@@ -196,14 +196,18 @@ def check_probabilities(probs: object, name: str = "probs") -> torch.Tensor:
     return probs
 
 
-def check_labels(labels: object, name: str, num_examples: int, num_classes: int) -> torch.Tensor:
-    """Check that ``labels`` is an integer tensor [num_examples] of classes in [0, num_classes - 1]; return it as int64.
+def check_labels(labels: object, name: str, num_examples: int | None, num_classes: int, *,
+                 integral_floats: bool = False) -> torch.Tensor:
+    """Check that ``labels`` holds class labels in [0, num_classes - 1]; return them as int64: the one class-label
+    check (classifier heads, GP classifiers, conformal sets, recalibration, Laplace, class-conditional models).
 
     Arguments:
         labels: the class labels.
         name: the argument name used in the error message.
-        num_examples: the expected length N.
+        num_examples: the expected length N of a 1-D tensor, or None for any shape.
         num_classes: C, the number of classes.
+        integral_floats: also accept a floating tensor that holds integers (the GP classifiers and the
+            class-conditional PixelCNN do); by default labels must have an integer dtype (not bool).
 
     Returns:
         ``labels`` as a ``torch.long`` tensor.
@@ -215,13 +219,17 @@ def check_labels(labels: object, name: str, num_examples: int, num_classes: int)
         ...     check_labels(torch.tensor([0, 3]), "y_cal", 2, 3)
         ... except InputError as err:
         ...     print(err)
-        y_cal must be integers in [0, 2]
+        y_cal must hold class labels in 0..2, got values in [0, 3]
     """
-    labels = check_tensor(labels, name, shape=[num_examples])
-    if labels.is_floating_point() or labels.dtype == torch.bool:
-        raise InputError(f"{name} must be an integer tensor, got dtype {labels.dtype}")
-    if num_examples and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        raise InputError(f"{name} must be integers in [0, {num_classes - 1}]")
+    labels = check_tensor(labels, name) if num_examples is None else check_tensor(labels, name, shape=[num_examples])
+    if labels.dtype == torch.bool or labels.is_complex() or (
+            labels.is_floating_point() and not (integral_floats and bool((labels == labels.round()).all()))):
+        raise InputError(f"{name} must hold integer class labels in 0..{num_classes - 1}, got dtype {labels.dtype}"
+                         + (" with non-integer values" if integral_floats and labels.is_floating_point() else ""))
+    if labels.numel():
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= num_classes:
+            raise InputError(f"{name} must hold class labels in 0..{num_classes - 1}, got values in [{lo}, {hi}]")
     return labels.long()
 
 

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     x_test = (2 * load_digits_levels("test")[0].float() / (LEVELS - 1) - 1)[: args.num_test]
     torch.manual_seed(args.seed)
     out_dim = 64 * LEVELS if args.prediction == "grid" else 64
-    model = DDPM(DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_dim=out_dim), data_shape=[64], num_steps=args.steps,
+    model = DDPM(DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=out_dim), data_shape=[64], num_steps=args.steps,
                  schedule="linear", prediction=args.prediction, decoder="discretized", num_levels=LEVELS)
     Trainer(model, lr=2e-3, epochs=args.epochs, batch_size=128, scheduler="cosine", device=args.device,
             seed=args.seed).fit(x_train)

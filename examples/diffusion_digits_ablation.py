@@ -57,7 +57,7 @@ def run_variant(variant: str, train: torch.Tensor, test: torch.Tensor, args) -> 
         x_test = 2 * dequantize(test, num_levels=17, generator=torch.Generator().manual_seed(args.seed + 1)) - 1
         epochs, decoder, log_det = 15, "gaussian", 64 * math.log(2)
     torch.manual_seed(args.seed)
-    model = DDPM(DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_dim=out_dim), data_shape=[64], num_steps=args.steps,
+    model = DDPM(DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=out_dim), data_shape=[64], num_steps=args.steps,
                  schedule=schedule, prediction=prediction, decoder=decoder, num_levels=levels)
     Trainer(model, lr=2e-3, epochs=max(1, round(epochs * args.epoch_scale)), batch_size=128, scheduler="cosine",
             device=args.device, seed=args.seed).fit(x_train)

@@ -65,7 +65,7 @@ def fit(kind: str, x: torch.Tensor, y: torch.Tensor, args, num_inducing: int):
         model = SparseVariationalGP(1, num_inducing=num_inducing, kernel="rbf").initialize_inducing_points(x, seed=args.seed)
         Trainer(model, lr=0.03, epochs=args.svgp_epochs, batch_size=256, **common).fit((x, y))
     else:
-        model = DeepKernelGP(num_features=2, num_inducing=num_inducing, num_inputs=1, hidden=args.hidden)
+        model = DeepKernelGP(num_features=2, num_inducing=num_inducing, num_inputs=1, hidden_sizes=args.hidden)
         model.initialize_inducing_points(x, seed=args.seed)
         Trainer(model, lr=0.01, epochs=args.svgp_epochs, batch_size=256, **common).fit((x, y))
     return model

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     bandwidth = median_bandwidth(test_features)
 
     torch.manual_seed(args.seed)
-    net = DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_dim=64 * LEVELS, num_classes=10)
+    net = DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=64 * LEVELS, num_classes=10)
     model = ConditionalDDPM(net, num_classes=10, p_uncond=args.p_uncond, data_shape=[64], num_steps=args.steps,
                             prediction="grid", decoder="discretized", num_levels=LEVELS)
     Trainer(model, lr=2e-3, epochs=args.epochs, batch_size=128, scheduler="cosine", device=device, seed=args.seed).fit(

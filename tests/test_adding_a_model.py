@@ -44,3 +44,7 @@ def test_the_registered_family_passes_every_contract_check(page_namespace, tmp_p
     test_contract.test_builds_on_meta_and_follows_to(entry)
     test_contract.test_bad_input_raises_input_error_naming_the_argument(entry)
     test_contract.test_training_on_nan_data_raises_input_error(entry)
+
+
+def test_the_heads_section_runs():
+    exec(compile(_blocks()[3], str(PAGE), "exec"), {"__name__": "heads_section"})

@@ -60,7 +60,7 @@ def _regressors():
         "ensemble": DeepEnsemble(MLP(2, [8], 1), num_members=3, likelihood="homoscedastic"),
         "exact_gp": ExactGPRegression.from_data(x, y),
         "svgp": SparseVariationalGP(2, num_inducing=4),
-        "dkl": DeepKernelGP(num_inputs=2, num_inducing=4, hidden=(8,)),
+        "dkl": DeepKernelGP(num_inputs=2, num_inducing=4, hidden_sizes=(8,)),
         "laplace": la,
         "swag": _swag(),
         "multiswag": MultiSWAG([_swag(seed=0), _swag(seed=1)]),

@@ -169,7 +169,7 @@ def _svgp(likelihood: str = "gaussian", **kwargs: Any) -> SparseVariationalGP:
 
 
 def _dkl() -> DeepKernelGP:
-    return DeepKernelGP(num_features=2, num_inducing=6, num_inputs=2, hidden=[8]).initialize_inducing_points(real(2))
+    return DeepKernelGP(num_features=2, num_inducing=6, num_inputs=2, hidden_sizes=[8]).initialize_inducing_points(real(2))
 
 
 FAMILIES: dict[str, Family] = {

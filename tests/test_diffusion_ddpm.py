@@ -16,7 +16,7 @@ from tests.diffusion_helpers import OptimalGaussianDenoiser
 def _mlp_model(**kw):
     torch.manual_seed(0)
     out = 4 if kw.get("variance") == "learned" else 2
-    return DDPM(DenoisingMLP(2, hidden=16, out_dim=out), data_shape=[2], num_steps=kw.pop("num_steps", 20), **kw)
+    return DDPM(DenoisingMLP(2, hidden=16, out_features=out), data_shape=[2], num_steps=kw.pop("num_steps", 20), **kw)
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -55,7 +55,7 @@ def test_bad_data_raises_clear_errors():
         image_model.nll_bound(torch.full((1, 1, 4, 4), 0.001))
     with pytest.raises(InputError, match=r"\[-1.0, 1.0\]"):
         image_model.nll_bound(torch.full((1, 1, 4, 4), 2.0))
-    wrong = DDPM(DenoisingMLP(2, hidden=4, out_dim=3), data_shape=[2], num_steps=5)
+    wrong = DDPM(DenoisingMLP(2, hidden=4, out_features=3), data_shape=[2], num_steps=5)
     with pytest.raises(InputError, match="denoiser must return"):
         wrong.loss(torch.zeros(3, 2))
 
@@ -131,7 +131,7 @@ def test_importance_sampler_probabilities_follow_the_rms_of_the_terms(seed):
 
 
 def test_save_and_load_round_trip(tmp_path):
-    model = DDPM(DenoisingMLP(2, hidden=8, out_dim=4), data_shape=[2], num_steps=15, variance="learned", loss="hybrid",
+    model = DDPM(DenoisingMLP(2, hidden=8, out_features=4), data_shape=[2], num_steps=15, variance="learned", loss="hybrid",
                  timesteps="importance", schedule="cosine")
     model.loss(torch.randn(16, 2))
     path = bayesdl.save(model, tmp_path / "ddpm.safetensors")
@@ -202,7 +202,7 @@ def test_grid_prediction_trains_and_rejects_bad_settings():
     from bayesdl.nn import DenoisingMLP
 
     K = 5
-    model = DDPM(DenoisingMLP(3, hidden=16, out_dim=3 * K), data_shape=[3], num_steps=20, decoder="discretized",
+    model = DDPM(DenoisingMLP(3, hidden=16, out_features=3 * K), data_shape=[3], num_steps=20, decoder="discretized",
                  num_levels=K, prediction="grid")
     x0 = 2 * torch.randint(0, K, (16, 3), generator=torch.Generator().manual_seed(0)).float() / (K - 1) - 1
     loss = model.loss(x0)
@@ -210,7 +210,7 @@ def test_grid_prediction_trains_and_rejects_bad_settings():
     assert torch.isfinite(loss) and model.denoiser.out.weight.grad.abs().sum() > 0
     assert model.sample(4, seed=0).shape == (4, 3) and model.ddim_sample(4, num_steps=5, seed=0).shape == (4, 3)
     with pytest.raises(InputError, match="discretized"):
-        DDPM(DenoisingMLP(3, hidden=16, out_dim=3 * K), data_shape=[3], num_steps=20, prediction="grid")
+        DDPM(DenoisingMLP(3, hidden=16, out_features=3 * K), data_shape=[3], num_steps=20, prediction="grid")
     with pytest.raises(InputError, match="learned"):
         DDPM(DenoisingMLP(3, hidden=16), data_shape=[3], num_steps=20, decoder="discretized", num_levels=K,
              prediction="grid", variance="learned", loss="vlb")

@@ -21,7 +21,7 @@ def test_time_embedding_is_sin_and_cos_of_geometric_frequencies():
 
 
 def test_mlp_depends_on_time_and_checks_shapes():
-    net = DenoisingMLP(3, hidden=16, out_dim=6)
+    net = DenoisingMLP(3, hidden=16, out_features=6)
     x = torch.randn(4, 3)
     a, b = net(x, torch.zeros(4)), net(x, torch.full((4,), 500.0))
     assert a.shape == (4, 6) and not torch.allclose(a, b)

@@ -28,6 +28,8 @@ PACKAGES = (
     "bayesdl.models.vae",
     "bayesdl.nn",
     "bayesdl.nn.flows",
+    "bayesdl.nn.heads",
+    "bayesdl.densities",
     "bayesdl.results",
     "bayesdl.contracts",
     "bayesdl.bounds",

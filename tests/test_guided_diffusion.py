@@ -29,7 +29,7 @@ def _model(prediction: str = "eps", num_classes: int = 3, p_uncond: float = 0.2,
     torch.manual_seed(0)
     d = options.pop("data_dim", 2)
     out = d * options.get("num_levels", 1) if prediction == "grid" else None
-    net = DenoisingMLP(d, hidden=16, num_blocks=1, out_dim=out, num_classes=num_classes)
+    net = DenoisingMLP(d, hidden=16, num_blocks=1, out_features=out, num_classes=num_classes)
     return ConditionalDDPM(net, num_classes=num_classes, p_uncond=p_uncond, data_shape=[d], num_steps=20,
                            prediction=prediction, **options)
 

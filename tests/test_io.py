@@ -236,7 +236,7 @@ def test_a_tiny_file_declaring_a_huge_network_is_refused_before_allocating(tmp_p
     from bayesdl.models.nets import MLP
 
     path = bayesdl.save(MLP(1, [1], 1), tmp_path / "tiny.safetensors")
-    _rewrite_header(path, lambda m: m["config"].update({"in_features": 50000, "hidden": [50000]}))
+    _rewrite_header(path, lambda m: m["config"].update({"in_features": 50000, "hidden_sizes": [50000]}))
     assert path.stat().st_size < 1000
     guard = _RefuseBigCpuAllocations()
     with guard, pytest.raises(CheckpointError, match="do not match"):

@@ -12,7 +12,7 @@ The order (DESIGN.md, "Layers and their direction"; rank 0 at the bottom):
     3  contracts, bounds, montecarlo         the model contract, the bounds written against it, and the generic
                                              Monte Carlo kernels (AIS over a path, block Gibbs) both sides call
     2  results, io, data, ops                result types, checkpoints, datasets, low-level kernels
-    1  validation, deprecation, randomness, progress
+    1  validation, deprecation, randomness, progress, densities
     0  errors, _version
 
 A module may import its own layer and any layer of lower rank, never a higher rank or another layer of the
@@ -38,6 +38,7 @@ LAYER_RANKS: dict[str, int] = {
     "deprecation": 1,
     "randomness": 1,
     "progress": 1,
+    "densities": 1,
     "results": 2,
     "io": 2,
     "data": 2,

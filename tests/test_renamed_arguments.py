@@ -1,6 +1,7 @@
 """Renamed options and keywords keep working, with a DeprecationWarning, and old checkpoints still load.
 
-The one vocabulary: ``features`` for the width of the modelled variable, ``hidden_sizes`` for hidden widths,
+The one vocabulary: ``features`` for the width of the modelled variable, ``in_features``/``out_features`` for a
+network's widths, ``hidden_sizes`` for hidden widths,
 ``num_layers`` for the number of stacked layers or transforms, ``"levels"`` for integer pixel levels (the
 classifiers keep ``"categorical"`` for class labels) and ``"probit"`` for the GP's binary likelihood.
 """
@@ -15,7 +16,11 @@ import torch
 import bayesdl
 from bayesdl.io import container
 from bayesdl.models import IAF, MADE, MAF, NADE, PixelCNN
-from bayesdl.models.vae import CategoricalLikelihood, FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
+from bayesdl.models.gp import DeepKernelGP
+from bayesdl.models.nets import MLP, RecurrentNet
+from bayesdl.models.vae import FlowPosteriorEncoder, FlowPrior, MLPDecoder, MLPEncoder
+from bayesdl.nn import DenoisingMLP
+from bayesdl.nn.heads import LevelsHead
 
 OLD_AND_NEW = [
     (lambda: MADE(num_inputs=4, hidden_sizes=[8], likelihood="categorical", num_categories=5),
@@ -30,6 +35,11 @@ OLD_AND_NEW = [
      lambda: FlowPosteriorEncoder([4], 2, hidden_sizes=[8], flow_hidden_sizes=[8])),
     (lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="categorical"),
      lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="levels")),
+    (lambda: DenoisingMLP(data_dim=3, hidden=8, num_blocks=1, out_dim=6),
+     lambda: DenoisingMLP(in_features=3, hidden=8, num_blocks=1, out_features=6)),
+    (lambda: RecurrentNet(input_size=3, hidden_size=4), lambda: RecurrentNet(in_features=3, hidden_size=4)),
+    (lambda: MLP(3, hidden=[4], out_features=2), lambda: MLP(3, hidden_sizes=[4], out_features=2)),
+    (lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden=[8]), lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden_sizes=[8])),
 ]
 
 
@@ -46,7 +56,7 @@ def test_old_names_warn_and_build_the_same_model(old, new):
 
 
 def test_levels_is_the_pixel_likelihood_and_categorical_its_old_name():
-    assert MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels").likelihood.__class__ is CategoricalLikelihood
+    assert MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels").likelihood.__class__ is LevelsHead
     with pytest.raises(bayesdl.errors.InputError, match="likelihood"):
         MADE(4, [8], likelihood="classes")
 
@@ -64,3 +74,17 @@ def test_a_checkpoint_with_old_keywords_in_its_config_still_loads(tmp_path):
     loaded = bayesdl.load(tmp_path / "old.safetensors")
     x = torch.randint(0, 5, (6, 4)).float()
     assert loaded.config == model.config and torch.equal(loaded.log_prob(x), model.log_prob(x))
+
+
+def test_a_denoiser_checkpoint_with_the_old_width_names_still_loads(tmp_path):
+    net = DenoisingMLP(3, hidden=8, num_blocks=1, out_features=6)
+    path = bayesdl.save(net, tmp_path / "new.safetensors")
+    header = container.read_header(path, "bayesdl-model/1")
+    document = json.loads(json.dumps(header.document))
+    config = document["config"]
+    config["data_dim"], config["out_dim"] = config.pop("in_features"), config.pop("out_features")
+    container.write(tmp_path / "old.safetensors", container.read_tensors(header, "cpu"), document)
+    loaded = bayesdl.load(tmp_path / "old.safetensors")
+    x, t = torch.randn(4, 3), torch.arange(4.0)
+    assert loaded.config == net.config and torch.equal(loaded(x, t), net(x, t))
+    assert loaded.data_dim == 3 and loaded.out_dim == 6  # the old attribute names still read

@@ -198,4 +198,4 @@ def test_bad_input_is_refused_with_named_errors():
     with pytest.raises(InputError, match="method"):
         model.sample(2, method="euler")
     with pytest.raises(InputError, match="network must return"):
-        ScoreSDE(DenoisingMLP(2, out_dim=4), [2]).loss(torch.zeros(3, 2))
+        ScoreSDE(DenoisingMLP(2, out_features=4), [2]).loss(torch.zeros(3, 2))

@@ -15,7 +15,6 @@ from bayesdl.errors import InputError
 from bayesdl.inference import KLWarmup, PyroObjective, Trainer
 from bayesdl.models.vae import (
     VAE,
-    CategoricalLikelihood,
     ConvDecoder,
     ConvEncoder,
     GaussianLikelihood,
@@ -24,6 +23,7 @@ from bayesdl.models.vae import (
     StandardNormalPrior,
     VampPrior,
 )
+from bayesdl.nn.heads import LevelsHead
 
 
 def small_vae(**kw) -> VAE:
@@ -217,7 +217,7 @@ def test_conv_parts_and_other_likelihoods():
     assert conv.negative_elbo(x, 4).shape == (3,) and conv.sample(2).shape == (2, 1, 8, 8)
     levels = torch.randint(0, 256, (3, 1, 8, 8)).float()
     cat = VAE(ConvEncoder([1, 8, 8], 3, [4], input_scale=1 / 255),
-              ConvDecoder(3, [1, 8, 8], [4], likelihood=CategoricalLikelihood(256)))
+              ConvDecoder(3, [1, 8, 8], [4], likelihood=LevelsHead(256)))
     nelbo = cat.negative_elbo(levels)
     # an untrained categorical decoder is near uniform: about 64 log 256 nats
     assert abs(float(nelbo.mean()) - 64 * math.log(256)) < 60
@@ -323,7 +323,7 @@ def test_fast_training_path_equals_the_distribution_path(k):
     ref_rec = vae.decoder(z).log_prob(x).mean(0)
     ref_kl = kl_divergence(q, vae.prior_distribution())
     assert torch.allclose(rec, ref_rec, atol=1e-5) and torch.allclose(kl, ref_kl, atol=1e-5)
-    for lik in (CategoricalLikelihood(4), GaussianLikelihood()):  # the default direct log_prob of other likelihoods
+    for lik in (LevelsHead(4), GaussianLikelihood()):  # the default direct log_prob of other likelihoods
         params = torch.randn(5, lik.num_params, 3)
         data = torch.randint(0, 4, (5, 3)).float()
         assert torch.allclose(lik.log_prob(params, data, 1), lik.distribution(params, 1).log_prob(data))

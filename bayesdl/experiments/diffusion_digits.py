@@ -89,7 +89,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     x_train = digits_on_grid("train")[: cfg.num_train]
     x_test = digits_on_grid("test")[: cfg.num_test]
     torch.manual_seed(ctx.seed)
-    net = DenoisingMLP(NUM_DIMS, hidden=cfg.hidden, num_blocks=3, out_dim=NUM_DIMS * DIGITS_LEVELS)
+    net = DenoisingMLP(NUM_DIMS, hidden=cfg.hidden, num_blocks=3, out_features=NUM_DIMS * DIGITS_LEVELS)
     model = DDPM(net, data_shape=[NUM_DIMS], num_steps=steps, schedule="linear", prediction="grid",
                  decoder="discretized", num_levels=DIGITS_LEVELS)
     trainer = Trainer(model, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, scheduler="cosine", device=ctx.device,

@@ -175,7 +175,7 @@ def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -
         model = SparseVariationalGP(1, num_inducing=num_inducing, kernel="rbf").initialize_inducing_points(x, seed=ctx.seed)
         trainer = Trainer(model, lr=0.03, epochs=s.svgp_epochs, batch_size=s.batch_size, **common)
     elif kind == "dkl":
-        model = DeepKernelGP(num_features=2, num_inducing=num_inducing, num_inputs=1, hidden=list(s.hidden))
+        model = DeepKernelGP(num_features=2, num_inducing=num_inducing, num_inputs=1, hidden_sizes=list(s.hidden))
         model.initialize_inducing_points(x, seed=ctx.seed)
         trainer = Trainer(model, lr=0.01, epochs=s.dkl_epochs, batch_size=s.batch_size, **common)
     else:

@@ -158,7 +158,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     # the class-conditional DDPM
     torch.manual_seed(ctx.seed)
-    net = DenoisingMLP(NUM_DIMS, hidden=cfg.hidden, num_blocks=3, out_dim=NUM_DIMS * DIGITS_LEVELS, num_classes=NUM_CLASSES)
+    net = DenoisingMLP(NUM_DIMS, hidden=cfg.hidden, num_blocks=3, out_features=NUM_DIMS * DIGITS_LEVELS, num_classes=NUM_CLASSES)
     model = ConditionalDDPM(net, num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond, data_shape=[NUM_DIMS], num_steps=cfg.num_steps,
                             schedule="linear", prediction="grid", decoder="discretized", num_levels=DIGITS_LEVELS)
     history = Trainer(model, lr=2e-3, epochs=cfg.epochs, batch_size=128, scheduler="cosine", device=device,

@@ -1,7 +1,7 @@
 """Uncertainty-aware networks in one place: Bayes by Backprop, MC dropout, deep ensembles, plain nets, likelihood heads.
 
 Each lives in its own module (:mod:`~bayesdl.models.bnn_bbb`, :mod:`~bayesdl.models.mc_dropout`,
-:mod:`~bayesdl.models.ensemble`, :mod:`~bayesdl.models.supervised`, :mod:`~bayesdl.models.likelihoods`,
+:mod:`~bayesdl.models.ensemble`, :mod:`~bayesdl.models.supervised`, :mod:`~bayesdl.nn.heads`,
 :mod:`~bayesdl.models.pyro_bnn`); this module re-exports them. All answer
 ``bayesdl.inference.predictive.predict(model, x, num_samples)``.
 """

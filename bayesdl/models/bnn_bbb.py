@@ -36,10 +36,10 @@ from ..nn.bayesian_layers import (
     bayesian_layers,
     sum_kl,
 )
+from ..nn.heads import CategoricalHead
 from ..nn.priors import Prior
 from ..ops.compiled_local_reparam import CompiledCategoricalStep, CompiledLocalReparamStack
 from ..validation import check_choice, check_positive_int
-from .likelihoods import CategoricalLikelihood
 from .nets import MLP, check_input
 from .supervised import SupervisedModel, evaluation_mode
 
@@ -180,7 +180,7 @@ class BayesByBackprop(SupervisedModel):
             stack = self._compiled_stack(x)
             if stack is not None:
                 x = check_input(self.net, x)
-                if isinstance(self.likelihood, CategoricalLikelihood) and not x.requires_grad:
+                if isinstance(self.likelihood, CategoricalHead) and not x.requires_grad:
                     self.likelihood.check_target(y)
                     prior_vars, lows, compiled, *params = stack
                     kl_scale = torch.tensor(self.kl_weight / n, dtype=x.dtype, device=x.device)

@@ -13,9 +13,8 @@ import pyro.distributions as dist
 import torch
 from pyro.nn import PyroModule, PyroSample
 
-from ..errors import InputError
 from ..io import serializable
-from ..validation import check_positive_int, check_tensor
+from ..validation import check_labels, check_positive_int, check_tensor
 
 
 @serializable
@@ -55,9 +54,7 @@ class BayesianLogisticRegression(PyroModule):
     def _check(self, x: torch.Tensor, y: torch.Tensor | None) -> None:
         check_tensor(x, "x", shape=[None, self.num_features], floating=True)
         if y is not None:
-            check_tensor(y, "y", shape=[x.shape[0]])
-            if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= self.num_classes:
-                raise InputError(f"y must hold integer class labels in [0, {self.num_classes - 1}]")
+            check_labels(y, "y", x.shape[0], self.num_classes)
 
     def model(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The generative model; returns the class logits [B, C] for the sampled weights.

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..deprecation import renamed_arguments
 from ..errors import InputError
 from ..io import serializable
 from ..validation import check_choice, check_positive_int, check_tensor, is_checked
@@ -78,13 +79,14 @@ def _norm_2d(kind: str | None, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+@renamed_arguments(keywords={"hidden": "hidden_sizes"})
 @serializable
 class MLP(nn.Module):
     """A multilayer perceptron: [Linear -> norm -> activation -> dropout] per hidden layer, then a Linear head.
 
     Arguments:
         in_features: input width D.
-        hidden: widths of the hidden layers.
+        hidden_sizes: widths of the hidden layers (``hidden`` is its deprecated name).
         out_features: output width (classes, or 1 / 2 for homo- / heteroscedastic regression).
         activation: one of relu, tanh, gelu, elu, silu, softplus.
         dropout: dropout probability after each hidden activation (0 for none).
@@ -100,7 +102,7 @@ class MLP(nn.Module):
         arXiv:1607.06450; Ioffe & Szegedy (2015), Batch Normalization, arXiv:1502.03167.
     """
 
-    def __init__(self, in_features: int, hidden: Sequence[int] = (100,), out_features: int = 1, activation: str = "relu",
+    def __init__(self, in_features: int, hidden_sizes: Sequence[int] = (100,), out_features: int = 1, activation: str = "relu",
                  dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
         check_positive_int(in_features, "in_features")
@@ -111,7 +113,7 @@ class MLP(nn.Module):
         self.out_features = out_features
         layers: list[nn.Module] = []
         width = in_features
-        for h in hidden:
+        for h in hidden_sizes:
             check_positive_int(h, "hidden width")
             layers += [nn.Linear(width, h), _norm_1d(norm, h), ACTIVATIONS[activation]()]
             if dropout > 0:
@@ -274,6 +276,7 @@ class ResidualCNN(_ConvFeaturesHead):
         self.head = nn.Linear(width, num_outputs)
 
 
+@renamed_arguments(keywords={"input_size": "in_features"})
 @serializable
 class RecurrentNet(nn.Module):
     """An LSTM or GRU over sequences [B, T, F]; the last hidden state goes through norm, dropout and a Linear head.
@@ -281,7 +284,7 @@ class RecurrentNet(nn.Module):
     Use it for sequence classification (``num_outputs`` classes) or regression (1 or 2 outputs).
 
     Arguments:
-        input_size: features F per step.
+        in_features: F, the features per step (``input_size`` is its deprecated name).
         hidden_size: hidden units per layer.
         num_outputs: outputs of the head.
         cell: "lstm" or "gru".
@@ -297,18 +300,18 @@ class RecurrentNet(nn.Module):
         Hochreiter & Schmidhuber (1997), Long short-term memory; Cho et al. (2014), arXiv:1406.1078 (GRU).
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 32, num_outputs: int = 1, cell: str = "lstm", num_layers: int = 1,
+    def __init__(self, in_features: int, hidden_size: int = 32, num_outputs: int = 1, cell: str = "lstm", num_layers: int = 1,
                  dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
-        check_positive_int(input_size, "input_size")
+        self.in_features = check_positive_int(in_features, "in_features")
         check_positive_int(hidden_size, "hidden_size")
         check_choice(cell, "cell", ["lstm", "gru"])
         check_choice(norm, "norm", (None, "layer"))
-        self.input_shape = (None, input_size)
+        self.input_shape = (None, in_features)
         self.out_features = num_outputs
         drop = _check_dropout(dropout)
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(input_size, hidden_size, num_layers=num_layers, batch_first=True, dropout=drop if num_layers > 1 else 0.0)
+        self.rnn = rnn(in_features, hidden_size, num_layers=num_layers, batch_first=True, dropout=drop if num_layers > 1 else 0.0)
         self.norm = _norm_1d(norm, hidden_size)
         self.dropout = nn.Dropout(drop) if drop > 0 else nn.Identity()
         self.head = nn.Linear(hidden_size, num_outputs)
@@ -317,7 +320,7 @@ class RecurrentNet(nn.Module):
         """The network outputs.
 
         Arguments:
-            x: sequences [B, T, input_size].
+            x: sequences [B, T, in_features].
 
         Returns:
             Outputs [B, num_outputs] from the last time step.

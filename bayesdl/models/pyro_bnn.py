@@ -29,11 +29,11 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
+from ..nn.heads import SUPERVISED_HEADS, make_head
 from ..randomness import seed_from, seeded_rng
 from ..results.function_draws import FunctionDraws
 from ..results.predictive import CategoricalDraws, GaussianDraws
 from ..validation import check_choice, check_positive_int
-from .likelihoods import LIKELIHOODS, make_likelihood
 from .nets import check_input
 
 
@@ -82,13 +82,13 @@ class PyroBNN(PyroModule):
 
     def __init__(self, net: nn.Module, likelihood: str = "categorical", prior_scale: float = 1.0, noise_prior_scale: float = 1.0) -> None:
         super().__init__()
-        check_choice(likelihood, "likelihood", LIKELIHOODS)
+        check_choice(likelihood, "likelihood", SUPERVISED_HEADS)
         if not (prior_scale > 0 and noise_prior_scale > 0):
             raise InputError("prior_scale and noise_prior_scale must be positive")
         self.likelihood_name = likelihood
         self.prior_scale = float(prior_scale)
         self.noise_prior_scale = float(noise_prior_scale)
-        self.head = make_likelihood(likelihood, getattr(net, "out_features", -1), learn_noise=False)
+        self.head = make_head(likelihood, num_outputs=getattr(net, "out_features", -1), learn_noise=False)
         copied = copy.deepcopy(net)
         to_pyro_module_(copied)
         _attach_priors(copied, self.prior_scale)

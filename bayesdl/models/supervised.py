@@ -1,6 +1,6 @@
 """The common shape of the uncertainty-aware supervised models, and the plain (point-estimate) network.
 
-A supervised model holds a network ``net`` and a likelihood head (see :mod:`bayesdl.models.likelihoods`).
+A supervised model holds a network ``net`` and a likelihood head (see :mod:`bayesdl.nn.heads`).
 Its ``loss(x, y)`` is the mean negative log-likelihood per example (plus, for Bayesian models, a KL term),
 and ``predictive_samples(x, num_samples)`` returns draws of the predictive distribution as
 :class:`~bayesdl.inference.predictive.GaussianDraws` or :class:`~bayesdl.inference.predictive.CategoricalDraws`,
@@ -17,11 +17,11 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import serializable
+from ..nn.heads import SUPERVISED_HEADS, Head, make_head
 from ..randomness import seed_from, seeded_rng
 from ..results.function_draws import FunctionDraws
 from ..results.predictive import CategoricalDraws, GaussianDraws
-from ..validation import check_positive_int
-from .likelihoods import Likelihood, make_likelihood
+from ..validation import check_choice, check_positive_int
 from .nets import check_input
 
 
@@ -44,7 +44,7 @@ def evaluation_mode(module: nn.Module, keep_dropout: bool = False) -> Iterator[N
             m.training = mode
 
 
-def stack_draws(likelihood: Likelihood, outputs: list[torch.Tensor]) -> GaussianDraws | CategoricalDraws:
+def stack_draws(likelihood: Head, outputs: list[torch.Tensor]) -> GaussianDraws | CategoricalDraws:
     """Turn S raw network outputs [B, K] into predictive draws for ``likelihood``."""
     if likelihood.kind == "classification":
         return CategoricalDraws(torch.stack([likelihood.probs(o) for o in outputs]))
@@ -56,7 +56,7 @@ class SupervisedModel(nn.Module):
     """Base class: a network plus a likelihood head, with ``loss`` and ``predictive_samples``."""
 
     net: nn.Module
-    likelihood: Likelihood
+    likelihood: Head
     #: the network may run under bf16/fp16 autocast: its outputs are cast to float32 before the likelihood
     mixed_precision_safe = True
     #: check_data validates (x, y): see bayesdl.contracts.check_data_arity
@@ -72,7 +72,8 @@ class SupervisedModel(nn.Module):
         num_outputs = getattr(net, "out_features", None)
         if num_outputs is None:
             raise TypeError(f"{type(net).__name__} must expose out_features (the bayesdl nets do)")
-        self.likelihood = make_likelihood(likelihood, num_outputs, noise_std, learn_noise)
+        check_choice(likelihood, "likelihood", SUPERVISED_HEADS)
+        self.likelihood = make_head(likelihood, num_outputs=num_outputs, noise_std=noise_std, learn_noise=learn_noise)
 
     def check_data(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Raise InputError unless ``x`` is a finite batch for the network and ``y`` holds valid targets.

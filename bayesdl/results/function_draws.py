@@ -21,11 +21,11 @@ posterior to remove the point from; read it as the lppd with a penalty, not as c
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
 
+from ..densities import normal_log_prob
 from ..errors import InputError
 from .predictive import CategoricalDraws, GaussianDraws, RegressionPrediction
 
@@ -166,7 +166,7 @@ class FunctionDraws:
         if tuple(y.shape) != tuple(values.shape[2:]):
             raise InputError(f"y must have shape {tuple(values.shape[2:])}, got {tuple(y.shape)}")
         var = self.noise_variances.clamp_min(torch.finfo(values.dtype).tiny)
-        out = -0.5 * ((y - values).square() / var + var.log() + math.log(2 * math.pi))
+        out = normal_log_prob(y, values, var.log())
         return out.sum(-1) if out.dim() == 4 else out
 
     def replicate(self, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -16,9 +16,9 @@ from torch import nn
 from ...deprecation import renamed_arguments, renamed_value, sample_call_forms
 from ...errors import InputError
 from ...io import serializable
+from ...nn.heads import RENAMED_DENSITY_HEADS, make_head
 from ...nn.made import MADENet
 from ...validation import check_choice, check_positive_int, check_tensor, is_checked
-from .likelihoods import RENAMED_LIKELIHOODS, make_likelihood
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 MADELikelihood = Literal["bernoulli", "gaussian", "levels"]
@@ -26,7 +26,7 @@ MADE_LIKELIHOODS: tuple[str, ...] = get_args(MADELikelihood)
 
 
 @renamed_arguments(keywords={"num_inputs": "features", "num_categories": "num_levels"},
-                   values={"likelihood": RENAMED_LIKELIHOODS})
+                   values={"likelihood": RENAMED_DENSITY_HEADS})
 @serializable
 class MADE(nn.Module):
     """A MADE density p(x) = (1/M) sum_m prod_d p(x_{o_m(d)} | x_{o_m(<d)}; mask m).
@@ -73,9 +73,9 @@ class MADE(nn.Module):
         super().__init__()
         self.features = num_inputs = check_positive_int(features, "features")
         self.num_masks = check_positive_int(num_masks, "num_masks")
-        likelihood = check_choice(renamed_value(likelihood, "likelihood", RENAMED_LIKELIHOODS), "likelihood", MADE_LIKELIHOODS)
+        likelihood = check_choice(renamed_value(likelihood, "likelihood", RENAMED_DENSITY_HEADS), "likelihood", MADE_LIKELIHOODS)
         self.likelihood_name = likelihood
-        self.likelihood = make_likelihood(likelihood, num_levels=num_levels)
+        self.likelihood = make_head(likelihood, num_levels=num_levels, scale="log_std")
         self.seed = seed
         generator = torch.Generator()
         generator.manual_seed(seed)
@@ -121,7 +121,7 @@ class MADE(nn.Module):
 
     def _component_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         params = self.net(self.likelihood.encode(x))
-        return self.likelihood.log_prob(params, x).sum(-1)
+        return self.likelihood.log_prob(params, x, 1)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log-density of the mixture over the M masks, in nats, [B]."""
@@ -153,7 +153,7 @@ class MADE(nn.Module):
             xm, om = x[rows], observed[rows]
             for d in torch.argsort(self.orderings[m]).tolist():  # inputs in generation order
                 params = self.net(self.likelihood.encode(xm))[:, :, d : d + 1]
-                draw = self.likelihood.sample(params, generator)[:, 0]
+                draw = self.likelihood.sample(params, 1, generator)[:, 0]
                 xm[:, d] = torch.where(om[:, d], xm[:, d], draw)
             x[rows] = xm
         return x

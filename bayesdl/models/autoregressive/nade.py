@@ -6,13 +6,12 @@ Larochelle & Murray (2011), "The Neural Autoregressive Distribution Estimator", 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ...deprecation import renamed_arguments, sample_call_forms
 from ...io import serializable
-from ...validation import check_binary, check_positive_int, check_tensor, is_checked
-from .likelihoods import BernoulliOutput
+from ...nn.heads import BernoulliHead
+from ...validation import check_positive_int, check_tensor, is_checked
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
@@ -44,6 +43,9 @@ class NADE(nn.Module):
         "Neural Autoregressive Distribution Estimation", arXiv:1605.02226.
     """
 
+    #: the output head: one logit per dimension (stateless, shared by every NADE)
+    likelihood = BernoulliHead()
+
     def __init__(self, features: int, hidden_size: int) -> None:
         super().__init__()
         self.features = num_inputs = check_positive_int(features, "features")
@@ -66,7 +68,7 @@ class NADE(nn.Module):
         """
         if not is_checked(x):
             check_tensor(x, name, shape=(None, self.features), finite=False)
-            BernoulliOutput().check(x, name)
+            self.likelihood.check(x, name)
         return x.to(self.W.dtype)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -80,7 +82,7 @@ class NADE(nn.Module):
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) in nats, x binary [B, D] -> [B]."""
         x = self.check_data(x)
-        return -F.binary_cross_entropy_with_logits(self.logits(x), x, reduction="none").sum(-1)
+        return self.likelihood.log_prob(self.logits(x).unsqueeze(1), x, 1)
 
     def loss(self, x: torch.Tensor) -> torch.Tensor:
         """The mean negative log-likelihood of the batch (nats per example)."""
@@ -126,6 +128,6 @@ class NADE(nn.Module):
             [B, D] binary.
         """
         x, observed = completion_inputs(x_partial, mask, (self.features,))
-        check_binary(x, "x_partial (observed entries)")
+        self.likelihood.check(x, "x_partial (observed entries)")
         generator = make_generator(seed, generator, self.W.device)
         return self._generate(x.to(self.W), observed.to(self.W.device), generator)

@@ -15,10 +15,10 @@ from torch import nn
 from ...deprecation import renamed_arguments, renamed_value, sample_call_forms
 from ...errors import InputError
 from ...io import serializable
+from ...nn.heads import RENAMED_DENSITY_HEADS, make_head
 from ...nn.masked_conv import GatedPixelCNNLayer
 from ...progress import Progress, progress_counter
-from ...validation import check_positive_int, check_tensor
-from .likelihoods import LIKELIHOODS, RENAMED_LIKELIHOODS, make_likelihood
+from ...validation import check_labels, check_positive_int, check_tensor
 from .sampling import check_num_samples, completion_inputs, make_generator
 
 
@@ -30,7 +30,10 @@ def _image_shape(image_size: int | list[int] | tuple[int, int]) -> tuple[int, in
     raise InputError(f"image_size must be an int or a pair (height, width), got {image_size!r}")
 
 
-@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
+PIXELCNN_HEADS = ("bernoulli", "levels", "logistic_mixture")
+
+
+@renamed_arguments(values={"likelihood": RENAMED_DENSITY_HEADS})
 @serializable
 class PixelCNN(nn.Module):
     """Gated PixelCNN over images [B, C, H, W] in raster order, p(x) = prod_{i,j} p(x_ij | x_<ij [, y]).
@@ -82,8 +85,8 @@ class PixelCNN(nn.Module):
         condition_size: int = 0,
     ) -> None:
         super().__init__()
-        likelihood = renamed_value(likelihood, "likelihood", RENAMED_LIKELIHOODS)
-        if likelihood == "gaussian" or likelihood not in LIKELIHOODS:
+        likelihood = renamed_value(likelihood, "likelihood", RENAMED_DENSITY_HEADS)
+        if likelihood not in PIXELCNN_HEADS:
             raise InputError(f"unknown likelihood {likelihood!r}; expected one of ['bernoulli', 'levels', 'logistic_mixture']")
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.height, self.width = _image_shape(image_size)
@@ -92,7 +95,7 @@ class PixelCNN(nn.Module):
         self.num_classes = check_positive_int(num_classes, "num_classes", minimum=0)
         self.condition_size = check_positive_int(condition_size, "condition_size", minimum=0)
         width = self.num_classes + self.condition_size
-        self.likelihood = make_likelihood(likelihood, num_levels=num_levels, num_components=num_components)
+        self.likelihood = make_head(likelihood, num_levels=num_levels, num_components=num_components)
         self.kernel_size = kernel_size
         layers = [GatedPixelCNNLayer(in_channels, hidden_channels, kernel_size, "A", width)]
         layers += [GatedPixelCNNLayer(hidden_channels, hidden_channels, kernel_size, "B", width) for _ in range(num_layers - 1)]
@@ -132,11 +135,7 @@ class PixelCNN(nn.Module):
             return None
         if y is None:
             raise InputError(f"this PixelCNN is class-conditional: pass labels y in 0..{self.num_classes - 1}")
-        check_tensor(y, "y", shape=(batch,))
-        if y.is_floating_point() and not bool((y == y.round()).all()):
-            raise InputError("y must hold integer class labels")
-        if int(y.min()) < 0 or int(y.max()) >= self.num_classes:
-            raise InputError(f"y must hold class labels in 0..{self.num_classes - 1}, got [{int(y.min())}, {int(y.max())}]")
+        check_labels(y, "y", batch, self.num_classes, integral_floats=True)
         return F.one_hot(y.long().to(self.device), self.num_classes).float()
 
     def _network(self, inputs: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
@@ -163,7 +162,7 @@ class PixelCNN(nn.Module):
         x = self._check(x)
         params = self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
         b = len(x)
-        return self.likelihood.log_prob(params.reshape(b, params.shape[1], -1), x.reshape(b, -1)).sum(-1)
+        return self.likelihood.log_prob(params.reshape(b, params.shape[1], -1), x.reshape(b, -1), 1)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The mean negative log-likelihood of the batch (nats per image)."""
@@ -209,7 +208,7 @@ class PixelCNN(nn.Module):
                 for j in range(self.width):
                     if not bool(to_draw[i, j]):
                         continue
-                    draw = self.likelihood.sample(self._pixel_params(inputs, features, condition, i, j), generator)  # [B, C]
+                    draw = self.likelihood.sample(self._pixel_params(inputs, features, condition, i, j), 1, generator)  # [B, C]
                     x[:, :, i, j] = torch.where(observed[:, :, i, j], x[:, :, i, j], draw)
                     inputs[:, :, i, j] = self.likelihood.encode(x[:, :, i, j])
                     counter.update()

@@ -9,7 +9,7 @@ import torch
 
 from ...errors import InputError
 from ...io import serializable
-from ...validation import check_positive_int, check_tensor
+from ...validation import check_labels, check_positive_int, check_tensor
 from .ddpm import DDPM
 from .guidance import GuidedProcess
 
@@ -94,11 +94,7 @@ class ConditionalDDPM(DDPM):
             raise InputError(f"{name} must be an int or an integer tensor of shape [{n}], got {type(y).__name__}")
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long, device=self.betas.device)
-        check_tensor(y, name, shape=[n])
-        if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-            raise InputError(f"{name} must hold integer class labels (int64), got dtype {y.dtype}; convert with {name}.long()")
-        if int(y.min()) < 0 or int(y.max()) >= self.num_classes:
-            raise InputError(f"{name} must hold class labels in 0..{self.num_classes - 1}, got [{int(y.min())}, {int(y.max())}]")
+        check_labels(y, name, n, self.num_classes)
         return y.to(self.betas.device, torch.long)
 
     def check_data(self, x0: torch.Tensor, y: torch.Tensor) -> None:

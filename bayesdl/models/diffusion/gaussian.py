@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from ...densities import normal_log_prob
+
 
 def gaussian_kl(mean1: torch.Tensor, log_var1: torch.Tensor, mean2: torch.Tensor, log_var2: torch.Tensor) -> torch.Tensor:
     """KL(N(mean1, exp(log_var1)) || N(mean2, exp(log_var2))), elementwise, in nats.
@@ -50,7 +52,7 @@ def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, log_var: torch.
         >>> round(float(gaussian_log_likelihood(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0))), 4)
         -0.9189
     """
-    return -0.5 * (math.log(2 * math.pi) + log_var + (x - mean) ** 2 * torch.exp(-log_var))
+    return normal_log_prob(x, mean, log_var)
 
 
 def _log1mexp(a: torch.Tensor) -> torch.Tensor:

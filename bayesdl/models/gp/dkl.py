@@ -23,13 +23,13 @@ from .likelihoods import RENAMED_LIKELIHOODS, GPLikelihood
 from .variational import VariationalGP
 
 
-def default_feature_extractor(num_inputs: int, hidden: Sequence[int], num_features: int) -> MLP:
+def default_feature_extractor(num_inputs: int, hidden_sizes: Sequence[int], num_features: int) -> MLP:
     """The default DKL feature extractor: the shared ReLU :class:`~bayesdl.models.nets.MLP`
-    num_inputs -> hidden... -> num_features (no dropout, no normalisation).
+    num_inputs -> hidden_sizes... -> num_features (no dropout, no normalisation).
 
     Arguments:
         num_inputs: D, the input width.
-        hidden: the hidden-layer widths.
+        hidden_sizes: the hidden-layer widths.
         num_features: F, the feature width (the GP's input width).
 
     Returns:
@@ -42,16 +42,16 @@ def default_feature_extractor(num_inputs: int, hidden: Sequence[int], num_featur
     References:
         Wilson, Hu, Salakhutdinov & Xing (2016), Deep kernel learning, arXiv:1511.02222.
     """
-    return MLP(check_positive_int(num_inputs, "num_inputs"), list(hidden), check_positive_int(num_features, "num_features"))
+    return MLP(check_positive_int(num_inputs, "num_inputs"), list(hidden_sizes), check_positive_int(num_features, "num_features"))
 
 
-@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
+@renamed_arguments(keywords={"hidden": "hidden_sizes"}, values={"likelihood": RENAMED_LIKELIHOODS})
 @serializable
 class DeepKernelGP(VariationalGP):
     """Stochastic variational deep kernel learning: f ~ GP(m, k(g_w(x), g_w(x'))) with q(u) on M inducing points.
 
     The feature extractor g_w is any ``nn.Module`` mapping inputs [B, ...] to [B, F]; by default it
-    is a ReLU MLP built from ``num_inputs`` and ``hidden`` (then the model can be saved with
+    is a ReLU MLP built from ``num_inputs`` and ``hidden_sizes`` (then the model can be saved with
     :func:`bayesdl.save`; a custom extractor must itself be ``@serializable`` for that). Call
     :meth:`initialize_inducing_points` with training inputs before training: Z starts at the
     features of M training points under the initial network.
@@ -62,7 +62,7 @@ class DeepKernelGP(VariationalGP):
         likelihood: "gaussian", "probit" (Bernoulli with the probit link; "bernoulli" is deprecated) or "softmax".
         num_classes: C for "softmax".
         num_inputs: D, the input width of the default MLP (and the checked width of x when given).
-        hidden: hidden widths of the default MLP.
+        hidden_sizes: hidden widths of the default MLP (``hidden`` is its deprecated name).
         feature_extractor: a custom network g_w instead of the default MLP.
         kernel: the base kernel on features: "rbf", "matern12", "matern32" or "matern52".
         ard: one lengthscale per feature.
@@ -71,7 +71,7 @@ class DeepKernelGP(VariationalGP):
     Example:
         >>> from bayesdl.inference import Trainer
         >>> x = torch.linspace(-1, 1, 100).unsqueeze(1); y = (x[:, 0] > 0).float()
-        >>> dkl = DeepKernelGP(num_features=2, num_inducing=8, num_inputs=1, hidden=[16])
+        >>> dkl = DeepKernelGP(num_features=2, num_inducing=8, num_inputs=1, hidden_sizes=[16])
         >>> _ = dkl.initialize_inducing_points(x)
         >>> _ = Trainer(dkl, lr=0.01, epochs=3, batch_size=50, progress=False).fit((x, y))
         >>> dkl.predict(x[:4]).mean.shape
@@ -92,7 +92,7 @@ class DeepKernelGP(VariationalGP):
         likelihood: GPLikelihood = "gaussian",
         num_classes: int | None = None,
         num_inputs: int | None = None,
-        hidden: Sequence[int] = (64, 64),
+        hidden_sizes: Sequence[int] = (64, 64),
         feature_extractor: torch.nn.Module | None = None,
         kernel: Kernel = "rbf",
         ard: bool = True,
@@ -102,7 +102,7 @@ class DeepKernelGP(VariationalGP):
         if feature_extractor is None:
             if num_inputs is None:
                 raise InputError("DeepKernelGP needs num_inputs (for the default MLP) or a feature_extractor")
-            feature_extractor = default_feature_extractor(num_inputs, hidden, num_features)
+            feature_extractor = default_feature_extractor(num_inputs, hidden_sizes, num_features)
         elif not isinstance(feature_extractor, torch.nn.Module):
             raise InputError(f"feature_extractor must be a torch.nn.Module, got {type(feature_extractor).__name__}")
         self.num_inputs = None if num_inputs is None else check_positive_int(num_inputs, "num_inputs")

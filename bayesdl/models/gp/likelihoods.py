@@ -5,14 +5,16 @@
   the old name "bernoulli" still works, with a DeprecationWarning);
 * "softmax": p(y = c | f) = softmax(f)_c with one latent function per class (multi-class).
 
-The likelihoods are GPyTorch's; the softmax one is subclassed only to drop GPyTorch's legacy
+The names are the GP part of the shared vocabulary of :mod:`bayesdl.nn.heads.names` ("gaussian" here is the
+homoscedastic Gaussian of the supervised heads, and "softmax" the GP form of "categorical"). The likelihoods are
+GPyTorch's; the softmax one is subclassed only to drop GPyTorch's legacy
 "batch of tasks" detection, which transposes the latent samples whenever the batch size happens
 to equal the number of classes.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any
 
 import gpytorch
 import torch
@@ -20,12 +22,14 @@ from torch.distributions import Categorical
 
 from ...deprecation import renamed_value
 from ...errors import InputError
-from ...validation import check_binary, check_choice, check_tensor
+from ...nn.heads import GP_LIKELIHOODS, RENAMED_GP_LIKELIHOODS, GPLikelihoodName
+from ...validation import check_binary, check_choice, check_labels, check_tensor
 
-GPLikelihood = Literal["gaussian", "probit", "softmax"]
-LIKELIHOODS: tuple[str, ...] = get_args(GPLikelihood)
+#: the GP names of the shared head vocabulary (:mod:`bayesdl.nn.heads.names`)
+GPLikelihood = GPLikelihoodName
+LIKELIHOODS: tuple[str, ...] = GP_LIKELIHOODS
 #: old option names, still accepted with a DeprecationWarning
-RENAMED_LIKELIHOODS = {"bernoulli": "probit"}
+RENAMED_LIKELIHOODS = RENAMED_GP_LIKELIHOODS
 
 
 def likelihood_name(kind: str) -> str:
@@ -150,8 +154,4 @@ def check_targets(y: object, kind: str, num_examples: int, num_classes: int | No
         return y
     if kind == "probit":
         return check_binary(y, name).float()
-    if y.is_floating_point() and not bool((y == y.round()).all()):
-        raise InputError(f"{name} must hold integer class labels for the softmax likelihood")
-    if int(y.min()) < 0 or int(y.max()) >= int(num_classes):  # type: ignore[arg-type]
-        raise InputError(f"{name} must hold class labels in [0, {int(num_classes) - 1}], got values in [{int(y.min())}, {int(y.max())}]")  # type: ignore[arg-type]
-    return y.long()
+    return check_labels(y, name, num_examples, int(num_classes), integral_floats=True)  # type: ignore[arg-type]

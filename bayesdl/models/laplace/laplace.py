@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 from ...data.loader import as_batches, in_memory_tensors
 from ...errors import InputError
 from ...io import serializable
+from ...nn.heads import HeteroscedasticGaussianHead
 from ...results import (
     CategoricalDraws,
     ClassificationPrediction,
@@ -158,8 +159,8 @@ class Laplace(nn.Module):
         if not isinstance(model, nn.Module):
             raise InputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         head = getattr(model, "likelihood", None)
-        if hasattr(model, "net") and head is not None and hasattr(head, "kind"):
-            if type(head).__name__ == "HeteroscedasticGaussian":
+        if hasattr(model, "net") and getattr(head, "kind", None) in ("classification", "regression"):
+            if isinstance(head, HeteroscedasticGaussianHead):
                 raise InputError("Laplace supports categorical and homoscedastic Gaussian likelihoods, not heteroscedastic")
             sigma = float(head.noise_std.detach()) if hasattr(head, "noise_std") else 1.0
             return model.net, head.kind, sigma

@@ -8,19 +8,13 @@ from .decoders import ConvDecoder, Decoder, MLPDecoder
 from .encoders import ConvEncoder, MLPEncoder
 from .flow_posterior import FlowPosteriorEncoder
 from .flow_prior import FlowPrior
-from .likelihoods import (
-    BernoulliLikelihood,
-    CategoricalLikelihood,
-    GaussianLikelihood,
-    Likelihood,
-)
+from .likelihoods import BernoulliLikelihood, GaussianLikelihood, Likelihood
 from .pixel_decoder import PixelCNNConditional, PixelCNNDecoder
 from .priors import Prior, StandardNormalPrior, VampPrior
 from .vae import VAE
 
 __all__ = [
     "BernoulliLikelihood",
-    "CategoricalLikelihood",
     "ConvDecoder",
     "ConvEncoder",
     "Decoder",
@@ -49,4 +43,8 @@ def __getattr__(name: str) -> object:
         from ...inference.recipes import KLWarmup
 
         return KLWarmup
+    if name == "CategoricalLikelihood":  # integer pixel levels, not class labels: the name misled
+        from . import likelihoods
+
+        return likelihoods.CategoricalLikelihood
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,9 +23,10 @@ import torch
 from ...deprecation import renamed_arguments
 from ...errors import InputError
 from ...io import serializable
-from ...validation import check_positive_int
+from ...nn.heads import RENAMED_DENSITY_HEADS, BernoulliHead, Head
+from ...validation import check_positive_int, check_tensor
 from .encoders import _hidden, check_image_shape, mlp
-from .likelihoods import RENAMED_LIKELIHOODS, DecoderLikelihood, Likelihood, make_likelihood
+from .likelihoods import DecoderLikelihood, decoder_head
 
 
 class Decoder(torch.nn.Module):
@@ -36,11 +37,11 @@ class Decoder(torch.nn.Module):
     is nats per example. The base class takes no constructor arguments.
 
     Example:
-        >>> from bayesdl.models.vae.likelihoods import BernoulliLikelihood
+        >>> from bayesdl.nn.heads import BernoulliHead
         >>> class LinearDecoder(Decoder):  # logits = z W^T, one per data dimension
         ...     def __init__(self, latent_dim, features):
         ...         super().__init__()
-        ...         self.data_shape, self.likelihood = (features,), BernoulliLikelihood()
+        ...         self.data_shape, self.likelihood = (features,), BernoulliHead()
         ...         self.net = torch.nn.Linear(latent_dim, features, bias=False)
         ...         torch.nn.init.zeros_(self.net.weight)
         ...     def params(self, z):
@@ -54,7 +55,7 @@ class Decoder(torch.nn.Module):
     """
 
     data_shape: tuple[int, ...]
-    likelihood: Likelihood
+    likelihood: Head
 
     def params(self, z: torch.Tensor) -> torch.Tensor:
         """The raw likelihood parameters [..., P, *data_shape] for latent codes z [..., L]."""
@@ -70,10 +71,13 @@ class Decoder(torch.nn.Module):
 
     def check_data(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Raise InputError unless x is valid data for the likelihood."""
+        if isinstance(self.likelihood, BernoulliHead):
+            # the encoder and the fused cross-entropy both need floating data: 0/1 as an integer tensor is refused here
+            check_tensor(x, name, floating=True, finite=False, nonempty=False)
         return self.likelihood.check_data(x, name)
 
 
-@renamed_arguments(keywords={"hidden_dims": "hidden_sizes"}, values={"likelihood": RENAMED_LIKELIHOODS})
+@renamed_arguments(keywords={"hidden_dims": "hidden_sizes"}, values={"likelihood": RENAMED_DENSITY_HEADS})
 @serializable
 class MLPDecoder(Decoder):
     """p(x|z) with an MLP from z to the likelihood parameters of every data dimension.
@@ -84,7 +88,7 @@ class MLPDecoder(Decoder):
         hidden_sizes: widths of the hidden layers (``hidden_dims`` is the deprecated name).
         likelihood: "bernoulli", "gaussian" (learned per-pixel scale), "levels" (256 levels; "categorical" is
             its deprecated name)
-            or a :class:`~bayesdl.models.vae.likelihoods.Likelihood` instance.
+            or a :class:`~bayesdl.nn.heads.Head` instance.
 
     Example:
         >>> dec = MLPDecoder(2, [6], hidden_sizes=[8])
@@ -97,18 +101,18 @@ class MLPDecoder(Decoder):
     """
 
     def __init__(self, latent_dim: int, data_shape: Sequence[int], hidden_sizes: Sequence[int] | int = (400,),
-                 likelihood: DecoderLikelihood | Likelihood = "bernoulli") -> None:
+                 likelihood: DecoderLikelihood | Head = "bernoulli") -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
-        self.likelihood = make_likelihood(likelihood)
+        self.likelihood = decoder_head(likelihood)
         self.net = mlp([self.latent_dim, *_hidden(hidden_sizes), self.likelihood.num_params * math.prod(self.data_shape)])
 
     def params(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).reshape(*z.shape[:-1], self.likelihood.num_params, *self.data_shape)
 
 
-@renamed_arguments(values={"likelihood": RENAMED_LIKELIHOODS})
+@renamed_arguments(values={"likelihood": RENAMED_DENSITY_HEADS})
 @serializable
 class ConvDecoder(Decoder):
     """p(x|z) with a linear layer to a small feature map, then stride-2 transposed convolutions.
@@ -126,14 +130,14 @@ class ConvDecoder(Decoder):
     """
 
     def __init__(self, latent_dim: int, data_shape: Sequence[int], channels: Sequence[int] = (64, 32),
-                 likelihood: DecoderLikelihood | Likelihood = "bernoulli") -> None:
+                 likelihood: DecoderLikelihood | Head = "bernoulli") -> None:
         super().__init__()
         channels = [check_positive_int(int(c), "channels") for c in channels]
         if not channels:
             raise InputError("channels must list at least one feature-map width")
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.data_shape = check_image_shape(data_shape, len(channels))
-        self.likelihood = make_likelihood(likelihood)
+        self.likelihood = decoder_head(likelihood)
         c, h, w = self.data_shape
         k = len(channels)
         self._start = (channels[0], h >> k, w >> k)
