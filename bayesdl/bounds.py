@@ -20,7 +20,13 @@ from torch.distributions import Distribution, kl_divergence
 
 from .errors import InputError
 
-__all__ = ["analytic_kl", "elbo_terms", "kl_to_prior", "log_importance_weights", "log_likelihood_given_latent"]
+__all__ = [
+    "analytic_kl",
+    "elbo_terms",
+    "kl_to_prior",
+    "log_importance_weights",
+    "log_likelihood_given_latent",
+]
 
 
 def analytic_kl(q: Distribution, p: Distribution) -> torch.Tensor | None:
@@ -62,7 +68,9 @@ def kl_to_prior(q: Distribution, p: Distribution, z: torch.Tensor | None = None)
     if kl is not None:
         return kl
     if z is None:
-        raise InputError("this posterior/prior pair has no closed-form KL: pass samples z for a Monte Carlo estimate")
+        raise InputError(
+            "this posterior/prior pair has no closed-form KL: pass samples z for a Monte Carlo estimate"
+        )
     kl = q.log_prob(z) - p.log_prob(z)
     has_sample_dim = z.dim() > len(q.batch_shape) + len(q.event_shape)
     return kl.mean(0) if has_sample_dim else kl
@@ -88,7 +96,9 @@ def log_likelihood_given_latent(model: object, z: torch.Tensor, x: torch.Tensor)
     return direct(z, x) if direct is not None else model.likelihood(z).log_prob(x)  # type: ignore[attr-defined]
 
 
-def log_importance_weights(model: object, x: torch.Tensor, num_samples: int, kl_scale: float = 1.0) -> torch.Tensor:
+def log_importance_weights(
+    model: object, x: torch.Tensor, num_samples: int, kl_scale: float = 1.0
+) -> torch.Tensor:
     """log w_k = log p(x|z_k) + c (log p(z_k) - log q(z_k|x)), z_k ~ q(z|x) reparameterised; shape [K, B].
 
     With c = ``kl_scale`` = 1 these are the importance weights of log p(x); gradients flow through the

@@ -27,7 +27,9 @@ def _version() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bayesdl", description="Probabilistic and Bayesian deep learning experiments.")
+    parser = argparse.ArgumentParser(
+        prog="bayesdl", description="Probabilistic and Bayesian deep learning experiments."
+    )
     parser.add_argument("--version", action="version", version=f"bayesdl {_version()}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,18 +39,34 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="a short tour on the embedded digits data")
     for p in (listing, run, demo):
         # SUPPRESS: given after the subcommand it sets args.debug, and otherwise leaves the top-level value alone
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors")
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors"
+        )
     for p in (run, demo):
         p.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda:1', ...")
         p.add_argument("--out", default=DEMO_OUT, help="parent folder of the run folders (default: runs)")
-        p.add_argument("--seed", type=int, default=0, help="random seed, an integer in [0, 2**32) (default 0)")
-        p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show progress bars (default: on when stdout is a terminal)")
+        p.add_argument(
+            "--seed", type=int, default=0, help="random seed, an integer in [0, 2**32) (default 0)"
+        )
+        p.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="show progress bars (default: on when stdout is a terminal)",
+        )
     run.add_argument("--quick", action="store_true", help="a reduced run that finishes in about a minute")
-    run.add_argument("--smoke", action="store_true", help="a tiny run (seconds) that only checks the plumbing")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="change a setting of the experiment, e.g. --set epochs=5 --set model.hidden=256 "
-                          "(repeatable; an unknown key is refused with the list of valid keys)")
+    run.add_argument(
+        "--smoke", action="store_true", help="a tiny run (seconds) that only checks the plumbing"
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a setting of the experiment, e.g. --set epochs=5 --set model.hidden=256 "
+        "(repeatable; an unknown key is refused with the list of valid keys)",
+    )
     return parser
 
 
@@ -71,8 +89,14 @@ def _use_file_backend() -> None:
         matplotlib.use("Agg")
 
 
-def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, header: str | None, smoke: bool = False,
-              overrides: dict[str, str] | None = None) -> int:
+def _run_many(
+    names: Sequence[str],
+    args: argparse.Namespace,
+    quick: bool,
+    header: str | None,
+    smoke: bool = False,
+    overrides: dict[str, str] | None = None,
+) -> int:
     from .experiments.headline import headline_lines
     from .experiments.registry import (
         check_device,
@@ -99,8 +123,17 @@ def _run_many(names: Sequence[str], args: argparse.Namespace, quick: bool, heade
         if header:
             print(f"[{i}/{len(names)}] {name} ...", flush=True)
         start = time.perf_counter()
-        result = run_experiment(name, quick=quick, smoke=smoke, device=args.device, out=parent, seed=args.seed,
-                                progress=progress, overrides=overrides, command=command)
+        result = run_experiment(
+            name,
+            quick=quick,
+            smoke=smoke,
+            device=args.device,
+            out=parent,
+            seed=args.seed,
+            progress=progress,
+            overrides=overrides,
+            command=command,
+        )
         rows.append((name, result))
         print(f"  {name}: {result.out_dir}  ({time.perf_counter() - start:.1f} s)")
         for line in headline_lines(result.reported):
@@ -169,7 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"bayesdl: error: {message} ({type(err).__name__}; use --debug for the traceback)", file=sys.stderr)
+        print(
+            f"bayesdl: error: {message} ({type(err).__name__}; use --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 2
 
 

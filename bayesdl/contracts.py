@@ -227,7 +227,9 @@ class Predictor(Protocol):
         True
     """
 
-    def predict(self, x: torch.Tensor, num_samples: int = ...) -> RegressionPrediction | ClassificationPrediction: ...
+    def predict(
+        self, x: torch.Tensor, num_samples: int = ...
+    ) -> RegressionPrediction | ClassificationPrediction: ...
 
 
 @runtime_checkable
@@ -267,7 +269,9 @@ class EvidenceApproximation(Protocol):
 
     def fit(self, data: Any) -> Any: ...
 
-    def log_evidence(self, prior_precision: torch.Tensor, noise_std: torch.Tensor | None = None) -> torch.Tensor: ...
+    def log_evidence(
+        self, prior_precision: torch.Tensor, noise_std: torch.Tensor | None = None
+    ) -> torch.Tensor: ...
 
     def covered_parameters(self) -> list[torch.nn.Parameter]: ...
 
@@ -287,8 +291,14 @@ class HasFunctionDraws(Protocol):
         True
     """
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = ..., *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws: ...
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = ...,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws: ...
 
 
 @runtime_checkable

@@ -63,8 +63,9 @@ def renamed_value(value: Any, name: str, aliases: Mapping[str, str], stacklevel:
     return value
 
 
-def renamed_arguments(keywords: Mapping[str, str] | None = None,
-                      values: Mapping[str, Mapping[str, str]] | None = None) -> Callable[[T], T]:
+def renamed_arguments(
+    keywords: Mapping[str, str] | None = None, values: Mapping[str, Mapping[str, str]] | None = None
+) -> Callable[[T], T]:
     """Class decorator: accept old keyword names and old option values of the constructor, with a warning.
 
     Put it above ``@serializable`` so that the stored configuration records the new names.
@@ -97,7 +98,9 @@ def renamed_arguments(keywords: Mapping[str, str] | None = None,
             for old, new in keywords.items():
                 if old in kwargs:
                     if new in kwargs:
-                        raise InputError(f"{cls.__name__} got both {old!r} (deprecated) and {new!r}; pass only {new!r}")
+                        raise InputError(
+                            f"{cls.__name__} got both {old!r} (deprecated) and {new!r}; pass only {new!r}"
+                        )
                     warn_deprecated(f"{cls.__name__}({old}=...)", f"{new}=...")
                     kwargs[new] = kwargs.pop(old)
             args = list(args)
@@ -152,13 +155,17 @@ def sample_call_forms(*old_positional: str, old_count: str | None = "n") -> Call
             if len(args) > 1:
                 extra = args[1:]
                 if len(extra) > len(old_positional):
-                    raise TypeError(f"{name} takes 1 positional argument (num_samples) but {len(args)} were given")
+                    raise TypeError(
+                        f"{name} takes 1 positional argument (num_samples) but {len(args)} were given"
+                    )
                 names = old_positional[: len(extra)]
                 twice = [n for n in names if n in kwargs]
                 if twice:
                     raise InputError(f"{name} got {twice} both by position and by keyword")
-                warn_deprecated(f"{name}(num_samples, {', '.join(names)})",
-                                f"{name}(num_samples, {', '.join(n + '=...' for n in names)})")
+                warn_deprecated(
+                    f"{name}(num_samples, {', '.join(names)})",
+                    f"{name}(num_samples, {', '.join(n + '=...' for n in names)})",
+                )
                 kwargs.update(zip(names, extra))
                 args = args[:1]
             return method(self, *args, **kwargs)  # type: ignore[operator]
@@ -194,7 +201,9 @@ def upgrade_config(cls: type, config: dict[str, Any]) -> dict[str, Any]:
     upgraded = {}
     for key, value in config.items():
         new = renames["keywords"].get(key, key)
-        upgraded[key if new in config and new != key else new] = value  # both names stored: leave it to the constructor
+        upgraded[key if new in config and new != key else new] = (
+            value  # both names stored: leave it to the constructor
+        )
     for key, aliases in renames["values"].items():
         value = upgraded.get(key)
         if isinstance(value, str) and value in aliases:

@@ -50,16 +50,23 @@ class ProgressCounter:
 
     def __init__(self, progress: Progress, total: int, label: str, unit: str = "step") -> None:
         if progress is not None and not isinstance(progress, (bool, str)) and not callable(progress):
-            raise InputError(f"progress must be True, False, a label (str) or a callable (done, total); got "
-                             f"{type(progress).__name__}")
+            raise InputError(
+                f"progress must be True, False, a label (str) or a callable (done, total); got "
+                f"{type(progress).__name__}"
+            )
         self.total, self.done = int(total), 0
         self._callback = progress if callable(progress) and not isinstance(progress, (bool, str)) else None
         self._bar = None
         if progress and self._callback is None:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self.total, desc=progress if isinstance(progress, str) else label, unit=unit,
-                             unit_scale=self.total >= 10**5, leave=False)
+            self._bar = tqdm(
+                total=self.total,
+                desc=progress if isinstance(progress, str) else label,
+                unit=unit,
+                unit_scale=self.total >= 10**5,
+                leave=False,
+            )
 
     def update(self, steps: int = 1) -> None:
         """Count ``steps`` more steps as done."""

@@ -63,8 +63,13 @@ def seed_from(seed: int | None, generator: torch.Generator | None) -> int | None
     return int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
 
 
-def make_generator(seed: int | None, generator: torch.Generator | None, device: torch.device | str = "cpu", *,
-                   fresh: bool = False) -> torch.Generator | None:
+def make_generator(
+    seed: int | None,
+    generator: torch.Generator | None,
+    device: torch.device | str = "cpu",
+    *,
+    fresh: bool = False,
+) -> torch.Generator | None:
     """A torch generator on ``device`` seeded by ``seed``, or ``generator`` itself, or None (the global one).
 
     With ``fresh=True`` and neither given, a new generator seeded by one draw from torch's global generator

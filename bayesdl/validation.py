@@ -65,7 +65,9 @@ def check_tensor(
     if nonempty and x.numel() == 0:
         raise InputError(f"{name} is empty (shape {tuple(x.shape)})")
     if floating and not x.is_floating_point():
-        raise InputError(f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert it with .float()")
+        raise InputError(
+            f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert it with .float()"
+        )
     if finite and x.is_floating_point() and x.numel() > 0 and not _all_finite(x):
         raise InputError(f"{name} contains NaN or infinite values")
     return x
@@ -143,7 +145,9 @@ def check_levels(x: torch.Tensor, name: str, num_levels: int) -> torch.Tensor:
         raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}; found non-integer values")
     lo, hi = float(values.min()), float(values.max())
     if lo < 0 or hi > num_levels - 1:
-        raise InputError(f"{name} must hold integer levels 0..{num_levels - 1}, got values in [{lo:g}, {hi:g}]")
+        raise InputError(
+            f"{name} must hold integer levels 0..{num_levels - 1}, got values in [{lo:g}, {hi:g}]"
+        )
     return x
 
 
@@ -196,8 +200,9 @@ def check_probabilities(probs: object, name: str = "probs") -> torch.Tensor:
     return probs
 
 
-def check_labels(labels: object, name: str, num_examples: int | None, num_classes: int, *,
-                 integral_floats: bool = False) -> torch.Tensor:
+def check_labels(
+    labels: object, name: str, num_examples: int | None, num_classes: int, *, integral_floats: bool = False
+) -> torch.Tensor:
     """Check that ``labels`` holds class labels in [0, num_classes - 1]; return them as int64: the one class-label
     check (classifier heads, GP classifiers, conformal sets, recalibration, Laplace, class-conditional models).
 
@@ -221,15 +226,26 @@ def check_labels(labels: object, name: str, num_examples: int | None, num_classe
         ...     print(err)
         y_cal must hold class labels in 0..2, got values in [0, 3]
     """
-    labels = check_tensor(labels, name) if num_examples is None else check_tensor(labels, name, shape=[num_examples])
-    if labels.dtype == torch.bool or labels.is_complex() or (
-            labels.is_floating_point() and not (integral_floats and bool((labels == labels.round()).all()))):
-        raise InputError(f"{name} must hold integer class labels in 0..{num_classes - 1}, got dtype {labels.dtype}"
-                         + (" with non-integer values" if integral_floats and labels.is_floating_point() else ""))
+    labels = (
+        check_tensor(labels, name)
+        if num_examples is None
+        else check_tensor(labels, name, shape=[num_examples])
+    )
+    if (
+        labels.dtype == torch.bool
+        or labels.is_complex()
+        or (labels.is_floating_point() and not (integral_floats and bool((labels == labels.round()).all())))
+    ):
+        raise InputError(
+            f"{name} must hold integer class labels in 0..{num_classes - 1}, got dtype {labels.dtype}"
+            + (" with non-integer values" if integral_floats and labels.is_floating_point() else "")
+        )
     if labels.numel():
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= num_classes:
-            raise InputError(f"{name} must hold class labels in 0..{num_classes - 1}, got values in [{lo}, {hi}]")
+            raise InputError(
+                f"{name} must hold class labels in 0..{num_classes - 1}, got values in [{lo}, {hi}]"
+            )
     return labels.long()
 
 
@@ -282,9 +298,20 @@ def check_positive_float(value: object, name: str, *, tensor: bool = False) -> f
         ...     print(err)
         prior_precision must be a finite number > 0, got 0
     """
-    if tensor and isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex() and value.dtype != torch.bool:
+    if (
+        tensor
+        and isinstance(value, torch.Tensor)
+        and value.numel() == 1
+        and not value.is_complex()
+        and value.dtype != torch.bool
+    ):
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or value <= 0
+    ):
         raise InputError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
@@ -312,7 +339,9 @@ def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
     return value
 
 
-_CHECKED_DATA: ContextVar[torch.Tensor | tuple[torch.Tensor, ...] | None] = ContextVar("bayesdl_checked_data", default=None)
+_CHECKED_DATA: ContextVar[torch.Tensor | tuple[torch.Tensor, ...] | None] = ContextVar(
+    "bayesdl_checked_data", default=None
+)
 
 
 @contextmanager

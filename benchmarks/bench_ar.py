@@ -101,10 +101,20 @@ def made_rows(quick: bool) -> list[dict]:
             times["set-up"] = [time.thread_time() - fit_start]
 
     fit_start = time.thread_time()
-    Trainer(ours, lr=1e-3, epochs=epochs, batch_size=BATCH, progress=False, device="cpu", seed=SEED,
-            callbacks=[SetUp(), PeerEpochs()]).fit(x_train)
-    print(f"bayesdl one-off set-up in fit (optimizer, one check of the {num_train} training rows): "
-          f"{1000 * times['set-up'][0]:.0f} ms, not included in ms/epoch")
+    Trainer(
+        ours,
+        lr=1e-3,
+        epochs=epochs,
+        batch_size=BATCH,
+        progress=False,
+        device="cpu",
+        seed=SEED,
+        callbacks=[SetUp(), PeerEpochs()],
+    ).fit(x_train)
+    print(
+        f"bayesdl one-off set-up in fit (optimizer, one check of the {num_train} training rows): "
+        f"{1000 * times['set-up'][0]:.0f} ms, not included in ms/epoch"
+    )
     with torch.no_grad():
         ours.eval()
         nll_ours = float(-ours.log_prob(x_test).mean())
@@ -114,13 +124,25 @@ def made_rows(quick: bool) -> list[dict]:
     rows = []
     for name in (PEER, PEER_FUSED):
         ms_peer = 1000 * statistics.median(times[name])
-        rows.append({"task": f"MADE [500] ms/epoch ({setting})", "peer": name,
-                     "peer_figure": f"{ms_peer:.0f}", "bayesdl_figure": f"{ms_ours:.0f}",
-                     "ratio": f"{ms_peer / ms_ours:.2f} (peer time / bayesdl time; >1 = bayesdl faster)"})
+        rows.append(
+            {
+                "task": f"MADE [500] ms/epoch ({setting})",
+                "peer": name,
+                "peer_figure": f"{ms_peer:.0f}",
+                "bayesdl_figure": f"{ms_ours:.0f}",
+                "ratio": f"{ms_peer / ms_ours:.2f} (peer time / bayesdl time; >1 = bayesdl faster)",
+            }
+        )
     for name in (PEER, PEER_FUSED):
-        rows.append({"task": f"MADE [500] test NLL nats ({num_test} test)", "peer": name,
-                     "peer_figure": f"{nll_peers[name]:.2f}", "bayesdl_figure": f"{nll_ours:.2f}",
-                     "ratio": f"{nll_ours - nll_peers[name]:+.2f} nats (bayesdl - peer; <0 = bayesdl better)"})
+        rows.append(
+            {
+                "task": f"MADE [500] test NLL nats ({num_test} test)",
+                "peer": name,
+                "peer_figure": f"{nll_peers[name]:.2f}",
+                "bayesdl_figure": f"{nll_ours:.2f}",
+                "ratio": f"{nll_ours - nll_peers[name]:+.2f} nats (bayesdl - peer; <0 = bayesdl better)",
+            }
+        )
     return rows
 
 
@@ -146,9 +168,15 @@ def pixelcnn_rows(quick: bool) -> list[dict]:
     model.sample(batch, seed=0)
     ours = batch / (time.perf_counter() - start)
     naive = batch / (model.height * naive_seconds_per_image_row(model, batch, seed=0))
-    return [{"task": f"PixelCNN sampling images/s (28x28, batch 64, {layers} layers x {channels} ch, k=5)",
-             "peer": "full image per pixel (row 1 timed, x28)", "peer_figure": f"{naive:.2f}",
-             "bayesdl_figure": f"{ours:.2f}", "ratio": f"{ours / naive:.2f} (bayesdl / naive)"}]
+    return [
+        {
+            "task": f"PixelCNN sampling images/s (28x28, batch 64, {layers} layers x {channels} ch, k=5)",
+            "peer": "full image per pixel (row 1 timed, x28)",
+            "peer_figure": f"{naive:.2f}",
+            "bayesdl_figure": f"{ours:.2f}",
+            "ratio": f"{ours / naive:.2f} (bayesdl / naive)",
+        }
+    ]
 
 
 def main(quick: bool = False) -> list[dict]:
@@ -160,5 +188,9 @@ def main(quick: bool = False) -> list[dict]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="MADE on 5000 training images for 3 epochs (default: 60000 for 5)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="MADE on 5000 training images for 3 epochs (default: 60000 for 5)",
+    )
     main(parser.parse_args().quick)

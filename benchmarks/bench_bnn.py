@@ -65,14 +65,24 @@ LR = 3e-3
 EVAL_SAMPLES = 20
 
 
-def _evaluate(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+def _evaluate(
+    forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor
+) -> tuple[float, float]:
     with torch.no_grad():
         probs = torch.stack([forward(x).softmax(-1) for _ in range(EVAL_SAMPLES)]).mean(0)
     return accuracy(probs, y), nll(probs, y)
 
 
-def _manual_loop(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                 epochs: int, batch: int, seed: int, fused: bool = False) -> list[float]:
+def _manual_loop(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    batch: int,
+    seed: int,
+    fused: bool = False,
+) -> list[float]:
     opt = torch.optim.Adam(model.parameters(), lr=LR, fused=fused)
     gen = torch.Generator().manual_seed(seed)
     times = []
@@ -93,14 +103,23 @@ def run_bayesian_torch(x, y, xt, yt, epochs, batch, seed, fused=False):
     from bayesian_torch.layers import LinearReparameterization
 
     torch.manual_seed(seed)
-    layers = nn.ModuleList([LinearReparameterization(a, b, prior_variance=1.0, posterior_rho_init=RHO_INIT)
-                            for a, b in [(64, 400), (400, 400), (400, 10)]])
+    layers = nn.ModuleList(
+        [
+            LinearReparameterization(a, b, prior_variance=1.0, posterior_rho_init=RHO_INIT)
+            for a, b in [(64, 400), (400, 400), (400, 10)]
+        ]
+    )
 
     # bayesian-torch's layers return the KL *averaged* over the weights (kl_div ends in .mean()). To train the
     # same ELBO as the others, each layer's kl_div is replaced by the identical formula summed over the weights;
     # the layers' forward passes are otherwise unchanged (sigma is computed once, as in their code).
     def summed_kl(mu_q, sigma_q, mu_p, sigma_p):
-        return (torch.log(sigma_p) - torch.log(sigma_q) + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * (sigma_p**2)) - 0.5).sum()
+        return (
+            torch.log(sigma_p)
+            - torch.log(sigma_q)
+            + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * (sigma_p**2))
+            - 0.5
+        ).sum()
 
     for layer in layers:
         layer.kl_div = summed_kl
@@ -178,10 +197,24 @@ def run_bayesdl(x, y, xt, yt, epochs, batch, seed, estimator="local_reparam", pr
     flags = {} if precision is None else {"matmul_precision": precision}
     if compile:
         flags["compile"] = True
-    model = BayesByBackprop(MLP(64, [400, 400], 10), prior=GaussianPrior(1.0), estimator=estimator,
-                            posterior_std_init=float(F.softplus(torch.tensor(RHO_INIT))), **flags)
+    model = BayesByBackprop(
+        MLP(64, [400, 400], 10),
+        prior=GaussianPrior(1.0),
+        estimator=estimator,
+        posterior_std_init=float(F.softplus(torch.tensor(RHO_INIT))),
+        **flags,
+    )
     timer = _EpochTimer()
-    Trainer(model, lr=LR, epochs=epochs, batch_size=batch, device="cpu", progress=False, seed=seed, callbacks=[timer]).fit((x, y))
+    Trainer(
+        model,
+        lr=LR,
+        epochs=epochs,
+        batch_size=batch,
+        device="cpu",
+        progress=False,
+        seed=seed,
+        callbacks=[timer],
+    ).fit((x, y))
     pred = predict(model, xt, num_samples=EVAL_SAMPLES)
     return timer.times, (accuracy(pred.probs, yt), nll(pred.probs, yt))
 
@@ -201,8 +234,11 @@ def floor_ms_per_epoch(precision: str, steps: int, batch: int = 100, repeats: in
             ws = torch.randn(fan_out, fan_in, generator=gen).to(dtype)
             gs = torch.randn(batch, fan_out, generator=gen).to(dtype)
             work.append((xs, ws, gs, k > 0))
-    params = [torch.nn.Parameter(torch.randn(s, generator=gen)) for a, b in [(64, 400), (400, 400), (400, 10)]
-              for s in [(b, a), (b, a), (b,), (b,)]]
+    params = [
+        torch.nn.Parameter(torch.randn(s, generator=gen))
+        for a, b in [(64, 400), (400, 400), (400, 10)]
+        for s in [(b, a), (b, a), (b,), (b,)]
+    ]
     for prm in params:
         prm.grad = torch.randn(prm.shape, generator=gen)
     opt = torch.optim.Adam(params, lr=1e-6, fused=True)
@@ -239,8 +275,10 @@ def main(quick: bool = False, all_precisions: bool = False) -> list[dict]:
     batch = 100
     results = {}
     native = runs_bfloat16_natively("cpu")
-    print(f"CPU kernels {torch.backends.cpu.get_cpu_capability()}; native bfloat16: {native}; "
-          f"matmul_precision='auto' means {'bf16' if native else 'fp32'} here")
+    print(
+        f"CPU kernels {torch.backends.cpu.get_cpu_capability()}; native bfloat16: {native}; "
+        f"matmul_precision='auto' means {'bf16' if native else 'fp32'} here"
+    )
     # Interleave libraries over repeats so that machine-load drifts affect all of them alike.
     # BENCH_BNN_REPEATS overrides the number of seeds of a full run through run_all (e.g. on a busy machine)
     repeats = 1 if quick else int(os.environ.get("BENCH_BNN_REPEATS", "3"))
@@ -254,77 +292,132 @@ def main(quick: bool = False, all_precisions: bool = False) -> list[dict]:
         "bayesdl (local, compile=True)": lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, compile=True),
     }
     precisions = ["fp32"]
-    if native or all_precisions:  # bfloat16 rows only where they can be fast, unless asked (emulated: several x slower)
+    if (
+        native or all_precisions
+    ):  # bfloat16 rows only where they can be fast, unless asked (emulated: several x slower)
         precisions += ["bf16_variance", "bf16"]
-        runners["bayesdl (local, bf16_variance)"] = lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, precision="bf16_variance")
-        runners["bayesdl (local, bf16)"] = lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, precision="bf16")
-        runners["bayesdl (local, bf16, compile=True)"] = lambda s: run_bayesdl(x, y, xt, yt, epochs, batch, s, precision="bf16",
-                                                                                 compile=True)
+        runners["bayesdl (local, bf16_variance)"] = lambda s: run_bayesdl(
+            x, y, xt, yt, epochs, batch, s, precision="bf16_variance"
+        )
+        runners["bayesdl (local, bf16)"] = lambda s: run_bayesdl(
+            x, y, xt, yt, epochs, batch, s, precision="bf16"
+        )
+        runners["bayesdl (local, bf16, compile=True)"] = lambda s: run_bayesdl(
+            x, y, xt, yt, epochs, batch, s, precision="bf16", compile=True
+        )
     steps = -(-len(x) // batch)
     floors: dict[str, list[float]] = {p: [] for p in precisions}
     for r in range(repeats):
         for name, fn in runners.items():
             times, (acc, test_nll) = fn(r)
             entry = results.setdefault(name, {"times": [], "acc": [], "nll": [], "first": [], "total": []})
-            entry["times"] += times[1:]  # the first epoch includes warm-up (and, for the compiled rows, compilation)
+            entry["times"] += times[
+                1:
+            ]  # the first epoch includes warm-up (and, for the compiled rows, compilation)
             entry["first"].append(times[0])
             entry["total"].append(sum(times))
             entry["acc"].append(acc)
             entry["nll"].append(test_nll)
         for prec in floors:
             floors[prec].append(floor_ms_per_epoch(prec, steps))
-    summary = {name: {"ms": 1000 * statistics.median(v["times"]), "acc": statistics.mean(v["acc"]), "nll": statistics.mean(v["nll"]),
-                      "total": statistics.median(v["total"]), "first": v["first"]}
-               for name, v in results.items()}
-    peers = [k for k in summary if not k.startswith("bayesdl") and k != FUSED_PEER]  # as their users write them
+    summary = {
+        name: {
+            "ms": 1000 * statistics.median(v["times"]),
+            "acc": statistics.mean(v["acc"]),
+            "nll": statistics.mean(v["nll"]),
+            "total": statistics.median(v["total"]),
+            "first": v["first"],
+        }
+        for name, v in results.items()
+    }
+    peers = [
+        k for k in summary if not k.startswith("bayesdl") and k != FUSED_PEER
+    ]  # as their users write them
     fastest = min(peers, key=lambda k: summary[k]["ms"])
     best_nll = min(summary[k]["nll"] for k in peers)
     peer_ms = summary[fastest]["ms"]
-    print(f"digits MLP 64-400-400-10, {epochs} epochs, batch {batch}, {repeats} seed(s); ms/epoch median, acc/NLL from {EVAL_SAMPLES} draws")
-    print(f"{'library':52s} {'ms/epoch':>9s} {'test acc':>9s} {'test NLL':>9s} {'/ fastest peer':>15s} {f'{epochs}-epoch total s':>17s}")
+    print(
+        f"digits MLP 64-400-400-10, {epochs} epochs, batch {batch}, {repeats} seed(s); ms/epoch median, acc/NLL from {EVAL_SAMPLES} draws"
+    )
+    print(
+        f"{'library':52s} {'ms/epoch':>9s} {'test acc':>9s} {'test NLL':>9s} {'/ fastest peer':>15s} {f'{epochs}-epoch total s':>17s}"
+    )
     for name, s in summary.items():
-        print(f"{name:52s} {s['ms']:9.1f} {s['acc']:9.4f} {s['nll']:9.4f} {s['ms'] / peer_ms:15.2f} {s['total']:17.2f}")
+        print(
+            f"{name:52s} {s['ms']:9.1f} {s['acc']:9.4f} {s['nll']:9.4f} {s['ms'] / peer_ms:15.2f} {s['total']:17.2f}"
+        )
     floor_ms = {prec: statistics.median(values) for prec, values in floors.items()}
     for prec, floor in floor_ms.items():
-        print(f"floor, {prec} products (matmuls + fused Adam + noise only): {floor:.1f} ms/epoch = {floor / peer_ms:.2f}x the fastest peer")
+        print(
+            f"floor, {prec} products (matmuls + fused Adam + noise only): {floor:.1f} ms/epoch = {floor / peer_ms:.2f}x the fastest peer"
+        )
     compiled = [name for name in summary if "compile=True" in name]
     for name in compiled:
-        print(f"{name}: first epoch (compiles in the first repeat; later repeats reuse the compiled code) "
-              + ", ".join(f"{t:.1f} s" for t in summary[name]["first"]))
+        print(
+            f"{name}: first epoch (compiles in the first repeat; later repeats reuse the compiled code) "
+            + ", ".join(f"{t:.1f} s" for t in summary[name]["first"])
+        )
     rows = []
     task = f"digits BBB MLP 64-400-400-10, {epochs} epochs, {repeats} seed(s)"
     peer_figure = f"{peer_ms:.1f} ms/epoch, NLL {summary[fastest]['nll']:.4f} (best peer NLL {best_nll:.4f})"
     for name, s in summary.items():
         if not name.startswith("bayesdl"):
             continue
-        extra = f", first epoch incl. compile {s['first'][0]:.1f} s, {epochs}-epoch total {s['total']:.1f} s" if name in compiled else ""
-        rows.append({"task": f"{task}: ms/epoch ({name})", "peer": fastest, "peer_figure": peer_figure,
-                     "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}{extra}",
-                     "ratio": f"{s['ms'] / peer_ms:.2f}"})
+        extra = (
+            f", first epoch incl. compile {s['first'][0]:.1f} s, {epochs}-epoch total {s['total']:.1f} s"
+            if name in compiled
+            else ""
+        )
+        rows.append(
+            {
+                "task": f"{task}: ms/epoch ({name})",
+                "peer": fastest,
+                "peer_figure": peer_figure,
+                "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}{extra}",
+                "ratio": f"{s['ms'] / peer_ms:.2f}",
+            }
+        )
     fused_peer = summary[FUSED_PEER]
     s = summary[DEFAULT]
-    rows.append({"task": f"{task}: ms/epoch ({DEFAULT})", "peer": FUSED_PEER, "peer_figure": f"{fused_peer['ms']:.1f} ms/epoch, "
-                 f"NLL {fused_peer['nll']:.4f}", "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}",
-                 "ratio": f"{s['ms'] / fused_peer['ms']:.2f}"})
+    rows.append(
+        {
+            "task": f"{task}: ms/epoch ({DEFAULT})",
+            "peer": FUSED_PEER,
+            "peer_figure": f"{fused_peer['ms']:.1f} ms/epoch, NLL {fused_peer['nll']:.4f}",
+            "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}, acc {s['acc']:.4f}",
+            "ratio": f"{s['ms'] / fused_peer['ms']:.2f}",
+        }
+    )
     fastest_floor = min(floor_ms, key=floor_ms.get)
     time_met, nll_met = s["ms"] <= 0.5 * peer_ms, s["nll"] <= best_nll
-    rows.append({"task": f"{task}: target, default path <= 0.5x the fastest peer's ms/epoch with test NLL no worse "
-                         f"(floor: {fastest_floor} products + fused Adam + noise)",
-                 "peer": fastest, "peer_figure": peer_figure,
-                 "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}; floor {floor_ms[fastest_floor]:.1f} ms/epoch "
-                                   f"= {floor_ms[fastest_floor] / peer_ms:.2f}x",
-                 "ratio": f"{s['ms'] / peer_ms:.2f}: time {'met' if time_met else 'NOT met'}, NLL {'met' if nll_met else 'NOT met'}"})
+    rows.append(
+        {
+            "task": f"{task}: target, default path <= 0.5x the fastest peer's ms/epoch with test NLL no worse "
+            f"(floor: {fastest_floor} products + fused Adam + noise)",
+            "peer": fastest,
+            "peer_figure": peer_figure,
+            "bayesdl_figure": f"{s['ms']:.1f} ms/epoch, NLL {s['nll']:.4f}; floor {floor_ms[fastest_floor]:.1f} ms/epoch "
+            f"= {floor_ms[fastest_floor] / peer_ms:.2f}x",
+            "ratio": f"{s['ms'] / peer_ms:.2f}: time {'met' if time_met else 'NOT met'}, NLL {'met' if nll_met else 'NOT met'}",
+        }
+    )
     for name in summary:
         if name.startswith("bayesdl") and name != "bayesdl (reparam)":
             local = summary[name]
-            print(f"{name}: time <= 0.5x fastest peer {'MET' if local['ms'] <= 0.5 * peer_ms else 'NOT MET'}; "
-                  f"NLL no worse than best peer {'MET' if local['nll'] <= best_nll else 'NOT MET'}")
+            print(
+                f"{name}: time <= 0.5x fastest peer {'MET' if local['ms'] <= 0.5 * peer_ms else 'NOT MET'}; "
+                f"NLL no worse than best peer {'MET' if local['nll'] <= best_nll else 'NOT MET'}"
+            )
     return rows
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 epochs and one seed")
-    parser.add_argument("--all-precisions", action="store_true", help="also the bfloat16 rows where this CPU only emulates them")
+    parser.add_argument(
+        "--all-precisions",
+        action="store_true",
+        help="also the bfloat16 rows where this CPU only emulates them",
+    )
     arguments = parser.parse_args()
     main(quick=arguments.quick, all_precisions=arguments.all_precisions)

@@ -46,7 +46,10 @@ def _training(quick: bool) -> dict:
     ours = DDPM(copy.deepcopy(net), data_shape=[2], num_steps=1000, schedule="linear")
     peer_net = copy.deepcopy(net)
     scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear")
-    batches = [data[torch.randint(0, len(data), (batch,), generator=torch.Generator().manual_seed(i))] for i in range(steps)]
+    batches = [
+        data[torch.randint(0, len(data), (batch,), generator=torch.Generator().manual_seed(i))]
+        for i in range(steps)
+    ]
     opt_ours = torch.optim.Adam(ours.parameters(), lr=1e-3)
     opt_peer = torch.optim.Adam(peer_net.parameters(), lr=1e-3)
 
@@ -74,8 +77,13 @@ def _training(quick: bool) -> dict:
         ours_t += _time(run_ours, 1)
         peer_t += _time(run_peer, 1)
     ours_sps, peer_sps = steps / statistics.median(ours_t), steps / statistics.median(peer_t)
-    return dict(task=f"train DDPM on 2-D two moons ({steps} steps, batch {batch}, MLP 128x3)", peer="diffusers DDPMScheduler.add_noise",
-                peer_figure=f"{peer_sps:.1f} steps/s", bayesdl_figure=f"{ours_sps:.1f} steps/s", ratio=f"{ours_sps / peer_sps:.2f}")
+    return dict(
+        task=f"train DDPM on 2-D two moons ({steps} steps, batch {batch}, MLP 128x3)",
+        peer="diffusers DDPMScheduler.add_noise",
+        peer_figure=f"{peer_sps:.1f} steps/s",
+        bayesdl_figure=f"{ours_sps:.1f} steps/s",
+        ratio=f"{ours_sps / peer_sps:.2f}",
+    )
 
 
 def _sampling(quick: bool) -> list[dict]:
@@ -87,8 +95,12 @@ def _sampling(quick: bool) -> list[dict]:
     torch.nn.init.normal_(net.conv_out.weight, std=0.02)  # an untrained but non-trivial network
     net.eval()
     model = DDPM(net, data_shape=[1, 8, 8], num_steps=1000, schedule="linear", variance="beta")
-    ddpm = DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear", variance_type="fixed_large", clip_sample=False)
-    ddim = DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear", clip_sample=False, set_alpha_to_one=True)
+    ddpm = DDPMScheduler(
+        num_train_timesteps=1000, beta_schedule="linear", variance_type="fixed_large", clip_sample=False
+    )
+    ddim = DDIMScheduler(
+        num_train_timesteps=1000, beta_schedule="linear", clip_sample=False, set_alpha_to_one=True
+    )
     ddim.set_timesteps(50)
 
     @torch.no_grad()
@@ -102,7 +114,11 @@ def _sampling(quick: bool) -> list[dict]:
 
     rows = []
     for label, ours_fn, peer_fn in [
-        ("DDIM, 50 steps, eta=0", lambda: model.ddim_sample(n, num_steps=50, seed=0), lambda: peer_loop(ddim, ddim.timesteps, eta=0.0)),
+        (
+            "DDIM, 50 steps, eta=0",
+            lambda: model.ddim_sample(n, num_steps=50, seed=0),
+            lambda: peer_loop(ddim, ddim.timesteps, eta=0.0),
+        ),
         ("ancestral, 1000 steps", lambda: model.sample(n, seed=0), lambda: peer_loop(ddpm, ddpm.timesteps)),
     ]:
         ours_fn(), peer_fn()
@@ -113,9 +129,15 @@ def _sampling(quick: bool) -> list[dict]:
             peer_t += _time(peer_fn, 1)
         ours_ips, peer_ips = n / statistics.median(ours_t), n / statistics.median(peer_t)
         peer_name = "diffusers DDIMScheduler.step" if "DDIM" in label else "diffusers DDPMScheduler.step"
-        rows.append(dict(task=f"sample {n} images 1x8x8, small U-Net, {label}", peer=peer_name,
-                         peer_figure=f"{peer_ips:.2f} images/s", bayesdl_figure=f"{ours_ips:.2f} images/s",
-                         ratio=f"{ours_ips / peer_ips:.2f}"))
+        rows.append(
+            dict(
+                task=f"sample {n} images 1x8x8, small U-Net, {label}",
+                peer=peer_name,
+                peer_figure=f"{peer_ips:.2f} images/s",
+                bayesdl_figure=f"{ours_ips:.2f} images/s",
+                ratio=f"{ours_ips / peer_ips:.2f}",
+            )
+        )
     return rows
 
 

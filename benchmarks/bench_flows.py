@@ -69,7 +69,9 @@ FEATURES, TRANSFORMS, HIDDEN, BATCH, LR = 64, 5, [256, 256], 100, 1e-3
 LOGIT = Logit(0.05)
 
 
-def dequantize_logit(levels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def dequantize_logit(
+    levels: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """u = (k + v) / 17 with fresh v, y = logit(0.05 + 0.9 u), and log|dy/du| per example."""
     u = (levels + torch.rand(levels.shape, generator=generator)) / DIGITS_LEVELS
     y, log_det = LOGIT(u)
@@ -80,10 +82,19 @@ def prepare(seed: int = 0) -> dict[str, torch.Tensor]:
     """Training levels; the test set and (for the training curves) the training set dequantised once,
     with the same noise for every model."""
     train = load_digits_levels("train")[0].float()
-    test_u, test_y, test_log_det = dequantize_logit(load_digits_levels("test")[0].float(), torch.Generator().manual_seed(seed + 1))
+    test_u, test_y, test_log_det = dequantize_logit(
+        load_digits_levels("test")[0].float(), torch.Generator().manual_seed(seed + 1)
+    )
     train_u, train_y, train_log_det = dequantize_logit(train, torch.Generator().manual_seed(seed + 2))
-    return {"train": train, "test_u": test_u, "test": test_y, "test_log_det": test_log_det,
-            "train_u": train_u, "train_y": train_y, "train_y_log_det": train_log_det}
+    return {
+        "train": train,
+        "test_u": test_u,
+        "test": test_y,
+        "test_log_det": test_log_det,
+        "train_u": train_u,
+        "train_y": train_y,
+        "train_y_log_det": train_log_det,
+    }
 
 
 def zuko_maf() -> tuple[torch.nn.Module, callable]:
@@ -99,9 +110,15 @@ def nflows_maf() -> tuple[torch.nn.Module, callable]:
     from nflows.transforms import CompositeTransform, MaskedAffineAutoregressiveTransform, ReversePermutation
 
     steps = []
-    for _ in range(TRANSFORMS):  # hidden layers = initial layer + num_blocks, so num_blocks=1 gives [256, 256]
-        steps += [MaskedAffineAutoregressiveTransform(FEATURES, HIDDEN[0], num_blocks=len(HIDDEN) - 1,
-                                                      use_residual_blocks=False), ReversePermutation(FEATURES)]
+    for _ in range(
+        TRANSFORMS
+    ):  # hidden layers = initial layer + num_blocks, so num_blocks=1 gives [256, 256]
+        steps += [
+            MaskedAffineAutoregressiveTransform(
+                FEATURES, HIDDEN[0], num_blocks=len(HIDDEN) - 1, use_residual_blocks=False
+            ),
+            ReversePermutation(FEATURES),
+        ]
     flow = Flow(CompositeTransform(steps), StandardNormal([FEATURES]))
     return flow, lambda x: flow.log_prob(x)
 
@@ -116,9 +133,17 @@ class PeerEpochs(Callback):
     a batch of training rows into (peer input, log-det added to the peer's log-density), by default the
     digits' dequantisation and logit map."""
 
-    def __init__(self, peers: dict[str, tuple[torch.nn.Module, callable]], data: dict[str, torch.Tensor], seed: int,
-                 ours: callable, every: int = 10, optimizers: dict[str, callable] | None = None,
-                 batch: callable | None = None, batch_size: int = BATCH) -> None:
+    def __init__(
+        self,
+        peers: dict[str, tuple[torch.nn.Module, callable]],
+        data: dict[str, torch.Tensor],
+        seed: int,
+        ours: callable,
+        every: int = 10,
+        optimizers: dict[str, callable] | None = None,
+        batch: callable | None = None,
+        batch_size: int = BATCH,
+    ) -> None:
         self.peers = peers
         self.data = data
         optimizers = optimizers or {}
@@ -134,8 +159,11 @@ class PeerEpochs(Callback):
     def on_epoch_end(self, trainer, epoch, record):
         self._train_peers()
         if self.every and (epoch % self.every == 0 or epoch == trainer.epochs):
-            row = {"epoch": epoch, "bayesdl train": nll_nats(self.ours, self.data, "train_u", True),
-                   "bayesdl test": nll_nats(self.ours, self.data, "test_u", True)}
+            row = {
+                "epoch": epoch,
+                "bayesdl train": nll_nats(self.ours, self.data, "train_u", True),
+                "bayesdl test": nll_nats(self.ours, self.data, "test_u", True),
+            }
             for name, (_module, log_prob) in self.peers.items():
                 row[f"{name} train"] = nll_nats(log_prob, self.data, "train_y")
                 row[f"{name} test"] = nll_nats(log_prob, self.data, "test")
@@ -148,7 +176,7 @@ class PeerEpochs(Callback):
             opt = self.optimizers[name]
             start = time.perf_counter()
             for i in range(0, len(order), self.batch_size):
-                y, log_det = self.batch(data[order[i: i + self.batch_size]], self.generator)
+                y, log_det = self.batch(data[order[i : i + self.batch_size]], self.generator)
                 opt.zero_grad(set_to_none=True)
                 loss = -(log_prob(y) + log_det).mean()
                 loss.backward()
@@ -156,7 +184,9 @@ class PeerEpochs(Callback):
             self.seconds[name].append(time.perf_counter() - start)
 
 
-def nll_per_image(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False) -> torch.Tensor:
+def nll_per_image(
+    log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False
+) -> torch.Tensor:
     """Discrete NLL upper bound (nats) of each dequantised image ``data[key]``.
 
     A peer's density is over logit space (``key`` names logit values), so the logit's log-det is added
@@ -166,12 +196,18 @@ def nll_per_image(log_prob: callable, data: dict[str, torch.Tensor], key: str, l
         if logit_inside:
             bits = bits_per_dim(log_prob(data[key]), FEATURES, num_levels=DIGITS_LEVELS)
         else:
-            bits = bits_per_dim(log_prob(data[key]), FEATURES, num_levels=DIGITS_LEVELS,
-                                log_det_preprocess=data[f"{key}_log_det"])
+            bits = bits_per_dim(
+                log_prob(data[key]),
+                FEATURES,
+                num_levels=DIGITS_LEVELS,
+                log_det_preprocess=data[f"{key}_log_det"],
+            )
     return bits * FEATURES * math.log(2)
 
 
-def nll_nats(log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False) -> float:
+def nll_nats(
+    log_prob: callable, data: dict[str, torch.Tensor], key: str, logit_inside: bool = False
+) -> float:
     """Mean discrete NLL upper bound (nats per image) of the dequantised images ``data[key]``."""
     return float(nll_per_image(log_prob, data, key, logit_inside).mean())
 
@@ -189,8 +225,16 @@ def maf_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> l
             print(f"{name} not available: {err}")
     flow = MAF(FEATURES, num_transforms=TRANSFORMS, hidden_sizes=HIDDEN, logit_alpha=0.05)
     callback = PeerEpochs(peers, data, seed=seed + 1, ours=flow.log_prob, every=1 if quick else 10)
-    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False,
-                      seed=seed, callbacks=[callback]).fit(data["train"])
+    history = Trainer(
+        Dequantized(flow, DIGITS_LEVELS),
+        lr=LR,
+        epochs=epochs,
+        batch_size=BATCH,
+        device="cpu",
+        progress=False,
+        seed=seed,
+        callbacks=[callback],
+    ).fit(data["train"])
     flow.eval()
     ours_ms = 1000 * statistics.median(history["seconds"])
     ours_nll = nll_nats(flow.log_prob, data, "test_u", logit_inside=True)
@@ -200,13 +244,24 @@ def maf_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> l
         module.eval()
         peer_ms = 1000 * statistics.median(callback.seconds[name])
         peer_nll = nll_nats(log_prob, data, "test")
-        rows.append({"task": f"MAF 5x[256,256] digits, ms/epoch (median of {epochs})", "peer": name,
-                     "peer_figure": f"{peer_ms:.1f}", "bayesdl_figure": f"{ours_ms:.1f}",
-                     "ratio": f"{ours_ms / peer_ms:.2f}"})
-        rows.append({"task": f"test NLL nats/image after {epochs} epochs (bits/dim)", "peer": name,
-                     "peer_figure": f"{peer_nll:.2f} ({peer_nll * bits:.3f})",
-                     "bayesdl_figure": f"{ours_nll:.2f} ({ours_nll * bits:.3f})",
-                     "ratio": f"{ours_nll / peer_nll:.3f}"})
+        rows.append(
+            {
+                "task": f"MAF 5x[256,256] digits, ms/epoch (median of {epochs})",
+                "peer": name,
+                "peer_figure": f"{peer_ms:.1f}",
+                "bayesdl_figure": f"{ours_ms:.1f}",
+                "ratio": f"{ours_ms / peer_ms:.2f}",
+            }
+        )
+        rows.append(
+            {
+                "task": f"test NLL nats/image after {epochs} epochs (bits/dim)",
+                "peer": name,
+                "peer_figure": f"{peer_nll:.2f} ({peer_nll * bits:.3f})",
+                "bayesdl_figure": f"{ours_nll:.2f} ({ours_nll * bits:.3f})",
+                "ratio": f"{ours_nll / peer_nll:.3f}",
+            }
+        )
     print(f"NLL (nats/image) on the training images and the test images during training, seed {seed}:")
     print("  ".join(f"{k:>14}" for k in callback.curves[0]))
     for row in callback.curves:
@@ -217,11 +272,18 @@ def maf_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> l
 # ------------------------------------------------------------------------------------------------ NSF
 NSF_BINS = 8
 NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN = 5, [256, 256]
-NSF_2D_TRANSFORMS, NSF_2D_HIDDEN, NSF_2D_DENSITY, NSF_2D_TRAIN, NSF_2D_TEST = 5, [128, 128], "checkerboard", 5000, 10000
+NSF_2D_TRANSFORMS, NSF_2D_HIDDEN, NSF_2D_DENSITY, NSF_2D_TRAIN, NSF_2D_TEST = (
+    5,
+    [128, 128],
+    "checkerboard",
+    5000,
+    10000,
+)
 
 
-def zuko_nsf_peers(features: int, transforms: int, hidden: list[int], seed: int
-                   ) -> tuple[dict[str, tuple[torch.nn.Module, callable]], dict[str, callable]]:
+def zuko_nsf_peers(
+    features: int, transforms: int, hidden: list[int], seed: int
+) -> tuple[dict[str, tuple[torch.nn.Module, callable]], dict[str, callable]]:
     """zuko's NSF (autoregressive, its default) twice from the same initialisation: trained with fused Adam
     (the fastest configuration, as bayesdl's Trainer runs it) and with ``torch.optim.Adam`` as zuko's
     documentation writes it."""
@@ -232,13 +294,23 @@ def zuko_nsf_peers(features: int, transforms: int, hidden: list[int], seed: int
         torch.manual_seed(seed)
         flow = zuko.flows.NSF(features, bins=NSF_BINS, transforms=transforms, hidden_features=hidden)
         peers[name] = (flow, lambda x, flow=flow: flow().log_prob(x))
-        optimizers[name] = (lambda params: torch.optim.Adam(params, lr=LR, fused=True)) if fused else \
-            (lambda params: torch.optim.Adam(params, lr=LR))
+        optimizers[name] = (
+            (lambda params: torch.optim.Adam(params, lr=LR, fused=True))
+            if fused
+            else (lambda params: torch.optim.Adam(params, lr=LR))
+        )
     return peers, optimizers
 
 
-def _nsf_rows(task: str, epochs: int, ours_seconds: list[float], ours_nll: torch.Tensor, callback: PeerEpochs,
-              peer_nll: dict[str, torch.Tensor], unit: str) -> list[dict]:
+def _nsf_rows(
+    task: str,
+    epochs: int,
+    ours_seconds: list[float],
+    ours_nll: torch.Tensor,
+    callback: PeerEpochs,
+    peer_nll: dict[str, torch.Tensor],
+    unit: str,
+) -> list[dict]:
     """Time per epoch (median) and mean test NLL with its SE, and the paired difference of NLLs."""
     ours_ms = 1000 * statistics.median(ours_seconds)
     n = len(ours_nll)
@@ -247,12 +319,24 @@ def _nsf_rows(task: str, epochs: int, ours_seconds: list[float], ours_nll: torch
     for name, nll in peer_nll.items():
         peer_ms = 1000 * statistics.median(callback.seconds[name])
         diff = ours_nll - nll
-        rows.append({"task": f"{task}, ms/epoch (median of {epochs})", "peer": name, "peer_figure": f"{peer_ms:.1f}",
-                     "bayesdl_figure": f"{ours_ms:.1f}", "ratio": f"{ours_ms / peer_ms:.2f}"})
-        rows.append({"task": f"{task}, test NLL {unit} ± SE ({n} test points, {epochs} epochs)", "peer": name,
-                     "peer_figure": f"{float(nll.mean()):.3f} ± {float(nll.std() / math.sqrt(n)):.3f}",
-                     "bayesdl_figure": f"{float(ours_nll.mean()):.3f} ± {ours_se:.3f}",
-                     "ratio": f"{float(diff.mean()):+.3f} ± {float(diff.std() / math.sqrt(n)):.3f} (bayesdl - peer, paired SE)"})
+        rows.append(
+            {
+                "task": f"{task}, ms/epoch (median of {epochs})",
+                "peer": name,
+                "peer_figure": f"{peer_ms:.1f}",
+                "bayesdl_figure": f"{ours_ms:.1f}",
+                "ratio": f"{ours_ms / peer_ms:.2f}",
+            }
+        )
+        rows.append(
+            {
+                "task": f"{task}, test NLL {unit} ± SE ({n} test points, {epochs} epochs)",
+                "peer": name,
+                "peer_figure": f"{float(nll.mean()):.3f} ± {float(nll.std() / math.sqrt(n)):.3f}",
+                "bayesdl_figure": f"{float(ours_nll.mean()):.3f} ± {ours_se:.3f}",
+                "ratio": f"{float(diff.mean()):+.3f} ± {float(diff.std() / math.sqrt(n)):.3f} (bayesdl - peer, paired SE)",
+            }
+        )
     return rows
 
 
@@ -263,15 +347,32 @@ def nsf_digits_rows(quick: bool = False, epochs: int | None = None, seed: int = 
     data = prepare(seed)
     peers, optimizers = zuko_nsf_peers(FEATURES, NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN, seed)
     torch.manual_seed(seed)
-    flow = NSFAutoregressive(FEATURES, NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN, bins=NSF_BINS, logit_alpha=0.05)
+    flow = NSFAutoregressive(
+        FEATURES, NSF_DIGITS_TRANSFORMS, NSF_DIGITS_HIDDEN, bins=NSF_BINS, logit_alpha=0.05
+    )
     callback = PeerEpochs(peers, data, seed=seed + 1, ours=flow.log_prob, every=0, optimizers=optimizers)
-    history = Trainer(Dequantized(flow, DIGITS_LEVELS), lr=LR, epochs=epochs, batch_size=BATCH, device="cpu",
-                      progress=False, seed=seed, callbacks=[callback]).fit(data["train"])
+    history = Trainer(
+        Dequantized(flow, DIGITS_LEVELS),
+        lr=LR,
+        epochs=epochs,
+        batch_size=BATCH,
+        device="cpu",
+        progress=False,
+        seed=seed,
+        callbacks=[callback],
+    ).fit(data["train"])
     flow.eval()
     peer_nll = {name: nll_per_image(log_prob, data, "test") for name, (_m, log_prob) in peers.items()}
     task = f"NSF-AR {NSF_DIGITS_TRANSFORMS}x{NSF_DIGITS_HIDDEN} K={NSF_BINS} digits"
-    return _nsf_rows(task, epochs, history["seconds"], nll_per_image(flow.log_prob, data, "test_u", True), callback,
-                     peer_nll, "nats/image")
+    return _nsf_rows(
+        task,
+        epochs,
+        history["seconds"],
+        nll_per_image(flow.log_prob, data, "test_u", True),
+        callback,
+        peer_nll,
+        "nats/image",
+    )
 
 
 def nsf_2d_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -> list[dict]:
@@ -283,10 +384,25 @@ def nsf_2d_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -
     torch.manual_seed(seed)
     flow = NSFAutoregressive(2, NSF_2D_TRANSFORMS, NSF_2D_HIDDEN, bins=NSF_BINS)
     zero = torch.zeros(())
-    callback = PeerEpochs(peers, {"train": train}, seed=seed + 1, ours=flow.log_prob, every=0, optimizers=optimizers,
-                          batch=lambda rows, g: (rows, zero))
-    history = Trainer(flow, lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed,
-                      callbacks=[callback]).fit(train)
+    callback = PeerEpochs(
+        peers,
+        {"train": train},
+        seed=seed + 1,
+        ours=flow.log_prob,
+        every=0,
+        optimizers=optimizers,
+        batch=lambda rows, g: (rows, zero),
+    )
+    history = Trainer(
+        flow,
+        lr=LR,
+        epochs=epochs,
+        batch_size=BATCH,
+        device="cpu",
+        progress=False,
+        seed=seed,
+        callbacks=[callback],
+    ).fit(train)
     flow.eval()
     with torch.no_grad():
         ours = -flow.log_prob(test)
@@ -298,7 +414,9 @@ def nsf_2d_rows(quick: bool = False, epochs: int | None = None, seed: int = 0) -
 SECTIONS = {"maf": maf_rows, "nsf-digits": nsf_digits_rows, "nsf-2d": nsf_2d_rows}
 
 
-def main(quick: bool = False, epochs: int | None = None, seed: int = 0, only: list[str] | None = None) -> list[dict]:
+def main(
+    quick: bool = False, epochs: int | None = None, seed: int = 0, only: list[str] | None = None
+) -> list[dict]:
     rows = []
     for name in only or list(SECTIONS):
         try:
@@ -311,11 +429,19 @@ def main(quick: bool = False, epochs: int | None = None, seed: int = 0, only: li
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="5 epochs instead of 100 (MAF), 10 instead of 100 (NSF digits) or 40 (NSF 2-D)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="5 epochs instead of 100 (MAF), 10 instead of 100 (NSF digits) or 40 (NSF 2-D)",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initialisations, batches and noise")
-    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=None,
-                        help="run only these sections (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(SECTIONS),
+        default=None,
+        help="run only these sections (default: all)",
+    )
     args = parser.parse_args()
     main(quick=args.quick, epochs=args.epochs, seed=args.seed, only=args.only)

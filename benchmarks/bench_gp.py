@@ -26,19 +26,25 @@ from bayesdl.inference.predictive import predict
 from bayesdl.models.gp import ExactGPRegression, SparseVariationalGP
 
 
-def _sklearn_fit(x: torch.Tensor, y: torch.Tensor, x_te: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+def _sklearn_fit(
+    x: torch.Tensor, y: torch.Tensor, x_te: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
     kernel = ConstantKernel(1.0) * RBF(1.0) + WhiteKernel(0.1)
     start = time.perf_counter()
-    gpr = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=0, random_state=0).fit(x.numpy(), y.numpy())
+    gpr = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=0, random_state=0).fit(
+        x.numpy(), y.numpy()
+    )
     seconds = time.perf_counter() - start
     mean, std = gpr.predict(x_te.numpy(), return_std=True)  # std includes the White noise term
     return torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std**2, dtype=torch.float32), seconds
 
 
-def _bayesdl_fit(kind: str, x: torch.Tensor, y: torch.Tensor, x_te: torch.Tensor, quick: bool) -> tuple[torch.Tensor, torch.Tensor, float]:
+def _bayesdl_fit(
+    kind: str, x: torch.Tensor, y: torch.Tensor, x_te: torch.Tensor, quick: bool
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     torch.manual_seed(0)
     start = time.perf_counter()
     if kind == "exact":
@@ -55,7 +61,10 @@ def _bayesdl_fit(kind: str, x: torch.Tensor, y: torch.Tensor, x_te: torch.Tensor
 def main(quick: bool = False) -> list[dict]:
     """Run the comparisons, print a table and return its rows."""
     rows: list[dict] = []
-    tasks = [("exact GP", "exact", 300 if quick else 1000), ("SVGP vs exact", "svgp", 1500 if quick else 4000)]
+    tasks = [
+        ("exact GP", "exact", 300 if quick else 1000),
+        ("SVGP vs exact", "svgp", 1500 if quick else 4000),
+    ]
     for task, kind, n in tasks:
         split = toy_split("gap", n, 1000, seed=0)
         m_p, v_p, t_p = _sklearn_fit(split.x_train, split.y_train, split.x_test)
@@ -64,10 +73,24 @@ def main(quick: bool = False) -> list[dict]:
         offset = math.log(split.y_std)
         nll_p = gaussian_nll(m_p, v_p, split.y_test) + offset
         nll_b = gaussian_nll(m_b, v_b, split.y_test) + offset
-        rows.append({"task": f"{task}, N={n}: test NLL (nats)", "peer": "sklearn GPR",
-                     "peer_figure": f"{nll_p:.3f}", "bayesdl_figure": f"{nll_b:.3f}", "ratio": f"{nll_b - nll_p:+.3f} (difference)"})
-        rows.append({"task": f"{task}, N={n}: fit seconds", "peer": "sklearn GPR",
-                     "peer_figure": f"{t_p:.2f}", "bayesdl_figure": f"{t_b:.2f}", "ratio": f"{t_b / t_p:.2f}"})
+        rows.append(
+            {
+                "task": f"{task}, N={n}: test NLL (nats)",
+                "peer": "sklearn GPR",
+                "peer_figure": f"{nll_p:.3f}",
+                "bayesdl_figure": f"{nll_b:.3f}",
+                "ratio": f"{nll_b - nll_p:+.3f} (difference)",
+            }
+        )
+        rows.append(
+            {
+                "task": f"{task}, N={n}: fit seconds",
+                "peer": "sklearn GPR",
+                "peer_figure": f"{t_p:.2f}",
+                "bayesdl_figure": f"{t_b:.2f}",
+                "ratio": f"{t_b / t_p:.2f}",
+            }
+        )
     print_rows(rows)
     return rows
 

@@ -61,19 +61,28 @@ def measure(name: str, model: torch.nn.Module, batch: tuple, repeats: int = 300)
         olds.append(_median_seconds(old_sync, 10))
     t_step, t_check, t_old = statistics.median(steps), statistics.median(checks), statistics.median(olds)
     extra = t_check - t_old
-    print(f"{name}: {sum(p.numel() for p in params)} parameters; step {t_step * 1e3:.3f} ms; loss+gradient check "
-          f"{t_check * 1e6:.1f} us against {t_old * 1e6:.1f} us for reading the loss alone: +{extra * 1e6:.1f} us "
-          f"= {100 * extra / t_step:.2f}% of a step")
+    print(
+        f"{name}: {sum(p.numel() for p in params)} parameters; step {t_step * 1e3:.3f} ms; loss+gradient check "
+        f"{t_check * 1e6:.1f} us against {t_old * 1e6:.1f} us for reading the loss alone: +{extra * 1e6:.1f} us "
+        f"= {100 * extra / t_step:.2f}% of a step"
+    )
     return {"step_s": t_step, "check_s": t_check, "old_s": t_old}
 
 
 def main() -> None:
     torch.set_num_threads(1)
-    print(platform.processor() or platform.machine(), "| torch", torch.__version__, "| cpu capability",
-          torch.backends.cpu.get_cpu_capability())
+    print(
+        platform.processor() or platform.machine(),
+        "| torch",
+        torch.__version__,
+        "| cpu capability",
+        torch.backends.cpu.get_cpu_capability(),
+    )
     torch.manual_seed(0)
     x = (torch.rand(128, 784) > 0.5).float()
-    measure("VAE 784-400-50, batch 128", VAE(MLPEncoder([784], 50, [400]), MLPDecoder(50, [784], [400])), (x,))
+    measure(
+        "VAE 784-400-50, batch 128", VAE(MLPEncoder([784], 50, [400]), MLPDecoder(50, [784], [400])), (x,)
+    )
     xd, yd = load_digits("train")
     measure("digits MLP 64-100-10, batch 100", PlainNet(MLP(64, [100], 10)), (xd[:100], yd[:100]))
 

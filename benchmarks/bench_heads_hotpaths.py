@@ -27,7 +27,10 @@ def _time(fn, repeats: int) -> float:
 
 
 def _cases(pkg):
-    ar, vae = importlib.import_module(pkg + ".models.autoregressive"), importlib.import_module(pkg + ".models.vae")
+    ar, vae = (
+        importlib.import_module(pkg + ".models.autoregressive"),
+        importlib.import_module(pkg + ".models.vae"),
+    )
     gen = torch.Generator().manual_seed(0)
     binary = torch.bernoulli(torch.full((256, 64), 0.5), generator=gen)
     levels = torch.randint(0, 16, (256, 64), generator=gen).float()
@@ -35,18 +38,39 @@ def _cases(pkg):
     image_levels = torch.randint(0, 256, (64, 1, 8, 8), generator=gen).float()
     return {
         "MADE bernoulli log_prob+backward": (lambda: ar.MADE(64, [256, 256], num_masks=1), binary),
-        "MADE levels(16) log_prob+backward": (lambda: ar.MADE(64, [256], likelihood="levels", num_levels=16), levels),
+        "MADE levels(16) log_prob+backward": (
+            lambda: ar.MADE(64, [256], likelihood="levels", num_levels=16),
+            levels,
+        ),
         "NADE log_prob+backward": (lambda: ar.NADE(64, 256), binary),
-        "PixelCNN bernoulli log_prob+backward": (lambda: ar.PixelCNN(1, 8, num_layers=4, hidden_channels=32), images),
-        "PixelCNN levels log_prob+backward": (lambda: ar.PixelCNN(1, 8, num_layers=4, hidden_channels=32, likelihood="levels"), image_levels),
-        "VAE bernoulli ELBO+backward": (lambda: vae.VAE(vae.MLPEncoder([64], 8, hidden_sizes=[256]),
-                                                        vae.MLPDecoder(8, [64], hidden_sizes=[256])), binary),
-        "VAE levels(256) ELBO+backward": (lambda: vae.VAE(vae.MLPEncoder([64], 8, hidden_sizes=[256]),
-                                                          vae.MLPDecoder(8, [64], hidden_sizes=[256], likelihood="levels")),
-                                          torch.randint(0, 256, (256, 64), generator=gen).float()),
-        "VAE gaussian ELBO+backward": (lambda: vae.VAE(vae.MLPEncoder([64], 8, hidden_sizes=[256]),
-                                                       vae.MLPDecoder(8, [64], hidden_sizes=[256], likelihood="gaussian")),
-                                       torch.randn(256, 64, generator=gen)),
+        "PixelCNN bernoulli log_prob+backward": (
+            lambda: ar.PixelCNN(1, 8, num_layers=4, hidden_channels=32),
+            images,
+        ),
+        "PixelCNN levels log_prob+backward": (
+            lambda: ar.PixelCNN(1, 8, num_layers=4, hidden_channels=32, likelihood="levels"),
+            image_levels,
+        ),
+        "VAE bernoulli ELBO+backward": (
+            lambda: vae.VAE(
+                vae.MLPEncoder([64], 8, hidden_sizes=[256]), vae.MLPDecoder(8, [64], hidden_sizes=[256])
+            ),
+            binary,
+        ),
+        "VAE levels(256) ELBO+backward": (
+            lambda: vae.VAE(
+                vae.MLPEncoder([64], 8, hidden_sizes=[256]),
+                vae.MLPDecoder(8, [64], hidden_sizes=[256], likelihood="levels"),
+            ),
+            torch.randint(0, 256, (256, 64), generator=gen).float(),
+        ),
+        "VAE gaussian ELBO+backward": (
+            lambda: vae.VAE(
+                vae.MLPEncoder([64], 8, hidden_sizes=[256]),
+                vae.MLPDecoder(8, [64], hidden_sizes=[256], likelihood="gaussian"),
+            ),
+            torch.randn(256, 64, generator=gen),
+        ),
     }
 
 
@@ -71,14 +95,20 @@ def main() -> None:
         old = old_cases[name][0]()
         old.load_state_dict(new.state_dict())
         a, b = _step(new, x), _step(old, x)
-        same = "identical" if torch.equal(a, b) else f"|new-old| {float((a - b).abs()):.2e} of {float(b.abs()):.3g}"
+        same = (
+            "identical"
+            if torch.equal(a, b)
+            else f"|new-old| {float((a - b).abs()):.2e} of {float(b.abs()):.3g}"
+        )
         ratios = []
         for _ in range(args.rounds):
             t_old = _time(lambda m=old, v=x: _step(m, v), args.repeats)
             t_new = _time(lambda m=new, v=x: _step(m, v), args.repeats)
             ratios.append(t_new / t_old)
-        print(f"{name:38s} {same:28s} new/old median {statistics.median(ratios):.3f} "
-              f"(min {min(ratios):.3f}, max {max(ratios):.3f}, {args.rounds} rounds x {args.repeats})")
+        print(
+            f"{name:38s} {same:28s} new/old median {statistics.median(ratios):.3f} "
+            f"(min {min(ratios):.3f}, max {max(ratios):.3f}, {args.rounds} rounds x {args.repeats})"
+        )
 
 
 if __name__ == "__main__":

@@ -99,11 +99,27 @@ def _models() -> dict:
     hier = _hierarchical_data()
     schools = eight_schools_data()
     return {
-        "logistic regression, breast cancer (31 dims)": (logistic_model, (x, y), np_logistic, jx((x, y)), ["w", "b"]),
-        "non-centred hierarchical normal, 50 groups (53 dims)": (hierarchical_model, hier, np_hierarchical, jx(hier),
-                                                                  ["mu", "tau", "sigma", "eta"]),
-        "eight schools, non-centred (10 dims)": (eight_schools_noncentered, schools, np_schools, jx(schools),
-                                                 ["mu", "tau", "theta_tilde"]),
+        "logistic regression, breast cancer (31 dims)": (
+            logistic_model,
+            (x, y),
+            np_logistic,
+            jx((x, y)),
+            ["w", "b"],
+        ),
+        "non-centred hierarchical normal, 50 groups (53 dims)": (
+            hierarchical_model,
+            hier,
+            np_hierarchical,
+            jx(hier),
+            ["mu", "tau", "sigma", "eta"],
+        ),
+        "eight schools, non-centred (10 dims)": (
+            eight_schools_noncentered,
+            schools,
+            np_schools,
+            jx(schools),
+            ["mu", "tau", "theta_tilde"],
+        ),
     }
 
 
@@ -115,18 +131,41 @@ def run_bayesdl(model, args, names, chains: int, warmup: int, draws: int) -> dic
     from bayesdl.inference.mcmc import sample_posterior
 
     start = time.perf_counter()
-    post = sample_posterior(model, *args, num_chains=chains, num_warmup=warmup, num_samples=draws, seed=0,
-                            progress=False, compile=COMPILE)
+    post = sample_posterior(
+        model,
+        *args,
+        num_chains=chains,
+        num_warmup=warmup,
+        num_samples=draws,
+        seed=0,
+        progress=False,
+        compile=COMPILE,
+    )
     seconds = time.perf_counter() - start
     backend = "" if COMPILE is True else f", compile={COMPILE}"
-    return {"sampler": f"bayesdl NUTS, {chains} chains batched{backend}", "chains": chains, "warmup": warmup, "draws": draws,
-            "seconds": seconds, "loop": post.warmup_seconds + post.sampling_seconds,
-            "min_ess": _min_bulk_ess({k: v.numpy() for k, v in post.samples.items()}, names),
-            "mean_steps": float(post.sample_stats["n_steps"].double().mean())}
+    return {
+        "sampler": f"bayesdl NUTS, {chains} chains batched{backend}",
+        "chains": chains,
+        "warmup": warmup,
+        "draws": draws,
+        "seconds": seconds,
+        "loop": post.warmup_seconds + post.sampling_seconds,
+        "min_ess": _min_bulk_ess({k: v.numpy() for k, v in post.samples.items()}, names),
+        "mean_steps": float(post.sample_stats["n_steps"].double().mean()),
+    }
 
 
-def run_numpyro(model, args, names, chains: int, warmup: int, draws: int, method: str, dense: bool = False,
-                loop: bool = False) -> dict:
+def run_numpyro(
+    model,
+    args,
+    names,
+    chains: int,
+    warmup: int,
+    draws: int,
+    method: str,
+    dense: bool = False,
+    loop: bool = False,
+) -> dict:
     """NumPyro's NUTS end to end; with ``loop``, also its warmup + sampling loop alone.
 
     ``MCMC.run`` compiles afresh on every call (a repeated 1 + 1 iteration run costs as much as the
@@ -140,8 +179,14 @@ def run_numpyro(model, args, names, chains: int, warmup: int, draws: int, method
     numpyro.enable_x64()
 
     def timed(w: int, s: int, key: int):
-        mcmc = MCMC(NUTS(model, target_accept_prob=0.8, dense_mass=dense), num_warmup=w, num_samples=s,
-                    num_chains=chains, chain_method=method, progress_bar=False)
+        mcmc = MCMC(
+            NUTS(model, target_accept_prob=0.8, dense_mass=dense),
+            num_warmup=w,
+            num_samples=s,
+            num_chains=chains,
+            chain_method=method,
+            progress_bar=False,
+        )
         start = time.perf_counter()
         mcmc.run(jax.random.PRNGKey(key), *args, extra_fields=("num_steps", "diverging"))
         samples = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
@@ -150,10 +195,17 @@ def run_numpyro(model, args, names, chains: int, warmup: int, draws: int, method
     seconds, mcmc, samples = timed(warmup, draws, 0)
     extra = mcmc.get_extra_fields()
     samples = {k: np.asarray(v) for k, v in samples.items()}
-    out = {"sampler": f"NumPyro NUTS, {chains} chains {method}", "chains": chains, "warmup": warmup, "draws": draws,
-           "seconds": seconds, "min_ess": _min_bulk_ess(samples, names), "samples": samples,
-           "divergences": int(np.asarray(extra["diverging"]).sum()),
-           "mean_steps": float(np.asarray(extra["num_steps"]).mean())}
+    out = {
+        "sampler": f"NumPyro NUTS, {chains} chains {method}",
+        "chains": chains,
+        "warmup": warmup,
+        "draws": draws,
+        "seconds": seconds,
+        "min_ess": _min_bulk_ess(samples, names),
+        "samples": samples,
+        "divergences": int(np.asarray(extra["diverging"]).sum()),
+        "mean_steps": float(np.asarray(extra["num_steps"]).mean()),
+    }
     if loop:
         again = timed(warmup, draws, 1)[0]
         out["loop"] = max(again - timed(1, 1, 1)[0], 1e-9)
@@ -175,24 +227,38 @@ def run_pyro(model, args, names, chains: int, warmup: int, draws: int, jit: bool
             per_chain.setdefault(k, []).append(v.numpy())
     seconds = time.perf_counter() - start
     samples = {k: np.stack(v) for k, v in per_chain.items()}
-    return {"sampler": f"Pyro NUTS jit_compile={jit}, {chains} chains one by one", "chains": chains, "warmup": warmup,
-            "draws": draws, "seconds": seconds, "min_ess": _min_bulk_ess(samples, names), "mean_steps": float("nan")}
+    return {
+        "sampler": f"Pyro NUTS jit_compile={jit}, {chains} chains one by one",
+        "chains": chains,
+        "warmup": warmup,
+        "draws": draws,
+        "seconds": seconds,
+        "min_ess": _min_bulk_ess(samples, names),
+        "mean_steps": float("nan"),
+    }
 
 
 def _print(r: dict) -> None:
     loop = f"{r['loop']:8.1f}" if "loop" in r else f"{'':8s}"
-    print(f"  {r['sampler']:48s} {r['warmup']:>5d}+{r['draws']:<5d} {r['seconds']:8.1f} {loop} {r['min_ess']:8.0f} "
-          f"{r['min_ess'] / r['seconds']:8.1f} {r['mean_steps']:7.1f}", flush=True)
+    print(
+        f"  {r['sampler']:48s} {r['warmup']:>5d}+{r['draws']:<5d} {r['seconds']:8.1f} {loop} {r['min_ess']:8.0f} "
+        f"{r['min_ess'] / r['seconds']:8.1f} {r['mean_steps']:7.1f}",
+        flush=True,
+    )
 
 
 def main(quick: bool = False) -> list[dict]:
     """Run every sampler on every model, print the tables, and return rows for ``run_all``."""
     torch.set_num_threads(1)
     n = 200 if quick else 1000
-    print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, cpu capability "
-          f"{torch.backends.cpu.get_cpu_capability()}; {n} warmup + {n} draws unless stated")
-    print(f"  {'sampler':48s} {'warm+draw':>11s} {'total s':>8s} {'loop s':>8s} {'min ESS':>8s} {'ESS/s':>8s} "
-          f"{'steps':>7s}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, cpu capability "
+        f"{torch.backends.cpu.get_cpu_capability()}; {n} warmup + {n} draws unless stated"
+    )
+    print(
+        f"  {'sampler':48s} {'warm+draw':>11s} {'total s':>8s} {'loop s':>8s} {'min ESS':>8s} {'ESS/s':>8s} "
+        f"{'steps':>7s}"
+    )
     rows, ratios = [], {4: [], 64: []}
     for task, (model, args, np_model, np_args, names) in _models().items():
         print(task)
@@ -200,7 +266,9 @@ def main(quick: bool = False) -> list[dict]:
         for chains in (4, 64):
             m = n // 4 if chains == 64 and quick else n
             runs["bayesdl", chains] = run_bayesdl(model, args, names, chains, m, m)
-            runs["vectorized", chains] = run_numpyro(np_model, np_args, names, chains, m, m, "vectorized", loop=True)
+            runs["vectorized", chains] = run_numpyro(
+                np_model, np_args, names, chains, m, m, "vectorized", loop=True
+            )
             _print(runs["bayesdl", chains])
             _print(runs["vectorized", chains])
         runs["sequential", 4] = run_numpyro(np_model, np_args, names, 4, n, n, "sequential")
@@ -214,40 +282,67 @@ def main(quick: bool = False) -> list[dict]:
             ours, peer = runs["bayesdl", chains], runs["vectorized", chains]
             ratio = (ours["min_ess"] / ours["seconds"]) / (peer["min_ess"] / peer["seconds"])
             ratios[chains].append(ratio)
-            rows.append({"task": f"{task}, {chains} chains: min bulk ESS/s", "peer": peer["sampler"],
-                         "peer_figure": f"{peer['min_ess'] / peer['seconds']:.1f} ESS/s ({peer['seconds']:.1f} s)",
-                         "bayesdl_figure": f"{ours['min_ess'] / ours['seconds']:.1f} ESS/s ({ours['seconds']:.1f} s)",
-                         "ratio": f"{ratio:.2f}x"})
+            rows.append(
+                {
+                    "task": f"{task}, {chains} chains: min bulk ESS/s",
+                    "peer": peer["sampler"],
+                    "peer_figure": f"{peer['min_ess'] / peer['seconds']:.1f} ESS/s ({peer['seconds']:.1f} s)",
+                    "bayesdl_figure": f"{ours['min_ess'] / ours['seconds']:.1f} ESS/s ({ours['seconds']:.1f} s)",
+                    "ratio": f"{ratio:.2f}x",
+                }
+            )
         seq = runs["sequential", 4]
         ours = runs["bayesdl", 4]
-        rows.append({"task": f"{task}, 4 chains: min bulk ESS/s", "peer": seq["sampler"],
-                     "peer_figure": f"{seq['min_ess'] / seq['seconds']:.1f} ESS/s",
-                     "bayesdl_figure": f"{ours['min_ess'] / ours['seconds']:.1f} ESS/s",
-                     "ratio": f"{(ours['min_ess'] / ours['seconds']) / (seq['min_ess'] / seq['seconds']):.2f}x"})
+        rows.append(
+            {
+                "task": f"{task}, 4 chains: min bulk ESS/s",
+                "peer": seq["sampler"],
+                "peer_figure": f"{seq['min_ess'] / seq['seconds']:.1f} ESS/s",
+                "bayesdl_figure": f"{ours['min_ess'] / ours['seconds']:.1f} ESS/s",
+                "ratio": f"{(ours['min_ess'] / ours['seconds']) / (seq['min_ess'] / seq['seconds']):.2f}x",
+            }
+        )
     for chains, values in ratios.items():
         lo, med = min(values), statistics.median(values)
-        print(f"{chains} chains, bayesdl / NumPyro vectorized ESS/s: min {lo:.2f}x (target >= 1.0x: "
-              f"{'MET' if lo >= 1 else 'NOT MET'}), median {med:.2f}x (target >= 1.5x: {'MET' if med >= 1.5 else 'NOT MET'})")
+        print(
+            f"{chains} chains, bayesdl / NumPyro vectorized ESS/s: min {lo:.2f}x (target >= 1.0x: "
+            f"{'MET' if lo >= 1 else 'NOT MET'}), median {med:.2f}x (target >= 1.5x: {'MET' if med >= 1.5 else 'NOT MET'})"
+        )
 
     print("chain scaling, hierarchical model (per-leapfrog time = loop s / (iterations x mean steps))")
     model, args, np_model, np_args, names = _models()["non-centred hierarchical normal, 50 groups (53 dims)"]
     m = 100 if quick else 500
     for chains in (4, 16, 64, 256):
-        for r in (run_bayesdl(model, args, names, chains, m, m),
-                  run_numpyro(np_model, np_args, names, chains, m, m, "vectorized", loop=True)):
+        for r in (
+            run_bayesdl(model, args, names, chains, m, m),
+            run_numpyro(np_model, np_args, names, chains, m, m, "vectorized", loop=True),
+        ):
             per_step = r["loop"] / (2 * m * r["mean_steps"]) * 1e3
-            print(f"  {r['sampler']:48s} loop {r['loop']:7.1f} s, {per_step:6.2f} ms per leapfrog step, "
-                  f"ESS/s {r['min_ess'] / r['seconds']:8.1f}", flush=True)
-            rows.append({"task": f"chain scaling, hierarchical model, {chains} chains ({m}+{m})", "peer": r["sampler"],
-                         "peer_figure": f"{per_step:.2f} ms/leapfrog", "bayesdl_figure": f"{r['min_ess'] / r['seconds']:.1f} ESS/s",
-                         "ratio": "-"})
+            print(
+                f"  {r['sampler']:48s} loop {r['loop']:7.1f} s, {per_step:6.2f} ms per leapfrog step, "
+                f"ESS/s {r['min_ess'] / r['seconds']:8.1f}",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "task": f"chain scaling, hierarchical model, {chains} chains ({m}+{m})",
+                    "peer": r["sampler"],
+                    "peer_figure": f"{per_step:.2f} ms/leapfrog",
+                    "bayesdl_figure": f"{r['min_ess'] / r['seconds']:.1f} ESS/s",
+                    "ratio": "-",
+                }
+            )
     return rows
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200+200 iterations (64 chains 50+50); Pyro 1 chain 100+100")
-    parser.add_argument("--compile", default="jit", choices=["jit", "inductor"], help="bayesdl's NUTS kernel backend")
+    parser.add_argument(
+        "--quick", action="store_true", help="200+200 iterations (64 chains 50+50); Pyro 1 chain 100+100"
+    )
+    parser.add_argument(
+        "--compile", default="jit", choices=["jit", "inductor"], help="bayesdl's NUTS kernel backend"
+    )
     a = parser.parse_args()
     COMPILE = True if a.compile == "jit" else a.compile
     main(quick=a.quick)

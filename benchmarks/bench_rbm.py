@@ -73,19 +73,40 @@ def sklearn_rbm_to_bayesdl(sk) -> RBM:
 def fit_sklearn(x: np.ndarray, epochs: int, seed: int = 0):
     from sklearn.neural_network import BernoulliRBM
 
-    sk = BernoulliRBM(n_components=HIDDEN, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=seed)
+    sk = BernoulliRBM(
+        n_components=HIDDEN, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=seed
+    )
     start = time.process_time()
     sk.fit(x)
     return sk, (time.process_time() - start) / epochs
 
 
-def fit_bayesdl(x: torch.Tensor, method: str, epochs: int, compute_dtype: str = "auto", seed: int = 0, shuffle: bool = True,
-                recipe: bool = False):
+def fit_bayesdl(
+    x: torch.Tensor,
+    method: str,
+    epochs: int,
+    compute_dtype: str = "auto",
+    seed: int = 0,
+    shuffle: bool = True,
+    recipe: bool = False,
+):
     """Train bayesdl's RBM; ``recipe=True`` starts the visible biases at the data's base rates and anneals
     the learning rate to zero over the epochs (cosine), around the same update (see the module docstring)."""
-    rbm = RBM(x.shape[1], HIDDEN, method=method, k=1, num_chains=BATCH, seed=seed, compute_dtype=compute_dtype)
+    rbm = RBM(
+        x.shape[1], HIDDEN, method=method, k=1, num_chains=BATCH, seed=seed, compute_dtype=compute_dtype
+    )
     extra = dict(scheduler="cosine") if recipe else {}
-    trainer = Trainer(rbm, optimizer="sgd", lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed, **extra)
+    trainer = Trainer(
+        rbm,
+        optimizer="sgd",
+        lr=LR,
+        epochs=epochs,
+        batch_size=BATCH,
+        device="cpu",
+        progress=False,
+        seed=seed,
+        **extra,
+    )
     start = time.process_time()
     if recipe:
         rbm.init_from_data(x)
@@ -94,8 +115,13 @@ def fit_bayesdl(x: torch.Tensor, method: str, epochs: int, compute_dtype: str = 
     return rbm, (time.process_time() - start) / epochs
 
 
-def product_floor(num_examples: int, num_visible: int, sampling: bool = False, products_only: bool = False,
-                  dtype: torch.dtype = torch.float32) -> float:
+def product_floor(
+    num_examples: int,
+    num_visible: int,
+    sampling: bool = False,
+    products_only: bool = False,
+    dtype: torch.dtype = torch.float32,
+) -> float:
     """CPU seconds per epoch of only the unavoidable work of a PCD-1 step in ``dtype`` products, fp32 master weights.
 
     Per minibatch, in the layouts :meth:`RBM.loss` uses: (bfloat16 only: cast W); the three products (chains'
@@ -133,7 +159,9 @@ def product_floor(num_examples: int, num_visible: int, sampling: bool = False, p
     return time.process_time() - start
 
 
-def test_ll(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, chains: int, betas: int) -> tuple[float, float, float]:
+def test_ll(
+    rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, chains: int, betas: int
+) -> tuple[float, float, float]:
     est = rbm.log_partition("ais", num_chains=chains, num_betas=betas, base_data=x_train, seed=0)
     lp = rbm.log_prob(x_test).double()
     return float(lp.mean()), est.log_z_std_err, float(lp.std() / math.sqrt(len(lp)))
@@ -159,7 +187,9 @@ def precisions(all_precisions: bool = False) -> list[str]:
     return ["float32"] + (["bfloat16"] if all_precisions or runs_bfloat16_natively("cpu") else [])
 
 
-def main(quick: bool = False, seeds: tuple[int, ...] | None = None, all_precisions: bool = False) -> list[dict]:
+def main(
+    quick: bool = False, seeds: tuple[int, ...] | None = None, all_precisions: bool = False
+) -> list[dict]:
     torch.manual_seed(0)
     x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
     x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
@@ -174,28 +204,46 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None, all_precisio
     size = f"{len(x_train)}x{x_train.shape[1]}"
     dtypes = precisions(all_precisions)
     default = "bfloat16" if RBM(2, 2)._uses_bfloat16() else "float32"  # what compute_dtype="auto" means here
-    print(f"CPU kernels {torch.backends.cpu.get_cpu_capability()}; native bfloat16: {runs_bfloat16_natively('cpu')}; "
-          f"compute_dtype='auto' resolves to {default}; measuring {dtypes}")
+    print(
+        f"CPU kernels {torch.backends.cpu.get_cpu_capability()}; native bfloat16: {runs_bfloat16_natively('cpu')}; "
+        f"compute_dtype='auto' resolves to {default}; measuring {dtypes}"
+    )
 
     fit_bayesdl(x_train[:1000], "pcd", 1)  # warm-up: first-call imports and allocations
     sk64, sk64_s = fit_sklearn(x64, 1)
     cd1, cd1_s = fit_bayesdl(x_train, "cd", 1)
     # each floor is the least of three timings (a lower bound is best estimated by the fastest run on a shared machine)
-    floors = {d: {kind: min(product_floor(len(x_train), x_train.shape[1], dtype=getattr(torch, d), **options) for _ in range(3))
-                  for kind, options in (("floor", {}), ("sampling", {"sampling": True}), ("products", {"products_only": True}))}
-              for d in dtypes}
+    floors = {
+        d: {
+            kind: min(
+                product_floor(len(x_train), x_train.shape[1], dtype=getattr(torch, d), **options)
+                for _ in range(3)
+            )
+            for kind, options in (
+                ("floor", {}),
+                ("sampling", {"sampling": True}),
+                ("products", {"products_only": True}),
+            )
+        }
+        for d in dtypes
+    }
     sk_runs, default_runs, recipe_runs = {}, {}, {}
     precision_runs: dict[str, dict] = {d: {} for d in dtypes if d != default}
     for seed in seeds:
         sk_runs[seed] = fit_sklearn(x32, epochs, seed)
-        default_runs[seed] = fit_bayesdl(x_train, "pcd", epochs, "auto", seed, shuffle=False)  # sklearn's batch order
+        default_runs[seed] = fit_bayesdl(
+            x_train, "pcd", epochs, "auto", seed, shuffle=False
+        )  # sklearn's batch order
         for d in precision_runs:
             precision_runs[d][seed] = fit_bayesdl(x_train, "pcd", epochs, d, seed, shuffle=False)
         recipe_runs[seed] = fit_bayesdl(x_train, "pcd", epochs, "auto", seed, recipe=True)
     sk32_s = float(np.mean([t for _, t in sk_runs.values()]))
     pcd_s = float(np.mean([t for _, t in default_runs.values()]))
     recipe_s = float(np.mean([t for _, t in recipe_runs.values()]))
-    sk_ll = {seed: test_ll(sklearn_rbm_to_bayesdl(m), x_train, x_test, chains, betas) for seed, (m, _) in sk_runs.items()}
+    sk_ll = {
+        seed: test_ll(sklearn_rbm_to_bayesdl(m), x_train, x_test, chains, betas)
+        for seed, (m, _) in sk_runs.items()
+    }
     bd_ll = {seed: test_ll(m, x_train, x_test, chains, betas) for seed, (m, _) in default_runs.items()}
     recipe_ll = {seed: test_ll(m, x_train, x_test, chains, betas) for seed, (m, _) in recipe_runs.items()}
 
@@ -204,16 +252,26 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None, all_precisio
     sk64_ = ("sklearn BernoulliRBM (PCD, float64, its dtype for float64 numpy input)", f"{sk64_s:.2f} s")
 
     def speed(what: str, peer: tuple[str, str], peer_s: float, fig: str, secs: float, note: str = "") -> dict:
-        return {"task": f"{task}: CPU s/epoch, {what}", "peer": peer[0], "peer_figure": peer[1],
-                "bayesdl_figure": f"{secs:.2f} s ({fig})", "ratio": f"{peer_s / secs:.2f}x{note}"}
+        return {
+            "task": f"{task}: CPU s/epoch, {what}",
+            "peer": peer[0],
+            "peer_figure": peer[1],
+            "bayesdl_figure": f"{secs:.2f} s ({fig})",
+            "ratio": f"{peer_s / secs:.2f}x{note}",
+        }
 
     auto = f"default compute_dtype='auto' = {default}"
     rows = [
         speed(f"PCD, sklearn float32, bayesdl {auto}", sk32, sk32_s, f"PCD, {default}", pcd_s),
         speed(f"PCD, bayesdl {auto} vs sklearn float64", sk64_, sk64_s, f"PCD, {default}", pcd_s),
         speed(f"bayesdl CD-1 ({auto}) vs sklearn PCD float32", sk32, sk32_s, f"CD-1, {default}", cd1_s),
-        speed(f"bayesdl recipe (PCD + base-rate biases + cosine lr decay; {auto}) vs sklearn float32", sk32, sk32_s,
-              f"recipe, {default}", recipe_s),
+        speed(
+            f"bayesdl recipe (PCD + base-rate biases + cosine lr decay; {auto}) vs sklearn float32",
+            sk32,
+            sk32_s,
+            f"recipe, {default}",
+            recipe_s,
+        ),
     ]
     for d, runs in precision_runs.items():
         secs = float(np.mean([t for _, t in runs.values()]))
@@ -221,45 +279,91 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None, all_precisio
         rows.append(speed(f"PCD, bayesdl compute_dtype='{d}' ({native})", sk32, sk32_s, f"PCD, {d}", secs))
     for d, f in floors.items():
         rows += [
-            speed(f"floor = {d} products + weight update only (no sampling, no trainer)", sk32, sk32_s, f"{d} floor", f["floor"],
-                  " (the most any step of this design could reach)"),
-            speed(f"{d} floor + the uniform draws of PCD-1 (128400 per update)", sk32, sk32_s, f"{d} floor + sampling",
-                  f["sampling"], " (ceiling with torch's generator)"),
-            speed(f"the three {d} products alone", sk32, sk32_s, f"{d} products only", f["products"], " (products alone)"),
+            speed(
+                f"floor = {d} products + weight update only (no sampling, no trainer)",
+                sk32,
+                sk32_s,
+                f"{d} floor",
+                f["floor"],
+                " (the most any step of this design could reach)",
+            ),
+            speed(
+                f"{d} floor + the uniform draws of PCD-1 (128400 per update)",
+                sk32,
+                sk32_s,
+                f"{d} floor + sampling",
+                f["sampling"],
+                " (ceiling with torch's generator)",
+            ),
+            speed(
+                f"the three {d} products alone",
+                sk32,
+                sk32_s,
+                f"{d} products only",
+                f["products"],
+                " (products alone)",
+            ),
         ]
     fastest = min(floors, key=lambda d: floors[d]["sampling"])
     best = floors[fastest]
     met = pcd_s <= 1.25 * best["sampling"]
-    rows.append({"task": f"{task}: target, default PCD time within 1.25x of the fastest precision's floor ({fastest}, "
-                         "products + update + the step's uniform draws)",
-                 "peer": f"{fastest} floor + sampling", "peer_figure": f"{best['sampling']:.2f} s (floor without draws "
-                 f"{best['floor']:.2f} s)", "bayesdl_figure": f"{pcd_s:.2f} s (PCD, {default})",
-                 "ratio": f"{pcd_s / best['sampling']:.2f}x the floor with draws, {pcd_s / best['floor']:.2f}x without: "
-                          f"{'met' if met else 'NOT met'}"})
+    rows.append(
+        {
+            "task": f"{task}: target, default PCD time within 1.25x of the fastest precision's floor ({fastest}, "
+            "products + update + the step's uniform draws)",
+            "peer": f"{fastest} floor + sampling",
+            "peer_figure": f"{best['sampling']:.2f} s (floor without draws {best['floor']:.2f} s)",
+            "bayesdl_figure": f"{pcd_s:.2f} s (PCD, {default})",
+            "ratio": f"{pcd_s / best['sampling']:.2f}x the floor with draws, {pcd_s / best['floor']:.2f}x without: "
+            f"{'met' if met else 'NOT met'}",
+        }
+    )
     ll_task = f"AIS test log-likelihood after {epochs} epochs ({len(x_test)} test images; AIS {chains} chains, {betas} betas)"
     for seed in seeds:
-        rows.append({
-            "task": f"{ll_task}, PCD seed {seed}, sklearn float32, bayesdl {auto}, sklearn's fixed minibatch order",
-            "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS", "peer_figure": _ll_text(sk_ll[seed]),
-            "bayesdl_figure": _ll_text(bd_ll[seed]), "ratio": f"{bd_ll[seed][0] - sk_ll[seed][0]:+.2f} nats (bayesdl - sklearn)"})
+        rows.append(
+            {
+                "task": f"{ll_task}, PCD seed {seed}, sklearn float32, bayesdl {auto}, sklearn's fixed minibatch order",
+                "peer": "sklearn BernoulliRBM weights scored by bayesdl AIS",
+                "peer_figure": _ll_text(sk_ll[seed]),
+                "bayesdl_figure": _ll_text(bd_ll[seed]),
+                "ratio": f"{bd_ll[seed][0] - sk_ll[seed][0]:+.2f} nats (bayesdl - sklearn)",
+            }
+        )
     sk_vals = {s_: sk_ll[s_][0] for s_ in seeds}
 
     def over_seeds(setting: str, peer: str, ours: dict[int, tuple[float, float]]) -> dict:
         values = {s_: ours[s_][0] for s_ in seeds}
         gap = _mean_se(list(values.values()))[0] - _mean_se(list(sk_vals.values()))[0]
         verdict = "no worse: met" if gap >= 0 else "worse: NOT met"
-        return {"task": f"{ll_task}, {setting}, mean +/- s.e. over seeds {list(seeds)}", "peer": peer,
-                "peer_figure": _seeds_text(sk_vals), "bayesdl_figure": _seeds_text(values),
-                "ratio": f"{gap:+.2f} nats (bayesdl - sklearn; {verdict})"}
+        return {
+            "task": f"{ll_task}, {setting}, mean +/- s.e. over seeds {list(seeds)}",
+            "peer": peer,
+            "peer_figure": _seeds_text(sk_vals),
+            "bayesdl_figure": _seeds_text(values),
+            "ratio": f"{gap:+.2f} nats (bayesdl - sklearn; {verdict})",
+        }
 
     scored = "sklearn BernoulliRBM weights scored by bayesdl AIS"
-    rows.append(over_seeds(f"identical PCD algorithm ({auto}, sklearn's fixed minibatch order)", scored, bd_ll))
-    rows.append(over_seeds("bayesdl recipe (same PCD-1, lr, batch, epochs; + base-rate visible biases, cosine lr decay; "
-                           f"{auto}, {recipe_s:.2f} s/epoch)", scored, recipe_ll))
+    rows.append(
+        over_seeds(f"identical PCD algorithm ({auto}, sklearn's fixed minibatch order)", scored, bd_ll)
+    )
+    rows.append(
+        over_seeds(
+            "bayesdl recipe (same PCD-1, lr, batch, epochs; + base-rate visible biases, cosine lr decay; "
+            f"{auto}, {recipe_s:.2f} s/epoch)",
+            scored,
+            recipe_ll,
+        )
+    )
     for d, runs in precision_runs.items():
         ll = {seed: test_ll(m, x_train, x_test, chains, betas) for seed, (m, _) in runs.items()}
-        rows.append(over_seeds(f"identical PCD algorithm with bayesdl compute_dtype='{d}' (sklearn's fixed minibatch order)",
-                               scored, ll))
+        rows.append(
+            over_seeds(
+                f"identical PCD algorithm with bayesdl compute_dtype='{d}' (sklearn's fixed minibatch order)",
+                scored,
+                ll,
+            )
+        )
     print_rows(rows)
     return rows
 
@@ -276,12 +380,16 @@ def seed_spread(seeds: tuple[int, ...], shuffle: bool = True, quick: bool = Fals
     for seed in seeds:
         rbm, _ = fit_bayesdl(x_train, "pcd", epochs, "float32", seed, shuffle=shuffle)
         out[seed] = test_ll(rbm, x_train, x_test, chains, betas)[0]
-        print(f"bayesdl PCD, {epochs} epochs, seed {seed}, {'reshuffled' if shuffle else 'fixed'} minibatches: "
-              f"AIS test log-likelihood {out[seed]:.2f} nats ({len(x_test)} test images; AIS {chains} chains, {betas} betas)")
+        print(
+            f"bayesdl PCD, {epochs} epochs, seed {seed}, {'reshuffled' if shuffle else 'fixed'} minibatches: "
+            f"AIS test log-likelihood {out[seed]:.2f} nats ({len(x_test)} test images; AIS {chains} chains, {betas} betas)"
+        )
     return out
 
 
-def exact_check(hidden: int = 20, num_train: int = 20000, epochs: int = 10, seeds: tuple[int, ...] = (0, 1)) -> dict[str, float]:
+def exact_check(
+    hidden: int = 20, num_train: int = 20000, epochs: int = 10, seeds: tuple[int, ...] = (0, 1)
+) -> dict[str, float]:
     """Test log-likelihood with exact log Z for sklearn's and bayesdl's PCD (several seeds each)."""
     from sklearn.neural_network import BernoulliRBM
 
@@ -290,30 +398,66 @@ def exact_check(hidden: int = 20, num_train: int = 20000, epochs: int = 10, seed
     x_train, x_test = x_train[:num_train], x_test[:2000]
     out = {}
     for seed in seeds:
-        sk = BernoulliRBM(n_components=hidden, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=seed)
+        sk = BernoulliRBM(
+            n_components=hidden, learning_rate=LR, batch_size=BATCH, n_iter=epochs, random_state=seed
+        )
         sk.fit(x_train.numpy())
         out[f"sklearn seed {seed}"] = float(sklearn_rbm_to_bayesdl(sk).log_prob(x_test).mean())
         rbm = RBM(x_train.shape[1], hidden, method="pcd", num_chains=BATCH, seed=seed)
-        Trainer(rbm, optimizer="sgd", lr=LR, epochs=epochs, batch_size=BATCH, device="cpu", progress=False, seed=seed).fit(x_train)
+        Trainer(
+            rbm,
+            optimizer="sgd",
+            lr=LR,
+            epochs=epochs,
+            batch_size=BATCH,
+            device="cpu",
+            progress=False,
+            seed=seed,
+        ).fit(x_train)
         out[f"bayesdl seed {seed}"] = float(rbm.log_prob(x_test).mean())
     for name, value in out.items():
-        print(f"{hidden} hidden, {epochs} epochs PCD, exact log Z: {name}: test log-likelihood {value:.2f} nats")
+        print(
+            f"{hidden} hidden, {epochs} epochs PCD, exact log Z: {name}: test log-likelihood {value:.2f} nats"
+        )
     return out
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6000 training images, 2 epochs, short AIS")
-    parser.add_argument("--exact-check", action="store_true", help="20 hidden units with exact log Z, two seeds per library")
-    parser.add_argument("--seed-spread", type=str, default=None, help="comma-separated seeds: bayesdl PCD log-likelihood per seed")
-    parser.add_argument("--fixed-order", action="store_true", help="with --seed-spread: no reshuffling between epochs (as sklearn)")
-    parser.add_argument("--seeds", type=str, default=None, help="comma-separated seeds for the likelihood rows (default 0,1,2)")
-    parser.add_argument("--all-precisions", action="store_true", help="also bfloat16 where this CPU only emulates it (slow)")
+    parser.add_argument(
+        "--exact-check", action="store_true", help="20 hidden units with exact log Z, two seeds per library"
+    )
+    parser.add_argument(
+        "--seed-spread",
+        type=str,
+        default=None,
+        help="comma-separated seeds: bayesdl PCD log-likelihood per seed",
+    )
+    parser.add_argument(
+        "--fixed-order",
+        action="store_true",
+        help="with --seed-spread: no reshuffling between epochs (as sklearn)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=str,
+        default=None,
+        help="comma-separated seeds for the likelihood rows (default 0,1,2)",
+    )
+    parser.add_argument(
+        "--all-precisions", action="store_true", help="also bfloat16 where this CPU only emulates it (slow)"
+    )
     args = parser.parse_args()
     if args.seed_spread:
-        seed_spread(tuple(int(s) for s in args.seed_spread.split(",")), shuffle=not args.fixed_order, quick=args.quick)
+        seed_spread(
+            tuple(int(s) for s in args.seed_spread.split(",")), shuffle=not args.fixed_order, quick=args.quick
+        )
     elif args.exact_check:
         exact_check()
     else:
-        main(quick=args.quick, seeds=tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None,
-             all_precisions=args.all_precisions)
+        main(
+            quick=args.quick,
+            seeds=tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None,
+            all_precisions=args.all_precisions,
+        )

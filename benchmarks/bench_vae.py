@@ -56,7 +56,9 @@ def make_svi(enc: MLPEncoder, dec: MLPDecoder) -> pyro.infer.SVI:
     def model(x: torch.Tensor) -> None:
         pyro.module("decoder", dec)
         with pyro.plate("data", x.shape[0]):
-            z = pyro.sample("z", dist.Normal(x.new_zeros(x.shape[0], 50), x.new_ones(x.shape[0], 50)).to_event(1))
+            z = pyro.sample(
+                "z", dist.Normal(x.new_zeros(x.shape[0], 50), x.new_ones(x.shape[0], 50)).to_event(1)
+            )
             pyro.sample("x", dist.Bernoulli(logits=dec.net(z)).to_event(1), obs=x)
 
     def guide(x: torch.Tensor) -> None:
@@ -136,7 +138,9 @@ def main(quick: bool = False) -> list[dict]:
     enc0, dec0 = MLPEncoder([784], 50, [400]), MLPDecoder(50, [784], [400])
     vae = VAE(copy.deepcopy(enc0), copy.deepcopy(dec0))
     enc_p, dec_p = copy.deepcopy(enc0), copy.deepcopy(dec0)
-    opt_p = torch.optim.Adam([*enc_p.parameters(), *dec_p.parameters()], lr=LR, fused=True)  # as the Trainer's
+    opt_p = torch.optim.Adam(
+        [*enc_p.parameters(), *dec_p.parameters()], lr=LR, fused=True
+    )  # as the Trainer's
     enc_s, dec_s = copy.deepcopy(enc0), copy.deepcopy(dec0)
     pyro.clear_param_store()
     svi = make_svi(enc_s, dec_s)
@@ -148,15 +152,24 @@ def main(quick: bool = False) -> list[dict]:
     plain_step(w_enc, w_dec, w_opt, warm[:BATCH])
     with pyro.settings.context(module_local_params=False):
         make_svi(copy.deepcopy(enc0), copy.deepcopy(dec0)).step(warm[:BATCH])
-    Trainer(VAE(copy.deepcopy(enc0), copy.deepcopy(dec0)), epochs=1, batch_size=BATCH, progress=False, device="cpu").fit(warm)
+    Trainer(
+        VAE(copy.deepcopy(enc0), copy.deepcopy(dec0)),
+        epochs=1,
+        batch_size=BATCH,
+        progress=False,
+        device="cpu",
+    ).fit(warm)
     pyro.clear_param_store()
     svi = make_svi(enc_s, dec_s)
 
     # a fourth copy: bayesdl's VAE.loss in a hand-written loop, to separate model cost from trainer cost
     vae_h = VAE(copy.deepcopy(enc0), copy.deepcopy(dec0))
-    inter = Interleave((enc_p, dec_p, opt_p), svi, x_train, (vae_h, torch.optim.Adam(vae_h.parameters(), lr=LR, fused=True)))
-    Trainer(vae, lr=LR, epochs=epochs, batch_size=BATCH, progress=False, device="cpu", seed=0,
-            callbacks=[inter]).fit(x_train)
+    inter = Interleave(
+        (enc_p, dec_p, opt_p), svi, x_train, (vae_h, torch.optim.Adam(vae_h.parameters(), lr=LR, fused=True))
+    )
+    Trainer(
+        vae, lr=LR, epochs=epochs, batch_size=BATCH, progress=False, device="cpu", seed=0, callbacks=[inter]
+    ).fit(x_train)
     steps_per_epoch = -(-n_train // BATCH)
     # seconds per epoch from the median step time (robust to load spikes), and from the plain totals
     per_epoch = {k: statistics.median(v) * steps_per_epoch for k, v in inter.times.items()}
@@ -168,22 +181,50 @@ def main(quick: bool = False) -> list[dict]:
 
     setting = f"{n_train} train images, {epochs} epochs, batch {BATCH}"
     rows = [
-        {"task": f"VAE 784-400-50 s/epoch ({setting})", "peer": "plain PyTorch loop (analytic KL)",
-         "peer_figure": f"{t_plain:.2f} s", "bayesdl_figure": f"{t_bayesdl:.2f} s", "ratio": f"{t_bayesdl / t_plain:.3f}x (target <= 1.1x)"},
-        {"task": f"VAE 784-400-50 s/epoch ({setting})", "peer": "Pyro SVI.step + Trace_ELBO",
-         "peer_figure": f"{t_svi:.2f} s", "bayesdl_figure": f"{t_bayesdl:.2f} s", "ratio": f"{t_bayesdl / t_svi:.3f}x (target < 1x)"},
-        {"task": f"test ELBO, nats, bound ({len(x_test)} test images, after {epochs} epochs)", "peer": "Pyro SVI.step + Trace_ELBO",
-         "peer_figure": f"{e_svi:.2f}", "bayesdl_figure": f"{e_bayesdl:.2f}", "ratio": f"{e_bayesdl - e_svi:+.2f} nats (target >= 0)"},
-        {"task": f"test ELBO, nats, bound ({len(x_test)} test images, after {epochs} epochs)", "peer": "plain PyTorch loop (analytic KL)",
-         "peer_figure": f"{e_plain:.2f}", "bayesdl_figure": f"{e_bayesdl:.2f}", "ratio": f"{e_bayesdl - e_plain:+.2f} nats"},
+        {
+            "task": f"VAE 784-400-50 s/epoch ({setting})",
+            "peer": "plain PyTorch loop (analytic KL)",
+            "peer_figure": f"{t_plain:.2f} s",
+            "bayesdl_figure": f"{t_bayesdl:.2f} s",
+            "ratio": f"{t_bayesdl / t_plain:.3f}x (target <= 1.1x)",
+        },
+        {
+            "task": f"VAE 784-400-50 s/epoch ({setting})",
+            "peer": "Pyro SVI.step + Trace_ELBO",
+            "peer_figure": f"{t_svi:.2f} s",
+            "bayesdl_figure": f"{t_bayesdl:.2f} s",
+            "ratio": f"{t_bayesdl / t_svi:.3f}x (target < 1x)",
+        },
+        {
+            "task": f"test ELBO, nats, bound ({len(x_test)} test images, after {epochs} epochs)",
+            "peer": "Pyro SVI.step + Trace_ELBO",
+            "peer_figure": f"{e_svi:.2f}",
+            "bayesdl_figure": f"{e_bayesdl:.2f}",
+            "ratio": f"{e_bayesdl - e_svi:+.2f} nats (target >= 0)",
+        },
+        {
+            "task": f"test ELBO, nats, bound ({len(x_test)} test images, after {epochs} epochs)",
+            "peer": "plain PyTorch loop (analytic KL)",
+            "peer_figure": f"{e_plain:.2f}",
+            "bayesdl_figure": f"{e_bayesdl:.2f}",
+            "ratio": f"{e_bayesdl - e_plain:+.2f} nats",
+        },
     ]
-    print("s/epoch from summed step times (sensitive to load spikes): "
-          + ", ".join(f"{k} {v:.2f}" for k, v in totals.items())
-          + f"; ratio bayesdl/plain {totals['bayesdl'] / totals['plain']:.3f}, bayesdl/svi {totals['bayesdl'] / totals['svi']:.3f}")
+    print(
+        "s/epoch from summed step times (sensitive to load spikes): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in totals.items())
+        + f"; ratio bayesdl/plain {totals['bayesdl'] / totals['plain']:.3f}, bayesdl/svi {totals['bayesdl'] / totals['svi']:.3f}"
+    )
     t_hand = per_epoch["vae_loss_hand_loop"]
-    rows.append({"task": f"VAE 784-400-50 s/epoch ({setting})", "peer": "plain PyTorch loop (analytic KL)",
-                 "peer_figure": f"{t_plain:.2f} s", "bayesdl_figure": f"{t_hand:.2f} s (VAE.loss, hand loop)",
-                 "ratio": f"{t_hand / t_plain:.3f}x (model cost without the trainer)"})
+    rows.append(
+        {
+            "task": f"VAE 784-400-50 s/epoch ({setting})",
+            "peer": "plain PyTorch loop (analytic KL)",
+            "peer_figure": f"{t_plain:.2f} s",
+            "bayesdl_figure": f"{t_hand:.2f} s (VAE.loss, hand loop)",
+            "ratio": f"{t_hand / t_plain:.3f}x (model cost without the trainer)",
+        }
+    )
     print_rows(rows)
     print("Per-step interleaving on a shared CPU: repeated runs moved these ratios by about +-0.05.")
     return rows
@@ -191,5 +232,7 @@ def main(quick: bool = False) -> list[dict]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="15000 training images, 3 epochs (under a minute)")
+    parser.add_argument(
+        "--quick", action="store_true", help="15000 training images, 3 epochs (under a minute)"
+    )
     main(parser.parse_args().quick)

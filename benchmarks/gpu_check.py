@@ -79,20 +79,63 @@ def families() -> list[Family]:
         return model.sample(4)
 
     return [
-        Family("bayes-by-backprop", lambda: BayesByBackprop(MLP(32, [128, 128], 10)), _labelled(64, 32, 10), predictive),
-        Family("mc-dropout", lambda: MCDropout(MLP(32, [128], 10, dropout=0.2)), _labelled(64, 32, 10), predictive),
-        Family("deep-ensemble", lambda: DeepEnsemble(MLP(32, [64], 10), num_members=3), _labelled(64, 32, 10), predictive),
-        Family("svgp", lambda: SparseVariationalGP(4, num_inducing=16), lambda g: (torch.randn(64, 4, generator=g), torch.randn(64, generator=g)),
-               lambda model, batch: model.predict(batch[0]).mean),
-        Family("vae", lambda: VAE(MLPEncoder([64], 8, [128]), MLPDecoder(8, [64], [128])), _binary(64, 64), sample),
-        Family("realnvp", lambda: RealNVP(16, num_layers=4, hidden_sizes=[64]), lambda g: (torch.randn(64, 16, generator=g),), log_prob),
-        Family("maf", lambda: MAF(16, num_transforms=3, hidden_sizes=[64]), lambda g: (torch.randn(64, 16, generator=g),), log_prob),
+        Family(
+            "bayes-by-backprop",
+            lambda: BayesByBackprop(MLP(32, [128, 128], 10)),
+            _labelled(64, 32, 10),
+            predictive,
+        ),
+        Family(
+            "mc-dropout",
+            lambda: MCDropout(MLP(32, [128], 10, dropout=0.2)),
+            _labelled(64, 32, 10),
+            predictive,
+        ),
+        Family(
+            "deep-ensemble",
+            lambda: DeepEnsemble(MLP(32, [64], 10), num_members=3),
+            _labelled(64, 32, 10),
+            predictive,
+        ),
+        Family(
+            "svgp",
+            lambda: SparseVariationalGP(4, num_inducing=16),
+            lambda g: (torch.randn(64, 4, generator=g), torch.randn(64, generator=g)),
+            lambda model, batch: model.predict(batch[0]).mean,
+        ),
+        Family(
+            "vae",
+            lambda: VAE(MLPEncoder([64], 8, [128]), MLPDecoder(8, [64], [128])),
+            _binary(64, 64),
+            sample,
+        ),
+        Family(
+            "realnvp",
+            lambda: RealNVP(16, num_layers=4, hidden_sizes=[64]),
+            lambda g: (torch.randn(64, 16, generator=g),),
+            log_prob,
+        ),
+        Family(
+            "maf",
+            lambda: MAF(16, num_transforms=3, hidden_sizes=[64]),
+            lambda g: (torch.randn(64, 16, generator=g),),
+            log_prob,
+        ),
         Family("nade", lambda: NADE(32, 64), _binary(64, 32), log_prob),
         Family("made", lambda: MADE(32, [128], num_masks=2), _binary(64, 32), log_prob),
-        Family("pixelcnn", lambda: PixelCNN(1, 8, num_layers=3, hidden_channels=16),
-               lambda g: ((torch.rand(16, 1, 8, 8, generator=g) < 0.5).float(),), log_prob),
+        Family(
+            "pixelcnn",
+            lambda: PixelCNN(1, 8, num_layers=3, hidden_channels=16),
+            lambda g: ((torch.rand(16, 1, 8, 8, generator=g) < 0.5).float(),),
+            log_prob,
+        ),
         Family("rbm", lambda: RBM(64, 16, method="pcd", num_chains=64), _binary(64, 64), log_prob),
-        Family("ddpm", lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=50), lambda g: (torch.randn(64, 2, generator=g),), sample),
+        Family(
+            "ddpm",
+            lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=50),
+            lambda g: (torch.randn(64, 2, generator=g),),
+            sample,
+        ),
     ]
 
 
@@ -116,7 +159,9 @@ def _tensors_in(value: object) -> list[torch.Tensor]:
     return [t for v in getattr(value, "__dict__", {}).values() for t in _tensors_in(v)]
 
 
-def _loss_statistics(model: torch.nn.Module, batch: tuple[torch.Tensor, ...], repeats: int) -> tuple[float, float]:
+def _loss_statistics(
+    model: torch.nn.Module, batch: tuple[torch.Tensor, ...], repeats: int
+) -> tuple[float, float]:
     """Mean and standard error of ``repeats`` loss evaluations in evaluation mode (no state advances)."""
     model.eval()
     with torch.no_grad():
@@ -125,7 +170,9 @@ def _loss_statistics(model: torch.nn.Module, batch: tuple[torch.Tensor, ...], re
     return float(values.mean()), float(values.std() / math.sqrt(repeats)) if repeats > 1 else 0.0
 
 
-def _train(model: torch.nn.Module, batches: list[tuple[torch.Tensor, ...]], device: torch.device) -> tuple[float, torch.Tensor]:
+def _train(
+    model: torch.nn.Module, batches: list[tuple[torch.Tensor, ...]], device: torch.device
+) -> tuple[float, torch.Tensor]:
     """Adam steps over the batches on ``device``; wall seconds (synchronised) and the last loss."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     moved = [tuple(t.to(device) for t in batch) for batch in batches]
@@ -140,7 +187,9 @@ def _train(model: torch.nn.Module, batches: list[tuple[torch.Tensor, ...]], devi
     return time.perf_counter() - start, loss.detach()
 
 
-def check_family(family: Family, device: torch.device, steps: int, repeats: int = REPEATS) -> dict[str, object]:
+def check_family(
+    family: Family, device: torch.device, steps: int, repeats: int = REPEATS
+) -> dict[str, object]:
     """Train one family on ``device`` and on the CPU; the checks and timings as one table row."""
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
@@ -166,9 +215,14 @@ def check_family(family: Family, device: torch.device, steps: int, repeats: int 
         problems.append("non-finite loss")
     if not abs(dev_mean - cpu_mean) <= tolerance:
         problems.append(f"loss {dev_mean:.5g} vs CPU {cpu_mean:.5g} (tolerance {tolerance:.2g})")
-    return {"check": f"train {family.name}, {steps} Adam steps", "cpu_s": cpu_seconds, "device_s": dev_seconds,
-            "detail": f"first-step loss {dev_mean:.4f} +/- {dev_se:.4f} vs CPU {cpu_mean:.4f} +/- {cpu_se:.4f}",
-            "ok": not problems, "problems": "; ".join(problems)}
+    return {
+        "check": f"train {family.name}, {steps} Adam steps",
+        "cpu_s": cpu_seconds,
+        "device_s": dev_seconds,
+        "detail": f"first-step loss {dev_mean:.4f} +/- {dev_se:.4f} vs CPU {cpu_mean:.4f} +/- {cpu_se:.4f}",
+        "ok": not problems,
+        "problems": "; ".join(problems),
+    }
 
 
 def check_nuts(device: torch.device, chains: int, warmup: int, draws: int) -> dict[str, object]:
@@ -182,8 +236,16 @@ def check_nuts(device: torch.device, chains: int, warmup: int, draws: int) -> di
         xs, ys = x.to(where), y.to(where)
         _synchronize(where)
         start = time.perf_counter()
-        post = sample_posterior(logistic_model, xs, ys, num_chains=chains, num_warmup=warmup, num_samples=draws, seed=0,
-                                progress=False)
+        post = sample_posterior(
+            logistic_model,
+            xs,
+            ys,
+            num_chains=chains,
+            num_warmup=warmup,
+            num_samples=draws,
+            seed=0,
+            progress=False,
+        )
         _synchronize(where)
         seconds[role] = time.perf_counter() - start
         draws_ = [v for v in post.samples.values() if isinstance(v, torch.Tensor)]
@@ -191,23 +253,36 @@ def check_nuts(device: torch.device, chains: int, warmup: int, draws: int) -> di
             problems.append("draws off the device")
         means[role] = torch.cat([v.reshape(chains * draws, -1).double().cpu() for v in draws_], 1).mean(0)
     gap = float((means["device"] - means["cpu"]).abs().max())
-    return {"check": f"NUTS logistic (31 parameters), {chains} chains, {warmup}+{draws}", "cpu_s": seconds["cpu"],
-            "device_s": seconds["device"], "detail": f"largest gap between posterior means {gap:.3f}",
-            "ok": not problems, "problems": "; ".join(problems)}
+    return {
+        "check": f"NUTS logistic (31 parameters), {chains} chains, {warmup}+{draws}",
+        "cpu_s": seconds["cpu"],
+        "device_s": seconds["device"],
+        "detail": f"largest gap between posterior means {gap:.3f}",
+        "ok": not problems,
+        "problems": "; ".join(problems),
+    }
 
 
 def table(rows: list[dict[str, object]], device: torch.device) -> str:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
-    lines = [f"# GPU check on {name} (torch {torch.__version__})", "",
-             "| check | CPU s | device s | CPU / device | detail | result |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"# GPU check on {name} (torch {torch.__version__})",
+        "",
+        "| check | CPU s | device s | CPU / device | detail | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
         speedup = float(r["cpu_s"]) / max(float(r["device_s"]), 1e-9)
         verdict = "ok" if r["ok"] else f"FAILED: {r['problems']}"
-        lines.append(f"| {r['check']} | {float(r['cpu_s']):.3f} | {float(r['device_s']):.3f} | {speedup:.2f}x | {r['detail']} | {verdict} |")
+        lines.append(
+            f"| {r['check']} | {float(r['cpu_s']):.3f} | {float(r['device_s']):.3f} | {speedup:.2f}x | {r['detail']} | {verdict} |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def run(device: torch.device, steps: int, nuts: tuple[tuple[int, int, int], ...], names: list[str] | None = None) -> list[dict]:
+def run(
+    device: torch.device, steps: int, nuts: tuple[tuple[int, int, int], ...], names: list[str] | None = None
+) -> list[dict]:
     """All checks on ``device``; the table rows."""
     rows = [check_family(f, device, steps) for f in families() if names is None or f.name in names]
     rows += [check_nuts(device, chains, warmup, draws) for chains, warmup, draws in nuts]
@@ -216,16 +291,22 @@ def run(device: torch.device, steps: int, nuts: tuple[tuple[int, int, int], ...]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda", help="the device to check (default cuda; cpu runs the checks on the CPU)")
+    parser.add_argument(
+        "--device", default="cuda", help="the device to check (default cuda; cpu runs the checks on the CPU)"
+    )
     parser.add_argument("--steps", type=int, default=20, help="Adam steps per family")
-    parser.add_argument("--nuts", default="4:300:300,256:300:300", help="chains:warmup:draws for each NUTS run ('' for none)")
+    parser.add_argument(
+        "--nuts", default="4:300:300,256:300:300", help="chains:warmup:draws for each NUTS run ('' for none)"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="family names")
     parser.add_argument("--out", default=str(HERE / "GPU_CHECK.md"))
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        print("gpu_check: no CUDA device is available (torch.cuda.is_available() is False), so there is nothing to check; "
-              "run it on a machine with a GPU, or pass --device cpu to exercise the checks on the CPU.")
+        print(
+            "gpu_check: no CUDA device is available (torch.cuda.is_available() is False), so there is nothing to check; "
+            "run it on a machine with a GPU, or pass --device cpu to exercise the checks on the CPU."
+        )
         return 0
     nuts = tuple(tuple(int(v) for v in item.split(":")) for item in args.nuts.split(",") if item)
     if any(len(item) != 3 for item in nuts):

@@ -42,7 +42,9 @@ def environment(isa: str) -> dict[str, str]:
     """os.environ with the column's variables set; ``native`` removes the emulation variables, so that the native
     column reports the CPU's own instruction set even when the parent process runs under the emulation."""
     if isa not in ISA_ENVIRONMENTS:
-        raise ValueError(f"unknown instruction-set column {isa!r}; expected one of {sorted(ISA_ENVIRONMENTS)}")
+        raise ValueError(
+            f"unknown instruction-set column {isa!r}; expected one of {sorted(ISA_ENVIRONMENTS)}"
+        )
     emulation = {k for column in ISA_ENVIRONMENTS.values() for k in column}
     base = {k: v for k, v in os.environ.items() if k not in emulation}
     return {**base, **ISA_ENVIRONMENTS[isa]}
@@ -79,19 +81,34 @@ def describe(isa: str, root: Path | None = None) -> dict[str, object]:
     """What a process started with the column's environment reports: CPU model and flags, ATen capability, oneDNN ISA."""
     root = root or Path(__file__).resolve().parents[1]
     env = {**environment(isa), "ONEDNN_VERBOSE": "1", "PYTHONPATH": str(root)}
-    result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
     probe_line = next((line for line in result.stdout.splitlines() if line.startswith("PROBE")), None)
-    probe = json.loads(probe_line[len("PROBE"):]) if probe_line else {"aten": "probe failed", "torch": "", "native_bf16": None}
+    probe = (
+        json.loads(probe_line[len("PROBE") :])
+        if probe_line
+        else {"aten": "probe failed", "torch": "", "native_bf16": None}
+    )
     model, flags = cpu_model_and_flags()
-    return {"isa": isa, "environment": ISA_ENVIRONMENTS[isa], "cpu": model, "flags": flags, "aten_capability": probe["aten"],
-            "onednn_isa": onednn_isa_line(result.stdout + result.stderr), "bfloat16_native": probe["native_bf16"],
-            "torch": probe["torch"]}
+    return {
+        "isa": isa,
+        "environment": ISA_ENVIRONMENTS[isa],
+        "cpu": model,
+        "flags": flags,
+        "aten_capability": probe["aten"],
+        "onednn_isa": onednn_isa_line(result.stdout + result.stderr),
+        "bfloat16_native": probe["native_bf16"],
+        "torch": probe["torch"],
+    }
 
 
 def describe_text(info: dict[str, object]) -> str:
     """One line for RESULTS.md."""
     env = " ".join(f"{k}={v}" for k, v in dict(info["environment"]).items()) or "(no variables)"  # type: ignore[arg-type]
     flags = ", ".join(info["flags"]) or "none of avx2/avx512*/amx*"  # type: ignore[arg-type]
-    return (f"**{info['isa']}** ({env}): CPU {info['cpu']}; flags {flags}; "
-            f"`torch.backends.cpu.get_cpu_capability()` = {info['aten_capability']}; oneDNN ISA (ONEDNN_VERBOSE) = "
-            f"{info['onednn_isa']}; bayesdl's native-bfloat16 check = {info['bfloat16_native']}")
+    return (
+        f"**{info['isa']}** ({env}): CPU {info['cpu']}; flags {flags}; "
+        f"`torch.backends.cpu.get_cpu_capability()` = {info['aten_capability']}; oneDNN ISA (ONEDNN_VERBOSE) = "
+        f"{info['onednn_isa']}; bayesdl's native-bfloat16 check = {info['bfloat16_native']}"
+    )

@@ -21,9 +21,11 @@ from bayesdl.models.bnn_bbb import BayesByBackprop
 from bayesdl.models.nets import MLP
 from bayesdl.nn.priors import GaussianPrior
 
-GROUPS = {"products": ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul"),
-          "optimizer": ("aten::_fused_adam", "aten::_foreach_"),
-          "noise": ("aten::randn", "aten::normal_", "aten::randn_like")}
+GROUPS = {
+    "products": ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul"),
+    "optimizer": ("aten::_fused_adam", "aten::_foreach_"),
+    "noise": ("aten::randn", "aten::normal_", "aten::randn_like"),
+}
 STEPS, BATCH = 60, 100
 
 
@@ -52,13 +54,19 @@ def breakdown(step, steps: int = STEPS) -> dict[str, float]:
     for _ in range(steps):
         step()
     plain = (time.perf_counter() - start) * 1000 / steps
-    totals["Python, dispatch, autograd (wall time - operators)"] = max(0.0, wall * 1000 / steps - sum(totals.values()))
+    totals["Python, dispatch, autograd (wall time - operators)"] = max(
+        0.0, wall * 1000 / steps - sum(totals.values())
+    )
     totals["wall time per step without the profiler"] = plain
     return totals
 
 
 def bayesdl_step(x, y):
-    model = BayesByBackprop(MLP(64, [400, 400], 10), prior=GaussianPrior(1.0), posterior_std_init=float(F.softplus(torch.tensor(-3.0))))
+    model = BayesByBackprop(
+        MLP(64, [400, 400], 10),
+        prior=GaussianPrior(1.0),
+        posterior_std_init=float(F.softplus(torch.tensor(-3.0))),
+    )
     opt = torch.optim.Adam(model.parameters(), lr=3e-3, fused=True)  # the Trainer's default for this model
     gen = torch.Generator().manual_seed(0)
 
@@ -67,14 +75,19 @@ def bayesdl_step(x, y):
         opt.zero_grad(set_to_none=True)
         model.loss(x[idx], y[idx], num_data=len(x)).backward()
         opt.step()
+
     return step
 
 
 def bayesian_torch_step(x, y, fused=False):
     from bayesian_torch.layers import LinearReparameterization
 
-    layers = torch.nn.ModuleList([LinearReparameterization(a, b, prior_variance=1.0, posterior_rho_init=-3.0)
-                                  for a, b in [(64, 400), (400, 400), (400, 10)]])
+    layers = torch.nn.ModuleList(
+        [
+            LinearReparameterization(a, b, prior_variance=1.0, posterior_rho_init=-3.0)
+            for a, b in [(64, 400), (400, 400), (400, 10)]
+        ]
+    )
     opt = torch.optim.Adam(layers.parameters(), lr=3e-3, fused=fused)
     gen = torch.Generator().manual_seed(0)
 
@@ -89,15 +102,21 @@ def bayesian_torch_step(x, y, fused=False):
                 h = F.relu(h)
         (F.cross_entropy(h, y[idx]) + kl / len(x)).backward()
         opt.step()
+
     return step
 
 
 def main() -> None:
     torch.manual_seed(0)
     x, y = load_digits("train")
-    print(f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} thread(s); ms per step, {STEPS} steps")
-    results = {"bayesdl default": breakdown(bayesdl_step(x, y)), "bayesian-torch": breakdown(bayesian_torch_step(x, y)),
-               "bayesian-torch, fused Adam": breakdown(bayesian_torch_step(x, y, fused=True))}
+    print(
+        f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} thread(s); ms per step, {STEPS} steps"
+    )
+    results = {
+        "bayesdl default": breakdown(bayesdl_step(x, y)),
+        "bayesian-torch": breakdown(bayesian_torch_step(x, y)),
+        "bayesian-torch, fused Adam": breakdown(bayesian_torch_step(x, y, fused=True)),
+    }
     names = list(next(iter(results.values())))
     print(f"{'':52s}" + "".join(f"{k:>28s}" for k in results))
     for name in names:

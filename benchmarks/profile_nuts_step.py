@@ -55,8 +55,9 @@ def profile(name: str, chains: int) -> dict:
     from bayesdl.models.posteriordb import load_posteriordb
 
     case = load_posteriordb(name)
-    post = sample_posterior(case.model, *case.args, num_chains=chains, num_warmup=100, num_samples=1, seed=0,
-                            progress=False)
+    post = sample_posterior(
+        case.model, *case.args, num_chains=chains, num_warmup=100, num_samples=1, seed=0, progress=False
+    )
     pot = BatchedPotential(case.model, case.args, {}, chains)
     z = post.unconstrained[:, -1].contiguous()
     u, g = pot.energy_and_grad(z)
@@ -68,10 +69,13 @@ def profile(name: str, chains: int) -> dict:
     compile_seconds = time.perf_counter() - start
     leaf_args = _examples(state, inv_mass, 10)[0]
     with torch.no_grad():
-        out = {"potential": _best(lambda: pot.energy_and_grad(z)), "leaf jit": _best(lambda: jit.leaf(*leaf_args)),
-               "leaf inductor": _best(lambda: ind.leaf(*leaf_args)) if ind else float("nan"),
-               "NUTS jit": _per_leapfrog(state, step, inv_mass, pot, jit),
-               "NUTS inductor": _per_leapfrog(state, step, inv_mass, pot, ind) if ind else float("nan")}
+        out = {
+            "potential": _best(lambda: pot.energy_and_grad(z)),
+            "leaf jit": _best(lambda: jit.leaf(*leaf_args)),
+            "leaf inductor": _best(lambda: ind.leaf(*leaf_args)) if ind else float("nan"),
+            "NUTS jit": _per_leapfrog(state, step, inv_mass, pot, jit),
+            "NUTS inductor": _per_leapfrog(state, step, inv_mass, pot, ind) if ind else float("nan"),
+        }
     out = {k: v * 1e6 for k, v in out.items()}
     out["compile s"] = compile_seconds
     return out

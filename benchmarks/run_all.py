@@ -45,8 +45,10 @@ def machine_description() -> str:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"{cpu}, {os.cpu_count()} cores, {gpu}; Python {platform.python_version()}, torch {torch.__version__}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {gpu}; Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def load(path: Path):
@@ -68,11 +70,13 @@ def previous_rows(path: Path, rerun: set[str]) -> tuple[dict[str, str], list[str
     if not path.exists():
         return {}, []
     text = path.read_text().splitlines()
-    produced = next((line.split(" on ", 1)[1].rstrip(".") for line in text if line.startswith("Produced by")), None)
+    produced = next(
+        (line.split(" on ", 1)[1].rstrip(".") for line in text if line.startswith("Produced by")), None
+    )
     dates: dict[str, str] = {}
     for line in text:
         if line.startswith(RUNS_PREFIX):
-            for item in line[len(RUNS_PREFIX):].rstrip(".").split("; "):
+            for item in line[len(RUNS_PREFIX) :].rstrip(".").split("; "):
                 name, _, date = item.partition(" ")
                 dates[name] = date
     kept = [line for line in text if line.startswith("| bench_") and line.split(" | ")[0][2:] not in rerun]
@@ -80,7 +84,9 @@ def previous_rows(path: Path, rerun: set[str]) -> tuple[dict[str, str], list[str
     return {name: dates.get(name, produced or "an unknown date") for name in sorted(names)}, kept
 
 
-def run_in_process(scripts: list[Path], quick: bool) -> tuple[list[dict], list[tuple[str, str]], dict[str, float]]:
+def run_in_process(
+    scripts: list[Path], quick: bool
+) -> tuple[list[dict], list[tuple[str, str]], dict[str, float]]:
     """Run each benchmark's ``main`` here; rows, failures (name, traceback) and wall seconds per script."""
     rows, failures, times = [], [], {}
     for script in scripts:
@@ -95,21 +101,33 @@ def run_in_process(scripts: list[Path], quick: bool) -> tuple[list[dict], list[t
     return rows, failures, times
 
 
-def run_per_isa(scripts: list[Path], quick: bool, columns: list[str]
-                ) -> tuple[list[dict], list[tuple[str, str]], dict[str, float], list[str]]:
+def run_per_isa(
+    scripts: list[Path], quick: bool, columns: list[str]
+) -> tuple[list[dict], list[tuple[str, str]], dict[str, float], list[str]]:
     """Run each benchmark once per instruction-set column, each in a child process with the column's environment."""
     import isa  # benchmarks/isa.py
 
     root = Path(__file__).resolve().parents[1]
     rows, failures, times, described = [], [], {}, []
     for column in columns:
-        environment = {**isa.environment(column), "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        environment = {
+            **isa.environment(column),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        }
         described.append(isa.describe_text(isa.describe(column, root)))
         for script in scripts:
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "rows.json"
-                command = [sys.executable, str(Path(__file__).resolve()), "--only", script.stem, "--rows-json", str(out),
-                           "--bench-dir", str(script.parent)]
+                command = [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--only",
+                    script.stem,
+                    "--rows-json",
+                    str(out),
+                    "--bench-dir",
+                    str(script.parent),
+                ]
                 print(f"== {script.stem} [{column}]", flush=True)
                 start = time.perf_counter()
                 done = subprocess.run(command + (["--quick"] if quick else []), env=environment)
@@ -123,11 +141,19 @@ def run_per_isa(scripts: list[Path], quick: bool, columns: list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="reduced sizes (for a smoke check, not for the table)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="reduced sizes (for a smoke check, not for the table)"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="benchmark names, e.g. bench_rbm")
-    parser.add_argument("--isa", default=None, help="comma-separated instruction-set columns, e.g. native,avx2")
-    parser.add_argument("--rows-json", default=None, help="(internal) write the rows to this JSON file instead of a table")
+    parser.add_argument(
+        "--isa", default=None, help="comma-separated instruction-set columns, e.g. native,avx2"
+    )
+    parser.add_argument(
+        "--rows-json", default=None, help="(internal) write the rows to this JSON file instead of a table"
+    )
     parser.add_argument("--bench-dir", default=None, help="(internal) the folder of the bench_*.py scripts")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args(argv)
@@ -143,12 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if failures else 0
     described: list[str] = []
     if args.isa:
-        rows, failures, times, described = run_per_isa(scripts, args.quick, [c.strip() for c in args.isa.split(",") if c.strip()])
+        rows, failures, times, described = run_per_isa(
+            scripts, args.quick, [c.strip() for c in args.isa.split(",") if c.strip()]
+        )
     else:
         rows, failures, times = run_in_process(scripts, args.quick)
         rows = [{**row, "isa": "native"} for row in rows]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    flags = (" --only " + " ".join(args.only) if args.only else "") + (f" --isa {args.isa}" if args.isa else "")
+    flags = (" --only " + " ".join(args.only) if args.only else "") + (
+        f" --isa {args.isa}" if args.isa else ""
+    )
     lines = [
         "# Benchmark results",
         "",
@@ -164,24 +194,39 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     if described:
-        lines[5:5] = ["Instruction-set columns, as a process started with each column's environment reports them:", "",
-                      *[f"- {d}" for d in described], ""]
+        lines[5:5] = [
+            "Instruction-set columns, as a process started with each column's environment reports them:",
+            "",
+            *[f"- {d}" for d in described],
+            "",
+        ]
     runs = {s.stem: stamp for s in scripts}
     if args.only:
         carried, kept = previous_rows(Path(args.out), {s.stem for s in scripts})
         if kept:
-            lines[3:3] = ["", f"Only {', '.join(s.stem for s in scripts)} ran on this date; the rows of {', '.join(carried)} "
-                              "are carried over from earlier runs (their isa cell says where they ran)."]
+            lines[3:3] = [
+                "",
+                f"Only {', '.join(s.stem for s in scripts)} ran on this date; the rows of {', '.join(carried)} "
+                "are carried over from earlier runs (their isa cell says where they ran).",
+            ]
             runs = {**carried, **runs}
             lines += [with_isa_cell(line) for line in kept]
             earlier = previous_machine(Path(args.out))
             if earlier and any(EARLIER_MACHINE in line for line in lines):
-                lines.insert(lines.index(f"Machine: {machine_description()}.") + 1, f"\n{CARRIED_MACHINE_PREFIX} {earlier}")
+                lines.insert(
+                    lines.index(f"Machine: {machine_description()}.") + 1,
+                    f"\n{CARRIED_MACHINE_PREFIX} {earlier}",
+                )
     lines[3:3] = ["", RUNS_PREFIX + "; ".join(f"{name} {date}" for name, date in sorted(runs.items())) + "."]
     for r in rows:
-        lines.append(f"| {r['benchmark']} | {r.get('isa', '')} | {r.get('task', '')} | {r.get('peer', '')} | {r.get('peer_figure', '')} | "
-                     f"{r.get('bayesdl_figure', '')} | {r.get('ratio', '')} |")
-    lines += ["", "Wall time per benchmark script: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + "."]
+        lines.append(
+            f"| {r['benchmark']} | {r.get('isa', '')} | {r.get('task', '')} | {r.get('peer', '')} | {r.get('peer_figure', '')} | "
+            f"{r.get('bayesdl_figure', '')} | {r.get('ratio', '')} |"
+        )
+    lines += [
+        "",
+        "Wall time per benchmark script: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ".",
+    ]
     if failures:
         lines += ["", "## Failures", ""]
         for name, tb in failures:
@@ -205,6 +250,8 @@ def previous_machine(path: Path) -> str:
         if line.startswith("Machine:"):
             return line.removeprefix("Machine:").strip()
     return ""
+
+
 TABLE_HEADER = "| benchmark | isa | task | peer | peer figure | bayesdl figure | ratio |"
 # rows carried over from a file written before the isa column existed ran on the machine its header named, natively
 EARLIER_MACHINE = "native (earlier machine)"
@@ -216,6 +263,7 @@ def with_isa_cell(line: str) -> str:
     if len(cells) == 6:  # benchmark | task | peer | peer figure | bayesdl figure | ratio
         cells.insert(1, EARLIER_MACHINE)
     return " | ".join(cells)
+
 
 if __name__ == "__main__":
     sys.exit(main())

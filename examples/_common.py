@@ -13,16 +13,27 @@ from typing import Any
 
 def make_parser(name: str, description: str | None) -> argparse.ArgumentParser:
     """An argument parser with ``--seed``, ``--device``, ``--out`` (default ``runs/examples/NAME``) and ``--smoke``."""
-    parser = argparse.ArgumentParser(prog=f"examples/{name}.py", description=(description or "").split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data split, the initialisation and the draws")
+    parser = argparse.ArgumentParser(
+        prog=f"examples/{name}.py",
+        description=(description or "").split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the data split, the initialisation and the draws"
+    )
     parser.add_argument("--device", default="cpu", help='"cpu", "cuda", "cuda:1" or "auto"')
-    parser.add_argument("--out", type=Path, default=Path("runs") / "examples" / name, help="folder for the figures")
-    parser.add_argument("--smoke", action="store_true", help="tiny settings that run in seconds (numbers are meaningless)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs") / "examples" / name, help="folder for the figures"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny settings that run in seconds (numbers are meaningless)"
+    )
     return parser
 
 
-def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None, *, smoke: dict[str, Any]) -> argparse.Namespace:
+def parse_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None = None, *, smoke: dict[str, Any]
+) -> argparse.Namespace:
     """Parse ``argv``; with ``--smoke``, replace the settings named in ``smoke`` by its tiny values."""
     args = parser.parse_args(argv)
     if args.smoke:
@@ -53,7 +64,9 @@ def image_grid(images: Any, rows: int, title: str = "", row_labels: tuple[str, .
     images = images.detach().cpu().reshape(len(images), -1)
     side = round(images.shape[1] ** 0.5)
     cols = -(-len(images) // rows)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + (0.4 if title else 0.0)), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * 0.8, rows * 0.8 + (0.4 if title else 0.0)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):

@@ -27,7 +27,9 @@ from bayesdl.models import MADE, NADE, PixelCNN  # noqa: E402
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = make_parser("ar_fashion", __doc__)
-    parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every model's epochs by this")
+    parser.add_argument(
+        "--epoch-scale", type=float, default=1.0, help="multiply every model's epochs by this"
+    )
     parser.add_argument("--num-train", type=int, default=20000)
     parser.add_argument("--num-val", type=int, default=2000)
     parser.add_argument("--num-test", type=int, default=10000)
@@ -35,11 +37,25 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--made-hidden", type=int, default=500)
     parser.add_argument("--pixelcnn-layers", type=int, default=4)
     parser.add_argument("--pixelcnn-channels", type=int, default=16)
-    args = parse_args(parser, argv, smoke={"epoch_scale": 0.2, "num_train": 200, "num_val": 50, "num_test": 50,
-                                           "nade_hidden": 8, "made_hidden": 32, "pixelcnn_layers": 1, "pixelcnn_channels": 4})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "epoch_scale": 0.2,
+            "num_train": 200,
+            "num_val": 50,
+            "num_test": 50,
+            "nade_hidden": 8,
+            "made_hidden": 32,
+            "pixelcnn_layers": 1,
+            "pixelcnn_channels": 4,
+        },
+    )
 
     x_test, _ = load_fashion_mnist("test", binarize="static", seed=args.seed + 1)
-    if args.smoke:  # reading the 60000-image training file would dominate a smoke run: split the test file instead
+    if (
+        args.smoke
+    ):  # reading the 60000-image training file would dominate a smoke run: split the test file instead
         x_pool, x_test = x_test[: args.num_train + args.num_val], x_test[args.num_train + args.num_val :]
     else:
         x_pool, _ = load_fashion_mnist("train", binarize="static", seed=args.seed)
@@ -48,8 +64,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     models = {  # name: (model, takes images [B, 1, 28, 28], epochs, learning rate)
         "NADE": (NADE(784, args.nade_hidden), False, 5, 3e-3),
         "MADE": (MADE(784, [args.made_hidden], natural_ordering=True, seed=args.seed), False, 20, 1e-3),
-        "PixelCNN": (PixelCNN(1, 28, num_layers=args.pixelcnn_layers, hidden_channels=args.pixelcnn_channels, kernel_size=5),
-                     True, 3, 3e-3),
+        "PixelCNN": (
+            PixelCNN(
+                1, 28, num_layers=args.pixelcnn_layers, hidden_channels=args.pixelcnn_channels, kernel_size=5
+            ),
+            True,
+            3,
+            3e-3,
+        ),
     }
     results = fit_and_score(models, x_train, x_val, x_test, 28, args)
     sample_and_complete(models, x_test, 28, args)

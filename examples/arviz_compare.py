@@ -68,7 +68,9 @@ def fit_methods(x, y, args) -> dict:
     Trainer(plain, **fit).fit((x, y))
     dropout = MCDropout(MLP(1, hidden, 1, dropout=0.05), likelihood="homoscedastic", noise_std=0.3)
     Trainer(dropout, optimizer_kwargs={"weight_decay": 1e-4}, **fit).fit((x, y))
-    ensemble = DeepEnsemble(MLP(1, hidden, 1), num_members=5, likelihood="homoscedastic", noise_std=0.3, seed=args.seed)
+    ensemble = DeepEnsemble(
+        MLP(1, hidden, 1), num_members=5, likelihood="homoscedastic", noise_std=0.3, seed=args.seed
+    )
     fit_ensemble(ensemble, (x, y), **fit)
     bbb = BayesByBackprop(MLP(1, hidden, 1), likelihood="homoscedastic", noise_std=0.3)
     Trainer(bbb, **{**fit, "epochs": 3 * args.epochs}).fit((x, y))
@@ -78,29 +80,62 @@ def fit_methods(x, y, args) -> dict:
     swag_net = copy.deepcopy(plain)
     collector = SWAGCollector(swag_net, start=0, every=args.swag_every, max_rank=20)
     # a small SGD step: at 1e-2 the learned log noise sd can run away (SWAG then averages a diverged noise)
-    Trainer(swag_net, optimizer="sgd", lr=1e-3, epochs=args.epochs // 2, batch_size=50, seed=args.seed, progress=False,
-            callbacks=[collector]).fit((x, y))
+    Trainer(
+        swag_net,
+        optimizer="sgd",
+        lr=1e-3,
+        epochs=args.epochs // 2,
+        batch_size=50,
+        seed=args.seed,
+        progress=False,
+        callbacks=[collector],
+    ).fit((x, y))
     swag = SWAG(swag_net, collector)
     chains = []
     for chain in range(4):  # SGLD from the MAP net, one Trainer run per chain
         net = copy.deepcopy(plain)
         sampler = SampleCollector(net, burn_in=args.burn_in, thin=args.thin)
-        Trainer(net, optimizer=lambda p: SGLD(p, lr=1e-3, num_data=n), epochs=args.sgld_epochs, batch_size=50,
-                seed=args.seed + 10 + chain, progress=False, callbacks=[sampler]).fit((x, y))
+        Trainer(
+            net,
+            optimizer=lambda p: SGLD(p, lr=1e-3, num_data=n),
+            epochs=args.sgld_epochs,
+            batch_size=50,
+            seed=args.seed + 10 + chain,
+            progress=False,
+            callbacks=[sampler],
+        ).fit((x, y))
         chains.append(sampler.draws)
     keep = min(len(c) for c in chains)
-    sgld = SampledNetwork(plain, [c[len(c) - keep:] for c in chains], method="sgld")
-    return {"MC dropout": dropout, "ensemble": ensemble, "BBB": bbb, "exact GP": gp,
-            "Laplace (KFAC GLM)": laplace, "SWAG": swag, "SGLD (4 chains)": sgld}
+    sgld = SampledNetwork(plain, [c[len(c) - keep :] for c in chains], method="sgld")
+    return {
+        "MC dropout": dropout,
+        "ensemble": ensemble,
+        "BBB": bbb,
+        "exact GP": gp,
+        "Laplace (KFAC GLM)": laplace,
+        "SWAG": swag,
+        "SGLD (4 chains)": sgld,
+    }
 
 
 def nuts(x, y, x_test, args):
     bnn = PyroBNN(MLP(1, [args.nuts_hidden], 1), likelihood="homoscedastic")
-    post = sample_posterior(bnn.model, x, y, num_chains=2, num_warmup=args.nuts_draws, num_samples=args.nuts_draws,
-                            seed=args.seed, progress=False, max_tree_depth=7)
+    post = sample_posterior(
+        bnn.model,
+        x,
+        y,
+        num_chains=2,
+        num_warmup=args.nuts_draws,
+        num_samples=args.nuts_draws,
+        seed=args.seed,
+        progress=False,
+        max_tree_depth=7,
+    )
     train = to_inference_data(post, dims={"y": ["obs"]})
     flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in post.samples.items()}
-    test_draws = PyroPosterior(bnn, samples=flat).predictive_draws(x_test, 2 * args.nuts_draws, seed=args.seed)
+    test_draws = PyroPosterior(bnn, samples=flat).predictive_draws(
+        x_test, 2 * args.nuts_draws, seed=args.seed
+    )
     return train, test_draws
 
 
@@ -122,15 +157,33 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--no-nuts", action="store_true")
     parser.add_argument("--nuts-hidden", type=int, default=10)
     parser.add_argument("--nuts-draws", type=int, default=300)
-    args = parse_args(parser, argv, smoke=dict(n=40, hidden=8, epochs=6, swag_every=1, sgld_epochs=4, burn_in=2, thin=1, draws=8,
-                                                nuts_hidden=3, nuts_draws=10))
+    args = parse_args(
+        parser,
+        argv,
+        smoke=dict(
+            n=40,
+            hidden=8,
+            epochs=6,
+            swag_every=1,
+            sgld_epochs=4,
+            burn_in=2,
+            thin=1,
+            draws=8,
+            nuts_hidden=3,
+            nuts_draws=10,
+        ),
+    )
     x, y, x_test, y_test = data(args)
     models = fit_methods(x, y, args)
     idatas, test = {}, {}
     for name, model in models.items():
         num = None if isinstance(model, SampledNetwork) else args.draws
         idatas[name] = predictive_to_inference_data(model, x, y, num_samples=num, seed=args.seed)
-        test_draws = model.predictive_draws(x_test, seed=args.seed) if num is None else model.predictive_draws(x_test, num, seed=args.seed)
+        test_draws = (
+            model.predictive_draws(x_test, seed=args.seed)
+            if num is None
+            else model.predictive_draws(x_test, num, seed=args.seed)
+        )
         test[name] = lppd(test_draws, y_test)
     if not args.no_nuts:
         idatas["NUTS BNN"], nuts_test = nuts(x, y, x_test, args)
@@ -140,14 +193,21 @@ def main(argv: list[str] | None = None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # Pareto-k warnings: counted in the table instead
         table = compare_methods(idatas)
-        bad_k = {name: int((az.loo(d, pointwise=True).pareto_k.values > 0.7).sum()) for name, d in idatas.items()}
-    lines = [f"PSIS-LOO on the {len(x)} training points of the gap set (elpd in nats, summed); test lppd per point "
-             f"on {len(x_test)} held-out points", "",
-             "| method | posterior draws | elpd_loo ± se | p_loo | Pareto k > 0.7 | test lppd / point |",
-             "| --- | --- | --- | --- | --- | --- |"]
+        bad_k = {
+            name: int((az.loo(d, pointwise=True).pareto_k.values > 0.7).sum()) for name, d in idatas.items()
+        }
+    lines = [
+        f"PSIS-LOO on the {len(x)} training points of the gap set (elpd in nats, summed); test lppd per point "
+        f"on {len(x_test)} held-out points",
+        "",
+        "| method | posterior draws | elpd_loo ± se | p_loo | Pareto k > 0.7 | test lppd / point |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, row in table.iterrows():
-        lines.append(f"| {name} | {'yes' if row['bayesian'] else 'no'} | {row['elpd_loo']:.1f} ± {row['se']:.1f} | "
-                     f"{row['p_loo']:.1f} | {bad_k[name]} | {test[name]:.3f} |")
+        lines.append(
+            f"| {name} | {'yes' if row['bayesian'] else 'no'} | {row['elpd_loo']:.1f} ± {row['se']:.1f} | "
+            f"{row['p_loo']:.1f} | {bad_k[name]} | {test[name]:.3f} |"
+        )
     text = "\n".join(lines)
     print(text)
     (args.out / "compare.md").write_text(text + "\n")
@@ -160,7 +220,12 @@ def main(argv: list[str] | None = None):
     right.set(xlabel="test lppd per point (nats)", title="held-out")
     left.invert_yaxis()
     save_figure(fig, args, "compare")
-    return {"table": table, "test_lppd": test, "pareto_bad": bad_k, "loo": {n: float(table.loc[n, "elpd_loo"]) for n in table.index}}
+    return {
+        "table": table,
+        "test_lppd": test,
+        "pareto_bad": bad_k,
+        "loo": {n: float(table.loc[n, "elpd_loo"]) for n in table.index},
+    }
 
 
 if __name__ == "__main__":

@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--samples", type=int, default=100, help="weight draws per prediction")
     parser.add_argument("--num-train", type=int, default=None, help="use only the first N training digits")
-    args = parse_args(parser, argv, smoke={"epochs": 2, "hidden": [32], "members": 2, "samples": 5, "num_train": 300})
+    args = parse_args(
+        parser, argv, smoke={"epochs": 2, "hidden": [32], "members": 2, "samples": 5, "num_train": 300}
+    )
 
     x, y = load_digits("train")
     x_test, y_test = load_digits("test")
@@ -64,9 +66,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     methods = {
         "plain net": lambda: PlainNet(net(), likelihood="categorical"),
         "MC dropout": lambda: MCDropout(net(args.dropout), likelihood="categorical"),
-        "deep ensemble": lambda: DeepEnsemble(net(), num_members=args.members, likelihood="categorical", seed=args.seed),
-        "Bayes by Backprop": lambda: BayesByBackprop(net(), likelihood="categorical", prior=GaussianPrior(1.0),
-                                                     estimator="local_reparam"),
+        "deep ensemble": lambda: DeepEnsemble(
+            net(), num_members=args.members, likelihood="categorical", seed=args.seed
+        ),
+        "Bayes by Backprop": lambda: BayesByBackprop(
+            net(), likelihood="categorical", prior=GaussianPrior(1.0), estimator="local_reparam"
+        ),
     }
     rel_fig, rel_axes = plt.subplots(1, len(methods), figsize=(4 * len(methods), 4))
     ood_fig, ood_axes = plt.subplots(1, len(methods), figsize=(4 * len(methods), 3.2))
@@ -80,17 +85,29 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             Trainer(model, **fit).fit((x, y))
         pred = predict(model, x_test.to(args.device), args.samples)
         probs = pred.probs.cpu()
-        scores = {"accuracy": accuracy(probs, y_test), "nll": nll(probs, y_test),
-                  "ece": expected_calibration_error(probs, y_test, 15), "brier": brier_score(probs, y_test)}
+        scores = {
+            "accuracy": accuracy(probs, y_test),
+            "nll": nll(probs, y_test),
+            "ece": expected_calibration_error(probs, y_test, 15),
+            "brier": brier_score(probs, y_test),
+        }
         ood = {name: predict(model, images.to(args.device), args.samples) for name, images in shifted.items()}
         for name, shifted_pred in ood.items():
             scores[f"ood_auroc[{name}]"] = ood_auroc(pred.entropy.cpu(), shifted_pred.entropy.cpu())
         results[label] = scores
-        print(f"{label:18s} {scores['accuracy']:6.3f} {scores['nll']:6.3f} {scores['ece']:6.3f} {scores['brier']:6.3f}"
-              f"  {scores['ood_auroc[rotated]']:.2f} / {scores['ood_auroc[noisy]']:.2f}")
+        print(
+            f"{label:18s} {scores['accuracy']:6.3f} {scores['nll']:6.3f} {scores['ece']:6.3f} {scores['brier']:6.3f}"
+            f"  {scores['ood_auroc[rotated]']:.2f} / {scores['ood_auroc[noisy]']:.2f}"
+        )
         reliability_diagram(probs, y_test, 15, ax=rel_axes[col], title=label)
-        uncertainty_histogram(pred.entropy.cpu(), ood["rotated"].entropy.cpu(), "predictive entropy (nats)",
-                              ("test digits", "rotated digits"), ax=ood_axes[col], title=label)
+        uncertainty_histogram(
+            pred.entropy.cpu(),
+            ood["rotated"].entropy.cpu(),
+            "predictive entropy (nats)",
+            ("test digits", "rotated digits"),
+            ax=ood_axes[col],
+            title=label,
+        )
     save_figure(rel_fig, args, "reliability")
     save_figure(ood_fig, args, "ood_entropy")
     return results

@@ -58,15 +58,21 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     guide = pyro_model.autoguide(init_scale=0.05)
     pyro_history = Trainer(pyro_model, guide=guide, elbo="meanfield", **fit).fit((x, y))
 
-    routes = {"fused layers (local reparam)": (fused, fused_history),
-              "Pyro PyroSample + AutoNormal": (PyroPosterior(pyro_model, guide), pyro_history)}
+    routes = {
+        "fused layers (local reparam)": (fused, fused_history),
+        "Pyro PyroSample + AutoNormal": (PyroPosterior(pyro_model, guide), pyro_history),
+    }
     fig, axes = plt.subplots(1, 2, figsize=(8, 4))
     results: dict[str, dict[str, float]] = {}
     print(f"{'route':30s} {'ms/epoch':>9s} {'acc':>6s} {'NLL':>6s} {'ECE':>6s}")
     for ax, (name, (model, history)) in zip(axes, routes.items()):
         probs = predict(model, x_test.to(args.device), args.samples).probs.cpu()
-        results[name] = {"ms_per_epoch": 1000 * statistics.median(history["seconds"]), "accuracy": accuracy(probs, y_test),
-                         "nll": nll(probs, y_test), "ece": expected_calibration_error(probs, y_test)}
+        results[name] = {
+            "ms_per_epoch": 1000 * statistics.median(history["seconds"]),
+            "accuracy": accuracy(probs, y_test),
+            "nll": nll(probs, y_test),
+            "ece": expected_calibration_error(probs, y_test),
+        }
         r = results[name]
         print(f"{name:30s} {r['ms_per_epoch']:9.1f} {r['accuracy']:6.3f} {r['nll']:6.3f} {r['ece']:6.3f}")
         reliability_diagram(probs, y_test, 15, ax=ax, title=name)

@@ -44,10 +44,16 @@ def fit_methods(x: torch.Tensor, y: torch.Tensor, args) -> dict[str, torch.nn.Mo
     Trainer(plain, **fit).fit((x, y))
     dropout = MCDropout(MLP(1, args.hidden, 2, dropout=args.dropout), likelihood="heteroscedastic")
     Trainer(dropout, optimizer_kwargs={"weight_decay": 1e-4}, **fit).fit((x, y))
-    ensemble = DeepEnsemble(MLP(1, args.hidden, 2), num_members=args.members, likelihood="heteroscedastic", seed=args.seed)
+    ensemble = DeepEnsemble(
+        MLP(1, args.hidden, 2), num_members=args.members, likelihood="heteroscedastic", seed=args.seed
+    )
     fit_ensemble(ensemble, (x, y), **fit)  # each member trained by the Trainer, with its own seed
-    bbb = BayesByBackprop(MLP(1, args.hidden, 2), likelihood="heteroscedastic", prior=GaussianPrior(1.0),
-                          estimator="local_reparam")
+    bbb = BayesByBackprop(
+        MLP(1, args.hidden, 2),
+        likelihood="heteroscedastic",
+        prior=GaussianPrior(1.0),
+        estimator="local_reparam",
+    )
     Trainer(bbb, **fit).fit((x, y))
     return {"plain net": plain, "MC dropout": dropout, "deep ensemble": ensemble, "Bayes by Backprop": bbb}
 
@@ -62,7 +68,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--members", type=int, default=5, help="deep-ensemble size")
     parser.add_argument("--samples", type=int, default=100, help="weight draws per prediction")
-    args = parse_args(parser, argv, smoke={"num_train": 60, "epochs": 2, "hidden": [16], "members": 2, "samples": 5})
+    args = parse_args(
+        parser, argv, smoke={"num_train": 60, "epochs": 2, "hidden": [16], "members": 2, "samples": 5}
+    )
 
     datasets = ["heteroscedastic", "gap"] if args.data == "both" else [args.data]
     grid = torch.linspace(-5.0, 5.0, 400).unsqueeze(1)
@@ -78,10 +86,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             test = predict(model, x_test.to(args.device), args.samples)
             low, high = (t.cpu() for t in test.interval(0.95))
             mean, variance = test.mean.cpu(), test.variance.cpu()
-            scores = {"test_nll": gaussian_nll(mean, variance, y_test), "rmse": float((mean - y_test).square().mean().sqrt()),
-                      "coverage_95": interval_coverage(low, high, y_test)}
+            scores = {
+                "test_nll": gaussian_nll(mean, variance, y_test),
+                "rmse": float((mean - y_test).square().mean().sqrt()),
+                "coverage_95": interval_coverage(low, high, y_test),
+            }
             results[f"{name}/{label}"] = scores
-            print(f"{name}: {label:18s} {scores['test_nll']:7.3f} {scores['rmse']:6.3f} {scores['coverage_95']:7.3f}")
+            print(
+                f"{name}: {label:18s} {scores['test_nll']:7.3f} {scores['rmse']:6.3f} {scores['coverage_95']:7.3f}"
+            )
             on_grid = predict(model, grid.to(args.device), args.samples)
             regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=label)
             epi_axes[0, row].plot(grid.squeeze(1), on_grid.epistemic.cpu().sqrt(), label=label)

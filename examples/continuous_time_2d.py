@@ -53,8 +53,19 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--tol", type=float, default=1e-5, help="rtol = atol of the ODE solver")
     parser.add_argument("--probes", type=int, default=16, help="Hutchinson probes of the one estimated row")
-    args = parse_args(parser, argv, smoke={"densities": ["two_moons"], "num_train": 600, "num_eval": 60, "hidden": 16,
-                                           "epochs": 2, "tol": 1e-3, "probes": 4})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "densities": ["two_moons"],
+            "num_train": 600,
+            "num_eval": 60,
+            "hidden": 16,
+            "epochs": 2,
+            "tol": 1e-3,
+            "probes": 4,
+        },
+    )
     results: dict[str, dict[str, float]] = {}
     for k, name in enumerate(args.densities):
         train = toy_density(name, args.num_train, seed=args.seed + 100 * k)
@@ -67,16 +78,26 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             return DenoisingMLP(2, hidden=args.hidden, num_blocks=3)
 
         torch.manual_seed(args.seed)
-        models = {"vp-sde": ScoreSDE(net(), [2]),
-                  "vp-sde-likelihood": ScoreSDE(net(), [2], weighting="likelihood", time_sampling="importance"),
-                  "flow-matching": FlowMatching(net(), [2]),
-                  "ddpm": DDPM(net(), data_shape=[2], num_steps=1000)}
+        models = {
+            "vp-sde": ScoreSDE(net(), [2]),
+            "vp-sde-likelihood": ScoreSDE(net(), [2], weighting="likelihood", time_sampling="importance"),
+            "flow-matching": FlowMatching(net(), [2]),
+            "ddpm": DDPM(net(), data_shape=[2], num_steps=1000),
+        }
         row: dict[str, float] = {}
         samples = {}
         for label, model in models.items():
             start = time.perf_counter()
-            Trainer(model, lr=2e-3, epochs=args.epochs, batch_size=512, scheduler="cosine", device=args.device,
-                    seed=args.seed, progress=False).fit(train / scale)
+            Trainer(
+                model,
+                lr=2e-3,
+                epochs=args.epochs,
+                batch_size=512,
+                scheduler="cosine",
+                device=args.device,
+                seed=args.seed,
+                progress=False,
+            ).fit(train / scale)
             model.eval()
             row[f"{label}_train_s"] = time.perf_counter() - start
             if label == "ddpm":
@@ -93,24 +114,43 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             draws = model.sample(args.num_eval, seed=args.seed, rtol=args.tol, atol=args.tol).cpu() * scale
             samples[label] = draws
             row[f"{label}_energy_distance"] = energy_distance(draws, test)
-        hutch = ode_log_likelihood(models["flow-matching"], x_test, divergence="hutchinson", num_probes=args.probes,
-                                   rtol=args.tol, atol=args.tol, seed=args.seed)
+        hutch = ode_log_likelihood(
+            models["flow-matching"],
+            x_test,
+            divergence="hutchinson",
+            num_probes=args.probes,
+            rtol=args.tol,
+            atol=args.tol,
+            seed=args.seed,
+        )
         row["flow-matching_hutchinson_nll"] = -hutch.mean() + shift
         row["flow-matching_hutchinson_probe_se"] = hutch.mean_stderr()
         results[name] = row
-        print(f"== {name}: NLL in nats per point (mean +- SE over {args.num_eval} test points), rtol = atol = {args.tol:g}")
+        print(
+            f"== {name}: NLL in nats per point (mean +- SE over {args.num_eval} test points), rtol = atol = {args.tol:g}"
+        )
         for label in ("vp-sde", "vp-sde-likelihood", "flow-matching", "ddpm-as-vp-sde"):
-            print(f"  {label:20s} ODE NLL {row[f'{label}_ode_nll']:.4f} +- {row[f'{label}_ode_nll_se']:.4f} "
-                  f"(exact density of the continuous model; nfe {row[f'{label}_nfe']}, "
-                  f"energy distance {row[f'{label}_energy_distance']:.4f})")
-        print(f"  {'ddpm':20s} bound   {row['ddpm_bound']:.4f} +- {row['ddpm_bound_se']:.4f} (upper bound on -log p, T = 1000)")
-        print(f"  same network: ODE NLL - DDPM bound = {row['ode_minus_bound']:.4f} +- {row['ode_minus_bound_se']:.4f}")
-        print(f"  flow matching, Hutchinson ({args.probes} probes): {row['flow-matching_hutchinson_nll']:.4f} "
-              f"(probe SE {row['flow-matching_hutchinson_probe_se']:.4f})")
+            print(
+                f"  {label:20s} ODE NLL {row[f'{label}_ode_nll']:.4f} +- {row[f'{label}_ode_nll_se']:.4f} "
+                f"(exact density of the continuous model; nfe {row[f'{label}_nfe']}, "
+                f"energy distance {row[f'{label}_energy_distance']:.4f})"
+            )
+        print(
+            f"  {'ddpm':20s} bound   {row['ddpm_bound']:.4f} +- {row['ddpm_bound_se']:.4f} (upper bound on -log p, T = 1000)"
+        )
+        print(
+            f"  same network: ODE NLL - DDPM bound = {row['ode_minus_bound']:.4f} +- {row['ode_minus_bound_se']:.4f}"
+        )
+        print(
+            f"  flow matching, Hutchinson ({args.probes} probes): {row['flow-matching_hutchinson_nll']:.4f} "
+            f"(probe SE {row['flow-matching_hutchinson_probe_se']:.4f})"
+        )
         print("  training seconds: " + ", ".join(f"{m} {row[f'{m}_train_s']:.0f}" for m in models))
         limit = float(test.abs().max()) * 1.15
         fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
-        panels = [(test, "held-out data")] + [(samples[m], f"{m} (ODE)") for m in ("vp-sde", "flow-matching", "ddpm-as-vp-sde")]
+        panels = [(test, "held-out data")] + [
+            (samples[m], f"{m} (ODE)") for m in ("vp-sde", "flow-matching", "ddpm-as-vp-sde")
+        ]
         for ax, (points, title) in zip(axes, panels):
             ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
             ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title=title)

@@ -36,12 +36,24 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = make_parser("diffusion_2d", __doc__)
     parser.add_argument("--densities", nargs="+", default=["two_moons", "eight_gaussians", "checkerboard"])
     parser.add_argument("--num-train", type=int, default=50000)
-    parser.add_argument("--num-eval", type=int, default=2000, help="held-out points for the bound and the distances")
+    parser.add_argument(
+        "--num-eval", type=int, default=2000, help="held-out points for the bound and the distances"
+    )
     parser.add_argument("--steps", type=int, default=1000, help="diffusion steps T")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=60)
-    args = parse_args(parser, argv, smoke={"densities": ["two_moons"], "num_train": 1000, "num_eval": 300, "steps": 50,
-                                           "hidden": 32, "epochs": 3})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "densities": ["two_moons"],
+            "num_train": 1000,
+            "num_eval": 300,
+            "steps": 50,
+            "hidden": 32,
+            "epochs": 3,
+        },
+    )
     results: dict[str, dict[str, float]] = {}
     for k, name in enumerate(args.densities):
         train = toy_density(name, args.num_train, seed=args.seed + 100 * k)
@@ -50,25 +62,40 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         scale = float(train.std())
         torch.manual_seed(args.seed)
         model = DDPM(DenoisingMLP(2, hidden=args.hidden, num_blocks=3), data_shape=[2], num_steps=args.steps)
-        Trainer(model, lr=2e-3, epochs=args.epochs, batch_size=512, scheduler="cosine", device=args.device,
-                seed=args.seed).fit(train / scale)
+        Trainer(
+            model,
+            lr=2e-3,
+            epochs=args.epochs,
+            batch_size=512,
+            scheduler="cosine",
+            device=args.device,
+            seed=args.seed,
+        ).fit(train / scale)
         model.eval()
         bound = model.nll_bound((held_out / scale).to(args.device), seed=args.seed)
         nll = bound.cpu() + 2 * math.log(scale)  # -log p(x) = -log p(x / scale) + D log(scale), D = 2
         ancestral = model.sample(args.num_eval, seed=args.seed).cpu() * scale
         ddim = model.ddim_sample(args.num_eval, num_steps=min(50, args.steps), seed=args.seed).cpu() * scale
-        results[name] = {"nll_bound": float(nll.mean()), "nll_bound_se": float(nll.std() / math.sqrt(len(nll))),
-                         "energy_distance_ancestral": energy_distance(ancestral, held_out),
-                         "energy_distance_ddim50": energy_distance(ddim, held_out),
-                         "energy_distance_floor": energy_distance(second_held_out, held_out)}
+        results[name] = {
+            "nll_bound": float(nll.mean()),
+            "nll_bound_se": float(nll.std() / math.sqrt(len(nll))),
+            "energy_distance_ancestral": energy_distance(ancestral, held_out),
+            "energy_distance_ddim50": energy_distance(ddim, held_out),
+            "energy_distance_floor": energy_distance(second_held_out, held_out),
+        }
         r = results[name]
-        print(f"{name:16s} NLL bound {r['nll_bound']:.3f} +- {r['nll_bound_se']:.3f} nats; energy distance: ancestral "
-              f"{r['energy_distance_ancestral']:.4f}, DDIM-50 {r['energy_distance_ddim50']:.4f}, "
-              f"held-out pair (floor) {r['energy_distance_floor']:.4f}")
+        print(
+            f"{name:16s} NLL bound {r['nll_bound']:.3f} +- {r['nll_bound_se']:.3f} nats; energy distance: ancestral "
+            f"{r['energy_distance_ancestral']:.4f}, DDIM-50 {r['energy_distance_ddim50']:.4f}, "
+            f"held-out pair (floor) {r['energy_distance_floor']:.4f}"
+        )
         limit = float(held_out.abs().max()) * 1.15
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-        for ax, points, title in zip(axes, (held_out, ancestral, ddim),
-                                     ("held-out data", f"ancestral samples ({args.steps} steps)", "DDIM samples (50 steps)")):
+        for ax, points, title in zip(
+            axes,
+            (held_out, ancestral, ddim),
+            ("held-out data", f"ancestral samples ({args.steps} steps)", "DDIM samples (50 steps)"),
+        ):
             ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
             ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title=title)
         save_figure(fig, args, f"samples_{name}")

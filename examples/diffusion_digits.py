@@ -41,23 +41,41 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--prediction", choices=["grid", "eps"], default="grid")
     parser.add_argument("--num-train", type=int, default=None)
     parser.add_argument("--num-test", type=int, default=None)
-    args = parse_args(parser, argv, smoke={"epochs": 1, "steps": 100, "hidden": 64, "num_train": 256, "num_test": 32})
+    args = parse_args(
+        parser, argv, smoke={"epochs": 1, "steps": 100, "hidden": 64, "num_train": 256, "num_test": 32}
+    )
 
     x_train = (2 * load_digits_levels("train")[0].float() / (LEVELS - 1) - 1)[: args.num_train]
     x_test = (2 * load_digits_levels("test")[0].float() / (LEVELS - 1) - 1)[: args.num_test]
     torch.manual_seed(args.seed)
     out_dim = 64 * LEVELS if args.prediction == "grid" else 64
-    model = DDPM(DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=out_dim), data_shape=[64], num_steps=args.steps,
-                 schedule="linear", prediction=args.prediction, decoder="discretized", num_levels=LEVELS)
-    Trainer(model, lr=2e-3, epochs=args.epochs, batch_size=128, scheduler="cosine", device=args.device,
-            seed=args.seed).fit(x_train)
+    model = DDPM(
+        DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=out_dim),
+        data_shape=[64],
+        num_steps=args.steps,
+        schedule="linear",
+        prediction=args.prediction,
+        decoder="discretized",
+        num_levels=LEVELS,
+    )
+    Trainer(
+        model,
+        lr=2e-3,
+        epochs=args.epochs,
+        batch_size=128,
+        scheduler="cosine",
+        device=args.device,
+        seed=args.seed,
+    ).fit(x_train)
     model.eval()
     bound = model.nll_bound(x_test.to(args.device), seed=args.seed, return_terms=True)
     bpd = bits_per_dim(-bound.total.cpu(), 64)
     terms = bound.terms.mean(0).cpu()  # [T] mean nats per step: L_0 (decoder), L_1 ... L_{T-1}
-    print(f"test bound {float(bpd.mean()):.3f} bits/dim (s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f}; uniform "
-          f"{math.log2(LEVELS):.3f}); nats: decoder L_0 {float(terms[0]):.3f}, steps 2..T {float(terms[1:].sum()):.2f}, "
-          f"prior {float(bound.prior.mean()):.4f}")
+    print(
+        f"test bound {float(bpd.mean()):.3f} bits/dim (s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f}; uniform "
+        f"{math.log2(LEVELS):.3f}); nats: decoder L_0 {float(terms[0]):.3f}, steps 2..T {float(terms[1:].sum()):.2f}, "
+        f"prior {float(bound.prior.mean()):.4f}"
+    )
 
     samples = model.sample(64, seed=args.seed).cpu()
     save_figure(image_grid((samples + 1) / 2, 8, "DDPM samples (ancestral)"), args, "samples")

@@ -54,13 +54,29 @@ def run_variant(variant: str, train: torch.Tensor, test: torch.Tensor, args) -> 
         _, schedule, prediction = variant.split("-")
         g = torch.Generator().manual_seed(args.seed)
         x_train = torch.cat([2 * dequantize(train, num_levels=17, generator=g) - 1 for _ in range(4)])
-        x_test = 2 * dequantize(test, num_levels=17, generator=torch.Generator().manual_seed(args.seed + 1)) - 1
+        x_test = (
+            2 * dequantize(test, num_levels=17, generator=torch.Generator().manual_seed(args.seed + 1)) - 1
+        )
         epochs, decoder, log_det = 15, "gaussian", 64 * math.log(2)
     torch.manual_seed(args.seed)
-    model = DDPM(DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=out_dim), data_shape=[64], num_steps=args.steps,
-                 schedule=schedule, prediction=prediction, decoder=decoder, num_levels=levels)
-    Trainer(model, lr=2e-3, epochs=max(1, round(epochs * args.epoch_scale)), batch_size=128, scheduler="cosine",
-            device=args.device, seed=args.seed).fit(x_train)
+    model = DDPM(
+        DenoisingMLP(64, hidden=args.hidden, num_blocks=3, out_features=out_dim),
+        data_shape=[64],
+        num_steps=args.steps,
+        schedule=schedule,
+        prediction=prediction,
+        decoder=decoder,
+        num_levels=levels,
+    )
+    Trainer(
+        model,
+        lr=2e-3,
+        epochs=max(1, round(epochs * args.epoch_scale)),
+        batch_size=128,
+        scheduler="cosine",
+        device=args.device,
+        seed=args.seed,
+    ).fit(x_train)
     model.eval()
     bound = model.nll_bound(x_test.to(args.device), seed=args.seed, return_terms=True)
     total = -bound.total.cpu()
@@ -70,17 +86,21 @@ def run_variant(variant: str, train: torch.Tensor, test: torch.Tensor, args) -> 
         bpd = bits_per_dim(total, 64)
     terms = bound.terms.mean(0).cpu()  # [T] mean nats per step: L_0, then L_1 ... L_{T-1} (the last is t = T)
     cut, last = int(0.9 * len(terms)), len(terms) - 1
-    print(f"{variant}: {float(bpd.mean()):.3f} bits/dim (s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f}); nats: "
-          f"L_0 {float(terms[0]):.1f}, t=2..10 {float(terms[1:10].sum()):.1f}, t=11..{cut} {float(terms[10:cut].sum()):.1f}, "
-          f"t={cut + 1}..{last} {float(terms[cut:last].sum()):.1f}, t=T {float(terms[last]):.1f}, "
-          f"prior {float(bound.prior.mean()):.4f}")
+    print(
+        f"{variant}: {float(bpd.mean()):.3f} bits/dim (s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f}); nats: "
+        f"L_0 {float(terms[0]):.1f}, t=2..10 {float(terms[1:10].sum()):.1f}, t=11..{cut} {float(terms[10:cut].sum()):.1f}, "
+        f"t={cut + 1}..{last} {float(terms[cut:last].sum()):.1f}, t=T {float(terms[last]):.1f}, "
+        f"prior {float(bound.prior.mean()):.4f}"
+    )
     return float(bpd.mean())
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = make_parser("diffusion_digits_ablation", __doc__)
     parser.add_argument("variants", nargs="+", choices=[*VARIANTS, "all"], help="which variants to run")
-    parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply each variant's epochs by this")
+    parser.add_argument(
+        "--epoch-scale", type=float, default=1.0, help="multiply each variant's epochs by this"
+    )
     parser.add_argument("--steps", type=int, default=1000, help="diffusion steps T")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--num-test", type=int, default=None)

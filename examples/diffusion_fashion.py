@@ -33,26 +33,61 @@ from bayesdl.nn import UNet  # noqa: E402
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = make_parser("diffusion_fashion", __doc__)
     parser.add_argument("--num-train", type=int, default=60000)
-    parser.add_argument("--num-bound", type=int, default=128, help="random test images the bound is computed on")
+    parser.add_argument(
+        "--num-bound", type=int, default=128, help="random test images the bound is computed on"
+    )
     parser.add_argument("--num-samples", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps", type=int, default=1000, help="diffusion steps T")
     parser.add_argument("--base-channels", type=int, default=8)
     parser.add_argument("--channel-mults", type=int, nargs="+", default=[1, 2, 2])
-    args = parse_args(parser, argv, smoke={"num_train": 64, "num_bound": 2, "num_samples": 4, "epochs": 1, "steps": 20,
-                                           "channel_mults": [1, 2]})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "num_train": 64,
+            "num_bound": 2,
+            "num_samples": 4,
+            "epochs": 1,
+            "steps": 20,
+            "channel_mults": [1, 2],
+        },
+    )
 
-    train_levels = load_fashion_mnist_levels("test" if args.smoke else "train")[0]  # smoke: skip reading 60000 images
+    train_levels = load_fashion_mnist_levels("test" if args.smoke else "train")[
+        0
+    ]  # smoke: skip reading 60000 images
     test_levels = load_fashion_mnist_levels("test")[0]
-    pick = torch.randperm(len(test_levels), generator=torch.Generator().manual_seed(args.seed + 1))[: args.num_bound]
+    pick = torch.randperm(len(test_levels), generator=torch.Generator().manual_seed(args.seed + 1))[
+        : args.num_bound
+    ]
     x_train = (2 * train_levels[: args.num_train].float() / 255 - 1).unsqueeze(1)
     x_test = (2 * test_levels[pick].float() / 255 - 1).unsqueeze(1)
     torch.manual_seed(args.seed)
-    net = UNet(1, base_channels=args.base_channels, channel_mults=args.channel_mults,
-               attention_levels=[len(args.channel_mults) - 1])
-    model = DDPM(net, data_shape=[1, 28, 28], num_steps=args.steps, schedule="linear", decoder="discretized", num_levels=256)
-    Trainer(model, lr=1e-3, epochs=args.epochs, batch_size=32, clip_grad_norm=1.0, scheduler="cosine",
-            device=args.device, seed=args.seed).fit(x_train)
+    net = UNet(
+        1,
+        base_channels=args.base_channels,
+        channel_mults=args.channel_mults,
+        attention_levels=[len(args.channel_mults) - 1],
+    )
+    model = DDPM(
+        net,
+        data_shape=[1, 28, 28],
+        num_steps=args.steps,
+        schedule="linear",
+        decoder="discretized",
+        num_levels=256,
+    )
+    Trainer(
+        model,
+        lr=1e-3,
+        epochs=args.epochs,
+        batch_size=32,
+        clip_grad_norm=1.0,
+        scheduler="cosine",
+        device=args.device,
+        seed=args.seed,
+    ).fit(x_train)
     model.eval()
     bpd = bits_per_dim(-model.nll_bound(x_test.to(args.device), seed=args.seed).cpu(), 784)
     error = f" (s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f})" if len(bpd) > 1 else ""
@@ -60,12 +95,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     start = time.perf_counter()
     ancestral = model.sample(args.num_samples, seed=args.seed, clip=True).cpu()
     middle = time.perf_counter()
-    ddim = model.ddim_sample(args.num_samples, num_steps=min(50, args.steps), eta=0.0, seed=args.seed, clip=True).cpu()
+    ddim = model.ddim_sample(
+        args.num_samples, num_steps=min(50, args.steps), eta=0.0, seed=args.seed, clip=True
+    ).cpu()
     end = time.perf_counter()
-    print(f"ancestral sampling {args.num_samples / (middle - start):.2f} images/s ({args.steps} steps); "
-          f"DDIM-50 {args.num_samples / (end - middle):.2f} images/s")
+    print(
+        f"ancestral sampling {args.num_samples / (middle - start):.2f} images/s ({args.steps} steps); "
+        f"DDIM-50 {args.num_samples / (end - middle):.2f} images/s"
+    )
     rows = max(1, args.num_samples // 8)
-    save_figure(image_grid((ancestral + 1) / 2, rows, f"ancestral samples ({args.steps} steps)"), args, "samples_ancestral")
+    save_figure(
+        image_grid((ancestral + 1) / 2, rows, f"ancestral samples ({args.steps} steps)"),
+        args,
+        "samples_ancestral",
+    )
     save_figure(image_grid((ddim + 1) / 2, rows, "DDIM samples (50 steps, eta = 0)"), args, "samples_ddim50")
     return {"test_bits_per_dim_bound": float(bpd.mean())}
 

@@ -38,7 +38,9 @@ def train(data, val, args) -> tuple[PlainNet, Trainer, float]:
     """One PlainNet MLP(784, hidden, 10), trained by the shared Trainer on ``data`` (tensors or a DataLoader)."""
     torch.manual_seed(args.seed)  # the same initial weights for both paths
     model = PlainNet(MLP(784, args.hidden, 10))
-    trainer = Trainer(model, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed)
+    trainer = Trainer(
+        model, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed
+    )
     start = time.perf_counter()
     trainer.fit(data, val_data=val)
     return model, trainer, time.perf_counter() - start
@@ -68,17 +70,33 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     x_train, y_train = load_fashion_mnist("train")
     x_test, y_test = load_fashion_mnist("test")
     memory_test = (x_test[: args.num_test], y_test[: args.num_test])
-    memory_model, memory_trainer, memory_seconds = train((x_train[: args.num_train], y_train[: args.num_train]), memory_test, args)
+    memory_model, memory_trainer, memory_seconds = train(
+        (x_train[: args.num_train], y_train[: args.num_train]), memory_test, args
+    )
     memory_accuracy = accuracy(memory_model, [memory_test], args.device)
     del x_train, y_train
 
     folder = find_fashion_mnist()
     cache = args.out / "idx-cache"
-    train_set = Subset(IDXImageDataset(folder / FILES["train"][0], folder / FILES["train"][1], cache_dir=cache), range(args.num_train))
-    test_set = Subset(IDXImageDataset(folder / FILES["test"][0], folder / FILES["test"][1], cache_dir=cache), range(args.num_test))
-    sampler = PermutationSampler(len(train_set), torch.Generator().manual_seed(args.seed))  # the Trainer's permutation
-    common = {"batch_size": args.batch_size, "num_workers": args.workers, "pin_memory": args.device.startswith("cuda")}
-    train_loader = DataLoader(train_set, sampler=sampler, generator=torch.Generator().manual_seed(args.seed + 1), **common)
+    train_set = Subset(
+        IDXImageDataset(folder / FILES["train"][0], folder / FILES["train"][1], cache_dir=cache),
+        range(args.num_train),
+    )
+    test_set = Subset(
+        IDXImageDataset(folder / FILES["test"][0], folder / FILES["test"][1], cache_dir=cache),
+        range(args.num_test),
+    )
+    sampler = PermutationSampler(
+        len(train_set), torch.Generator().manual_seed(args.seed)
+    )  # the Trainer's permutation
+    common = {
+        "batch_size": args.batch_size,
+        "num_workers": args.workers,
+        "pin_memory": args.device.startswith("cuda"),
+    }
+    train_loader = DataLoader(
+        train_set, sampler=sampler, generator=torch.Generator().manual_seed(args.seed + 1), **common
+    )
     test_loader = DataLoader(test_set, **common)
     stream_model, stream_trainer, stream_seconds = train(train_loader, test_loader, args)
     stream_accuracy = accuracy(stream_model, test_loader, args.device)
@@ -89,7 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for epoch, (a, b) in enumerate(zip(memory_losses, stream_losses), start=1):
         print(f"epoch {epoch}: training NLL in memory {a:.5f}, through the DataLoader {b:.5f}")
     print(f"largest difference {gap:.3g} nats; final weights {'bit-identical' if identical else 'different'}")
-    print(f"test accuracy {memory_accuracy:.4f} / {stream_accuracy:.4f}; fit {memory_seconds:.1f} s / {stream_seconds:.1f} s")
+    print(
+        f"test accuracy {memory_accuracy:.4f} / {stream_accuracy:.4f}; fit {memory_seconds:.1f} s / {stream_seconds:.1f} s"
+    )
 
     fig, ax = plt.subplots(figsize=(5, 3))
     epochs = range(1, len(memory_losses) + 1)
@@ -98,8 +118,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ax.set(xlabel="epoch", ylabel="training NLL (nats per image)")
     ax.legend()
     save_figure(fig, args, "losses")
-    return {"max_train_loss_difference": gap, "weights_identical": float(identical),
-            "test_accuracy_in_memory": memory_accuracy, "test_accuracy_dataloader": stream_accuracy}
+    return {
+        "max_train_loss_difference": gap,
+        "weights_identical": float(identical),
+        "test_accuracy_in_memory": memory_accuracy,
+        "test_accuracy_dataloader": stream_accuracy,
+    }
 
 
 if __name__ == "__main__":

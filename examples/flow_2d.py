@@ -33,15 +33,30 @@ LIMIT = 5.0  # the plots show [-LIMIT, LIMIT]^2
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = make_parser("flow_2d", __doc__)
-    parser.add_argument("--densities", nargs="+", default=["two_moons", "eight_gaussians", "checkerboard", "rings"])
+    parser.add_argument(
+        "--densities", nargs="+", default=["two_moons", "eight_gaussians", "checkerboard", "rings"]
+    )
     parser.add_argument("--num-train", type=int, default=10000)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--layers", type=int, default=12, help="RealNVP couplings (MAF uses two thirds as many)")
+    parser.add_argument(
+        "--layers", type=int, default=12, help="RealNVP couplings (MAF uses two thirds as many)"
+    )
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 128])
     parser.add_argument("--planar-layers", type=int, default=16)
     parser.add_argument("--grid", type=int, default=200, help="points per axis of the density heatmaps")
-    args = parse_args(parser, argv, smoke={"densities": ["two_moons"], "num_train": 128, "epochs": 1, "layers": 2,
-                                           "hidden": [16], "planar_layers": 2, "grid": 20})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "densities": ["two_moons"],
+            "num_train": 128,
+            "epochs": 1,
+            "layers": 2,
+            "hidden": [16],
+            "planar_layers": 2,
+            "grid": 20,
+        },
+    )
 
     axis = torch.linspace(-LIMIT, LIMIT, args.grid)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")
@@ -58,20 +73,35 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         torch.manual_seed(args.seed)
         flows = {
             "RealNVP": (RealNVP(2, num_layers=args.layers, hidden_sizes=args.hidden), 2e-3),
-            "MAF": (MAF(2, num_layers=max(1, 2 * args.layers // 3), hidden_sizes=args.hidden, actnorm=True), 2e-3),
+            "MAF": (
+                MAF(2, num_layers=max(1, 2 * args.layers // 3), hidden_sizes=args.hidden, actnorm=True),
+                2e-3,
+            ),
             "planar": (PlanarFlow(2, num_layers=args.planar_layers), 5e-2),
         }
         results[density] = {}
         for col, (name, (flow, lr)) in enumerate(flows.items()):
-            Trainer(flow, lr=lr, epochs=args.epochs, batch_size=256, scheduler="cosine", clip_grad_norm=10.0,
-                    device=args.device, seed=args.seed).fit(x_train)
+            Trainer(
+                flow,
+                lr=lr,
+                epochs=args.epochs,
+                batch_size=256,
+                scheduler="cosine",
+                clip_grad_norm=10.0,
+                device=args.device,
+                seed=args.seed,
+            ).fit(x_train)
             flow.eval()
             with torch.no_grad():
                 results[density][name] = nll = -float(flow.log_prob(x_test).mean())
                 density_values = flow.log_prob(grid_points).exp().reshape(args.grid, args.grid).cpu()
-                draws = flow.sample(2000, generator=torch.Generator(device=args.device).manual_seed(args.seed)).cpu()
+                draws = flow.sample(
+                    2000, generator=torch.Generator(device=args.device).manual_seed(args.seed)
+                ).cpu()
             print(f"{density:16s} {name:8s} test NLL {nll:.3f} nats")
-            heat_axes[row, col + 1].imshow(density_values, origin="lower", extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma")
+            heat_axes[row, col + 1].imshow(
+                density_values, origin="lower", extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma"
+            )
             heat_axes[row, col + 1].set_title(f"{name}: test NLL {nll:.2f}")
             samp_axes[row, col].scatter(draws[:, 0], draws[:, 1], s=1, alpha=0.4, color="C1")
             samp_axes[row, col].set_title(f"{density}: {name} samples")

@@ -37,24 +37,40 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--steps", type=int, default=4, help="Glow steps per scale")
     parser.add_argument("--hidden", type=int, default=64, help="hidden channels of the coupling networks")
     parser.add_argument("--lr", type=float, default=1e-3)
-    args = parse_args(parser, argv, smoke={"num_train": 64, "num_test": 32, "epochs": 1, "steps": 1, "hidden": 8})
+    args = parse_args(
+        parser, argv, smoke={"num_train": 64, "num_test": 32, "epochs": 1, "steps": 1, "hidden": 8}
+    )
 
     test = load_fashion_mnist_levels("test")[0].float().unsqueeze(1)  # [N, 1, 28, 28], levels 0..255
-    train = test if args.smoke else load_fashion_mnist_levels("train")[0].float().unsqueeze(1)  # smoke: skip the big file
+    train = (
+        test if args.smoke else load_fashion_mnist_levels("train")[0].float().unsqueeze(1)
+    )  # smoke: skip the big file
     train, test = train[: args.num_train], test[-args.num_test :].to(args.device)
     torch.manual_seed(args.seed)
-    flow = MultiScaleFlow((1, 28, 28), num_scales=2, steps_per_scale=args.steps, hidden_channels=args.hidden, style="glow")
+    flow = MultiScaleFlow(
+        (1, 28, 28), num_scales=2, steps_per_scale=args.steps, hidden_channels=args.hidden, style="glow"
+    )
     model = Dequantized(flow, num_levels=256)
-    Trainer(model, lr=args.lr, epochs=args.epochs, batch_size=64, scheduler="cosine", clip_grad_norm=50.0,
-            device=args.device, seed=args.seed).fit(train)
+    Trainer(
+        model,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=64,
+        scheduler="cosine",
+        clip_grad_norm=50.0,
+        device=args.device,
+        seed=args.seed,
+    ).fit(train)
     model.eval()
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     with torch.no_grad():  # one dequantisation draw per test image, in chunks that fit in memory
         nll = torch.cat([model.nll_discrete(chunk, 1, generator=generator) for chunk in test.split(500)])
         samples = model.sample_levels(36, generator=generator)
     bpd = nll / (784 * math.log(2))
-    print(f"test {float(bpd.mean()):.3f} bits/dim (an upper bound; s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f} over "
-          f"{len(bpd)} test images)")
+    print(
+        f"test {float(bpd.mean()):.3f} bits/dim (an upper bound; s.e. {float(bpd.std()) / math.sqrt(len(bpd)):.3f} over "
+        f"{len(bpd)} test images)"
+    )
     save_figure(image_grid(samples / 255, 6, "samples (quantised to 8 bits)"), args, "samples")
     save_figure(image_grid(test[:36].cpu() / 255, 6, "test images"), args, "test_images")
     return {"test_bits_per_dim": float(bpd.mean())}

@@ -39,40 +39,77 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = make_parser("gp_classification", __doc__)
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--inducing", type=int, default=64)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[128, 64], help="DKL feature extractor widths")
+    parser.add_argument(
+        "--hidden", type=int, nargs="+", default=[128, 64], help="DKL feature extractor widths"
+    )
     parser.add_argument("--samples", type=int, default=256, help="draws of f per prediction")
     parser.add_argument("--num-train", type=int, default=None)
-    args = parse_args(parser, argv, smoke={"epochs": 2, "inducing": 10, "hidden": [32], "samples": 16, "num_train": 200})
+    args = parse_args(
+        parser, argv, smoke={"epochs": 2, "inducing": 10, "hidden": [32], "samples": 16, "num_train": 200}
+    )
 
     x, y = load_digits("train")
     x, y = x[: args.num_train], y[: args.num_train]
     x_test, y_test = load_digits("test")
     noise = torch.randn(x_test.shape, generator=torch.Generator().manual_seed(args.seed + 1))
-    x_shift = (torch.rot90(x_test.reshape(-1, 8, 8), 1, dims=(1, 2)).reshape(-1, 64) + 0.2 * noise).clamp(0, 1)
+    x_shift = (torch.rot90(x_test.reshape(-1, 8, 8), 1, dims=(1, 2)).reshape(-1, 64) + 0.2 * noise).clamp(
+        0, 1
+    )
 
     torch.manual_seed(args.seed)
     models = {
-        "SVGP": (SparseVariationalGP(64, num_inducing=args.inducing, likelihood="softmax", num_classes=10), 0.03),
-        "DKL": (DeepKernelGP(num_features=10, num_inducing=args.inducing, likelihood="softmax", num_classes=10,
-                             num_inputs=64, hidden=args.hidden), 0.01),
+        "SVGP": (
+            SparseVariationalGP(64, num_inducing=args.inducing, likelihood="softmax", num_classes=10),
+            0.03,
+        ),
+        "DKL": (
+            DeepKernelGP(
+                num_features=10,
+                num_inducing=args.inducing,
+                likelihood="softmax",
+                num_classes=10,
+                num_inputs=64,
+                hidden=args.hidden,
+            ),
+            0.01,
+        ),
     }
     fig, axes = plt.subplots(1, len(models) + 1, figsize=(3.3 * (len(models) + 1), 3.3))
     bins = np.linspace(0, float(np.log(10)), 30)
     results: dict[str, dict[str, float]] = {}
     for i, (name, (model, lr)) in enumerate(models.items()):
         model.initialize_inducing_points(x, seed=args.seed)
-        Trainer(model, lr=lr, epochs=args.epochs, batch_size=100, device=args.device, seed=args.seed).fit((x, y))
+        Trainer(model, lr=lr, epochs=args.epochs, batch_size=100, device=args.device, seed=args.seed).fit(
+            (x, y)
+        )
         pred = predict(model, x_test.to(args.device), num_samples=args.samples)
         shifted = predict(model, x_shift.to(args.device), num_samples=args.samples)
         probs = pred.probs.cpu()
-        results[name] = {"accuracy": accuracy(probs, y_test), "nll": nll(probs, y_test),
-                         "ece": expected_calibration_error(probs, y_test),
-                         "ood_auroc_entropy": ood_auroc(pred.entropy.cpu(), shifted.entropy.cpu())}
+        results[name] = {
+            "accuracy": accuracy(probs, y_test),
+            "nll": nll(probs, y_test),
+            "ece": expected_calibration_error(probs, y_test),
+            "ood_auroc_entropy": ood_auroc(pred.entropy.cpu(), shifted.entropy.cpu()),
+        }
         print(f"{name:5s} " + ", ".join(f"{k} {v:.3f}" for k, v in results[name].items()))
         reliability_diagram(probs, y_test, n_bins=10, ax=axes[i], title=name)
-        axes[-1].hist(pred.entropy.cpu().numpy(), bins=bins, color=f"C{i}", alpha=0.45, density=True, label=f"{name}: test")
-        axes[-1].hist(shifted.entropy.cpu().numpy(), bins=bins, color=f"C{i}", histtype="step", lw=1.5, density=True,
-                      label=f"{name}: shifted")
+        axes[-1].hist(
+            pred.entropy.cpu().numpy(),
+            bins=bins,
+            color=f"C{i}",
+            alpha=0.45,
+            density=True,
+            label=f"{name}: test",
+        )
+        axes[-1].hist(
+            shifted.entropy.cpu().numpy(),
+            bins=bins,
+            color=f"C{i}",
+            histtype="step",
+            lw=1.5,
+            density=True,
+            label=f"{name}: shifted",
+        )
     axes[-1].set(xlabel="predictive entropy (nats)", title="test vs rotated + noisy digits")
     axes[-1].legend(fontsize=7)
     fig.tight_layout()

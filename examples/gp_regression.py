@@ -38,7 +38,9 @@ from bayesdl.models import DeepKernelGP, ExactGPRegression, SparseVariationalGP 
 def gap_data(n_train: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
     x, y, _ = toy_regression("gap", n_train, seed=seed)
     x_test = torch.as_tensor(np.random.default_rng(seed + 1).uniform(-3, 3, (n_test, 1)), dtype=torch.float32)
-    y_test = regression_truth(x_test[:, 0]) + 0.1 * torch.randn(n_test, generator=torch.Generator().manual_seed(seed + 2))
+    y_test = regression_truth(x_test[:, 0]) + 0.1 * torch.randn(
+        n_test, generator=torch.Generator().manual_seed(seed + 2)
+    )
     return x, y, x_test, y_test
 
 
@@ -62,10 +64,14 @@ def fit(kind: str, x: torch.Tensor, y: torch.Tensor, args, num_inducing: int):
         model = ExactGPRegression.from_data(x, y, kernel="rbf")
         Trainer(model, lr=0.05, epochs=args.exact_epochs, batch_size=len(x), **common).fit((x, y))
     elif kind == "SVGP":
-        model = SparseVariationalGP(1, num_inducing=num_inducing, kernel="rbf").initialize_inducing_points(x, seed=args.seed)
+        model = SparseVariationalGP(1, num_inducing=num_inducing, kernel="rbf").initialize_inducing_points(
+            x, seed=args.seed
+        )
         Trainer(model, lr=0.03, epochs=args.svgp_epochs, batch_size=256, **common).fit((x, y))
     else:
-        model = DeepKernelGP(num_features=2, num_inducing=num_inducing, num_inputs=1, hidden_sizes=args.hidden)
+        model = DeepKernelGP(
+            num_features=2, num_inducing=num_inducing, num_inputs=1, hidden_sizes=args.hidden
+        )
         model.initialize_inducing_points(x, seed=args.seed)
         Trainer(model, lr=0.01, epochs=args.svgp_epochs, batch_size=256, **common).fit((x, y))
     return model
@@ -77,15 +83,34 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--num-train", type=int, default=500, help="training points of the gap set")
     parser.add_argument("--exact-epochs", type=int, default=300)
     parser.add_argument("--svgp-epochs", type=int, default=600, help="epochs of SVGP and DKL")
-    parser.add_argument("--inducing", type=int, default=64, help="inducing points (CO2 uses 200, or this if larger)")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64], help="DKL feature extractor widths")
-    parser.add_argument("--co2-max-train", type=int, default=None, help="thin the CO2 training months to this many")
-    args = parse_args(parser, argv, smoke={"num_train": 60, "exact_epochs": 10, "svgp_epochs": 3, "inducing": 8,
-                                           "hidden": [16], "co2_max_train": 80})
+    parser.add_argument(
+        "--inducing", type=int, default=64, help="inducing points (CO2 uses 200, or this if larger)"
+    )
+    parser.add_argument(
+        "--hidden", type=int, nargs="+", default=[64, 64], help="DKL feature extractor widths"
+    )
+    parser.add_argument(
+        "--co2-max-train", type=int, default=None, help="thin the CO2 training months to this many"
+    )
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "num_train": 60,
+            "exact_epochs": 10,
+            "svgp_epochs": 3,
+            "inducing": 8,
+            "hidden": [16],
+            "co2_max_train": 80,
+        },
+    )
 
-    sets = {"gap": lambda: gap_data(args.num_train, 1000, args.seed), "co2": lambda: co2_data(args.seed, args.co2_max_train)}
+    sets = {
+        "gap": lambda: gap_data(args.num_train, 1000, args.seed),
+        "co2": lambda: co2_data(args.seed, args.co2_max_train),
+    }
     results: dict[str, dict[str, float]] = {}
-    for name in (["gap", "co2"] if args.data == "both" else [args.data]):
+    for name in ["gap", "co2"] if args.data == "both" else [args.data]:
         x, y, x_test, y_test = sets[name]()
         # CO2 inputs stay in (centred) months: an RBF lengthscale that starts below the 12-month cycle grows into it,
         # where one that starts at a standardised 1 (about 12 years) would explain the cycle away as noise.
@@ -100,20 +125,30 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             pred = predict(model, xs_test.to(args.device))
             mean, variance = y_mean + y_sd * pred.mean.cpu(), y_sd**2 * pred.variance.cpu()
             low, high = mean - 1.96 * variance.sqrt(), mean + 1.96 * variance.sqrt()
-            scores = {"test_nll": gaussian_nll(mean, variance, y_test), "rmse": float((mean - y_test).square().mean().sqrt()),
-                      "coverage_95": interval_coverage(low, high, y_test)}
+            scores = {
+                "test_nll": gaussian_nll(mean, variance, y_test),
+                "rmse": float((mean - y_test).square().mean().sqrt()),
+                "coverage_95": interval_coverage(low, high, y_test),
+            }
             results[f"{name}/{kind}"] = scores
-            print(f"{name:4s} {kind:9s} test NLL {scores['test_nll']:7.3f}  RMSE {scores['rmse']:.3f}  "
-                  f"95% coverage {scores['coverage_95']:.3f}")
+            print(
+                f"{name:4s} {kind:9s} test NLL {scores['test_nll']:7.3f}  RMSE {scores['rmse']:.3f}  "
+                f"95% coverage {scores['coverage_95']:.3f}"
+            )
             on_grid = predict(model, grid.to(args.device))
             g_mean, g_sd = y_mean + y_sd * on_grid.mean.cpu(), y_sd * on_grid.variance.cpu().sqrt()
             per_unit = 12.0 if name == "co2" else 1.0  # plot CO2 against the year
             x_plot = ((grid[:, 0] * x_sd + x_mean) / per_unit).numpy()
-            ax.fill_between(x_plot, g_mean - 2 * g_sd, g_mean + 2 * g_sd, color="C1", alpha=0.3, label="mean +- 2 sd")
+            ax.fill_between(
+                x_plot, g_mean - 2 * g_sd, g_mean + 2 * g_sd, color="C1", alpha=0.3, label="mean +- 2 sd"
+            )
             ax.plot(x_plot, g_mean, color="C1")
             ax.scatter(x[:, 0] / per_unit, y, s=3, color="k", label="training data")
-            ax.set(title=f"{name}: {kind}", xlabel="year" if name == "co2" else "x",
-                   ylabel="CO2 minus the quadratic trend (ppm)" if name == "co2" else "y")
+            ax.set(
+                title=f"{name}: {kind}",
+                xlabel="year" if name == "co2" else "x",
+                ylabel="CO2 minus the quadratic trend (ppm)" if name == "co2" else "y",
+            )
         axes[0].legend(fontsize=7)
         save_figure(fig, args, f"bands_{name}")
     return results

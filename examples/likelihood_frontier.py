@@ -53,30 +53,67 @@ class UnitBoxFlowMatching(torch.nn.Module):
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = make_parser("likelihood_frontier", __doc__)
     parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--hidden", type=int, default=128, help="width of the flows' MLPs (the PixelCNN has a quarter)")
+    parser.add_argument(
+        "--hidden", type=int, default=128, help="width of the flows' MLPs (the PixelCNN has a quarter)"
+    )
     parser.add_argument("--num-train", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--num-val", type=int, default=200, help="the last training images, held out")
     parser.add_argument("--num-test", type=int, default=None, help="score only the first N test images")
     parser.add_argument("--probes", type=int, default=4, help="Hutchinson probes per image")
     parser.add_argument("--tol", type=float, default=1e-4, help="rtol = atol of the ODE solver")
-    args = parse_args(parser, argv, smoke={"epochs": 1, "hidden": 16, "num_train": 150, "num_val": 50,
-                                           "num_test": 8, "probes": 2, "tol": 1e-2})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "epochs": 1,
+            "hidden": 16,
+            "num_train": 150,
+            "num_val": 50,
+            "num_test": 8,
+            "probes": 2,
+            "tol": 1e-2,
+        },
+    )
     levels = load_digits_levels("train")[0].float()[: args.num_train]
     train, held_out = levels[: -args.num_val], levels[-args.num_val :]
     test = load_digits_levels("test")[0].float()[: args.num_test].to(args.device)
     g = torch.Generator(device=args.device).manual_seed(args.seed)
     to_bits = 1.0 / (D * math.log(2))
     torch.manual_seed(args.seed)
-    pixelcnn = PixelCNN(1, 8, num_layers=4, hidden_channels=max(4, args.hidden // 4), kernel_size=5, likelihood="levels", num_levels=K)
+    pixelcnn = PixelCNN(
+        1,
+        8,
+        num_layers=4,
+        hidden_channels=max(4, args.hidden // 4),
+        kernel_size=5,
+        likelihood="levels",
+        num_levels=K,
+    )
     nsf = Dequantized(NSFCoupling(D, 5, [args.hidden, args.hidden], bins=8, logit_alpha=0.05), num_levels=K)
     fm = UnitBoxFlowMatching(hidden=args.hidden)
     results: dict[str, dict[str, float]] = {}
-    for name, model, data, extra in [("PixelCNN, 17-way (exact)", pixelcnn, (train.reshape(-1, 1, 8, 8), held_out.reshape(-1, 1, 8, 8)), {}),
-                                     ("NSF coupling (bound)", nsf, (train, held_out), {"early_stopping_patience": 10}),
-                                     ("flow matching, ODE (bound)", fm, (train, None), {})]:
+    for name, model, data, extra in [
+        (
+            "PixelCNN, 17-way (exact)",
+            pixelcnn,
+            (train.reshape(-1, 1, 8, 8), held_out.reshape(-1, 1, 8, 8)),
+            {},
+        ),
+        ("NSF coupling (bound)", nsf, (train, held_out), {"early_stopping_patience": 10}),
+        ("flow matching, ODE (bound)", fm, (train, None), {}),
+    ]:
         start = time.perf_counter()
-        Trainer(model, lr=2e-3, epochs=args.epochs, batch_size=100, scheduler="cosine", device=args.device, seed=args.seed,
-                progress=False, **extra).fit(data[0], val_data=data[1])
+        Trainer(
+            model,
+            lr=2e-3,
+            epochs=args.epochs,
+            batch_size=100,
+            scheduler="cosine",
+            device=args.device,
+            seed=args.seed,
+            progress=False,
+            **extra,
+        ).fit(data[0], val_data=data[1])
         seconds = time.perf_counter() - start
         model.eval()
         probe_se = 0.0
@@ -87,22 +124,40 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
                 nll = nsf.nll_discrete(test, num_samples=4, generator=g)
         if model is fm:
             x = 2 * (test + torch.rand(test.shape, generator=g, device=args.device)) / K - 1
-            ode = ode_log_likelihood(fm.model, x, divergence="hutchinson", num_probes=args.probes, rtol=args.tol,
-                                     atol=args.tol, seed=args.seed)
+            ode = ode_log_likelihood(
+                fm.model,
+                x,
+                divergence="hutchinson",
+                num_probes=args.probes,
+                rtol=args.tol,
+                atol=args.tol,
+                seed=args.seed,
+            )
             nll = -ode.log_prob + D * math.log(K / 2)  # density of (k + v) = density of x times (2/K)^D
             probe_se = ode.mean_stderr() * to_bits
         bpd = nll.detach().cpu().double() * to_bits
-        results[name] = {"bits_per_dim": float(bpd.mean()), "se": float(bpd.std() / math.sqrt(len(bpd))),
-                         "probe_se": probe_se, "train_seconds": seconds,
-                         "parameters": sum(p.numel() for p in model.parameters())}
-        print(f"{name:28s} {results[name]['bits_per_dim']:.3f} ± {results[name]['se']:.3f} bits/dim"
-              + (f" (probe se {probe_se:.3f})" if model is fm else "")
-              + f", {results[name]['parameters']} parameters, {seconds:.0f} s training")
+        results[name] = {
+            "bits_per_dim": float(bpd.mean()),
+            "se": float(bpd.std() / math.sqrt(len(bpd))),
+            "probe_se": probe_se,
+            "train_seconds": seconds,
+            "parameters": sum(p.numel() for p in model.parameters()),
+        }
+        print(
+            f"{name:28s} {results[name]['bits_per_dim']:.3f} ± {results[name]['se']:.3f} bits/dim"
+            + (f" (probe se {probe_se:.3f})" if model is fm else "")
+            + f", {results[name]['parameters']} parameters, {seconds:.0f} s training"
+        )
     print(f"uniform model: log2(17) = {math.log2(K):.3f} bits/dim")
     fig, ax = plt.subplots(figsize=(5.5, 2.4))
     names = list(results)
-    ax.errorbar([results[n]["bits_per_dim"] for n in names], range(len(names)), xerr=[2 * results[n]["se"] for n in names],
-                fmt="o", capsize=3)
+    ax.errorbar(
+        [results[n]["bits_per_dim"] for n in names],
+        range(len(names)),
+        xerr=[2 * results[n]["se"] for n in names],
+        fmt="o",
+        capsize=3,
+    )
     ax.axvline(math.log2(K), color="gray", ls="--", label="uniform")
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel("test bits/dim of the 17-level digits (2 se)")

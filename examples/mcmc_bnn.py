@@ -46,32 +46,60 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--max-tree-depth", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=1500, help="epochs of Bayes by Backprop and MC dropout")
     parser.add_argument("--samples", type=int, default=200, help="weight draws per prediction (BbB, dropout)")
-    args = parse_args(parser, argv, smoke={"num_train": 40, "hidden": 5, "chains": 2, "warmup": 15, "draws": 15,
-                                           "max_tree_depth": 4, "epochs": 5, "samples": 20})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "num_train": 40,
+            "hidden": 5,
+            "chains": 2,
+            "warmup": 15,
+            "draws": 15,
+            "max_tree_depth": 4,
+            "epochs": 5,
+            "samples": 20,
+        },
+    )
 
     x, y, _ = toy_regression("gap", args.num_train, seed=args.seed)
     x_test, y_test, _ = toy_regression("gap", 500, seed=args.seed + 1)
     grid = torch.linspace(-4.5, 4.5, 200).unsqueeze(1)
     in_gap, near = grid.squeeze(1).abs() < 1.0, (grid.squeeze(1).abs() > 1.2) & (grid.squeeze(1).abs() < 2.8)
 
-    bnn = to_pyro_model(MLP(1, [args.hidden], 1, activation="tanh"), prior_scale=1.0, likelihood="homoscedastic")
+    bnn = to_pyro_model(
+        MLP(1, [args.hidden], 1, activation="tanh"), prior_scale=1.0, likelihood="homoscedastic"
+    )
     bnn = bnn.double().to(args.device)
-    posterior = sample_posterior(bnn, x.double().to(args.device), y.double().to(args.device), num_chains=args.chains,
-                                 num_warmup=args.warmup, num_samples=args.draws, seed=args.seed,
-                                 max_tree_depth=args.max_tree_depth)
+    posterior = sample_posterior(
+        bnn,
+        x.double().to(args.device),
+        y.double().to(args.device),
+        num_chains=args.chains,
+        num_warmup=args.warmup,
+        num_samples=args.draws,
+        seed=args.seed,
+        max_tree_depth=args.max_tree_depth,
+    )
     print("NUTS:", describe_mcmc(to_inference_data(posterior)).text.split("\n")[0])
     hmc = PyroPosterior(bnn, samples=posterior.flat_samples())
     num_hmc = args.chains * args.draws
 
     fit = dict(epochs=args.epochs, batch_size=20, lr=1e-2, device=args.device, seed=args.seed)
-    bbb = BayesByBackprop(MLP(1, [50], 1, activation="tanh"), likelihood="homoscedastic", prior=GaussianPrior(1.0),
-                          estimator="local_reparam")
+    bbb = BayesByBackprop(
+        MLP(1, [50], 1, activation="tanh"),
+        likelihood="homoscedastic",
+        prior=GaussianPrior(1.0),
+        estimator="local_reparam",
+    )
     Trainer(bbb, **fit).fit((x, y))
     dropout = MCDropout(MLP(1, [50], 1, activation="tanh", dropout=0.1), likelihood="homoscedastic")
     Trainer(dropout, optimizer_kwargs={"weight_decay": 1e-4}, **fit).fit((x, y))
 
-    methods = {"HMC (NUTS)": (hmc, torch.float64, num_hmc), "Bayes by Backprop": (bbb, torch.float32, args.samples),
-               "MC dropout": (dropout, torch.float32, args.samples)}
+    methods = {
+        "HMC (NUTS)": (hmc, torch.float64, num_hmc),
+        "Bayes by Backprop": (bbb, torch.float32, args.samples),
+        "MC dropout": (dropout, torch.float32, args.samples),
+    }
     results: dict[str, dict[str, float]] = {}
     fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.6), sharey=True)
     epi_fig, epi_ax = plt.subplots(figsize=(6, 3.2))
@@ -81,10 +109,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         low, high = (t.cpu().float() for t in test.interval(0.95))
         mean, variance = test.mean.cpu().float(), test.variance.cpu().float()
         epistemic_sd = on_grid.epistemic.cpu().float().sqrt()
-        results[label] = {"test_nll": gaussian_nll(mean, variance, y_test), "rmse": float((mean - y_test).square().mean().sqrt()),
-                          "coverage_95": interval_coverage(low, high, y_test),
-                          "epistemic_sd_gap": float(epistemic_sd[in_gap].mean()),
-                          "epistemic_sd_near_data": float(epistemic_sd[near].mean())}
+        results[label] = {
+            "test_nll": gaussian_nll(mean, variance, y_test),
+            "rmse": float((mean - y_test).square().mean().sqrt()),
+            "coverage_95": interval_coverage(low, high, y_test),
+            "epistemic_sd_gap": float(epistemic_sd[in_gap].mean()),
+            "epistemic_sd_near_data": float(epistemic_sd[near].mean()),
+        }
         print(f"{label:18s} " + ", ".join(f"{k} {v:.3f}" for k, v in results[label].items()))
         regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=ax, title=label)
         epi_ax.plot(grid.squeeze(1), epistemic_sd, label=label)
@@ -96,9 +127,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     save_figure(epi_fig, args, "epistemic_sd")
 
     with torch.no_grad():  # the predicted mean at the grid, per chain: the draws come back chain-major
-        f = hmc.predictive_samples(grid.to(args.device, torch.float64), num_hmc).means.reshape(args.chains, args.draws, -1)
+        f = hmc.predictive_samples(grid.to(args.device, torch.float64), num_hmc).means.reshape(
+            args.chains, args.draws, -1
+        )
     function_rhat = rhat_of_draws(f)
-    print(f"function-space R-hat across chains: max {float(function_rhat.max()):.3f}, median {float(function_rhat.median()):.3f}")
+    print(
+        f"function-space R-hat across chains: max {float(function_rhat.max()):.3f}, median {float(function_rhat.median()):.3f}"
+    )
     return results
 
 

@@ -28,8 +28,10 @@ from bayesdl.diagnostics import arviz_summary, describe_mcmc, to_inference_data 
 from bayesdl.diagnostics.arviz_plots import plot_energy, plot_forest, plot_pair_divergences, plot_trace  # noqa: E402
 from bayesdl.inference import sample_posterior  # noqa: E402
 
-Y = torch.tensor([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0], dtype=torch.float64)      # effects (SAT points)
-SIGMA = torch.tensor([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0], dtype=torch.float64)  # their standard errors
+Y = torch.tensor([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0], dtype=torch.float64)  # effects (SAT points)
+SIGMA = torch.tensor(
+    [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0], dtype=torch.float64
+)  # their standard errors
 
 
 def non_centred(y: torch.Tensor, sigma: torch.Tensor) -> None:
@@ -58,8 +60,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parse_args(parser, argv, smoke={"chains": 2, "warmup": 40, "draws": 40, "max_tree_depth": 5})
 
     y, sigma = Y.to(args.device), SIGMA.to(args.device)
-    settings = dict(num_chains=args.chains, num_warmup=args.warmup, num_samples=args.draws, seed=args.seed,
-                    max_tree_depth=args.max_tree_depth)
+    settings = dict(
+        num_chains=args.chains,
+        num_warmup=args.warmup,
+        num_samples=args.draws,
+        seed=args.seed,
+        max_tree_depth=args.max_tree_depth,
+    )
     posterior = sample_posterior(non_centred, y, sigma, **settings)
     idata = to_inference_data(posterior)
     print(arviz_summary(idata, var_names=["mu", "tau"]).to_string())
@@ -74,8 +81,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print("centred:", funnel_check.text)
     save_figure(plot_pair_divergences(funnel, var_names=["mu", "tau"]), args, "centred_funnel")
     mu, tau = (posterior.samples[name].reshape(-1) for name in ("mu", "tau"))
-    return {"mu_mean": float(mu.mean()), "tau_mean": float(tau.mean()), "max_rhat": check.max_rhat,
-            "divergences": check.divergences, "centred_divergences": funnel_check.divergences}
+    return {
+        "mu_mean": float(mu.mean()),
+        "tau_mean": float(tau.mean()),
+        "max_rhat": check.max_rhat,
+        "divergences": check.divergences,
+        "centred_divergences": funnel_check.divergences,
+    }
 
 
 if __name__ == "__main__":

@@ -38,9 +38,12 @@ def breast_cancer(seed: int, test_fraction: float = 0.25) -> tuple[torch.Tensor,
     """(x_train, y_train, x_test, y_test) in float64, features standardised with the training statistics."""
     x, y = load_breast_cancer(return_X_y=True)
     order = np.random.default_rng(seed).permutation(len(y))
-    test, train = order[: round(test_fraction * len(y))], order[round(test_fraction * len(y)):]
+    test, train = order[: round(test_fraction * len(y))], order[round(test_fraction * len(y)) :]
     mean, sd = x[train].mean(0), x[train].std(0)
-    return tuple(torch.as_tensor(a, dtype=torch.float64) for a in ((x[train] - mean) / sd, y[train], (x[test] - mean) / sd, y[test]))
+    return tuple(
+        torch.as_tensor(a, dtype=torch.float64)
+        for a in ((x[train] - mean) / sd, y[train], (x[test] - mean) / sd, y[test])
+    )
 
 
 def logistic_regression(x: torch.Tensor, y: torch.Tensor | None = None, prior_scale: float = 1.0) -> None:
@@ -55,12 +58,22 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
-    parser.add_argument("--prior-scale", type=float, default=1.0, help="sd s of the Normal prior on the weights")
+    parser.add_argument(
+        "--prior-scale", type=float, default=1.0, help="sd s of the Normal prior on the weights"
+    )
     args = parse_args(parser, argv, smoke={"chains": 2, "warmup": 30, "draws": 30})
 
     x_train, y_train, x_test, y_test = (t.to(args.device) for t in breast_cancer(args.seed))
-    posterior = sample_posterior(logistic_regression, x_train, y_train, prior_scale=args.prior_scale,
-                                 num_chains=args.chains, num_warmup=args.warmup, num_samples=args.draws, seed=args.seed)
+    posterior = sample_posterior(
+        logistic_regression,
+        x_train,
+        y_train,
+        prior_scale=args.prior_scale,
+        num_chains=args.chains,
+        num_warmup=args.warmup,
+        num_samples=args.draws,
+        seed=args.seed,
+    )
     idata = to_inference_data(posterior)
     check = describe_mcmc(idata)
     print(check.text)
@@ -73,15 +86,19 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     test_nll = float(-(y_test * p_test.log() + (1 - y_test) * (-p_test).log1p()).mean())
     loo = arviz_loo(idata)
     bad_k = int((np.nan_to_num(loo.pareto_k.values) > 0.7).sum())
-    print(f"test accuracy {accuracy:.3f}, test NLL {test_nll:.3f} nats; elpd_loo {float(loo.elpd_loo):.1f} "
-          f"(se {float(loo.se):.1f}), {bad_k} of {len(y_train)} points with Pareto k > 0.7"
-          + (" (so that LOO estimate is unreliable)" if bad_k else ""))
+    print(
+        f"test accuracy {accuracy:.3f}, test NLL {test_nll:.3f} nats; elpd_loo {float(loo.elpd_loo):.1f} "
+        f"(se {float(loo.se):.1f}), {bad_k} of {len(y_train)} points with Pareto k > 0.7"
+        + (" (so that LOO estimate is unreliable)" if bad_k else "")
+    )
 
     save_figure(plot_forest(idata, var_names=["w"]), args, "forest")
     save_figure(plot_energy(idata), args, "energy")
     edges = torch.linspace(0, 1, 11, dtype=torch.float64)
     which = torch.bucketize(p_test.cpu(), edges[1:-1])
-    observed = [float(y_test.cpu()[which == k].mean()) if (which == k).any() else float("nan") for k in range(10)]
+    observed = [
+        float(y_test.cpu()[which == k].mean()) if (which == k).any() else float("nan") for k in range(10)
+    ]
     counts = [int((which == k).sum()) for k in range(10)]
     fig, ax = plt.subplots(figsize=(4.5, 4))
     centres = (edges[:-1] + edges[1:]) / 2
@@ -89,13 +106,28 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ax.plot(centres, observed, marker="o", label="observed frequency")
     for centre, freq, count in zip(centres, observed, counts):
         if count:
-            ax.annotate(str(count), (float(centre), freq), textcoords="offset points", xytext=(0, 6), fontsize=7, ha="center")
-    ax.set(xlabel="posterior predictive P(y = 1, benign)", ylabel="share of benign cases in the bin",
-           title="test-set calibration (numbers: points per bin)")
+            ax.annotate(
+                str(count),
+                (float(centre), freq),
+                textcoords="offset points",
+                xytext=(0, 6),
+                fontsize=7,
+                ha="center",
+            )
+    ax.set(
+        xlabel="posterior predictive P(y = 1, benign)",
+        ylabel="share of benign cases in the bin",
+        title="test-set calibration (numbers: points per bin)",
+    )
     ax.legend(fontsize=8)
     save_figure(fig, args, "calibration")
-    return {"test_accuracy": accuracy, "test_nll": test_nll, "elpd_loo": float(loo.elpd_loo), "max_rhat": check.max_rhat,
-            "divergences": check.divergences}
+    return {
+        "test_accuracy": accuracy,
+        "test_nll": test_nll,
+        "elpd_loo": float(loo.elpd_loo),
+        "max_rhat": check.max_rhat,
+        "divergences": check.divergences,
+    }
 
 
 if __name__ == "__main__":

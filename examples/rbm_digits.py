@@ -35,10 +35,20 @@ from bayesdl.models import RBM  # noqa: E402
 
 def train_rbm(x: torch.Tensor, hidden: int, method: str, k: int, args) -> RBM:
     """An RBM trained by CD-k or PCD through the shared Trainer (SGD, momentum 0.5, cosine-decayed rate)."""
-    rbm = RBM(x.shape[1], hidden, method=method, k=k, num_chains=args.batch_size, weight_decay=1e-4,
-              seed=args.seed).init_from_data(x)
-    Trainer(rbm, optimizer="sgd", lr=args.lr, optimizer_kwargs={"momentum": 0.5}, scheduler="cosine",
-            epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed).fit(x)
+    rbm = RBM(
+        x.shape[1], hidden, method=method, k=k, num_chains=args.batch_size, weight_decay=1e-4, seed=args.seed
+    ).init_from_data(x)
+    Trainer(
+        rbm,
+        optimizer="sgd",
+        lr=args.lr,
+        optimizer_kwargs={"momentum": 0.5},
+        scheduler="cosine",
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        seed=args.seed,
+    ).fit(x)
     return rbm
 
 
@@ -55,13 +65,19 @@ def plot_filters_and_samples(models: dict[str, RBM], side: int, args) -> None:
     for row, (label, rbm) in enumerate(models.items()):
         filters = rbm.weight.detach().cpu().t()[:20]
         for col, w in enumerate(filters):
-            axes[row, col].imshow(w.reshape(side, side), cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())
+            axes[row, col].imshow(
+                w.reshape(side, side), cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max()
+            )
             axes[row, col].axis("off")
         axes[row, 0].set_title(label, fontsize=7, loc="left")
     fig.suptitle("columns of W as images (red > 0, blue < 0)", fontsize=9)
     save_figure(fig, args, "filters")
     draws = [rbm.sample(10, num_steps=args.gibbs_steps, seed=args.seed).cpu() for rbm in models.values()]
-    save_figure(image_grid(torch.cat(draws), len(draws), f"after {args.gibbs_steps} Gibbs sweeps", tuple(models)), args, "samples")
+    save_figure(
+        image_grid(torch.cat(draws), len(draws), f"after {args.gibbs_steps} Gibbs sweeps", tuple(models)),
+        args,
+        "samples",
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -73,20 +89,29 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--chains", type=int, default=100, help="AIS chains")
     parser.add_argument("--betas", type=int, default=14500, help="AIS inverse temperatures")
     parser.add_argument("--gibbs-steps", type=int, default=1000, help="sweeps per drawn sample")
-    args = parse_args(parser, argv, smoke={"hidden": 12, "epochs": 1, "chains": 10, "betas": 50, "gibbs_steps": 10})
+    args = parse_args(
+        parser, argv, smoke={"hidden": 12, "epochs": 1, "chains": 10, "betas": 50, "gibbs_steps": 10}
+    )
 
     x_train, _ = load_digits("train", binarize="static", seed=args.seed)
     x_test, _ = load_digits("test", binarize="static", seed=args.seed + 1)
-    models = {"CD-1": train_rbm(x_train, args.hidden, "cd", 1, args), "PCD": train_rbm(x_train, args.hidden, "pcd", 1, args)}
+    models = {
+        "CD-1": train_rbm(x_train, args.hidden, "cd", 1, args),
+        "PCD": train_rbm(x_train, args.hidden, "pcd", 1, args),
+    }
     results = {}
     for label, rbm in models.items():
         mean, sem, log_z_se = test_log_likelihood(rbm, x_test, args)
         results[label] = mean
-        print(f"{label:5s} test log-likelihood {mean:.2f} +- {sem:.2f} nats (s.e. over images; log Z s.e. {log_z_se:.3f})")
+        print(
+            f"{label:5s} test log-likelihood {mean:.2f} +- {sem:.2f} nats (s.e. over images; log Z s.e. {log_z_se:.3f})"
+        )
     small = train_rbm(x_train, 20, "pcd", 1, args)
     exact = small.log_partition("exact").log_z
     ais = small.log_partition("ais", num_chains=args.chains, num_betas=args.betas, seed=args.seed)
-    print(f"AIS check, 20 hidden units: AIS - exact log Z = {ais.log_z - exact:+.3f} (AIS s.e. {ais.log_z_std_err:.3f})")
+    print(
+        f"AIS check, 20 hidden units: AIS - exact log Z = {ais.log_z - exact:+.3f} (AIS s.e. {ais.log_z_std_err:.3f})"
+    )
     plot_filters_and_samples(models, 8, args)
     return results
 

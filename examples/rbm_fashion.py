@@ -32,22 +32,39 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--chains", type=int, default=100, help="AIS chains")
     parser.add_argument("--betas", type=int, default=10000, help="AIS inverse temperatures")
     parser.add_argument("--gibbs-steps", type=int, default=1000, help="sweeps per drawn sample")
-    args = parse_args(parser, argv, smoke={"hidden": 12, "epochs": 1, "num_train": 300, "num_test": 100, "chains": 10,
-                                           "betas": 50, "gibbs_steps": 10})
+    args = parse_args(
+        parser,
+        argv,
+        smoke={
+            "hidden": 12,
+            "epochs": 1,
+            "num_train": 300,
+            "num_test": 100,
+            "chains": 10,
+            "betas": 50,
+            "gibbs_steps": 10,
+        },
+    )
 
     x_test, _ = load_fashion_mnist("test", binarize="static", seed=args.seed + 1)
-    if args.smoke:  # reading the 60000-image training file would dominate a smoke run: split the test file instead
+    if (
+        args.smoke
+    ):  # reading the 60000-image training file would dominate a smoke run: split the test file instead
         x_train, x_test = x_test[: args.num_train], x_test[args.num_train :]
     else:
         x_train = load_fashion_mnist("train", binarize="static", seed=args.seed)[0][: args.num_train]
     x_test = x_test[: args.num_test]
-    models = {label: train_rbm(x_train, args.hidden, method, k, args)
-              for label, method, k in (("CD-1", "cd", 1), ("CD-10", "cd", 10), ("PCD", "pcd", 1))}
+    models = {
+        label: train_rbm(x_train, args.hidden, method, k, args)
+        for label, method, k in (("CD-1", "cd", 1), ("CD-10", "cd", 10), ("PCD", "pcd", 1))
+    }
     results = {}
     for label, rbm in models.items():
         mean, sem, log_z_se = test_log_likelihood(rbm, x_test, args)
         results[label] = mean
-        print(f"{label:5s} test log-likelihood {mean:.1f} +- {sem:.1f} nats (s.e. over images; log Z s.e. {log_z_se:.2f})")
+        print(
+            f"{label:5s} test log-likelihood {mean:.1f} +- {sem:.1f} nats (s.e. over images; log Z s.e. {log_z_se:.2f})"
+        )
     plot_filters_and_samples(models, 28, args)
     return results
 

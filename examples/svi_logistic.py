@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--lr", type=float, default=0.03)
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--prior-scale", type=float, default=1.0, help="sd of the Normal prior on the weights")
+    parser.add_argument(
+        "--prior-scale", type=float, default=1.0, help="sd of the Normal prior on the weights"
+    )
     parser.add_argument("--samples", type=int, default=500, help="guide draws for the posterior predictive")
     args = parse_args(parser, argv, smoke={"epochs": 2, "samples": 10})
 
@@ -43,8 +45,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     torch.manual_seed(args.seed)
     model = BayesianLogisticRegression(64, 10, prior_scale=args.prior_scale)
     guide = AutoNormal(model, init_scale=0.05)
-    trainer = Trainer(model, guide=guide, elbo="meanfield", lr=args.lr, epochs=args.epochs,
-                      batch_size=args.batch_size, device=args.device, seed=args.seed)
+    trainer = Trainer(
+        model,
+        guide=guide,
+        elbo="meanfield",
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        seed=args.seed,
+    )
     history = trainer.fit((x_train, y_train))
 
     # Posterior predictive p(y | x, D) ~ mean over s of softmax(x W_s + b_s), W_s drawn from the guide.
@@ -52,22 +62,33 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     predictive = pyro.infer.Predictive(model, guide=guide, num_samples=args.samples, return_sites=["_RETURN"])
     with torch.no_grad(), pyro.settings.context(module_local_params=True):
         probs = predictive(x_test.to(trainer.device))["_RETURN"].softmax(-1).mean(0).cpu()
-    results = {"test_accuracy": accuracy(probs, y_test), "test_nll": nll(probs, y_test),
-               "final_negative_elbo_per_example": history.losses[-1]}
-    print(f"test accuracy {results['test_accuracy']:.3f}, test NLL {results['test_nll']:.3f} nats "
-          f"(posterior predictive over {args.samples} draws); final -ELBO {history.losses[-1]:.3f} nats per example (a bound)")
+    results = {
+        "test_accuracy": accuracy(probs, y_test),
+        "test_nll": nll(probs, y_test),
+        "final_negative_elbo_per_example": history.losses[-1],
+    }
+    print(
+        f"test accuracy {results['test_accuracy']:.3f}, test NLL {results['test_nll']:.3f} nats "
+        f"(posterior predictive over {args.samples} draws); final -ELBO {history.losses[-1]:.3f} nats per example (a bound)"
+    )
 
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.plot(range(1, len(history) + 1), history.losses)
-    ax.set(xlabel="epoch", ylabel="negative ELBO per example (nats)", title="SVI training (the ELBO is a bound)")
+    ax.set(
+        xlabel="epoch", ylabel="negative ELBO per example (nats)", title="SVI training (the ELBO is a bound)"
+    )
     save_figure(fig, args, "elbo")
 
     with torch.no_grad(), pyro.settings.context(module_local_params=True):
         loc = guide.median()["weight"].cpu()
-        sd = guide.quantiles([0.8413])["weight"][0].cpu() - loc  # the 84th percentile is one sd above the mean
+        sd = (
+            guide.quantiles([0.8413])["weight"][0].cpu() - loc
+        )  # the 84th percentile is one sd above the mean
     fig, axes = plt.subplots(2, 10, figsize=(12, 2.9))
     for c in range(10):
-        mean_image = axes[0, c].imshow(loc[:, c].reshape(8, 8), cmap="RdBu_r", vmin=-loc.abs().max(), vmax=loc.abs().max())
+        mean_image = axes[0, c].imshow(
+            loc[:, c].reshape(8, 8), cmap="RdBu_r", vmin=-loc.abs().max(), vmax=loc.abs().max()
+        )
         sd_image = axes[1, c].imshow(sd[:, c].reshape(8, 8), cmap="viridis", vmin=0, vmax=sd.max())
         axes[0, c].set_title(str(c))
     for ax in axes.flat:

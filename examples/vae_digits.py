@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--hidden", type=int, default=200)
     parser.add_argument("--posterior", choices=["gaussian", "iaf"], default="gaussian")
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--ks", type=int, nargs="+", default=[1, 10, 100, 1000, 5000], help="importance samples K")
+    parser.add_argument(
+        "--ks", type=int, nargs="+", default=[1, 10, 100, 1000, 5000], help="importance samples K"
+    )
     parser.add_argument("--num-test", type=int, default=None, help="score only the first N test digits")
     args = parse_args(parser, argv, smoke={"epochs": 3, "ks": [1, 10], "num_test": 40})
 
@@ -46,12 +48,21 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     x_test, y_test = x_test[: args.num_test], y_test[: args.num_test]
     torch.manual_seed(args.seed)
     if args.posterior == "iaf":
-        encoder = FlowPosteriorEncoder([64], args.latent, [args.hidden], flow="iaf", num_flows=2, flow_hidden_sizes=[32])
+        encoder = FlowPosteriorEncoder(
+            [64], args.latent, [args.hidden], flow="iaf", num_flows=2, flow_hidden_sizes=[32]
+        )
     else:
         encoder = MLPEncoder([64], args.latent, [args.hidden])
     vae = VAE(encoder, MLPDecoder(args.latent, [64], [args.hidden], likelihood="bernoulli"))
-    Trainer(vae, lr=args.lr, epochs=args.epochs, batch_size=100, device=args.device, seed=args.seed,
-            callbacks=[KLWarmup(epochs=max(1, args.epochs // 20))]).fit(x_train)
+    Trainer(
+        vae,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=100,
+        device=args.device,
+        seed=args.seed,
+        callbacks=[KLWarmup(epochs=max(1, args.epochs // 20))],
+    ).fit(x_train)
     vae = vae.cpu().eval()
 
     elbo = elbo_terms(vae, x_test, num_samples=100, seed=args.seed).elbo
@@ -60,19 +71,30 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for k in args.ks:
         est = log_likelihood(vae, x_test, num_samples=k, chunk_size=min(k, 500), seed=args.seed + k)
         estimates[k] = (est.mean(), est.mean_stderr())
-        error = f" +- {est.mean_stderr():.3f} (Monte Carlo s.e.)" if k > 1 else " (K=1: an unbiased estimate of the ELBO)"
+        error = (
+            f" +- {est.mean_stderr():.3f} (Monte Carlo s.e.)"
+            if k > 1
+            else " (K=1: an unbiased estimate of the ELBO)"
+        )
         print(f"IWAE-{k:<5d} log p(x) {est.mean():.2f}{error}")
 
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    ax.errorbar(list(estimates), [m for m, _ in estimates.values()], yerr=[s for _, s in estimates.values()], marker="o",
-                label="IWAE-K estimate of log p(x)")
+    ax.errorbar(
+        list(estimates),
+        [m for m, _ in estimates.values()],
+        yerr=[s for _, s in estimates.values()],
+        marker="o",
+        label="IWAE-K estimate of log p(x)",
+    )
     ax.axhline(float(elbo.mean()), color="gray", linestyle="--", label="test ELBO (bound)")
     ax.set(xscale="log", xlabel="importance samples K", ylabel="nats per test image")
     ax.legend(fontsize=7)
     save_figure(fig, args, "elbo_vs_iwae")
     save_figure(image_grid(vae.sample(64, seed=args.seed), 8, "decoder means for z ~ p(z)"), args, "samples")
     pairs = torch.cat([x_test[:10], vae.reconstruct(x_test[:10])])
-    save_figure(image_grid(pairs, 2, "test digits (top) and reconstructions (bottom)"), args, "reconstructions")
+    save_figure(
+        image_grid(pairs, 2, "test digits (top) and reconstructions (bottom)"), args, "reconstructions"
+    )
     if args.latent == 2:
         z = posterior_means(vae, x_test)
         fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -80,7 +102,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         fig.colorbar(points, ax=ax, label="digit")
         ax.set(xlabel="z1", ylabel="z2", title="posterior means of the test digits")
         save_figure(fig, args, "latent_scatter")
-    return {"test_elbo_bound": float(elbo.mean()), **{f"log_likelihood_K{k}": m for k, (m, _) in estimates.items()}}
+    return {
+        "test_elbo_bound": float(elbo.mean()),
+        **{f"log_likelihood_K{k}": m for k, (m, _) in estimates.items()},
+    }
 
 
 if __name__ == "__main__":

@@ -37,27 +37,38 @@ LATENT, HIDDEN = 50, [400]
 def build(kind: str, x_train: torch.Tensor, pseudo_inputs: int) -> VAE:
     decoder = MLPDecoder(LATENT, [784], HIDDEN, likelihood="bernoulli")
     if kind == "iaf":
-        return VAE(FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_sizes=[200]), decoder)
+        return VAE(
+            FlowPosteriorEncoder([784], LATENT, HIDDEN, flow="iaf", num_flows=2, flow_hidden_sizes=[200]),
+            decoder,
+        )
     encoder = MLPEncoder([784], LATENT, HIDDEN)
     if kind == "iwae5":
         return VAE(encoder, decoder, objective="iwae", num_particles=5)
     if kind == "vampprior":  # pseudo-inputs start at random training images
-        prior = VampPrior(LATENT, [784], num_components=pseudo_inputs).init_from_data(x_train[torch.randperm(len(x_train))])
+        prior = VampPrior(LATENT, [784], num_components=pseudo_inputs).init_from_data(
+            x_train[torch.randperm(len(x_train))]
+        )
         return VAE(encoder, decoder, prior=prior)
     return VAE(encoder, decoder)
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = make_parser("vae_fashion", __doc__)
-    parser.add_argument("--models", nargs="+", choices=["vae", "iwae5", "iaf", "vampprior"],
-                        default=["vae", "iwae5", "iaf", "vampprior"])
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=["vae", "iwae5", "iaf", "vampprior"],
+        default=["vae", "iwae5", "iaf", "vampprior"],
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--num-train", type=int, default=60000)
     parser.add_argument("--num-test", type=int, default=200, help="size of the random test subset")
     parser.add_argument("--k", type=int, default=5000, help="importance samples for log p(x)")
     parser.add_argument("--pseudo-inputs", type=int, default=500)
     parser.add_argument("--lr", type=float, default=1e-3)
-    args = parse_args(parser, argv, smoke={"epochs": 1, "num_train": 256, "num_test": 20, "k": 20, "pseudo_inputs": 10})
+    args = parse_args(
+        parser, argv, smoke={"epochs": 1, "num_train": 256, "num_test": 20, "k": 20, "pseudo_inputs": 10}
+    )
 
     x_train, _ = load_fashion_mnist("train", binarize="static", seed=0)
     x_test, _ = load_fashion_mnist("test", binarize="static", seed=1)
@@ -71,27 +82,47 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     for kind in args.models:
         torch.manual_seed(args.seed)
         vae = build(kind, x_train, args.pseudo_inputs)
-        Trainer(vae, lr=args.lr, epochs=args.epochs, batch_size=128, device=args.device, seed=args.seed).fit(x_train)
+        Trainer(vae, lr=args.lr, epochs=args.epochs, batch_size=128, device=args.device, seed=args.seed).fit(
+            x_train
+        )
         vae = vae.cpu().eval()
         elbo = elbo_terms(vae, x_test, num_samples=100, batch_size=50, seed=args.seed).elbo
-        est = log_likelihood(vae, x_test, num_samples=args.k, batch_size=50, chunk_size=min(args.k, 500), seed=args.seed)
+        est = log_likelihood(
+            vae, x_test, num_samples=args.k, batch_size=50, chunk_size=min(args.k, 500), seed=args.seed
+        )
         per_image[kind] = est.log_prob
-        results[kind] = {"test_elbo_bound": float(elbo.mean()), "test_log_likelihood": est.mean(),
-                         "test_log_likelihood_stderr": est.mean_stderr()}
+        results[kind] = {
+            "test_elbo_bound": float(elbo.mean()),
+            "test_log_likelihood": est.mean(),
+            "test_log_likelihood_stderr": est.mean_stderr(),
+        }
         samples.append(vae.sample(10, seed=args.seed))
     print(f"{'model':10s} {'ELBO (bound)':>12s} {f'IWAE-{args.k} log p(x)':>22s}   minus vae (paired)")
     for kind, scores in results.items():
         line = f"{kind:10s} {scores['test_elbo_bound']:12.2f} {scores['test_log_likelihood']:13.2f} +- {scores['test_log_likelihood_stderr']:.2f}"
         if "vae" in per_image and kind != "vae":
             diff = per_image[kind] - per_image["vae"]
-            scores["minus_vae"], scores["minus_vae_stderr"] = float(diff.mean()), float(diff.std() / len(diff) ** 0.5)
+            scores["minus_vae"], scores["minus_vae_stderr"] = (
+                float(diff.mean()),
+                float(diff.std() / len(diff) ** 0.5),
+            )
             line += f"   {scores['minus_vae']:+.2f} +- {scores['minus_vae_stderr']:.2f}"
         print(line)
 
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     positions = torch.arange(len(results)).float()
-    ax.bar(positions - 0.2, [s["test_elbo_bound"] for s in results.values()], width=0.4, label="test ELBO (bound)")
-    ax.bar(positions + 0.2, [s["test_log_likelihood"] for s in results.values()], width=0.4, label=f"IWAE-{args.k} log p(x)")
+    ax.bar(
+        positions - 0.2,
+        [s["test_elbo_bound"] for s in results.values()],
+        width=0.4,
+        label="test ELBO (bound)",
+    )
+    ax.bar(
+        positions + 0.2,
+        [s["test_log_likelihood"] for s in results.values()],
+        width=0.4,
+        label=f"IWAE-{args.k} log p(x)",
+    )
     values = [v for s in results.values() for v in (s["test_elbo_bound"], s["test_log_likelihood"])]
     ax.set_ylim(min(values) - 5, max(values) + 5)
     ax.set_xticks(positions.tolist(), list(results))

@@ -51,8 +51,20 @@ def parse_junit(path: Path) -> tuple[list[str], list[str]]:
 
 def run_seed(seed: int, workers: int, lock: str | None, extra: list[str], report: Path) -> tuple[int, float]:
     """Run the stochastic tests once with BAYESDL_TEST_SEED=seed; return pytest's exit code and seconds."""
-    cmd = [sys.executable, "-m", "pytest", "tests", "-m", "stochastic", "-q", "-p", "no:cacheprovider",
-           f"--junitxml={report}", "-o", "junit_family=xunit1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests",
+        "-m",
+        "stochastic",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={report}",
+        "-o",
+        "junit_family=xunit1",
+    ]
     if workers > 1:
         cmd += ["-n", str(workers), "--dist", "loadgroup"]
     cmd += extra
@@ -74,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("num_seeds", type=int, help="how many sweep seeds to run (e.g. 20)")
     parser.add_argument("--first", type=int, default=1, help="the first sweep seed (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers per run (default 2)")
-    parser.add_argument("--lock", default="/tmp/bayesdl-heavy.lock", help="flock file to hold per run ('' for none)")
+    parser.add_argument(
+        "--lock", default="/tmp/bayesdl-heavy.lock", help="flock file to hold per run ('' for none)"
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
     if args.num_seeds < 1:

@@ -36,16 +36,33 @@ def vendor(source: Path) -> None:
     for folder in sorted(p for p in source.iterdir() if p.is_dir()):
         chains = _read_zipped_json(folder / "reference_draws.json.zip")
         names = list(chains[0])
-        draws = np.array([[chain[n] for n in names] for chain in chains]).transpose(0, 2, 1)  # [chain, draw, K]
+        draws = np.array([[chain[n] for n in names] for chain in chains]).transpose(
+            0, 2, 1
+        )  # [chain, draw, K]
         s = convergence_summary(draws)
-        reference = {n: {"mean": float(s.mean[i]), "sd": float(s.sd[i]), "mcse_mean": float(s.mcse_mean[i]),
-                         "mcse_sd": float(s.mcse_sd[i]), "ess_bulk": float(s.ess_bulk[i]),
-                         "ess_tail": float(s.ess_tail[i]), "r_hat": float(s.r_hat[i])}
-                     for i, n in enumerate(names)}
-        record = {"name": folder.name, "posterior": json.loads((folder / "posterior.json").read_text()),
-                  "stan_model": (folder / "model.stan").read_text(),
-                  "data": _read_zipped_json(folder / "data.json.zip"),
-                  "reference": {"num_chains": len(chains), "num_draws": int(draws.shape[1]), "parameters": reference}}
+        reference = {
+            n: {
+                "mean": float(s.mean[i]),
+                "sd": float(s.sd[i]),
+                "mcse_mean": float(s.mcse_mean[i]),
+                "mcse_sd": float(s.mcse_sd[i]),
+                "ess_bulk": float(s.ess_bulk[i]),
+                "ess_tail": float(s.ess_tail[i]),
+                "r_hat": float(s.r_hat[i]),
+            }
+            for i, n in enumerate(names)
+        }
+        record = {
+            "name": folder.name,
+            "posterior": json.loads((folder / "posterior.json").read_text()),
+            "stan_model": (folder / "model.stan").read_text(),
+            "data": _read_zipped_json(folder / "data.json.zip"),
+            "reference": {
+                "num_chains": len(chains),
+                "num_draws": int(draws.shape[1]),
+                "parameters": reference,
+            },
+        }
         (TARGET / f"{folder.name}.json").write_text(json.dumps(record, indent=1) + "\n")
         print(folder.name, len(names), "parameters")
 

@@ -27,7 +27,9 @@ def smoke_run(tmp_path_factory):
 
     def run(name: str):
         if name not in _SMOKE_RUNS:
-            _SMOKE_RUNS[name] = run_experiment(name, smoke=True, out=tmp_path_factory.mktemp(name), device="cpu")
+            _SMOKE_RUNS[name] = run_experiment(
+                name, smoke=True, out=tmp_path_factory.mktemp(name), device="cpu"
+            )
         return _SMOKE_RUNS[name]
 
     return run

@@ -37,7 +37,9 @@ class FlowOracle(torch.nn.Module):
     """The exact marginal velocity of FlowMatching: mu_t' + (S_t' / S_t)(x - mu_t), mu_t = (1-t) m,
     S_t^2 = (1-t)^2 s^2 + c_t^2, c_t = sigma_min + (1 - sigma_min) t."""
 
-    def __init__(self, m: torch.Tensor, s: torch.Tensor, sigma_min: float = 0.0, time_scale: float = 1000.0) -> None:
+    def __init__(
+        self, m: torch.Tensor, s: torch.Tensor, sigma_min: float = 0.0, time_scale: float = 1000.0
+    ) -> None:
         super().__init__()
         self.sigma_min, self.time_scale = sigma_min, time_scale
         self.register_buffer("m", m)
@@ -56,7 +58,9 @@ class FlowOracle(torch.nn.Module):
         return -self.m + dvar / std.pow(2) * (x - mu)
 
 
-def exact_model_log_prob(oracle, x: torch.Tensor, t_data: float, t_prior: float, prior_std: float) -> torch.Tensor:
+def exact_model_log_prob(
+    oracle, x: torch.Tensor, t_data: float, t_prior: float, prior_std: float
+) -> torch.Tensor:
     """log p(x) of the model whose ODE is the oracle's exact probability flow, with the prior N(0, prior_std^2 I)."""
     mu_a, s_a = oracle.moments(torch.tensor([t_data]))
     mu_b, s_b = oracle.moments(torch.tensor([t_prior]))
@@ -66,7 +70,9 @@ def exact_model_log_prob(oracle, x: torch.Tensor, t_data: float, t_prior: float,
     return prior + torch.log(s_b / s_a).sum()
 
 
-def four_gaussians(seed: int, n_train: int = 2000, n_test: int = 100) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def four_gaussians(
+    seed: int, n_train: int = 2000, n_test: int = 100
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A 2-D mixture of four Gaussians (sd 0.4 at (+-1.5, +-1.5)): train and test points, and the test points' exact
     negative log-density."""
     from bayesdl.randomness import seeded_rng
@@ -79,7 +85,9 @@ def four_gaussians(seed: int, n_train: int = 2000, n_test: int = 100) -> tuple[t
     return train, test, -mix.log_prob(test)
 
 
-def training_gain(model: torch.nn.Module, train: torch.Tensor, test: torch.Tensor, epochs: int, seed: int) -> torch.Tensor:
+def training_gain(
+    model: torch.nn.Module, train: torch.Tensor, test: torch.Tensor, epochs: int, seed: int
+) -> torch.Tensor:
     """The per-test-point gain in ODE log-likelihood (rtol = atol = 1e-3) from training ``model`` on ``train``."""
     from bayesdl.inference import Trainer, ode_log_likelihood
 

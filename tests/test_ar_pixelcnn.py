@@ -35,12 +35,16 @@ def pixel_gradients(model: PixelCNN, x: torch.Tensor, y=None):
 @pytest.mark.parametrize("likelihood", ["bernoulli", "categorical"])
 def test_every_pixel_is_causal_and_there_is_no_blind_spot(likelihood):
     h, w = 4, 5
-    model = randomised(PixelCNN(1, (h, w), num_layers=4, hidden_channels=16, likelihood=likelihood, num_levels=4))
+    model = randomised(
+        PixelCNN(1, (h, w), num_layers=4, hidden_channels=16, likelihood=likelihood, num_levels=4)
+    )
     assert model.receptive_radius >= max(h, w) - 1
     x = torch.randint(0, 2 if likelihood == "bernoulli" else 4, (2, 1, h, w)).float()
     for k, g in enumerate(pixel_gradients(model, x)):
         assert g[k:].eq(0).all(), f"pixel {divmod(k, w)} depends on itself or a later pixel"
-        assert g[:k].ne(0).all(), f"pixel {divmod(k, w)} has a blind spot at {(g[:k] == 0).nonzero().flatten().tolist()}"
+        assert g[:k].ne(0).all(), (
+            f"pixel {divmod(k, w)} has a blind spot at {(g[:k] == 0).nonzero().flatten().tolist()}"
+        )
 
 
 def test_too_few_layers_leave_far_pixels_out_but_stay_causal():
@@ -76,8 +80,12 @@ def test_bernoulli_3x4_sums_to_one_unconditional_and_per_class():
 
 @pytest.mark.parametrize("likelihood", ["categorical", "logistic_mixture"])
 def test_multilevel_likelihoods_sum_to_one(likelihood):
-    model = randomised(PixelCNN(1, (1, 2), num_layers=2, hidden_channels=8, likelihood=likelihood, num_levels=6,
-                                num_components=3), scale=0.5)
+    model = randomised(
+        PixelCNN(
+            1, (1, 2), num_layers=2, hidden_channels=8, likelihood=likelihood, num_levels=6, num_components=3
+        ),
+        scale=0.5,
+    )
     grid = torch.cartesian_prod(torch.arange(6.0), torch.arange(6.0)).reshape(-1, 1, 1, 2)
     with torch.no_grad():
         assert abs(torch.logsumexp(model.log_prob(grid), 0).exp().item() - 1) < 1e-4
@@ -96,7 +104,9 @@ def test_row_cached_pixel_computation_equals_the_full_network(num_classes):
         for i in range(6):
             features = model._row_vertical_features(inputs, condition, i)
             for j in range(7):
-                assert torch.allclose(model._pixel_params(inputs, features, condition, i, j), full[..., i, j], atol=1e-5)
+                assert torch.allclose(
+                    model._pixel_params(inputs, features, condition, i, j), full[..., i, j], atol=1e-5
+                )
 
 
 def test_samples_follow_the_model_chi_square(seed):

@@ -17,8 +17,15 @@ def _gaussian_potential(z):
 def test_runs_with_different_seeds_merge_into_one_posterior(tmp_path, seed):
     paths = []
     for rank in range(2):  # stands in for one process per GPU
-        post = sample_posterior(_gaussian_potential, potential_dim=2, num_chains=2, num_warmup=150,
-                                num_samples=150, seed=seed(rank), progress=False)
+        post = sample_posterior(
+            _gaussian_potential,
+            potential_dim=2,
+            num_chains=2,
+            num_warmup=150,
+            num_samples=150,
+            seed=seed(rank),
+            progress=False,
+        )
         path = tmp_path / f"part{rank}.nc"
         to_inference_data(post).to_netcdf(str(path))
         paths.append(path)

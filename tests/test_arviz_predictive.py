@@ -51,8 +51,21 @@ def _swag(likelihood="homoscedastic", out=1, seed=0):
 def _regressors():
     x, y = _data()
     net = MLP(2, [8], 1)
-    la = Laplace(PlainNet(net, likelihood="homoscedastic", learn_noise=False).net, likelihood="regression", noise_std=1.0).fit((x, y))
-    chains = [[{n: p.detach() + 0.01 * k for n, p in PlainNet(MLP(2, [8], 1), likelihood="homoscedastic").named_parameters()} for k in range(5)] for _ in range(2)]
+    la = Laplace(
+        PlainNet(net, likelihood="homoscedastic", learn_noise=False).net,
+        likelihood="regression",
+        noise_std=1.0,
+    ).fit((x, y))
+    chains = [
+        [
+            {
+                n: p.detach() + 0.01 * k
+                for n, p in PlainNet(MLP(2, [8], 1), likelihood="homoscedastic").named_parameters()
+            }
+            for k in range(5)
+        ]
+        for _ in range(2)
+    ]
     torch.manual_seed(0)
     return {
         "bbb": BayesByBackprop(MLP(2, [8], 1), likelihood="homoscedastic"),
@@ -72,14 +85,19 @@ def _states():
     return torch.get_rng_state().clone(), np.random.get_state()[1].copy()
 
 
-@pytest.mark.parametrize("name", ["bbb", "mc_dropout", "ensemble", "exact_gp", "svgp", "dkl", "laplace", "swag", "multiswag", "sgmcmc"])
+@pytest.mark.parametrize(
+    "name",
+    ["bbb", "mc_dropout", "ensemble", "exact_gp", "svgp", "dkl", "laplace", "swag", "multiswag", "sgmcmc"],
+)
 def test_every_regressor_exports_groups_dims_attrs_and_loo(name):
     x, y = _data()
     model = _regressors()[name]
     assert isinstance(model, HasFunctionDraws)
     before = _states()
     idata = predictive_to_inference_data(model, x, y, num_samples=8, seed=3)
-    assert torch.equal(before[0], _states()[0]) and (before[1] == _states()[1]).all()  # seeded: global RNG untouched
+    assert (
+        torch.equal(before[0], _states()[0]) and (before[1] == _states()[1]).all()
+    )  # seeded: global RNG untouched
     again = predictive_to_inference_data(model, x, y, num_samples=8, seed=3)
     np.testing.assert_array_equal(idata.posterior["f"].values, again.posterior["f"].values)
     assert {"posterior", "posterior_predictive", "log_likelihood", "observed_data"} <= set(idata.groups())
@@ -92,7 +110,11 @@ def test_every_regressor_exports_groups_dims_attrs_and_loo(name):
     assert idata.observed_data["y"].dims == ("obs",)
     for group in idata.groups():
         attrs = idata[group].attrs
-        assert attrs["inference_library"] == "bayesdl" and attrs["method"] == name and attrs["inference_library_version"]
+        assert (
+            attrs["inference_library"] == "bayesdl"
+            and attrs["method"] == name
+            and attrs["inference_library_version"]
+        )
     assert idata.posterior.attrs["bayesian"] == (0 if name in ("mc_dropout", "ensemble") else 1)
     if name in ("swag", "multiswag"):
         assert idata.posterior["theta"].dims == ("chain", "draw", "theta_dim_0")
@@ -111,13 +133,18 @@ def test_every_regressor_exports_groups_dims_attrs_and_loo(name):
 def test_classifiers_and_laplace_weight_draws_have_class_and_parameter_dims():
     x, y = _data(classes=3)
     la = Laplace(MLP(2, [8], 3), likelihood="classification", hessian="diag", subset="all").fit((x, y))
-    idata = predictive_to_inference_data(la.predictive_draws(x, 6, predictive="nn", seed=0), y=y,
-                                         coords={"class": ["a", "b", "c"]})
+    idata = predictive_to_inference_data(
+        la.predictive_draws(x, 6, predictive="nn", seed=0), y=y, coords={"class": ["a", "b", "c"]}
+    )
     assert idata.posterior["probs"].dims == ("chain", "draw", "obs", "class")
     assert list(idata.posterior["probs"].coords["class"].values) == ["a", "b", "c"]
     assert idata.posterior["theta"].shape[:2] == (1, 6)
     probs = idata.posterior["probs"].values
-    np.testing.assert_allclose(idata.log_likelihood["y"].values, np.log(np.take_along_axis(probs, y.numpy()[None, None, :, None], -1)[..., 0]), rtol=1e-5)
+    np.testing.assert_allclose(
+        idata.log_likelihood["y"].values,
+        np.log(np.take_along_axis(probs, y.numpy()[None, None, :, None], -1)[..., 0]),
+        rtol=1e-5,
+    )
     replicated = idata.posterior_predictive["y"].values
     assert replicated.dtype.kind == "i" and replicated.min() >= 0 and replicated.max() < 3
     # a Pyro BNN's SVI posterior and a classifying SVGP also export
@@ -172,8 +199,13 @@ def _sgld_chains(steps: int, burn_in: int, thin: int, starts: list[float], seed:
         with torch.no_grad():
             for p in model.parameters():
                 p.fill_(start)
-        sampler = SGLD(model.parameters(), lr=0.1, num_data=40, prior_precision=1.0,
-                       generator=torch.Generator().manual_seed(seed * 100 + k))
+        sampler = SGLD(
+            model.parameters(),
+            lr=0.1,
+            num_data=40,
+            prior_precision=1.0,
+            generator=torch.Generator().manual_seed(seed * 100 + k),
+        )
         draws = []
         for step in range(steps):
             sampler.zero_grad()
@@ -206,8 +238,10 @@ def test_sgmcmc_chains_become_arviz_chains_with_function_space_rhat_near_one(see
 def test_compare_ranks_methods_and_netcdf_round_trips(tmp_path):
     x, y = _data()
     models = _regressors()
-    idatas = {name: predictive_to_inference_data(models[name], x, y, num_samples=8, seed=0)
-              for name in ("ensemble", "exact_gp", "laplace")}
+    idatas = {
+        name: predictive_to_inference_data(models[name], x, y, num_samples=8, seed=0)
+        for name in ("ensemble", "exact_gp", "laplace")
+    }
     with pytest.warns(UserWarning):  # tiny S: ArviZ warns about Pareto k
         table = compare_methods(idatas)
     assert set(table.index) == set(idatas) and table["rank"].min() == 0
@@ -216,8 +250,13 @@ def test_compare_ranks_methods_and_netcdf_round_trips(tmp_path):
     idatas["exact_gp"].to_netcdf(str(path))
     back = az.from_netcdf(str(path))
     assert set(back.groups()) == set(idatas["exact_gp"].groups())
-    np.testing.assert_array_equal(back.log_likelihood["y"].values, idatas["exact_gp"].log_likelihood["y"].values)
-    assert back.posterior.attrs["method"] == "exact_gp" and back.posterior.attrs["inference_library"] == "bayesdl"
+    np.testing.assert_array_equal(
+        back.log_likelihood["y"].values, idatas["exact_gp"].log_likelihood["y"].values
+    )
+    assert (
+        back.posterior.attrs["method"] == "exact_gp"
+        and back.posterior.attrs["inference_library"] == "bayesdl"
+    )
 
 
 def test_nuts_posterior_takes_coords_and_dims():
@@ -231,7 +270,10 @@ def test_nuts_posterior_takes_coords_and_dims():
     idata = to_inference_data(post, dims={"w": ["feature"], "y": ["obs"]}, coords={"feature": ["x0", "x1"]})
     assert idata.posterior["w"].dims == ("chain", "draw", "feature")
     assert list(idata.posterior["w"].coords["feature"].values) == ["x0", "x1"]
-    assert idata.log_likelihood["y"].dims == ("chain", "draw", "obs") and idata.posterior.attrs["inference_library"] == "bayesdl"
+    assert (
+        idata.log_likelihood["y"].dims == ("chain", "draw", "obs")
+        and idata.posterior.attrs["inference_library"] == "bayesdl"
+    )
 
 
 def test_bad_sources_are_refused():

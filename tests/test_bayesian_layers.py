@@ -33,7 +33,9 @@ def test_linear_output_moments_match_the_weight_distribution(estimator, seed):
     with torch.no_grad():
         mean, var = _exact_linear_moments(layer, x)
         n = 4000
-        if estimator != "local_reparam":  # the weight (or flipout perturbation and bias) draw is shared within a call
+        if (
+            estimator != "local_reparam"
+        ):  # the weight (or flipout perturbation and bias) draw is shared within a call
             draws = torch.stack([layer(x) for _ in range(n)])
         else:  # examples in a batch get independent draws: repeat the inputs
             draws = layer(x.repeat(n, 1)).reshape(n, 2, 3)
@@ -42,7 +44,7 @@ def test_linear_output_moments_match_the_weight_distribution(estimator, seed):
     # sd sqrt(2 / n) (0.022 here); 12 checks at z = 5.2: false-failure rate 1e-5 in all
     z = z_bound(tests=2 * m.numel())
     assert bool(((m - mean).abs() <= z * (var / n).sqrt()).all())
-    assert bool(((v / var - 1).abs() <= z * (2 / n) ** 0.5).all()), (v / var - 1)
+    assert bool(((v / var - 1).abs() <= z * (2 / n) ** 0.5).all()), v / var - 1
 
 
 def test_flipout_and_local_reparam_match_reparam_in_distribution_for_conv(seed):
@@ -84,9 +86,13 @@ def test_flipout_examples_in_a_batch_are_decorrelated(seed):
 
 def test_fused_local_reparam_gradients_are_exact():
     torch.manual_seed(0)
-    args = [torch.randn(5, 3, dtype=torch.float64, requires_grad=True), torch.randn(4, 3, dtype=torch.float64, requires_grad=True),
-            torch.randn(4, 3, dtype=torch.float64, requires_grad=True), torch.randn(4, dtype=torch.float64, requires_grad=True),
-            torch.randn(4, dtype=torch.float64, requires_grad=True)]
+    args = [
+        torch.randn(5, 3, dtype=torch.float64, requires_grad=True),
+        torch.randn(4, 3, dtype=torch.float64, requires_grad=True),
+        torch.randn(4, 3, dtype=torch.float64, requires_grad=True),
+        torch.randn(4, dtype=torch.float64, requires_grad=True),
+        torch.randn(4, dtype=torch.float64, requires_grad=True),
+    ]
 
     def fn(*a):
         torch.manual_seed(3)
@@ -96,25 +102,35 @@ def test_fused_local_reparam_gradients_are_exact():
 
 
 def test_fast_softplus_and_slope_match_torch_from_tiny_to_large_rho():
-    rho = torch.cat([torch.linspace(-40.0, 30.0, 20001), torch.tensor([-3.0, 0.0, 1e-4, 19.9])])  # > 8192: the fast path
+    rho = torch.cat(
+        [torch.linspace(-40.0, 30.0, 20001), torch.tensor([-3.0, 0.0, 1e-4, 19.9])]
+    )  # > 8192: the fast path
     sigma, slope = _softplus_with_slope(rho[rho <= 19.9])
     exact = torch.nn.functional.softplus(rho[rho <= 19.9].double())
-    assert ((sigma.double() - exact).abs() / exact).max() < 3e-7  # a few float32 ulps, even where 1 + e^rho rounds to 1
+    assert (
+        (sigma.double() - exact).abs() / exact
+    ).max() < 3e-7  # a few float32 ulps, even where 1 + e^rho rounds to 1
     assert torch.allclose(slope.double(), torch.sigmoid(rho[rho <= 19.9].double()), rtol=3e-7, atol=0)
     big, big_slope = _softplus_with_slope(rho)  # rho > 20 somewhere: torch's softplus, no overflow
-    assert torch.isfinite(big).all() and torch.allclose(big[-20000:], torch.nn.functional.softplus(rho[-20000:]))
+    assert torch.isfinite(big).all() and torch.allclose(
+        big[-20000:], torch.nn.functional.softplus(rho[-20000:])
+    )
 
 
 @pytest.mark.parametrize("precision,tol", [("fp32", 1e-4), ("bf16_variance", 0.03), ("bf16", 0.03)])
 def test_fused_gradients_match_autograd_in_every_matmul_precision(precision, tol):
     # The generic autograd path (float32) is the reference; the bfloat16 paths differ by rounding only.
     torch.manual_seed(0)
-    layer = BayesianLinear(160, 130, prior=GaussianPrior(0.7), posterior_std_init=0.05, matmul_precision=precision)
+    layer = BayesianLinear(
+        160, 130, prior=GaussianPrior(0.7), posterior_std_init=0.05, matmul_precision=precision
+    )
     x = torch.rand(64, 160, requires_grad=True)
     upstream = torch.randn(64, 130)
     results = []
     for fused in (True, False):
-        layer.prior.learnable = not fused  # a learnable prior forces the generic path (log_sigma stays a buffer here)
+        layer.prior.learnable = (
+            not fused
+        )  # a learnable prior forces the generic path (log_sigma stays a buffer here)
         layer.zero_grad()
         x.grad = None
         torch.manual_seed(7)
@@ -151,7 +167,9 @@ def test_stale_fused_kl_is_not_reused_after_an_update():
     layer(torch.randn(4, 3))
     with torch.no_grad():
         layer.weight_mu.add_(1.0)
-    fresh = GaussianPrior(1.0).kl_closed_form(layer.weight_mu, layer.weight_sigma) + GaussianPrior(1.0).kl_closed_form(layer.bias_mu, layer.bias_sigma)
+    fresh = GaussianPrior(1.0).kl_closed_form(layer.weight_mu, layer.weight_sigma) + GaussianPrior(
+        1.0
+    ).kl_closed_form(layer.bias_mu, layer.bias_sigma)
     assert torch.allclose(layer.kl(), fresh)
 
 

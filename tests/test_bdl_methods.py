@@ -30,8 +30,15 @@ def test_a_method_ignores_the_global_generator_and_leaves_it_alone(method):
     for global_seed in (1, 2):
         torch.manual_seed(global_seed)
         state = torch.get_rng_state()
-        model = build_method(method, lambda p: MLP(3, [8], 1, activation="tanh", dropout=p), "homoscedastic", (x, y),
-                             budget, _Context(), seed=7)
+        model = build_method(
+            method,
+            lambda p: MLP(3, [8], 1, activation="tanh", dropout=p),
+            "homoscedastic",
+            (x, y),
+            budget,
+            _Context(),
+            seed=7,
+        )
         assert torch.equal(torch.get_rng_state(), state)  # the caller's generator is untouched
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)

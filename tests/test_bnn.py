@@ -30,7 +30,9 @@ def test_bayesian_converts_linear_and_conv_and_can_start_from_the_net():
     assert torch.equal(convs[0].weight_mu, net.features[0].weight)
     assert not any(isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) for m in bnn.modules())
     fresh = bayesian(net, init_from_net=False)
-    assert not torch.equal(next(m for m in fresh.modules() if isinstance(m, BayesianConv2d)).weight_mu, net.features[0].weight)
+    assert not torch.equal(
+        next(m for m in fresh.modules() if isinstance(m, BayesianConv2d)).weight_mu, net.features[0].weight
+    )
     with pytest.raises(InputError, match="no nn.Linear"):
         bayesian(torch.nn.ReLU())
 
@@ -44,15 +46,21 @@ def test_elbo_minibatch_scaling_sums_to_the_full_batch_negative_elbo():
     summed = sum(len(xb) * model.loss(xb, yb, num_data=n) for xb, yb in zip(x.split(20), y.split(20)))
     full_negative_elbo = model.data_nll(x, y).sum() + model.kl()
     assert torch.allclose(summed, full_negative_elbo, rtol=1e-5)
-    assert torch.allclose(n * model.loss(x, y), full_negative_elbo, rtol=1e-5)  # num_data omitted = full batch
+    assert torch.allclose(
+        n * model.loss(x, y), full_negative_elbo, rtol=1e-5
+    )  # num_data omitted = full batch
     # the shared trainer passes N (not the batch size) to loss(..., num_data)
-    assert torch.allclose(LossObjective(model).loss((x[:20], y[:20]), num_data=n), model.loss(x[:20], y[:20], num_data=n))
+    assert torch.allclose(
+        LossObjective(model).loss((x[:20], y[:20]), num_data=n), model.loss(x[:20], y[:20], num_data=n)
+    )
 
 
 def test_heteroscedastic_nll_is_stable_and_exact():
     mean, log_var, y = torch.tensor([0.5, 0.0]), torch.tensor([-30.0, 40.0]), torch.tensor([0.5, 3.0])
     value = gaussian_nll_from_log_var(mean, log_var, y)
-    reference = -torch.distributions.Normal(mean.double(), (0.5 * log_var.double()).exp()).log_prob(y.double())
+    reference = -torch.distributions.Normal(mean.double(), (0.5 * log_var.double()).exp()).log_prob(
+        y.double()
+    )
     assert torch.isfinite(value).all() and torch.allclose(value.double(), reference, rtol=1e-6)
 
 
@@ -68,7 +76,9 @@ def test_mc_dropout_precision_and_noise():
 def _gap_epistemic_and_noise_correlation():
     torch.manual_seed(0)
     x, y, _ = toy_regression("gap", 300, seed=0)
-    ens = DeepEnsemble(MLP(1, [32, 32], 2, activation="tanh"), num_members=4, likelihood="heteroscedastic", seed=0)
+    ens = DeepEnsemble(
+        MLP(1, [32, 32], 2, activation="tanh"), num_members=4, likelihood="heteroscedastic", seed=0
+    )
     fit_ensemble(ens, (x, y), epochs=60, lr=1e-2, batch_size=100, progress=False, device="cpu")
     grid_gap = torch.linspace(-0.4, 0.4, 20).unsqueeze(1)
     grid_data = torch.cat([torch.linspace(-2.5, -1.5, 10), torch.linspace(1.5, 2.5, 10)]).unsqueeze(1)
@@ -78,7 +88,9 @@ def _gap_epistemic_and_noise_correlation():
     Trainer(bbb, lr=1e-2, epochs=60, batch_size=100, progress=False, device="cpu", seed=0).fit((xh, yh))
     grid = torch.linspace(-2.8, 2.8, 50).unsqueeze(1)
     pred = predict(bbb, grid, num_samples=30)
-    corr = torch.corrcoef(torch.stack([pred.aleatoric.sqrt(), heteroscedastic_noise_std(grid.squeeze(1))]))[0, 1]
+    corr = torch.corrcoef(torch.stack([pred.aleatoric.sqrt(), heteroscedastic_noise_std(grid.squeeze(1))]))[
+        0, 1
+    ]
     return gap.epistemic.mean(), data.epistemic.mean(), float(corr)
 
 
@@ -104,7 +116,9 @@ def test_predict_works_for_every_method_and_bad_inputs_are_rejected(likelihood):
         pred = predict(model, x, num_samples=4, batch_size=3)
         assert isinstance(pred, kind)
         if kind is ClassificationPrediction:
-            assert torch.allclose(pred.probs.sum(1), torch.ones(7)) and bool((pred.mutual_information >= 0).all())
+            assert torch.allclose(pred.probs.sum(1), torch.ones(7)) and bool(
+                (pred.mutual_information >= 0).all()
+            )
         else:
             assert pred.mean.shape == (7,) and bool((pred.aleatoric > 0).all())
         with pytest.raises(InputError, match="num_samples"):
@@ -122,7 +136,9 @@ def test_bbb_trains_with_the_trainer_and_roundtrips_through_save_load(tmp_path):
     torch.manual_seed(0)
     x = torch.randn(200, 2)
     y = (x[:, 0] > 0).long()
-    model = BayesByBackprop(MLP(2, [16], 2), prior=GaussianPrior(1.0, learnable=True), estimator="local_reparam")
+    model = BayesByBackprop(
+        MLP(2, [16], 2), prior=GaussianPrior(1.0, learnable=True), estimator="local_reparam"
+    )
     history = Trainer(model, lr=1e-2, epochs=15, batch_size=50, progress=False, device="cpu").fit((x, y))
     assert history.losses[-1] < history.losses[0]
     assert (predict(model, x, 10).predicted == y).float().mean() > 0.9
@@ -141,7 +157,9 @@ def test_sequence_models_work_with_bbb_and_mc_dropout():
 
     x, y = torch.randn(6, 5, 3), torch.randint(0, 2, (6,))
     bbb = BayesByBackprop(RecurrentNet(3, 8, 2, cell="gru"), estimator="flipout")
-    assert isinstance(bbb.net.head, BayesianLinear) and isinstance(bbb.net.rnn, torch.nn.GRU)  # recurrent weights stay point estimates
+    assert isinstance(bbb.net.head, BayesianLinear) and isinstance(
+        bbb.net.rnn, torch.nn.GRU
+    )  # recurrent weights stay point estimates
     mcd = MCDropout(RecurrentNet(3, 8, 1, cell="lstm", dropout=0.3), "homoscedastic")
     assert predict(bbb, x, 3).probs.shape == (6, 2) and bool((predict(mcd, x, 5).epistemic > 0).all())
     assert torch.isfinite(bbb.loss(x, y, num_data=100))
@@ -153,7 +171,9 @@ def test_bbb_trains_with_fused_adam_unless_told_otherwise():
     trainer = Trainer(model, epochs=1, batch_size=10, device="cpu", progress=False)
     trainer.fit((x, y))
     assert trainer.optimizer.defaults["fused"] is True
-    trainer = Trainer(model, epochs=1, batch_size=10, device="cpu", progress=False, optimizer_kwargs={"fused": False})
+    trainer = Trainer(
+        model, epochs=1, batch_size=10, device="cpu", progress=False, optimizer_kwargs={"fused": False}
+    )
     trainer.fit((x, y))
     assert not trainer.optimizer.defaults["fused"]
     plain = Trainer(PlainNet(MLP(4, [8], 3)), epochs=1, batch_size=10, device="cpu", progress=False)

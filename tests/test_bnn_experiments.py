@@ -4,10 +4,13 @@ import pytest
 
 
 @pytest.mark.xdist_group("experiments")
-@pytest.mark.parametrize("name,figures", [
-    ("bnn-regression", ["regression_bands.png", "epistemic_sd.png"]),
-    ("bnn-classification", ["reliability_digits.png", "ood_entropy_digits.png"]),
-])
+@pytest.mark.parametrize(
+    "name,figures",
+    [
+        ("bnn-regression", ["regression_bands.png", "epistemic_sd.png"]),
+        ("bnn-classification", ["reliability_digits.png", "ood_entropy_digits.png"]),
+    ],
+)
 def test_experiment_smoke_run_writes_everything(smoke_run, name, figures):
     result = smoke_run(name)
     out = result.out_dir

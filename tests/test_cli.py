@@ -51,8 +51,24 @@ def test_run_smoke_writes_metrics_figures_and_report(tmp_path, capsys):
 
 
 def test_set_overrides_reach_the_experiment_and_are_recorded(tmp_path):
-    assert main(["run", "svi-logistic", "--smoke", "--out", str(tmp_path), "--device", "cpu", "--set", "epochs=2",
-                 "--set", "predictive_samples=4"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "svi-logistic",
+                "--smoke",
+                "--out",
+                str(tmp_path),
+                "--device",
+                "cpu",
+                "--set",
+                "epochs=2",
+                "--set",
+                "predictive_samples=4",
+            ]
+        )
+        == 0
+    )
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     info = json.loads((run_dir / "run.json").read_text())
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -60,13 +76,16 @@ def test_set_overrides_reach_the_experiment_and_are_recorded(tmp_path):
     assert info["overrides"] == {"epochs": "2", "predictive_samples": "4"}
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--set", "epoch=2"], "no setting 'epoch'; valid keys: epochs, lr"),
-    (["--set", "epochs=two"], "setting 'epochs' expects int; got 'two'"),
-    (["--set", "epochs"], "--set expects KEY=VALUE"),
-    (["--seed", "-1"], "seed must be an integer in [0, 2**32)"),
-    (["--device", "cuda"], "CUDA is not available"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--set", "epoch=2"], "no setting 'epoch'; valid keys: epochs, lr"),
+        (["--set", "epochs=two"], "setting 'epochs' expects int; got 'two'"),
+        (["--set", "epochs"], "--set expects KEY=VALUE"),
+        (["--seed", "-1"], "seed must be an integer in [0, 2**32)"),
+        (["--device", "cuda"], "CUDA is not available"),
+    ],
+)
 def test_a_run_that_fails_at_once_leaves_no_folder(tmp_path, capsys, argv, message):
     if "cuda" in argv:
         import torch
@@ -119,8 +138,12 @@ def test_each_run_gets_a_fresh_folder(tmp_path):
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "bayesdl", "run", "no-such-experiment", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayesdl", "run", "no-such-experiment", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("bayesdl: error:")]
@@ -147,7 +170,10 @@ def test_progress_defaults_to_whether_stdout_is_a_terminal(monkeypatch, tmp_path
     for tty in (True, False):
         monkeypatch.setattr(sys.stdout, "isatty", lambda tty=tty: tty)
         assert main(["run", "svi-logistic", "--smoke", "--out", str(tmp_path), "--device", "cpu"]) == 130
-    assert main(["run", "svi-logistic", "--smoke", "--out", str(tmp_path), "--device", "cpu", "--no-progress"]) == 130
+    assert (
+        main(["run", "svi-logistic", "--smoke", "--out", str(tmp_path), "--device", "cpu", "--no-progress"])
+        == 130
+    )
     assert seen == [True, False, False]
 
 
@@ -156,12 +182,20 @@ def test_every_settings_dataclass_has_presets_and_takes_nested_overrides():
     from bayesdl.experiments.settings import setting_keys
 
     with_settings = {name: exp for name, exp in list_experiments().items() if exp.config is not None}
-    assert {"svi-logistic", "bnn-classification", "bnn-regression", "mcmc-logistic", "mcmc-eight-schools"} <= set(with_settings)
+    assert {
+        "svi-logistic",
+        "bnn-classification",
+        "bnn-regression",
+        "mcmc-logistic",
+        "mcmc-eight-schools",
+    } <= set(with_settings)
     for name, exp in with_settings.items():
         for size in ("smoke", "quick", "full"):
             assert isinstance(experiment_config(exp, size), exp.config), (name, size)
         assert setting_keys(experiment_config(exp, "smoke"))
-    cfg = experiment_config(with_settings["bnn-classification"], "quick", {"model.hidden": "256", "epochs": "5"})
+    cfg = experiment_config(
+        with_settings["bnn-classification"], "quick", {"model.hidden": "256", "epochs": "5"}
+    )
     assert cfg.model.hidden == (256,) and cfg.epochs == 5 and cfg.fashion_model.hidden == (400, 400)
     with pytest.raises(InputError, match="valid keys: .*model.hidden"):
         experiment_config(with_settings["bnn-classification"], "quick", {"model.width": "256"})
@@ -175,7 +209,9 @@ def test_warnings_raised_during_a_run_go_to_the_report_notes_not_the_terminal(tm
     @experiment("test-warns", "warns twice the same way and once another way")
     def run(ctx):
         for _ in range(2):
-            warnings.warn("shape parameter of Pareto distribution is greater than 0.7", UserWarning, stacklevel=1)
+            warnings.warn(
+                "shape parameter of Pareto distribution is greater than 0.7", UserWarning, stacklevel=1
+            )
         warnings.warn("this keyword is deprecated", FutureWarning, stacklevel=1)
         ctx.report_metric("value", 1.0, "", "higher")
         return {"value": 1.0}

@@ -19,8 +19,12 @@ def test_hand_written_backward_matches_finite_differences(widths):
     x = torch.randn(5, widths[0], dtype=torch.float64, requires_grad=True)
     params = []
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-        params += [torch.randn(fan_out, fan_in, dtype=torch.float64), torch.randn(fan_out, fan_in, dtype=torch.float64),
-                   torch.randn(fan_out, dtype=torch.float64), torch.randn(fan_out, dtype=torch.float64)]
+        params += [
+            torch.randn(fan_out, fan_in, dtype=torch.float64),
+            torch.randn(fan_out, fan_in, dtype=torch.float64),
+            torch.randn(fan_out, dtype=torch.float64),
+            torch.randn(fan_out, dtype=torch.float64),
+        ]
     params = [p.requires_grad_() for p in params]
     prior_vars = tuple(0.6 + 0.1 * k for k in range(len(widths) - 1))
     lows = ((False, False),) * len(prior_vars)
@@ -36,7 +40,9 @@ def test_softplus_and_slope_are_accurate_from_tiny_to_huge_rho():
     rho = torch.cat([torch.linspace(-40.0, 30.0, 20001), torch.tensor([95.0, 200.0])])
     sigma, slope = _softplus_and_slope(rho)
     exact = torch.nn.functional.softplus(rho.double())
-    assert ((sigma.double() - exact).abs() / exact).max() < 3e-7  # a few float32 ulps, even where 1 + e^rho rounds to 1
+    assert (
+        (sigma.double() - exact).abs() / exact
+    ).max() < 3e-7  # a few float32 ulps, even where 1 + e^rho rounds to 1
     assert torch.allclose(slope.double(), torch.sigmoid(rho.double()), rtol=3e-7, atol=0)
 
 
@@ -52,8 +58,13 @@ def test_compiled_step_equals_the_default_layer_by_layer_path():
     # same draws -> the same loss and gradients as the default path. With matmul_precision="bf16" the 130 -> 128
     # layer runs its products in bfloat16 and the narrow ones in float32, so one compilation covers both branches.
     torch.manual_seed(0)
-    model = BayesByBackprop(MLP(12, [130, 128], 3), prior=GaussianPrior(0.8), posterior_std_init=0.05, compile=True,
-                            matmul_precision="bf16")
+    model = BayesByBackprop(
+        MLP(12, [130, 128], 3),
+        prior=GaussianPrior(0.8),
+        posterior_std_init=0.05,
+        compile=True,
+        matmul_precision="bf16",
+    )
     x, y = torch.rand(8, 12), torch.randint(0, 3, (8,))
     assert model._compiled_stack(x)[1] == ((False, False), (True, True), (False, False))
     compiled = _loss_and_grads(model, x, y, seed=5)
@@ -67,7 +78,9 @@ def test_compiled_step_equals_the_default_layer_by_layer_path():
 def test_one_call_categorical_step_equals_autograd_of_the_stack_and_the_regression_path_too():
     # the categorical loss and its gradients in one function (run eagerly here; the test above compiles it)
     torch.manual_seed(0)
-    model = BayesByBackprop(MLP(5, [7, 6], 4), prior=GaussianPrior(0.7), posterior_std_init=0.05, compile=True)
+    model = BayesByBackprop(
+        MLP(5, [7, 6], 4), prior=GaussianPrior(0.7), posterior_std_init=0.05, compile=True
+    )
     x, y = torch.rand(9, 5), torch.randint(0, 4, (9,))
     prior_vars, lows, _, *params = model._compiled_stack(x)
     scale = torch.tensor(0.25)

@@ -51,7 +51,9 @@ def test_split_conformal_regression_covers_at_the_exact_beta_binomial_rate():
     plain, scaled = [], []
     for _ in range(REPEATS):
         x, y = _heteroscedastic(g, N_CAL + N_TEST)
-        mean = 0.8 * torch.sin(2 * x)  # a deliberately wrong predictor: the guarantee does not need a good one
+        mean = 0.8 * torch.sin(
+            2 * x
+        )  # a deliberately wrong predictor: the guarantee does not need a good one
         sd = 0.2 + 0.8 * x.abs()
         cal, test = slice(0, N_CAL), slice(N_CAL, None)
         cp = SplitConformalRegressor(ALPHA).calibrate(mean[cal], y[cal])
@@ -70,7 +72,9 @@ def test_conformalized_quantile_regression_covers_and_adapts_its_width():
     for _ in range(REPEATS):
         x, y = _heteroscedastic(g, N_CAL + N_TEST)
         centre, half = torch.sin(2 * x), 1.2 * (0.1 + x.abs())  # base interval too narrow by design
-        cqr = ConformalizedQuantileRegressor(ALPHA).calibrate((centre - half)[:N_CAL], (centre + half)[:N_CAL], y[:N_CAL])
+        cqr = ConformalizedQuantileRegressor(ALPHA).calibrate(
+            (centre - half)[:N_CAL], (centre + half)[:N_CAL], y[:N_CAL]
+        )
         low, high = cqr.predict_interval((centre - half)[N_CAL:], (centre + half)[N_CAL:])
         y_test, x_test = y[N_CAL:], x[N_CAL:]
         coverages.append(float(((y_test >= low) & (y_test <= high)).double().mean()))
@@ -80,7 +84,9 @@ def test_conformalized_quantile_regression_covers_and_adapts_its_width():
     assert sum(width_ratio) / len(width_ratio) > 2.0  # noise sd grows from <0.6 to >1.6: widths must follow
 
 
-@pytest.mark.parametrize("method,randomized", [("threshold", False), ("aps", True), ("aps", False), ("raps", True)])
+@pytest.mark.parametrize(
+    "method,randomized", [("threshold", False), ("aps", True), ("aps", False), ("raps", True)]
+)
 def test_conformal_sets_cover_at_the_exact_beta_binomial_rate(method, randomized):
     g = torch.Generator().manual_seed(13)
     coverages, sizes = [], []

@@ -165,73 +165,175 @@ GP = {"meta": False}
 
 
 def _svgp(likelihood: str = "gaussian", **kwargs: Any) -> SparseVariationalGP:
-    return SparseVariationalGP(2, num_inducing=6, likelihood=likelihood, **kwargs).initialize_inducing_points(real(2))
+    return SparseVariationalGP(2, num_inducing=6, likelihood=likelihood, **kwargs).initialize_inducing_points(
+        real(2)
+    )
 
 
 def _dkl() -> DeepKernelGP:
-    return DeepKernelGP(num_features=2, num_inducing=6, num_inputs=2, hidden_sizes=[8]).initialize_inducing_points(real(2))
+    return DeepKernelGP(
+        num_features=2, num_inducing=6, num_inputs=2, hidden_sizes=[8]
+    ).initialize_inducing_points(real(2))
 
 
 FAMILIES: dict[str, Family] = {
-    "vae": Family(lambda: VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8])), lambda: binary(6), _vae_log_likelihood),
-    "vae-iwae-vampprior": Family(lambda: VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=VampPrior(2, [6], 4),
-                                             objective="iwae", num_particles=3), lambda: binary(6), _vae_log_likelihood),
-    "vae-flow-posterior-prior": Family(lambda: VAE(FlowPosteriorEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=FlowPrior(2)),
-                                       lambda: binary(6), _vae_log_likelihood),
-    "vae-spline-posterior-prior": Family(lambda: VAE(FlowPosteriorEncoder([6], 2, [8], flow="nsf"), MLPDecoder(2, [6], [8]),
-                                                     prior=FlowPrior(2, flow="nsf")), lambda: binary(6), _vae_log_likelihood),
-    "vae-gaussian-decoder": Family(lambda: VAE(MLPEncoder([3], 2, [8]), MLPDecoder(2, [3], [8], likelihood="gaussian")),
-                                   lambda: real(3), _vae_log_likelihood),
-    "pixelvae": Family(lambda: VAE(MLPEncoder([1, 4, 4], 2, [8]), PixelCNNDecoder(2, [1, 4, 4], num_layers=2, hidden_channels=4)),
-                       lambda: binary(1, 4, 4), _vae_log_likelihood),
+    "vae": Family(
+        lambda: VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8])), lambda: binary(6), _vae_log_likelihood
+    ),
+    "vae-iwae-vampprior": Family(
+        lambda: VAE(
+            MLPEncoder([6], 2, [8]),
+            MLPDecoder(2, [6], [8]),
+            prior=VampPrior(2, [6], 4),
+            objective="iwae",
+            num_particles=3,
+        ),
+        lambda: binary(6),
+        _vae_log_likelihood,
+    ),
+    "vae-flow-posterior-prior": Family(
+        lambda: VAE(FlowPosteriorEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=FlowPrior(2)),
+        lambda: binary(6),
+        _vae_log_likelihood,
+    ),
+    "vae-spline-posterior-prior": Family(
+        lambda: VAE(
+            FlowPosteriorEncoder([6], 2, [8], flow="nsf"),
+            MLPDecoder(2, [6], [8]),
+            prior=FlowPrior(2, flow="nsf"),
+        ),
+        lambda: binary(6),
+        _vae_log_likelihood,
+    ),
+    "vae-gaussian-decoder": Family(
+        lambda: VAE(MLPEncoder([3], 2, [8]), MLPDecoder(2, [3], [8], likelihood="gaussian")),
+        lambda: real(3),
+        _vae_log_likelihood,
+    ),
+    "pixelvae": Family(
+        lambda: VAE(
+            MLPEncoder([1, 4, 4], 2, [8]), PixelCNNDecoder(2, [1, 4, 4], num_layers=2, hidden_channels=4)
+        ),
+        lambda: binary(1, 4, 4),
+        _vae_log_likelihood,
+    ),
     "realnvp": Family(lambda: RealNVP(4, num_layers=2, hidden_sizes=[8]), lambda: real(4), _log_prob),
     "maf": Family(lambda: MAF(4, num_layers=2, hidden_sizes=[8]), lambda: real(4), _log_prob),
     "iaf": Family(lambda: IAF(4, num_layers=2, hidden_sizes=[8]), lambda: real(4), _log_prob),
-    "nsf-coupling": Family(lambda: NSFCoupling(4, num_layers=2, hidden_sizes=[8], bins=4), lambda: real(4), _log_prob),
-    "nsf-autoregressive": Family(lambda: NSFAutoregressive(4, num_layers=2, hidden_sizes=[8], bins=4), lambda: real(4),
-                                 _log_prob),
+    "nsf-coupling": Family(
+        lambda: NSFCoupling(4, num_layers=2, hidden_sizes=[8], bins=4), lambda: real(4), _log_prob
+    ),
+    "nsf-autoregressive": Family(
+        lambda: NSFAutoregressive(4, num_layers=2, hidden_sizes=[8], bins=4), lambda: real(4), _log_prob
+    ),
     "planar": Family(lambda: PlanarFlow(2, num_layers=2), lambda: real(2), _log_prob),
-    "multiscale": Family(lambda: MultiScaleFlow([1, 4, 4], num_scales=1, steps_per_scale=1, hidden_channels=4),
-                         lambda: torch.rand(N, 1, 4, 4, generator=_gen()), _log_prob),
-    "dequantized": Family(lambda: Dequantized(MAF(4, 1, [8], logit_alpha=0.05), num_levels=17), lambda: levels(17, 4),
-                          lambda m, x: m.nll_discrete(x, generator=_gen()), argument="levels"),
+    "multiscale": Family(
+        lambda: MultiScaleFlow([1, 4, 4], num_scales=1, steps_per_scale=1, hidden_channels=4),
+        lambda: torch.rand(N, 1, 4, 4, generator=_gen()),
+        _log_prob,
+    ),
+    "dequantized": Family(
+        lambda: Dequantized(MAF(4, 1, [8], logit_alpha=0.05), num_levels=17),
+        lambda: levels(17, 4),
+        lambda m, x: m.nll_discrete(x, generator=_gen()),
+        argument="levels",
+    ),
     "nade": Family(lambda: NADE(6, 4), lambda: binary(6), _log_prob),
     "made": Family(lambda: MADE(6, [8], num_masks=2), lambda: binary(6), _log_prob),
-    "pixelcnn": Family(lambda: PixelCNN(1, 4, num_layers=2, hidden_channels=4), lambda: binary(1, 4, 4), _log_prob),
-    "rbm": Family(lambda: RBM(6, 4, method="pcd", num_chains=4), lambda: binary(6), _log_prob, argument="v",
-                  trainer={"optimizer": "sgd", "lr": 0.05}),
-    "dbn": Family(lambda: DBN([6, 4, 3]), lambda: binary(6), lambda m, x: m.transform(x), argument="v",
-                  fit=lambda model, data, **kw: fit_greedy(model, data, optimizer="sgd", lr=0.05, **kw)),
-    "ddpm": Family(lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=10), lambda: real(2),
-                   lambda m, x: m.nll_bound(x, seed=0), argument="x0"),
-    "score-sde-vp": Family(lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2]), lambda: real(2),
-                           _ode_log_likelihood),
-    "score-sde-subvp-likelihood": Family(lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2], sde=SubVPSDE(),
-                                                          weighting="likelihood", time_sampling="importance"),
-                                         lambda: real(2), _ode_log_likelihood),
-    "score-sde-ve": Family(lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2], sde=VESDE(0.01, 5.0)),
-                           lambda: real(2), _ode_log_likelihood),
-    "flow-matching": Family(lambda: FlowMatching(DenoisingMLP(2, hidden=8, num_blocks=1), [2]), lambda: real(2),
-                            _ode_log_likelihood),
-    "conditional-ddpm": Family(lambda: ConditionalDDPM(DenoisingMLP(2, num_classes=3), num_classes=3, data_shape=[2], num_steps=10),
-                               lambda: labelled(2, 3), lambda m, xy: m.nll_bound(xy[0], y=xy[1], seed=0), argument="x0"),
+    "pixelcnn": Family(
+        lambda: PixelCNN(1, 4, num_layers=2, hidden_channels=4), lambda: binary(1, 4, 4), _log_prob
+    ),
+    "rbm": Family(
+        lambda: RBM(6, 4, method="pcd", num_chains=4),
+        lambda: binary(6),
+        _log_prob,
+        argument="v",
+        trainer={"optimizer": "sgd", "lr": 0.05},
+    ),
+    "dbn": Family(
+        lambda: DBN([6, 4, 3]),
+        lambda: binary(6),
+        lambda m, x: m.transform(x),
+        argument="v",
+        fit=lambda model, data, **kw: fit_greedy(model, data, optimizer="sgd", lr=0.05, **kw),
+    ),
+    "ddpm": Family(
+        lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=10),
+        lambda: real(2),
+        lambda m, x: m.nll_bound(x, seed=0),
+        argument="x0",
+    ),
+    "score-sde-vp": Family(
+        lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2]), lambda: real(2), _ode_log_likelihood
+    ),
+    "score-sde-subvp-likelihood": Family(
+        lambda: ScoreSDE(
+            DenoisingMLP(2, hidden=8, num_blocks=1),
+            [2],
+            sde=SubVPSDE(),
+            weighting="likelihood",
+            time_sampling="importance",
+        ),
+        lambda: real(2),
+        _ode_log_likelihood,
+    ),
+    "score-sde-ve": Family(
+        lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2], sde=VESDE(0.01, 5.0)),
+        lambda: real(2),
+        _ode_log_likelihood,
+    ),
+    "flow-matching": Family(
+        lambda: FlowMatching(DenoisingMLP(2, hidden=8, num_blocks=1), [2]),
+        lambda: real(2),
+        _ode_log_likelihood,
+    ),
+    "conditional-ddpm": Family(
+        lambda: ConditionalDDPM(DenoisingMLP(2, num_classes=3), num_classes=3, data_shape=[2], num_steps=10),
+        lambda: labelled(2, 3),
+        lambda m, xy: m.nll_bound(xy[0], y=xy[1], seed=0),
+        argument="x0",
+    ),
     "plain-classifier": Family(lambda: PlainNet(MLP(3, [8], 4)), lambda: labelled(3, 4), _predictive_mean),
-    "plain-heteroscedastic": Family(lambda: PlainNet(MLP(3, [8], 2), "heteroscedastic"), lambda: regression(3), _predictive_mean),
-    "mc-dropout": Family(lambda: MCDropout(MLP(3, [8], 4, dropout=0.2)), lambda: labelled(3, 4), _predictive_mean),
-    "bayes-by-backprop": Family(lambda: BayesByBackprop(MLP(3, [8], 4)), lambda: labelled(3, 4), _predictive_mean),
-    "bayes-by-backprop-regression": Family(lambda: BayesByBackprop(MLP(3, [8], 1), "homoscedastic"), lambda: regression(3),
-                                           _predictive_mean),
-    "deep-ensemble": Family(lambda: DeepEnsemble(MLP(3, [8], 4), num_members=2), lambda: labelled(3, 4), _predictive_mean,
-                            fit=fit_ensemble),
-    "exact-gp": Family(lambda: ExactGPRegression(2, num_train=N), lambda: regression(2), _predictive_mean,
-                       trainer={"batch_size": N}, **GP),
+    "plain-heteroscedastic": Family(
+        lambda: PlainNet(MLP(3, [8], 2), "heteroscedastic"), lambda: regression(3), _predictive_mean
+    ),
+    "mc-dropout": Family(
+        lambda: MCDropout(MLP(3, [8], 4, dropout=0.2)), lambda: labelled(3, 4), _predictive_mean
+    ),
+    "bayes-by-backprop": Family(
+        lambda: BayesByBackprop(MLP(3, [8], 4)), lambda: labelled(3, 4), _predictive_mean
+    ),
+    "bayes-by-backprop-regression": Family(
+        lambda: BayesByBackprop(MLP(3, [8], 1), "homoscedastic"), lambda: regression(3), _predictive_mean
+    ),
+    "deep-ensemble": Family(
+        lambda: DeepEnsemble(MLP(3, [8], 4), num_members=2),
+        lambda: labelled(3, 4),
+        _predictive_mean,
+        fit=fit_ensemble,
+    ),
+    "exact-gp": Family(
+        lambda: ExactGPRegression(2, num_train=N),
+        lambda: regression(2),
+        _predictive_mean,
+        trainer={"batch_size": N},
+        **GP,
+    ),
     "svgp": Family(_svgp, lambda: regression(2), _predictive_mean, **GP),
     "svgp-probit": Family(lambda: _svgp("probit"), lambda: (real(2), binary()), _predictive_mean, **GP),
-    "svgp-softmax": Family(lambda: _svgp("softmax", num_classes=3), lambda: labelled(2, 3), _predictive_mean, **GP),
+    "svgp-softmax": Family(
+        lambda: _svgp("softmax", num_classes=3), lambda: labelled(2, 3), _predictive_mean, **GP
+    ),
     "deep-kernel-gp": Family(_dkl, lambda: regression(2), _predictive_mean, **GP),
-    "pyro-bnn": Family(lambda: PyroBNN(MLP(3, [8], 4)), lambda: labelled(3, 4), _pyro_forward, guide=lambda m: m.autoguide()),
-    "logistic": Family(lambda: BayesianLogisticRegression(3, 4), lambda: labelled(3, 4), _pyro_forward,
-                       guide=lambda m: pyro.infer.autoguide.AutoNormal(m)),
+    "pyro-bnn": Family(
+        lambda: PyroBNN(MLP(3, [8], 4)), lambda: labelled(3, 4), _pyro_forward, guide=lambda m: m.autoguide()
+    ),
+    "logistic": Family(
+        lambda: BayesianLogisticRegression(3, 4),
+        lambda: labelled(3, 4),
+        _pyro_forward,
+        guide=lambda m: pyro.infer.autoguide.AutoNormal(m),
+    ),
 }
 
 
@@ -264,7 +366,9 @@ def test_loss_is_a_finite_scalar_and_one_epoch_trains(family):
         assert loss.shape == () and bool(torch.isfinite(loss)), f"{name}: loss {loss}"
         assert isinstance(model, (HasLoss, PyroModelGuide)) or guide is not None
     history = _train_one_epoch(fam, model, data)
-    for h in history if isinstance(history, list) else [history]:  # ensembles and stacks: one per member/layer
+    for h in (
+        history if isinstance(history, list) else [history]
+    ):  # ensembles and stacks: one per member/layer
         assert len(h) == 1 and math.isfinite(h.losses[0]), f"{name}: {h.records}"
 
 

@@ -40,9 +40,15 @@ FAMILIES = {
     "deep-ensemble": lambda: DeepEnsemble(MLP(4, [8], 3), num_members=2),
     "pyro-bnn": lambda: PyroBNN(MLP(4, [8], 3)),
     "vae": lambda: VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8])),
-    "vae-vampprior": lambda: VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=VampPrior(2, [6], 4)),
-    "vae-flow-posterior": lambda: VAE(FlowPosteriorEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=FlowPrior(2)),
-    "pixelvae": lambda: VAE(MLPEncoder([1, 4, 4], 2, [8]), PixelCNNDecoder(2, [1, 4, 4], num_layers=2, hidden_channels=4)),
+    "vae-vampprior": lambda: VAE(
+        MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=VampPrior(2, [6], 4)
+    ),
+    "vae-flow-posterior": lambda: VAE(
+        FlowPosteriorEncoder([6], 2, [8]), MLPDecoder(2, [6], [8]), prior=FlowPrior(2)
+    ),
+    "pixelvae": lambda: VAE(
+        MLPEncoder([1, 4, 4], 2, [8]), PixelCNNDecoder(2, [1, 4, 4], num_layers=2, hidden_channels=4)
+    ),
     "realnvp": lambda: RealNVP(4, num_layers=2, hidden_sizes=[8]),
     "maf": lambda: MAF(4, num_layers=2, hidden_sizes=[8]),
     "iaf": lambda: IAF(4, num_layers=2, hidden_sizes=[8]),
@@ -54,8 +60,12 @@ FAMILIES = {
     "rbm": lambda: RBM(6, 4, method="pcd", num_chains=3),
     "dbn": lambda: DBN([6, 4, 3]),
     "ddpm-mlp": lambda: DDPM(DenoisingMLP(2), data_shape=[2], num_steps=10),
-    "ddpm-unet": lambda: DDPM(UNet(1, base_channels=8, channel_mults=(1, 2), attention_levels=(1,), groups=4),
-                              data_shape=[1, 8, 8], num_steps=10, decoder="discretized"),
+    "ddpm-unet": lambda: DDPM(
+        UNet(1, base_channels=8, channel_mults=(1, 2), attention_levels=(1,), groups=4),
+        data_shape=[1, 8, 8],
+        num_steps=10,
+        decoder="discretized",
+    ),
 }
 
 

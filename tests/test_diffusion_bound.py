@@ -26,7 +26,13 @@ def _paired_gap(model, n, seed):
 def test_bound_with_optimal_denoiser_is_tight_for_gaussian_data(schedule, seed):
     """With sigma_t^2 = beta_t the optimal reverse chain IS the true one for N(0, 1) data, so the expected
     bound equals the NLL exactly: the estimate must sit at 1.419 nats within Monte Carlo error."""
-    model = DDPM(OptimalGaussianDenoiser(schedule, 1000), data_shape=[1], num_steps=1000, schedule=schedule, variance="beta")
+    model = DDPM(
+        OptimalGaussianDenoiser(schedule, 1000),
+        data_shape=[1],
+        num_steps=1000,
+        schedule=schedule,
+        variance="beta",
+    )
     n = 10000
     bound, gap, se, exact_mean = _paired_gap(model, n, seed=seed(0))
     z = z_bound(tests=3)  # three checks, false-failure rate 1e-5 in all
@@ -41,7 +47,9 @@ def test_bound_with_optimal_denoiser_is_tight_for_gaussian_data(schedule, seed):
 
 def test_bound_with_posterior_variance_is_strictly_above_the_nll(seed):
     """sigma_t^2 = beta-tilde_t is not the true reverse variance here, so the gap is strictly positive."""
-    model = DDPM(OptimalGaussianDenoiser("linear", 1000), data_shape=[1], num_steps=1000, variance="beta_tilde")
+    model = DDPM(
+        OptimalGaussianDenoiser("linear", 1000), data_shape=[1], num_steps=1000, variance="beta_tilde"
+    )
     _, gap, se, _ = _paired_gap(model, 2000, seed=seed(3))
     assert gap - z_bound() * se > 0, (gap, se)
 
@@ -49,7 +57,12 @@ def test_bound_with_posterior_variance_is_strictly_above_the_nll(seed):
 @pytest.mark.parametrize("prediction", ["x0", "v"])
 def test_bound_does_not_depend_on_the_parameterisation(prediction):
     eps_model = DDPM(OptimalGaussianDenoiser("linear", 200), data_shape=[1], num_steps=200)
-    other = DDPM(OptimalGaussianDenoiser("linear", 200, prediction), data_shape=[1], num_steps=200, prediction=prediction)
+    other = DDPM(
+        OptimalGaussianDenoiser("linear", 200, prediction),
+        data_shape=[1],
+        num_steps=200,
+        prediction=prediction,
+    )
     x = torch.randn(64, 1, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(eps_model.nll_bound(x, seed=4), other.nll_bound(x, seed=4), rtol=1e-4, atol=1e-4)
 
@@ -58,8 +71,16 @@ def test_bound_after_brief_training_is_within_0_2_nats(seed):
     torch.manual_seed(seed(0))
     data = torch.randn(4096, 1, generator=torch.Generator().manual_seed(seed(0)))
     model = DDPM(DenoisingMLP(1, hidden=32, num_blocks=2, time_dim=32), data_shape=[1], num_steps=1000)
-    Trainer(model, lr=3e-3, epochs=25, batch_size=256, scheduler="cosine", progress=False, device="cpu",
-            seed=seed(0)).fit(data)
+    Trainer(
+        model,
+        lr=3e-3,
+        epochs=25,
+        batch_size=256,
+        scheduler="cosine",
+        progress=False,
+        device="cpu",
+        seed=seed(0),
+    ).fit(data)
     _, gap, se, _ = _paired_gap(model, 1000, seed=seed(7))
     assert gap > -z_bound() * se  # a bound, up to Monte Carlo error (false-failure rate 1e-5)
     assert gap < 0.2, (gap, se)  # trained quality
@@ -78,7 +99,9 @@ def test_discretized_bound_is_a_bound_on_discrete_probabilities():
     """For data on a 4-level grid the bound of any model is >= -log P(x) >= 0, and the prior/decoder terms are finite."""
     levels = torch.tensor([[0], [1], [2], [3]]).repeat(50, 1).float()
     x = 2 * levels / 3 - 1
-    model = DDPM(DenoisingMLP(1, hidden=8), data_shape=[1], num_steps=100, decoder="discretized", num_levels=4)
+    model = DDPM(
+        DenoisingMLP(1, hidden=8), data_shape=[1], num_steps=100, decoder="discretized", num_levels=4
+    )
     bound = model.nll_bound(x, seed=0, return_terms=True)
     assert bool((bound.decoder >= 0).all())
     assert bool((bound.total > 0).all()) and bool(torch.isfinite(bound.total).all())
@@ -102,9 +125,24 @@ def test_cosine_last_step_amplifies_eps_errors_but_not_v_errors(prediction, ampl
     schedule). With v-prediction the eps error at t = T is sqrt(alpha-bar_T) d, so nothing is amplified."""
     T, d = 100, 0.05
     x = torch.randn(2000, 1, generator=torch.Generator().manual_seed(0))
-    exact = DDPM(OptimalGaussianDenoiser("cosine", T, prediction), data_shape=[1], num_steps=T, schedule="cosine", prediction=prediction)
-    noisy = DDPM(_PerturbedOptimalDenoiser("cosine", T, prediction, d), data_shape=[1], num_steps=T, schedule="cosine", prediction=prediction)
-    extra = noisy.nll_bound(x, seed=1, return_terms=True).terms[:, -1].mean() - exact.nll_bound(x, seed=1, return_terms=True).terms[:, -1].mean()
+    exact = DDPM(
+        OptimalGaussianDenoiser("cosine", T, prediction),
+        data_shape=[1],
+        num_steps=T,
+        schedule="cosine",
+        prediction=prediction,
+    )
+    noisy = DDPM(
+        _PerturbedOptimalDenoiser("cosine", T, prediction, d),
+        data_shape=[1],
+        num_steps=T,
+        schedule="cosine",
+        prediction=prediction,
+    )
+    extra = (
+        noisy.nll_bound(x, seed=1, return_terms=True).terms[:, -1].mean()
+        - exact.nll_bound(x, seed=1, return_terms=True).terms[:, -1].mean()
+    )
     q = exact
     weight = float(q.betas[-1] / (2 * q.alphas[-1] * (1 - q.alpha_bar[-1])))
     if amplified:

@@ -16,21 +16,26 @@ from tests.diffusion_helpers import OptimalGaussianDenoiser
 def _mlp_model(**kw):
     torch.manual_seed(0)
     out = 4 if kw.get("variance") == "learned" else 2
-    return DDPM(DenoisingMLP(2, hidden=16, out_features=out), data_shape=[2], num_steps=kw.pop("num_steps", 20), **kw)
+    return DDPM(
+        DenoisingMLP(2, hidden=16, out_features=out), data_shape=[2], num_steps=kw.pop("num_steps", 20), **kw
+    )
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(num_steps=0), "num_steps"),
-    (dict(num_steps=2.5), "num_steps"),
-    (dict(schedule="quadratic"), "schedule"),
-    (dict(prediction="score"), "prediction"),
-    (dict(variance="fixed"), "variance"),
-    (dict(decoder="bernoulli"), "decoder"),
-    (dict(variance="learned"), "learned"),
-    (dict(loss="hybrid"), "hybrid"),
-    (dict(timesteps="importance"), "importance"),
-    (dict(data_shape=[]), "data_shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(num_steps=0), "num_steps"),
+        (dict(num_steps=2.5), "num_steps"),
+        (dict(schedule="quadratic"), "schedule"),
+        (dict(prediction="score"), "prediction"),
+        (dict(variance="fixed"), "variance"),
+        (dict(decoder="bernoulli"), "decoder"),
+        (dict(variance="learned"), "learned"),
+        (dict(loss="hybrid"), "hybrid"),
+        (dict(timesteps="importance"), "importance"),
+        (dict(data_shape=[]), "data_shape"),
+    ],
+)
 def test_bad_constructor_arguments_raise_clear_errors(kwargs, message):
     kwargs.setdefault("data_shape", [2])
     with pytest.raises(InputError, match=message):
@@ -49,8 +54,13 @@ def test_bad_data_raises_clear_errors():
         model.loss(torch.zeros(0, 2))
     with pytest.raises(InputError, match="t must"):
         model.q_sample(torch.zeros(2, 2), torch.tensor([0, 5]))
-    image_model = DDPM(UNet(1, base_channels=8, channel_mults=[1], attention_levels=[]), data_shape=[1, 4, 4], num_steps=5,
-                       decoder="discretized", num_levels=256)
+    image_model = DDPM(
+        UNet(1, base_channels=8, channel_mults=[1], attention_levels=[]),
+        data_shape=[1, 4, 4],
+        num_steps=5,
+        decoder="discretized",
+        num_levels=256,
+    )
     with pytest.raises(InputError, match="grid"):
         image_model.nll_bound(torch.full((1, 1, 4, 4), 0.001))
     with pytest.raises(InputError, match=r"\[-1.0, 1.0\]"):
@@ -67,11 +77,18 @@ def test_q_sample_checks_t():
         model._check_t(torch.tensor([1, 21]), 2)
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(), dict(prediction="x0"), dict(prediction="v", schedule="cosine"),
-    dict(loss="vlb"), dict(loss="vlb", timesteps="importance"),
-    dict(variance="learned", loss="hybrid"), dict(variance="learned", loss="hybrid", timesteps="importance"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(prediction="x0"),
+        dict(prediction="v", schedule="cosine"),
+        dict(loss="vlb"),
+        dict(loss="vlb", timesteps="importance"),
+        dict(variance="learned", loss="hybrid"),
+        dict(variance="learned", loss="hybrid", timesteps="importance"),
+    ],
+)
 def test_every_loss_is_finite_and_trains_the_denoiser(kwargs):
     model = _mlp_model(**kwargs)
     x0 = torch.randn(64, 2)
@@ -85,8 +102,18 @@ def test_every_loss_is_finite_and_trains_the_denoiser(kwargs):
 
 def test_reverse_mean_is_the_same_for_every_parameterisation_of_the_same_denoiser():
     x_t, t = torch.randn(32, 1), torch.randint(1, 101, (32,))
-    means = [DDPM(OptimalGaussianDenoiser("cosine", 100, p), data_shape=[1], num_steps=100, schedule="cosine", prediction=p)
-             .reverse_step(x_t, t).mean for p in ("eps", "x0", "v")]
+    means = [
+        DDPM(
+            OptimalGaussianDenoiser("cosine", 100, p),
+            data_shape=[1],
+            num_steps=100,
+            schedule="cosine",
+            prediction=p,
+        )
+        .reverse_step(x_t, t)
+        .mean
+        for p in ("eps", "x0", "v")
+    ]
     assert torch.allclose(means[0], means[1], atol=1e-4) and torch.allclose(means[0], means[2], atol=1e-4)
     # the optimal reverse mean for N(0, 1) data is sqrt(alpha_t) x_t
     model = DDPM(OptimalGaussianDenoiser("cosine", 100), data_shape=[1], num_steps=100, schedule="cosine")
@@ -107,9 +134,17 @@ def test_vlb_loss_is_an_unbiased_estimate_of_the_bound(seed):
     exact, exact_se = float(references.mean()), float(references.std()) / math.sqrt(20)
     with torch.no_grad():
         estimates = torch.tensor([float(model.loss(x0)) for _ in range(300)])
-    assert abs(float(estimates.mean()) - exact) < z * math.hypot(float(estimates.std()) / math.sqrt(300), exact_se)
+    assert abs(float(estimates.mean()) - exact) < z * math.hypot(
+        float(estimates.std()) / math.sqrt(300), exact_se
+    )
 
-    model = DDPM(OptimalGaussianDenoiser("linear", 20), data_shape=[1], num_steps=20, loss="vlb", timesteps="importance")
+    model = DDPM(
+        OptimalGaussianDenoiser("linear", 20),
+        data_shape=[1],
+        num_steps=20,
+        loss="vlb",
+        timesteps="importance",
+    )
     for _ in range(40):  # warm up the history so that p_t is no longer uniform
         model.loss(x0)
     assert model.step_sampler.warmed_up
@@ -118,7 +153,9 @@ def test_vlb_loss_is_an_unbiased_estimate_of_the_bound(seed):
     model.eval()  # freeze the history
     with torch.no_grad():
         estimates = torch.tensor([float(model.loss(x0)) for _ in range(300)])
-    assert abs(float(estimates.mean()) - exact) < z * math.hypot(float(estimates.std()) / math.sqrt(300), exact_se)
+    assert abs(float(estimates.mean()) - exact) < z * math.hypot(
+        float(estimates.std()) / math.sqrt(300), exact_se
+    )
 
 
 def test_importance_sampler_probabilities_follow_the_rms_of_the_terms(seed):
@@ -127,12 +164,21 @@ def test_importance_sampler_probabilities_follow_the_rms_of_the_terms(seed):
     assert torch.allclose(sampler.probabilities(), torch.tensor([1.0, 2.0, 4.0]) / 7)
     t, w = sampler.draw(1000, generator=torch.Generator().manual_seed(seed(0)))
     assert torch.allclose(w, 1 / (3 * sampler.probabilities()[t - 1]))
-    assert abs(float((t == 3).float().mean()) - 4 / 7) <= z_bound() * math.sqrt(4 / 7 * 3 / 7 / 1000)  # binomial
+    assert abs(float((t == 3).float().mean()) - 4 / 7) <= z_bound() * math.sqrt(
+        4 / 7 * 3 / 7 / 1000
+    )  # binomial
 
 
 def test_save_and_load_round_trip(tmp_path):
-    model = DDPM(DenoisingMLP(2, hidden=8, out_features=4), data_shape=[2], num_steps=15, variance="learned", loss="hybrid",
-                 timesteps="importance", schedule="cosine")
+    model = DDPM(
+        DenoisingMLP(2, hidden=8, out_features=4),
+        data_shape=[2],
+        num_steps=15,
+        variance="learned",
+        loss="hybrid",
+        timesteps="importance",
+        schedule="cosine",
+    )
     model.loss(torch.randn(16, 2))
     path = bayesdl.save(model, tmp_path / "ddpm.safetensors")
     loaded = bayesdl.load(path)
@@ -166,7 +212,14 @@ class _ZeroLogits(torch.nn.Module):
 
 def test_grid_posterior_mean_is_bayes_rule_by_enumeration():
     K, T = 5, 50
-    model = DDPM(_ZeroLogits(K), data_shape=[1, 2, 2], num_steps=T, decoder="discretized", num_levels=K, prediction="grid")
+    model = DDPM(
+        _ZeroLogits(K),
+        data_shape=[1, 2, 2],
+        num_steps=T,
+        decoder="discretized",
+        num_levels=K,
+        prediction="grid",
+    )
     g = torch.Generator().manual_seed(0)
     x_t = torch.randn(3, 1, 2, 2, generator=g)
     logits = torch.randn(3, K, 2, 2, generator=g)
@@ -177,8 +230,11 @@ def test_grid_posterior_mean_is_bayes_rule_by_enumeration():
         ab = float(model.alpha_bar[t[b] - 1].double())
         for i in range(2):
             for j in range(2):
-                w = [math.exp(float(logits[b, k, i, j])) * math.exp(-0.5 * (float(x_t[b, 0, i, j]) - math.sqrt(ab) * grid[k]) ** 2 / (1 - ab))
-                     for k in range(K)]
+                w = [
+                    math.exp(float(logits[b, k, i, j]))
+                    * math.exp(-0.5 * (float(x_t[b, 0, i, j]) - math.sqrt(ab) * grid[k]) ** 2 / (1 - ab))
+                    for k in range(K)
+                ]
                 expected = sum(wk * float(c) for wk, c in zip(w, grid)) / sum(w)
                 assert abs(float(got[b, 0, i, j]) - expected) < 1e-5
 
@@ -189,10 +245,19 @@ def test_grid_prediction_snaps_to_the_level_where_noise_is_below_the_spacing():
     K, T = 17, 1000
     levels = torch.randint(0, K, (200, 8), generator=torch.Generator().manual_seed(0))
     x0 = 2 * levels.float() / (K - 1) - 1
-    model = DDPM(_ZeroLogits(K), data_shape=[8], num_steps=T, decoder="discretized", num_levels=K,
-                 prediction="grid", variance="beta_tilde")
+    model = DDPM(
+        _ZeroLogits(K),
+        data_shape=[8],
+        num_steps=T,
+        decoder="discretized",
+        num_levels=K,
+        prediction="grid",
+        variance="beta_tilde",
+    )
     bound = model.nll_bound(x0, seed=1, return_terms=True)
-    assert float(bound.terms[:, :2].sum(1).max()) < 1e-3  # L_0 and L_1 (noise <= 0.015, a quarter of the half-spacing)
+    assert (
+        float(bound.terms[:, :2].sum(1).max()) < 1e-3
+    )  # L_0 and L_1 (noise <= 0.015, a quarter of the half-spacing)
     # the whole bound is above the true NLL, 8 log 17 nats, and not far from it
     true_nll = 8 * math.log(K)
     assert true_nll - 0.1 < float(bound.total.mean()) < true_nll + 0.3 * 8
@@ -202,18 +267,42 @@ def test_grid_prediction_trains_and_rejects_bad_settings():
     from bayesdl.nn import DenoisingMLP
 
     K = 5
-    model = DDPM(DenoisingMLP(3, hidden=16, out_features=3 * K), data_shape=[3], num_steps=20, decoder="discretized",
-                 num_levels=K, prediction="grid")
+    model = DDPM(
+        DenoisingMLP(3, hidden=16, out_features=3 * K),
+        data_shape=[3],
+        num_steps=20,
+        decoder="discretized",
+        num_levels=K,
+        prediction="grid",
+    )
     x0 = 2 * torch.randint(0, K, (16, 3), generator=torch.Generator().manual_seed(0)).float() / (K - 1) - 1
     loss = model.loss(x0)
     loss.backward()
     assert torch.isfinite(loss) and model.denoiser.out.weight.grad.abs().sum() > 0
-    assert model.sample(4, seed=0).shape == (4, 3) and model.ddim_sample(4, num_steps=5, seed=0).shape == (4, 3)
+    assert model.sample(4, seed=0).shape == (4, 3) and model.ddim_sample(4, num_steps=5, seed=0).shape == (
+        4,
+        3,
+    )
     with pytest.raises(InputError, match="discretized"):
         DDPM(DenoisingMLP(3, hidden=16, out_features=3 * K), data_shape=[3], num_steps=20, prediction="grid")
     with pytest.raises(InputError, match="learned"):
-        DDPM(DenoisingMLP(3, hidden=16), data_shape=[3], num_steps=20, decoder="discretized", num_levels=K,
-             prediction="grid", variance="learned", loss="vlb")
-    wrong = DDPM(DenoisingMLP(3, hidden=16), data_shape=[3], num_steps=20, decoder="discretized", num_levels=K, prediction="grid")
+        DDPM(
+            DenoisingMLP(3, hidden=16),
+            data_shape=[3],
+            num_steps=20,
+            decoder="discretized",
+            num_levels=K,
+            prediction="grid",
+            variance="learned",
+            loss="vlb",
+        )
+    wrong = DDPM(
+        DenoisingMLP(3, hidden=16),
+        data_shape=[3],
+        num_steps=20,
+        decoder="discretized",
+        num_levels=K,
+        prediction="grid",
+    )
     with pytest.raises(InputError, match="5 times the channels"):
         wrong.loss(x0)

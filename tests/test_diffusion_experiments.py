@@ -8,11 +8,14 @@ from bayesdl.experiments.registry import list_experiments
 
 
 @pytest.mark.xdist_group("experiments")
-@pytest.mark.parametrize("name,figures", [
-    ("diffusion-2d", ["samples_two_moons.png", "reverse_two_moons.png"]),
-    ("diffusion-digits", ["samples.png", "bound_terms.png"]),
-    ("diffusion-fashion", ["samples_ancestral.png", "samples_ddim50.png", "bound_terms.png"]),
-])
+@pytest.mark.parametrize(
+    "name,figures",
+    [
+        ("diffusion-2d", ["samples_two_moons.png", "reverse_two_moons.png"]),
+        ("diffusion-digits", ["samples.png", "bound_terms.png"]),
+        ("diffusion-fashion", ["samples_ancestral.png", "samples_ddim50.png", "bound_terms.png"]),
+    ],
+)
 def test_smoke_run_writes_everything(smoke_run, name, figures):
     result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())

@@ -31,7 +31,9 @@ def test_mlp_depends_on_time_and_checks_shapes():
         net(x, torch.zeros(3))
 
 
-@pytest.mark.parametrize("size,mults,attention", [(28, [1, 2, 2], [2]), (8, [1, 2], [1]), (7, [1, 2], [0, 1])])
+@pytest.mark.parametrize(
+    "size,mults,attention", [(28, [1, 2, 2], [2]), (8, [1, 2], [1]), (7, [1, 2], [0, 1])]
+)
 def test_unet_shapes_zero_initial_output_and_time_dependence(size, mults, attention):
     torch.manual_seed(0)
     net = UNet(1, base_channels=8, channel_mults=mults, attention_levels=attention, out_channels=2)

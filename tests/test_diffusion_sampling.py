@@ -24,9 +24,18 @@ def test_ddim_with_eta_one_and_all_steps_matches_ancestral_sampling_in_distribut
     ddim = model.ddim_sample(3000, num_steps=model.num_steps, eta=1.0, seed=seed(2))[:, 0]
     assert ks_2samp(ancestral.numpy(), ddim.numpy()).pvalue > FALSE_FAILURE_RATE
     # the distribution is far from the N(0, 1) start, so the KS test has power here
-    assert ks_2samp(ancestral.numpy(), torch.randn(3000, generator=torch.Generator().manual_seed(seed(3))).numpy()).pvalue < 1e-6
+    assert (
+        ks_2samp(
+            ancestral.numpy(), torch.randn(3000, generator=torch.Generator().manual_seed(seed(3))).numpy()
+        ).pvalue
+        < 1e-6
+    )
     # and with the same noise draws the two samplers give the same paths, up to float error
-    assert torch.allclose(model.sample(200, seed=seed(5)), model.ddim_sample(200, num_steps=model.num_steps, eta=1.0, seed=seed(5)), atol=1e-3)
+    assert torch.allclose(
+        model.sample(200, seed=seed(5)),
+        model.ddim_sample(200, num_steps=model.num_steps, eta=1.0, seed=seed(5)),
+        atol=1e-3,
+    )
 
 
 def test_deterministic_ddim_differs_from_ancestral_and_ignores_the_noise_after_x_T():

@@ -21,7 +21,10 @@ def test_alpha_bar_of_last_step_is_close_to_zero(schedule, num_steps):
 
 
 def test_schedules_match_the_papers():
-    assert torch.allclose(linear_betas(1000)[[0, 499, 999]], torch.tensor([1e-4, 1e-4 + 499 * (0.02 - 1e-4) / 999, 0.02], dtype=torch.float64))
+    assert torch.allclose(
+        linear_betas(1000)[[0, 499, 999]],
+        torch.tensor([1e-4, 1e-4 + 499 * (0.02 - 1e-4) / 999, 0.02], dtype=torch.float64),
+    )
     s, T = 0.008, 1000
     f = lambda t: math.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
     ab = torch.cumprod(1 - cosine_betas(T), 0)
@@ -62,13 +65,21 @@ def test_posterior_matches_bayes_rule_numerically(t_step, x0, x_t):
     ab_prev = float(exact["alpha_bar"][t_step - 2])
     prior_mean, prior_var = math.sqrt(ab_prev) * x0, 1 - ab_prev
     sd = math.sqrt(min(prior_var, beta))
-    grid = torch.linspace(-8, 8, 400001, dtype=torch.float64) * sd + prior_mean * (beta / (beta + prior_var)) + x_t * (prior_var / (beta + prior_var))
-    log_w = (-0.5 * (x_t - math.sqrt(1 - beta) * grid) ** 2 / beta - 0.5 * (grid - prior_mean) ** 2 / prior_var)
+    grid = (
+        torch.linspace(-8, 8, 400001, dtype=torch.float64) * sd
+        + prior_mean * (beta / (beta + prior_var))
+        + x_t * (prior_var / (beta + prior_var))
+    )
+    log_w = -0.5 * (x_t - math.sqrt(1 - beta) * grid) ** 2 / beta - 0.5 * (grid - prior_mean) ** 2 / prior_var
     w = torch.exp(log_w - log_w.max())
     w = w / torch.trapezoid(w, grid)
     num_mean = float(torch.trapezoid(w * grid, grid))
     num_var = float(torch.trapezoid(w * (grid - num_mean) ** 2, grid))
-    mean, var = model.q_posterior(torch.tensor([[x0]], dtype=torch.float64), torch.tensor([[x_t]], dtype=torch.float64), torch.tensor([t_step]))
+    mean, var = model.q_posterior(
+        torch.tensor([[x0]], dtype=torch.float64),
+        torch.tensor([[x_t]], dtype=torch.float64),
+        torch.tensor([t_step]),
+    )
     assert math.isclose(float(mean), num_mean, rel_tol=2e-6, abs_tol=1e-7)
     assert math.isclose(float(var), num_var, rel_tol=2e-6)
 

@@ -41,7 +41,9 @@ class TinyVAE(torch.nn.Module):
     def loss(self, x, eps):
         mu, log_var = self.enc(x).chunk(2, -1)
         z = mu + (0.5 * log_var).exp() * eps
-        log_lik = -torch.nn.functional.binary_cross_entropy_with_logits(self.dec(z), x, reduction="none").sum(-1)
+        log_lik = -torch.nn.functional.binary_cross_entropy_with_logits(self.dec(z), x, reduction="none").sum(
+            -1
+        )
         kl = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(-1)
         return (kl - log_lik).mean()
 
@@ -66,8 +68,18 @@ def _build(kind):
 
 
 def _trainer(model, guide, path=None, epochs=EPOCHS, **kw):
-    return Trainer(model, guide=guide, lr=0.02, epochs=epochs, batch_size=GLOBAL_BATCH, progress=False, seed=5,
-                   device="cpu", checkpoint_path=path, **kw)
+    return Trainer(
+        model,
+        guide=guide,
+        lr=0.02,
+        epochs=epochs,
+        batch_size=GLOBAL_BATCH,
+        progress=False,
+        seed=5,
+        device="cpu",
+        checkpoint_path=path,
+        **kw,
+    )
 
 
 class StopAt(Callback):
@@ -102,7 +114,9 @@ def test_two_process_gloo_run_equals_one_process_with_the_same_global_batch(tmp_
     for kind in kinds:
         ranks = [json.loads((tmp_path / f"{kind}-rank{r}.json").read_text()) for r in range(2)]
         assert ranks[1]["checkpoints_written"] == 0 and ranks[0]["checkpoints_written"] >= 1
-        assert ranks[0]["losses"] == pytest.approx(ranks[1]["losses"], abs=1e-6)  # the global loss, on every rank
+        assert ranks[0]["losses"] == pytest.approx(
+            ranks[1]["losses"], abs=1e-6
+        )  # the global loss, on every rank
 
         model, guide, data = _build(kind)
         epochs = 2 if kind == "regression" else EPOCHS
@@ -110,7 +124,9 @@ def test_two_process_gloo_run_equals_one_process_with_the_same_global_batch(tmp_
         assert ranks[0]["losses"] == pytest.approx(single.losses, rel=1e-5, abs=1e-6)
         modules = [m for m in (model, guide) if m is not None]
         saved = load_state(tmp_path / f"{kind}.safetensors")["modules"]
-        from_ddp = torch.cat([v.flatten() for name in ("model", "guide") if name in saved for v in saved[name].values()])
+        from_ddp = torch.cat(
+            [v.flatten() for name in ("model", "guide") if name in saved for v in saved[name].values()]
+        )
         assert torch.allclose(from_ddp, _flat(modules), atol=1e-5, rtol=0), kind
 
     # resume across world sizes: the 2-process checkpoint after epoch 2, continued by one process, ends where
@@ -124,8 +140,12 @@ def test_two_process_gloo_run_equals_one_process_with_the_same_global_batch(tmp_
 
 def test_shards_partition_each_global_batch():
     x = torch.arange(22.0)
+
     def shards(rank):
-        return list(BatchLoader(x, batch_size=8, generator=torch.Generator().manual_seed(1), rank=rank, world_size=2))
+        return list(
+            BatchLoader(x, batch_size=8, generator=torch.Generator().manual_seed(1), rank=rank, world_size=2)
+        )
+
     single = list(BatchLoader(x, batch_size=8, generator=torch.Generator().manual_seed(1)))
     for step, (a, b) in enumerate(zip(shards(0), shards(1))):
         assert sorted(torch.cat([a, b]).tolist()) == sorted(single[step].tolist())
@@ -138,7 +158,7 @@ def test_bf16_autocast_loss_is_close_to_float32(kind):
     exact = _trainer(model, None, epochs=1)
     mixed = _trainer(model, None, epochs=1, precision="bf16")
     for t in (exact, mixed):
-        t.fit((data[0][:0 + GLOBAL_BATCH], data[1][:GLOBAL_BATCH]))  # builds the step module
+        t.fit((data[0][: 0 + GLOBAL_BATCH], data[1][:GLOBAL_BATCH]))  # builds the step module
     model.eval()
     batch = (data[0][:GLOBAL_BATCH], data[1][:GLOBAL_BATCH])
     full = float(exact._batch_loss(batch, GLOBAL_BATCH)[0].detach())

@@ -22,8 +22,14 @@ def _python_blocks(page: Path) -> list[str]:
 def test_mkdocs_builds_strictly_without_fetching_anything(tmp_path):
     site = tmp_path / "site"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     pages = {p.relative_to(site).as_posix() for p in site.rglob("index.html")}
     for page in FAMILY_PAGES + LIBRARY_PAGES:

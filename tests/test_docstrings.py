@@ -56,7 +56,11 @@ def _takes_parameters(obj: object) -> bool:
     except (TypeError, ValueError):  # some builtin-derived classes have no introspectable signature
         return False
     # A bare (*args, **kwargs) is what a module inherits from nn.Module when it defines no __init__.
-    named = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    named = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
     return any(name != "self" and p.kind in named for name, p in signature.parameters.items())
 
 

@@ -46,8 +46,9 @@ def _modules_of(exp) -> list[Path]:
 
 
 def test_every_registered_experiment_is_covered():
-    assert len(EXPERIMENTS) >= 21 and all(exp.config is not None for exp in EXPERIMENTS.values()), \
-        [name for name, exp in EXPERIMENTS.items() if exp.config is None]
+    assert len(EXPERIMENTS) >= 21 and all(exp.config is not None for exp in EXPERIMENTS.values()), [
+        name for name, exp in EXPERIMENTS.items() if exp.config is None
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
@@ -65,7 +66,9 @@ def test_set_changes_what_the_experiment_gets_and_bad_keys_are_refused(name):
     assert _value(changed, key) == value + 3 and _value(base, key) == value
     assert all(_value(changed, k) == _value(base, k) for k in setting_keys(base) if k != key)
 
-    with pytest.raises(InputError, match=f"{name} has no setting 'no_such_key'; valid keys: .*{key.split('.')[-1]}"):
+    with pytest.raises(
+        InputError, match=f"{name} has no setting 'no_such_key'; valid keys: .*{key.split('.')[-1]}"
+    ):
         experiment_config(exp, "smoke", {"no_such_key": "1"})
     with pytest.raises(InputError, match=f"setting '{key}' expects int; got 'many'"):
         experiment_config(exp, "smoke", {key: "many"})
@@ -78,7 +81,13 @@ def test_the_experiment_reads_every_setting_and_no_size_from_the_run_flags(name)
     read = {node.attr for tree in trees for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     unread = [k for k in setting_keys(exp.config.preset("full")) if k.split(".")[-1] not in read]
     assert not unread, f"{name} never reads the settings {unread}: a --set of them would be ignored"
-    flags = [(p.name, node.lineno) for p, tree in zip(_modules_of(exp), trees) for node in ast.walk(tree)
-             if isinstance(node, ast.Attribute) and node.attr in ("smoke", "quick")
-             and isinstance(node.value, ast.Name) and node.value.id == "ctx"]
+    flags = [
+        (p.name, node.lineno)
+        for p, tree in zip(_modules_of(exp), trees)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in ("smoke", "quick")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "ctx"
+    ]
     assert not flags, f"{name} sizes itself by ctx.smoke/ctx.quick at {flags}, where --set cannot reach"

@@ -44,9 +44,16 @@ def test_importing_every_experiment_and_plot_module_keeps_the_matplotlib_backend
     import subprocess
     import sys
 
-    code = ("import matplotlib\nmatplotlib.use('svg')\nimport bayesdl.diagnostics.arviz_plots, bayesdl.diagnostics.uncertainty_plots\n"
-            "from bayesdl.experiments import list_experiments\nlist_experiments()\nprint(matplotlib.get_backend())")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"})
+    code = (
+        "import matplotlib\nmatplotlib.use('svg')\nimport bayesdl.diagnostics.arviz_plots, bayesdl.diagnostics.uncertainty_plots\n"
+        "from bayesdl.experiments import list_experiments\nlist_experiments()\nprint(matplotlib.get_backend())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "svg"

@@ -56,13 +56,17 @@ def test_ode_samples_of_the_exact_velocity_have_the_data_moments(method, options
     # Euler's O(h) error on this affine field: measured under 1% of a standard deviation at h = 0.05
     slack = 0.0 if options is None else 0.03
     assert bool(((x.mean(0) - M).abs() <= z * S / math.sqrt(len(x)) + slack * S).all()), x.mean(0)
-    assert bool(((x.var(0) - S**2).abs() <= z * S**2 * math.sqrt(2 / len(x)) + 2 * slack * S**2).all()), x.var(0)
+    assert bool(((x.var(0) - S**2).abs() <= z * S**2 * math.sqrt(2 / len(x)) + 2 * slack * S**2).all()), (
+        x.var(0)
+    )
 
 
 def test_training_improves_the_ode_likelihood(seed):
     train, test, _ = four_gaussians(seed(34))
     torch.manual_seed(seed(35))
-    gain = training_gain(FlowMatching(DenoisingMLP(2, hidden=32, num_blocks=2), [2]), train, test, 10, seed(36))
+    gain = training_gain(
+        FlowMatching(DenoisingMLP(2, hidden=32, num_blocks=2), [2]), train, test, 10, seed(36)
+    )
     assert float(gain.mean()) > z_bound() * float(gain.std()) / math.sqrt(len(gain)), gain.mean()
 
 
@@ -85,9 +89,13 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = bayesdl.load(tmp_path / "fm").eval()
     assert loaded.sigma_min == 0.05 and loaded.time_scale == 10.0
     x = torch.randn(5, 2)
-    assert torch.equal(ode_log_likelihood(model, x, rtol=1e-3, atol=1e-3).log_prob,
-                       ode_log_likelihood(loaded, x, rtol=1e-3, atol=1e-3).log_prob)
-    assert torch.equal(model.sample(3, seed=2, rtol=1e-3, atol=1e-3), loaded.sample(3, seed=2, rtol=1e-3, atol=1e-3))
+    assert torch.equal(
+        ode_log_likelihood(model, x, rtol=1e-3, atol=1e-3).log_prob,
+        ode_log_likelihood(loaded, x, rtol=1e-3, atol=1e-3).log_prob,
+    )
+    assert torch.equal(
+        model.sample(3, seed=2, rtol=1e-3, atol=1e-3), loaded.sample(3, seed=2, rtol=1e-3, atol=1e-3)
+    )
 
 
 def test_bad_input_is_refused_with_named_errors():
@@ -102,7 +110,12 @@ def test_bad_input_is_refused_with_named_errors():
     with pytest.raises(InputError, match="network"):
         FlowMatching("mlp", [2])
     model = FlowMatching(net, [2])
-    for bad in (torch.zeros(3, 3), torch.zeros(3, 2, dtype=torch.long), torch.tensor([[float("inf"), 0.0]]), torch.zeros(0, 2)):
+    for bad in (
+        torch.zeros(3, 3),
+        torch.zeros(3, 2, dtype=torch.long),
+        torch.tensor([[float("inf"), 0.0]]),
+        torch.zeros(0, 2),
+    ):
         with pytest.raises(InputError, match="x"):
             model.loss(bad)
     with pytest.raises(InputError, match="method"):

@@ -22,19 +22,31 @@ def _seeded():
     torch.manual_seed(0)
 
 
-
-
 MODELS = {
     "realnvp": (lambda: RealNVP(3, num_layers=3, hidden_sizes=[16]), 0),
-    "realnvp-random-logit": (lambda: RealNVP(4, num_layers=2, hidden_sizes=[16], mask="random", logit_alpha=0.05), 0),
+    "realnvp-random-logit": (
+        lambda: RealNVP(4, num_layers=2, hidden_sizes=[16], mask="random", logit_alpha=0.05),
+        0,
+    ),
     "maf": (lambda: MAF(3, num_layers=3, hidden_sizes=[16], actnorm=True), 0),
-    "maf-conditional": (lambda: MAF(3, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True), 2),
-    "iaf-conditional": (lambda: IAF(3, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True), 2),
+    "maf-conditional": (
+        lambda: MAF(3, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True),
+        2,
+    ),
+    "iaf-conditional": (
+        lambda: IAF(3, num_layers=2, hidden_sizes=[16], context_size=2, conditional_base=True),
+        2,
+    ),
     "realnvp-conditional": (lambda: RealNVP(3, num_layers=2, hidden_sizes=[16], context_size=2), 2),
     "planar": (lambda: PlanarFlow(3, num_layers=4), 0),
     "radial": (lambda: PlanarFlow(3, num_layers=4, kind="radial"), 0),
     "glow": (lambda: MultiScaleFlow((1, 4, 4), num_scales=2, steps_per_scale=1, hidden_channels=8), 0),
-    "multiscale-realnvp": (lambda: MultiScaleFlow((1, 4, 4), num_scales=1, steps_per_scale=1, hidden_channels=8, style="realnvp"), 0),
+    "multiscale-realnvp": (
+        lambda: MultiScaleFlow(
+            (1, 4, 4), num_scales=1, steps_per_scale=1, hidden_channels=8, style="realnvp"
+        ),
+        0,
+    ),
 }
 
 
@@ -86,19 +98,24 @@ def grid_mass(flow, context=None, n=400, scale=3.0):
     return float((density * weight).sum())
 
 
-@pytest.mark.parametrize("factory", [
-    lambda: RealNVP(2, num_layers=4, hidden_sizes=[16]),
-    lambda: MAF(2, num_layers=3, hidden_sizes=[16]),
-    lambda: PlanarFlow(2, num_layers=6),
-    lambda: PlanarFlow(2, num_layers=4, kind="radial"),
-])
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda: RealNVP(2, num_layers=4, hidden_sizes=[16]),
+        lambda: MAF(2, num_layers=3, hidden_sizes=[16]),
+        lambda: PlanarFlow(2, num_layers=6),
+        lambda: PlanarFlow(2, num_layers=4, kind="radial"),
+    ],
+)
 def test_two_d_flow_normalises_on_a_grid(factory):
     flow = randomise(factory(), scale=0.25).double()
     assert abs(grid_mass(flow) - 1.0) < 0.01
 
 
 def test_conditional_flow_changes_with_context_and_normalises_per_context():
-    flow = randomise(MAF(2, num_layers=2, hidden_sizes=[16], context_size=3, conditional_base=True), scale=0.25).double()
+    flow = randomise(
+        MAF(2, num_layers=2, hidden_sizes=[16], context_size=3, conditional_base=True), scale=0.25
+    ).double()
     c1 = torch.tensor([[1.0, -1.0, 0.5]], dtype=torch.float64)
     c2 = torch.tensor([[-2.0, 0.5, 1.0]], dtype=torch.float64)
     x = torch.randn(10, 2, dtype=torch.float64)

@@ -37,16 +37,44 @@ def _seeded():
     torch.manual_seed(0)
 
 
-
-
 # name -> (factory, event shape, context size, input range)
 CASES = {
-    "coupling-alternating": (lambda: AffineCoupling(alternating_mask(4), MLPConditioner(4, [16])), (4,), 0, "real"),
-    "coupling-random": (lambda: AffineCoupling(random_mask(5, seed=2), MLPConditioner(5, [16])), (5,), 0, "real"),
-    "coupling-conditional": (lambda: AffineCoupling(alternating_mask(4, 1), MLPConditioner(4, [16], context_size=3)), (4,), 3, "real"),
-    "coupling-checkerboard": (lambda: AffineCoupling(checkerboard_mask(2, 4, 4), ConvConditioner(2, 8)), (2, 4, 4), 0, "real"),
-    "coupling-channel": (lambda: AffineCoupling(channel_mask(4, 2, 2, 1), ConvConditioner(4, 8)), (4, 2, 2), 0, "real"),
-    "coupling-channel-conditional": (lambda: AffineCoupling(channel_mask(4, 2, 2), ConvConditioner(4, 8, context_size=2)), (4, 2, 2), 2, "real"),
+    "coupling-alternating": (
+        lambda: AffineCoupling(alternating_mask(4), MLPConditioner(4, [16])),
+        (4,),
+        0,
+        "real",
+    ),
+    "coupling-random": (
+        lambda: AffineCoupling(random_mask(5, seed=2), MLPConditioner(5, [16])),
+        (5,),
+        0,
+        "real",
+    ),
+    "coupling-conditional": (
+        lambda: AffineCoupling(alternating_mask(4, 1), MLPConditioner(4, [16], context_size=3)),
+        (4,),
+        3,
+        "real",
+    ),
+    "coupling-checkerboard": (
+        lambda: AffineCoupling(checkerboard_mask(2, 4, 4), ConvConditioner(2, 8)),
+        (2, 4, 4),
+        0,
+        "real",
+    ),
+    "coupling-channel": (
+        lambda: AffineCoupling(channel_mask(4, 2, 2, 1), ConvConditioner(4, 8)),
+        (4, 2, 2),
+        0,
+        "real",
+    ),
+    "coupling-channel-conditional": (
+        lambda: AffineCoupling(channel_mask(4, 2, 2), ConvConditioner(4, 8, context_size=2)),
+        (4, 2, 2),
+        2,
+        "real",
+    ),
     "permutation-reverse": (lambda: Permutation.reverse(4), (4,), 0, "real"),
     "permutation-random": (lambda: Permutation.random(5, seed=1), (5,), 0, "real"),
     "lu-linear": (lambda: LULinear(4, seed=1), (4,), 0, "real"),
@@ -54,20 +82,39 @@ CASES = {
     "actnorm-vector": (lambda: ActNorm(3), (3,), 0, "real"),
     "actnorm-image": (lambda: ActNorm(2), (2, 2, 3), 0, "real"),
     "maf": (lambda: MaskedAffineAutoregressive(4, [16, 16]), (4,), 0, "real"),
-    "maf-reversed-conditional": (lambda: MaskedAffineAutoregressive(4, [16], context_size=2, reverse_order=True), (4,), 2, "real"),
+    "maf-reversed-conditional": (
+        lambda: MaskedAffineAutoregressive(4, [16], context_size=2, reverse_order=True),
+        (4,),
+        2,
+        "real",
+    ),
     "iaf": (lambda: InverseAutoregressive(4, [16, 16]), (4,), 0, "real"),
-    "iaf-conditional": (lambda: InverseAutoregressive(3, [16], context_size=2, reverse_order=True), (3,), 2, "real"),
+    "iaf-conditional": (
+        lambda: InverseAutoregressive(3, [16], context_size=2, reverse_order=True),
+        (3,),
+        2,
+        "real",
+    ),
     "planar": (lambda: Planar(3, seed=1), (3,), 0, "real"),
     "radial": (lambda: Radial(3, seed=1), (3,), 0, "real"),
     "squeeze": (lambda: Squeeze(), (1, 4, 2), 0, "real"),
-    "factor-out": (lambda: FactorOut((2, 2, 2), FlowSequence([ActNorm(1), Flatten((1, 2, 2))])), (2, 2, 2), 0, "real"),
+    "factor-out": (
+        lambda: FactorOut((2, 2, 2), FlowSequence([ActNorm(1), Flatten((1, 2, 2))])),
+        (2, 2, 2),
+        0,
+        "real",
+    ),
     "logit": (lambda: Logit(0.05), (3,), 0, "unit"),
 }
 
 
 def inputs(shape, context_size, kind, batch=3, seed=1, dtype=torch.float64):
     g = torch.Generator().manual_seed(seed)
-    x = torch.rand(batch, *shape, generator=g, dtype=dtype) if kind == "unit" else torch.randn(batch, *shape, generator=g, dtype=dtype)
+    x = (
+        torch.rand(batch, *shape, generator=g, dtype=dtype)
+        if kind == "unit"
+        else torch.randn(batch, *shape, generator=g, dtype=dtype)
+    )
     context = torch.randn(batch, context_size, generator=g, dtype=dtype) if context_size else None
     return x, context
 
@@ -76,7 +123,9 @@ def numerical_log_det(fn, x, context):
     out = []
     for i in range(len(x)):
         ctx = None if context is None else context[i : i + 1]
-        jac = torch.autograd.functional.jacobian(lambda v, ctx=ctx: fn(v.reshape(1, *x.shape[1:]), ctx)[0].reshape(-1), x[i].reshape(-1))
+        jac = torch.autograd.functional.jacobian(
+            lambda v, ctx=ctx: fn(v.reshape(1, *x.shape[1:]), ctx)[0].reshape(-1), x[i].reshape(-1)
+        )
         out.append(torch.linalg.slogdet(jac)[1])
     return torch.stack(out)
 
@@ -114,7 +163,12 @@ def test_round_trip_float32(name):
 
 
 def test_conditional_transforms_depend_on_context():
-    for name in ("coupling-conditional", "coupling-channel-conditional", "maf-reversed-conditional", "iaf-conditional"):
+    for name in (
+        "coupling-conditional",
+        "coupling-channel-conditional",
+        "maf-reversed-conditional",
+        "iaf-conditional",
+    ):
         factory, shape, csize, kind = CASES[name]
         t = randomise(factory())
         x, context = inputs(shape, csize, kind, dtype=torch.float32)
@@ -200,7 +254,14 @@ def test_mlp_conditioner_without_hidden_layers_is_an_input_error():
         MLPConditioner(4, [])
 
 
-@pytest.mark.parametrize("make", [lambda p: alternating_mask(4, p), lambda p: checkerboard_mask(1, 2, 2, p), lambda p: channel_mask(2, 1, 1, p)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: alternating_mask(4, p),
+        lambda p: checkerboard_mask(1, 2, 2, p),
+        lambda p: channel_mask(2, 1, 1, p),
+    ],
+)
 def test_mask_parity_must_be_zero_or_one(make):
     assert not torch.equal(make(0), make(1))
     for bad in (2, -1, True):

@@ -32,7 +32,9 @@ def test_dkl_fits_a_step_better_than_rbf_exact_gp(seed):
     exact = ExactGPRegression.from_data(x, y, kernel="rbf")
     Trainer(exact, lr=0.1, epochs=100, batch_size=200, progress=False, seed=seed(0)).fit((x, y))
     torch.manual_seed(seed(0))
-    dkl = DeepKernelGP(num_features=2, num_inducing=20, num_inputs=1, hidden_sizes=[32, 32]).initialize_inducing_points(x)
+    dkl = DeepKernelGP(
+        num_features=2, num_inducing=20, num_inputs=1, hidden_sizes=[32, 32]
+    ).initialize_inducing_points(x)
     Trainer(dkl, lr=0.03, epochs=150, batch_size=50, progress=False, seed=seed(0)).fit((x, y))
     # a sign test over the 500 test points: DKL's per-point NLL is lower than the RBF GP's on more than half of them,
     # beyond the one-sided binomial bound at the suite's false-failure rate (the mean gap is heavy-tailed near the
@@ -45,8 +47,12 @@ def test_dkl_fits_a_step_better_than_rbf_exact_gp(seed):
 
 def test_dkl_accepts_any_feature_extractor_for_images():
     torch.manual_seed(0)
-    extractor = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 3))
-    dkl = DeepKernelGP(num_features=3, num_inducing=6, likelihood="softmax", num_classes=4, feature_extractor=extractor)
+    extractor = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 3)
+    )
+    dkl = DeepKernelGP(
+        num_features=3, num_inducing=6, likelihood="softmax", num_classes=4, feature_extractor=extractor
+    )
     x = torch.rand(40, 1, 6, 6)
     y = torch.arange(4).repeat(10)
     dkl.initialize_inducing_points(x)
@@ -83,7 +89,9 @@ def test_dkl_bad_input():
 def test_dkl_default_mlp_save_load_roundtrip(tmp_path):
     torch.manual_seed(0)
     x, y = _step_data(30, seed=2)
-    dkl = DeepKernelGP(num_features=2, num_inducing=5, num_inputs=1, hidden_sizes=[8, 8], kernel="matern52").initialize_inducing_points(x)
+    dkl = DeepKernelGP(
+        num_features=2, num_inducing=5, num_inputs=1, hidden_sizes=[8, 8], kernel="matern52"
+    ).initialize_inducing_points(x)
     Trainer(dkl, lr=0.01, epochs=2, batch_size=10, progress=False).fit((x, y))
     loaded = bayesdl.load(bayesdl.save(dkl, tmp_path / "dkl.safetensors"))
     a, b = dkl.predict(x), loaded.predict(x)

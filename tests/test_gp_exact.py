@@ -34,7 +34,9 @@ def _tiny_problem():
 
 
 def _fixed_model(kind: str, x: np.ndarray, y: np.ndarray, ls, s2, noise, const) -> ExactGPRegression:
-    model = ExactGPRegression.from_data(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32), kernel=kind).double()
+    model = ExactGPRegression.from_data(
+        torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32), kernel=kind
+    ).double()
     model.gp.covar_module.base_kernel.lengthscale = torch.tensor(ls[None], dtype=torch.float64)
     model.gp.covar_module.outputscale = torch.tensor(s2, dtype=torch.float64)
     model.likelihood.noise = torch.tensor([noise], dtype=torch.float64)
@@ -147,7 +149,10 @@ def test_fit_on_other_data_than_from_data_predicts_from_the_fitted_data():
     g = torch.Generator().manual_seed(0)
     x_old = torch.rand(40, 1, generator=g) * 6 - 3
     x_new = torch.rand(40, 1, generator=g) * 6 - 3
-    y_old, y_new = 5 * torch.cos(3 * x_old[:, 0]), torch.sin(2 * x_new[:, 0]) + 0.05 * torch.randn(40, generator=g)
+    y_old, y_new = (
+        5 * torch.cos(3 * x_old[:, 0]),
+        torch.sin(2 * x_new[:, 0]) + 0.05 * torch.randn(40, generator=g),
+    )
     model = ExactGPRegression.from_data(x_old, y_old)
     Trainer(model, lr=0.1, epochs=40, batch_size=40, progress=False, seed=0).fit((x_new, y_new))
     assert torch.equal(model.train_x.sort(0).values, x_new.sort(0).values)  # the fitted data are stored

@@ -66,7 +66,9 @@ def test_bernoulli_probabilities_match_probit_marginal():
     gp.eval()
     with torch.no_grad():
         f = gp(xs)
-        exact = torch.distributions.Normal(0.0, 1.0).cdf(f.mean / (1 + f.variance).sqrt())  # E[Phi(f)] for Gaussian f
+        exact = torch.distributions.Normal(0.0, 1.0).cdf(
+            f.mean / (1 + f.variance).sqrt()
+        )  # E[Phi(f)] for Gaussian f
     torch.testing.assert_close(pred.probs[:, 1], exact, atol=0.015, rtol=0)
     torch.testing.assert_close(pred.probs.sum(1), torch.ones(50))
     assert float((gp.predict(x).predicted == y.long()).float().mean()) > 0.85
@@ -79,7 +81,9 @@ def test_softmax_svgp_classifies_and_decomposes_entropy():
     centres = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
     labels = torch.arange(3).repeat_interleave(60)
     x = centres[labels] + 0.6 * torch.randn(180, 2)
-    gp = SparseVariationalGP(2, num_inducing=15, likelihood="softmax", num_classes=3).initialize_inducing_points(x)
+    gp = SparseVariationalGP(
+        2, num_inducing=15, likelihood="softmax", num_classes=3
+    ).initialize_inducing_points(x)
     Trainer(gp, lr=0.05, epochs=40, batch_size=60, progress=False).fit((x, labels))
     pred = predict(gp, torch.cat([x, torch.tensor([[0.0, 30.0]])]), num_samples=200)
     assert pred.probs.shape == (181, 3)
@@ -88,7 +92,9 @@ def test_softmax_svgp_classifies_and_decomposes_entropy():
     # far from the data the latent functions revert to the prior: more epistemic uncertainty
     assert pred.mutual_information[180] > pred.mutual_information[:180].mean()
     # a batch whose size equals the number of classes is not transposed by the likelihood
-    torch.testing.assert_close(gp.predict(x[:3], 50, seed=0).probs, gp.predict(x[:4], 50, seed=0).probs[:3], atol=0.1, rtol=0)
+    torch.testing.assert_close(
+        gp.predict(x[:3], 50, seed=0).probs, gp.predict(x[:4], 50, seed=0).probs[:3], atol=0.1, rtol=0
+    )
 
 
 def test_svgp_bad_input():
@@ -127,7 +133,9 @@ def test_svgp_save_load_roundtrip(tmp_path):
     torch.manual_seed(0)
     x = torch.randn(40, 2)
     y = (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
-    gp = SparseVariationalGP(2, num_inducing=8, likelihood="softmax", num_classes=3, kernel="matern32").initialize_inducing_points(x)
+    gp = SparseVariationalGP(
+        2, num_inducing=8, likelihood="softmax", num_classes=3, kernel="matern32"
+    ).initialize_inducing_points(x)
     Trainer(gp, lr=0.05, epochs=3, batch_size=20, progress=False).fit((x, y))
     loaded = bayesdl.load(bayesdl.save(gp, tmp_path / "svgp.safetensors"))
     torch.testing.assert_close(loaded.inducing_points, gp.inducing_points)
@@ -143,6 +151,7 @@ def test_probit_is_the_name_of_the_binary_likelihood_and_bernoulli_still_works(t
     import json
 
     from bayesdl.io import container
+
     gp = SparseVariationalGP(2, num_inducing=5, likelihood="probit").initialize_inducing_points(x)
     gp.loss(x, (x[:, 0] > 0).float())  # the first call initialises q(u); save the initialised state
     path = bayesdl.save(gp, tmp_path / "gp.safetensors")

@@ -39,8 +39,12 @@ def test_the_device_checks_can_fail():
     module = torch.nn.Linear(2, 2)
     module.register_buffer("stray", torch.zeros(1, device="meta"))
     assert gpu_check._off_device(module, torch.device("cpu")) == ["stray"]
-    family = gpu_check.Family("stray-output", lambda: _StrayOutput(), lambda g: (torch.randn(4, 2, generator=g),),
-                              lambda model, batch: model(batch[0]).to("meta"))
+    family = gpu_check.Family(
+        "stray-output",
+        lambda: _StrayOutput(),
+        lambda g: (torch.randn(4, 2, generator=g),),
+        lambda model, batch: model(batch[0]).to("meta"),
+    )
     row = gpu_check.check_family(family, torch.device("cpu"), steps=1, repeats=2)
     assert not row["ok"] and "output off the device" in row["problems"]
 
@@ -60,4 +64,17 @@ class _StrayOutput(torch.nn.Module):
 @pytest.mark.parametrize("bad", ["4", "4:5"])
 def test_a_malformed_nuts_setting_is_an_error(bad, tmp_path):
     with pytest.raises(SystemExit):
-        _gpu_check().main(["--device", "cpu", "--only", "made", "--steps", "1", "--nuts", bad, "--out", str(tmp_path / "g.md")])
+        _gpu_check().main(
+            [
+                "--device",
+                "cpu",
+                "--only",
+                "made",
+                "--steps",
+                "1",
+                "--nuts",
+                bad,
+                "--out",
+                str(tmp_path / "g.md"),
+            ]
+        )

@@ -25,13 +25,22 @@ PATTERN = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
 PATTERNS = torch.stack([PATTERN, -PATTERN])
 
 
-def _model(prediction: str = "eps", num_classes: int = 3, p_uncond: float = 0.2, **options) -> ConditionalDDPM:
+def _model(
+    prediction: str = "eps", num_classes: int = 3, p_uncond: float = 0.2, **options
+) -> ConditionalDDPM:
     torch.manual_seed(0)
     d = options.pop("data_dim", 2)
     out = d * options.get("num_levels", 1) if prediction == "grid" else None
     net = DenoisingMLP(d, hidden=16, num_blocks=1, out_features=out, num_classes=num_classes)
-    return ConditionalDDPM(net, num_classes=num_classes, p_uncond=p_uncond, data_shape=[d], num_steps=20,
-                           prediction=prediction, **options)
+    return ConditionalDDPM(
+        net,
+        num_classes=num_classes,
+        p_uncond=p_uncond,
+        data_shape=[d],
+        num_steps=20,
+        prediction=prediction,
+        **options,
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -41,8 +50,13 @@ def _trained_clusters(seed: int) -> ConditionalDDPM:
     y = torch.randint(0, 4, (2048,), generator=g)
     x = CENTRES[y] + SPREAD * torch.randn(2048, 2, generator=g)
     torch.manual_seed(seed)
-    model = ConditionalDDPM(DenoisingMLP(2, hidden=32, num_blocks=2, num_classes=4), num_classes=4, p_uncond=0.2,
-                            data_shape=[2], num_steps=50)
+    model = ConditionalDDPM(
+        DenoisingMLP(2, hidden=32, num_blocks=2, num_classes=4),
+        num_classes=4,
+        p_uncond=0.2,
+        data_shape=[2],
+        num_steps=50,
+    )
     Trainer(model, lr=3e-3, epochs=20, batch_size=256, seed=seed, progress=False).fit((x, y))
     return model.eval()
 
@@ -69,8 +83,10 @@ def test_guidance_zero_is_the_conditional_step():
     assert isinstance(GuidedProcess(model, y), DiffusionProcess)
 
 
-@pytest.mark.parametrize("prediction,options", [("eps", {}), ("x0", {}), ("v", {}),
-                                                ("grid", {"decoder": "discretized", "num_levels": 5})])
+@pytest.mark.parametrize(
+    "prediction,options",
+    [("eps", {}), ("x0", {}), ("v", {}), ("grid", {"decoder": "discretized", "num_levels": 5})],
+)
 def test_guided_step_is_the_ddpm_step_at_the_guided_eps(prediction, options):
     """eps_w = (1 + w) eps(x, y) - w eps(x, null), and the mean and x0 are those of the DDPM at eps_w."""
     model = _model(prediction, data_dim=3, **options)
@@ -83,22 +99,30 @@ def test_guided_step_is_the_ddpm_step_at_the_guided_eps(prediction, options):
     torch.testing.assert_close(guided.eps, eps_w, atol=1e-5, rtol=1e-5)
     ab, b = model.alpha_bar[t - 1, None], model.betas[t - 1, None]
     torch.testing.assert_close(ab.sqrt() * guided.x0 + (1 - ab).sqrt() * eps_w, x_t, atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(guided.mean, (x_t - b / (1 - ab).sqrt() * eps_w) / (1 - b).sqrt(), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        guided.mean, (x_t - b / (1 - ab).sqrt() * eps_w) / (1 - b).sqrt(), atol=1e-4, rtol=1e-4
+    )
 
 
 def test_unet_with_labels_and_learned_variance_guides_like_the_mlp():
     """Images through a class-conditional U-Net; with learned variances the guided step keeps the conditional variance."""
     torch.manual_seed(0)
     net = UNet(1, base_channels=8, channel_mults=[1, 2], attention_levels=[], out_channels=2, num_classes=2)
-    torch.nn.init.normal_(net.conv_out.weight, std=0.1)  # the output layer starts at zero; make the two labels differ
-    model = ConditionalDDPM(net, num_classes=2, data_shape=[1, 8, 8], num_steps=10, variance="learned", loss="hybrid")
+    torch.nn.init.normal_(
+        net.conv_out.weight, std=0.1
+    )  # the output layer starts at zero; make the two labels differ
+    model = ConditionalDDPM(
+        net, num_classes=2, data_shape=[1, 8, 8], num_steps=10, variance="learned", loss="hybrid"
+    )
     x_t, t, y = torch.randn(3, 1, 8, 8), torch.tensor([2, 5, 9]), torch.tensor([0, 1, 1])
     with torch.no_grad():
         guided = GuidedProcess(model, y, guidance=1.5).reverse_step(x_t, t)
         cond = model.reverse_step(x_t, t, output=net(x_t, t.float(), y))
         uncond = model.reverse_step(x_t, t, output=net(x_t, t.float(), None))
     torch.testing.assert_close(guided.eps, 2.5 * cond.eps - 1.5 * uncond.eps, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(guided.log_var, cond.log_var)  # one batched call against two: equal up to rounding
+    torch.testing.assert_close(
+        guided.log_var, cond.log_var
+    )  # one batched call against two: equal up to rounding
     assert float((cond.eps - uncond.eps).abs().max()) > 1e-3
     assert model.loss(torch.rand(4, 1, 8, 8) * 2 - 1, torch.tensor([0, 1, 0, 1])).isfinite()
     assert model.ddim_sample(2, num_steps=3, y=1, guidance=2.0, seed=0).shape == (2, 1, 8, 8)
@@ -179,7 +203,9 @@ def test_completion_keeps_the_known_pixels_exactly(resample):
     x = torch.randn(6, 2)
     mask = torch.tensor([[True, False]] * 3 + [[False, True]] * 3)
     partial = torch.where(mask, x, torch.tensor(float("nan")))
-    out = model.complete(partial, mask, y=torch.tensor([0, 1, 2, 0, 1, 2]), guidance=1.0, resample=resample, jump=2, seed=0)
+    out = model.complete(
+        partial, mask, y=torch.tensor([0, 1, 2, 0, 1, 2]), guidance=1.0, resample=resample, jump=2, seed=0
+    )
     assert torch.equal(out[mask], x[mask]) and torch.isfinite(out).all()
 
 
@@ -213,7 +239,9 @@ def test_kernel_mmd_matches_the_gaussian_closed_form(seed):
     g = torch.Generator().manual_seed(seed(6))
     d, s, ell = 3, 1.0, 1.5
     mu = torch.tensor([0.8, 0.0, 0.0])
-    est = kernel_mmd(s * torch.randn(600, d, generator=g), mu + s * torch.randn(500, d, generator=g), bandwidth=ell)
+    est = kernel_mmd(
+        s * torch.randn(600, d, generator=g), mu + s * torch.randn(500, d, generator=g), bandwidth=ell
+    )
     c = (ell**2 / (ell**2 + 2 * s**2)) ** (d / 2)
     exact = 2 * c * (1 - float(torch.exp(-mu.pow(2).sum() / (2 * (ell**2 + 2 * s**2)))))
     assert abs(est.mmd2 - exact) < z_bound() * est.se
@@ -223,8 +251,11 @@ def test_kernel_mmd_matches_the_gaussian_closed_form(seed):
 # ----------------------------------------------------------------------------------- bad input
 def test_guidance_or_labels_on_an_unconditional_model_are_refused():
     model = DDPM(DenoisingMLP(2, hidden=8), data_shape=[2], num_steps=5)
-    for call in (lambda: model.sample(2, guidance=1.0), lambda: model.ddim_sample(2, num_steps=2, guidance=0.0),
-                 lambda: model.complete(torch.zeros(2, 2), torch.ones(2, 2), guidance=2.0)):
+    for call in (
+        lambda: model.sample(2, guidance=1.0),
+        lambda: model.ddim_sample(2, num_steps=2, guidance=0.0),
+        lambda: model.complete(torch.zeros(2, 2), torch.ones(2, 2), guidance=2.0),
+    ):
         with pytest.raises(InputError, match="guidance"):
             call()
     with pytest.raises(InputError, match="y"):
@@ -233,16 +264,19 @@ def test_guidance_or_labels_on_an_unconditional_model_are_refused():
         model.nll_bound(torch.zeros(2, 2), y=torch.tensor([0, 1]))
 
 
-@pytest.mark.parametrize("y,match", [
-    (torch.tensor([0, 3]), "y must hold class labels in 0..2"),
-    (torch.tensor([-1, 0]), "y must hold class labels in 0..2"),
-    (torch.tensor([0.0, 1.0]), "y must hold integer class labels"),
-    (torch.tensor([True, False]), "y must hold integer class labels"),
-    (torch.tensor([0, 1, 2]), r"y must have shape \[2\]"),
-    (torch.tensor([[0, 1]]), r"y must have shape \[2\]"),
-    ("1", "y must be an int or an integer tensor"),
-    (5, "y must hold class labels in 0..2"),
-])
+@pytest.mark.parametrize(
+    "y,match",
+    [
+        (torch.tensor([0, 3]), "y must hold class labels in 0..2"),
+        (torch.tensor([-1, 0]), "y must hold class labels in 0..2"),
+        (torch.tensor([0.0, 1.0]), "y must hold integer class labels"),
+        (torch.tensor([True, False]), "y must hold integer class labels"),
+        (torch.tensor([0, 1, 2]), r"y must have shape \[2\]"),
+        (torch.tensor([[0, 1]]), r"y must have shape \[2\]"),
+        ("1", "y must be an int or an integer tensor"),
+        (5, "y must hold class labels in 0..2"),
+    ],
+)
 def test_bad_labels_are_refused_naming_y(y, match):
     model = _model()
     with pytest.raises(InputError, match=match):

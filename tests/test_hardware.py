@@ -85,7 +85,10 @@ def test_this_machines_answer_matches_its_reported_flags():
 
 
 def test_auto_defaults_pick_bfloat16_products_only_on_native_hardware(fake_cpu):
-    for flags, capability, native in (({"amx_tile": True, "amx_bf16": True}, "AVX512", True), ({"avx2": True}, "AVX2", False)):
+    for flags, capability, native in (
+        ({"amx_tile": True, "amx_bf16": True}, "AVX512", True),
+        ({"avx2": True}, "AVX2", False),
+    ):
         fake_cpu(flags, capability)
         rbm = RBM(6, 4, method="pcd", num_chains=3)
         assert rbm.compute_dtype == "auto"
@@ -95,4 +98,7 @@ def test_auto_defaults_pick_bfloat16_products_only_on_native_hardware(fake_cpu):
         assert layer.matmul_precision == "auto"
         _, low_var, low_mean = layer.fused_settings()
         assert (low_var, low_mean) == (native, native)
-        assert BayesianLinear(200, 100).fused_settings()[1:] == (False, False)  # too narrow for bfloat16 anyway
+        assert BayesianLinear(200, 100).fused_settings()[1:] == (
+            False,
+            False,
+        )  # too narrow for bfloat16 anyway

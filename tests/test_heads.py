@@ -33,11 +33,15 @@ def test_logistic_mixture_over_256_levels_sums_to_one_even_for_extreme_scales():
     params = torch.randn(5, 9, 1) * 2
     params[:, 6:] = torch.tensor([-6.5, 0.0, 4.0])[:, None]  # log-scales: very sharp, unit, very wide
     levels = torch.arange(256.0)
-    log_p = torch.stack([head.log_prob_elements(params, torch.full((5, 1), v), 1) for v in levels])  # [256, 5, 1]
+    log_p = torch.stack(
+        [head.log_prob_elements(params, torch.full((5, 1), v), 1) for v in levels]
+    )  # [256, 5, 1]
     assert torch.allclose(torch.logsumexp(log_p, 0).exp(), torch.ones(5, 1), atol=1e-4)
     # its distribution is the categorical over the same 256 probabilities
     d = head.distribution(params, 1)
-    assert torch.allclose(d.log_prob(torch.full((5, 1), 7.0)), head.log_prob(params, torch.full((5, 1), 7.0), 1), atol=1e-5)
+    assert torch.allclose(
+        d.log_prob(torch.full((5, 1), 7.0)), head.log_prob(params, torch.full((5, 1), 7.0), 1), atol=1e-5
+    )
 
 
 def test_log_sigmoid_difference_is_accurate_in_both_tails():
@@ -56,7 +60,11 @@ def test_samples_follow_the_probabilities(head, seed):
     params = torch.randn(1, head.num_params, 1).expand(20000, -1, -1)
     g = torch.Generator().manual_seed(seed(0))
     draws = head.sample(params, 1, g)[:, 0].long()
-    probs = torch.stack([head.log_prob(params[:1], torch.full((1, 1), float(v)), 1) for v in range(5)]).exp().flatten()
+    probs = (
+        torch.stack([head.log_prob(params[:1], torch.full((1, 1), float(v)), 1) for v in range(5)])
+        .exp()
+        .flatten()
+    )
     counts = np.bincount(draws.numpy(), minlength=5).astype(float)
     expected = probs.double().numpy()
     assert chisquare(counts, expected / expected.sum() * counts.sum()).pvalue > FALSE_FAILURE_RATE
@@ -88,11 +96,16 @@ def test_log_prob_equals_the_distribution_and_broadcasts_over_samples(case):
 def test_gaussian_scale_outputs_match_torch_normal():
     mean, raw, y = torch.randn(6), torch.randn(6), torch.randn(6)
     params = torch.stack([mean, raw], -1)  # [B, 2]: one target per example
-    for head, std in ((GaussianHead(scale="log_std"), raw.exp()), (GaussianHead(scale="log_var"), (0.5 * raw).exp()),
-                      (GaussianHead(min_scale=0.01), 0.01 + torch.nn.functional.softplus(raw))):
+    for head, std in (
+        (GaussianHead(scale="log_std"), raw.exp()),
+        (GaussianHead(scale="log_var"), (0.5 * raw).exp()),
+        (GaussianHead(min_scale=0.01), 0.01 + torch.nn.functional.softplus(raw)),
+    ):
         expected = torch.distributions.Normal(mean, std).log_prob(y)
         assert torch.allclose(head.log_prob(params, y, 0), expected, atol=1e-5)
-    assert torch.allclose(normal_log_prob(y, mean, 2 * raw), torch.distributions.Normal(mean, raw.exp()).log_prob(y), atol=1e-5)
+    assert torch.allclose(
+        normal_log_prob(y, mean, 2 * raw), torch.distributions.Normal(mean, raw.exp()).log_prob(y), atol=1e-5
+    )
 
 
 def test_supervised_heads_nll():
@@ -126,7 +139,9 @@ def test_data_checks_name_the_argument():
 
 def test_make_head_vocabulary():
     assert type(make_head("levels", num_levels=4)) is LevelsHead
-    assert type(make_head(HeadName.CATEGORICAL, num_outputs=3)) is CategoricalHead  # "categorical" = class labels
+    assert (
+        type(make_head(HeadName.CATEGORICAL, num_outputs=3)) is CategoricalHead
+    )  # "categorical" = class labels
     assert make_head("logistic_mixture", num_levels=16, num_components=3).num_params == 9
     assert make_head("gaussian", scale=0.5).num_params == 1
     with pytest.raises(InputError, match="likelihood"):
@@ -166,6 +181,8 @@ def test_old_names_still_work_with_a_warning():
         warnings.simplefilter("ignore")
         gaussian = ar.GaussianOutput()
     assert gaussian.scale_output == "log_std"
-    with pytest.warns(DeprecationWarning, match="LevelsHead"):  # pixel levels, not classes: the old name misled
+    with pytest.warns(
+        DeprecationWarning, match="LevelsHead"
+    ):  # pixel levels, not classes: the old name misled
         assert vae.CategoricalLikelihood is LevelsHead
     assert supervised.CategoricalLikelihood is CategoricalHead

@@ -27,7 +27,9 @@ def _write(path, values, dims, compress=False):
 def _pair(tmp_path, n=6, compress=False, labels=None):
     suffix = ".gz" if compress else ""
     images = _write(tmp_path / f"img{suffix}", [(7 * i) % 256 for i in range(n * 4)], (n, 2, 2), compress)
-    labels = _write(tmp_path / f"lab{suffix}", labels if labels is not None else [i % 3 for i in range(n)], (n,), compress)
+    labels = _write(
+        tmp_path / f"lab{suffix}", labels if labels is not None else [i % 3 for i in range(n)], (n,), compress
+    )
     return images, labels
 
 
@@ -46,11 +48,14 @@ def test_items_are_read_lazily_with_the_in_memory_scaling(tmp_path):
         data[6]
 
 
-@pytest.mark.parametrize("damage, match", [
-    (lambda p: p.write_bytes(p.read_bytes()[:-1]), "promises"),
-    (lambda p: p.write_bytes(b"\x01\x00" + p.read_bytes()[2:]), "magic"),
-    (lambda p: p.write_bytes(p.read_bytes()[:6]), "header"),
-])
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:-1]), "promises"),
+        (lambda p: p.write_bytes(b"\x01\x00" + p.read_bytes()[2:]), "magic"),
+        (lambda p: p.write_bytes(p.read_bytes()[:6]), "header"),
+    ],
+)
 def test_damaged_files_raise_corrupt_data_errors(tmp_path, damage, match):
     images, labels = _pair(tmp_path)
     damage(images)
@@ -75,4 +80,6 @@ def test_fashion_mnist_through_workers_equals_the_in_memory_tensors(tmp_path):
     sampler = PermutationSampler(256, torch.Generator().manual_seed(0))
     batches = list(DataLoader(subset, batch_size=64, sampler=sampler, num_workers=2))
     order = torch.randperm(256, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(torch.cat([b[0] for b in batches]), x[order]) and torch.equal(torch.cat([b[1] for b in batches]), y[order])
+    assert torch.equal(torch.cat([b[0] for b in batches]), x[order]) and torch.equal(
+        torch.cat([b[1] for b in batches]), y[order]
+    )

@@ -16,7 +16,9 @@ from bayesdl.io import load_state, save_state, serializable
 class Net(torch.nn.Module):
     def __init__(self, sizes=(4, 8, 2), scale: float = 1.0, head=None):
         super().__init__()
-        self.body = torch.nn.Sequential(torch.nn.Linear(sizes[0], sizes[1]), torch.nn.Tanh(), torch.nn.Linear(sizes[1], sizes[2]))
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(sizes[0], sizes[1]), torch.nn.Tanh(), torch.nn.Linear(sizes[1], sizes[2])
+        )
         self.register_buffer("scale", torch.tensor(scale))
         self.head = head
 
@@ -113,14 +115,19 @@ def test_unsaveable_models_fail_before_writing(tmp_path):
 
 
 def test_state_round_trip_keeps_nested_structure(tmp_path):
-    state = {"epoch": 3, "opt": {"state": {0: {"m": torch.arange(3.0)}}, "groups": [{"lr": 0.1}]},
-             "rng": (1, [2, 3], None), "flag": True}
+    state = {
+        "epoch": 3,
+        "opt": {"state": {0: {"m": torch.arange(3.0)}}, "groups": [{"lr": 0.1}]},
+        "rng": (1, [2, 3], None),
+        "flag": True,
+    }
     loaded = load_state(save_state(state, tmp_path / "s.safetensors"))
     assert loaded["epoch"] == 3 and loaded["rng"] == (1, [2, 3], None) and loaded["flag"] is True
     assert torch.equal(loaded["opt"]["state"][0]["m"], torch.arange(3.0))
 
 
 # ---- issue 17 section 2: loading an untrusted file runs nothing ---------------------------------------------
+
 
 def _small_mlp_file(tmp_path, name="mlp.safetensors"):
     from bayesdl.models.nets import MLP
@@ -158,13 +165,24 @@ def test_a_file_naming_bayesdl_main_or_experiments_imports_nothing(tmp_path):
     import sys
 
     paths = []
-    for i, name in enumerate(["bayesdl.__main__.Anything", "bayesdl.experiments.svi_logistic.Anything",
-                              "bayesdl.experiments.report.Anything", "bayesdl.cli.main"]):
+    for i, name in enumerate(
+        [
+            "bayesdl.__main__.Anything",
+            "bayesdl.experiments.svi_logistic.Anything",
+            "bayesdl.experiments.report.Anything",
+            "bayesdl.cli.main",
+        ]
+    ):
         path = _small_mlp_file(tmp_path, f"evil{i}.safetensors")
         _rewrite_header(path, lambda m, name=name: m.update({"class": name}))
         paths.append(str(path))
-    done = subprocess.run([sys.executable, "-c", _NO_SIDE_EFFECTS, *paths], capture_output=True, text=True,
-                          timeout=300, cwd=os.getcwd())
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_SIDE_EFFECTS, *paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=os.getcwd(),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"outcomes": ["refused"] * 4, "gained": [], "backend": "svg"}
@@ -174,10 +192,14 @@ def test_filling_the_registry_imports_only_model_packages():
     import subprocess
     import sys
 
-    script = ("import sys, bayesdl.io.registry as r; r._populate(); "
-              "print(sorted(m for m in sys.modules if m.startswith(('bayesdl.experiments', 'bayesdl.cli', "
-              "'bayesdl.__main__', 'matplotlib'))))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=os.getcwd())
+    script = (
+        "import sys, bayesdl.io.registry as r; r._populate(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('bayesdl.experiments', 'bayesdl.cli', "
+        "'bayesdl.__main__', 'matplotlib'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=os.getcwd()
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
 
@@ -206,7 +228,9 @@ def test_the_alias_table_resolves_every_legacy_name_to_a_registered_class():
     classes = registered_classes()
     assert len(LEGACY_CLASS_NAMES) >= 48
     for old, key in LEGACY_CLASS_NAMES.items():
-        assert key in classes, old  # a renamed class keeps its key (or gets a new alias), so the old path resolves
+        assert key in classes, (
+            old
+        )  # a renamed class keeps its key (or gets a new alias), so the old path resolves
         assert class_key(classes[key]) == key, old
     bayesdl_keys = [k for k, c in classes.items() if c.__module__.startswith("bayesdl.")]
     assert all("." not in k for k in bayesdl_keys)  # no module path in a bayesdl key
@@ -263,21 +287,28 @@ def _deep_list(depth):
     return value
 
 
-@pytest.mark.parametrize("mutate", [
-    pytest.param(lambda m: m.update({"class": ["MLP"]}), id="list-as-class"),
-    pytest.param(lambda m: m.update({"class": {"MLP": 1}}), id="dict-as-class"),
-    pytest.param(lambda m: m.pop("class"), id="missing-class"),
-    pytest.param(lambda m: m["config"].update({"bogus": 1}), id="unknown-keyword"),
-    pytest.param(lambda m: m["config"].pop("in_features"), id="missing-keyword"),
-    pytest.param(lambda m: m.update({"config": [3, [4], 2]}), id="non-dict-config"),
-    pytest.param(lambda m: m["config"].update({"hidden": _deep_list(200)}), id="deep-nesting"),
-    pytest.param(lambda m: m["config"].update({"hidden": "DEEP"}), id="json-recursion"),
-    pytest.param(lambda m: m["config"].update({"hidden": "four"}), id="wrong-type"),
-    pytest.param(lambda m: m["config"].update({"in_features": {"__bayesdl_module__": {"class": "os.system"}}}),
-                 id="nested-unsafe-class"),
-    pytest.param(lambda m: m["config"].update({"in_features": {"__bayesdl_module__": [1]}}), id="bad-module-entry"),
-    pytest.param(lambda m: m["config"].update({"in_features": {"__tuple__": 5}}), id="bad-tuple-entry"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda m: m.update({"class": ["MLP"]}), id="list-as-class"),
+        pytest.param(lambda m: m.update({"class": {"MLP": 1}}), id="dict-as-class"),
+        pytest.param(lambda m: m.pop("class"), id="missing-class"),
+        pytest.param(lambda m: m["config"].update({"bogus": 1}), id="unknown-keyword"),
+        pytest.param(lambda m: m["config"].pop("in_features"), id="missing-keyword"),
+        pytest.param(lambda m: m.update({"config": [3, [4], 2]}), id="non-dict-config"),
+        pytest.param(lambda m: m["config"].update({"hidden": _deep_list(200)}), id="deep-nesting"),
+        pytest.param(lambda m: m["config"].update({"hidden": "DEEP"}), id="json-recursion"),
+        pytest.param(lambda m: m["config"].update({"hidden": "four"}), id="wrong-type"),
+        pytest.param(
+            lambda m: m["config"].update({"in_features": {"__bayesdl_module__": {"class": "os.system"}}}),
+            id="nested-unsafe-class",
+        ),
+        pytest.param(
+            lambda m: m["config"].update({"in_features": {"__bayesdl_module__": [1]}}), id="bad-module-entry"
+        ),
+        pytest.param(lambda m: m["config"].update({"in_features": {"__tuple__": 5}}), id="bad-tuple-entry"),
+    ],
+)
 def test_malformed_configs_raise_checkpoint_error(tmp_path, mutate):
     path = _small_mlp_file(tmp_path)
     _rewrite_header(path, mutate, text_replace=('"DEEP"', "[" * 100000 + "1" + "]" * 100000))
@@ -312,7 +343,9 @@ def test_a_writer_killed_mid_write_leaves_no_temporary_file_after_the_next_write
     target = tmp_path / "ckpt.safetensors"
     atomic_write_bytes(target, b"old")
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(target)], timeout=300, cwd=os.getcwd())
+        done = subprocess.run(
+            [sys.executable, "-c", _KILLED_WRITER, str(target)], timeout=300, cwd=os.getcwd()
+        )
         assert done.returncode == -signal.SIGKILL
     leftovers = [p for p in tmp_path.iterdir() if p != target]
     assert len(leftovers) == 2 and all(".bayesdl-tmp-" in p.name for p in leftovers)
@@ -336,7 +369,11 @@ def test_stale_temporary_cleanup_spares_live_writers_and_other_files(tmp_path):
         old_elsewhere = tmp_path / ".m.json.bayesdl-tmp-00000000-1-abcdef"
         legacy_old = tmp_path / ".m.json.abcd1234.tmp"
         legacy_new = tmp_path / ".m.json.wxyz5678.tmp"
-        unrelated = [tmp_path / ".other.bayesdl-tmp-00000000-1-ab", tmp_path / "m.json.bak", tmp_path / ".m.json.tmp"]
+        unrelated = [
+            tmp_path / ".other.bayesdl-tmp-00000000-1-ab",
+            tmp_path / "m.json.bak",
+            tmp_path / ".m.json.tmp",
+        ]
         for p in [alive, elsewhere, old_elsewhere, legacy_old, legacy_new, *unrelated]:
             p.write_bytes(b"x")
         day_ago = time.time() - 2 * atomic.STALE_AFTER_SECONDS
@@ -358,10 +395,12 @@ def test_written_files_honour_the_umask(tmp_path, umask, mode):
 
     old = os.umask(umask)
     try:
-        written = [bayesdl.save(Net(), tmp_path / "net.safetensors"),
-                   save_state({"epoch": 1}, tmp_path / "ckpt.safetensors"),
-                   atomic_write_json(tmp_path / "metrics.json", {"nll": 1.0}),
-                   atomic_write_bytes(tmp_path / "report.html", b"<html></html>")]
+        written = [
+            bayesdl.save(Net(), tmp_path / "net.safetensors"),
+            save_state({"epoch": 1}, tmp_path / "ckpt.safetensors"),
+            atomic_write_json(tmp_path / "metrics.json", {"nll": 1.0}),
+            atomic_write_bytes(tmp_path / "report.html", b"<html></html>"),
+        ]
     finally:
         os.umask(old)
     assert {oct(p.stat().st_mode & 0o777) for p in written} == {oct(mode)}
@@ -505,7 +544,9 @@ def test_guides_that_cannot_be_saved_are_refused_before_writing(tmp_path):
     guide = pyro.infer.autoguide.AutoNormal(plain_model)
     from bayesdl.nn.pyro_params import module_local_params
 
-    with module_local_params(guide):  # the guide was built with Pyro's global setting, which bayesdl leaves alone
+    with module_local_params(
+        guide
+    ):  # the guide was built with Pyro's global setting, which bayesdl leaves alone
         guide(torch.zeros(2))
     with pytest.raises(CheckpointError, match="@serializable"):
         bayesdl.save(guide, tmp_path / "g.safetensors")
@@ -522,16 +563,19 @@ def _saved_guide(tmp_path):
         return bayesdl.save(guide, tmp_path / "guide.safetensors")
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda m: m.update({"guide": "AutoGuideList"}), "unknown or unsafe guide"),
-    (lambda m: m.update({"guide": ["AutoNormal"]}), "unknown or unsafe guide"),
-    (lambda m: m["model"].update({"class": "bayesdl.__main__.Anything"}), "unknown or unsafe class"),
-    (lambda m: m["options"].update({"hidden_dim": [10**7]}), "allocates more than"),
-    (lambda m: m["options"].update({"num_transforms": "two"}), "cannot be rebuilt"),
-    (lambda m: m.update({"wrapping": {"method": "__reduce__"}}), "no public method"),
-    (lambda m: m.update({"wrapping": {"block": {"hide": "y"}}}), "block"),
-    (lambda m: m.update({"inputs": 7}), "inputs"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda m: m.update({"guide": "AutoGuideList"}), "unknown or unsafe guide"),
+        (lambda m: m.update({"guide": ["AutoNormal"]}), "unknown or unsafe guide"),
+        (lambda m: m["model"].update({"class": "bayesdl.__main__.Anything"}), "unknown or unsafe class"),
+        (lambda m: m["options"].update({"hidden_dim": [10**7]}), "allocates more than"),
+        (lambda m: m["options"].update({"num_transforms": "two"}), "cannot be rebuilt"),
+        (lambda m: m.update({"wrapping": {"method": "__reduce__"}}), "no public method"),
+        (lambda m: m.update({"wrapping": {"block": {"hide": "y"}}}), "block"),
+        (lambda m: m.update({"inputs": 7}), "inputs"),
+    ],
+)
 def test_tampered_guide_files_are_refused(tmp_path, mutate, match):
     path = _saved_guide(tmp_path)
     bayesdl.load(path)  # the untampered file loads
@@ -551,7 +595,9 @@ def test_an_mcmc_posterior_round_trips_through_netcdf(tmp_path):
             pyro.sample("y", pyro.distributions.Normal(mu, sigma), obs=y)
 
     y = torch.tensor([0.3, -1.2, 2.0, 0.8, 1.1])
-    post = sample_posterior(model, 5, y, num_chains=2, num_warmup=30, num_samples=20, seed=0, progress=False, compile=False)
+    post = sample_posterior(
+        model, 5, y, num_chains=2, num_warmup=30, num_samples=20, seed=0, progress=False, compile=False
+    )
     path = posterior_to_netcdf(post, tmp_path / "post.nc")
     assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_current_umask())
     back = posterior_from_netcdf(path)

@@ -26,8 +26,15 @@ def _data(classes=None):
     return x, x[:, 0] - x[:, 1] + 0.2 * torch.randn(30, generator=g)
 
 
-@pytest.mark.parametrize("hessian,subset,kind", [("kron", "last_layer", "classification"), ("diag", "all", "classification"),
-                                                 ("full", "last_layer", "regression"), ("lowrank", "all", "regression")])
+@pytest.mark.parametrize(
+    "hessian,subset,kind",
+    [
+        ("kron", "last_layer", "classification"),
+        ("diag", "all", "classification"),
+        ("full", "last_layer", "regression"),
+        ("lowrank", "all", "regression"),
+    ],
+)
 def test_laplace_round_trip_gives_bit_identical_predictions(tmp_path, hessian, subset, kind):
     x, y = _data(classes=3 if kind == "classification" else None)
     torch.manual_seed(0)
@@ -38,7 +45,11 @@ def test_laplace_round_trip_gives_bit_identical_predictions(tmp_path, hessian, s
     la = Laplace(model, subset=subset, hessian=hessian, rank=5).fit((x, y))
     la.prior_precision = 0.37  # as optimize_prior_precision would leave it
     back = bayesdl.load(bayesdl.save(la, tmp_path / "la.safetensors"))
-    assert isinstance(back, Laplace) and back.prior_precision == la.prior_precision and back.noise_std == la.noise_std
+    assert (
+        isinstance(back, Laplace)
+        and back.prior_precision == la.prior_precision
+        and back.noise_std == la.noise_std
+    )
     assert back.num_data == la.num_data and back.log_likelihood_map == la.log_likelihood_map
     a = la.predictive_samples(x, 7, predictive="nn", seed=1)
     b = back.predictive_samples(x, 7, predictive="nn", seed=1)
@@ -47,7 +58,11 @@ def test_laplace_round_trip_gives_bit_identical_predictions(tmp_path, hessian, s
     else:
         assert torch.equal(a.means, b.means)
         pa, pb = la.predict_regression(x), back.predict_regression(x)
-        assert torch.equal(pa.mean, pb.mean) and torch.equal(pa.epistemic, pb.epistemic) and torch.equal(pa.aleatoric, pb.aleatoric)
+        assert (
+            torch.equal(pa.mean, pb.mean)
+            and torch.equal(pa.epistemic, pb.epistemic)
+            and torch.equal(pa.aleatoric, pb.aleatoric)
+        )
     assert float(back.log_marginal_likelihood()) == float(la.log_marginal_likelihood())
 
 
@@ -85,7 +100,9 @@ def test_swag_with_batch_norm_keeps_its_refresh_data(tmp_path):
     swag = SWAG(model, collector, bn_data=[x[:15], x[15:]])
     back = bayesdl.load(bayesdl.save(swag, tmp_path / "bn.safetensors"))
     g = lambda: torch.Generator().manual_seed(4)  # noqa: E731
-    assert torch.equal(swag.predictive_samples(x, 3, generator=g()).probs, back.predictive_samples(x, 3, generator=g()).probs)
+    assert torch.equal(
+        swag.predictive_samples(x, 3, generator=g()).probs, back.predictive_samples(x, 3, generator=g()).probs
+    )
     swag.bn_data = iter([x])  # a one-shot iterator cannot be stored as tensors
     with pytest.raises(InputError, match="bn_data"):
         bayesdl.save(swag, tmp_path / "bad.safetensors")

@@ -1,6 +1,5 @@
 """Laplace approximation: exact answers for linear-Gaussian models, explicit GGNs, structures and bad input."""
 
-
 import pytest
 import torch
 from torch import nn
@@ -16,7 +15,11 @@ torch.set_default_dtype(torch.float32)
 def _linear_regression(n=80, d=3, sigma=0.5, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d, generator=g, dtype=torch.float64)
-    y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)[:d] + 0.3 + sigma * torch.randn(n, generator=g, dtype=torch.float64)
+    y = (
+        x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)[:d]
+        + 0.3
+        + sigma * torch.randn(n, generator=g, dtype=torch.float64)
+    )
     return x, y
 
 
@@ -36,7 +39,9 @@ def test_linear_gaussian_laplace_is_the_exact_bayesian_linear_regression(hessian
     sigma, delta = 0.5, 2.0
     x, y = _linear_regression(sigma=sigma)
     net, xt, precision = _posterior_mean_net(x, y, sigma, delta)
-    la = Laplace(net, likelihood="regression", hessian=hessian, noise_std=sigma, prior_precision=delta, rank=4).fit((x, y))
+    la = Laplace(
+        net, likelihood="regression", hessian=hessian, noise_std=sigma, prior_precision=delta, rank=4
+    ).fit((x, y))
     covariance = torch.linalg.inv(precision)
     x_test = torch.randn(5, 3, dtype=torch.float64)
     xt_test = torch.cat([x_test, torch.ones(5, 1, dtype=torch.float64)], 1)
@@ -45,12 +50,16 @@ def test_linear_gaussian_laplace_is_the_exact_bayesian_linear_regression(hessian
         covariance = torch.diag(1.0 / torch.diagonal(precision))
     exact_var = torch.einsum("bi,ij,bj->b", xt_test, covariance, xt_test)
     assert torch.allclose(pred.epistemic, exact_var, rtol=1e-8, atol=1e-12)
-    assert torch.allclose(pred.mean, xt_test @ torch.cat([net[0].weight[0], net[0].bias]).detach(), rtol=1e-10)
+    assert torch.allclose(
+        pred.mean, xt_test @ torch.cat([net[0].weight[0], net[0].bias]).detach(), rtol=1e-10
+    )
     assert torch.allclose(pred.aleatoric, torch.full((5,), sigma**2, dtype=torch.float64))
     if hessian != "diag":
         # the evidence of a linear-Gaussian model at its posterior mean is exact: log N(y; 0, sigma^2 I + X X^T / delta)
         marginal = torch.distributions.MultivariateNormal(
-            torch.zeros(len(y), dtype=torch.float64), sigma**2 * torch.eye(len(y), dtype=torch.float64) + xt @ xt.T / delta)
+            torch.zeros(len(y), dtype=torch.float64),
+            sigma**2 * torch.eye(len(y), dtype=torch.float64) + xt @ xt.T / delta,
+        )
         assert la.log_marginal_likelihood() == pytest.approx(float(marginal.log_prob(y)), rel=1e-9)
 
 
@@ -60,7 +69,11 @@ def test_evidence_maximisation_finds_the_exact_optimum_of_the_linear_model():
     # with theta fixed, log p(D | delta) of the Laplace form is concave in log delta; its maximiser solves
     # P / delta = ||theta||^2 + tr((H + delta I)^{-1}), which the search must reach to its tolerance
     net, _, _ = _posterior_mean_net(x, y, sigma, 1.0)
-    la = Laplace(net, likelihood="regression", hessian="full", noise_std=sigma).fit((x, y)).optimize_prior_precision()
+    la = (
+        Laplace(net, likelihood="regression", hessian="full", noise_std=sigma)
+        .fit((x, y))
+        .optimize_prior_precision()
+    )
     delta = la.prior_precision
     theta = torch.cat([net[0].weight[0], net[0].bias]).detach()
     h = la.precision_structure.eigenvalues
@@ -104,13 +117,19 @@ def _explicit_ggn(net, names, x, y, ef=False):
 @pytest.mark.parametrize("subset", ["last_layer", "all"])
 def test_full_and_diagonal_curvatures_equal_the_explicit_per_example_sums(subset, curvature):
     net, x, y = _classifier()
-    full = Laplace(net, likelihood="classification", subset=subset, hessian="full", curvature=curvature, batch_size=7).fit((x, y))
+    full = Laplace(
+        net, likelihood="classification", subset=subset, hessian="full", curvature=curvature, batch_size=7
+    ).fit((x, y))
     expected = _explicit_ggn(net, full._names, x, y, ef=curvature == "ef")
     s = full.precision_structure
     assert torch.allclose((s.eigenvectors * s.eigenvalues) @ s.eigenvectors.T, expected, atol=1e-10)
-    diag = Laplace(net, likelihood="classification", subset=subset, hessian="diag", curvature=curvature).fit((x, y))
+    diag = Laplace(net, likelihood="classification", subset=subset, hessian="diag", curvature=curvature).fit(
+        (x, y)
+    )
     assert torch.allclose(diag.precision_structure.diagonal, torch.diagonal(expected), atol=1e-10)
-    lowrank = Laplace(net, likelihood="classification", subset=subset, hessian="lowrank", curvature=curvature, rank=5).fit((x, y))
+    lowrank = Laplace(
+        net, likelihood="classification", subset=subset, hessian="lowrank", curvature=curvature, rank=5
+    ).fit((x, y))
     top = torch.linalg.eigvalsh(expected).flip(0)[:5]
     assert torch.allclose(lowrank.precision_structure.eigenvalues, top, rtol=1e-6, atol=1e-8)
 
@@ -122,7 +141,9 @@ def _kron_block_order(out, inp):
 
 def test_kron_factors_follow_their_definition_and_match_a_dense_inverse():
     net, x, y = _classifier(1)
-    la = Laplace(net, likelihood="classification", subset="all", hessian="kron", prior_precision=0.7).fit((x, y))
+    la = Laplace(net, likelihood="classification", subset="all", hessian="kron", prior_precision=0.7).fit(
+        (x, y)
+    )
     structure = la.precision_structure
     dense = torch.zeros(la.num_params, la.num_params, dtype=torch.float64)
     start = 0
@@ -134,8 +155,12 @@ def test_kron_factors_follow_their_definition_and_match_a_dense_inverse():
     dense += 0.7 * torch.eye(la.num_params, dtype=torch.float64)
     covariance = torch.linalg.inv(dense)
     _, jac = la._jacobians(x[:6])
-    assert torch.allclose(structure.functional_covariance(jac, 0.7), jac @ covariance @ jac.transpose(1, 2), atol=1e-10)
-    assert float(structure.log_det(torch.tensor(0.7, dtype=torch.float64))) == pytest.approx(float(torch.logdet(dense)), rel=1e-10)
+    assert torch.allclose(
+        structure.functional_covariance(jac, 0.7), jac @ covariance @ jac.transpose(1, 2), atol=1e-10
+    )
+    assert float(structure.log_det(torch.tensor(0.7, dtype=torch.float64))) == pytest.approx(
+        float(torch.logdet(dense)), rel=1e-10
+    )
     # the output layer's G is the summed softmax Hessian; A the mean outer product of its inputs [h, 1]
     probs = net(x).softmax(-1).detach()
     g_expected = (torch.diag_embed(probs) - probs.unsqueeze(-1) * probs.unsqueeze(-2)).sum(0)
@@ -164,20 +189,28 @@ def test_parameter_draws_have_the_posterior_covariance_within_monte_carlo_error(
     # the chance of any false failure below 1e-3 (Bonferroni over entries with the normal tail 5.7e-7 each)
     sd = torch.sqrt((torch.outer(torch.diagonal(sigma), torch.diagonal(sigma)) + sigma**2) / len(draws))
     assert bool(((empirical - sigma).abs() < 5 * sd).all())
-    assert torch.allclose(centred.mean(0), torch.zeros(la.num_params, dtype=torch.float64), atol=float(5 * torch.diagonal(sigma).sqrt().max() / 200))
+    assert torch.allclose(
+        centred.mean(0),
+        torch.zeros(la.num_params, dtype=torch.float64),
+        atol=float(5 * torch.diagonal(sigma).sqrt().max() / 200),
+    )
     del jac
 
 
 def test_predictives_are_probabilities_and_reduce_to_the_map_without_uncertainty():
     net, x, y = _classifier(3)
-    la = Laplace(net, likelihood="classification", prior_precision=1e12).fit((x, y))  # a prior that pins the weights
+    la = Laplace(net, likelihood="classification", prior_precision=1e12).fit(
+        (x, y)
+    )  # a prior that pins the weights
     map_probs = net(x).softmax(-1).detach()
     for link in ("probit", "mc"):
         assert torch.allclose(la.probs(x, link=link, seed=0), map_probs, atol=1e-5)
     la.prior_precision = 1.0
     for link in ("probit", "bridge", "mc"):
         p = la.probs(x, link=link, seed=0)
-        assert torch.allclose(p.sum(-1), torch.ones(len(x), dtype=p.dtype), atol=1e-10) and bool((p >= 0).all())
+        assert torch.allclose(p.sum(-1), torch.ones(len(x), dtype=p.dtype), atol=1e-10) and bool(
+            (p >= 0).all()
+        )
     pred = predict(la, x, num_samples=50)
     assert pred.probs.shape == (40, 3) and bool((pred.mutual_information >= 0).all())
     draws = la.predictive_samples(x, 20, predictive="nn", seed=0)
@@ -200,11 +233,19 @@ def test_bad_input_gets_named_errors():
     with pytest.raises(InputError, match="not its final linear layer"):
         Laplace(nn.Sequential(nn.Linear(2, 3), nn.Softmax(-1)), likelihood="classification")
     with pytest.raises(InputError, match="names no trainable parameters"):
-        Laplace(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3)), likelihood="classification", subset=["1"])
+        Laplace(
+            nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3)),
+            likelihood="classification",
+            subset=["1"],
+        )
     with pytest.raises(InputError, match="does not have"):
         Laplace(net, likelihood="classification", subset=["nope"])
     with pytest.raises(InputError, match="nn.Linear layers only"):
-        Laplace(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2)), likelihood="classification", subset="all")
+        Laplace(
+            nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2)),
+            likelihood="classification",
+            subset="all",
+        )
     with pytest.raises(InputError, match="prior_precision"):
         Laplace(net, likelihood="classification", prior_precision=-1.0)
     with pytest.raises(InputError, match="fit"):

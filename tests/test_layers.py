@@ -67,9 +67,24 @@ DEPRECATED_SHIMS: set[tuple[str, str, str, tuple[str, ...]]] = {
     ("bayesdl.models.ensemble", "DeepEnsemble.fit", "bayesdl.inference.recipes", ("fit_ensemble",)),
     ("bayesdl.models.vae", "__getattr__", "bayesdl.inference.recipes", ("KLWarmup",)),
     ("bayesdl.models.rbm", "__getattr__", "bayesdl.inference.recipes", ("RBMMonitor",)),
-    ("bayesdl.inference.mcmc.posterior", "Posterior.to_arviz", "bayesdl.diagnostics.arviz_export", ("to_inference_data",)),
-    ("bayesdl.inference.mcmc.posterior", "Posterior.summary", "bayesdl.diagnostics.arviz_export", ("arviz_summary",)),
-    ("bayesdl.diagnostics.arviz_export", "guide_to_inference_data", "bayesdl.inference.guide_draws", ("guide_posterior",)),
+    (
+        "bayesdl.inference.mcmc.posterior",
+        "Posterior.to_arviz",
+        "bayesdl.diagnostics.arviz_export",
+        ("to_inference_data",),
+    ),
+    (
+        "bayesdl.inference.mcmc.posterior",
+        "Posterior.summary",
+        "bayesdl.diagnostics.arviz_export",
+        ("arviz_summary",),
+    ),
+    (
+        "bayesdl.diagnostics.arviz_export",
+        "guide_to_inference_data",
+        "bayesdl.inference.guide_draws",
+        ("guide_posterior",),
+    ),
 }
 
 
@@ -120,7 +135,9 @@ class _Collector(ast.NodeVisitor):
 
     def _add(self, target: str, node: ast.AST, names: tuple[str, ...] = ()) -> None:
         if target == "bayesdl" or target.startswith("bayesdl."):
-            self.found.append(Import(self.module, target, ".".join(self.scope), getattr(node, "lineno", 0), names))
+            self.found.append(
+                Import(self.module, target, ".".join(self.scope), getattr(node, "lineno", 0), names)
+            )
 
     def _scoped(self, node: ast.AST, name: str) -> None:
         self.scope.append(name)
@@ -166,8 +183,11 @@ def imports_of(source: str, module: str, is_package: bool = False) -> list[Impor
     return collector.found
 
 
-def violations(found: list[Import], shims: set[tuple[str, str, str, tuple[str, ...]]] = frozenset(),
-               pending: dict[str, tuple[str, str]] | None = None) -> list[str]:
+def violations(
+    found: list[Import],
+    shims: set[tuple[str, str, str, tuple[str, ...]]] = frozenset(),
+    pending: dict[str, tuple[str, str]] | None = None,
+) -> list[str]:
     """The imports that go upwards or sideways between sibling layers, as readable lines (minus ``shims`` and
     the ``pending`` prefixes)."""
     bad = []
@@ -178,11 +198,21 @@ def violations(found: list[Import], shims: set[tuple[str, str, str, tuple[str, .
         if target not in LAYER_RANKS:
             bad.append(f"{imp.module}:{imp.line} imports {imp.target}, which belongs to no layer")
             continue
-        waiting = any(imp.module.startswith(prefix) and imp.target.startswith(into) for prefix, (into, _) in (pending or {}).items())
+        waiting = any(
+            imp.module.startswith(prefix) and imp.target.startswith(into)
+            for prefix, (into, _) in (pending or {}).items()
+        )
         reads_results = source == "diagnostics" and imp.target in RESULT_CONTAINERS
-        if LAYER_RANKS[target] >= LAYER_RANKS[source] and imp.key not in shims and not waiting and not reads_results:
+        if (
+            LAYER_RANKS[target] >= LAYER_RANKS[source]
+            and imp.key not in shims
+            and not waiting
+            and not reads_results
+        ):
             where = f" (in {imp.function})" if imp.function else ""
-            bad.append(f"{imp.module}:{imp.line}{where} imports {imp.target}: {source} may not import {target}")
+            bad.append(
+                f"{imp.module}:{imp.line}{where} imports {imp.target}: {source} may not import {target}"
+            )
     return bad
 
 
@@ -204,9 +234,15 @@ def test_every_layer_imports_only_downwards():
 
 
 def test_every_subpackage_and_top_level_module_has_a_layer():
-    names = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    names = {
+        p.stem if p.is_file() else p.name
+        for p in PACKAGE.iterdir()
+        if p.suffix == ".py" or (p / "__init__.py").exists()
+    }
     names.discard("__init__")
-    assert names <= set(LAYER_RANKS), f"give these a layer in tests/test_layers.py: {sorted(names - set(LAYER_RANKS))}"
+    assert names <= set(LAYER_RANKS), (
+        f"give these a layer in tests/test_layers.py: {sorted(names - set(LAYER_RANKS))}"
+    )
 
 
 def test_every_deprecated_shim_still_exists():
@@ -221,26 +257,65 @@ CROSSINGS = [
     ("bayesdl.models.ensemble", False, "from ..inference.trainer import History, Trainer\n"),
     ("bayesdl.models.vae.warmup", False, "from ...inference.trainer import Callback, Trainer\n"),
     ("bayesdl.models.rbm", False, "from ..inference.trainer import Callback\n"),
-    ("bayesdl.models.ensemble", False, "from ..inference.predictive import CategoricalDraws, GaussianDraws\n"),
-    ("bayesdl.models.supervised", False, "from ..inference.predictive import CategoricalDraws, GaussianDraws\n"),
-    ("bayesdl.models.pyro_bnn", False, "from ..inference.predictive import CategoricalDraws, GaussianDraws\n"),
+    (
+        "bayesdl.models.ensemble",
+        False,
+        "from ..inference.predictive import CategoricalDraws, GaussianDraws\n",
+    ),
+    (
+        "bayesdl.models.supervised",
+        False,
+        "from ..inference.predictive import CategoricalDraws, GaussianDraws\n",
+    ),
+    (
+        "bayesdl.models.pyro_bnn",
+        False,
+        "from ..inference.predictive import CategoricalDraws, GaussianDraws\n",
+    ),
     ("bayesdl.models.gp.exact", False, "from ...inference.predictive import RegressionPrediction\n"),
-    ("bayesdl.models.gp.variational", False, "from ...inference.predictive import ClassificationPrediction\n"),
-    ("bayesdl.models.rbm", False, "from ..inference.ais import AnnealingPath, annealed_importance_sampling\n"),
+    (
+        "bayesdl.models.gp.variational",
+        False,
+        "from ...inference.predictive import ClassificationPrediction\n",
+    ),
+    (
+        "bayesdl.models.rbm",
+        False,
+        "from ..inference.ais import AnnealingPath, annealed_importance_sampling\n",
+    ),
     ("bayesdl.models.rbm", False, "from ..inference.gibbs import GibbsResult, block_gibbs\n"),
-    ("bayesdl.models.vae.vae", False, "from ...inference.estimators import log_importance_weights, seeded_rng\n"),
+    (
+        "bayesdl.models.vae.vae",
+        False,
+        "from ...inference.estimators import log_importance_weights, seeded_rng\n",
+    ),
     ("bayesdl.models.flows.dequantized", False, "from ...inference.bits import bits_per_dim\n"),
-    ("bayesdl.models.diffusion.ddpm", False,
-     "class DDPM:\n    def bits_per_dim(self, x0):\n        from ...inference.bits import bits_per_dim\n"),
-    ("bayesdl.inference.mcmc.posterior", False,
-     "class Posterior:\n    def to_arviz(self):\n        from ...diagnostics.arviz_export import posterior_to_inference_data\n"),
-    ("bayesdl.diagnostics.arviz_export", False,
-     "def guide_to_inference_data(model, guide):\n    from ..inference.mcmc.replay import replay_sites\n"),
-    ("bayesdl.diagnostics.uncertainty_plots", False, "from ..inference.predictive import RegressionPrediction\n"),
+    (
+        "bayesdl.models.diffusion.ddpm",
+        False,
+        "class DDPM:\n    def bits_per_dim(self, x0):\n        from ...inference.bits import bits_per_dim\n",
+    ),
+    (
+        "bayesdl.inference.mcmc.posterior",
+        False,
+        "class Posterior:\n    def to_arviz(self):\n        from ...diagnostics.arviz_export import posterior_to_inference_data\n",
+    ),
+    (
+        "bayesdl.diagnostics.arviz_export",
+        False,
+        "def guide_to_inference_data(model, guide):\n    from ..inference.mcmc.replay import replay_sites\n",
+    ),
+    (
+        "bayesdl.diagnostics.uncertainty_plots",
+        False,
+        "from ..inference.predictive import RegressionPrediction\n",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("module", "is_package", "source"), CROSSINGS, ids=[f"{m}:{i}" for i, (m, _, _) in enumerate(CROSSINGS)])
+@pytest.mark.parametrize(
+    ("module", "is_package", "source"), CROSSINGS, ids=[f"{m}:{i}" for i, (m, _, _) in enumerate(CROSSINGS)]
+)
 def test_checker_rejects_each_crossing_of_issue_19(module, is_package, source):
     found = imports_of(source, module, is_package)
     assert found, "the checker did not see the import"
@@ -260,7 +335,10 @@ def test_checker_sees_absolute_nested_dynamic_and_package_relative_imports():
     )
     found = imports_of(source, "bayesdl.models", is_package=True)
     assert [(i.target, i.function) for i in found] == [
-        ("bayesdl.cli", ""), ("bayesdl.experiments", ""), ("bayesdl.diagnostics.metrics", "f"), ("bayesdl.inference", "A.g"),
+        ("bayesdl.cli", ""),
+        ("bayesdl.experiments", ""),
+        ("bayesdl.diagnostics.metrics", "f"),
+        ("bayesdl.inference", "A.g"),
     ]
     assert len(violations(found)) == 4
 
@@ -268,7 +346,12 @@ def test_checker_sees_absolute_nested_dynamic_and_package_relative_imports():
 def test_checker_accepts_downward_and_same_layer_imports():
     source = "from ..results.predictive import GaussianDraws\nfrom ..nn import total_kl\nfrom .nets import MLP\nfrom ..errors import InputError\n"
     assert violations(imports_of(source, "bayesdl.models.ensemble")) == []
-    assert violations(imports_of("from ..models import MLP\nfrom ..inference import Trainer\n", "bayesdl.experiments.x")) == []
+    assert (
+        violations(
+            imports_of("from ..models import MLP\nfrom ..inference import Trainer\n", "bayesdl.experiments.x")
+        )
+        == []
+    )
 
 
 def test_a_shim_is_allowed_only_in_its_own_function():

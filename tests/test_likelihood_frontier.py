@@ -17,8 +17,13 @@ from bayesdl.experiments.likelihood_frontier import (
 )
 from bayesdl.results import bits_per_dim
 
-EXPECTED_KIND = {"MADE": "exact", "NADE": "exact", "PixelCNN (Bernoulli)": "exact", "PixelCNN (17-way softmax)": "exact",
-                 "RBM (PCD-1)": "estimate"}
+EXPECTED_KIND = {
+    "MADE": "exact",
+    "NADE": "exact",
+    "PixelCNN (Bernoulli)": "exact",
+    "PixelCNN (17-way softmax)": "exact",
+    "RBM (PCD-1)": "estimate",
+}
 
 
 @pytest.mark.xdist_group("experiments")
@@ -29,7 +34,9 @@ def test_every_row_is_labelled_and_finite(smoke_run):
     assert {r["group"] for r in rows} == {LEVELS_GROUP, BINARY_GROUP}
     for r in rows:
         assert r["kind"] in KINDS, r
-        assert r["kind"] == EXPECTED_KIND.get(r["model"], "bound"), r  # the flows, VAEs, DDPM and ODE models are bounds
+        assert r["kind"] == EXPECTED_KIND.get(r["model"], "bound"), (
+            r
+        )  # the flows, VAEs, DDPM and ODE models are bounds
         assert math.isfinite(r["value"]) and math.isfinite(r["se"]) and r["se"] > 0, r
         assert r["estimator_se"] is None or (math.isfinite(r["estimator_se"]) and r["estimator_se"] >= 0), r
         assert r["parameters"] > 0 and r["train_seconds"] >= 0 and r["sample_seconds_per_image"] > 0, r
@@ -43,16 +50,31 @@ def test_every_row_is_labelled_and_finite(smoke_run):
 
 def test_a_row_of_unknown_kind_and_an_unknown_family_are_refused(tmp_path):
     with pytest.raises(InputError, match="kind must be one of"):
-        frontier_row("g", "m", 1.0, 0.1, "approximate", "", parameters=1, train_seconds=0.0, sample_seconds=0.0, test_images=1)
+        frontier_row(
+            "g",
+            "m",
+            1.0,
+            0.1,
+            "approximate",
+            "",
+            parameters=1,
+            train_seconds=0.0,
+            sample_seconds=0.0,
+            test_images=1,
+        )
     with pytest.raises(InputError, match="unknown: \\['glow'\\]"):
-        run_experiment("likelihood-frontier", smoke=True, out=tmp_path, device="cpu", overrides={"families": "maf,glow"})
+        run_experiment(
+            "likelihood-frontier", smoke=True, out=tmp_path, device="cpu", overrides={"families": "maf,glow"}
+        )
 
 
 def test_the_unit_box_dequantisation_gives_the_uniform_model_log2_of_the_levels(seed):
     """x = 2 (k + v)/K - 1 puts level k in its own bin of width 2/K, and the uniform density on [-1, 1]^D, put through
     the conversion the ODE rows use, scores exactly log2 K bits/dim: the preprocessing's log-det is counted once."""
     levels = torch.arange(17.0).repeat(3, 1)  # every level, D = 17
-    x = DequantizedToUnitBox(torch.nn.Identity(), 17).dequantize(levels, torch.Generator().manual_seed(seed(0)))
+    x = DequantizedToUnitBox(torch.nn.Identity(), 17).dequantize(
+        levels, torch.Generator().manual_seed(seed(0))
+    )
     low = 2 * levels / 17 - 1
     assert bool(((x >= low) & (x < low + 2 / 17)).all())
     uniform = torch.full((3,), -17 * math.log(2.0))  # log of the density 2^-D on [-1, 1]^D

@@ -34,7 +34,9 @@ def fitted():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(40, 2, generator=g, dtype=torch.float64)
     y = torch.bernoulli(torch.sigmoid(x @ torch.tensor([1.5, -1.0], dtype=torch.float64)), generator=g)
-    post = sample_posterior(logistic, x, y, num_chains=2, num_warmup=100, num_samples=100, seed=0, progress=False)
+    post = sample_posterior(
+        logistic, x, y, num_chains=2, num_warmup=100, num_samples=100, seed=0, progress=False
+    )
     return x, y, post
 
 
@@ -42,8 +44,18 @@ def test_round_trip_summary_loo_and_groups(fitted):
     x, y, post = fitted
     assert post.samples["mean_logit"].shape == (2, 100)  # deterministic site included
     idata = to_inference_data(post, posterior_predictive=True)
-    assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "posterior_predictive"} <= set(idata.groups())
-    for name in ("diverging", "energy", "tree_depth", "step_size", "acceptance_rate", "reached_max_treedepth", "n_steps"):
+    assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "posterior_predictive"} <= set(
+        idata.groups()
+    )
+    for name in (
+        "diverging",
+        "energy",
+        "tree_depth",
+        "step_size",
+        "acceptance_rate",
+        "reached_max_treedepth",
+        "n_steps",
+    ):
         assert name in idata.sample_stats
     table = az.summary(idata)
     assert {"mean", "sd", "ess_bulk", "ess_tail", "r_hat"} <= set(table.columns)

@@ -28,8 +28,17 @@ def correlated_model(loc, cov):
 
 def test_dense_mass_recovers_exact_covariance():
     loc, cov = _gaussian()
-    post = sample_posterior(correlated_model, loc, cov, num_chains=4, num_warmup=400, num_samples=500, seed=0,
-                            dense_mass=True, progress=False)
+    post = sample_posterior(
+        correlated_model,
+        loc,
+        cov,
+        num_chains=4,
+        num_warmup=400,
+        num_samples=500,
+        seed=0,
+        dense_mass=True,
+        progress=False,
+    )
     x = post.samples["x"]
     centred = x - loc
     iu = torch.triu_indices(D, D)

@@ -30,8 +30,12 @@ def mixture(y):
 
 def _data():
     g = torch.Generator().manual_seed(0)
-    return torch.cat([torch.randn(6, generator=g, dtype=torch.float64) - 2.0,
-                      torch.randn(14, generator=g, dtype=torch.float64) + 2.0])
+    return torch.cat(
+        [
+            torch.randn(6, generator=g, dtype=torch.float64) - 2.0,
+            torch.randn(14, generator=g, dtype=torch.float64) + 2.0,
+        ]
+    )
 
 
 def _exact_moments(y: np.ndarray) -> np.ndarray:
@@ -40,8 +44,10 @@ def _exact_moments(y: np.ndarray) -> np.ndarray:
     m1, m2 = np.meshgrid(grid, grid, indexing="ij")
     log_post = stats.norm.logpdf(m1, PRIOR_LOC[0], PRIOR_SD) + stats.norm.logpdf(m2, PRIOR_LOC[1], PRIOR_SD)
     for yi in y:  # the discrete assignment of each point summed out exactly
-        log_post += np.logaddexp(np.log(WEIGHTS[0]) + stats.norm.logpdf(yi, m1, 1.0),
-                                 np.log(WEIGHTS[1]) + stats.norm.logpdf(yi, m2, 1.0))
+        log_post += np.logaddexp(
+            np.log(WEIGHTS[0]) + stats.norm.logpdf(yi, m1, 1.0),
+            np.log(WEIGHTS[1]) + stats.norm.logpdf(yi, m2, 1.0),
+        )
     w = np.exp(log_post - log_post.max())
     w /= w.sum()
     out = []
@@ -68,4 +74,6 @@ def test_non_enumerable_discrete_site_is_refused_by_name():
         pyro.sample("y", dist.Normal(count, 1.0), obs=y)
 
     with pytest.raises(InputError, match=r"'count'.*NUTS/HMC need continuous latent"):
-        sample_posterior(model, torch.tensor(2.0), num_chains=2, num_warmup=10, num_samples=10, progress=False)
+        sample_posterior(
+            model, torch.tensor(2.0), num_chains=2, num_warmup=10, num_samples=10, progress=False
+        )

@@ -31,11 +31,15 @@ def test_conjugate_linear_regression_matches_closed_form(seed):
     g = torch.Generator().manual_seed(seed(1))
     x = torch.randn(30, 3, generator=g, dtype=torch.float64)
     sigma = 0.5
-    y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + sigma * torch.randn(30, generator=g, dtype=torch.float64)
+    y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + sigma * torch.randn(
+        30, generator=g, dtype=torch.float64
+    )
     precision = x.T @ x / sigma**2 + torch.eye(3, dtype=torch.float64)
     cov = torch.linalg.inv(precision)
     mean = cov @ x.T @ y / sigma**2
-    post = sample_posterior(linear_model, x, y, sigma, num_chains=4, num_warmup=300, num_samples=400, seed=seed(0), progress=False)
+    post = sample_posterior(
+        linear_model, x, y, sigma, num_chains=4, num_warmup=300, num_samples=400, seed=seed(0), progress=False
+    )
     draws = post.samples["beta"]
     ess = _ess(draws)
     assert ess.min() > 300
@@ -65,7 +69,9 @@ def constrained_model():
 
 
 def test_constrained_sites_have_correct_moments(seed):
-    post = sample_posterior(constrained_model, num_chains=4, num_warmup=300, num_samples=500, seed=seed(3), progress=False)
+    post = sample_posterior(
+        constrained_model, num_chains=4, num_warmup=300, num_samples=500, seed=seed(3), progress=False
+    )
     s, l_ = post.samples["s"], post.samples["l"]
     assert bool((s > 0).all()) and bool((l_ > 0).all())
     truth = {
@@ -98,12 +104,29 @@ def test_centred_eight_schools_reports_divergences(seed):
     # The funnel makes divergences likely, not certain: with 4 chains and target_accept 0.8 a run had none
     # (seed sweep). At target_accept 0.6, 23 of 32 independently adapted chains (4 runs) diverged within 100
     # draws, so all 12 chains stay clean with probability about 0.28^12 = 2e-7.
-    post = sample_posterior(eight_schools_centered, y, sigma, num_chains=12, num_warmup=100, num_samples=100,
-                            seed=seed(0), max_tree_depth=5, target_accept=0.6, progress=False)
+    post = sample_posterior(
+        eight_schools_centered,
+        y,
+        sigma,
+        num_chains=12,
+        num_warmup=100,
+        num_samples=100,
+        seed=seed(0),
+        max_tree_depth=5,
+        target_accept=0.6,
+        progress=False,
+    )
     stats = post.sample_stats
     assert int(stats["diverging"].sum()) > 0
-    assert set(stats) >= {"diverging", "energy", "tree_depth", "n_steps", "step_size", "acceptance_rate",
-                          "reached_max_treedepth"}
+    assert set(stats) >= {
+        "diverging",
+        "energy",
+        "tree_depth",
+        "n_steps",
+        "step_size",
+        "acceptance_rate",
+        "reached_max_treedepth",
+    }
     assert bool((stats["n_steps"] <= 2**5 - 1).all()) and bool((stats["tree_depth"] <= 5).all())
 
 
@@ -124,8 +147,16 @@ def test_potential_function_and_hmc_kernel_sample_a_gaussian(kernel, num_chains,
     """
     scales = torch.tensor([1.0, 3.0], dtype=torch.float64)
     potential = lambda z: 0.5 * ((z / scales) ** 2).sum(-1)  # noqa: E731
-    post = sample_posterior(potential, potential_dim=2, kernel=kernel, num_chains=num_chains, num_warmup=250,
-                            num_samples=num_samples, seed=seed(2), progress=False)
+    post = sample_posterior(
+        potential,
+        potential_dim=2,
+        kernel=kernel,
+        num_chains=num_chains,
+        num_warmup=250,
+        num_samples=num_samples,
+        seed=seed(2),
+        progress=False,
+    )
     x = (post.samples["z"] / scales).numpy()  # [chain, draw, 2], target N(0, I)
     z = z_bound(tests=2 * (2 + num_chains) + 1)
     for k in range(2):
@@ -138,7 +169,10 @@ def test_potential_function_and_hmc_kernel_sample_a_gaussian(kernel, num_chains,
         log_var = np.log(x2.mean(1))
         assert np.abs(log_var).max() <= z * per_chain_sd, (kernel, k, np.exp(0.5 * log_var).round(2))
         # pooled efficiency is at least the worst single chain's (a stalled chain drags tail ESS to ~1%)
-        assert float(az.ess(xk, method="tail")) >= WORST_CASE_Z2_EFFICIENCY * num_chains * num_samples, (kernel, k)
+        assert float(az.ess(xk, method="tail")) >= WORST_CASE_Z2_EFFICIENCY * num_chains * num_samples, (
+            kernel,
+            k,
+        )
     # split R-hat^2 ~ 1 + (tau F - 1) / N' for M = 2C split chains of N' = N / 2 draws with F ~ chi2_{M-1} /
     # (M - 1) and tau = N / ESS <= 19 (the worst-case chain above): about 1.035 for HMC, 1.11 for NUTS. (It
     # cannot see one stalled chain among many; the per-chain check above does.)
@@ -199,8 +233,10 @@ def test_traced_step_matches_eager_sampler():
     assert torch.equal(fast.sample_stats["n_steps"], slow.sample_stats["n_steps"])
 
 
-@pytest.mark.parametrize("field, message", [("sigma_zero", "sigma"), ("sigma_negative", "sigma"),
-                                            ("sigma_nan", "NaN"), ("y_shape", "y")])
+@pytest.mark.parametrize(
+    "field, message",
+    [("sigma_zero", "sigma"), ("sigma_negative", "sigma"), ("sigma_nan", "NaN"), ("y_shape", "y")],
+)
 def test_eight_schools_refuses_bad_data_naming_it(field, message):
     y, sigma = eight_schools_data()
     y, sigma = y.clone(), sigma.clone()
@@ -213,4 +249,6 @@ def test_eight_schools_refuses_bad_data_naming_it(field, message):
     else:
         y = y[:5]
     with pytest.raises(InputError, match=message):
-        sample_posterior(eight_schools_centered, y, sigma, num_chains=2, num_warmup=2, num_samples=2, progress=False)
+        sample_posterior(
+            eight_schools_centered, y, sigma, num_chains=2, num_warmup=2, num_samples=2, progress=False
+        )

@@ -39,7 +39,9 @@ def _reference_ece(probs, labels, n_bins):
 def test_ece_matches_loop_reference(seed):
     probs, labels = _random_probs(seed=seed)
     for n_bins in (1, 10, 15):
-        assert expected_calibration_error(probs, labels, n_bins) == pytest.approx(_reference_ece(probs, labels, n_bins), abs=1e-6)
+        assert expected_calibration_error(probs, labels, n_bins) == pytest.approx(
+            _reference_ece(probs, labels, n_bins), abs=1e-6
+        )
 
 
 def test_ece_is_zero_when_perfectly_calibrated():
@@ -51,7 +53,9 @@ def test_ece_is_zero_when_perfectly_calibrated():
 def test_brier_matches_numpy():
     probs, labels = _random_probs(seed=3)
     onehot = np.eye(5)[labels.numpy()]
-    assert brier_score(probs, labels) == pytest.approx(((probs.numpy() - onehot) ** 2).sum(1).mean(), rel=1e-5)
+    assert brier_score(probs, labels) == pytest.approx(
+        ((probs.numpy() - onehot) ** 2).sum(1).mean(), rel=1e-5
+    )
 
 
 def test_auroc_matches_sklearn_including_ties():
@@ -66,7 +70,11 @@ def test_auroc_matches_sklearn_including_ties():
 
 def test_gaussian_scores_match_scipy():
     gen = torch.Generator().manual_seed(5)
-    mean, std, y = torch.randn(50, generator=gen), torch.rand(50, generator=gen) + 0.2, torch.randn(50, generator=gen)
+    mean, std, y = (
+        torch.randn(50, generator=gen),
+        torch.rand(50, generator=gen) + 0.2,
+        torch.randn(50, generator=gen),
+    )
     ref_nll = -stats.norm.logpdf(y.numpy(), mean.numpy(), std.numpy()).mean()
     assert gaussian_nll(mean, std**2, y) == pytest.approx(ref_nll, rel=1e-5)
     # CRPS = integral (F(z) - 1{z >= y})^2 dz

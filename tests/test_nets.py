@@ -12,7 +12,9 @@ def test_mlp_options(norm, activation):
     net = MLP(5, [7, 6], 3, activation=activation, dropout=0.2, norm=norm)
     assert net(torch.randn(4, 5)).shape == (4, 3)
     kinds = {type(m).__name__ for m in net.modules()}
-    assert "Dropout" in kinds and ({"batch": "BatchNorm1d", "layer": "LayerNorm"}.get(norm, "Linear") in kinds)
+    assert "Dropout" in kinds and (
+        {"batch": "BatchNorm1d", "layer": "LayerNorm"}.get(norm, "Linear") in kinds
+    )
 
 
 def test_cnns_and_recurrent_nets_have_the_documented_shapes():

@@ -53,7 +53,9 @@ def test_guide_posterior_reads_the_guides_own_parameters_and_leaves_the_store_un
             guide.locs.mu = torch.tensor(3.0)
     assert list(pyro.get_param_store().keys()) == []
     post = guide_posterior(_model, guide, y, num_samples=200, seed=0)
-    assert list(pyro.get_param_store().keys()) == []  # before the fix: AutoNormal.locs.mu, AutoNormal.scales.mu
+    assert (
+        list(pyro.get_param_store().keys()) == []
+    )  # before the fix: AutoNormal.locs.mu, AutoNormal.scales.mu
     # the draws come from the trained location 3.0 (a fresh store would start the guide at its init, 0 here);
     # the guide's initial scale is 0.1, so the mean of 200 draws is within 5 sd = 5 * 0.1 / sqrt(200) of 3
-    assert abs(float(post.samples["mu"].mean()) - 3.0) < 5 * 0.1 / 200 ** 0.5
+    assert abs(float(post.samples["mu"].mean()) - 3.0) < 5 * 0.1 / 200**0.5

@@ -12,6 +12,7 @@ def _gaussian(precision: torch.Tensor):
     def energy_and_grad(z: torch.Tensor):
         grad = z @ precision
         return 0.5 * (grad * z).sum(-1), grad
+
     return energy_and_grad
 
 
@@ -38,7 +39,9 @@ def test_traced_kernels_follow_the_eager_trajectories_at_every_depth():
         # a tree of depth d takes at most 2^d - 1 leapfrog steps
         assert bool((s_slow["n_steps"] <= 2 ** s_slow["tree_depth"] - 1).all())
     depths = torch.stack(depths)
-    assert int(depths.min()) <= 2 and bool(depths.eq(5).any())  # both early U-turns and the depth limit were exercised
+    assert int(depths.min()) <= 2 and bool(
+        depths.eq(5).any()
+    )  # both early U-turns and the depth limit were exercised
 
 
 def test_a_model_that_checks_its_data_values_still_compiles():

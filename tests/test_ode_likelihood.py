@@ -64,20 +64,26 @@ def test_velocity_callable_with_prior_and_time_span_matches_the_linear_flow():
     """dx/dt = A x from 0 to 1: z = e^A x and log p(x) = log N(e^A x) + tr(A)."""
     a = torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    result = ode_log_likelihood(lambda v, t: v @ a.T, x, prior_log_prob=_std_normal, time_span=(0.0, 1.0),
-                                rtol=1e-9, atol=1e-9)
+    result = ode_log_likelihood(
+        lambda v, t: v @ a.T, x, prior_log_prob=_std_normal, time_span=(0.0, 1.0), rtol=1e-9, atol=1e-9
+    )
     exact = _std_normal(x @ torch.linalg.matrix_exp(a).T) + torch.trace(a)
     assert torch.allclose(result.log_prob, exact, atol=1e-6)
-    backwards = ode_log_likelihood(lambda v, t: v @ a.T, x, prior_log_prob=_std_normal, time_span=(1.0, 0.0),
-                                   rtol=1e-9, atol=1e-9)
-    assert torch.allclose(backwards.log_prob, _std_normal(x @ torch.linalg.matrix_exp(-a).T) - torch.trace(a), atol=1e-6)
+    backwards = ode_log_likelihood(
+        lambda v, t: v @ a.T, x, prior_log_prob=_std_normal, time_span=(1.0, 0.0), rtol=1e-9, atol=1e-9
+    )
+    assert torch.allclose(
+        backwards.log_prob, _std_normal(x @ torch.linalg.matrix_exp(-a).T) - torch.trace(a), atol=1e-6
+    )
 
 
 class _SmallField(torch.nn.Module):
     def __init__(self, d: int, seed: int) -> None:
         super().__init__()
         torch.manual_seed(seed)
-        self.net = torch.nn.Sequential(torch.nn.Linear(d + 1, 16), torch.nn.Tanh(), torch.nn.Linear(16, d)).double()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(d + 1, 16), torch.nn.Tanh(), torch.nn.Linear(16, d)
+        ).double()
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x, t.reshape(-1, 1).to(x.dtype)], 1))
@@ -89,12 +95,17 @@ def test_hutchinson_is_unbiased_for_the_exact_trace(kind, seed):
     x = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
     v = field(x, torch.zeros(6, dtype=torch.float64))
     exact = exact_divergence(v, x)
-    jac = torch.autograd.functional.jacobian(lambda y: field(y, torch.zeros(6, dtype=torch.float64)).sum(0), x)
+    jac = torch.autograd.functional.jacobian(
+        lambda y: field(y, torch.zeros(6, dtype=torch.float64)).sum(0), x
+    )
     assert torch.allclose(exact, torch.einsum("ibi->b", jac), atol=1e-12)
     k = 4000
     g = torch.Generator().manual_seed(seed(4))
-    probes = (torch.randn(k, 6, 4, dtype=torch.float64, generator=g) if kind == "gaussian"
-              else torch.randint(0, 2, (k, 6, 4), generator=g).double() * 2 - 1)
+    probes = (
+        torch.randn(k, 6, 4, dtype=torch.float64, generator=g)
+        if kind == "gaussian"
+        else torch.randint(0, 2, (k, 6, 4), generator=g).double() * 2 - 1
+    )
     est = hutchinson_divergence(v, x, probes)
     se = est.std(0) / math.sqrt(k)
     assert bool((se > 0).all())
@@ -118,15 +129,28 @@ def test_hutchinson_ode_likelihood_is_unbiased_with_its_reported_se(seed):
 def test_seeded_probes_leave_the_global_generator_alone():
     field = _SmallField(2, 0)
     state = torch.get_rng_state()
-    ode_log_likelihood(field, torch.zeros(3, 2, dtype=torch.float64), divergence="hutchinson",
-                       num_probes=2, seed=0, prior_log_prob=_std_normal, time_span=(0.0, 1.0))
+    ode_log_likelihood(
+        field,
+        torch.zeros(3, 2, dtype=torch.float64),
+        divergence="hutchinson",
+        num_probes=2,
+        seed=0,
+        prior_log_prob=_std_normal,
+        time_span=(0.0, 1.0),
+    )
     assert torch.equal(state, torch.get_rng_state())
 
 
 def test_one_probe_warns_and_gives_nan_se():
     with pytest.warns(UserWarning, match="num_probes"):
-        r = ode_log_likelihood(_SmallField(2, 0), torch.zeros(3, 2, dtype=torch.float64), divergence="hutchinson",
-                               seed=0, prior_log_prob=_std_normal, time_span=(0.0, 1.0))
+        r = ode_log_likelihood(
+            _SmallField(2, 0),
+            torch.zeros(3, 2, dtype=torch.float64),
+            divergence="hutchinson",
+            seed=0,
+            prior_log_prob=_std_normal,
+            time_span=(0.0, 1.0),
+        )
     assert bool(r.stderr.isnan().all()) and bool(torch.isfinite(r.log_prob).all())
 
 
@@ -136,8 +160,10 @@ def test_result_bits_per_dim_goes_through_the_one_helper_and_tighter_tolerance_c
     loose = ode_log_likelihood(model, x, rtol=1e-3, atol=1e-3)
     tight = ode_log_likelihood(model, x, rtol=1e-8, atol=1e-8)
     assert tight.nfe > loose.nfe and tight.rtol == 1e-8 and tight.method == "dopri5"
-    assert torch.equal(tight.bits_per_dim(2, num_levels=256, log_det_preprocess=2 * math.log(2)),
-                       bits_per_dim(tight.log_prob, 2, num_levels=256, log_det_preprocess=2 * math.log(2)))
+    assert torch.equal(
+        tight.bits_per_dim(2, num_levels=256, log_det_preprocess=2 * math.log(2)),
+        bits_per_dim(tight.log_prob, 2, num_levels=256, log_det_preprocess=2 * math.log(2)),
+    )
     assert isinstance(tight, ODELogLikelihood) and "nfe=" in str(tight)
     assert tight.log_prob.dtype == torch.float64
 
@@ -147,8 +173,9 @@ def test_a_non_finite_solution_names_the_time_and_the_tolerance():
         return x / (0.5 - t).reshape(-1, 1)  # infinite at t = 0.5
 
     with pytest.raises(ODESolverError, match=r"t = .*rtol = 0\.001") as caught:
-        ode_log_likelihood(blows_up, torch.ones(2, 2), prior_log_prob=_std_normal, time_span=(0.0, 1.0),
-                           rtol=1e-3, atol=1e-3)
+        ode_log_likelihood(
+            blows_up, torch.ones(2, 2), prior_log_prob=_std_normal, time_span=(0.0, 1.0), rtol=1e-3, atol=1e-3
+        )
     assert "atol" in str(caught.value)
 
     def nan_late(x, t):
@@ -158,11 +185,18 @@ def test_a_non_finite_solution_names_the_time_and_the_tolerance():
         ode_log_likelihood(nan_late, torch.ones(2, 2), prior_log_prob=_std_normal, time_span=(0.0, 1.0))
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"method": "rk45"}, "method"), ({"rtol": -1.0}, "rtol"), ({"atol": float("nan")}, "atol"),
-    ({"divergence": "trace"}, "divergence"), ({"probe": "uniform"}, "probe"),
-    ({"divergence": "hutchinson", "num_probes": 0}, "num_probes"), ({"time_span": (1.0, 1.0)}, "time_span"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"method": "rk45"}, "method"),
+        ({"rtol": -1.0}, "rtol"),
+        ({"atol": float("nan")}, "atol"),
+        ({"divergence": "trace"}, "divergence"),
+        ({"probe": "uniform"}, "probe"),
+        ({"divergence": "hutchinson", "num_probes": 0}, "num_probes"),
+        ({"time_span": (1.0, 1.0)}, "time_span"),
+    ],
+)
 def test_bad_settings_raise_input_error_naming_them(kwargs, name):
     args = {"prior_log_prob": _std_normal, "time_span": (0.0, 1.0), **kwargs}
     with pytest.raises(InputError, match=name):
@@ -171,11 +205,17 @@ def test_bad_settings_raise_input_error_naming_them(kwargs, name):
 
 def test_bad_data_and_missing_prior_raise_input_error():
     model = FlowMatching(FlowOracle(M.float(), S.float()), data_shape=[2])
-    for bad in (torch.tensor([[float("nan"), 0.0]]), torch.zeros(2, 3), torch.zeros(2, 2, dtype=torch.long),
-                torch.zeros(0, 2)):
+    for bad in (
+        torch.tensor([[float("nan"), 0.0]]),
+        torch.zeros(2, 3),
+        torch.zeros(2, 2, dtype=torch.long),
+        torch.zeros(0, 2),
+    ):
         with pytest.raises(InputError, match="x"):
             ode_log_likelihood(model, bad)
     with pytest.raises(InputError, match="prior_log_prob"):
         ode_log_likelihood(lambda x, t: -x, torch.zeros(2, 2))
     with pytest.raises(InputError, match="velocity must have the shape"):
-        ode_log_likelihood(lambda x, t: x[:, :1], torch.zeros(2, 2), prior_log_prob=_std_normal, time_span=(0.0, 1.0))
+        ode_log_likelihood(
+            lambda x, t: x[:, :1], torch.zeros(2, 2), prior_log_prob=_std_normal, time_span=(0.0, 1.0)
+        )

@@ -32,7 +32,9 @@ def _exact_log_evidence(phi: torch.Tensor, y: torch.Tensor, u: torch.Tensor, v: 
 
 def _exact_maximiser(phi: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     uv = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([uv], max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [uv], max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         opt.zero_grad()
@@ -61,13 +63,24 @@ def test_online_marglik_reaches_the_exact_evidence_maximiser_of_a_linear_model(s
     model = PlainNet(nn.Linear(3, 1), likelihood="homoscedastic", noise_std=1.0, learn_noise=False)
     factory = functools.partial(Laplace, subset="all", hessian="full")
     tuner = OnlineMarglik(factory, (x, y), frequency=1, burn_in=5, steps=10, lr=0.1)
-    Trainer(model, optimizer="sgd", lr=0.2, epochs=30, batch_size=len(x), progress=False, seed=0, callbacks=[tuner]).fit((x, y))
+    Trainer(
+        model,
+        optimizer="sgd",
+        lr=0.2,
+        epochs=30,
+        batch_size=len(x),
+        progress=False,
+        seed=0,
+        callbacks=[tuner],
+    ).fit((x, y))
 
     y64 = y.double()
     star = _exact_maximiser(phi, y64)
     delta, sigma = tuner.prior_precision, tuner.noise_std
     theta_t = torch.cat([model.net.weight.detach().reshape(-1), model.net.bias.detach()]).double()
-    theta_hat = torch.linalg.solve(phi.T @ phi + delta * sigma**2 * torch.eye(4, dtype=torch.float64), phi.T @ y64)
+    theta_hat = torch.linalg.solve(
+        phi.T @ phi + delta * sigma**2 * torch.eye(4, dtype=torch.float64), phi.T @ y64
+    )
     eps = float((theta_t - theta_hat).norm())
 
     la = factory(model).fit((x, y))
@@ -75,16 +88,28 @@ def test_online_marglik_reaches_the_exact_evidence_maximiser_of_a_linear_model(s
     g_laplace = torch.autograd.grad(la.log_evidence(uv[0].exp(), uv[1].exp()), uv)[0]
     phi_norm = float(torch.linalg.matrix_norm(phi, ord=2))
     residual = float((phi @ theta_hat - y64).norm())
-    shift = math.hypot(delta * (float(theta_hat.norm()) * eps + eps**2 / 2),
-                       (2 * residual * phi_norm * eps + phi_norm**2 * eps**2) / sigma**2)
+    shift = math.hypot(
+        delta * (float(theta_hat.norm()) * eps + eps**2 / 2),
+        (2 * residual * phi_norm * eps + phi_norm**2 * eps**2) / sigma**2,
+    )
     hessian = torch.autograd.functional.hessian(lambda t: _exact_log_evidence(phi, y64, t[0], t[1]), star)
-    tolerance = 2 * float(torch.linalg.matrix_norm(torch.linalg.inv(hessian), ord=2)) * (float(g_laplace.norm()) + shift)
+    tolerance = (
+        2
+        * float(torch.linalg.matrix_norm(torch.linalg.inv(hessian), ord=2))
+        * (float(g_laplace.norm()) + shift)
+    )
 
-    assert tolerance < 0.01, f"the fixed point was not reached: bound {tolerance:.3g} (eps {eps:.2g}, g_L {g_laplace.tolist()})"
+    assert tolerance < 0.01, (
+        f"the fixed point was not reached: bound {tolerance:.3g} (eps {eps:.2g}, g_L {g_laplace.tolist()})"
+    )
     error = float((uv.detach() - star).norm())
-    assert error <= tolerance, f"(log delta, log sigma) {uv.detach().tolist()} vs exact {star.tolist()}: {error:.3g} > {tolerance:.3g}"
+    assert error <= tolerance, (
+        f"(log delta, log sigma) {uv.detach().tolist()} vs exact {star.tolist()}: {error:.3g} > {tolerance:.3g}"
+    )
     assert tuner.updates[-1]["epoch"] == 30 and len(tuner.updates) == 25
-    assert model.likelihood.noise_std.item() == pytest.approx(sigma, rel=1e-6)  # the training loss uses the tuned sigma
+    assert model.likelihood.noise_std.item() == pytest.approx(
+        sigma, rel=1e-6
+    )  # the training loss uses the tuned sigma
 
 
 def _blobs(seed: int, n: int = 150):
@@ -132,9 +157,19 @@ def test_online_marglik_on_a_classifier_agrees_with_post_hoc_tuning(seed):
 def test_last_layer_prior_applies_to_the_last_layer_only():
     x, y = _blobs(1, n=60)
     model = PlainNet(MLP(2, [8], 3))
-    tuner = OnlineMarglik(functools.partial(Laplace, subset="last_layer", hessian="diag"), (x, y), frequency=2, steps=5)
-    trainer = Trainer(model, lr=1e-2, epochs=4, batch_size=30, progress=False, seed=0, callbacks=[tuner],
-                      optimizer_kwargs={"weight_decay": 1e-4})
+    tuner = OnlineMarglik(
+        functools.partial(Laplace, subset="last_layer", hessian="diag"), (x, y), frequency=2, steps=5
+    )
+    trainer = Trainer(
+        model,
+        lr=1e-2,
+        epochs=4,
+        batch_size=30,
+        progress=False,
+        seed=0,
+        callbacks=[tuner],
+        optimizer_kwargs={"weight_decay": 1e-4},
+    )
     trainer.fit((x, y))
     last = {id(p) for p in list(model.net.parameters())[-2:]}
     groups = trainer.optimizer.param_groups
@@ -146,9 +181,16 @@ def test_last_layer_prior_applies_to_the_last_layer_only():
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"frequency": 0}, "frequency"), ({"frequency": 1.5}, "frequency"), ({"burn_in": -1}, "burn_in"),
-     ({"steps": 0}, "steps"), ({"lr": 0.0}, "lr"), ({"lr": float("nan")}, "lr"),
-     ({"prior_precision": -1.0}, "prior_precision"), ({"tune_noise": "yes"}, "tune_noise")],
+    [
+        ({"frequency": 0}, "frequency"),
+        ({"frequency": 1.5}, "frequency"),
+        ({"burn_in": -1}, "burn_in"),
+        ({"steps": 0}, "steps"),
+        ({"lr": 0.0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"prior_precision": -1.0}, "prior_precision"),
+        ({"tune_noise": "yes"}, "tune_noise"),
+    ],
 )
 def test_bad_arguments_name_the_argument(kwargs, name):
     x, y = _blobs(0, n=10)

@@ -15,8 +15,11 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 def test_the_version_is_written_once_and_read_by_pyproject():
     source = (ROOT / "bayesdl" / "_version.py").read_text()
-    assigned = [node.value.value for node in ast.parse(source).body
-                if isinstance(node, ast.Assign) and node.targets[0].id == "__version__"]
+    assigned = [
+        node.value.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "__version__"
+    ]
     assert assigned == [bayesdl.__version__]
     assert "version" not in PYPROJECT["project"] and "version" in PYPROJECT["project"]["dynamic"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "bayesdl._version.__version__"}

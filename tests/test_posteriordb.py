@@ -25,8 +25,11 @@ def test_every_translation_has_the_reference_parameters():
     for name in POSTERIORDB_NAMES:
         post = load_posteriordb(name)
         trace = pyro.poutine.trace(post.model).get_trace(*post.args)
-        values = {n: site["value"].unsqueeze(0).unsqueeze(0) for n, site in trace.nodes.items()
-                  if site["type"] == "sample"}
+        values = {
+            n: site["value"].unsqueeze(0).unsqueeze(0)
+            for n, site in trace.nodes.items()
+            if site["type"] == "sample"
+        }
         for parameter in post.reference:
             assert reference_draws(values, parameter).shape == (1, 1), (name, parameter)
         assert "model {" in post.stan_model or "model{" in post.stan_model
@@ -35,8 +38,16 @@ def test_every_translation_has_the_reference_parameters():
 @pytest.mark.parametrize("name", sorted(FAST_SUBSET))
 def test_nuts_matches_posteriordb_reference(name):
     case = load_posteriordb(name)
-    post = sample_posterior(case.model, *case.args, num_chains=4, num_warmup=500, num_samples=500, seed=0,
-                            progress=False, **FAST_SUBSET[name])
+    post = sample_posterior(
+        case.model,
+        *case.args,
+        num_chains=4,
+        num_warmup=500,
+        num_samples=500,
+        seed=0,
+        progress=False,
+        **FAST_SUBSET[name],
+    )
     divergences = int(post.sample_stats["diverging"].sum())
     result = compare_to_reference(post.samples, case.reference, false_failure=1e-4, divergences=divergences)
     print(f"\n{name}\n{result.table()}")

@@ -79,7 +79,9 @@ def test_ddpm_bound_counts_all_steps_in_uneven_chunks():
     torch.manual_seed(0)
     model = DDPM(DenoisingMLP(1, hidden=8), data_shape=[1], num_steps=10)
     rec = Recorder()
-    variational_bound(model, torch.randn(4, 1), t_chunk=4, generator=torch.Generator().manual_seed(0), progress=rec)
+    variational_bound(
+        model, torch.randn(4, 1), t_chunk=4, generator=torch.Generator().manual_seed(0), progress=rec
+    )
     rec.check_complete(10, 3)  # chunks of 4, 4 and 2 steps
 
 

@@ -29,8 +29,17 @@ def test_svi_with_the_shared_trainer_and_autoguide_learns(seed):
     y = (x[:, 0] + x[:, 1] > 0).long()
     model = PyroBNN(MLP(2, [8], 2), prior_scale=1.0)
     guide = model.autoguide()
-    Trainer(model, guide=guide, elbo="meanfield", lr=0.05, epochs=20, batch_size=50, progress=False, device="cpu",
-            seed=seed(0)).fit((x, y))
+    Trainer(
+        model,
+        guide=guide,
+        elbo="meanfield",
+        lr=0.05,
+        epochs=20,
+        batch_size=50,
+        progress=False,
+        device="cpu",
+        seed=seed(0),
+    ).fit((x, y))
     pred = predict(PyroPosterior(model, guide), x, num_samples=10)
     assert isinstance(pred, ClassificationPrediction) and (pred.predicted == y).float().mean() > 0.85
 
@@ -40,12 +49,18 @@ def test_nuts_runs_over_the_weights_and_feeds_predict():
     x = torch.randn(20, 1)
     y = 2 * x[:, 0] + 0.1 * torch.randn(20)
     model = to_pyro_model(MLP(1, [3], 1), likelihood="homoscedastic")
-    mcmc = pyro.infer.MCMC(pyro.infer.NUTS(model, max_tree_depth=4), num_samples=8, warmup_steps=8, disable_progbar=True)
+    mcmc = pyro.infer.MCMC(
+        pyro.infer.NUTS(model, max_tree_depth=4), num_samples=8, warmup_steps=8, disable_progbar=True
+    )
     mcmc.run(x, y)
     samples = mcmc.get_samples()
     assert "noise_std" in samples and samples["net.layers.0.weight"].shape == (8, 3, 1)
     pred = predict(PyroPosterior(model, samples=samples), x, num_samples=4)
-    assert isinstance(pred, RegressionPrediction) and pred.mean.shape == (20,) and bool((pred.aleatoric > 0).all())
+    assert (
+        isinstance(pred, RegressionPrediction)
+        and pred.mean.shape == (20,)
+        and bool((pred.aleatoric > 0).all())
+    )
 
 
 def test_bad_inputs():

@@ -17,7 +17,9 @@ from bayesdl.inference import RBMMonitor, Trainer
 from bayesdl.models.rbm import RBM, StaleLogPartitionError, binary_states, uniform
 
 
-def random_rbm(num_visible: int, num_hidden: int, seed: int, scale: float = 1.0, visible: str = "bernoulli") -> RBM:
+def random_rbm(
+    num_visible: int, num_hidden: int, seed: int, scale: float = 1.0, visible: str = "bernoulli"
+) -> RBM:
     """An RBM with weights of the scale trained binary RBMs reach (|W| ~ 0.5-1, biases ~ 1)."""
     rbm = RBM(num_visible, num_hidden, visible=visible, seed=seed, init_scale=scale)
     gen = torch.Generator().manual_seed(seed + 100)
@@ -122,7 +124,10 @@ def test_long_gibbs_chains_match_exact_distribution_chi_square(seed):
     expected = p * len(samples)
     stat = float(((counts - expected) ** 2 / expected).sum())
     p_value = scipy.stats.chi2.sf(stat, df=15)
-    assert p_value > FALSE_FAILURE_RATE, (stat, p_value)  # a valid chi-square test fails with this probability
+    assert p_value > FALSE_FAILURE_RATE, (
+        stat,
+        p_value,
+    )  # a valid chi-square test fails with this probability
     # and a deliberately wrong target is rejected, so the test has power
     wrong = torch.full_like(p, 1 / 16) * len(samples)
     assert scipy.stats.chi2.sf(float(((counts - wrong) ** 2 / wrong).sum()), df=15) < 1e-6
@@ -157,7 +162,10 @@ def test_closed_form_backward_equals_autograd_of_the_free_energy_gap(visible):
     rbm = random_rbm(7, 5, seed=15, scale=0.5, visible=visible)
     gen = torch.Generator().manual_seed(4)
     if visible == "bernoulli":
-        v_pos, v_neg = (torch.rand(6, 7, generator=gen) < 0.5).float(), (torch.rand(4, 7, generator=gen) < 0.5).float()
+        v_pos, v_neg = (
+            (torch.rand(6, 7, generator=gen) < 0.5).float(),
+            (torch.rand(4, 7, generator=gen) < 0.5).float(),
+        )
     else:
         v_pos, v_neg = torch.randn(6, 7, generator=gen), torch.randn(4, 7, generator=gen)
     params = [rbm.weight, rbm.visible_bias, rbm.hidden_bias]
@@ -174,7 +182,10 @@ def test_bfloat16_products_give_nearly_the_same_gradient():
     fast = RBM(20, 10, compute_dtype="bfloat16")
     fast.load_state_dict(rbm.state_dict())
     gen = torch.Generator().manual_seed(5)
-    v_pos, v_neg = (torch.rand(30, 20, generator=gen) < 0.5).float(), (torch.rand(30, 20, generator=gen) < 0.5).float()
+    v_pos, v_neg = (
+        (torch.rand(30, 20, generator=gen) < 0.5).float(),
+        (torch.rand(30, 20, generator=gen) < 0.5).float(),
+    )
     g32 = torch.autograd.grad(rbm.contrastive_loss(v_pos, v_neg), rbm.weight)[0]
     g16 = torch.autograd.grad(fast.contrastive_loss(v_pos, v_neg), fast.weight)[0]
     assert float((g16 - g32).abs().max()) < 0.02 * float(g32.abs().max()) + 1e-3
@@ -210,7 +221,9 @@ def test_fast_training_step_equals_the_textbook_step_for_the_same_draws(method):
     W, b, c = rbm.weight.detach(), rbm.visible_bias.detach(), rbm.hidden_bias.detach()
     if method == "pcd":  # start the chains from a known hidden state
         with torch.no_grad():
-            rbm.chain_hidden.copy_((torch.rand(B, H, generator=torch.Generator().manual_seed(7)) < 0.5).float())
+            rbm.chain_hidden.copy_(
+                (torch.rand(B, H, generator=torch.Generator().manual_seed(7)) < 0.5).float()
+            )
             rbm.chain_ready.fill_(True)
     h = rbm.chain_hidden.clone()
     torch.manual_seed(77)
@@ -267,16 +280,25 @@ def test_pcd_training_improves_likelihood_and_chains_persist(seed):
     gen = torch.Generator().manual_seed(seed(3))
     # fixed, well-separated prototypes: with random ones the base-rate start was sometimes already near the data
     # (a gain of +0.00 nats on two sweep seeds), so the test measured the data set rather than the training
-    proto = torch.tensor([[1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]],
-                         dtype=torch.float32)
+    proto = torch.tensor(
+        [[1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]],
+        dtype=torch.float32,
+    )
     data = proto[torch.randint(3, (300,), generator=gen)]
     noise = (torch.rand(data.shape, generator=gen) < 0.05).float()
     data = (data + noise) % 2
     rbm = RBM(10, 8, method="pcd", num_chains=30, seed=seed(0)).init_from_data(data)
     before = float(rbm.log_prob(data).mean())
     # a decaying step size: with a fixed lr 0.1 and momentum PCD oscillates (60 epochs lost up to 1.5 nats)
-    fit = dict(optimizer="sgd", lr=0.1, optimizer_kwargs={"momentum": 0.5}, epochs=20, batch_size=30, progress=False,
-               scheduler="cosine")
+    fit = dict(
+        optimizer="sgd",
+        lr=0.1,
+        optimizer_kwargs={"momentum": 0.5},
+        epochs=20,
+        batch_size=30,
+        progress=False,
+        scheduler="cosine",
+    )
     history = Trainer(rbm, seed=seed(0), callbacks=[RBMMonitor(rbm, data)], **fit).fit(data)
     after = float(rbm.log_prob(data).mean())  # the cache was invalidated by training: recomputed exactly
     # trained quality over 12 data/initialisation seeds: +1.65 to +2.36 nats for PCD and +1.63 to +2.39 for CD-3
@@ -319,8 +341,14 @@ def test_bad_input_gets_clear_errors():
         rbm.log_prob(nan)
     with pytest.raises(InputError, match="NaN"):
         RBM(6, 3, visible="gaussian").loss(nan)
-    for bad, message in ((float("inf"), "NaN or infinite"), (-float("inf"), "NaN or infinite"), (2.0, "binary"),
-                         (-1.0, "binary"), (1e-40, "binary"), (1.0 - 2**-24, "binary")):
+    for bad, message in (
+        (float("inf"), "NaN or infinite"),
+        (-float("inf"), "NaN or infinite"),
+        (2.0, "binary"),
+        (-1.0, "binary"),
+        (1e-40, "binary"),
+        (1.0 - 2**-24, "binary"),
+    ):
         v = torch.ones(3, 6)
         v[1, 4] = bad
         with pytest.raises(InputError, match=message):
@@ -382,16 +410,22 @@ def test_pcd_update_equals_sklearn_bernoulli_rbm_step_for_the_same_draws():
 
     optimizer = torch.optim.SGD(rbm.parameters(), lr=lr)
     for step in range(4):
-        batch = data[step * B: (step + 1) * B]
+        batch = data[step * B : (step + 1) * B]
         sk._fit(batch.double().numpy(), Draws(100 + step))
         torch.manual_seed(100 + step)
         optimizer.zero_grad()
         rbm.loss(batch).backward()
         optimizer.step()
         assert torch.equal(rbm.chain_hidden, torch.as_tensor(sk.h_samples_).float())
-        torch.testing.assert_close(rbm.weight.detach().t().double(), torch.as_tensor(sk.components_), rtol=0, atol=1e-6)
-        torch.testing.assert_close(rbm.visible_bias.detach().double(), torch.as_tensor(sk.intercept_visible_), rtol=0, atol=1e-6)
-        torch.testing.assert_close(rbm.hidden_bias.detach().double(), torch.as_tensor(sk.intercept_hidden_), rtol=0, atol=1e-6)
+        torch.testing.assert_close(
+            rbm.weight.detach().t().double(), torch.as_tensor(sk.components_), rtol=0, atol=1e-6
+        )
+        torch.testing.assert_close(
+            rbm.visible_bias.detach().double(), torch.as_tensor(sk.intercept_visible_), rtol=0, atol=1e-6
+        )
+        torch.testing.assert_close(
+            rbm.hidden_bias.detach().double(), torch.as_tensor(sk.intercept_hidden_), rtol=0, atol=1e-6
+        )
 
 
 FIXTURES = Path(__file__).parent / "fixtures"

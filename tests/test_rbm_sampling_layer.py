@@ -37,7 +37,9 @@ class GaussianPath(AnnealingPath):
         return -0.5 * self.precision(beta) * x**2
 
     def transition(self, x, beta, generator):  # exact independent draw: a valid (perfect) transition
-        return torch.randn(x.shape, generator=generator, dtype=torch.float64) / math.sqrt(self.precision(beta))
+        return torch.randn(x.shape, generator=generator, dtype=torch.float64) / math.sqrt(
+            self.precision(beta)
+        )
 
 
 def test_ais_recovers_a_known_normaliser(seed):
@@ -78,8 +80,13 @@ def test_block_gibbs_on_a_two_variable_model_matches_its_joint(seed):
         return (prev + flip) % 2
 
     gen = torch.Generator().manual_seed(seed(0))
-    out = block_gibbs(torch.zeros(4000, 1), [copy_noisy, copy_noisy], num_steps=30, generator=gen,
-                      statistic=lambda blocks: (blocks[0] == blocks[1]).float().squeeze(1))
+    out = block_gibbs(
+        torch.zeros(4000, 1),
+        [copy_noisy, copy_noisy],
+        num_steps=30,
+        generator=gen,
+        statistic=lambda blocks: (blocks[0] == blocks[1]).float().squeeze(1),
+    )
     x, y = out.blocks
     agree = float((x == y).float().mean())
     # 4000 independent chains, 30 sweeps: the start's bias decays as 0.8^30 < 2e-3; binomial standard errors

@@ -23,23 +23,40 @@ from bayesdl.nn import DenoisingMLP
 from bayesdl.nn.heads import LevelsHead
 
 OLD_AND_NEW = [
-    (lambda: MADE(num_inputs=4, hidden_sizes=[8], likelihood="categorical", num_categories=5),
-     lambda: MADE(features=4, hidden_sizes=[8], likelihood="levels", num_levels=5)),
+    (
+        lambda: MADE(num_inputs=4, hidden_sizes=[8], likelihood="categorical", num_categories=5),
+        lambda: MADE(features=4, hidden_sizes=[8], likelihood="levels", num_levels=5),
+    ),
     (lambda: NADE(num_inputs=4, hidden_size=3), lambda: NADE(features=4, hidden_size=3)),
     (lambda: MAF(3, num_transforms=2, hidden_sizes=[8]), lambda: MAF(3, num_layers=2, hidden_sizes=[8])),
     (lambda: IAF(3, num_transforms=2, hidden_sizes=[8]), lambda: IAF(3, num_layers=2, hidden_sizes=[8])),
     (lambda: MLPEncoder([4], 2, hidden_dims=[8]), lambda: MLPEncoder([4], 2, hidden_sizes=[8])),
-    (lambda: MLPDecoder(2, [4], hidden_dims=[8], likelihood="categorical"), lambda: MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels")),
-    (lambda: FlowPrior(2, num_transforms=1, hidden_dims=[8]), lambda: FlowPrior(2, num_layers=1, hidden_sizes=[8])),
-    (lambda: FlowPosteriorEncoder([4], 2, hidden_dims=[8], flow_hidden_dims=[8]),
-     lambda: FlowPosteriorEncoder([4], 2, hidden_sizes=[8], flow_hidden_sizes=[8])),
-    (lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="categorical"),
-     lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="levels")),
-    (lambda: DenoisingMLP(data_dim=3, hidden=8, num_blocks=1, out_dim=6),
-     lambda: DenoisingMLP(in_features=3, hidden=8, num_blocks=1, out_features=6)),
+    (
+        lambda: MLPDecoder(2, [4], hidden_dims=[8], likelihood="categorical"),
+        lambda: MLPDecoder(2, [4], hidden_sizes=[8], likelihood="levels"),
+    ),
+    (
+        lambda: FlowPrior(2, num_transforms=1, hidden_dims=[8]),
+        lambda: FlowPrior(2, num_layers=1, hidden_sizes=[8]),
+    ),
+    (
+        lambda: FlowPosteriorEncoder([4], 2, hidden_dims=[8], flow_hidden_dims=[8]),
+        lambda: FlowPosteriorEncoder([4], 2, hidden_sizes=[8], flow_hidden_sizes=[8]),
+    ),
+    (
+        lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="categorical"),
+        lambda: PixelCNN(1, 3, num_layers=1, hidden_channels=4, likelihood="levels"),
+    ),
+    (
+        lambda: DenoisingMLP(data_dim=3, hidden=8, num_blocks=1, out_dim=6),
+        lambda: DenoisingMLP(in_features=3, hidden=8, num_blocks=1, out_features=6),
+    ),
     (lambda: RecurrentNet(input_size=3, hidden_size=4), lambda: RecurrentNet(in_features=3, hidden_size=4)),
     (lambda: MLP(3, hidden=[4], out_features=2), lambda: MLP(3, hidden_sizes=[4], out_features=2)),
-    (lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden=[8]), lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden_sizes=[8])),
+    (
+        lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden=[8]),
+        lambda: DeepKernelGP(num_inputs=2, num_inducing=4, hidden_sizes=[8]),
+    ),
 ]
 
 

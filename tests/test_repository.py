@@ -15,8 +15,11 @@ def test_every_experiment_has_an_example_script(name):
     assert script.is_file(), f"missing {script}"
 
 
-@pytest.mark.parametrize("script", sorted(p for p in (ROOT / "examples").glob("*.py") if "def main(" in p.read_text()),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "script",
+    sorted(p for p in (ROOT / "examples").glob("*.py") if "def main(" in p.read_text()),
+    ids=lambda p: p.stem,
+)
 def test_examples_are_self_contained(script):
     """An example builds its model and Trainer itself (the registry is for `bayesdl run`) and takes arguments."""
     text = script.read_text()

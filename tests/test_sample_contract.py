@@ -47,8 +47,12 @@ FAMILIES = {
     "score-sde": lambda: ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2]),
     "flow-matching": lambda: FlowMatching(DenoisingMLP(2, hidden=8, num_blocks=1), [2]),
 }
-FAST = {"rbm": {"num_steps": 5}, "dbn": {"num_steps": 5}, "score-sde": {"method": "sde", "num_steps": 5},
-        "flow-matching": {"method": "euler", "options": {"step_size": 0.25}}}
+FAST = {
+    "rbm": {"num_steps": 5},
+    "dbn": {"num_steps": 5},
+    "score-sde": {"method": "sde", "num_steps": 5},
+    "flow-matching": {"method": "euler", "options": {"step_size": 0.25}},
+}
 
 
 def _global_states():
@@ -71,7 +75,11 @@ def test_sample_signature_seed_and_global_state(name):
     torch.manual_seed(123)  # a different global state must not change seeded draws
     b = model.sample(3, seed=5, **extra)
     assert torch.equal(a, b) and a.shape[0] == 3
-    assert torch.equal(before[0], after_seeded[0]) and (before[1] == after_seeded[1]).all() and before[2] == after_seeded[2]
+    assert (
+        torch.equal(before[0], after_seeded[0])
+        and (before[1] == after_seeded[1]).all()
+        and before[2] == after_seeded[2]
+    )
     c = model.sample(3, generator=torch.Generator().manual_seed(9), **extra)
     d = model.sample(3, generator=torch.Generator().manual_seed(9), **extra)
     assert torch.equal(c, d)
@@ -80,13 +88,19 @@ def test_sample_signature_seed_and_global_state(name):
     assert not torch.equal(model.sample(3, **extra), model.sample(3, **extra))
 
 
-@pytest.mark.parametrize("name,old_call,new_call", [
-    ("vae", lambda m: m.sample(2, True, 3), lambda m: m.sample(2, mean=True, seed=3)),
-    ("nade", lambda m: m.sample(n=2, seed=3), lambda m: m.sample(2, seed=3)),
-    ("rbm", lambda m: m.sample(2, 5, seed=3), lambda m: m.sample(2, num_steps=5, seed=3)),
-    ("realnvp", lambda m: m.sample(2, None, torch.Generator().manual_seed(3)),
-     lambda m: m.sample(2, generator=torch.Generator().manual_seed(3))),
-])
+@pytest.mark.parametrize(
+    "name,old_call,new_call",
+    [
+        ("vae", lambda m: m.sample(2, True, 3), lambda m: m.sample(2, mean=True, seed=3)),
+        ("nade", lambda m: m.sample(n=2, seed=3), lambda m: m.sample(2, seed=3)),
+        ("rbm", lambda m: m.sample(2, 5, seed=3), lambda m: m.sample(2, num_steps=5, seed=3)),
+        (
+            "realnvp",
+            lambda m: m.sample(2, None, torch.Generator().manual_seed(3)),
+            lambda m: m.sample(2, generator=torch.Generator().manual_seed(3)),
+        ),
+    ],
+)
 def test_old_call_forms_still_work_with_a_deprecation_warning(name, old_call, new_call):
     model = FAMILIES[name]()
     with pytest.warns(DeprecationWarning, match="is deprecated"):
@@ -112,7 +126,9 @@ def test_flow_as_a_torch_distribution_shapes_rsample_and_pyro():
     trace = pyro.poutine.trace(model).get_trace()
     site = trace.nodes["x"]
     assert site["value"].shape == (3,)
-    torch.testing.assert_close(site["fn"].log_prob(site["value"].detach()), flow.log_prob(site["value"].detach()[None])[0])
+    torch.testing.assert_close(
+        site["fn"].log_prob(site["value"].detach()), flow.log_prob(site["value"].detach()[None])[0]
+    )
     with pytest.raises(NotImplementedError, match="estimate_mean"):
         _ = d.mean
     with pytest.raises(NotImplementedError, match="estimate_entropy"):

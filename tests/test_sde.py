@@ -44,7 +44,9 @@ def test_kernel_solves_the_moment_equations_of_the_sde(name):
     assert torch.allclose(da, f * alpha, rtol=1e-6, atol=1e-9)
     assert torch.allclose(dvar, 2 * f * sigma**2 + g**2, rtol=1e-5, atol=1e-7)
     assert float(sde.marginal(torch.zeros(1, dtype=torch.float64))[1]) == pytest.approx(0.0, abs=1e-12)
-    assert float(sde.marginal(torch.ones(1, dtype=torch.float64))[1]) == pytest.approx(sde.prior_std, rel=1e-2)
+    assert float(sde.marginal(torch.ones(1, dtype=torch.float64))[1]) == pytest.approx(
+        sde.prior_std, rel=1e-2
+    )
 
 
 def _oracle_model(name: str, **kwargs) -> ScoreSDE:
@@ -57,7 +59,10 @@ def _check_moments(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, slack
     assert bool(((x.mean(0) - mean).abs() <= z * std / math.sqrt(n) + slack * std).all()), (x.mean(0), mean)
     # the sample variance has sd about var * sqrt(2 / n) for Gaussian draws
     var = std**2
-    assert bool(((x.var(0) - var).abs() <= z * var * math.sqrt(2 / n) + 2 * slack * var).all()), (x.var(0), var)
+    assert bool(((x.var(0) - var).abs() <= z * var * math.sqrt(2 / n) + 2 * slack * var).all()), (
+        x.var(0),
+        var,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SDES))
@@ -88,7 +93,9 @@ def test_importance_sampled_likelihood_loss_is_unbiased_and_has_lower_variance(s
         b = torch.stack([importance.loss(x) for _ in range(300)])
     se = math.sqrt(a.var() / len(a) + b.var() / len(b))
     assert abs(float(a.mean() - b.mean())) <= z_bound() * se, (a.mean(), b.mean(), se)
-    assert float(b.var()) < float(a.var())  # the point of importance sampling (measured ratio 0.003 at the default seed)
+    assert float(b.var()) < float(
+        a.var()
+    )  # the point of importance sampling (measured ratio 0.003 at the default seed)
 
 
 def test_training_a_vp_sde_improves_the_ode_likelihood(seed):
@@ -118,7 +125,11 @@ def test_trained_ddpm_bound_and_its_vp_sde_ode_likelihood_respect_the_entropy(se
     ddpm.eval()
     bound = ddpm.nll_bound(test, seed=seed(20))
     vp = ScoreSDE.from_ddpm(ddpm)
-    assert vp.network is ddpm.denoiser and vp.sde.beta_min == pytest.approx(0.1) and vp.sde.beta_max == pytest.approx(20.0)
+    assert (
+        vp.network is ddpm.denoiser
+        and vp.sde.beta_min == pytest.approx(0.1)
+        and vp.sde.beta_max == pytest.approx(20.0)
+    )
     ode = ode_log_likelihood(vp, test, rtol=1e-3, atol=1e-3)
     z = z_bound(tests=2, two_sided=False)
     for nll in (bound, -ode.log_prob):
@@ -153,24 +164,39 @@ def test_exact_ddpm_bound_is_not_below_the_exact_ode_nll(seed):
 
 def test_save_and_load_round_trip(tmp_path):
     torch.manual_seed(0)
-    model = ScoreSDE(DenoisingMLP(2, hidden=8, num_blocks=1), [2], sde=VESDE(0.02, 5.0), weighting="likelihood",
-                     time_sampling="importance", eps=1e-4).eval()
+    model = ScoreSDE(
+        DenoisingMLP(2, hidden=8, num_blocks=1),
+        [2],
+        sde=VESDE(0.02, 5.0),
+        weighting="likelihood",
+        time_sampling="importance",
+        eps=1e-4,
+    ).eval()
     bayesdl.save(model, tmp_path / "sde")
     loaded = bayesdl.load(tmp_path / "sde").eval()
     assert isinstance(loaded.sde, VESDE) and loaded.sde.sigma_max == 5.0 and loaded.eps == 1e-4
     x = torch.randn(6, 2)
-    assert torch.equal(ode_log_likelihood(model, x, rtol=1e-3, atol=1e-3).log_prob,
-                       ode_log_likelihood(loaded, x, rtol=1e-3, atol=1e-3).log_prob)
-    assert torch.equal(model.sample(4, method="sde", num_steps=10, seed=1), loaded.sample(4, method="sde", num_steps=10, seed=1))
+    assert torch.equal(
+        ode_log_likelihood(model, x, rtol=1e-3, atol=1e-3).log_prob,
+        ode_log_likelihood(loaded, x, rtol=1e-3, atol=1e-3).log_prob,
+    )
+    assert torch.equal(
+        model.sample(4, method="sde", num_steps=10, seed=1),
+        loaded.sample(4, method="sde", num_steps=10, seed=1),
+    )
 
 
 def test_image_model_trains_samples_and_has_a_hutchinson_likelihood_with_se():
     torch.manual_seed(0)
-    model = ScoreSDE(UNet(1, base_channels=8, channel_mults=[1], attention_levels=[]), [1, 4, 4], sde=SubVPSDE())
+    model = ScoreSDE(
+        UNet(1, base_channels=8, channel_mults=[1], attention_levels=[]), [1, 4, 4], sde=SubVPSDE()
+    )
     x = torch.rand(6, 1, 4, 4) * 2 - 1
     Trainer(model, lr=1e-3, epochs=1, batch_size=3, progress=False).fit(x)
     assert model.sample(2, method="sde", num_steps=5, seed=0).shape == (2, 1, 4, 4)
-    result = ode_log_likelihood(model, x[:2], divergence="hutchinson", num_probes=3, rtol=1e-2, atol=1e-2, seed=0)
+    result = ode_log_likelihood(
+        model, x[:2], divergence="hutchinson", num_probes=3, rtol=1e-2, atol=1e-2, seed=0
+    )
     assert result.log_prob.shape == (2,) and bool((result.stderr > 0).all())
     assert result.bits_per_dim(16, num_levels=256, log_det_preprocess=16 * math.log(2)).shape == (2,)
 

@@ -42,9 +42,13 @@ def test_risk_coverage_and_aurc_match_the_prefix_definition():
     assert rc.aurc == pytest.approx(prefix_risk.mean(), abs=1e-12)
     assert np.allclose(rc.risk.numpy(), prefix_risk)
     shuffled = risk_coverage(torch.rand(500, generator=g), errors)
-    assert rc.aurc < shuffled.aurc  # an informative uncertainty beats a random one (0.17 against 0.5 expected)
+    assert (
+        rc.aurc < shuffled.aurc
+    )  # an informative uncertainty beats a random one (0.17 against 0.5 expected)
     tied = risk_coverage(torch.tensor([0.0, 0.0, 1.0]), torch.tensor([1.0, 0.0, 0.0]))
-    assert tied.coverage.tolist() == pytest.approx([2 / 3, 1.0]) and tied.aurc == pytest.approx((0.5 + 0.5 + 1 / 3) / 3)
+    assert tied.coverage.tolist() == pytest.approx([2 / 3, 1.0]) and tied.aurc == pytest.approx(
+        (0.5 + 0.5 + 1 / 3) / 3
+    )
 
 
 def test_ood_scores_follow_their_definitions_and_check_input():

@@ -28,8 +28,12 @@ N, D, SIGMA, DELTA, CHAINS = 200, 3, 0.5, 1.0, 1000
 
 def _data():
     g = torch.Generator().manual_seed(0)
-    x = torch.cat([torch.randn(N, D - 1, generator=g, dtype=torch.float64), torch.ones(N, 1, dtype=torch.float64)], 1)
-    y = x @ torch.tensor([1.0, -0.5, 0.3], dtype=torch.float64) + SIGMA * torch.randn(N, generator=g, dtype=torch.float64)
+    x = torch.cat(
+        [torch.randn(N, D - 1, generator=g, dtype=torch.float64), torch.ones(N, 1, dtype=torch.float64)], 1
+    )
+    y = x @ torch.tensor([1.0, -0.5, 0.3], dtype=torch.float64) + SIGMA * torch.randn(
+        N, generator=g, dtype=torch.float64
+    )
     precision = x.T @ x / SIGMA**2 + DELTA * torch.eye(D, dtype=torch.float64)
     cov = torch.linalg.inv(precision)
     return x, y, cov @ (x.T @ y) / SIGMA**2, cov, precision / N
@@ -87,7 +91,9 @@ def _sghmc_stationary(lr, alpha, values, vectors):
     """Per eigen-direction, z' = A z + w for z = (theta, v): solve Sigma = A Sigma A^T + Q."""
     variances = []
     for h in values.tolist():
-        a = np.array([[1 - lr * h, 1 - alpha], [-lr * h, 1 - alpha]])  # theta' = theta + v', v' = (1-a) v - lr h theta + w
+        a = np.array(
+            [[1 - lr * h, 1 - alpha], [-lr * h, 1 - alpha]]
+        )  # theta' = theta + v', v' = (1-a) v - lr h theta + w
         q_v = 2 * alpha * lr / N
         q = np.array([[q_v, q_v], [q_v, q_v]])
         variances.append(scipy.linalg.solve_discrete_lyapunov(a, q)[0, 0])
@@ -105,9 +111,13 @@ def test_sghmc_full_batch_draws_follow_the_exact_discrete_stationary_law():
     assert torch.allclose(stationary, cov, rtol=0.05, atol=0)
 
 
-@pytest.mark.parametrize("sampler_cls,lr_scale,kwargs", [(SGLD, 0.01, {}), (SGHMC, 0.01, {"friction": 0.2}),
-                                                         (PreconditionedSGLD, None, {"beta": 0.999})])
-def test_minibatch_samplers_keep_the_posterior_mean_and_a_bounded_variance_inflation(sampler_cls, lr_scale, kwargs):
+@pytest.mark.parametrize(
+    "sampler_cls,lr_scale,kwargs",
+    [(SGLD, 0.01, {}), (SGHMC, 0.01, {"friction": 0.2}), (PreconditionedSGLD, None, {"beta": 0.999})],
+)
+def test_minibatch_samplers_keep_the_posterior_mean_and_a_bounded_variance_inflation(
+    sampler_cls, lr_scale, kwargs
+):
     # Minibatch gradients are unbiased and the model is linear, so the stationary mean is still the posterior mean
     # (checked to 5 sd of the chains' mean, with the sd of a variance up to 1.5x the posterior's). The gradient noise
     # adds variance of first order lr N Var(g_B) / (2 friction) to the injected noise (SGHMC with beta-hat = 0, Chen
@@ -131,7 +141,14 @@ def test_cold_posterior_temperature_scales_the_covariance():
     lr, t = 0.05 / float(values.max()), 0.25
     x, y, *_ = _data()
     theta = torch.nn.Parameter(torch.zeros(CHAINS, D, dtype=torch.float64))
-    sampler = SGLD([theta], lr=lr, num_data=N, prior_precision=DELTA, temperature=t, generator=torch.Generator().manual_seed(2))
+    sampler = SGLD(
+        [theta],
+        lr=lr,
+        num_data=N,
+        prior_precision=DELTA,
+        temperature=t,
+        generator=torch.Generator().manual_seed(2),
+    )
     for _ in range(int(12 / (lr * float(values.min())))):
         sampler.zero_grad()
         _mean_loss(theta, x, y).backward()
@@ -164,9 +181,17 @@ def test_a_diverging_chain_is_detected_and_bad_arguments_are_refused():
     with pytest.raises(InputError, match="diverged.*reduce it"):
         _run(SGLD, lr=50.0, steps=200)
     theta = torch.nn.Parameter(torch.zeros(2))
-    for bad in ({"lr": -1.0}, {"lr": float("nan")}, {"num_data": 0}, {"temperature": 0.0}, {"prior_precision": -1.0}):
+    for bad in (
+        {"lr": -1.0},
+        {"lr": float("nan")},
+        {"num_data": 0},
+        {"temperature": 0.0},
+        {"prior_precision": -1.0},
+    ):
         with pytest.raises(InputError):
             SGLD([theta], **{"lr": 0.1, "num_data": 10, **bad})
     with pytest.raises(InputError, match="friction"):
         SGHMC([theta], lr=0.1, num_data=10, friction=0.0)
-    assert SGLD([theta], lr=np.float32(0.1), num_data=np.int64(10)).defaults["lr"] == np.float32(0.1)  # NumPy scalars are reals
+    assert SGLD([theta], lr=np.float32(0.1), num_data=np.int64(10)).defaults["lr"] == np.float32(
+        0.1
+    )  # NumPy scalars are reals

@@ -25,7 +25,9 @@ from bayesdl.nn.flows import (
 F64 = torch.float64
 
 
-def _params(shape: tuple[int, ...], spline: RationalQuadraticSpline, scale: float = 2.0, seed: int = 0) -> torch.Tensor:
+def _params(
+    shape: tuple[int, ...], spline: RationalQuadraticSpline, scale: float = 2.0, seed: int = 0
+) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return scale * torch.randn(*shape, spline.num_params, generator=g, dtype=F64)
 
@@ -41,10 +43,15 @@ def _flows() -> dict[str, tuple[torch.nn.Module, int]]:
     """Spline flows (and the context width each takes); randomised in float64 by the fixture."""
     return {
         "coupling": (NSFCoupling(3, num_layers=3, hidden_sizes=[16], bins=5, bound=2.0), 0),
-        "coupling-conditional": (NSFCoupling(3, num_layers=2, hidden_sizes=[16], bins=4, context_size=2,
-                                             conditional_base=True), 2),
+        "coupling-conditional": (
+            NSFCoupling(3, num_layers=2, hidden_sizes=[16], bins=4, context_size=2, conditional_base=True),
+            2,
+        ),
         "autoregressive": (NSFAutoregressive(3, num_layers=2, hidden_sizes=[16], bins=5, bound=2.0), 0),
-        "autoregressive-conditional": (NSFAutoregressive(3, num_layers=2, hidden_sizes=[16], bins=4, context_size=2), 2),
+        "autoregressive-conditional": (
+            NSFAutoregressive(3, num_layers=2, hidden_sizes=[16], bins=4, context_size=2),
+            2,
+        ),
     }
 
 
@@ -98,7 +105,7 @@ def test_spline_is_strictly_increasing_including_at_the_knots():
     assert bool((torch.diff(y) > 0).all()), "the spline is not strictly increasing"
     assert bool(torch.isfinite(log_d).all()) and float(log_d.exp().min()) > 0
     # the same through the inverse (located among the y knots)
-    y_knots = spline._knots(raw[spline.bins: 2 * spline.bins], spline.min_bin_height)
+    y_knots = spline._knots(raw[spline.bins : 2 * spline.bins], spline.min_bin_height)
     v = torch.unique(torch.cat([grid, y_knots, y_knots - eps, y_knots + eps]))
     assert bool((torch.diff(spline.inverse(v, raw.expand(*v.shape, -1))[0]) > 0).all())
 
@@ -148,7 +155,7 @@ def test_flow_log_det_equals_the_log_det_of_the_numerical_jacobian(flow64):
     flow, x, context = flow64
     _, log_det = flow(x, context)
     for i in range(x.shape[0]):
-        c = context[i: i + 1] if context is not None else None
+        c = context[i : i + 1] if context is not None else None
         jac = torch.autograd.functional.jacobian(lambda v, c=c: flow(v[None], c)[0][0], x[i])
         sign, logabs = torch.linalg.slogdet(jac)
         assert float(sign) > 0
@@ -163,8 +170,18 @@ def test_density_integrates_to_one(kind):
     allows twice the step change plus 1e-9 for the mass outside the box. The 2-D flow's bins and
     derivatives are floored higher than the defaults so that no bin is narrower than the grid step."""
     if kind == "coupling":
-        flow = _built(lambda: NSFCoupling(2, num_layers=3, hidden_sizes=[16], bins=6, bound=3.0, min_bin_width=0.02,
-                                          min_bin_height=0.02, min_derivative=0.05))
+        flow = _built(
+            lambda: NSFCoupling(
+                2,
+                num_layers=3,
+                hidden_sizes=[16],
+                bins=6,
+                bound=3.0,
+                min_bin_width=0.02,
+                min_bin_height=0.02,
+                min_derivative=0.05,
+            )
+        )
         flow = randomise(flow, scale=0.2, seed=7).to(F64)
         n, half = 701, 7.0
         t = torch.linspace(-half, half, n, dtype=F64)
@@ -184,11 +201,14 @@ def test_density_integrates_to_one(kind):
 
         def integrate(step: int) -> float:
             return float(torch.trapezoid(density[::step], t[::step]))
+
     fine, coarse = integrate(1), integrate(2)
     assert abs(fine - 1.0) <= 2 * abs(coarse - fine) + 1e-9, (fine, coarse)
     assert abs(fine - 1.0) < 2e-3
     # the density is not a standard normal (the randomised splines act)
-    assert float(density.max()) > 1.2 * (1 / (2 * math.pi) if kind == "coupling" else 1 / math.sqrt(2 * math.pi))
+    assert float(density.max()) > 1.2 * (
+        1 / (2 * math.pi) if kind == "coupling" else 1 / math.sqrt(2 * math.pi)
+    )
 
 
 @pytest.mark.parametrize("model", ["coupling", "autoregressive"])
@@ -211,7 +231,9 @@ def test_fit_on_two_moons_beats_the_best_gaussian_by_more_than_its_standard_erro
 
 # ---------------------------------------------------------------------------------------------- bad input
 def test_data_beyond_the_bound_pass_through_the_identity_tails():
-    flow = randomise(_built(lambda: NSFCoupling(2, num_layers=3, hidden_sizes=[8], bins=4, bound=1.0)), scale=0.2)
+    flow = randomise(
+        _built(lambda: NSFCoupling(2, num_layers=3, hidden_sizes=[8], bins=4, bound=1.0)), scale=0.2
+    )
     far = torch.tensor([[5.0, -7.0], [30.0, 2.0], [-1.5, 1.01]])
     z, log_det = flow(far)
     assert torch.equal(z, far) and torch.equal(log_det, torch.zeros(3))  # every element is beyond the bound
@@ -225,12 +247,21 @@ def test_data_beyond_the_bound_pass_through_the_identity_tails():
     torch.testing.assert_close(flow.inverse(zm)[0], mixed, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize(("kwargs", "argument"), [
-    ({"bins": 0}, "bins"), ({"bins": 2.5}, "bins"), ({"bins": True}, "bins"),
-    ({"bound": 0.0}, "bound"), ({"bound": -1.0}, "bound"), ({"bound": float("inf")}, "bound"), ({"bound": "5"}, "bound"),
-    ({"bins": 8, "min_bin_width": 0.2}, "min_bin_width"), ({"min_bin_height": -0.1}, "min_bin_height"),
-    ({"min_derivative": 1.0}, "min_derivative"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"bins": 0}, "bins"),
+        ({"bins": 2.5}, "bins"),
+        ({"bins": True}, "bins"),
+        ({"bound": 0.0}, "bound"),
+        ({"bound": -1.0}, "bound"),
+        ({"bound": float("inf")}, "bound"),
+        ({"bound": "5"}, "bound"),
+        ({"bins": 8, "min_bin_width": 0.2}, "min_bin_width"),
+        ({"min_bin_height": -0.1}, "min_bin_height"),
+        ({"min_derivative": 1.0}, "min_derivative"),
+    ],
+)
 @pytest.mark.parametrize("build", [NSFCoupling, NSFAutoregressive, RationalQuadraticSpline])
 def test_invalid_spline_arguments_raise_input_error_naming_them(build, kwargs, argument):
     args = () if build is RationalQuadraticSpline else (2,)
@@ -258,10 +289,14 @@ def test_bad_masks_and_parameter_shapes_raise_input_error():
 def test_vae_with_spline_posterior_and_prior_trains_and_gives_a_finite_elbo():
     x = (load_digits_levels("train")[0][:64].float() > 8).float()
     torch.manual_seed(0)
-    encoder = FlowPosteriorEncoder([64], latent_dim=2, hidden_sizes=[16], flow="nsf", num_flows=2, flow_hidden_sizes=[8])
+    encoder = FlowPosteriorEncoder(
+        [64], latent_dim=2, hidden_sizes=[16], flow="nsf", num_flows=2, flow_hidden_sizes=[8]
+    )
     prior = FlowPrior(2, num_layers=2, hidden_sizes=[8], flow="nsf")
     vae = VAE(encoder, MLPDecoder(2, [64], [16]), prior=prior)
-    spline_params = [p.detach().clone() for p in (*encoder.flow.transform.parameters(), *prior.flow.parameters())]
+    spline_params = [
+        p.detach().clone() for p in (*encoder.flow.transform.parameters(), *prior.flow.parameters())
+    ]
     history = Trainer(vae, lr=1e-2, epochs=2, batch_size=16, progress=False, device="cpu", seed=0).fit(x)
     assert all(math.isfinite(v) for v in history.losses)
     with torch.no_grad():

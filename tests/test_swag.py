@@ -28,7 +28,10 @@ def test_moments_and_deviations_equal_their_batch_definitions():
     snapshots = []
     for step in range(1, 31):
         with torch.no_grad():
-            module.w.copy_(torch.randn(4, generator=g, dtype=torch.float64) * torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64))
+            module.w.copy_(
+                torch.randn(4, generator=g, dtype=torch.float64)
+                * torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64)
+            )
         collector.after_step()
         if step > 2 and (step - 2) % 3 == 0:
             snapshots.append(module.w.detach().clone())
@@ -51,13 +54,19 @@ def test_draws_have_the_swag_covariance_within_monte_carlo_error():
     for covariance in ("diag", "lowrank"):
         swag = SWAG(module, collector, covariance=covariance)
         d = swag.deviations
-        sigma = torch.diag(swag.variance) if covariance == "diag" else torch.diag(swag.variance) / 2 + d @ d.T / (2 * (d.shape[1] - 1))
+        sigma = (
+            torch.diag(swag.variance)
+            if covariance == "diag"
+            else torch.diag(swag.variance) / 2 + d @ d.T / (2 * (d.shape[1] - 1))
+        )
         n = 40000
         draws = swag.sample_parameters(n, generator=torch.Generator().manual_seed(2))
         centred = draws - swag.mean
         empirical = centred.T @ centred / n
         sd = torch.sqrt((torch.outer(torch.diagonal(sigma), torch.diagonal(sigma)) + sigma**2) / n)
-        assert bool(((empirical - sigma).abs() < 5 * sd).all()), covariance  # 5 sd over 16 entries: < 1e-5 false failures
+        assert bool(((empirical - sigma).abs() < 5 * sd).all()), (
+            covariance
+        )  # 5 sd over 16 entries: < 1e-5 false failures
 
 
 def test_batch_norm_statistics_are_recomputed_for_each_draw():
@@ -93,7 +102,16 @@ def test_swag_and_multiswag_from_a_trainer_run_answer_predict():
     for seed in range(2):
         model = PlainNet(MLP(2, [16], 2))
         collector = SWAGCollector(model, start=40, every=4, max_rank=5)
-        Trainer(model, optimizer="sgd", lr=0.05, epochs=15, batch_size=20, seed=seed, progress=False, callbacks=[collector]).fit((x, y))
+        Trainer(
+            model,
+            optimizer="sgd",
+            lr=0.05,
+            epochs=15,
+            batch_size=20,
+            seed=seed,
+            progress=False,
+            callbacks=[collector],
+        ).fit((x, y))
         members.append(SWAG(model, collector))
     pred = predict(members[0], x[:10], num_samples=8)
     assert pred.probs.shape == (10, 2) and float(pred.mutual_information.mean()) > 0

@@ -38,8 +38,9 @@ def _params(module):
 def test_loss_goes_down_and_history_is_recorded(tmp_path, seed):
     torch.manual_seed(seed(0))
     model = Regression()
-    history = Trainer(model, lr=0.05, epochs=15, batch_size=32, progress=False, device="cpu",
-                      seed=seed(0)).fit(_regression_data(seed=seed(0)))
+    history = Trainer(
+        model, lr=0.05, epochs=15, batch_size=32, progress=False, device="cpu", seed=seed(0)
+    ).fit(_regression_data(seed=seed(0)))
     assert len(history) == 15
     assert history.losses[-1] < 0.1 * history.losses[0]
     path = history.to_json(tmp_path / "h.json")
@@ -53,8 +54,9 @@ def test_pyro_svi_path_learns_logistic_regression(seed):
     y = (x[:, 0] - x[:, 1] > 0).long()
     model = BayesianLogisticRegression(2, 2, prior_scale=3.0)
     guide = AutoNormal(model)
-    history = Trainer(model, guide=guide, elbo="meanfield", lr=0.05, epochs=30, batch_size=50, progress=False,
-                      seed=seed(0)).fit((x, y))
+    history = Trainer(
+        model, guide=guide, elbo="meanfield", lr=0.05, epochs=30, batch_size=50, progress=False, seed=seed(0)
+    ).fit((x, y))
     assert history.losses[-1] < history.losses[0]
     w = guide.median()["weight"]
     # class 1 is favoured by x0 - x1, so its weight column must rise with x0 and fall with x1
@@ -88,8 +90,18 @@ def test_iwae_objective_trains_through_renyi_elbo(seed):
     guide = AutoNormal(_gauss_model)
     # plain SGD: near the optimum Adam's normalised steps wander with sd ~0.05 (measured over 10 seeds), so
     # its final iterate is not a fair test of the objective; SGD's final iterate has sd ~0.02 (8 seeds)
-    history = Trainer(_gauss_model, guide=guide, elbo="iwae", num_particles=5, optimizer="sgd", lr=0.02, epochs=400,
-                      batch_size=40, progress=False, seed=seed(0)).fit(x)
+    history = Trainer(
+        _gauss_model,
+        guide=guide,
+        elbo="iwae",
+        num_particles=5,
+        optimizer="sgd",
+        lr=0.02,
+        epochs=400,
+        batch_size=40,
+        progress=False,
+        seed=seed(0),
+    ).fit(x)
     assert history.losses[-1] < history.losses[0]
     exact_posterior_mean = float(x.sum() / (len(x) + 1 / 100))  # conjugate N(0, 10^2) prior, unit noise
     # the exact posterior sd is 1 / sqrt(40) = 0.16; 0.1 is 5 sd of the final iterate's optimisation noise
@@ -106,8 +118,16 @@ def test_early_stopping_restores_the_best_epoch():
         def on_epoch_end(self, trainer, epoch, record):
             snapshots.append(_params(model))
 
-    trainer = Trainer(model, lr=0.05, epochs=8, batch_size=50, progress=False, early_stopping_patience=2,
-                      val_metric=lambda m: next(values), callbacks=[Snapshot()])
+    trainer = Trainer(
+        model,
+        lr=0.05,
+        epochs=8,
+        batch_size=50,
+        progress=False,
+        early_stopping_patience=2,
+        val_metric=lambda m: next(values),
+        callbacks=[Snapshot()],
+    )
     history = trainer.fit(_regression_data())
     assert len(history) == 4  # best at epoch 2, two epochs without improvement, then stop
     assert all(torch.equal(a, b) for a, b in zip(_params(model), snapshots[1]))
@@ -116,8 +136,9 @@ def test_early_stopping_restores_the_best_epoch():
 def test_validation_loss_is_recorded(seed):
     torch.manual_seed(seed(0))
     model = Regression()
-    history = Trainer(model, lr=0.05, epochs=3, progress=False, seed=seed(0)).fit(_regression_data(seed=seed(0)),
-                                                                        val_data=_regression_data(50, seed(1)))
+    history = Trainer(model, lr=0.05, epochs=3, progress=False, seed=seed(0)).fit(
+        _regression_data(seed=seed(0)), val_data=_regression_data(50, seed(1))
+    )
     assert len(history["val_loss"]) == 3 and history["val_loss"][-1] < history["val_loss"][0]
 
 
@@ -127,7 +148,9 @@ def test_callback_can_stop_training():
             if epoch == 2:
                 trainer.stop_training = True
 
-    history = Trainer(Regression(), epochs=10, progress=False, callbacks=[StopAtTwo()]).fit(_regression_data())
+    history = Trainer(Regression(), epochs=10, progress=False, callbacks=[StopAtTwo()]).fit(
+        _regression_data()
+    )
     assert len(history) == 2
 
 
@@ -164,10 +187,15 @@ def test_resume_after_epoch_k_equals_an_uninterrupted_run(tmp_path, kind):
         else:
             from bayesdl.models.vae import VAE, MLPDecoder, MLPEncoder
 
-            model, guide, data = VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8])), None, (torch.rand(120, 6) > 0.5).float()
+            model, guide, data = (
+                VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8])),
+                None,
+                (torch.rand(120, 6) > 0.5).float(),
+            )
         if form == "dataloader-seeded":
-            data = torch.utils.data.DataLoader(_MapDataset(*data), batch_size=32, shuffle=True,
-                                               generator=torch.Generator().manual_seed(3))
+            data = torch.utils.data.DataLoader(
+                _MapDataset(*data), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(3)
+            )
         elif form == "dataloader-workers":
             data = torch.utils.data.DataLoader(_MapDataset(*data), batch_size=32, shuffle=True, num_workers=1)
         elif form == "map_dataset":
@@ -175,8 +203,20 @@ def test_resume_after_epoch_k_equals_an_uninterrupted_run(tmp_path, kind):
         return model, guide, data
 
     def trainer(model, guide, epochs, path=None):
-        return Trainer(model, guide=guide, elbo=elbo, num_particles=particles, lr=0.05, epochs=epochs, batch_size=32,
-                       progress=False, seed=7, scheduler="cosine", checkpoint_path=path, device="cpu")
+        return Trainer(
+            model,
+            guide=guide,
+            elbo=elbo,
+            num_particles=particles,
+            lr=0.05,
+            epochs=epochs,
+            batch_size=32,
+            progress=False,
+            seed=7,
+            scheduler="cosine",
+            checkpoint_path=path,
+            device="cpu",
+        )
 
     model, guide, data = build()
     reference_history = trainer(model, guide, 6).fit(data)
@@ -184,6 +224,7 @@ def test_resume_after_epoch_k_equals_an_uninterrupted_run(tmp_path, kind):
 
     model, guide, data = build()
     ckpt = tmp_path / "ckpt.safetensors"
+
     class Interrupt(Callback):
         def on_epoch_end(self, trainer, epoch, record):
             trainer.stop_training = epoch == 3  # stop after epoch 3, as if the process were killed
@@ -298,21 +339,35 @@ def test_training_data_is_checked_once_and_minibatches_are_trusted():
 
     model = Counting()
     Trainer(model, epochs=2, batch_size=10, progress=False).fit(torch.ones(30, 1))
-    assert (model.full_checks, model.batch_checks) == (1, 6)  # one pass over the data, then 2 x 3 trusted batches
+    assert (model.full_checks, model.batch_checks) == (
+        1,
+        6,
+    )  # one pass over the data, then 2 x 3 trusted batches
     model.check_data(torch.ones(3, 1))  # outside the trainer nothing is trusted
     assert model.full_checks == 2
     with pytest.raises(InputError, match="must be >= 0"):  # bad training data fail before the first step
         Trainer(Counting(), epochs=1, progress=False).fit(-torch.ones(5, 1))
 
 
-@pytest.mark.parametrize("optimizer_kwargs, fused", [({}, True), ({"fused": False}, False), ({"foreach": True}, False)])
+@pytest.mark.parametrize(
+    "optimizer_kwargs, fused", [({}, True), ({"fused": False}, False), ({"foreach": True}, False)]
+)
 def test_adam_runs_fused_by_default_and_matches_the_unfused_update(optimizer_kwargs, fused):
     data = _regression_data(n=64)
 
     def trained(kwargs):
         torch.manual_seed(0)
         model = Regression()
-        trainer = Trainer(model, lr=0.05, epochs=3, batch_size=16, progress=False, device="cpu", seed=0, optimizer_kwargs=kwargs)
+        trainer = Trainer(
+            model,
+            lr=0.05,
+            epochs=3,
+            batch_size=16,
+            progress=False,
+            device="cpu",
+            seed=0,
+            optimizer_kwargs=kwargs,
+        )
         trainer.fit(data)
         return trainer, _params(model)
 
@@ -339,7 +394,9 @@ def test_supervised_data_are_checked_once_at_fit_and_bad_labels_fail_before_trai
 
     model.likelihood.check_target = counting
     Trainer(model, epochs=2, batch_size=10, progress=False, device="cpu").fit((x, y))
-    assert calls[0] is False and all(calls[1:]) and len(calls) >= 9  # the whole y once, then 8 trusted batches
+    assert (
+        calls[0] is False and all(calls[1:]) and len(calls) >= 9
+    )  # the whole y once, then 8 trusted batches
     bad = y.clone()
     bad[7] = 5
     before = _params(model)
@@ -397,7 +454,9 @@ def test_pyro_fit_uses_module_local_params_only_during_the_call_and_guides_do_no
         y = (sign * (x[:, 0] - x[:, 1]) > 0).long()
         model = BayesianLogisticRegression(2, 2, prior_scale=3.0)
         guide = AutoNormal(model)
-        Trainer(model, guide=guide, elbo="meanfield", lr=0.05, epochs=20, batch_size=50, progress=False, seed=0).fit((x, y))
+        Trainer(
+            model, guide=guide, elbo="meanfield", lr=0.05, epochs=20, batch_size=50, progress=False, seed=0
+        ).fit((x, y))
         fits.append(guide.median()["weight"])
         assert pyro.settings.get("module_local_params") is False  # restored after the fit
     assert len(pyro.get_param_store().keys()) == 0  # nothing leaked into the global store
@@ -445,7 +504,9 @@ def test_unseeded_fits_are_fresh_yet_follow_the_callers_torch_seed():
     trainer_b, b = fit_once()
     torch.manual_seed(5)
     trainer_b.fit(data)
-    assert trainer_a.seed_used == trainer_b.seed_used and all(torch.equal(p, q) for p, q in zip(_params(a), _params(b)))
+    assert trainer_a.seed_used == trainer_b.seed_used and all(
+        torch.equal(p, q) for p, q in zip(_params(a), _params(b))
+    )
     trainer_c, c = fit_once()
     trainer_c.fit(data)  # no reseeding in between: a fresh run
     assert trainer_c.seed_used != trainer_a.seed_used and not torch.equal(_params(a)[0], _params(c)[0])
@@ -478,8 +539,16 @@ def test_a_nan_gradient_with_a_finite_loss_stops_before_the_step(tmp_path):
             snapshots.append((_params(model), copy.deepcopy(trainer.optimizer.state_dict()["state"])))
 
     ckpt = tmp_path / "ckpt.safetensors"
-    trainer = Trainer(model, lr=0.01, epochs=3, batch_size=50, progress=False, seed=0, checkpoint_path=ckpt,
-                      callbacks=[Keep()])
+    trainer = Trainer(
+        model,
+        lr=0.01,
+        epochs=3,
+        batch_size=50,
+        progress=False,
+        seed=0,
+        checkpoint_path=ckpt,
+        callbacks=[Keep()],
+    )
     with pytest.raises(TrainingDivergedError, match=r"gradient norm became (nan|inf) at epoch 2, batch 3"):
         trainer.fit(_regression_data())
     good_params, good_state = snapshots[-1]
@@ -494,9 +563,9 @@ def test_a_nan_gradient_with_a_finite_loss_stops_before_the_step(tmp_path):
 
 def test_the_gradient_check_also_runs_with_clipping():
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 2"):
-        Trainer(NaNGradientAt(bad_call=2), epochs=1, batch_size=50, clip_grad_norm=1.0, progress=False, seed=0).fit(
-            _regression_data()
-        )
+        Trainer(
+            NaNGradientAt(bad_call=2), epochs=1, batch_size=50, clip_grad_norm=1.0, progress=False, seed=0
+        ).fit(_regression_data())
 
 
 @pytest.mark.parametrize("value", [-1.0, 0, float("nan"), float("inf"), "1", True])
@@ -519,16 +588,20 @@ def test_a_nan_validation_loss_or_metric_raises_instead_of_being_recorded():
             return value if self.training else value * float("nan")
 
     with pytest.raises(TrainingDivergedError, match="validation loss is nan after epoch 1"):
-        Trainer(NaNInEvaluation(), epochs=2, progress=False, seed=0).fit(_regression_data(), val_data=_regression_data(50, 1))
+        Trainer(NaNInEvaluation(), epochs=2, progress=False, seed=0).fit(
+            _regression_data(), val_data=_regression_data(50, 1)
+        )
     with pytest.raises(TrainingDivergedError, match="val_metric is nan after epoch 1"):
-        Trainer(Regression(), epochs=2, progress=False, seed=0, val_metric=lambda m: float("nan")).fit(_regression_data())
+        Trainer(Regression(), epochs=2, progress=False, seed=0, val_metric=lambda m: float("nan")).fit(
+            _regression_data()
+        )
 
 
 def _interrupted_checkpoint(tmp_path, **kwargs):
     ckpt = tmp_path / "ckpt.safetensors"
-    Trainer(Regression(), epochs=2, batch_size=50, progress=False, seed=0, checkpoint_path=ckpt, **kwargs).fit(
-        _regression_data()
-    )
+    Trainer(
+        Regression(), epochs=2, batch_size=50, progress=False, seed=0, checkpoint_path=ckpt, **kwargs
+    ).fit(_regression_data())
     return ckpt
 
 
@@ -536,10 +609,16 @@ def test_resuming_with_another_optimizer_or_lr_is_refused(tmp_path):
     """Before: sgd on an Adam checkpoint raised a raw KeyError at the first step, and a new lr was ignored."""
     ckpt = _interrupted_checkpoint(tmp_path, lr=0.01)
     with pytest.raises(CheckpointError, match="Adam.*SGD"):
-        Trainer(Regression(), optimizer="sgd", lr=0.01, epochs=4, progress=False, seed=0).fit(_regression_data(), resume_from=ckpt)
+        Trainer(Regression(), optimizer="sgd", lr=0.01, epochs=4, progress=False, seed=0).fit(
+            _regression_data(), resume_from=ckpt
+        )
     with pytest.raises(CheckpointError, match="lr=0.01.*lr=0.1"):
-        Trainer(Regression(), lr=0.1, epochs=4, progress=False, seed=0).fit(_regression_data(), resume_from=ckpt)
-    history = Trainer(Regression(), lr=0.01, epochs=4, batch_size=50, progress=False, seed=0).fit(_regression_data(), resume_from=ckpt)
+        Trainer(Regression(), lr=0.1, epochs=4, progress=False, seed=0).fit(
+            _regression_data(), resume_from=ckpt
+        )
+    history = Trainer(Regression(), lr=0.01, epochs=4, batch_size=50, progress=False, seed=0).fit(
+        _regression_data(), resume_from=ckpt
+    )
     assert len(history) == 4
 
 
@@ -551,7 +630,9 @@ def test_an_old_checkpoint_without_the_optimizer_name_is_still_checked(tmp_path)
     del state["optimizer_class"], state["lr"]
     save_state(state, ckpt)
     with pytest.raises(CheckpointError, match="SGD"):
-        Trainer(Regression(), optimizer="sgd", lr=0.01, epochs=4, progress=False, seed=0).fit(_regression_data(), resume_from=ckpt)
+        Trainer(Regression(), optimizer="sgd", lr=0.01, epochs=4, progress=False, seed=0).fit(
+            _regression_data(), resume_from=ckpt
+        )
 
 
 # ------------------------------------------------------------------------------------------------ bad trainer input
@@ -647,8 +728,13 @@ def _forms(x, y):
         "tensor_dataset": torch.utils.data.TensorDataset(x, y),
         "map_dataset": _MapDataset(x, y),
         "dataloader": torch.utils.data.DataLoader(_MapDataset(x, y), batch_size=32, shuffle=True),
-        "dataloader_workers": torch.utils.data.DataLoader(_MapDataset(x, y), batch_size=32, shuffle=True, num_workers=2,
-                                                          pin_memory=torch.cuda.is_available()),
+        "dataloader_workers": torch.utils.data.DataLoader(
+            _MapDataset(x, y),
+            batch_size=32,
+            shuffle=True,
+            num_workers=2,
+            pin_memory=torch.cuda.is_available(),
+        ),
         "iterable": _Stream(x, y),
     }
 
@@ -696,9 +782,13 @@ def test_bayesdl_predictions_keep_the_pyro_store_empty():
     x, y = torch.randn(60, 2), torch.randint(0, 3, (60,))
     model = PyroBNN(MLP(2, [4], 3))
     guide = model.autoguide()
-    Trainer(model, guide=guide, elbo="meanfield", lr=0.01, epochs=2, batch_size=30, progress=False, seed=0).fit((x, y))
+    Trainer(
+        model, guide=guide, elbo="meanfield", lr=0.01, epochs=2, batch_size=30, progress=False, seed=0
+    ).fit((x, y))
     PyroPosterior(model, guide).predictive_samples(x, 3)
-    assert len(pyro.get_param_store().keys()) == 0  # before: Predictive registered the guide in the global store
+    assert (
+        len(pyro.get_param_store().keys()) == 0
+    )  # before: Predictive registered the guide in the global store
 
 
 def test_float64_data_for_a_float32_model_and_non_int64_labels_are_named_input_errors():
@@ -711,7 +801,9 @@ def test_float64_data_for_a_float32_model_and_non_int64_labels_are_named_input_e
     with pytest.raises(InputError, match="float64.*x.float"):
         Trainer(RBM(6, 4), **fit).fit((torch.rand(20, 6) < 0.5).double())
     with pytest.raises(InputError, match="float64"):
-        Trainer(RealNVP(2, num_layers=2, hidden_sizes=[8]), **fit).fit(torch.randn(20, 2, dtype=torch.float64))
+        Trainer(RealNVP(2, num_layers=2, hidden_sizes=[8]), **fit).fit(
+            torch.randn(20, 2, dtype=torch.float64)
+        )
     for labels in (torch.randint(0, 2, (20,), dtype=torch.int32), torch.rand(20) < 0.5):
         with pytest.raises(InputError, match="labels.*int64"):
             Trainer(PlainNet(MLP(3, [8], 2)), **fit).fit((torch.randn(20, 3), labels))

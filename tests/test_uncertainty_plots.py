@@ -23,7 +23,9 @@ def test_uncertainty_histogram_bins_both_scores_on_the_same_edges():
     from bayesdl.diagnostics.uncertainty_plots import uncertainty_histogram
 
     g = torch.Generator().manual_seed(0)
-    fig = uncertainty_histogram(torch.rand(300, generator=g) * 0.1, torch.rand(300, generator=g) + 1.0, bins=20)
+    fig = uncertainty_histogram(
+        torch.rand(300, generator=g) * 0.1, torch.rand(300, generator=g) + 1.0, bins=20
+    )
     patches = fig.axes[0].patches
     inside, outside = patches[:20], patches[20:]
     assert len(outside) == 20
@@ -41,7 +43,9 @@ def test_reliability_diagram_has_a_legend_and_per_bin_counts():
     labels = torch.randint(0, 4, (500,), generator=g)
     fig = reliability_diagram(probs, labels, n_bins=10)
     ax = fig.axes[0]
-    assert {"accuracy in the bin", "gap to mean confidence", "perfect calibration"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {"accuracy in the bin", "gap to mean confidence", "perfect calibration"} <= {
+        t.get_text() for t in ax.get_legend().get_texts()
+    }
     counts = [int(t.get_text()) for t in ax.texts]
     assert sum(counts) == 500
     plt.close(fig)
@@ -70,8 +74,11 @@ def test_forest_plot_fills_its_r_hat_column():
     from bayesdl.diagnostics.arviz_plots import plot_forest
 
     g = torch.Generator().manual_seed(0)
-    fig = plot_forest(posterior_to_inference_data({"mu": torch.randn(4, 200, generator=g),
-                                                   "w": torch.randn(4, 200, 3, generator=g)}))
+    fig = plot_forest(
+        posterior_to_inference_data(
+            {"mu": torch.randn(4, 200, generator=g), "w": torch.randn(4, 200, 3, generator=g)}
+        )
+    )
     (column,) = [ax for ax in fig.axes if ax.get_title() == "r_hat"]
     (points,) = column.collections
     values = points.get_offsets()[:, 0]

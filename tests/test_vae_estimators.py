@@ -34,7 +34,11 @@ class PPCA:
     def sample(self, n: int, seed: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.w.shape[1], generator=g, dtype=torch.float64)
-        return z @ self.w.T + self.mu + self.noise * torch.randn(n, len(self.mu), generator=g, dtype=torch.float64)
+        return (
+            z @ self.w.T
+            + self.mu
+            + self.noise * torch.randn(n, len(self.mu), generator=g, dtype=torch.float64)
+        )
 
     def proposal(self, x: torch.Tensor) -> dist.TorchDistribution:
         mean = (x - self.mu) @ self.w @ self.m_inv.T
@@ -94,7 +98,9 @@ def test_elbo_is_below_exact_log_likelihood(ppca_setup):
 
 def test_standard_error_matches_spread_of_repeated_estimates(ppca_setup, seed):
     model, x, _ = ppca_setup
-    reps = torch.stack([log_likelihood(model, x[:5], num_samples=200, seed=seed(s)).log_prob for s in range(60)])
+    reps = torch.stack(
+        [log_likelihood(model, x[:5], num_samples=200, seed=seed(s)).log_prob for s in range(60)]
+    )
     est = log_likelihood(model, x[:5], num_samples=200, seed=seed(999))
     ratio = reps.std(0) / est.stderr
     # the sd of 60 normal estimates has relative sd 1/sqrt(2 * 59) = 0.092, so ratio/1 is within

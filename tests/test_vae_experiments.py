@@ -10,11 +10,24 @@ from bayesdl.experiments import list_experiments
 
 
 @pytest.mark.xdist_group("experiments")
-@pytest.mark.parametrize("name, figures", [
-    ("vae-digits", ["elbo_curve", "elbo_vs_iwae", "samples", "reconstructions", "interpolation", "latent_scatter",
-                    "pixelvae_samples"]),
-    ("vae-fashion", ["training_curves", "elbo_vs_loglik", "samples"]),
-])
+@pytest.mark.parametrize(
+    "name, figures",
+    [
+        (
+            "vae-digits",
+            [
+                "elbo_curve",
+                "elbo_vs_iwae",
+                "samples",
+                "reconstructions",
+                "interpolation",
+                "latent_scatter",
+                "pixelvae_samples",
+            ],
+        ),
+        ("vae-fashion", ["training_curves", "elbo_vs_loglik", "samples"]),
+    ],
+)
 def test_experiment_smoke(name, figures, smoke_run):
     result = smoke_run(name)
     metrics = json.loads((result.out_dir / "metrics.json").read_text())
@@ -29,6 +42,9 @@ def test_experiment_smoke(name, figures, smoke_run):
         pixel = metrics["pixelvae"]
         assert set(pixel) == {"free_bits_0", "free_bits_0.5"}
         assert all(v["test_kl_per_example"] >= 0 for v in pixel.values())
-        assert metrics["iaf_posterior"]["test_log_likelihood"] > metrics["iaf_posterior"]["test_elbo_bound"] - 0.5
+        assert (
+            metrics["iaf_posterior"]["test_log_likelihood"]
+            > metrics["iaf_posterior"]["test_elbo_bound"] - 0.5
+        )
     else:
         assert set(metrics["models"]) == {"vae", "iwae5", "iaf_posterior", "vampprior"}

@@ -34,8 +34,12 @@ def numerical_log_abs_det(fn, z0: torch.Tensor, eps: float = 1e-6) -> torch.Tens
 def test_flow_posterior_log_q_matches_change_of_variables(kind):
     torch.manual_seed(0)
     latent = 3
-    enc = perturbed(FlowPosteriorEncoder([5], latent, hidden_sizes=[6], flow=kind, num_flows=3, flow_hidden_sizes=[8])).double()
-    x = torch.bernoulli(torch.full((4, 5), 0.5, dtype=torch.float64), generator=torch.Generator().manual_seed(1))
+    enc = perturbed(
+        FlowPosteriorEncoder([5], latent, hidden_sizes=[6], flow=kind, num_flows=3, flow_hidden_sizes=[8])
+    ).double()
+    x = torch.bernoulli(
+        torch.full((4, 5), 0.5, dtype=torch.float64), generator=torch.Generator().manual_seed(1)
+    )
     q = enc(x)
     torch.manual_seed(0)
     z = q.rsample()
@@ -49,8 +53,10 @@ def test_flow_posterior_log_q_matches_change_of_variables(kind):
     log_q, z = log_q.detach(), z.detach()
     with torch.no_grad():
         for b in range(len(x)):
+
             def full_map(v, b=b):
                 return enc.flow.transform.inverse(v[None], h[b : b + 1])[0][0]
+
             assert torch.allclose(full_map(z0[b]), z[b], atol=1e-10)
             log_q0 = torch.distributions.Normal(loc[b], log_scale[b].exp()).log_prob(z0[b]).sum()
             direct = log_q0 - numerical_log_abs_det(full_map, z0[b].detach())
@@ -64,8 +70,10 @@ def test_flow_posterior_log_q_matches_change_of_variables(kind):
 def test_flow_posterior_trains_and_gives_an_importance_sampled_log_likelihood(tmp_path):
     torch.manual_seed(0)
     x = torch.bernoulli(torch.rand(1, 6).expand(64, 6).clone())
-    vae = VAE(FlowPosteriorEncoder([6], 2, hidden_sizes=[16], flow="iaf", num_flows=2, flow_hidden_sizes=[16]),
-              MLPDecoder(2, [6], hidden_sizes=[16]))
+    vae = VAE(
+        FlowPosteriorEncoder([6], 2, hidden_sizes=[16], flow="iaf", num_flows=2, flow_hidden_sizes=[16]),
+        MLPDecoder(2, [6], hidden_sizes=[16]),
+    )
     before = float(vae.negative_elbo(x, num_particles=20).mean().detach())
     Trainer(vae, lr=1e-2, epochs=20, batch_size=32, progress=False, seed=0).fit(x)
     after = vae.negative_elbo(x, num_particles=50).detach()
@@ -96,19 +104,26 @@ def test_flow_prior_normalises_and_matches_change_of_variables():
         # change of variables at a few points: log N(f(z)) + log|det df/dz| with a numerical Jacobian
         z = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
         for zi, lp in zip(z, p.log_prob(z)):
+
             def f(v):
                 return prior.flow.transform(v[None])[0][0]
+
             direct = torch.distributions.Normal(0.0, 1.0).log_prob(f(zi)).sum() + numerical_log_abs_det(f, zi)
             assert abs(float(lp - direct)) < 1e-6
     # it is no longer a standard normal, and samples have the prior's shape
-    assert not torch.allclose(p.log_prob(z), torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1), atol=1e-2)
+    assert not torch.allclose(
+        p.log_prob(z), torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1), atol=1e-2
+    )
     assert p.sample(torch.Size([7])).shape == (7, 2)
 
 
 def test_vae_with_flow_prior_and_flow_posterior_trains_and_rejects_bad_input():
     torch.manual_seed(0)
-    vae = VAE(FlowPosteriorEncoder([6], 2, hidden_sizes=[8], flow="planar", num_flows=2),
-              MLPDecoder(2, [6], hidden_sizes=[8]), prior=FlowPrior(2, hidden_sizes=[8]))
+    vae = VAE(
+        FlowPosteriorEncoder([6], 2, hidden_sizes=[8], flow="planar", num_flows=2),
+        MLPDecoder(2, [6], hidden_sizes=[8]),
+        prior=FlowPrior(2, hidden_sizes=[8]),
+    )
     x = torch.bernoulli(torch.full((32, 6), 0.3))
     history = Trainer(vae, lr=1e-2, epochs=5, batch_size=16, progress=False, seed=0).fit(x)
     assert history.losses[-1] < history.losses[0]

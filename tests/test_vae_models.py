@@ -68,10 +68,16 @@ def test_diagonal_normal_mixture_matches_mixture_same_family_in_value_and_gradie
     ours, reference = DiagonalNormalMixture(*parts).log_prob(z), dist.MixtureSameFamily(*parts).log_prob(z)
     assert ours.shape == (2, 5)
     torch.testing.assert_close(ours, reference, rtol=1e-9, atol=1e-9)
-    for a, b in zip(torch.autograd.grad(ours.sum(), (loc, scale, z)), torch.autograd.grad(reference.sum(), (loc, scale, z))):
+    for a, b in zip(
+        torch.autograd.grad(ours.sum(), (loc, scale, z)),
+        torch.autograd.grad(reference.sum(), (loc, scale, z)),
+    ):
         torch.testing.assert_close(a, b, rtol=1e-7, atol=1e-9)
     # float32 inputs keep float32 results close to the float64 reference despite the narrow scales
-    parts32 = (dist.Categorical(logits=logits.float()), dist.Normal(loc.detach().float(), scale.detach().float()).to_event(1))
+    parts32 = (
+        dist.Categorical(logits=logits.float()),
+        dist.Normal(loc.detach().float(), scale.detach().float()).to_event(1),
+    )
     got32 = DiagonalNormalMixture(*parts32).log_prob(z.detach().float())
     assert got32.dtype == torch.float32
     torch.testing.assert_close(got32.double(), reference.detach(), rtol=1e-5, atol=1e-3)
@@ -155,8 +161,17 @@ def test_every_training_path_lowers_the_loss(elbo, seed):
     x = prototypes[torch.randint(0, 2, (64,), generator=g)]
     x = torch.where(torch.rand(x.shape, generator=g) < 0.1, 1 - x, x)
     before = float(vae.negative_elbo(x, 500).mean().detach())
-    Trainer(vae, elbo=elbo, num_particles=2 if elbo == "iwae" else 1, epochs=30, lr=2e-2, batch_size=16,
-            progress=False, device="cpu", seed=seed(1)).fit(x)
+    Trainer(
+        vae,
+        elbo=elbo,
+        num_particles=2 if elbo == "iwae" else 1,
+        epochs=30,
+        lr=2e-2,
+        batch_size=16,
+        progress=False,
+        device="cpu",
+        seed=seed(1),
+    ).fit(x)
     assert float(vae.negative_elbo(x, 500).mean().detach()) < before - 0.3
 
 
@@ -216,8 +231,10 @@ def test_conv_parts_and_other_likelihoods():
     conv = VAE(ConvEncoder([1, 8, 8], 3, [4, 8]), ConvDecoder(3, [1, 8, 8], [8, 4]))
     assert conv.negative_elbo(x, 4).shape == (3,) and conv.sample(2).shape == (2, 1, 8, 8)
     levels = torch.randint(0, 256, (3, 1, 8, 8)).float()
-    cat = VAE(ConvEncoder([1, 8, 8], 3, [4], input_scale=1 / 255),
-              ConvDecoder(3, [1, 8, 8], [4], likelihood=LevelsHead(256)))
+    cat = VAE(
+        ConvEncoder([1, 8, 8], 3, [4], input_scale=1 / 255),
+        ConvDecoder(3, [1, 8, 8], [4], likelihood=LevelsHead(256)),
+    )
     nelbo = cat.negative_elbo(levels)
     # an untrained categorical decoder is near uniform: about 64 log 256 nats
     assert abs(float(nelbo.mean()) - 64 * math.log(256)) < 60
@@ -227,7 +244,9 @@ def test_conv_parts_and_other_likelihoods():
         gauss = VAE(MLPEncoder([6], 2, [8]), MLPDecoder(2, [6], [8], likelihood=lik))
         assert torch.isfinite(gauss.negative_elbo(real)).all()
     q = GaussianLikelihood(scale=0.5).distribution(torch.zeros(1, 1, 6), 1)
-    assert float(q.log_prob(torch.zeros(1, 6))) == pytest.approx(6 * (-math.log(0.5) - 0.5 * math.log(2 * math.pi)), rel=1e-6)
+    assert float(q.log_prob(torch.zeros(1, 6))) == pytest.approx(
+        6 * (-math.log(0.5) - 0.5 * math.log(2 * math.pi)), rel=1e-6
+    )
 
 
 def test_bad_input_gets_clear_errors():

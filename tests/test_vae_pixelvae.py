@@ -50,7 +50,9 @@ def test_conditional_decoder_normalises_over_all_binary_images_for_fixed_z():
 
 def test_samples_follow_the_enumerated_conditional(seed):
     h, w = 2, 2
-    dec = randomised(PixelCNNDecoder(2, [1, h, w], num_layers=2, hidden_channels=8, condition_dims=[8]), seed=1)
+    dec = randomised(
+        PixelCNNDecoder(2, [1, h, w], num_layers=2, hidden_channels=8, condition_dims=[8]), seed=1
+    )
     z = torch.tensor([0.7, -0.4])
     images = all_binary(h * w).reshape(-1, 1, h, w)
     with torch.no_grad():
@@ -95,7 +97,11 @@ def test_bad_input_and_unconditional_models_are_unchanged():
     with pytest.raises(InputError, match="condition"):
         dec.pixelcnn.log_prob(torch.zeros(2, 1, 3, 3), condition=torch.zeros(3, 8))
     with pytest.raises(InputError, match="condition"):
-        PixelCNN(1, 3, num_layers=1, hidden_channels=4).log_prob(torch.zeros(1, 1, 3, 3), condition=torch.zeros(1, 2))
+        PixelCNN(1, 3, num_layers=1, hidden_channels=4).log_prob(
+            torch.zeros(1, 1, 3, 3), condition=torch.zeros(1, 2)
+        )
     # class labels and a continuous vector together
     both = PixelCNN(1, 3, num_layers=2, hidden_channels=4, num_classes=2, condition_size=3)
-    assert both.log_prob(torch.zeros(2, 1, 3, 3), torch.tensor([0, 1]), condition=torch.zeros(2, 3)).shape == (2,)
+    assert both.log_prob(
+        torch.zeros(2, 1, 3, 3), torch.tensor([0, 1]), condition=torch.zeros(2, 3)
+    ).shape == (2,)

@@ -19,7 +19,9 @@ from ..validation import check_choice, check_range, check_tensor
 BINARIZE_MODES = (None, "static", "dynamic")
 
 
-def binarize(x: torch.Tensor, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+def binarize(
+    x: torch.Tensor, *, seed: int | None = None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Draw one binary image x_b ~ Bernoulli(x) per input, independently for every pixel.
 
     Arguments:
@@ -74,7 +76,9 @@ def apply_binarize_mode(x: torch.Tensor, mode: str | None, seed: int) -> torch.T
     return x
 
 
-def dequantize(levels: torch.Tensor, *, num_levels: int = 256, generator: torch.Generator | None = None) -> torch.Tensor:
+def dequantize(
+    levels: torch.Tensor, *, num_levels: int = 256, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Uniformly dequantise integer levels in {0, ..., num_levels-1} to (k + u) / num_levels in [0, 1).
 
     The density of the result on [0, 1]^D times num_levels^{-D} lower-bounds the discrete
@@ -101,7 +105,9 @@ def dequantize(levels: torch.Tensor, *, num_levels: int = 256, generator: torch.
     """
     check_tensor(levels, "levels")
     if levels.is_floating_point() and not bool((levels == levels.round()).all()):
-        raise InputError(f"levels must be whole numbers in {{0, ..., {num_levels - 1}}}; got fractional values")
+        raise InputError(
+            f"levels must be whole numbers in {{0, ..., {num_levels - 1}}}; got fractional values"
+        )
     check_range(levels.float(), "levels", 0, num_levels - 1)
     u = torch.rand(levels.shape, generator=generator, device=levels.device)
     return (levels.float() + u) / num_levels

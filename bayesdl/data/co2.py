@@ -28,5 +28,7 @@ def load_co2_monthly() -> tuple[torch.Tensor, torch.Tensor]:
 
     monthly = co2.load_pandas().data["co2"].resample("MS").mean().dropna()
     years = monthly.index.year + (monthly.index.month - 1) / 12.0
-    return (torch.as_tensor(np.asarray(years, dtype=np.float64), dtype=torch.float32).unsqueeze(1),
-            torch.as_tensor(np.array(monthly.to_numpy(dtype=np.float64)), dtype=torch.float32))
+    return (
+        torch.as_tensor(np.asarray(years, dtype=np.float64), dtype=torch.float32).unsqueeze(1),
+        torch.as_tensor(np.array(monthly.to_numpy(dtype=np.float64)), dtype=torch.float32),
+    )

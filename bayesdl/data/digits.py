@@ -54,7 +54,9 @@ def load_digits_levels(split: str = "train") -> tuple[torch.Tensor, torch.Tensor
     return levels, labels
 
 
-def load_digits(split: str = "train", binarize: str | None = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def load_digits(
+    split: str = "train", binarize: str | None = None, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Load scikit-learn's 8x8 digits as float32 images in [0, 1] of shape [N, 64] and int64 labels.
 
     Arguments:

@@ -72,7 +72,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with opener(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError, zlib.error) as err:
-        raise CorruptDataError(f"cannot read IDX file {path}: {err} (the file is corrupt or truncated)") from err
+        raise CorruptDataError(
+            f"cannot read IDX file {path}: {err} (the file is corrupt or truncated)"
+        ) from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise CorruptDataError(f"{path} is not an IDX file (bad magic number)")
     dtype_code, ndim = raw[2], raw[3]
@@ -138,8 +140,9 @@ def find_fashion_mnist(root: str | os.PathLike | None = None) -> Path:
     looked = ", ".join(str(c) for c in candidates)
     raise DataNotFoundError(
         "Fashion-MNIST IDX files not found (looked in: " + looked + "). Install them with "
-        "'apt-get install dataset-fashion-mnist' (Debian), or put " + ", ".join(needed) +
-        " in a folder and pass root=... or set BAYESDL_DATA."
+        "'apt-get install dataset-fashion-mnist' (Debian), or put "
+        + ", ".join(needed)
+        + " in a folder and pass root=... or set BAYESDL_DATA."
     )
 
 
@@ -195,7 +198,9 @@ def load_fashion_mnist(
     return (x.reshape(len(x), -1) if flatten else x.unsqueeze(1)), labels
 
 
-def load_fashion_mnist_levels(split: str = "train", root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def load_fashion_mnist_levels(
+    split: str = "train", root: str | os.PathLike | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Load Fashion-MNIST as its raw 8-bit grey levels, for models of discrete pixels.
 
     Arguments:
@@ -228,12 +233,18 @@ def load_fashion_mnist_levels(split: str = "train", root: str | os.PathLike | No
     images = read_idx(folder / image_file)
     labels = read_idx(folder / label_file)
     if images.ndim != 3 or tuple(images.shape[1:]) != IMAGE_SHAPE:
-        raise CorruptDataError(f"{folder / image_file} holds images of shape {images.shape[1:]}; Fashion-MNIST "
-                               f"images are {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}")
+        raise CorruptDataError(
+            f"{folder / image_file} holds images of shape {images.shape[1:]}; Fashion-MNIST "
+            f"images are {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}"
+        )
     if labels.ndim != 1 or len(images) != len(labels):
-        raise CorruptDataError(f"Fashion-MNIST files in {folder} have inconsistent shapes {images.shape}, {labels.shape}")
+        raise CorruptDataError(
+            f"Fashion-MNIST files in {folder} have inconsistent shapes {images.shape}, {labels.shape}"
+        )
     if labels.size and int(labels.max()) >= NUM_CLASSES:
         bad = np.flatnonzero(labels >= NUM_CLASSES)
-        raise CorruptDataError(f"{folder / label_file} holds {len(bad)} labels outside 0..{NUM_CLASSES - 1} "
-                               f"(first: {int(labels[bad[0]])} at index {int(bad[0])})")
+        raise CorruptDataError(
+            f"{folder / label_file} holds {len(bad)} labels outside 0..{NUM_CLASSES - 1} "
+            f"(first: {int(labels[bad[0]])} at index {int(bad[0])})"
+        )
     return torch.from_numpy(images.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))

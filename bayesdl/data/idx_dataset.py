@@ -36,7 +36,9 @@ def _header(path: Path) -> tuple[int, tuple[int, ...]]:
         if len(head) < 4 or head[0] != 0 or head[1] != 0:
             raise CorruptDataError(f"{path} is not an IDX file (bad magic number)")
         if head[2] != 0x08:
-            raise CorruptDataError(f"{path}: unsupported IDX dtype code 0x{head[2]:02x} (only unsigned bytes)")
+            raise CorruptDataError(
+                f"{path}: unsupported IDX dtype code 0x{head[2]:02x} (only unsigned bytes)"
+            )
         ndim = head[3]
         raw_dims = f.read(4 * ndim)
     if len(raw_dims) < 4 * ndim:
@@ -55,7 +57,9 @@ def _uncompressed(path: Path, cache_dir: str | os.PathLike | None) -> Path:
     if path.suffix != ".gz":
         return path
     if cache_dir is None:
-        raise InputError(f"{path} is compressed: pass cache_dir= (a folder for its decompressed copy) to read it lazily")
+        raise InputError(
+            f"{path} is compressed: pass cache_dir= (a folder for its decompressed copy) to read it lazily"
+        )
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     target = Path(cache_dir) / f"{path.stem}.{key}"
@@ -125,10 +129,14 @@ class IDXImageDataset(Dataset):
         self._image_offset, image_dims = _header(self.images_path)
         self._label_offset, label_dims = _header(self.labels_path)
         if len(image_dims) != 3 or len(label_dims) != 1 or image_dims[0] != label_dims[0]:
-            raise CorruptDataError(f"images {image_dims} and labels {label_dims} do not pair up as [N, H, W] and [N]")
+            raise CorruptDataError(
+                f"images {image_dims} and labels {label_dims} do not pair up as [N, H, W] and [N]"
+            )
         self.num_examples, self.height, self.width = image_dims
         self.flatten = flatten
-        labels_map = np.memmap(self.labels_path, dtype=np.uint8, mode="r", offset=self._label_offset, shape=label_dims)
+        labels_map = np.memmap(
+            self.labels_path, dtype=np.uint8, mode="r", offset=self._label_offset, shape=label_dims
+        )
         top = int(labels_map.max()) if len(labels_map) else 0
         if top >= num_classes:
             raise CorruptDataError(f"{labels}: label {top} is outside {{0, ..., {num_classes - 1}}}")
@@ -143,7 +151,13 @@ class IDXImageDataset(Dataset):
             shape = (self.num_examples, self.height, self.width)
             self._maps = (
                 np.memmap(self.images_path, dtype=np.uint8, mode="r", offset=self._image_offset, shape=shape),
-                np.memmap(self.labels_path, dtype=np.uint8, mode="r", offset=self._label_offset, shape=(self.num_examples,)),
+                np.memmap(
+                    self.labels_path,
+                    dtype=np.uint8,
+                    mode="r",
+                    offset=self._label_offset,
+                    shape=(self.num_examples,),
+                ),
             )
         return self._maps
 
@@ -152,7 +166,9 @@ class IDXImageDataset(Dataset):
             raise IndexError(f"index {index} is out of range for {self.num_examples} items")
         images, labels = self._open()
         x = torch.from_numpy(np.array(images[index], dtype=np.int64)).float() / 255.0
-        return (x.reshape(-1) if self.flatten else x.unsqueeze(0)), torch.tensor(int(labels[index]), dtype=torch.int64)
+        return (x.reshape(-1) if self.flatten else x.unsqueeze(0)), torch.tensor(
+            int(labels[index]), dtype=torch.int64
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

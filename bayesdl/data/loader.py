@@ -69,7 +69,9 @@ class BatchLoader:
             check_tensor(t, f"data[{i}]")
         n = len(tensors[0])
         if any(len(t) != n for t in tensors):
-            raise InputError(f"all data tensors must share their first dimension, got {[len(t) for t in tensors]}")
+            raise InputError(
+                f"all data tensors must share their first dimension, got {[len(t) for t in tensors]}"
+            )
         if binarize not in (None, "dynamic"):
             raise InputError(f"BatchLoader binarize must be None or 'dynamic', got {binarize!r}")
         if binarize == "dynamic":
@@ -116,7 +118,9 @@ class BatchLoader:
                 keep = torch.arange(self.rank, len(idx), self.world_size)
                 idx = idx[keep]
                 noise = None if noise is None else noise[keep]
-            batch = [t.index_select(0, idx.to(t.device)) for t in self.tensors]  # row copies: ~3x faster than t[idx]
+            batch = [
+                t.index_select(0, idx.to(t.device)) for t in self.tensors
+            ]  # row copies: ~3x faster than t[idx]
             if noise is not None:
                 batch[0] = (noise.to(batch[0].device) < batch[0]).to(batch[0].dtype)
             yield batch[0] if self.single else tuple(batch)
@@ -162,7 +166,9 @@ def _as_tensor(value: Any, name: str) -> torch.Tensor:
     else:
         raise InputError(f"{name} must be a torch.Tensor or a numpy array, got {type(value).__name__}")
     if tensor.device.type == "meta":
-        raise InputError(f"{name} is on the meta device, which holds no values; move the data to 'cpu' or 'cuda'")
+        raise InputError(
+            f"{name} is on the meta device, which holds no values; move the data to 'cpu' or 'cuda'"
+        )
     return tensor
 
 
@@ -189,7 +195,11 @@ def in_memory_tensors(data: Any) -> Batch | None:
         data = tuple(data.tensors)
     if isinstance(data, (torch.Tensor, np.ndarray)):
         return _as_tensor(data, "data")
-    if isinstance(data, (tuple, list)) and data and all(isinstance(t, (torch.Tensor, np.ndarray)) for t in data):
+    if (
+        isinstance(data, (tuple, list))
+        and data
+        and all(isinstance(t, (torch.Tensor, np.ndarray)) for t in data)
+    ):
         return tuple(_as_tensor(t, f"data[{i}]") for i, t in enumerate(data))
     return None
 
@@ -284,8 +294,11 @@ class DeviceBatches:
 
     def _generators(self) -> dict[str, torch.Generator]:
         found: dict[str, torch.Generator] = {"binarize": self.generator}
-        for name, owner in (("loader", self.batches), ("sampler", getattr(self.batches, "sampler", None)),
-                            ("batch_sampler", getattr(getattr(self.batches, "batch_sampler", None), "sampler", None))):
+        for name, owner in (
+            ("loader", self.batches),
+            ("sampler", getattr(self.batches, "sampler", None)),
+            ("batch_sampler", getattr(getattr(self.batches, "batch_sampler", None), "sampler", None)),
+        ):
             g = getattr(owner, "generator", None)
             if isinstance(g, torch.Generator) and all(g is not other for other in found.values()):
                 found[name] = g
@@ -299,7 +312,9 @@ class DeviceBatches:
         """Restore states from :meth:`rng_state`; a generator missing from ``state`` raises InputError."""
         generators = self._generators()
         if set(state) != set(generators):
-            raise InputError(f"the saved batch generators {sorted(state)} do not match this loader's {sorted(generators)}")
+            raise InputError(
+                f"the saved batch generators {sorted(state)} do not match this loader's {sorted(generators)}"
+            )
         for name, g in generators.items():
             g.set_state(state[name])
 
@@ -373,10 +388,19 @@ def as_batches(
     tensors = in_memory_tensors(data)
     if tensors is not None:
         if num_data is not None and check_positive_int(num_data, "num_data") != len(as_tuple(tensors)[0]):
-            raise InputError(f"num_data={num_data} but the data hold {len(as_tuple(tensors)[0])} examples; omit num_data for in-memory data")
+            raise InputError(
+                f"num_data={num_data} but the data hold {len(as_tuple(tensors)[0])} examples; omit num_data for in-memory data"
+            )
         moved = tuple(t.to(device) for t in tensors) if isinstance(tensors, tuple) else tensors.to(device)
-        return BatchLoader(moved, batch_size, shuffle=shuffle, binarize=binarize, generator=generator, rank=rank,
-                           world_size=world_size)
+        return BatchLoader(
+            moved,
+            batch_size,
+            shuffle=shuffle,
+            binarize=binarize,
+            generator=generator,
+            rank=rank,
+            world_size=world_size,
+        )
     if isinstance(data, DataLoader):
         return DeviceBatches(data, device, num_data, binarize, generator, world_size)
     if isinstance(data, IterableDataset):
@@ -385,8 +409,12 @@ def as_batches(
                 f"{type(data).__name__} is an IterableDataset and has no length: pass num_data= "
                 "(the number of training examples in one pass) so that minibatch losses are scaled to the full data"
             )
-        return DeviceBatches(DataLoader(data, batch_size=batch_size), device, num_data, binarize, generator, world_size)
-    if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (str, bytes, dict))):
+        return DeviceBatches(
+            DataLoader(data, batch_size=batch_size), device, num_data, binarize, generator, world_size
+        )
+    if isinstance(data, Dataset) or (
+        hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (str, bytes, dict))
+    ):
         if _dataset_length(data) == 0:
             raise InputError("data is an empty Dataset")
         generator = generator if generator is not None else torch.Generator().manual_seed(0)
@@ -394,8 +422,13 @@ def as_batches(
         # the loader's own draw (a base seed for workers) comes from a second generator, so that the global
         # torch generator is not consumed and the batch order equals the in-memory path's for the same seed
         worker_seeds = torch.Generator().manual_seed(generator.initial_seed() ^ 0x5EED)
-        loader = DataLoader(data, batch_size=batch_size, sampler=sampler, generator=worker_seeds,
-                            pin_memory=device.type == "cuda")
+        loader = DataLoader(
+            data,
+            batch_size=batch_size,
+            sampler=sampler,
+            generator=worker_seeds,
+            pin_memory=device.type == "cuda",
+        )
         return DeviceBatches(loader, device, num_data, binarize, generator, world_size)
     raise InputError(
         f"data must be a tensor, a numpy array, a tuple of them, a Dataset or a DataLoader, got {type(data).__name__}"

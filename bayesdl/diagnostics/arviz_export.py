@@ -36,11 +36,19 @@ SAMPLE_STAT_NAMES = {
 def _numpy(values: dict[str, torch.Tensor] | None) -> dict[str, np.ndarray] | None:
     if not values:
         return None
-    return {k: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)) for k, v in values.items()}
+    return {
+        k: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v))
+        for k, v in values.items()
+    }
 
 
 def _attrs(method: str, **extra: Any) -> dict[str, Any]:
-    return {"inference_library": "bayesdl", "inference_library_version": __version__, "method": method, **extra}
+    return {
+        "inference_library": "bayesdl",
+        "inference_library_version": __version__,
+        "method": method,
+        **extra,
+    }
 
 
 def _with_attrs(idata: az.InferenceData, attrs: dict[str, Any]) -> az.InferenceData:
@@ -50,12 +58,17 @@ def _with_attrs(idata: az.InferenceData, attrs: dict[str, Any]) -> az.InferenceD
     return idata
 
 
-def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: dict[str, torch.Tensor] | None = None,
-                                observed_data: dict[str, torch.Tensor] | None = None,
-                                log_likelihood: dict[str, torch.Tensor] | None = None,
-                                posterior_predictive: dict[str, torch.Tensor] | None = None, *,
-                                coords: dict[str, Any] | None = None, dims: dict[str, list[str]] | None = None,
-                                method: str = "mcmc") -> az.InferenceData:
+def posterior_to_inference_data(
+    samples: dict[str, torch.Tensor],
+    sample_stats: dict[str, torch.Tensor] | None = None,
+    observed_data: dict[str, torch.Tensor] | None = None,
+    log_likelihood: dict[str, torch.Tensor] | None = None,
+    posterior_predictive: dict[str, torch.Tensor] | None = None,
+    *,
+    coords: dict[str, Any] | None = None,
+    dims: dict[str, list[str]] | None = None,
+    method: str = "mcmc",
+) -> az.InferenceData:
     """Build ``InferenceData`` from draws shaped [chain, draw, ...].
 
     Arguments:
@@ -101,14 +114,25 @@ def posterior_to_inference_data(samples: dict[str, torch.Tensor], sample_stats: 
     dims.update(dims_arg or {})
     coords.update(coords_arg or {})
     coords = {k: v for k, v in coords.items() if any(k in names for names in dims.values())}
-    idata = az.from_dict(posterior=_numpy(samples), sample_stats=_numpy(stats), observed_data=obs,
-                         log_likelihood=_numpy(log_likelihood), posterior_predictive=_numpy(posterior_predictive),
-                         dims=dims or None, coords=coords or None)
+    idata = az.from_dict(
+        posterior=_numpy(samples),
+        sample_stats=_numpy(stats),
+        observed_data=obs,
+        log_likelihood=_numpy(log_likelihood),
+        posterior_predictive=_numpy(posterior_predictive),
+        dims=dims or None,
+        coords=coords or None,
+    )
     return _with_attrs(idata, _attrs(method))
 
 
-def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tensor] | bool | None = None, *,
-                      coords: dict[str, Any] | None = None, dims: dict[str, list[str]] | None = None) -> az.InferenceData:
+def to_inference_data(
+    posterior: Any,
+    posterior_predictive: dict[str, torch.Tensor] | bool | None = None,
+    *,
+    coords: dict[str, Any] | None = None,
+    dims: dict[str, list[str]] | None = None,
+) -> az.InferenceData:
     """An ArviZ ``InferenceData`` from an MCMC or guide posterior: posterior, sample_stats, observed_data,
     log_likelihood and (when given, or ``True`` to draw it) posterior_predictive.
 
@@ -140,18 +164,33 @@ def to_inference_data(posterior: Any, posterior_predictive: dict[str, torch.Tens
     if posterior_predictive is True:
         replicate = getattr(posterior, "replicate_observed", None)
         if not callable(replicate):
-            raise InputError(f"posterior_predictive=True needs a posterior with replicate_observed(), not {type(posterior).__name__}")
+            raise InputError(
+                f"posterior_predictive=True needs a posterior with replicate_observed(), not {type(posterior).__name__}"
+            )
         posterior_predictive = replicate()
-    return posterior_to_inference_data(posterior.samples, getattr(posterior, "sample_stats", None),
-                                       observed_data=getattr(posterior, "observed_data", None),
-                                       log_likelihood=getattr(posterior, "log_likelihood", None),
-                                       posterior_predictive=posterior_predictive or None, coords=coords, dims=dims,
-                                       method="mcmc" if getattr(posterior, "sample_stats", None) else "guide")
+    return posterior_to_inference_data(
+        posterior.samples,
+        getattr(posterior, "sample_stats", None),
+        observed_data=getattr(posterior, "observed_data", None),
+        log_likelihood=getattr(posterior, "log_likelihood", None),
+        posterior_predictive=posterior_predictive or None,
+        coords=coords,
+        dims=dims,
+        method="mcmc" if getattr(posterior, "sample_stats", None) else "guide",
+    )
 
 
-def predictive_to_inference_data(source: Any, x: torch.Tensor | None = None, y: torch.Tensor | None = None, *,
-                                 num_samples: int | None = None, seed: int | None = 0, coords: dict[str, Any] | None = None,
-                                 dims: dict[str, list[str]] | None = None, observed_name: str = "y") -> az.InferenceData:
+def predictive_to_inference_data(
+    source: Any,
+    x: torch.Tensor | None = None,
+    y: torch.Tensor | None = None,
+    *,
+    num_samples: int | None = None,
+    seed: int | None = 0,
+    coords: dict[str, Any] | None = None,
+    dims: dict[str, list[str]] | None = None,
+    observed_name: str = "y",
+) -> az.InferenceData:
     """An ArviZ ``InferenceData`` for any predictive model: BBB, MC dropout, ensembles, GPs, Laplace, SWAG,
     SG-MCMC chains, Pyro BNNs.
 
@@ -195,17 +234,24 @@ def predictive_to_inference_data(source: Any, x: torch.Tensor | None = None, y: 
         if x is None:
             raise InputError(f"x (the inputs) is needed to draw from {type(source).__name__}")
         with torch.no_grad():
-            draws = (source.predictive_draws(x, seed=seed) if num_samples is None
-                     else source.predictive_draws(x, num_samples, seed=seed))
+            draws = (
+                source.predictive_draws(x, seed=seed)
+                if num_samples is None
+                else source.predictive_draws(x, num_samples, seed=seed)
+            )
     else:
-        raise InputError(f"source must be FunctionDraws or a model with predictive_draws(), not {type(source).__name__}")
+        raise InputError(
+            f"source must be FunctionDraws or a model with predictive_draws(), not {type(source).__name__}"
+        )
     values = draws.values.detach()
     function_name = "f" if draws.kind == "regression" else "probs"
     value_dims = ["obs"] + (["output"] if draws.kind == "regression" and values.dim() == 4 else [])
     if draws.kind == "classification":
         value_dims.append("class")
-    all_dims: dict[str, list[str]] = {function_name: value_dims,
-                                      observed_name: value_dims if draws.kind == "regression" else ["obs"]}
+    all_dims: dict[str, list[str]] = {
+        function_name: value_dims,
+        observed_name: value_dims if draws.kind == "regression" else ["obs"],
+    }
     posterior = {function_name: values}
     for name, value in draws.parameters.items():
         posterior[name] = value.detach()
@@ -214,7 +260,10 @@ def predictive_to_inference_data(source: Any, x: torch.Tensor | None = None, y: 
     generator = make_generator(seed, None, values.device)
     with torch.no_grad():
         replicated = draws.replicate(generator)
-    groups: dict[str, Any] = {"posterior": posterior, "posterior_predictive": {function_name: values, observed_name: replicated}}
+    groups: dict[str, Any] = {
+        "posterior": posterior,
+        "posterior_predictive": {function_name: values, observed_name: replicated},
+    }
     if y is not None:
         groups["observed_data"] = {observed_name: y}
     used = {d for names in all_dims.values() for d in names}
@@ -225,8 +274,12 @@ def predictive_to_inference_data(source: Any, x: torch.Tensor | None = None, y: 
         # one log-density per observation (summed over a multi-output regression's outputs): its own dims
         obs_dims = {observed_name: (dims or {}).get(f"{observed_name}_log_likelihood", ["obs"])}
         # float64: PSIS (the generalised Pareto fit, the log-sum-exps) loses its accuracy, and can give NaN, in float32
-        log_lik = az.dict_to_dataset(_numpy({observed_name: draws.log_likelihood(y).detach().double()}), attrs=attrs,
-                                     dims=obs_dims, coords={k: v for k, v in coords.items() if k in obs_dims[observed_name]} or None)
+        log_lik = az.dict_to_dataset(
+            _numpy({observed_name: draws.log_likelihood(y).detach().double()}),
+            attrs=attrs,
+            dims=obs_dims,
+            coords={k: v for k, v in coords.items() if k in obs_dims[observed_name]} or None,
+        )
         idata.add_groups(log_likelihood=log_lik)
     return _with_attrs(idata, attrs)
 
@@ -262,8 +315,9 @@ def compare_methods(idatas: dict[str, az.InferenceData], ic: str = "loo", **kwar
     return table
 
 
-def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int = 0,
-                            **kwargs: Any) -> az.InferenceData:
+def guide_to_inference_data(
+    model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int = 0, **kwargs: Any
+) -> az.InferenceData:
     """Deprecated: ``to_inference_data(bayesdl.inference.guide_posterior(model, guide, *args, ...))``.
 
     Diagnostics read inference results and never run inference; drawing from the guide and replaying the
@@ -292,12 +346,16 @@ def guide_to_inference_data(model: Callable, guide: Callable, *args: Any, num_sa
         >>> idata.posterior["mu"].shape
         (1, 10)
     """
-    warn_deprecated("guide_to_inference_data(model, guide, ...)",
-                    "bayesdl.diagnostics.to_inference_data(bayesdl.inference.guide_posterior(model, guide, ...))")
+    warn_deprecated(
+        "guide_to_inference_data(model, guide, ...)",
+        "bayesdl.diagnostics.to_inference_data(bayesdl.inference.guide_posterior(model, guide, ...))",
+    )
     # deprecated shim: allowed in tests/test_layers.py until 0.3
     from ..inference.guide_draws import guide_posterior
 
-    return to_inference_data(guide_posterior(model, guide, *args, num_samples=num_samples, seed=seed, **kwargs))
+    return to_inference_data(
+        guide_posterior(model, guide, *args, num_samples=num_samples, seed=seed, **kwargs)
+    )
 
 
 def arviz_summary(idata: Any, **kwargs: Any) -> Any:
@@ -469,7 +527,9 @@ def rhat_of_draws(draws: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(values).all():
         raise InputError("draws contain NaN or infinite values")
     dataset = az.convert_to_dataset({"q": values.numpy()})
-    return torch.as_tensor(np.asarray(az.rhat(dataset)["q"].values, dtype=np.float64)).reshape(values.shape[2:])
+    return torch.as_tensor(np.asarray(az.rhat(dataset)["q"].values, dtype=np.float64)).reshape(
+        values.shape[2:]
+    )
 
 
 def posterior_to_netcdf(posterior: Any, path: str | Any) -> Any:
@@ -506,13 +566,22 @@ def posterior_to_netcdf(posterior: Any, path: str | Any) -> Any:
     from ..io.atomic import atomic_write_with
 
     idata = posterior.to_arviz()
-    sampler: dict[str, Any] = {"unconstrained": (("chain", "draw", "unconstrained_dim"), posterior.unconstrained.detach().cpu().numpy())}
+    sampler: dict[str, Any] = {
+        "unconstrained": (
+            ("chain", "draw", "unconstrained_dim"),
+            posterior.unconstrained.detach().cpu().numpy(),
+        )
+    }
     if posterior.step_size is not None:
         sampler["step_size"] = (("chain",), posterior.step_size.detach().cpu().numpy())
     if posterior.inv_mass is not None:
         sampler["inv_mass"] = (("chain", "unconstrained_dim"), posterior.inv_mass.detach().cpu().numpy())
-    attrs = {"latent_names": json.dumps(list(posterior.latent_names)), "warmup_seconds": float(posterior.warmup_seconds),
-             "sampling_seconds": float(posterior.sampling_seconds), "bayesdl_format": "bayesdl-posterior/1"}
+    attrs = {
+        "latent_names": json.dumps(list(posterior.latent_names)),
+        "warmup_seconds": float(posterior.warmup_seconds),
+        "sampling_seconds": float(posterior.sampling_seconds),
+        "bayesdl_format": "bayesdl-posterior/1",
+    }
     idata.add_groups({"bayesdl_sampler": xr.Dataset(sampler, attrs=attrs)})
     return atomic_write_with(path, lambda tmp: idata.to_netcdf(str(tmp)))
 
@@ -545,27 +614,42 @@ def posterior_from_netcdf(path: str | Any) -> Any:
         raise CheckpointError(f"{path} is not a netCDF posterior file: {err}") from err
     groups = set(idata.groups())
     if not {"posterior", "bayesdl_sampler"} <= groups:
-        raise CheckpointError(f"{path} lacks the posterior and bayesdl_sampler groups of a bayesdl posterior file")
+        raise CheckpointError(
+            f"{path} lacks the posterior and bayesdl_sampler groups of a bayesdl posterior file"
+        )
 
     def tensors(group: str) -> dict[str, torch.Tensor]:
         if group not in groups:
             return {}
         dataset = idata[group].load()
-        return {str(name): torch.from_numpy(np.array(value.values)) for name, value in dataset.data_vars.items()}
+        return {
+            str(name): torch.from_numpy(np.array(value.values)) for name, value in dataset.data_vars.items()
+        }
 
     stat_names = {v: k for k, v in SAMPLE_STAT_NAMES.items()}
     sampler = idata["bayesdl_sampler"].load()
     extra = tensors("bayesdl_sampler")
     try:
         latent_names = json.loads(sampler.attrs.get("latent_names", "[]"))
-        warmup, sampling = float(sampler.attrs.get("warmup_seconds", 0.0)), float(sampler.attrs.get("sampling_seconds", 0.0))
+        warmup, sampling = (
+            float(sampler.attrs.get("warmup_seconds", 0.0)),
+            float(sampler.attrs.get("sampling_seconds", 0.0)),
+        )
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{path}: malformed bayesdl_sampler attributes: {err}") from err
-    if "unconstrained" not in extra or not (isinstance(latent_names, list) and all(isinstance(n, str) for n in latent_names)):
+    if "unconstrained" not in extra or not (
+        isinstance(latent_names, list) and all(isinstance(n, str) for n in latent_names)
+    ):
         raise CheckpointError(f"{path}: malformed bayesdl_sampler group")
-    return Posterior(samples=tensors("posterior"),
-                     sample_stats={stat_names.get(k, k): v for k, v in tensors("sample_stats").items()},
-                     unconstrained=extra["unconstrained"], observed_data=tensors("observed_data"),
-                     log_likelihood=tensors("log_likelihood"), step_size=extra.get("step_size"),
-                     inv_mass=extra.get("inv_mass"), warmup_seconds=warmup, sampling_seconds=sampling,
-                     latent_names=latent_names)
+    return Posterior(
+        samples=tensors("posterior"),
+        sample_stats={stat_names.get(k, k): v for k, v in tensors("sample_stats").items()},
+        unconstrained=extra["unconstrained"],
+        observed_data=tensors("observed_data"),
+        log_likelihood=tensors("log_likelihood"),
+        step_size=extra.get("step_size"),
+        inv_mass=extra.get("inv_mass"),
+        warmup_seconds=warmup,
+        sampling_seconds=sampling,
+        latent_names=latent_names,
+    )

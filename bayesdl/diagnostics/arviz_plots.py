@@ -29,10 +29,14 @@ def _finish(axes: Any, path: str | Path | None, title: str | None = None) -> Any
 
 def _require(idata: Any, group: str, what: str) -> None:
     if group not in idata.groups():
-        raise InputError(f"{what} needs the {group!r} group in the InferenceData; it has {list(idata.groups())}")
+        raise InputError(
+            f"{what} needs the {group!r} group in the InferenceData; it has {list(idata.groups())}"
+        )
 
 
-def plot_trace(idata: Any, var_names: list[str] | None = None, kind: str = "rank_bars", path: str | Path | None = None) -> Any:
+def plot_trace(
+    idata: Any, var_names: list[str] | None = None, kind: str = "rank_bars", path: str | Path | None = None
+) -> Any:
     """Trace plot with rank bars (or ``kind="trace"``): per-chain marginal densities and per-chain rank histograms.
 
     Well-mixed chains have flat, overlapping rank histograms (Vehtari et al. 2021, arXiv:1903.08008).
@@ -101,9 +105,13 @@ def plot_forest(idata: Any, var_names: list[str] | None = None, path: str | Path
     column.scatter(values, ticks, color=["tab:red" if v > 1.01 else "tab:blue" for v in values], zorder=3)
     column.axvline(1.01, color="grey", ls="--", lw=0.8)
     low, high = min(0.99, min(values) - 0.005), max(1.05, max(values) + 0.01)
-    column.set_xlim(low, high + 0.06 * (high - low))  # a margin, so that the largest R-hat is not cut by the frame
+    column.set_xlim(
+        low, high + 0.06 * (high - low)
+    )  # a margin, so that the largest R-hat is not cut by the frame
     column.set_title("r_hat", fontsize=axes[-1].title.get_fontsize())
-    column.tick_params(labelleft=False, left=False, labelsize=axes[-1].xaxis.get_majorticklabels()[0].get_fontsize())
+    column.tick_params(
+        labelleft=False, left=False, labelsize=axes[-1].xaxis.get_majorticklabels()[0].get_fontsize()
+    )
     for side in ("top", "right", "left"):
         column.spines[side].set_visible(False)
     column.grid(axis="x", alpha=0.3)
@@ -147,7 +155,9 @@ def plot_energy(idata: Any, path: str | Path | None = None) -> Any:
     return _finish(axes, path)
 
 
-def plot_pair_divergences(idata: Any, var_names: list[str] | None = None, path: str | Path | None = None) -> Any:
+def plot_pair_divergences(
+    idata: Any, var_names: list[str] | None = None, path: str | Path | None = None
+) -> Any:
     """Pair plot of the draws, with divergent transitions marked: divergences cluster where geometry is bad.
 
     Arguments:
@@ -162,11 +172,15 @@ def plot_pair_divergences(idata: Any, var_names: list[str] | None = None, path: 
     References:
         Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434 (sec. 6.2).
     """
-    axes = az.plot_pair(idata, var_names=var_names, divergences="sample_stats" in idata.groups(), kind="scatter")
+    axes = az.plot_pair(
+        idata, var_names=var_names, divergences="sample_stats" in idata.groups(), kind="scatter"
+    )
     return _finish(axes, path)
 
 
-def plot_ppc(idata: Any, var_names: list[str] | None = None, num_pp_samples: int = 100, path: str | Path | None = None) -> Any:
+def plot_ppc(
+    idata: Any, var_names: list[str] | None = None, num_pp_samples: int = 100, path: str | Path | None = None
+) -> Any:
     """Posterior predictive check: the observed data's distribution against replicated data sets.
 
     Arguments:
@@ -184,7 +198,9 @@ def plot_ppc(idata: Any, var_names: list[str] | None = None, num_pp_samples: int
     """
     _require(idata, "posterior_predictive", "the posterior predictive check")
     available = int(idata.posterior_predictive.sizes["chain"] * idata.posterior_predictive.sizes["draw"])
-    axes = az.plot_ppc(idata, var_names=var_names, num_pp_samples=min(num_pp_samples, available), random_seed=0)
+    axes = az.plot_ppc(
+        idata, var_names=var_names, num_pp_samples=min(num_pp_samples, available), random_seed=0
+    )
     return _finish(axes, path)
 
 
@@ -232,6 +248,8 @@ def plot_separation(idata: Any, y: str, path: str | Path | None = None) -> Any:
     """
     _require(idata, "posterior_predictive", "the separation plot")
     _require(idata, "observed_data", "the separation plot")
-    ax = az.plot_separation(idata, y=y, y_hat=y, y_hat_line=True, expected_events=True, legend=False, figsize=(8, 1.6))
+    ax = az.plot_separation(
+        idata, y=y, y_hat=y, y_hat_line=True, expected_events=True, legend=False, figsize=(8, 1.6)
+    )
     ax.set_title(f"separation plot of {y} (sorted by posterior predictive probability)", fontsize=9)
     return _finish(ax, path)

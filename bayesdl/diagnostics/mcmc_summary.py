@@ -67,8 +67,9 @@ def _extreme(dataset: Any, fn: Any) -> tuple[float, str]:
     return (best if best is not None else float("nan")), name
 
 
-def describe_mcmc(idata: Any, rhat_threshold: float = 1.01, min_ess_per_chain: float = 100.0,
-                  bfmi_threshold: float = 0.3) -> MCMCCheck:
+def describe_mcmc(
+    idata: Any, rhat_threshold: float = 1.01, min_ess_per_chain: float = 100.0, bfmi_threshold: float = 0.3
+) -> MCMCCheck:
     """Check an ``InferenceData`` from MCMC and explain any problem in plain words.
 
     Flags: rank-normalised split R-hat above ``rhat_threshold`` (Vehtari et al. 2021, arXiv:1903.08008),
@@ -106,31 +107,55 @@ def describe_mcmc(idata: Any, rhat_threshold: float = 1.01, min_ess_per_chain: f
     chains = int(idata.posterior.sizes["chain"])
     draws = chains * int(idata.posterior.sizes["draw"])
     stats = idata.sample_stats if "sample_stats" in idata.groups() else None
-    divergences = int(np.asarray(stats["diverging"]).sum()) if stats is not None and "diverging" in stats else 0
-    depth_hits = int(np.asarray(stats["reached_max_treedepth"]).sum()) if stats is not None and "reached_max_treedepth" in stats else 0
+    divergences = (
+        int(np.asarray(stats["diverging"]).sum()) if stats is not None and "diverging" in stats else 0
+    )
+    depth_hits = (
+        int(np.asarray(stats["reached_max_treedepth"]).sum())
+        if stats is not None and "reached_max_treedepth" in stats
+        else 0
+    )
     min_bfmi = float(arviz_bfmi(idata).min()) if stats is not None and "energy" in stats else float("nan")
 
     problems = []
     need = min_ess_per_chain * chains
     if chains > 1 and max_rhat > rhat_threshold:
-        problems.append(f"R-hat reaches {max_rhat:.3f} (for {rhat_var}), above {rhat_threshold}: the chains disagree, "
-                        "so they have not converged to the same distribution; run longer or reparameterise.")
+        problems.append(
+            f"R-hat reaches {max_rhat:.3f} (for {rhat_var}), above {rhat_threshold}: the chains disagree, "
+            "so they have not converged to the same distribution; run longer or reparameterise."
+        )
     if min_bulk < need:
-        problems.append(f"bulk ESS is only {min_bulk:.0f} (for {bulk_var}); at least {need:.0f} is advisable for "
-                        "reliable means and R-hat.")
+        problems.append(
+            f"bulk ESS is only {min_bulk:.0f} (for {bulk_var}); at least {need:.0f} is advisable for "
+            "reliable means and R-hat."
+        )
     if min_tail < need:
-        problems.append(f"tail ESS is only {min_tail:.0f} (for {tail_var}); quantiles and intervals are unreliable.")
+        problems.append(
+            f"tail ESS is only {min_tail:.0f} (for {tail_var}); quantiles and intervals are unreliable."
+        )
     if divergences:
-        problems.append(f"{divergences} of {draws} transitions diverged: the sampler met curvature it cannot "
-                        "integrate (often a funnel); the draws may be biased. Reparameterise (e.g. non-centred) "
-                        "or raise target_accept.")
+        problems.append(
+            f"{divergences} of {draws} transitions diverged: the sampler met curvature it cannot "
+            "integrate (often a funnel); the draws may be biased. Reparameterise (e.g. non-centred) "
+            "or raise target_accept."
+        )
     if depth_hits:
-        problems.append(f"{depth_hits} transitions stopped at the maximum tree depth: sampling is inefficient, "
-                        "not necessarily wrong; consider a reparameterisation or a larger max_tree_depth.")
+        problems.append(
+            f"{depth_hits} transitions stopped at the maximum tree depth: sampling is inefficient, "
+            "not necessarily wrong; consider a reparameterisation or a larger max_tree_depth."
+        )
     if np.isfinite(min_bfmi) and min_bfmi < bfmi_threshold:
-        problems.append(f"the energy BFMI is {min_bfmi:.2f} (< {bfmi_threshold}): momentum resampling explores the "
-                        "energy levels poorly; heavy tails or a funnel are likely.")
-    lines = [f"{chains} chains x {draws // chains} draws; max R-hat {max_rhat:.3f}; min bulk ESS {min_bulk:.0f}; "
-             f"min tail ESS {min_tail:.0f}; {divergences} divergences; min BFMI {min_bfmi:.2f}."]
-    lines += [f"WARNING: {p}" for p in problems] or ["No problems found: R-hat, ESS, divergences and BFMI all look fine."]
-    return MCMCCheck(max_rhat, min_bulk, min_tail, divergences, draws, depth_hits, min_bfmi, problems, "\n".join(lines))
+        problems.append(
+            f"the energy BFMI is {min_bfmi:.2f} (< {bfmi_threshold}): momentum resampling explores the "
+            "energy levels poorly; heavy tails or a funnel are likely."
+        )
+    lines = [
+        f"{chains} chains x {draws // chains} draws; max R-hat {max_rhat:.3f}; min bulk ESS {min_bulk:.0f}; "
+        f"min tail ESS {min_tail:.0f}; {divergences} divergences; min BFMI {min_bfmi:.2f}."
+    ]
+    lines += [f"WARNING: {p}" for p in problems] or [
+        "No problems found: R-hat, ESS, divergences and BFMI all look fine."
+    ]
+    return MCMCCheck(
+        max_rhat, min_bulk, min_tail, divergences, draws, depth_hits, min_bfmi, problems, "\n".join(lines)
+    )

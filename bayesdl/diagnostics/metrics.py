@@ -91,7 +91,9 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins
     confidence, predicted = probs.max(1)
     correct = (predicted == labels).to(probs.dtype)
     bins = (torch.ceil(confidence * n_bins).long() - 1).clamp(0, n_bins - 1)
-    count = torch.zeros(n_bins, dtype=probs.dtype, device=probs.device).index_add_(0, bins, torch.ones_like(confidence))
+    count = torch.zeros(n_bins, dtype=probs.dtype, device=probs.device).index_add_(
+        0, bins, torch.ones_like(confidence)
+    )
     conf_sum = torch.zeros_like(count).index_add_(0, bins, confidence)
     acc_sum = torch.zeros_like(count).index_add_(0, bins, correct)
     return float((acc_sum - conf_sum).abs().sum() / len(labels))

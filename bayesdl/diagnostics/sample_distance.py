@@ -39,7 +39,9 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor) -> float:
     check_tensor(x, "x", ndim=2)
     check_tensor(y, "y", ndim=2)
     if x.shape[1] != y.shape[1] or len(x) < 2 or len(y) < 2:
-        raise InputError(f"x and y need the same width and at least 2 rows, got {list(x.shape)} and {list(y.shape)}")
+        raise InputError(
+            f"x and y need the same width and at least 2 rows, got {list(x.shape)} and {list(y.shape)}"
+        )
     x, y = x.double(), y.double()
     n, m = len(x), len(y)
     between = torch.cdist(x, y).mean()
@@ -111,10 +113,17 @@ def kernel_mmd(x: torch.Tensor, y: torch.Tensor, bandwidth: float | None = None)
     check_tensor(x, "x", ndim=2)
     check_tensor(y, "y", ndim=2)
     if x.shape[1] != y.shape[1] or len(x) < 2 or len(y) < 2:
-        raise InputError(f"x and y need the same width and at least 2 rows, got {list(x.shape)} and {list(y.shape)}")
+        raise InputError(
+            f"x and y need the same width and at least 2 rows, got {list(x.shape)} and {list(y.shape)}"
+        )
     if bandwidth is None:
         bandwidth = median_bandwidth(y)
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float)) or not math.isfinite(bandwidth) or bandwidth <= 0:
+    if (
+        isinstance(bandwidth, bool)
+        or not isinstance(bandwidth, (int, float))
+        or not math.isfinite(bandwidth)
+        or bandwidth <= 0
+    ):
         raise InputError(f"bandwidth must be a positive number, got {bandwidth!r}")
     x, y = x.double(), y.double()
     n, m = len(x), len(y)

@@ -77,7 +77,9 @@ def energy_score(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor
     return -temperature * torch.logsumexp(logits / temperature, dim=-1)
 
 
-def _detection_arrays(score_in: torch.Tensor, score_out: torch.Tensor, positive: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _detection_arrays(
+    score_in: torch.Tensor, score_out: torch.Tensor, positive: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     check_tensor(score_in, "score_in", ndim=1)
     check_tensor(score_out, "score_out", ndim=1)
     if positive not in ("out", "in"):
@@ -105,7 +107,9 @@ def _average_precision(scores: torch.Tensor, positive: torch.Tensor) -> float:
     return float((precision * recall_step).sum())
 
 
-def ood_aupr(score_in: torch.Tensor, score_out: torch.Tensor, positive: Literal["out", "in"] = "out") -> float:
+def ood_aupr(
+    score_in: torch.Tensor, score_out: torch.Tensor, positive: Literal["out", "in"] = "out"
+) -> float:
     """Area under the precision-recall curve (average precision) for OOD detection.
 
     With OOD as the positive class ("AUPR-out") the score ranks inputs as they are; with ``positive="in"``

@@ -30,8 +30,14 @@ def _save(fig: plt.Figure, path: str | os.PathLike | None) -> None:
         fig.savefig(path, dpi=110, bbox_inches="tight")
 
 
-def reliability_diagram(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15, ax: plt.Axes | None = None,
-                        title: str | None = None, path: str | os.PathLike | None = None) -> plt.Figure:
+def reliability_diagram(
+    probs: torch.Tensor,
+    labels: torch.Tensor,
+    n_bins: int = 15,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+) -> plt.Figure:
     """Accuracy against confidence in equal-width bins, with the diagonal of perfect calibration and the ECE.
 
     Bars are drawn for non-empty bins only; the hatched part is the gap between the bin's accuracy and its mean
@@ -68,13 +74,41 @@ def reliability_diagram(probs: torch.Tensor, labels: torch.Tensor, n_bins: int =
         mask = bins == b
         if mask.any():
             acc, conf = float(correct[mask].mean()), float(confidence[mask].mean())
-            ax.bar(b * width, acc, width=width, align="edge", color="tab:blue", edgecolor="black", alpha=0.8,
-                   label="accuracy in the bin" if first else None)
+            ax.bar(
+                b * width,
+                acc,
+                width=width,
+                align="edge",
+                color="tab:blue",
+                edgecolor="black",
+                alpha=0.8,
+                label="accuracy in the bin" if first else None,
+            )
             # the gap, hatched and unfilled so that it reads the same above (over-confident) or inside the bar
-            ax.bar(b * width, abs(conf - acc), bottom=min(acc, conf), width=width, align="edge", facecolor="none",
-                   hatch="////", edgecolor="tab:red", lw=1.0, zorder=3, label="gap to mean confidence" if first else None)
-            ax.text((b + 0.5) * width, 0.015, str(int(mask.sum())), rotation=90, ha="center", va="bottom", fontsize=6,
-                    color="white" if acc > 0.12 else "black", zorder=4)
+            ax.bar(
+                b * width,
+                abs(conf - acc),
+                bottom=min(acc, conf),
+                width=width,
+                align="edge",
+                facecolor="none",
+                hatch="////",
+                edgecolor="tab:red",
+                lw=1.0,
+                zorder=3,
+                label="gap to mean confidence" if first else None,
+            )
+            ax.text(
+                (b + 0.5) * width,
+                0.015,
+                str(int(mask.sum())),
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color="white" if acc > 0.12 else "black",
+                zorder=4,
+            )
             first = False
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     ax.set_xlim(0, 1)
@@ -88,9 +122,17 @@ def reliability_diagram(probs: torch.Tensor, labels: torch.Tensor, n_bins: int =
     return fig
 
 
-def regression_bands(x: torch.Tensor, prediction: RegressionPrediction, x_train: torch.Tensor | None = None,
-                     y_train: torch.Tensor | None = None, truth: torch.Tensor | None = None, ax: plt.Axes | None = None,
-                     title: str | None = None, path: str | os.PathLike | None = None, legend: bool = True) -> plt.Figure:
+def regression_bands(
+    x: torch.Tensor,
+    prediction: RegressionPrediction,
+    x_train: torch.Tensor | None = None,
+    y_train: torch.Tensor | None = None,
+    truth: torch.Tensor | None = None,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+    legend: bool = True,
+) -> plt.Figure:
     """A 1-D regression plot: predictive mean, +-2 sd bands of the aleatoric part and of the total (epistemic + aleatoric).
 
     Arguments:
@@ -123,15 +165,31 @@ def regression_bands(x: torch.Tensor, prediction: RegressionPrediction, x_train:
     fig, ax = _figure(ax, (6, 3.5))
     # the bands do not overlap, so each shows its own colour: blue out to the aleatoric +-2 sd, orange from there
     # out to the total +-2 sd (what epistemic uncertainty adds)
-    ax.fill_between(xs, mean + 2 * alea, mean + 2 * total, color="tab:orange", alpha=0.45, lw=0,
-                    label="total +-2 sd (epistemic + aleatoric)")
+    ax.fill_between(
+        xs,
+        mean + 2 * alea,
+        mean + 2 * total,
+        color="tab:orange",
+        alpha=0.45,
+        lw=0,
+        label="total +-2 sd (epistemic + aleatoric)",
+    )
     ax.fill_between(xs, mean - 2 * total, mean - 2 * alea, color="tab:orange", alpha=0.45, lw=0)
-    ax.fill_between(xs, mean - 2 * alea, mean + 2 * alea, color="tab:blue", alpha=0.3, lw=0, label="aleatoric +-2 sd")
+    ax.fill_between(
+        xs, mean - 2 * alea, mean + 2 * alea, color="tab:blue", alpha=0.3, lw=0, label="aleatoric +-2 sd"
+    )
     ax.plot(xs, mean, color="navy", lw=1.5, label="predictive mean")
     if truth is not None:
         ax.plot(xs, truth.detach().cpu().reshape(-1), "k--", lw=1, label="true function")
     if x_train is not None and y_train is not None:
-        ax.scatter(x_train.detach().cpu().reshape(-1), y_train.detach().cpu().reshape(-1), s=4, color="black", alpha=0.4, label="training data")
+        ax.scatter(
+            x_train.detach().cpu().reshape(-1),
+            y_train.detach().cpu().reshape(-1),
+            s=4,
+            color="black",
+            alpha=0.4,
+            label="training data",
+        )
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     if title:
@@ -142,9 +200,16 @@ def regression_bands(x: torch.Tensor, prediction: RegressionPrediction, x_train:
     return fig
 
 
-def uncertainty_histogram(score_in: torch.Tensor, score_out: torch.Tensor, score_name: str = "predictive entropy",
-                          labels: tuple[str, str] = ("in-distribution", "out-of-distribution"), ax: plt.Axes | None = None,
-                          title: str | None = None, path: str | os.PathLike | None = None, bins: int = 30) -> plt.Figure:
+def uncertainty_histogram(
+    score_in: torch.Tensor,
+    score_out: torch.Tensor,
+    score_name: str = "predictive entropy",
+    labels: tuple[str, str] = ("in-distribution", "out-of-distribution"),
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+    bins: int = 30,
+) -> plt.Figure:
     """Overlaid density histograms of an uncertainty score on in-distribution and out-of-distribution inputs.
 
     Both histograms use the same bin edges (over the pooled scores), so their bars line up.
@@ -175,7 +240,9 @@ def uncertainty_histogram(score_in: torch.Tensor, score_out: torch.Tensor, score
     # one set of bin edges for both, so that the two histograms are comparable bar for bar
     edges = np.histogram_bin_edges(np.concatenate([inside, outside]), bins=bins)
     if edges[0] == edges[-1]:  # every score equal (a plain net's mutual information is 0): one visible bin
-        edges = np.array([edges[0] - 0.5, edges[0] + 0.5]) if edges[0] == 0 else edges[0] * np.array([0.9, 1.1])
+        edges = (
+            np.array([edges[0] - 0.5, edges[0] + 0.5]) if edges[0] == 0 else edges[0] * np.array([0.9, 1.1])
+        )
     ax.hist(inside, bins=edges, density=True, color="tab:blue", alpha=0.5, label=labels[0])
     ax.hist(outside, bins=edges, density=True, color="tab:red", alpha=0.5, label=labels[1])
     ax.set_xlabel(score_name)
@@ -186,8 +253,14 @@ def uncertainty_histogram(score_in: torch.Tensor, score_out: torch.Tensor, score
     return fig
 
 
-def binary_calibration(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 10, ax: plt.Axes | None = None,
-                       title: str | None = None, path: str | os.PathLike | None = None) -> plt.Figure:
+def binary_calibration(
+    probs: torch.Tensor,
+    labels: torch.Tensor,
+    n_bins: int = 10,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+) -> plt.Figure:
     """Calibration of binary predictions: the observed frequency of 1s against the predicted probability, per bin.
 
     Equal-width bins of the predicted probability P(y = 1); each non-empty bin is a point at (mean predicted
@@ -228,8 +301,16 @@ def binary_calibration(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 
             continue
         freq, conf = float(y[mask].mean()), float(p[mask].mean())
         se = (freq * (1 - freq) / n) ** 0.5
-        ax.errorbar(conf, freq, yerr=2 * se, fmt="o", color="tab:blue", ms=4, capsize=2,
-                    label="observed frequency +-2 se" if b == int(bins.min()) else None)
+        ax.errorbar(
+            conf,
+            freq,
+            yerr=2 * se,
+            fmt="o",
+            color="tab:blue",
+            ms=4,
+            capsize=2,
+            label="observed frequency +-2 se" if b == int(bins.min()) else None,
+        )
         ax.annotate(str(n), (conf, freq), textcoords="offset points", xytext=(5, -9), fontsize=6)
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     ax.set_xlim(0, 1)

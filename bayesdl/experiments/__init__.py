@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Experiment", "RunContext", "RunResult", "experiment", "get_experiment", "list_experiments", "run_experiment"]
+__all__ = [
+    "Experiment",
+    "RunContext",
+    "RunResult",
+    "experiment",
+    "get_experiment",
+    "list_experiments",
+    "run_experiment",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -49,8 +49,13 @@ class RbmSettings:
 
     def training(self) -> dict[str, Any]:
         """The keyword arguments of :func:`train_rbm` that these settings fix."""
-        return dict(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, momentum=self.momentum,
-                    weight_decay=self.weight_decay)
+        return dict(
+            epochs=self.epochs,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+        )
 
 
 def binarised_splits(load: Any, cfg: RbmSettings, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,21 +66,41 @@ def binarised_splits(load: Any, cfg: RbmSettings, seed: int) -> tuple[torch.Tens
     return x_train[: cfg.num_train], x_test[: cfg.num_test]
 
 
-def train_and_score(ctx: RunContext, cfg: RbmSettings, x_train: torch.Tensor, x_test: torch.Tensor,
-                    methods: tuple[tuple[str, str, int], ...], monitor: torch.Tensor,
-                    score_train: torch.Tensor) -> tuple[dict[str, RBM], dict[str, Any], dict[str, dict[str, Any]]]:
+def train_and_score(
+    ctx: RunContext,
+    cfg: RbmSettings,
+    x_train: torch.Tensor,
+    x_test: torch.Tensor,
+    methods: tuple[tuple[str, str, int], ...],
+    monitor: torch.Tensor,
+    score_train: torch.Tensor,
+) -> tuple[dict[str, RBM], dict[str, Any], dict[str, dict[str, Any]]]:
     """Train one RBM per ``(label, method, k)`` and score each by AIS; returns the models, histories and scores."""
     models, histories, scores = {}, {}, {}
     for label, method, k in methods:
-        rbm, history, secs = train_rbm(ctx, x_train, num_hidden=cfg.hidden, method=method, k=k, monitor_data=monitor,
-                                       **cfg.training())
+        rbm, history, secs = train_rbm(
+            ctx, x_train, num_hidden=cfg.hidden, method=method, k=k, monitor_data=monitor, **cfg.training()
+        )
         models[label], histories[label] = rbm, history
-        progress = ctx.progress_label(f"AIS log Z ({label}, {cfg.ais_chains} chains x {cfg.ais_betas} temperatures)")
-        scores[label] = score_rbm(rbm, score_train, x_test, num_chains=cfg.ais_chains, num_betas=cfg.ais_betas,
-                                  seed=ctx.seed, progress=progress)
+        progress = ctx.progress_label(
+            f"AIS log Z ({label}, {cfg.ais_chains} chains x {cfg.ais_betas} temperatures)"
+        )
+        scores[label] = score_rbm(
+            rbm,
+            score_train,
+            x_test,
+            num_chains=cfg.ais_chains,
+            num_betas=cfg.ais_betas,
+            seed=ctx.seed,
+            progress=progress,
+        )
         scores[label]["train_seconds"] = secs
-        scores[label]["final_monitor_reconstruction_error"] = history.records[-1]["monitor_reconstruction_error"]
-        scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1]["monitor_pseudo_log_likelihood"]
+        scores[label]["final_monitor_reconstruction_error"] = history.records[-1][
+            "monitor_reconstruction_error"
+        ]
+        scores[label]["final_monitor_pseudo_log_likelihood"] = history.records[-1][
+            "monitor_pseudo_log_likelihood"
+        ]
     return models, histories, scores
 
 
@@ -99,19 +124,44 @@ def train_rbm(
     rate to settle (Tieleman 2008 decays it linearly); with a constant rate its persistent chains
     chase an oscillating model and the likelihood falls behind CD-1 on long runs.
     """
-    rbm = RBM(x_train.shape[1], num_hidden, method=method, k=k, num_chains=batch_size,
-              weight_decay=weight_decay, seed=ctx.seed).init_from_data(x_train)
+    rbm = RBM(
+        x_train.shape[1],
+        num_hidden,
+        method=method,
+        k=k,
+        num_chains=batch_size,
+        weight_decay=weight_decay,
+        seed=ctx.seed,
+    ).init_from_data(x_train)
     callbacks = [RBMMonitor(rbm, monitor_data)] if monitor_data is not None else []
-    trainer = Trainer(rbm, optimizer="sgd", lr=lr, optimizer_kwargs={"momentum": momentum}, epochs=epochs,
-                      batch_size=batch_size, device=ctx.device, progress=ctx.progress_label(f"training RBM ({method.upper()}-{k}, {num_hidden} hidden)"), seed=ctx.seed,
-                      callbacks=callbacks, scheduler="cosine")
+    trainer = Trainer(
+        rbm,
+        optimizer="sgd",
+        lr=lr,
+        optimizer_kwargs={"momentum": momentum},
+        epochs=epochs,
+        batch_size=batch_size,
+        device=ctx.device,
+        progress=ctx.progress_label(f"training RBM ({method.upper()}-{k}, {num_hidden} hidden)"),
+        seed=ctx.seed,
+        callbacks=callbacks,
+        scheduler="cosine",
+    )
     start = time.perf_counter()
     history = trainer.fit(x_train)
     return rbm, history, time.perf_counter() - start
 
 
-def score_rbm(rbm: RBM, x_train: torch.Tensor, x_test: torch.Tensor, *, num_chains: int, num_betas: int, seed: int,
-              progress: bool | str = False) -> dict[str, float]:
+def score_rbm(
+    rbm: RBM,
+    x_train: torch.Tensor,
+    x_test: torch.Tensor,
+    *,
+    num_chains: int,
+    num_betas: int,
+    seed: int,
+    progress: bool | str = False,
+) -> dict[str, float]:
     """Estimate log Z (exactly when a layer has <= 20 units, else by AIS) and the mean log-likelihoods in nats."""
     start = time.perf_counter()
     est = rbm.log_partition("auto", num_chains=num_chains, num_betas=num_betas, seed=seed, progress=progress)
@@ -137,18 +187,24 @@ def plot_filters(ctx: RunContext, models: dict[str, RBM], side: int, count: int,
     """Show the first ``count`` weight vectors W[:, j] of every model as side x side images."""
     cols = min(count, 10)
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 0.45 * rows * 10 / cols + 0.8), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(4 * len(models), 0.45 * rows * 10 / cols + 0.8), squeeze=False
+    )
     for ax, (label, rbm) in zip(axes[0], models.items()):
         w = rbm.weight.detach().cpu().t()[:count]
         w = w / w.abs().amax(1, keepdim=True).clamp_min(1e-12)  # each filter on its own colour scale
         ax.imshow(tile(w, cols, fill=float("nan")), cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(label, fontsize=9)
         ax.axis("off")
-    fig.suptitle("filters: columns of W as images (red > 0, blue < 0; each scaled to its max |w|)", fontsize=9)
+    fig.suptitle(
+        "filters: columns of W as images (red > 0, blue < 0; each scaled to its max |w|)", fontsize=9
+    )
     ctx.save_figure(fig, name, "First hidden units' weights, reshaped as images, for each training method")
 
 
-def plot_chains(ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps: int, label: str, name: str) -> None:
+def plot_chains(
+    ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps: int, label: str, name: str
+) -> None:
     """Binary states of a few Gibbs chains (rows) at evenly spaced sweeps (columns)."""
     gen = torch.Generator(device=rbm.weight.device).manual_seed(ctx.seed)
     start = rbm._sample_base(num_chains, gen)
@@ -157,8 +213,17 @@ def plot_chains(ctx: RunContext, rbm: RBM, side: int, num_chains: int, num_steps
     trace = chain.trace.cpu()  # [snapshots, chains, D]
     snaps = trace.shape[0]
     fig, ax = plt.subplots(figsize=(0.8 * snaps + 0.5, 0.8 * num_chains + 0.6))
-    ax.imshow(tile(trace.transpose(0, 1).reshape(-1, trace.shape[2]), snaps, fill=float("nan")), cmap=IMAGE_CMAP, vmin=0, vmax=1)
-    ax.set_xticks([(c + 0.5) * (side + 1) for c in range(snaps)], [str((c + 1) * every) for c in range(snaps)], fontsize=7)
+    ax.imshow(
+        tile(trace.transpose(0, 1).reshape(-1, trace.shape[2]), snaps, fill=float("nan")),
+        cmap=IMAGE_CMAP,
+        vmin=0,
+        vmax=1,
+    )
+    ax.set_xticks(
+        [(c + 0.5) * (side + 1) for c in range(snaps)],
+        [str((c + 1) * every) for c in range(snaps)],
+        fontsize=7,
+    )
     ax.set_yticks([])
     ax.set_xlabel("Gibbs sweep")
     ax.set_title(f"{label}: block Gibbs chains from the base-rate model (one chain per row)", fontsize=9)
@@ -169,7 +234,10 @@ def plot_log_likelihoods(ctx: RunContext, scores: dict[str, dict[str, float]], n
     """Test log-likelihood (AIS) per model with its uncertainty from log Z (3 sigma) and from the test set (2 SEM)."""
     labels = list(scores)
     values = [scores[k]["test_log_likelihood"] for k in labels]
-    errors = [math.sqrt((3 * scores[k]["log_z_std_err"]) ** 2 + (2 * scores[k]["test_log_likelihood_sem"]) ** 2) for k in labels]
+    errors = [
+        math.sqrt((3 * scores[k]["log_z_std_err"]) ** 2 + (2 * scores[k]["test_log_likelihood_sem"]) ** 2)
+        for k in labels
+    ]
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(labels), 3))
     ax.errorbar(range(len(labels)), values, yerr=errors, fmt="o", capsize=5, color="tab:blue")
     ax.set_xticks(range(len(labels)), labels)
@@ -180,7 +248,11 @@ def plot_log_likelihoods(ctx: RunContext, scores: dict[str, dict[str, float]], n
     ax.grid(axis="y", alpha=0.3)
     methods = sorted({scores[k]["log_z_method"] for k in labels})
     ax.set_title(f"{title} [log Z: {', '.join(methods)}]", fontsize=9)
-    ctx.save_figure(fig, name, "Mean test log-likelihood with error bars (3 sigma of log Z from AIS, 2 SEM over test images)")
+    ctx.save_figure(
+        fig,
+        name,
+        "Mean test log-likelihood with error bars (3 sigma of log Z from AIS, 2 SEM over test images)",
+    )
 
 
 def plot_monitors(ctx: RunContext, histories: dict[str, Any], name: str) -> None:
@@ -196,7 +268,11 @@ def plot_monitors(ctx: RunContext, histories: dict[str, Any], name: str) -> None
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)
-    ctx.save_figure(fig, name, "Training monitors (not log-likelihoods): one-step reconstruction error and pseudo-log-likelihood on training data")
+    ctx.save_figure(
+        fig,
+        name,
+        "Training monitors (not log-likelihoods): one-step reconstruction error and pseudo-log-likelihood on training data",
+    )
 
 
 def report_rbm_scores(ctx: RunContext, scores: dict[str, dict[str, Any]]) -> None:
@@ -209,7 +285,22 @@ def report_rbm_scores(ctx: RunContext, scores: dict[str, dict[str, Any]]) -> Non
     for label, m in scores.items():
         se = math.hypot(m["test_log_likelihood_sem"], m["log_z_std_err"])
         bound = "upper" if m["log_z_method"] == "ais" else None
-        ctx.report_metric("test log-likelihood", m["test_log_likelihood"], "nats/image", "higher", method=label, se=se, bound=bound)
-        ctx.report_metric("train log-likelihood", m["train_log_likelihood"], "nats/image", "higher", method=label, bound=bound,
-                          headline=False)
+        ctx.report_metric(
+            "test log-likelihood",
+            m["test_log_likelihood"],
+            "nats/image",
+            "higher",
+            method=label,
+            se=se,
+            bound=bound,
+        )
+        ctx.report_metric(
+            "train log-likelihood",
+            m["train_log_likelihood"],
+            "nats/image",
+            "higher",
+            method=label,
+            bound=bound,
+            headline=False,
+        )
         ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=label, headline=False)

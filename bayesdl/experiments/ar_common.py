@@ -124,15 +124,27 @@ def model_specs(cfg: ARSettings, side: tuple[int, int], seed: int) -> list[Model
     dims = side[0] * side[1]
     specs = []
     if cfg.nade.epochs > 0:
-        specs.append(ModelSpec("NADE", NADE(dims, cfg.nade.hidden), False, cfg.nade.epochs, cfg.nade.lr, cfg.nade.batch_size))
+        specs.append(
+            ModelSpec(
+                "NADE", NADE(dims, cfg.nade.hidden), False, cfg.nade.epochs, cfg.nade.lr, cfg.nade.batch_size
+            )
+        )
     for made in (cfg.made, cfg.made_masks):
         if made.epochs > 0:
             name = "MADE" if made.num_masks == 1 else f"MADE x{made.num_masks} masks"
-            net = MADE(dims, list(made.hidden), num_masks=made.num_masks, natural_ordering=made.num_masks == 1, seed=seed)
+            net = MADE(
+                dims,
+                list(made.hidden),
+                num_masks=made.num_masks,
+                natural_ordering=made.num_masks == 1,
+                seed=seed,
+            )
             specs.append(ModelSpec(name, net, False, made.epochs, made.lr, made.batch_size))
     p = cfg.pixelcnn
     if p.epochs > 0:
-        net = PixelCNN(1, side, num_layers=p.num_layers, hidden_channels=p.hidden_channels, kernel_size=p.kernel_size)
+        net = PixelCNN(
+            1, side, num_layers=p.num_layers, hidden_channels=p.hidden_channels, kernel_size=p.kernel_size
+        )
         specs.append(ModelSpec("PixelCNN", net, True, p.epochs, p.lr, p.batch_size))
     return specs
 
@@ -146,7 +158,12 @@ def shaped(x: torch.Tensor, spec: ModelSpec, side: tuple[int, int]) -> torch.Ten
 def log_probs(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """The exact log p(x) in nats of each example of ``x`` [N], in evaluation mode, as float64 on the CPU."""
     model.eval()
-    return torch.cat([model.log_prob(x[start : start + batch_size]).double().cpu() for start in range(0, len(x), batch_size)])
+    return torch.cat(
+        [
+            model.log_prob(x[start : start + batch_size]).double().cpu()
+            for start in range(0, len(x), batch_size)
+        ]
+    )
 
 
 def mean_log_prob(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> float:
@@ -154,14 +171,28 @@ def mean_log_prob(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> f
     return float(log_probs(model, x, batch_size).mean())
 
 
-def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
-                  side: tuple[int, int], ctx: RunContext) -> tuple[dict[str, float], list[float]]:
+def fit_and_score(
+    spec: ModelSpec,
+    train: torch.Tensor,
+    val: torch.Tensor,
+    test: torch.Tensor,
+    side: tuple[int, int],
+    ctx: RunContext,
+) -> tuple[dict[str, float], list[float]]:
     """Train one model (keeping the epoch with the best validation NLL) and return its metrics and validation curve."""
     device = ctx.device
     model = spec.model.to(device)
     tr, va, te = (shaped(t, spec, side).to(device) for t in (train, val, test))
-    trainer = Trainer(model, lr=spec.lr, epochs=spec.epochs, batch_size=spec.batch_size, device=device,
-                      progress=ctx.progress_label(f"training {spec.name}"), seed=ctx.seed, clip_grad_norm=100.0)
+    trainer = Trainer(
+        model,
+        lr=spec.lr,
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        device=device,
+        progress=ctx.progress_label(f"training {spec.name}"),
+        seed=ctx.seed,
+        clip_grad_norm=100.0,
+    )
     start = time.perf_counter()
     history = trainer.fit(tr, val_data=va)
     seconds = time.perf_counter() - start
@@ -181,7 +212,9 @@ def fit_and_score(spec: ModelSpec, train: torch.Tensor, val: torch.Tensor, test:
     return metrics, history["val_loss"]
 
 
-def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int], num: int, name: str, title: str) -> None:
+def sample_figure(
+    ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int], num: int, name: str, title: str
+) -> None:
     """One panel of ``num`` samples per model, plus a note of the sampling time."""
     fig, axes = plt.subplots(1, len(specs), figsize=(3.2 * len(specs), 3.4))
     for ax, spec in zip(np.atleast_1d(axes), specs):
@@ -200,7 +233,9 @@ def sample_figure(ctx: RunContext, specs: list[ModelSpec], side: tuple[int, int]
     ctx.save_figure(fig, name, f"{num} ancestral samples from each model (binary pixels; black = 1)")
 
 
-def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tensor, side: tuple[int, int], name: str) -> None:
+def completion_figure(
+    ctx: RunContext, specs: list[ModelSpec], test: torch.Tensor, side: tuple[int, int], name: str
+) -> None:
     """Complete the bottom half of a few test images from their observed top half, with every model."""
     count = 6
     x = test[:count]
@@ -213,7 +248,9 @@ def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tenso
         mask = observed.reshape(1, 1, h, w) if spec.image else observed.reshape(1, -1)
         label = f"completing test images with {spec.name}"
         if isinstance(spec.model, PixelCNN):
-            done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed, progress=ctx.progress_label(label))
+            done = spec.model.complete(
+                partial, mask.to(ctx.device), seed=ctx.seed, progress=ctx.progress_label(label)
+            )
         else:
             with ctx.phase(label):
                 done = spec.model.complete(partial, mask.to(ctx.device), seed=ctx.seed)
@@ -226,8 +263,12 @@ def completion_figure(ctx: RunContext, specs: list[ModelSpec], test: torch.Tenso
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("completion of the bottom half given the top half (raster order)", fontsize=9)
-    ctx.save_figure(fig, name, "Bottom halves drawn from p(x_bottom | x_top): the top half is a prefix in raster order, so "
-                    "NADE, single-mask natural-order MADE and PixelCNN draw exactly from the conditional")
+    ctx.save_figure(
+        fig,
+        name,
+        "Bottom halves drawn from p(x_bottom | x_top): the top half is a prefix in raster order, so "
+        "NADE, single-mask natural-order MADE and PixelCNN draw exactly from the conditional",
+    )
 
 
 def curves_figure(ctx: RunContext, curves: dict[str, list[float]], name: str) -> None:
@@ -241,8 +282,15 @@ def curves_figure(ctx: RunContext, curves: dict[str, list[float]], name: str) ->
     ctx.save_figure(fig, name, "Exact validation negative log-likelihood by epoch (the best epoch is kept)")
 
 
-def run_models(ctx: RunContext, specs: list[ModelSpec], train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
-               side: tuple[int, int], title: str) -> dict[str, Any]:
+def run_models(
+    ctx: RunContext,
+    specs: list[ModelSpec],
+    train: torch.Tensor,
+    val: torch.Tensor,
+    test: torch.Tensor,
+    side: tuple[int, int],
+    title: str,
+) -> dict[str, Any]:
     """Train and score every model, write the three figures, and return the metrics with the ranking."""
     results: dict[str, Any] = {}
     curves: dict[str, list[float]] = {}
@@ -254,8 +302,20 @@ def run_models(ctx: RunContext, specs: list[ModelSpec], train: torch.Tensor, val
     ranking = sorted(results, key=lambda k: results[k]["test_nll"])
     for name, m in results.items():
         ctx.report_metric("test NLL", m["test_nll"], "nats/image", "lower", method=name, se=m["test_nll_se"])
-        ctx.report_metric("test bits/dim", m["test_bits_per_dim"], "bits/dim", "lower", method=name, headline=False)
+        ctx.report_metric(
+            "test bits/dim", m["test_bits_per_dim"], "bits/dim", "lower", method=name, headline=False
+        )
         ctx.report_metric("train time", m["train_seconds"], "s", "lower", method=name, headline=False)
-    ctx.note("All numbers are exact negative log-likelihoods in nats per image (no bounds): each model's "
-             "log p(x) is a product of normalised conditionals. Ranking by test NLL (best first): " + ", ".join(ranking) + ".")
-    return {"models": results, "ranking": ranking, "num_train": len(train), "num_val": len(val), "num_test": len(test)}
+    ctx.note(
+        "All numbers are exact negative log-likelihoods in nats per image (no bounds): each model's "
+        "log p(x) is a product of normalised conditionals. Ranking by test NLL (best first): "
+        + ", ".join(ranking)
+        + "."
+    )
+    return {
+        "models": results,
+        "ranking": ranking,
+        "num_train": len(train),
+        "num_val": len(val),
+        "num_test": len(test),
+    }

@@ -37,20 +37,43 @@ class ArFashionSettings(ARSettings):
     def preset(cls, size: RunSize) -> ArFashionSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
-            return cls(num_train=400, num_val=100, num_test=100, num_samples=16, splits_from_test_file=True, nade=NadeSettings(8, 1, batch_size=100),
-                       made=MadeSettings((32,), 1, 1, batch_size=100), made_masks=MadeSettings(epochs=0),
-                       pixelcnn=PixelCNNSettings(1, 4, 3, 1, batch_size=100))
+            return cls(
+                num_train=400,
+                num_val=100,
+                num_test=100,
+                num_samples=16,
+                splits_from_test_file=True,
+                nade=NadeSettings(8, 1, batch_size=100),
+                made=MadeSettings((32,), 1, 1, batch_size=100),
+                made_masks=MadeSettings(epochs=0),
+                pixelcnn=PixelCNNSettings(1, 4, 3, 1, batch_size=100),
+            )
         if size == "quick":
-            return cls(num_train=3000, num_val=500, num_test=1000, nade=NadeSettings(64, 6),
-                       made=MadeSettings((500,), 1, 8, lr=1e-3), made_masks=MadeSettings(epochs=0),
-                       pixelcnn=PixelCNNSettings(4, 16, 5, 2))
-        return cls(num_train=20000, num_val=2000, num_test=10000, nade=NadeSettings(100, 5, batch_size=100),
-                   made=MadeSettings((500,), 1, 20, lr=1e-3, batch_size=100), made_masks=MadeSettings(epochs=0),
-                   pixelcnn=PixelCNNSettings(4, 16, 5, 3))
+            return cls(
+                num_train=3000,
+                num_val=500,
+                num_test=1000,
+                nade=NadeSettings(64, 6),
+                made=MadeSettings((500,), 1, 8, lr=1e-3),
+                made_masks=MadeSettings(epochs=0),
+                pixelcnn=PixelCNNSettings(4, 16, 5, 2),
+            )
+        return cls(
+            num_train=20000,
+            num_val=2000,
+            num_test=10000,
+            nade=NadeSettings(100, 5, batch_size=100),
+            made=MadeSettings((500,), 1, 20, lr=1e-3, batch_size=100),
+            made_masks=MadeSettings(epochs=0),
+            pixelcnn=PixelCNNSettings(4, 16, 5, 3),
+        )
 
 
-@experiment("ar-fashion", "NADE, MADE and gated PixelCNN on statically binarised Fashion-MNIST: exact test NLL in nats",
-            config=ArFashionSettings)
+@experiment(
+    "ar-fashion",
+    "NADE, MADE and gated PixelCNN on statically binarised Fashion-MNIST: exact test NLL in nats",
+    config=ArFashionSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: ArFashionSettings = ctx.config
     num_train, num_val = cfg.num_train or 60000 - cfg.num_val, cfg.num_val
@@ -63,10 +86,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     x_test = x_test[: cfg.num_test]
     specs = model_specs(cfg, SIDE, ctx.seed)
     metrics = run_models(ctx, specs, x_train, x_val, x_test, SIDE, "samples (binarised Fashion-MNIST)")
-    ctx.note("Data: Fashion-MNIST with one seeded Bernoulli draw per pixel (static binarisation; train and test "
-             f"drawn with different seeds); {len(x_train)} training, {num_val} validation, {len(x_test)} test images. "
-             "Literature on binarised MNIST (not Fashion-MNIST): gated PixelCNN about 81 nats, NADE/MADE about 88. "
-             "This run is CPU-sized (" + ", ".join(f"{spec.name} {spec.epochs} epochs" for spec in specs)
-             + "; see the experiment docstring for the architectures), far below those papers' budgets: the numbers "
-             "are not comparable to them, only the ordering of the models is.")
+    ctx.note(
+        "Data: Fashion-MNIST with one seeded Bernoulli draw per pixel (static binarisation; train and test "
+        f"drawn with different seeds); {len(x_train)} training, {num_val} validation, {len(x_test)} test images. "
+        "Literature on binarised MNIST (not Fashion-MNIST): gated PixelCNN about 81 nats, NADE/MADE about 88. "
+        "This run is CPU-sized ("
+        + ", ".join(f"{spec.name} {spec.epochs} epochs" for spec in specs)
+        + "; see the experiment docstring for the architectures), far below those papers' budgets: the numbers "
+        "are not comparable to them, only the ordering of the models is."
+    )
     return metrics

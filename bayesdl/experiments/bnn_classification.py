@@ -62,8 +62,17 @@ class BnnClassificationSettings:
     def preset(cls, size: RunSize) -> BnnClassificationSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
-            return cls(epochs=2, predictive_samples=5, members=2, model=NetSettings(hidden=(32,)),
-                       fashion_model=NetSettings(hidden=(32,)), fashion=False, num_train=300, num_test=100, num_ood_fashion=100)
+            return cls(
+                epochs=2,
+                predictive_samples=5,
+                members=2,
+                model=NetSettings(hidden=(32,)),
+                fashion_model=NetSettings(hidden=(32,)),
+                fashion=False,
+                num_train=300,
+                num_test=100,
+                num_ood_fashion=100,
+            )
         return cls(epochs=25, predictive_samples=30, fashion=False) if size == "quick" else cls()
 
 
@@ -71,7 +80,12 @@ def _resize(images: torch.Tensor, side: int) -> torch.Tensor:
     """Square images [N, s*s] resized (area averaging / bilinear) to [N, side*side] and rescaled to [0, 1] per image."""
     old = int(round(images.shape[1] ** 0.5))
     x = images.reshape(-1, 1, old, old)
-    x = F.interpolate(x, size=(side, side), mode="area" if side < old else "bilinear", align_corners=None if side < old else False)
+    x = F.interpolate(
+        x,
+        size=(side, side),
+        mode="area" if side < old else "bilinear",
+        align_corners=None if side < old else False,
+    )
     x = x.reshape(len(x), -1)
     return x / x.amax(1, keepdim=True).clamp_min(1e-8)
 
@@ -109,20 +123,38 @@ def _datasets(ctx: RunContext) -> list[dict[str, Any]]:
     try:
         fxt, fyt = load_fashion_mnist("test")
     except DataNotFoundError:
-        ctx.note("Fashion-MNIST is not installed: only digits were run, with rotated digits as the shifted set.")
+        ctx.note(
+            "Fashion-MNIST is not installed: only digits were run, with rotated digits as the shifted set."
+        )
         return sets
     n_ood = len(xt) if cfg.num_ood_fashion is None else cfg.num_ood_fashion
     sets[0]["ood"]["Fashion-MNIST (8x8)"] = _resize(fxt[:n_ood], 8)
     if cfg.fashion:
-        sets.append({"name": "fashion-mnist", "train": load_fashion_mnist("train"), "test": (fxt, fyt), "net": cfg.fashion_model,
-                     "ood": {"digits (28x28)": _resize(load_digits("all")[0], 28), "rotated Fashion-MNIST": _rotated(fxt[:2000])}})
+        sets.append(
+            {
+                "name": "fashion-mnist",
+                "train": load_fashion_mnist("train"),
+                "test": (fxt, fyt),
+                "net": cfg.fashion_model,
+                "ood": {
+                    "digits (28x28)": _resize(load_digits("all")[0], 28),
+                    "rotated Fashion-MNIST": _rotated(fxt[:2000]),
+                },
+            }
+        )
     else:
-        ctx.note("This run uses digits only (Fashion-MNIST serves as the 8x8 OOD set); full runs also train on Fashion-MNIST.")
+        ctx.note(
+            "This run uses digits only (Fashion-MNIST serves as the 8x8 OOD set); full runs also train on Fashion-MNIST."
+        )
     return sets
 
 
-@experiment("bnn-classification", "Digits (and Fashion-MNIST): accuracy, NLL, ECE, Brier and OOD AUROC of four uncertainty methods",
-            demo=True, config=BnnClassificationSettings)
+@experiment(
+    "bnn-classification",
+    "Digits (and Fashion-MNIST): accuracy, NLL, ECE, Brier and OOD AUROC of four uncertainty methods",
+    demo=True,
+    config=BnnClassificationSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: BnnClassificationSettings = ctx.config
     epochs, samples, members = cfg.epochs, cfg.predictive_samples, cfg.members
@@ -136,51 +168,103 @@ def run(ctx: RunContext) -> dict[str, Any]:
         net: NetSettings = data["net"]
         hidden = list(net.hidden)
         rel_fig, rel_axes = plt.subplots(1, len(METHODS), figsize=(4 * len(METHODS), 4))
-        ood_fig, ood_axes = plt.subplots(2, len(METHODS), figsize=(4 * len(METHODS), 6.2), layout="constrained")
+        ood_fig, ood_axes = plt.subplots(
+            2, len(METHODS), figsize=(4 * len(METHODS), 6.2), layout="constrained"
+        )
         for col, method in enumerate(METHODS):
             start = time.perf_counter()
-            model = train_method(method, lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p), "categorical", (x, y), run_epochs,
-                                 cfg.batch_size, cfg.lr, ctx, dropout=net.dropout, num_members=members)
+            model = train_method(
+                method,
+                lambda p, d=x.shape[1], h=hidden: MLP(d, h, 10, dropout=p),
+                "categorical",
+                (x, y),
+                run_epochs,
+                cfg.batch_size,
+                cfg.lr,
+                ctx,
+                dropout=net.dropout,
+                num_members=members,
+            )
             train_seconds = time.perf_counter() - start
             pred = predict(model, xt.to(ctx.device), run_samples)
             probs = pred.probs.cpu()
-            entry = {"accuracy": accuracy(probs, yt), "nll": nll(probs, yt), "ece": expected_calibration_error(probs, yt, 15),
-                     "brier": brier_score(probs, yt), "train_seconds": train_seconds}
+            entry = {
+                "accuracy": accuracy(probs, yt),
+                "nll": nll(probs, yt),
+                "ece": expected_calibration_error(probs, yt, 15),
+                "brier": brier_score(probs, yt),
+                "train_seconds": train_seconds,
+            }
             first_ood = None
             for ood_name, x_ood in data["ood"].items():
                 shifted = predict(model, x_ood.to(ctx.device), run_samples)
                 entry[f"ood_auroc_entropy[{ood_name}]"] = ood_auroc(pred.entropy.cpu(), shifted.entropy.cpu())
                 if method != "plain":
-                    entry[f"ood_auroc_mutual_info[{ood_name}]"] = ood_auroc(pred.mutual_information.cpu(), shifted.mutual_information.cpu())
+                    entry[f"ood_auroc_mutual_info[{ood_name}]"] = ood_auroc(
+                        pred.mutual_information.cpu(), shifted.mutual_information.cpu()
+                    )
                 if first_ood is None:
                     first_ood = (ood_name, shifted)
             metrics[f"{name}/{method}"] = entry
             report_classification(ctx, probs, yt, LABELS[method], group=name, ece=entry["ece"])
             for ood_name in data["ood"]:
-                ctx.report_metric(f"OOD AUROC, entropy [{ood_name}]", entry[f"ood_auroc_entropy[{ood_name}]"], "", "higher",
-                                  method=LABELS[method], group=name, headline=False)
+                ctx.report_metric(
+                    f"OOD AUROC, entropy [{ood_name}]",
+                    entry[f"ood_auroc_entropy[{ood_name}]"],
+                    "",
+                    "higher",
+                    method=LABELS[method],
+                    group=name,
+                    headline=False,
+                )
             reliability_diagram(probs, yt, 15, ax=rel_axes[col], title=LABELS[method])
             ood_name, shifted = first_ood
-            uncertainty_histogram(pred.entropy.cpu(), shifted.entropy.cpu(), "predictive entropy (nats)",
-                                  (f"{name} test", ood_name), ax=ood_axes[0, col], title=LABELS[method])
-            uncertainty_histogram(pred.mutual_information.cpu(), shifted.mutual_information.cpu(),
-                                  "mutual information (nats)", (f"{name} test", ood_name), ax=ood_axes[1, col],
-                                  title=f"{LABELS[method]}" + (": no epistemic part (0)" if method == "plain" else ""))
-        ctx.save_figure(rel_fig, f"reliability_{name}", f"Reliability diagrams on the {name} test set (15 equal-width bins)")
-        ctx.save_figure(ood_fig, f"ood_entropy_{name}", f"Predictive entropy (top: total uncertainty) and mutual "
-                        f"information (bottom: its epistemic part) on the {name} test set and on the first shifted set, "
-                        "each pair of histograms on shared bins")
-        metrics[f"{name}/settings"] = {"epochs": run_epochs, "hidden": hidden, "train_size": len(x), "predictive_samples": run_samples}
+            uncertainty_histogram(
+                pred.entropy.cpu(),
+                shifted.entropy.cpu(),
+                "predictive entropy (nats)",
+                (f"{name} test", ood_name),
+                ax=ood_axes[0, col],
+                title=LABELS[method],
+            )
+            uncertainty_histogram(
+                pred.mutual_information.cpu(),
+                shifted.mutual_information.cpu(),
+                "mutual information (nats)",
+                (f"{name} test", ood_name),
+                ax=ood_axes[1, col],
+                title=f"{LABELS[method]}" + (": no epistemic part (0)" if method == "plain" else ""),
+            )
+        ctx.save_figure(
+            rel_fig,
+            f"reliability_{name}",
+            f"Reliability diagrams on the {name} test set (15 equal-width bins)",
+        )
+        ctx.save_figure(
+            ood_fig,
+            f"ood_entropy_{name}",
+            f"Predictive entropy (top: total uncertainty) and mutual "
+            f"information (bottom: its epistemic part) on the {name} test set and on the first shifted set, "
+            "each pair of histograms on shared bins",
+        )
+        metrics[f"{name}/settings"] = {
+            "epochs": run_epochs,
+            "hidden": hidden,
+            "train_size": len(x),
+            "predictive_samples": run_samples,
+        }
         for ood_name, x_ood in {"test set": xt, **data["ood"]}.items():
             metrics[f"{name}/blank_pixel_ink[{ood_name}]"] = blank_pixel_ink(x, x_ood)
-    ctx.note("OOD AUROC = P(score on the shifted set > score on the test set), with the score the predictive entropy "
-             "(or the mutual information for methods with epistemic uncertainty); 0.5 is chance, and below 0.5 means "
-             "the network is MORE confident on the shifted set. That is what happens on rotated digits, and it is not "
-             "a sign error: the 8x8 digits leave the outer columns blank in (almost) every training image, and rotating "
-             "by 90 degrees moves a large share of the ink onto exactly those pixels (blank_pixel_ink in metrics.json, "
-             "against < 0.001 for the test set itself). Their first-layer weights never get a data gradient, so the input "
-             "lies in a direction the net never saw, where ReLU logits grow linearly and the softmax saturates "
-             "(Hein et al. 2019, arXiv:1812.05720); in a quick run a plain net called every rotated test digit a 4 with "
-             "probability > 0.99. Weight uncertainty softens this only as far as it widens the predictive there, so "
-             "compare the per-method values. A plain net has zero mutual information.")
+    ctx.note(
+        "OOD AUROC = P(score on the shifted set > score on the test set), with the score the predictive entropy "
+        "(or the mutual information for methods with epistemic uncertainty); 0.5 is chance, and below 0.5 means "
+        "the network is MORE confident on the shifted set. That is what happens on rotated digits, and it is not "
+        "a sign error: the 8x8 digits leave the outer columns blank in (almost) every training image, and rotating "
+        "by 90 degrees moves a large share of the ink onto exactly those pixels (blank_pixel_ink in metrics.json, "
+        "against < 0.001 for the test set itself). Their first-layer weights never get a data gradient, so the input "
+        "lies in a direction the net never saw, where ReLU logits grow linearly and the softmax saturates "
+        "(Hein et al. 2019, arXiv:1812.05720); in a quick run a plain net called every rotated test digit a 4 with "
+        "probability > 0.99. Weight uncertainty softens this only as far as it widens the predictive there, so "
+        "compare the per-method values. A plain net has zero mutual information."
+    )
     return metrics

@@ -35,14 +35,36 @@ class NetSettings:
 
 
 METHODS = ("plain", "mc_dropout", "ensemble", "bbb")
-LABELS = {"plain": "plain net", "mc_dropout": "MC dropout", "ensemble": "deep ensemble", "bbb": "Bayes by Backprop"}
+LABELS = {
+    "plain": "plain net",
+    "mc_dropout": "MC dropout",
+    "ensemble": "deep ensemble",
+    "bbb": "Bayes by Backprop",
+}
 
 
-def train_method(method: str, make_net: Callable[[float], nn.Module], likelihood: str, data: tuple[torch.Tensor, ...],
-                 epochs: int, batch_size: int, lr: float, ctx: Any, dropout: float = 0.1, num_members: int = 5,
-                 weight_decay: float = 1e-4, prior_sigma: float = 1.0) -> nn.Module:
+def train_method(
+    method: str,
+    make_net: Callable[[float], nn.Module],
+    likelihood: str,
+    data: tuple[torch.Tensor, ...],
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    ctx: Any,
+    dropout: float = 0.1,
+    num_members: int = 5,
+    weight_decay: float = 1e-4,
+    prior_sigma: float = 1.0,
+) -> nn.Module:
     """Build ``method`` on ``make_net(dropout)`` and train it on ``data`` with the shared trainer; returns the model."""
-    common = dict(epochs=epochs, batch_size=batch_size, lr=lr, device=ctx.device, progress=ctx.progress_label(f"training {LABELS[method]}"))
+    common = dict(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        device=ctx.device,
+        progress=ctx.progress_label(f"training {LABELS[method]}"),
+    )
     if method == "plain":
         model: nn.Module = PlainNet(make_net(0.0), likelihood)
         Trainer(model, seed=ctx.seed, **common).fit(data)
@@ -53,7 +75,9 @@ def train_method(method: str, make_net: Callable[[float], nn.Module], likelihood
         model = DeepEnsemble(make_net(0.0), num_members=num_members, likelihood=likelihood, seed=ctx.seed)
         fit_ensemble(model, data, **common)
     elif method == "bbb":
-        model = BayesByBackprop(make_net(0.0), likelihood, prior=GaussianPrior(prior_sigma), estimator="local_reparam")
+        model = BayesByBackprop(
+            make_net(0.0), likelihood, prior=GaussianPrior(prior_sigma), estimator="local_reparam"
+        )
         Trainer(model, seed=ctx.seed, **common).fit(data)
     else:
         raise ValueError(f"unknown method {method!r}")

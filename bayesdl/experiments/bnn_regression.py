@@ -47,28 +47,48 @@ class BnnRegressionSettings:
     def preset(cls, size: RunSize) -> BnnRegressionSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
-            return cls(n_train=60, epochs=2, predictive_samples=10, members=2, model=NetSettings(hidden=(16,), dropout=0.1),
-                       grid_points=100)
+            return cls(
+                n_train=60,
+                epochs=2,
+                predictive_samples=10,
+                members=2,
+                model=NetSettings(hidden=(16,), dropout=0.1),
+                grid_points=100,
+            )
         return cls(epochs=100) if size == "quick" else cls()
 
 
-@experiment("bnn-regression", "Heteroscedastic and gap toy regression: Bayes by Backprop, MC dropout, deep ensemble, plain net",
-            config=BnnRegressionSettings)
+@experiment(
+    "bnn-regression",
+    "Heteroscedastic and gap toy regression: Bayes by Backprop, MC dropout, deep ensemble, plain net",
+    config=BnnRegressionSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: BnnRegressionSettings = ctx.config
     n_train, epochs, samples, members = cfg.n_train, cfg.epochs, cfg.predictive_samples, cfg.members
     hidden = list(cfg.model.hidden)
     grid = torch.linspace(-5.0, 5.0, cfg.grid_points).unsqueeze(1)
     metrics: dict[str, Any] = {}
-    fig, axes = plt.subplots(2, len(METHODS), figsize=(4.2 * len(METHODS), 7.0), sharey="row", layout="constrained")
+    fig, axes = plt.subplots(
+        2, len(METHODS), figsize=(4.2 * len(METHODS), 7.0), sharey="row", layout="constrained"
+    )
     epi_fig, epi_axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for row, dataset in enumerate(("heteroscedastic", "gap")):
         x, y, _ = toy_regression(dataset, n_train, seed=ctx.seed)
         x_test, y_test, _ = toy_regression(dataset, 1000, seed=ctx.seed + 1)
         for col, method in enumerate(METHODS):
-            model = train_method(method, lambda p: MLP(1, hidden, 2, dropout=p),
-                                 "heteroscedastic", (x, y), epochs, cfg.batch_size, cfg.lr, ctx, dropout=cfg.model.dropout,
-                                 num_members=members)
+            model = train_method(
+                method,
+                lambda p: MLP(1, hidden, 2, dropout=p),
+                "heteroscedastic",
+                (x, y),
+                epochs,
+                cfg.batch_size,
+                cfg.lr,
+                ctx,
+                dropout=cfg.model.dropout,
+                num_members=members,
+            )
             test = predict(model, x_test.to(ctx.device), samples)
             lower, upper = (t.cpu() for t in test.interval(0.95))
             metrics[f"{dataset}/{method}"] = {
@@ -80,8 +100,16 @@ def run(ctx: RunContext) -> dict[str, Any]:
             }
             report_regression(ctx, metrics[f"{dataset}/{method}"], LABELS[method], group=dataset)
             on_grid = predict(model, grid.to(ctx.device), samples)
-            regression_bands(grid, on_grid, x, y, regression_truth(grid), ax=axes[row, col], title=f"{dataset}: {LABELS[method]}",
-                             legend=False)
+            regression_bands(
+                grid,
+                on_grid,
+                x,
+                y,
+                regression_truth(grid),
+                ax=axes[row, col],
+                title=f"{dataset}: {LABELS[method]}",
+                legend=False,
+            )
             epi_axes[row].plot(grid.squeeze(1), on_grid.epistemic.cpu().sqrt(), label=LABELS[method])
         axes[row, 0].set_ylim(-4, 4)
         epi_axes[row].set_title(f"{dataset}: epistemic sd")
@@ -93,10 +121,21 @@ def run(ctx: RunContext) -> dict[str, Any]:
         epi_axes[row].legend(fontsize=7)
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8)
-    ctx.save_figure(fig, "regression_bands", "Predictive mean with aleatoric (blue) and total (orange) +-2 sd bands; "
-                    "top: heteroscedastic noise, bottom: a gap in the inputs")
+    ctx.save_figure(
+        fig,
+        "regression_bands",
+        "Predictive mean with aleatoric (blue) and total (orange) +-2 sd bands; "
+        "top: heteroscedastic noise, bottom: a gap in the inputs",
+    )
     ctx.save_figure(epi_fig, "epistemic_sd", "Epistemic standard deviation along x; shaded: no training data")
-    ctx.note("Intervals and CRPS use the moment-matched Gaussian of each predictive (mean, epistemic + aleatoric variance). "
-             "The plain net has no epistemic part. Test points come from the training distribution.")
-    metrics["settings"] = {"n_train": n_train, "epochs": epochs, "hidden": hidden, "predictive_samples": samples}
+    ctx.note(
+        "Intervals and CRPS use the moment-matched Gaussian of each predictive (mean, epistemic + aleatoric variance). "
+        "The plain net has no epistemic part. Test points come from the training distribution."
+    )
+    metrics["settings"] = {
+        "n_train": n_train,
+        "epochs": epochs,
+        "hidden": hidden,
+        "predictive_samples": samples,
+    }
     return metrics

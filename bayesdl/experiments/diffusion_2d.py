@@ -48,12 +48,18 @@ class Diffusion2dSettings:
     @classmethod
     def preset(cls, size: RunSize) -> Diffusion2dSettings:
         """The settings of a smoke, quick or full run."""
-        return {"smoke": cls(("two_moons",), 1000, 300, 50, 32, 3),
-                "quick": cls(("two_moons",), 20000, 1000, 1000, 128, 30), "full": cls()}[size]
+        return {
+            "smoke": cls(("two_moons",), 1000, 300, 50, 32, 3),
+            "quick": cls(("two_moons",), 20000, 1000, 1000, 128, 30),
+            "full": cls(),
+        }[size]
 
 
-@experiment("diffusion-2d", "DDPM with an MLP denoiser on 2-D toy densities: NLL bound (nats) and energy distance to held-out data",
-            config=Diffusion2dSettings)
+@experiment(
+    "diffusion-2d",
+    "DDPM with an MLP denoiser on 2-D toy densities: NLL bound (nats) and energy distance to held-out data",
+    config=Diffusion2dSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     s: Diffusion2dSettings = ctx.config
     metrics: dict[str, Any] = {"num_steps": s.steps, "epochs": s.epochs}
@@ -64,8 +70,16 @@ def run(ctx: RunContext) -> dict[str, Any]:
         scale = float(train.std())  # the model sees x / scale; the bound is mapped back to the data's units
         torch.manual_seed(ctx.seed)
         model = DDPM(DenoisingMLP(2, hidden=s.hidden, num_blocks=3), data_shape=[2], num_steps=s.steps)
-        trainer = Trainer(model, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, scheduler="cosine",
-                          device=ctx.device, progress=ctx.progress_label(f"training DDPM on {name}"), seed=ctx.seed)
+        trainer = Trainer(
+            model,
+            lr=s.lr,
+            epochs=s.epochs,
+            batch_size=s.batch_size,
+            scheduler="cosine",
+            device=ctx.device,
+            progress=ctx.progress_label(f"training DDPM on {name}"),
+            seed=ctx.seed,
+        )
         history = trainer.fit(train / scale)
         model.eval()
         test = (held_a / scale).to(ctx.device)
@@ -87,31 +101,80 @@ def run(ctx: RunContext) -> dict[str, Any]:
             "energy_distance_floor_heldout_pair": energy_distance(held_b, held_a),
             "final_train_loss": history.losses[-1],
         }
-        ctx.report_metric("test NLL", metrics[name]["nll_bound_nats"], "nats/point", "lower", se=metrics[name]["nll_bound_se"],
-                          bound="upper", group=name)
-        ctx.report_metric("energy distance, ancestral samples", metrics[name]["energy_distance_ancestral"], "", "lower",
-                          group=name, headline=False)
-        ctx.report_metric(f"energy distance, DDIM-{ddim_steps} samples", metrics[name]["energy_distance_ddim50"], "", "lower",
-                          group=name, headline=False)
-        ctx.report_metric("energy distance, held-out floor", metrics[name]["energy_distance_floor_heldout_pair"], "", "none",
-                          group=name, headline=False)
+        ctx.report_metric(
+            "test NLL",
+            metrics[name]["nll_bound_nats"],
+            "nats/point",
+            "lower",
+            se=metrics[name]["nll_bound_se"],
+            bound="upper",
+            group=name,
+        )
+        ctx.report_metric(
+            "energy distance, ancestral samples",
+            metrics[name]["energy_distance_ancestral"],
+            "",
+            "lower",
+            group=name,
+            headline=False,
+        )
+        ctx.report_metric(
+            f"energy distance, DDIM-{ddim_steps} samples",
+            metrics[name]["energy_distance_ddim50"],
+            "",
+            "lower",
+            group=name,
+            headline=False,
+        )
+        ctx.report_metric(
+            "energy distance, held-out floor",
+            metrics[name]["energy_distance_floor_heldout_pair"],
+            "",
+            "none",
+            group=name,
+            headline=False,
+        )
         _figures(ctx, name, held_a, samples, ddim, path, ddim_steps)
-    ctx.note("nll_bound_nats is the variational bound on -log p(x) (an upper bound on the NLL) of held-out points, "
-             "summed over all T steps with one draw of x_t per step, in nats per 2-D point, in the data's own units.")
-    ctx.note("The energy distance floor is the distance between two independent held-out sets of the same size; "
-             "a model at the floor is indistinguishable from the data by this statistic.")
+    ctx.note(
+        "nll_bound_nats is the variational bound on -log p(x) (an upper bound on the NLL) of held-out points, "
+        "summed over all T steps with one draw of x_t per step, in nats per 2-D point, in the data's own units."
+    )
+    ctx.note(
+        "The energy distance floor is the distance between two independent held-out sets of the same size; "
+        "a model at the floor is indistinguishable from the data by this statistic."
+    )
     return metrics
 
 
 def _keep_steps(num_steps: int) -> list[int]:
-    return sorted({num_steps, int(0.5 * num_steps), int(0.25 * num_steps), int(0.1 * num_steps), int(0.03 * num_steps), 0})
+    return sorted(
+        {
+            num_steps,
+            int(0.5 * num_steps),
+            int(0.25 * num_steps),
+            int(0.1 * num_steps),
+            int(0.03 * num_steps),
+            0,
+        }
+    )
 
 
-def _figures(ctx: RunContext, name: str, data: torch.Tensor, samples: torch.Tensor, ddim: torch.Tensor, path: dict[int, torch.Tensor],
-             ddim_steps: int) -> None:
+def _figures(
+    ctx: RunContext,
+    name: str,
+    data: torch.Tensor,
+    samples: torch.Tensor,
+    ddim: torch.Tensor,
+    path: dict[int, torch.Tensor],
+    ddim_steps: int,
+) -> None:
     lim = float(data.abs().max()) * 1.15
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-    for ax, pts, title in zip(axes, (data, samples, ddim), ("held-out data", "ancestral samples (T steps)", f"DDIM samples ({ddim_steps} steps, eta=0)")):
+    for ax, pts, title in zip(
+        axes,
+        (data, samples, ddim),
+        ("held-out data", "ancestral samples (T steps)", f"DDIM samples ({ddim_steps} steps, eta=0)"),
+    ):
         ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)

@@ -77,12 +77,19 @@ class DiffusionDigitsSettings:
     @classmethod
     def preset(cls, size: RunSize) -> DiffusionDigitsSettings:
         """The settings of a smoke, quick or full run."""
-        return {"smoke": cls(steps=100, epochs=1, hidden=64, num_train=256, num_test=32),
-                "quick": cls(epochs=60), "full": cls()}[size]
+        return {
+            "smoke": cls(steps=100, epochs=1, hidden=64, num_train=256, num_test=32),
+            "quick": cls(epochs=60),
+            "full": cls(),
+        }[size]
 
 
-@experiment("diffusion-digits", "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples", demo=True,
-            config=DiffusionDigitsSettings)
+@experiment(
+    "diffusion-digits",
+    "DDPM (MLP denoiser) on 8x8 digits: bits/dim bound (17-level discretized decoder) and samples",
+    demo=True,
+    config=DiffusionDigitsSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: DiffusionDigitsSettings = ctx.config
     steps, epochs = cfg.steps, cfg.epochs
@@ -90,32 +97,69 @@ def run(ctx: RunContext) -> dict[str, Any]:
     x_test = digits_on_grid("test")[: cfg.num_test]
     torch.manual_seed(ctx.seed)
     net = DenoisingMLP(NUM_DIMS, hidden=cfg.hidden, num_blocks=3, out_features=NUM_DIMS * DIGITS_LEVELS)
-    model = DDPM(net, data_shape=[NUM_DIMS], num_steps=steps, schedule="linear", prediction="grid",
-                 decoder="discretized", num_levels=DIGITS_LEVELS)
-    trainer = Trainer(model, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, scheduler="cosine", device=ctx.device,
-                      progress=ctx.progress_label("training DDPM"), seed=ctx.seed)
+    model = DDPM(
+        net,
+        data_shape=[NUM_DIMS],
+        num_steps=steps,
+        schedule="linear",
+        prediction="grid",
+        decoder="discretized",
+        num_levels=DIGITS_LEVELS,
+    )
+    trainer = Trainer(
+        model,
+        lr=cfg.lr,
+        epochs=epochs,
+        batch_size=cfg.batch_size,
+        scheduler="cosine",
+        device=ctx.device,
+        progress=ctx.progress_label("training DDPM"),
+        seed=ctx.seed,
+    )
     history = trainer.fit(x_train)
     model.eval()
-    bound = bound_on(ctx, model, x_test.to(ctx.device), f"DDPM bound over all {steps} steps ({len(x_test)} test digits)")
+    bound = bound_on(
+        ctx, model, x_test.to(ctx.device), f"DDPM bound over all {steps} steps ({len(x_test)} test digits)"
+    )
     bpd = bits_per_dim(-bound.total.cpu(), NUM_DIMS)
     with ctx.phase(f"DDPM ancestral sampling ({steps} steps)"):
         samples = model.sample(cfg.num_samples, seed=ctx.seed).cpu()
-    ctx.save_figure(image_grid_figure(samples, "DDPM samples (ancestral, decoder mean at t = 1)"), "samples",
-                    f"{cfg.num_samples} ancestral samples from the DDPM trained on the 8x8 digits")
-    ctx.save_figure(image_grid_figure(x_test[:32], "held-out digits"), "data", "Held-out digits for comparison")
-    ctx.save_figure(bound_terms_figure(bound.terms, "bound terms on test digits"), "bound_terms",
-                    "The mean KL term L_(t-1) of the bound at each step t (log scale)")
-    ctx.note(f"test_bits_per_dim_bound is a variational bound on -log2 P(k)/64 of the 17-level test digits: the DDPM bound "
-             f"(all T = {steps} steps, one x_t draw per step) with the discretized Gaussian decoder on the 17 levels, so no "
-             f"dequantisation is involved; a uniform model scores log2(17) = {math.log2(17):.3f}.")
-    ctx.note("The denoiser predicts logits over the 17 levels (prediction='grid'); a plain eps-prediction network with the "
-             "same decoder gave 4.71 bits/dim with the quick settings, because the 17-level spacing is 12 times the noise "
-             "of the first step (see the module docstring).")
-    ctx.note("Linear schedule. The cosine schedule with eps-prediction gave 18.1 bits/dim on dequantised digits with the "
-             "quick settings, 660 of 667 nats from the last step alone (beta_T is capped at 0.999, which multiplies eps "
-             "errors there by about 500); this is expected, not a bug. Cosine with v-prediction gave 3.05 bits/dim.")
-    ctx.report_metric("test bits/dim", float(bpd.mean()), "bits/dim", "lower", se=float(bpd.std() / math.sqrt(len(bpd))),
-                      bound="upper")
+    ctx.save_figure(
+        image_grid_figure(samples, "DDPM samples (ancestral, decoder mean at t = 1)"),
+        "samples",
+        f"{cfg.num_samples} ancestral samples from the DDPM trained on the 8x8 digits",
+    )
+    ctx.save_figure(
+        image_grid_figure(x_test[:32], "held-out digits"), "data", "Held-out digits for comparison"
+    )
+    ctx.save_figure(
+        bound_terms_figure(bound.terms, "bound terms on test digits"),
+        "bound_terms",
+        "The mean KL term L_(t-1) of the bound at each step t (log scale)",
+    )
+    ctx.note(
+        f"test_bits_per_dim_bound is a variational bound on -log2 P(k)/64 of the 17-level test digits: the DDPM bound "
+        f"(all T = {steps} steps, one x_t draw per step) with the discretized Gaussian decoder on the 17 levels, so no "
+        f"dequantisation is involved; a uniform model scores log2(17) = {math.log2(17):.3f}."
+    )
+    ctx.note(
+        "The denoiser predicts logits over the 17 levels (prediction='grid'); a plain eps-prediction network with the "
+        "same decoder gave 4.71 bits/dim with the quick settings, because the 17-level spacing is 12 times the noise "
+        "of the first step (see the module docstring)."
+    )
+    ctx.note(
+        "Linear schedule. The cosine schedule with eps-prediction gave 18.1 bits/dim on dequantised digits with the "
+        "quick settings, 660 of 667 nats from the last step alone (beta_T is capped at 0.999, which multiplies eps "
+        "errors there by about 500); this is expected, not a bug. Cosine with v-prediction gave 3.05 bits/dim."
+    )
+    ctx.report_metric(
+        "test bits/dim",
+        float(bpd.mean()),
+        "bits/dim",
+        "lower",
+        se=float(bpd.std() / math.sqrt(len(bpd))),
+        bound="upper",
+    )
     ctx.report_metric("uniform model", math.log2(DIGITS_LEVELS), "bits/dim", "lower", headline=False)
     return {
         "test_bits_per_dim_bound": float(bpd.mean()),

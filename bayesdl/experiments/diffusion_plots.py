@@ -49,7 +49,9 @@ def guidance_grid_figure(images: torch.Tensor, row_labels: list[str], num_classe
         images = images.reshape(-1, 1, side, side)
     rows = len(images) // num_classes
     per_scale = rows // len(row_labels)
-    fig, axes = plt.subplots(rows, num_classes, figsize=(num_classes * 0.7 + 0.6, rows * 0.7 + 0.5), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, num_classes, figsize=(num_classes * 0.7 + 0.6, rows * 0.7 + 0.5), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])

@@ -71,15 +71,25 @@ def _fit(ctx: RunContext, data: Any, val: Any, label: str) -> tuple[PlainNet, Tr
     cfg: FashionDataloaderSettings = ctx.config
     torch.manual_seed(ctx.seed)
     model = PlainNet(MLP(784, list(cfg.hidden), 10))
-    trainer = Trainer(model, lr=cfg.lr, epochs=cfg.epochs, batch_size=cfg.batch_size, device=ctx.device,
-                      progress=ctx.progress_label(f"training from {label}"), seed=ctx.seed)
+    trainer = Trainer(
+        model,
+        lr=cfg.lr,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        device=ctx.device,
+        progress=ctx.progress_label(f"training from {label}"),
+        seed=ctx.seed,
+    )
     start = time.perf_counter()
     trainer.fit(data, val_data=val)
     return model, trainer, time.perf_counter() - start
 
 
-@experiment("fashion-dataloader", "Fashion-MNIST classifier trained from in-memory tensors and from IDX files via a DataLoader with workers",
-            config=FashionDataloaderSettings)
+@experiment(
+    "fashion-dataloader",
+    "Fashion-MNIST classifier trained from in-memory tensors and from IDX files via a DataLoader with workers",
+    config=FashionDataloaderSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
@@ -95,21 +105,34 @@ def run(ctx: RunContext) -> dict[str, Any]:
     # streaming: item by item from memory-mapped IDX files, read by worker processes
     folder = find_fashion_mnist()
     cache = ctx.out_dir / "idx-cache"
-    train_set = Subset(IDXImageDataset(folder / FILES["train"][0], folder / FILES["train"][1], cache_dir=cache), range(s.train))
-    test_set = Subset(IDXImageDataset(folder / FILES["test"][0], folder / FILES["test"][1], cache_dir=cache), range(s.test))
+    train_set = Subset(
+        IDXImageDataset(folder / FILES["train"][0], folder / FILES["train"][1], cache_dir=cache),
+        range(s.train),
+    )
+    test_set = Subset(
+        IDXImageDataset(folder / FILES["test"][0], folder / FILES["test"][1], cache_dir=cache), range(s.test)
+    )
     # the sampler draws the permutation the in-memory path draws from the same seed; the loader's own
     # generator (worker seeds) is separate, so the global random streams are left to the model
     sampler = PermutationSampler(len(train_set), torch.Generator().manual_seed(ctx.seed))
     common = {"batch_size": s.batch_size, "num_workers": s.workers, "pin_memory": ctx.device.type == "cuda"}
-    train_loader = DataLoader(train_set, sampler=sampler, generator=torch.Generator().manual_seed(ctx.seed + 1), **common)
+    train_loader = DataLoader(
+        train_set, sampler=sampler, generator=torch.Generator().manual_seed(ctx.seed + 1), **common
+    )
     test_loader = DataLoader(test_set, **common)
-    stream_model, stream_trainer, stream_seconds = _fit(ctx, train_loader, test_loader, "IDX files (DataLoader)")
+    stream_model, stream_trainer, stream_seconds = _fit(
+        ctx, train_loader, test_loader, "IDX files (DataLoader)"
+    )
     stream_accuracy = _accuracy(stream_model, test_loader, ctx.device)
 
     memory_losses, stream_losses = memory_trainer.history.losses, stream_trainer.history.losses
     loss_gap = max(abs(a - b) for a, b in zip(memory_losses, stream_losses))
-    val_gap = max(abs(a - b) for a, b in zip(memory_trainer.history["val_loss"], stream_trainer.history["val_loss"]))
-    same_weights = all(torch.equal(p, q) for p, q in zip(memory_model.parameters(), stream_model.parameters()))
+    val_gap = max(
+        abs(a - b) for a, b in zip(memory_trainer.history["val_loss"], stream_trainer.history["val_loss"])
+    )
+    same_weights = all(
+        torch.equal(p, q) for p, q in zip(memory_model.parameters(), stream_model.parameters())
+    )
 
     fig, ax = plt.subplots(figsize=(5, 3))
     epochs = range(1, len(memory_losses) + 1)
@@ -124,11 +147,15 @@ def run(ctx: RunContext) -> dict[str, Any]:
         f"{'bit-identical' if same_weights else 'different'}. The streaming path read {s.train} training images "
         "item by item from a memory map of the decompressed IDX file."
     )
-    for method, nll_value, acc in (("in-memory tensors", memory_trainer.history["val_loss"][-1], memory_accuracy),
-                                   ("DataLoader from IDX files", stream_trainer.history["val_loss"][-1], stream_accuracy)):
+    for method, nll_value, acc in (
+        ("in-memory tensors", memory_trainer.history["val_loss"][-1], memory_accuracy),
+        ("DataLoader from IDX files", stream_trainer.history["val_loss"][-1], stream_accuracy),
+    ):
         ctx.report_metric("test NLL", nll_value, "nats/image", "lower", method=method)
         ctx.report_metric("test accuracy", acc, "", "higher", method=method)
-    ctx.report_metric("largest training-loss difference between the paths", loss_gap, "nats", "lower", headline=False)
+    ctx.report_metric(
+        "largest training-loss difference between the paths", loss_gap, "nats", "lower", headline=False
+    )
     return {
         "test_nll_in_memory": memory_trainer.history["val_loss"][-1],
         "test_nll_dataloader": stream_trainer.history["val_loss"][-1],

@@ -78,7 +78,14 @@ class Flow2dSettings:
     def preset(cls, size: RunSize) -> Flow2dSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
-            return cls(n_train=128, epochs=1, hidden=(16,), layers=FlowLayers(2, 2, 2), grid_points=20, num_samples=300)
+            return cls(
+                n_train=128,
+                epochs=1,
+                hidden=(16,),
+                layers=FlowLayers(2, 2, 2),
+                grid_points=20,
+                num_samples=300,
+            )
         if size == "quick":
             return cls(n_train=4000, epochs=15, hidden=(64, 64), layers=FlowLayers(8, 5, 16), grid_points=120)
         return cls()
@@ -99,17 +106,29 @@ def density_grid(flow: Flow, points: int, device: torch.device) -> torch.Tensor:
     axis = torch.linspace(-LIMIT, LIMIT, points, device=device)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")
     with torch.no_grad():
-        return flow.log_prob(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)).exp().reshape(points, points).cpu()
+        return (
+            flow.log_prob(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1))
+            .exp()
+            .reshape(points, points)
+            .cpu()
+        )
 
 
-@experiment("flow-2d", "RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples",
-            config=Flow2dSettings)
+@experiment(
+    "flow-2d",
+    "RealNVP, MAF and planar flows on toy 2-D densities: exact test NLL, density heatmaps, samples",
+    config=Flow2dSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: Flow2dSettings = ctx.config
     n_train, epochs, points, densities = cfg.n_train, cfg.epochs, cfg.grid_points, cfg.densities
     metrics: dict[str, Any] = {"test_nll": {}, "epochs": epochs, "n_train": n_train}
-    heat, axes_heat = plt.subplots(len(densities), len(MODELS) + 1, figsize=(3 * (len(MODELS) + 1), 3 * len(densities)), squeeze=False)
-    samp, axes_samp = plt.subplots(len(densities), len(MODELS), figsize=(3 * len(MODELS), 3 * len(densities)), squeeze=False)
+    heat, axes_heat = plt.subplots(
+        len(densities), len(MODELS) + 1, figsize=(3 * (len(MODELS) + 1), 3 * len(densities)), squeeze=False
+    )
+    samp, axes_samp = plt.subplots(
+        len(densities), len(MODELS), figsize=(3 * len(MODELS), 3 * len(densities)), squeeze=False
+    )
     for row, density in enumerate(densities):
         x_train = toy_density(density, n_train, seed=ctx.seed)
         x_test = toy_density(density, max(n_train // 4, 256), seed=ctx.seed + 1000).to(ctx.device)
@@ -120,17 +139,34 @@ def run(ctx: RunContext) -> dict[str, Any]:
             torch.manual_seed(ctx.seed)
             flow = build_model(name, cfg)
             lr = cfg.planar_lr if name == "planar" else cfg.lr
-            Trainer(flow, lr=lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {name} on {density}"),
-                    seed=ctx.seed, scheduler="cosine", clip_grad_norm=10.0).fit(x_train)
+            Trainer(
+                flow,
+                lr=lr,
+                epochs=epochs,
+                batch_size=cfg.batch_size,
+                device=ctx.device,
+                progress=ctx.progress_label(f"training {name} on {density}"),
+                seed=ctx.seed,
+                scheduler="cosine",
+                clip_grad_norm=10.0,
+            ).fit(x_train)
             flow.eval()
             with torch.no_grad():
                 nll = -float(flow.log_prob(x_test).mean())
             metrics["test_nll"][density][name] = nll
-            ctx.report_metric(f"test NLL [{density}]", nll, "nats/point", "lower", method=LABELS_2D.get(name, name))
-            axes_heat[row, col + 1].imshow(density_grid(flow, points, ctx.device), origin="lower",
-                                           extent=[-LIMIT, LIMIT, -LIMIT, LIMIT], cmap="magma")
+            ctx.report_metric(
+                f"test NLL [{density}]", nll, "nats/point", "lower", method=LABELS_2D.get(name, name)
+            )
+            axes_heat[row, col + 1].imshow(
+                density_grid(flow, points, ctx.device),
+                origin="lower",
+                extent=[-LIMIT, LIMIT, -LIMIT, LIMIT],
+                cmap="magma",
+            )
             axes_heat[row, col + 1].set_title(f"{name}: test NLL {nll:.2f}")
-            s = flow.sample(cfg.num_samples, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed)).cpu()
+            s = flow.sample(
+                cfg.num_samples, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed)
+            ).cpu()
             axes_samp[row, col].scatter(s[:, 0], s[:, 1], s=1, alpha=0.4, color="C1")
             axes_samp[row, col].set_title(f"{density}: {name} samples")
     for ax in list(axes_heat.flat) + list(axes_samp.flat):
@@ -138,9 +174,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
         ax.set_ylim(-LIMIT, LIMIT)
         ax.set_xticks([])
         ax.set_yticks([])
-    ctx.save_figure(heat, "densities", "Training data (left) next to the learned densities exp(log p) of each flow")
+    ctx.save_figure(
+        heat, "densities", "Training data (left) next to the learned densities exp(log p) of each flow"
+    )
     ctx.save_figure(samp, "samples", "Samples from each trained flow")
-    ctx.note("Test NLL is the exact negative log-density in nats per point on held-out draws (no bound involved). "
-             "Planar flows have no closed-form inverse; their density is evaluated by bisection per layer. "
-             f"This run: {n_train} training points and {epochs} epochs per density and model.")
+    ctx.note(
+        "Test NLL is the exact negative log-density in nats per point on held-out draws (no bound involved). "
+        "Planar flows have no closed-form inverse; their density is evaluated by bisection per layer. "
+        f"This run: {n_train} training points and {epochs} epochs per density and model."
+    )
     return metrics

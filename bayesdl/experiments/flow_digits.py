@@ -34,11 +34,17 @@ def evaluate(model: Dequantized, levels: torch.Tensor, num_samples: int, seed: i
     """Discrete test NLL (an upper bound, nats per image) and bits/dim, averaged over dequantisation draws."""
     g = torch.Generator(device=levels.device).manual_seed(seed)
     with torch.no_grad():  # in chunks, so that a full image test set fits in memory
-        per_image = torch.cat([model.nll_discrete(chunk, num_samples, generator=g) for chunk in levels.split(500)])
+        per_image = torch.cat(
+            [model.nll_discrete(chunk, num_samples, generator=g) for chunk in levels.split(500)]
+        )
     nll, se = mean_and_se(per_image)
     dims = math.prod(model.flow.event_shape)
-    return {"test_nll_nats": nll, "test_nll_se": se, "test_bits_per_dim": nll / (dims * math.log(2)),
-            "test_bits_per_dim_se": se / (dims * math.log(2))}
+    return {
+        "test_nll_nats": nll,
+        "test_nll_se": se,
+        "test_bits_per_dim": nll / (dims * math.log(2)),
+        "test_bits_per_dim_se": se / (dims * math.log(2)),
+    }
 
 
 FLOW_LABELS = {"maf": "MAF", "realnvp": "RealNVP"}
@@ -77,13 +83,28 @@ class FlowDigitsSettings:
     @classmethod
     def preset(cls, size: RunSize) -> FlowDigitsSettings:
         """The settings of a smoke, quick or full run."""
-        return {"smoke": cls(epochs=1, hidden=(32,), maf_layers=2, realnvp_layers=2, num_val=0, num_train=200, num_test=50,
-                             dequantization_draws=2),
-                "quick": cls(epochs=40, num_val=0), "full": cls()}[size]
+        return {
+            "smoke": cls(
+                epochs=1,
+                hidden=(32,),
+                maf_layers=2,
+                realnvp_layers=2,
+                num_val=0,
+                num_train=200,
+                num_test=50,
+                dequantization_draws=2,
+            ),
+            "quick": cls(epochs=40, num_val=0),
+            "full": cls(),
+        }[size]
 
 
-@experiment("flow-digits", "MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples", demo=True,
-            config=FlowDigitsSettings)
+@experiment(
+    "flow-digits",
+    "MAF and RealNVP on dequantised 8x8 digits: test NLL (nats, bits/dim) and samples",
+    demo=True,
+    config=FlowDigitsSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: FlowDigitsSettings = ctx.config
     train = load_digits_levels("train")[0].float()[: cfg.num_train]
@@ -101,30 +122,66 @@ def run(ctx: RunContext) -> dict[str, Any]:
     for name, flow in models.items():
         torch.manual_seed(ctx.seed)
         model = Dequantized(flow, num_levels=DIGITS_LEVELS)
-        history = Trainer(model, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {FLOW_LABELS[name]}"),
-                          seed=ctx.seed, scheduler="cosine", clip_grad_norm=50.0,
-                          early_stopping_patience=cfg.patience if val is not None else None).fit(train, val_data=val)
+        history = Trainer(
+            model,
+            lr=cfg.lr,
+            epochs=epochs,
+            batch_size=cfg.batch_size,
+            device=ctx.device,
+            progress=ctx.progress_label(f"training {FLOW_LABELS[name]}"),
+            seed=ctx.seed,
+            scheduler="cosine",
+            clip_grad_norm=50.0,
+            early_stopping_patience=cfg.patience if val is not None else None,
+        ).fit(train, val_data=val)
         model.eval()
         metrics[name] = evaluate(model, test, cfg.dequantization_draws, ctx.seed)
         metrics[name]["final_train_loss"] = history.losses[-1]
         metrics[name]["epochs_trained"] = len(history.losses)
         if val is not None:
             metrics[name]["best_val_loss"] = min(r["val_loss"] for r in history.records)
-        ctx.report_metric("test NLL", metrics[name]["test_nll_nats"], "nats/image", "lower", method=FLOW_LABELS[name],
-                          se=metrics[name]["test_nll_se"], bound="upper")
-        ctx.report_metric("test bits/dim", metrics[name]["test_bits_per_dim"], "bits/dim", "lower",
-                          method=FLOW_LABELS[name], se=metrics[name]["test_bits_per_dim_se"],
-                          bound="upper", headline=False)
+        ctx.report_metric(
+            "test NLL",
+            metrics[name]["test_nll_nats"],
+            "nats/image",
+            "lower",
+            method=FLOW_LABELS[name],
+            se=metrics[name]["test_nll_se"],
+            bound="upper",
+        )
+        ctx.report_metric(
+            "test bits/dim",
+            metrics[name]["test_bits_per_dim"],
+            "bits/dim",
+            "lower",
+            method=FLOW_LABELS[name],
+            se=metrics[name]["test_bits_per_dim_se"],
+            bound="upper",
+            headline=False,
+        )
         levels = model.sample_levels(64, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
-        fig = image_grid(levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1), rows=8, cols=8, title=
-                         f"{name} samples ({metrics[name]['test_bits_per_dim']:.3f} bits/dim)")
-        ctx.save_figure(fig, f"samples_{name}", f"64 samples from the {name} flow, quantised to the 17 grey levels")
+        fig = image_grid(
+            levels.reshape(-1, 8, 8) / (DIGITS_LEVELS - 1),
+            rows=8,
+            cols=8,
+            title=f"{name} samples ({metrics[name]['test_bits_per_dim']:.3f} bits/dim)",
+        )
+        ctx.save_figure(
+            fig, f"samples_{name}", f"64 samples from the {name} flow, quantised to the 17 grey levels"
+        )
     real = test[:64].reshape(-1, 8, 8) / (DIGITS_LEVELS - 1)
-    ctx.save_figure(image_grid(real, rows=8, cols=8, title="test images"), "test_images", "Test digits for comparison")
-    ctx.note("Test NLL is -E_v[log p((k + v)/17)] + 64 log 17 per image, averaged over dequantisation noise v: an "
-             "upper bound on the discrete NLL (Theis et al. 2016). The logit preprocessing is the first flow layer, so "
-             "its log-det is inside log p. Bits/dim = NLL / (64 log 2); the uniform model scores log2(17) = 4.09. "
-             + (f"Training used {len(train)} images; the epoch with the lowest loss on {cfg.num_val} held-out training images was kept "
-                "(early stopping), so the test images played no part in choosing the model."
-                if val is not None else f"Trained for {epochs} epochs on {len(train)} images without early stopping."))
+    ctx.save_figure(
+        image_grid(real, rows=8, cols=8, title="test images"), "test_images", "Test digits for comparison"
+    )
+    ctx.note(
+        "Test NLL is -E_v[log p((k + v)/17)] + 64 log 17 per image, averaged over dequantisation noise v: an "
+        "upper bound on the discrete NLL (Theis et al. 2016). The logit preprocessing is the first flow layer, so "
+        "its log-det is inside log p. Bits/dim = NLL / (64 log 2); the uniform model scores log2(17) = 4.09. "
+        + (
+            f"Training used {len(train)} images; the epoch with the lowest loss on {cfg.num_val} held-out training images was kept "
+            "(early stopping), so the test images played no part in choosing the model."
+            if val is not None
+            else f"Trained for {epochs} epochs on {len(train)} images without early stopping."
+        )
+    )
     return metrics

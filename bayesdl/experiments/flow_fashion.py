@@ -55,41 +55,92 @@ class FlowFashionSettings:
     @classmethod
     def preset(cls, size: RunSize) -> FlowFashionSettings:
         """The settings of a smoke, quick or full run."""
-        return {"smoke": cls(64, 32, 1, 1, hidden_channels=8), "quick": cls(5000, 1000, 4, 2, hidden_channels=32),
-                "full": cls()}[size]
+        return {
+            "smoke": cls(64, 32, 1, 1, hidden_channels=8),
+            "quick": cls(5000, 1000, 4, 2, hidden_channels=32),
+            "full": cls(),
+        }[size]
 
 
-@experiment("flow-fashion", "Multi-scale Glow-style flow on dequantised Fashion-MNIST: test bits/dim and samples",
-            config=FlowFashionSettings)
+@experiment(
+    "flow-fashion",
+    "Multi-scale Glow-style flow on dequantised Fashion-MNIST: test bits/dim and samples",
+    config=FlowFashionSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: FlowFashionSettings = ctx.config
     train = load_fashion_mnist_levels("train")[0].float().unsqueeze(1)
     test = load_fashion_mnist_levels("test")[0].float().unsqueeze(1)
     train, test = train[: cfg.n_train], test[: cfg.n_test].to(ctx.device)
-    n_train, n_test, epochs, steps, hidden = len(train), len(test), cfg.epochs, cfg.steps_per_scale, cfg.hidden_channels
+    n_train, n_test, epochs, steps, hidden = (
+        len(train),
+        len(test),
+        cfg.epochs,
+        cfg.steps_per_scale,
+        cfg.hidden_channels,
+    )
     torch.manual_seed(ctx.seed)
-    flow = MultiScaleFlow((1, 28, 28), num_scales=cfg.num_scales, steps_per_scale=steps, hidden_channels=hidden, style="glow")
+    flow = MultiScaleFlow(
+        (1, 28, 28), num_scales=cfg.num_scales, steps_per_scale=steps, hidden_channels=hidden, style="glow"
+    )
     model = Dequantized(flow, num_levels=256)
-    history = Trainer(model, lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size, device=ctx.device,
-                      progress=ctx.progress_label("training the multi-scale flow"),
-                      seed=ctx.seed, scheduler="cosine", clip_grad_norm=50.0).fit(train)
+    history = Trainer(
+        model,
+        lr=cfg.lr,
+        epochs=epochs,
+        batch_size=cfg.batch_size,
+        device=ctx.device,
+        progress=ctx.progress_label("training the multi-scale flow"),
+        seed=ctx.seed,
+        scheduler="cosine",
+        clip_grad_norm=50.0,
+    ).fit(train)
     model.eval()
-    metrics: dict[str, Any] = {"epochs": epochs, "n_train": n_train, "n_test": n_test,
-                               "steps_per_scale": steps, "hidden_channels": hidden,
-                               "final_train_loss": history.losses[-1]}
+    metrics: dict[str, Any] = {
+        "epochs": epochs,
+        "n_train": n_train,
+        "n_test": n_test,
+        "steps_per_scale": steps,
+        "hidden_channels": hidden,
+        "final_train_loss": history.losses[-1],
+    }
     metrics.update(evaluate(model, test, 1, ctx.seed))
-    ctx.report_metric("test bits/dim", metrics["test_bits_per_dim"], "bits/dim", "lower", se=metrics["test_bits_per_dim_se"],
-                      bound="upper")
-    ctx.report_metric("test NLL", metrics["test_nll_nats"], "nats/image", "lower", se=metrics["test_nll_se"], bound="upper",
-                      headline=False)
+    ctx.report_metric(
+        "test bits/dim",
+        metrics["test_bits_per_dim"],
+        "bits/dim",
+        "lower",
+        se=metrics["test_bits_per_dim_se"],
+        bound="upper",
+    )
+    ctx.report_metric(
+        "test NLL",
+        metrics["test_nll_nats"],
+        "nats/image",
+        "lower",
+        se=metrics["test_nll_se"],
+        bound="upper",
+        headline=False,
+    )
     with torch.no_grad():
         levels = model.sample_levels(36, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed))
-    ctx.save_figure(image_grid(levels[:, 0] / 255, rows=6, cols=6, title=f"samples ({metrics['test_bits_per_dim']:.3f} bits/dim)"),
-                    "samples", "36 samples of the multi-scale flow, quantised to 8 bits")
-    ctx.save_figure(image_grid(test[:36, 0] / 255, rows=6, cols=6, title="test images"), "test_images", "Test images for comparison")
-    ctx.note("Bits/dim is an upper bound on the discrete code length: -(E_v log p((k + v)/256) - 784 log 256) / (784 log 2), "
-             "one dequantisation draw per test image; the logit preprocessing is inside the flow. "
-             f"This run: {n_train} training images, {epochs} epochs, {steps} Glow steps per scale with {hidden} hidden "
-             f"channels, evaluated on {n_test} test images. A small model trained briefly: the figure is far from "
-             "converged and well above what large flows reach with long training.")
+    ctx.save_figure(
+        image_grid(
+            levels[:, 0] / 255, rows=6, cols=6, title=f"samples ({metrics['test_bits_per_dim']:.3f} bits/dim)"
+        ),
+        "samples",
+        "36 samples of the multi-scale flow, quantised to 8 bits",
+    )
+    ctx.save_figure(
+        image_grid(test[:36, 0] / 255, rows=6, cols=6, title="test images"),
+        "test_images",
+        "Test images for comparison",
+    )
+    ctx.note(
+        "Bits/dim is an upper bound on the discrete code length: -(E_v log p((k + v)/256) - 784 log 256) / (784 log 2), "
+        "one dequantisation draw per test image; the logit preprocessing is inside the flow. "
+        f"This run: {n_train} training images, {epochs} epochs, {steps} Glow steps per scale with {hidden} hidden "
+        f"channels, evaluated on {n_test} test images. A small model trained briefly: the figure is far from "
+        "converged and well above what large flows reach with long training."
+    )
     return metrics

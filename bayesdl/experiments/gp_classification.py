@@ -71,8 +71,16 @@ class GpClassificationSettings:
     def preset(cls, size: RunSize) -> GpClassificationSettings:
         """The settings of a smoke, quick or full run."""
         if size == "smoke":
-            return cls(gp_epochs=2, num_inducing=10, dkl_hidden=(32,), bnn_epochs=2, bnn=NetSettings(hidden=(32,)), members=2,
-                       predictive_samples=16, num_train=200)
+            return cls(
+                gp_epochs=2,
+                num_inducing=10,
+                dkl_hidden=(32,),
+                bnn_epochs=2,
+                bnn=NetSettings(hidden=(32,)),
+                members=2,
+                predictive_samples=16,
+                num_train=200,
+            )
         return cls(gp_epochs=40, bnn_epochs=25, predictive_samples=64) if size == "quick" else cls()
 
 
@@ -96,8 +104,14 @@ def build_and_fit(kind: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) 
     num_inducing = cfg.num_inducing
     torch.manual_seed(ctx.seed)
     if kind == "dkl":
-        model: Any = DeepKernelGP(num_features=10, num_inducing=num_inducing, likelihood="softmax", num_classes=10,
-                                  num_inputs=64, hidden=list(cfg.dkl_hidden))
+        model: Any = DeepKernelGP(
+            num_features=10,
+            num_inducing=num_inducing,
+            likelihood="softmax",
+            num_classes=10,
+            num_inputs=64,
+            hidden=list(cfg.dkl_hidden),
+        )
         lr = cfg.dkl_lr
     elif kind == "svgp":
         model = SparseVariationalGP(64, num_inducing=num_inducing, likelihood="softmax", num_classes=10)
@@ -105,7 +119,15 @@ def build_and_fit(kind: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) 
     else:
         raise InputError(f"unknown model {kind!r}; expected one of {list(MODELS)}")
     model.initialize_inducing_points(x, seed=ctx.seed)
-    trainer = Trainer(model, lr=lr, epochs=cfg.gp_epochs, batch_size=cfg.batch_size, device=ctx.device, progress=ctx.progress_label(f"training {kind}"), seed=ctx.seed)
+    trainer = Trainer(
+        model,
+        lr=lr,
+        epochs=cfg.gp_epochs,
+        batch_size=cfg.batch_size,
+        device=ctx.device,
+        progress=ctx.progress_label(f"training {kind}"),
+        seed=ctx.seed,
+    )
     history = trainer.fit((x.to(ctx.device), y.to(ctx.device)))
     return model, history.losses
 
@@ -114,11 +136,23 @@ def fit_bnn(method: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) -> t
     """Train one BNN method with the settings ``bnn-classification`` uses on digits (shared helper and MLP)."""
     cfg: GpClassificationSettings = ctx.config
     hidden = list(cfg.bnn.hidden)
-    return train_method(method, lambda p: MLP(64, hidden, 10, dropout=p), "categorical", (x, y), cfg.bnn_epochs, cfg.batch_size,
-                        cfg.bnn_lr, ctx, dropout=cfg.bnn.dropout, num_members=cfg.members)
+    return train_method(
+        method,
+        lambda p: MLP(64, hidden, 10, dropout=p),
+        "categorical",
+        (x, y),
+        cfg.bnn_epochs,
+        cfg.batch_size,
+        cfg.bnn_lr,
+        ctx,
+        dropout=cfg.bnn.dropout,
+        num_members=cfg.members,
+    )
 
 
-def evaluate(pred: ClassificationPrediction, pred_shift: ClassificationPrediction, labels: torch.Tensor) -> dict[str, float]:
+def evaluate(
+    pred: ClassificationPrediction, pred_shift: ClassificationPrediction, labels: torch.Tensor
+) -> dict[str, float]:
     """Accuracy, NLL, ECE on the test set; OOD AUROC by entropy and by mutual information."""
     probs = pred.probs.cpu()
     return {
@@ -126,14 +160,19 @@ def evaluate(pred: ClassificationPrediction, pred_shift: ClassificationPredictio
         "nll": nll(probs, labels),
         "ece": expected_calibration_error(probs, labels),
         "ood_auroc_entropy": ood_auroc(pred.entropy.cpu(), pred_shift.entropy.cpu()),
-        "ood_auroc_mutual_information": ood_auroc(pred.mutual_information.cpu(), pred_shift.mutual_information.cpu()),
+        "ood_auroc_mutual_information": ood_auroc(
+            pred.mutual_information.cpu(), pred_shift.mutual_information.cpu()
+        ),
         "mean_entropy_test": float(pred.entropy.mean()),
         "mean_entropy_shifted": float(pred_shift.entropy.mean()),
     }
 
 
-@experiment("gp-classification", "Stochastic variational deep kernel learning (GPyTorch) next to the BNN methods on 8x8 digits: accuracy, NLL, ECE, OOD AUROC",
-            config=GpClassificationSettings)
+@experiment(
+    "gp-classification",
+    "Stochastic variational deep kernel learning (GPyTorch) next to the BNN methods on 8x8 digits: accuracy, NLL, ECE, OOD AUROC",
+    config=GpClassificationSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: GpClassificationSettings = ctx.config
     x_train, y_train = load_digits("train")
@@ -157,36 +196,85 @@ def run(ctx: RunContext) -> dict[str, Any]:
         metrics[kind] = {**evaluate(pred, pred_shift, y_test), **extra}
         label = LABELS.get(kind, kind)
         report_classification(ctx, pred.probs.cpu(), y_test, label, ece=metrics[kind]["ece"])
-        ctx.report_metric("OOD AUROC (entropy)", metrics[kind]["ood_auroc_entropy"], "", "higher", method=label, headline=False)
+        ctx.report_metric(
+            "OOD AUROC (entropy)",
+            metrics[kind]["ood_auroc_entropy"],
+            "",
+            "higher",
+            method=label,
+            headline=False,
+        )
         if kind != "plain":
-            ctx.report_metric("OOD AUROC (mutual information)", metrics[kind]["ood_auroc_mutual_information"], "", "higher",
-                              method=label, headline=False)
+            ctx.report_metric(
+                "OOD AUROC (mutual information)",
+                metrics[kind]["ood_auroc_mutual_information"],
+                "",
+                "higher",
+                method=label,
+                headline=False,
+            )
 
     fig, axes = plt.subplots(1, len(preds) + 1, figsize=(3.0 * (len(preds) + 1), 3.2))
     for i, (kind, (pred, pred_shift)) in enumerate(preds.items()):
-        if kind not in ("dkl", "svgp", "ensemble"):  # the entropy panel shows the GPs and the ensemble only, to stay legible
+        if kind not in (
+            "dkl",
+            "svgp",
+            "ensemble",
+        ):  # the entropy panel shows the GPs and the ensemble only, to stay legible
             reliability_diagram(pred.probs.cpu(), y_test, n_bins=10, ax=axes[i], title=LABELS.get(kind, kind))
             continue
         reliability_diagram(pred.probs.cpu(), y_test, n_bins=10, ax=axes[i], title=LABELS.get(kind, kind))
         bins = np.linspace(0, float(np.log(10)), 30)
-        axes[-1].hist(pred.entropy.cpu().numpy(), bins=bins, color=f"C{i}", alpha=0.45, label=f"{kind}: test", density=True)
-        axes[-1].hist(pred_shift.entropy.cpu().numpy(), bins=bins, color=f"C{i}", histtype="step", lw=1.5, label=f"{kind}: shifted", density=True)
+        axes[-1].hist(
+            pred.entropy.cpu().numpy(),
+            bins=bins,
+            color=f"C{i}",
+            alpha=0.45,
+            label=f"{kind}: test",
+            density=True,
+        )
+        axes[-1].hist(
+            pred_shift.entropy.cpu().numpy(),
+            bins=bins,
+            color=f"C{i}",
+            histtype="step",
+            lw=1.5,
+            label=f"{kind}: shifted",
+            density=True,
+        )
     axes[-1].set_xlabel("predictive entropy (nats)")
     axes[-1].set_title("test vs rotated+noisy digits")
     axes[-1].legend(fontsize=7)
     fig.tight_layout()
-    ctx.save_figure(fig, "calibration_and_ood", "Reliability diagram on the test digits, and predictive entropy on test vs shifted digits")
+    ctx.save_figure(
+        fig,
+        "calibration_and_ood",
+        "Reliability diagram on the test digits, and predictive entropy on test vs shifted digits",
+    )
 
-    fig = image_grid(torch.cat([x_test[:8], x_shift[:8]]), rows=2, row_labels=("test", "shifted"), cell=0.8,
-                     title="test digits (top) and their shifted versions (bottom)")
-    ctx.save_figure(fig, "shifted_digits", "The out-of-distribution set: test digits rotated by 90 degrees with pixel noise (sd 0.2)")
+    fig = image_grid(
+        torch.cat([x_test[:8], x_shift[:8]]),
+        rows=2,
+        row_labels=("test", "shifted"),
+        cell=0.8,
+        title="test digits (top) and their shifted versions (bottom)",
+    )
+    ctx.save_figure(
+        fig,
+        "shifted_digits",
+        "The out-of-distribution set: test digits rotated by 90 degrees with pixel noise (sd 0.2)",
+    )
 
-    ctx.note("Training losses are negative ELBOs per example (upper bounds on the negative log marginal likelihood). "
-             "Predictions average the softmax over draws of the latent functions from q(f). The DKL feature "
-             "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use "
-             f"{cfg.num_inducing} free inducing points in feature space, not KISS-GP grids.")
-    ctx.note("The BNN rows (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained with the bnn-classification "
-             f"helper (MLP 64-{'-'.join(map(str, cfg.bnn.hidden))}-10, Adam {cfg.bnn_lr:g}), and scored on the same test and shifted sets "
-             "(rotated by 90 degrees plus pixel noise; bnn-classification's own shifted set has no noise).")
+    ctx.note(
+        "Training losses are negative ELBOs per example (upper bounds on the negative log marginal likelihood). "
+        "Predictions average the softmax over draws of the latent functions from q(f). The DKL feature "
+        "extractor is the shared ReLU MLP of bayesdl.models.nets; GPs use "
+        f"{cfg.num_inducing} free inducing points in feature space, not KISS-GP grids."
+    )
+    ctx.note(
+        "The BNN rows (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained with the bnn-classification "
+        f"helper (MLP 64-{'-'.join(map(str, cfg.bnn.hidden))}-10, Adam {cfg.bnn_lr:g}), and scored on the same test and shifted sets "
+        "(rotated by 90 degrees plus pixel noise; bnn-classification's own shifted set has no noise)."
+    )
     metrics["settings"] = {"predictive_samples": samples, "num_train": len(y_train), "num_test": len(y_test)}
     return metrics

@@ -74,18 +74,40 @@ class RegressionSplit:
         return self.trend_at(x_std) + self.y_std * y_std.cpu()
 
 
-def _standardise(name: str, x_tr: torch.Tensor, y_tr: torch.Tensor, x_te: torch.Tensor, y_te: torch.Tensor, x_label: str,
-                 scale_x: bool = True, trend_degree: int = 0) -> RegressionSplit:
+def _standardise(
+    name: str,
+    x_tr: torch.Tensor,
+    y_tr: torch.Tensor,
+    x_te: torch.Tensor,
+    y_te: torch.Tensor,
+    x_label: str,
+    scale_x: bool = True,
+    trend_degree: int = 0,
+) -> RegressionSplit:
     xm = float(x_tr.mean())
     xs = float(x_tr.std()) if scale_x else 1.0
-    trend = tuple(float(c) for c in np.polyfit(x_tr[:, 0].double().numpy(), y_tr.double().numpy(), trend_degree))
+    trend = tuple(
+        float(c) for c in np.polyfit(x_tr[:, 0].double().numpy(), y_tr.double().numpy(), trend_degree)
+    )
 
     def detrend(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return y - torch.as_tensor(np.polyval(np.asarray(trend), x[:, 0].double().numpy()), dtype=torch.float32)
+        return y - torch.as_tensor(
+            np.polyval(np.asarray(trend), x[:, 0].double().numpy()), dtype=torch.float32
+        )
 
     ys = float(detrend(x_tr, y_tr).std())
-    return RegressionSplit(name, (x_tr - xm) / xs, detrend(x_tr, y_tr) / ys, (x_te - xm) / xs, detrend(x_te, y_te) / ys,
-                           xm, xs, trend, ys, x_label)
+    return RegressionSplit(
+        name,
+        (x_tr - xm) / xs,
+        detrend(x_tr, y_tr) / ys,
+        (x_te - xm) / xs,
+        detrend(x_te, y_te) / ys,
+        xm,
+        xs,
+        trend,
+        ys,
+        x_label,
+    )
 
 
 def toy_split(name: str, n_train: int, n_test: int, seed: int) -> RegressionSplit:
@@ -109,7 +131,9 @@ def co2_split(seed: int, test_fraction: float = 0.25, max_train: int | None = No
     # A quadratic trend fitted on the training months is removed first, and inputs are measured in
     # months (centred): a single stationary RBF kernel, starting from a lengthscale below the seasonal
     # scale, then grows into the seasonal cycle instead of explaining the cycle away as noise.
-    split = _standardise("co2", 12.0 * t[train], y[train], 12.0 * t[test], y[test], "year", scale_x=False, trend_degree=2)
+    split = _standardise(
+        "co2", 12.0 * t[train], y[train], 12.0 * t[test], y[test], "year", scale_x=False, trend_degree=2
+    )
     split.x_display_scale = 1.0 / 12.0
     return split
 
@@ -161,10 +185,16 @@ class Settings:
         return cls()
 
 
-def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -> tuple[torch.nn.Module, list[float]]:
+def fit_model(
+    kind: str, split: RegressionSplit, s: Settings, ctx: RunContext
+) -> tuple[torch.nn.Module, list[float]]:
     """Build and train one model through the shared trainer; returns the model and its loss history."""
     x, y = split.x_train, split.y_train
-    common = dict(device=ctx.device, progress=ctx.progress_label(f"training {LABELS.get(kind, kind)} on {split.name}"), seed=ctx.seed)
+    common = dict(
+        device=ctx.device,
+        progress=ctx.progress_label(f"training {LABELS.get(kind, kind)} on {split.name}"),
+        seed=ctx.seed,
+    )
     # 44 seasonal cycles need a few inducing points each; the toy functions need far fewer.
     num_inducing = min(s.co2_num_inducing if split.name == "co2" else s.num_inducing, len(x))
     torch.manual_seed(ctx.seed)
@@ -172,10 +202,14 @@ def fit_model(kind: str, split: RegressionSplit, s: Settings, ctx: RunContext) -
         model: Any = ExactGPRegression.from_data(x, y, kernel="rbf")
         trainer = Trainer(model, lr=0.05, epochs=s.exact_epochs, batch_size=len(x), **common)
     elif kind == "svgp":
-        model = SparseVariationalGP(1, num_inducing=num_inducing, kernel="rbf").initialize_inducing_points(x, seed=ctx.seed)
+        model = SparseVariationalGP(1, num_inducing=num_inducing, kernel="rbf").initialize_inducing_points(
+            x, seed=ctx.seed
+        )
         trainer = Trainer(model, lr=0.03, epochs=s.svgp_epochs, batch_size=s.batch_size, **common)
     elif kind == "dkl":
-        model = DeepKernelGP(num_features=2, num_inducing=num_inducing, num_inputs=1, hidden_sizes=list(s.hidden))
+        model = DeepKernelGP(
+            num_features=2, num_inducing=num_inducing, num_inputs=1, hidden_sizes=list(s.hidden)
+        )
         model.initialize_inducing_points(x, seed=ctx.seed)
         trainer = Trainer(model, lr=0.01, epochs=s.dkl_epochs, batch_size=s.batch_size, **common)
     else:
@@ -188,13 +222,23 @@ def fit_bnn(method: str, split: RegressionSplit, s: Settings, ctx: RunContext) -
     """Train one BNN method of ``bnn-regression`` (same helper, architecture and heteroscedastic likelihood) on the
     standardised training set of ``split``."""
     hidden = list(s.bnn_hidden)
-    return train_method(method, lambda p: MLP(1, hidden, 2, dropout=p), "heteroscedastic",
-                        (split.x_train.to(ctx.device), split.y_train.to(ctx.device)), s.bnn_epochs, 100, 1e-2, ctx,
-                        dropout=0.1, num_members=s.bnn_members)
+    return train_method(
+        method,
+        lambda p: MLP(1, hidden, 2, dropout=p),
+        "heteroscedastic",
+        (split.x_train.to(ctx.device), split.y_train.to(ctx.device)),
+        s.bnn_epochs,
+        100,
+        1e-2,
+        ctx,
+        dropout=0.1,
+        num_members=s.bnn_members,
+    )
 
 
-def predict_original_units(model: Any, split: RegressionSplit, x_std: torch.Tensor,
-                           num_samples: int = 100) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def predict_original_units(
+    model: Any, split: RegressionSplit, x_std: torch.Tensor, num_samples: int = 100
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Predictive mean, latent (epistemic) variance and total variance at standardised inputs, in original units.
 
     ``num_samples`` posterior draws are used by the sampling methods (BNNs); the GPs' predictives are closed form.
@@ -219,23 +263,44 @@ def evaluate(model: Any, split: RegressionSplit, num_samples: int = 100) -> dict
     }
 
 
-def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext, num_samples: int = 100) -> None:
+def plot_bands(
+    split: RegressionSplit, models: dict[str, Any], ctx: RunContext, num_samples: int = 100
+) -> None:
     """One panel per model: training data, predictive mean, the 95% total band and the 95% latent band."""
     x_tr = split.to_original_x(split.x_train) * split.x_display_scale
     y_tr = split.original_y(split.x_train, split.y_train)
-    lo, hi = float(min(split.x_train.min(), split.x_test.min())), float(max(split.x_train.max(), split.x_test.max()))
+    lo, hi = (
+        float(min(split.x_train.min(), split.x_test.min())),
+        float(max(split.x_train.max(), split.x_test.max())),
+    )
     pad = 0.15 * (hi - lo) if split.name != "co2" else 0.05 * (hi - lo)
     grid = torch.linspace(lo - pad, hi + pad, 2000 if split.name == "co2" else 400).unsqueeze(1)
     x_grid = split.to_original_x(grid)
     x_show = x_grid * split.x_display_scale
     rows = 2 if split.name == "co2" else 1  # CO2: a second row zooms into the last six years
-    fig, axes = plt.subplots(rows, len(models), figsize=(4.2 * len(models), 3.2 * rows), sharey="row", squeeze=False)
+    fig, axes = plt.subplots(
+        rows, len(models), figsize=(4.2 * len(models), 3.2 * rows), sharey="row", squeeze=False
+    )
     for col, (name, model) in enumerate(models.items()):
         mean, latent, total = predict_original_units(model, split, grid, num_samples)
         for row in range(rows):
             ax = axes[row, col]
-            ax.fill_between(x_show, mean - 1.96 * total.sqrt(), mean + 1.96 * total.sqrt(), color="C0", alpha=0.2, label="95% predictive")
-            ax.fill_between(x_show, mean - 1.96 * latent.sqrt(), mean + 1.96 * latent.sqrt(), color="C1", alpha=0.35, label="95% latent f")
+            ax.fill_between(
+                x_show,
+                mean - 1.96 * total.sqrt(),
+                mean + 1.96 * total.sqrt(),
+                color="C0",
+                alpha=0.2,
+                label="95% predictive",
+            )
+            ax.fill_between(
+                x_show,
+                mean - 1.96 * latent.sqrt(),
+                mean + 1.96 * latent.sqrt(),
+                color="C1",
+                alpha=0.35,
+                label="95% latent f",
+            )
             ax.scatter(x_tr, y_tr, s=3 if split.name == "co2" else 5, color="k", alpha=0.5, label="train")
             ax.plot(x_show, mean, color="C0", lw=1.2, label="mean")
             if split.name != "co2":
@@ -249,13 +314,22 @@ def plot_bands(split: RegressionSplit, models: dict[str, Any], ctx: RunContext, 
             axes[1, col].scatter(x_te, y_te, s=8, marker="x", color="C3", label="test")
             axes[1, col].set_xlim(start, float(x_show.max()))
             keep = x_show >= start
-            axes[1, col].set_ylim(float((mean - 2.5 * total.sqrt())[keep].min()), float((mean + 2.5 * total.sqrt())[keep].max()))
+            axes[1, col].set_ylim(
+                float((mean - 2.5 * total.sqrt())[keep].min()), float((mean + 2.5 * total.sqrt())[keep].max())
+            )
     axes[0, 0].legend(fontsize=7, loc="upper left")
-    ctx.save_figure(fig, f"bands_{split.name}", f"{split.name}: predictive mean with 95% total (blue) and latent-function (orange) bands")
+    ctx.save_figure(
+        fig,
+        f"bands_{split.name}",
+        f"{split.name}: predictive mean with 95% total (blue) and latent-function (orange) bands",
+    )
 
 
-@experiment("gp-regression", "Exact GP, SVGP and deep kernel learning (GPyTorch) next to the BNN methods on toy data, GPs on Mauna Loa CO2: NLL, RMSE, coverage, CRPS",
-            config=Settings)
+@experiment(
+    "gp-regression",
+    "Exact GP, SVGP and deep kernel learning (GPyTorch) next to the BNN methods on toy data, GPs on Mauna Loa CO2: NLL, RMSE, coverage, CRPS",
+    config=Settings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     s: Settings = ctx.config
     splits = [
@@ -270,25 +344,44 @@ def run(ctx: RunContext) -> dict[str, Any]:
         for kind in MODELS:
             model, losses = fit_model(kind, split, s, ctx)
             fitted[kind] = model
-            metrics[split.name][kind] = {**evaluate(model, split, s.predictive_samples), "final_train_loss": losses[-1]}
+            metrics[split.name][kind] = {
+                **evaluate(model, split, s.predictive_samples),
+                "final_train_loss": losses[-1],
+            }
         if split.name in BNN_SETS:
             for method in METHODS:
                 torch.manual_seed(ctx.seed)
                 fitted[method] = fit_bnn(method, split, s, ctx)
                 metrics[split.name][method] = evaluate(fitted[method], split, s.predictive_samples)
         for kind, scores in list(metrics[split.name].items()):
-            report_regression(ctx, scores, LABELS.get(kind, kind), group=split.name, y_unit="ppm" if split.name == "co2" else "")
+            report_regression(
+                ctx,
+                scores,
+                LABELS.get(kind, kind),
+                group=split.name,
+                y_unit="ppm" if split.name == "co2" else "",
+            )
         plot_bands(split, fitted, ctx, s.predictive_samples)
         metrics[split.name]["num_train"] = len(split.y_train)
         metrics[split.name]["num_test"] = len(split.y_test)
-    ctx.note("Training losses are per example in nats: the exact GP's is the negative log marginal likelihood; "
-             "the SVGP's and DKL's are negative ELBOs, upper bounds on it. All three use a homoscedastic Gaussian "
-             "likelihood, so none can follow the growing noise of the heteroscedastic set.")
-    ctx.note("The BNN methods (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained exactly as in "
-             "bnn-regression (shared helper, MLP 1-" + "-".join(map(str, s.bnn_hidden)) + "-2, heteroscedastic Gaussian "
-             "likelihood, " + str(s.bnn_epochs) + " epochs) on the same standardised toy splits; they are not run on CO2. "
-             "Their intervals and CRPS use the moment-matched Gaussian of the predictive; 'latent f' is their epistemic part.")
-    ctx.note("Test metrics are in the original units of y (CO2 in ppm). Test inputs of the gap set cover the hole "
-             "in (-1, 1); CO2 test months are a random 25% of the series (interpolation, not forecasting).")
+    ctx.note(
+        "Training losses are per example in nats: the exact GP's is the negative log marginal likelihood; "
+        "the SVGP's and DKL's are negative ELBOs, upper bounds on it. All three use a homoscedastic Gaussian "
+        "likelihood, so none can follow the growing noise of the heteroscedastic set."
+    )
+    ctx.note(
+        "The BNN methods (plain net, MC dropout, deep ensemble, Bayes by Backprop) are trained exactly as in "
+        "bnn-regression (shared helper, MLP 1-"
+        + "-".join(map(str, s.bnn_hidden))
+        + "-2, heteroscedastic Gaussian "
+        "likelihood, "
+        + str(s.bnn_epochs)
+        + " epochs) on the same standardised toy splits; they are not run on CO2. "
+        "Their intervals and CRPS use the moment-matched Gaussian of the predictive; 'latent f' is their epistemic part."
+    )
+    ctx.note(
+        "Test metrics are in the original units of y (CO2 in ppm). Test inputs of the gap set cover the hole "
+        "in (-1, 1); CO2 test months are a random 25% of the series (interpolation, not forecasting)."
+    )
     metrics["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(s).items()}
     return metrics

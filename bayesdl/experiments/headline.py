@@ -60,13 +60,23 @@ class ReportedMetric:
 
     def __post_init__(self) -> None:
         if self.better not in ("lower", "higher", "none"):
-            raise InputError(f"better must be 'lower', 'higher' or 'none'; got {self.better!r} for metric {self.name!r}")
+            raise InputError(
+                f"better must be 'lower', 'higher' or 'none'; got {self.better!r} for metric {self.name!r}"
+            )
         if self.bound not in (None, "upper", "lower"):
-            raise InputError(f"bound must be None, 'upper' or 'lower'; got {self.bound!r} for metric {self.name!r}")
-        if not isinstance(self.value, (int, float)) or isinstance(self.value, bool) or not math.isfinite(self.value):
+            raise InputError(
+                f"bound must be None, 'upper' or 'lower'; got {self.bound!r} for metric {self.name!r}"
+            )
+        if (
+            not isinstance(self.value, (int, float))
+            or isinstance(self.value, bool)
+            or not math.isfinite(self.value)
+        ):
             raise InputError(f"metric {self.name!r} must be a finite number; got {self.value!r}")
         if self.se is not None and not (isinstance(self.se, (int, float)) and self.se >= 0):
-            raise InputError(f"the standard error of metric {self.name!r} must be a number >= 0 or None; got {self.se!r}")
+            raise InputError(
+                f"the standard error of metric {self.name!r} must be a number >= 0 or None; got {self.se!r}"
+            )
 
     @property
     def label(self) -> str:
@@ -138,7 +148,9 @@ class Comparison:
     @property
     def text(self) -> str:
         """One line, e.g. ``test NLL [nats]: best MADE 20.1 ± 0.3, by 0.8 ± 0.4 over NADE (4 methods)``."""
-        margin = format_number(self.margin, 3) + (f" ± {format_number(self.margin_se, 2)}" if self.margin_se is not None else "")
+        margin = format_number(self.margin, 3) + (
+            f" ± {format_number(self.margin_se, 2)}" if self.margin_se is not None else ""
+        )
         where = f"{self.group}: " if self.group else ""
         lead = f"{where}{self.best.label} {self.best.arrow}: best {self.best.method} {self.best.formatted}, "
         if self.margin == 0:
@@ -168,7 +180,9 @@ def compare(records: list[ReportedMetric]) -> list[Comparison]:
             continue
         best, second = _ranked(methods)[:2]
         margin_se = math.hypot(best.se, second.se) if best.se is not None and second.se is not None else None
-        out.append(Comparison(group, name, best, second, abs(best.value - second.value), margin_se, len(methods)))
+        out.append(
+            Comparison(group, name, best, second, abs(best.value - second.value), margin_se, len(methods))
+        )
     return out
 
 
@@ -207,7 +221,9 @@ def headline_lines(records: list[ReportedMetric]) -> list[str]:
     return lines
 
 
-def pivot(records: list[ReportedMetric]) -> dict[str, tuple[list[str], list[str], dict[tuple[str, str], ReportedMetric]]]:
+def pivot(
+    records: list[ReportedMetric],
+) -> dict[str, tuple[list[str], list[str], dict[tuple[str, str], ReportedMetric]]]:
     """The comparison tables: per group, (method rows, metric columns, (method, metric) -> record).
 
     Only records with a method are pivoted; column and row orders are the order of first appearance.

@@ -33,7 +33,9 @@ def as_images(images: torch.Tensor) -> torch.Tensor:
             raise ValueError(f"only single-channel images can be tiled, got {images.shape[1]} channels")
         return images[:, 0]
     if images.dim() != 3:
-        raise ValueError(f"images must be [n, H, W], [n, 1, H, W] or [n, H*W]; got shape {list(images.shape)}")
+        raise ValueError(
+            f"images must be [n, H, W], [n, 1, H, W] or [n, H*W]; got shape {list(images.shape)}"
+        )
     return images
 
 
@@ -61,8 +63,16 @@ def tile(images: torch.Tensor, cols: int, fill: float = 0.5, gap: int = 1) -> to
     return mosaic
 
 
-def image_grid(images: torch.Tensor, *, rows: int | None = None, cols: int | None = None, title: str = "",
-               row_labels: Sequence[str] = (), value_range: tuple[float, float] = (0.0, 1.0), cell: float = 0.6) -> Any:
+def image_grid(
+    images: torch.Tensor,
+    *,
+    rows: int | None = None,
+    cols: int | None = None,
+    title: str = "",
+    row_labels: Sequence[str] = (),
+    value_range: tuple[float, float] = (0.0, 1.0),
+    cell: float = 0.6,
+) -> Any:
     """A figure of ``images`` in one mosaic, ``rows`` or ``cols`` of them (the other follows from their number).
 
     Arguments:
@@ -93,7 +103,9 @@ def image_grid(images: torch.Tensor, *, rows: int | None = None, cols: int | Non
     shown_rows = max(1, math.ceil(len(images) / cols))
     low, high = value_range
     mosaic = tile(((images - low) / (high - low)).clamp(0, 1), cols)
-    fig, ax = plt.subplots(figsize=(cols * cell + (0.6 if row_labels else 0.1), shown_rows * cell + (0.4 if title else 0.1)))
+    fig, ax = plt.subplots(
+        figsize=(cols * cell + (0.6 if row_labels else 0.1), shown_rows * cell + (0.4 if title else 0.1))
+    )
     ax.imshow(mosaic, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     h = images.shape[1]

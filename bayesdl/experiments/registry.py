@@ -124,8 +124,19 @@ class RunContext:
         """What to pass as a Trainer's ``progress``: False when progress is off, else the bar's label."""
         return label if self.progress else False
 
-    def report_metric(self, name: str, value: float, unit: str, better: Direction, *, method: str | None = None,
-                      se: float | None = None, bound: BoundKind | None = None, headline: bool = True, group: str = "") -> None:
+    def report_metric(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        better: Direction,
+        *,
+        method: str | None = None,
+        se: float | None = None,
+        bound: BoundKind | None = None,
+        headline: bool = True,
+        group: str = "",
+    ) -> None:
         """Declare a number for the report's comparison table and, if ``headline``, for the summary and index.
 
         Arguments:
@@ -145,8 +156,19 @@ class RunContext:
             >>> ctx.reported[0].label
             'test NLL [nats]'
         """
-        self.reported.append(ReportedMetric(name, float(value), unit, better, method, None if se is None else float(se),
-                                            bound, headline, group))
+        self.reported.append(
+            ReportedMetric(
+                name,
+                float(value),
+                unit,
+                better,
+                method,
+                None if se is None else float(se),
+                bound,
+                headline,
+                group,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -195,7 +217,9 @@ class RunResult:
     reported: list[ReportedMetric] = field(default_factory=list)
 
 
-def experiment(name: str, description: str, demo: bool = False, config: type | None = None) -> Callable[[Callable[[RunContext], dict]], Callable[[RunContext], dict]]:
+def experiment(
+    name: str, description: str, demo: bool = False, config: type | None = None
+) -> Callable[[Callable[[RunContext], dict]], Callable[[RunContext], dict]]:
     """Decorator that registers ``run(ctx) -> metrics`` under ``name``.
 
     Put it on the ``run`` function of a module in ``bayesdl/experiments/``; the module is found and
@@ -235,7 +259,15 @@ def _discover() -> None:
         return
     package = importlib.import_module("bayesdl.experiments")
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in ("registry", "report", "catalog", "headline", "settings", "provenance", "summary"):
+        if info.name not in (
+            "registry",
+            "report",
+            "catalog",
+            "headline",
+            "settings",
+            "provenance",
+            "summary",
+        ):
             importlib.import_module(f"bayesdl.experiments.{info.name}")
     _DISCOVERED = True
 
@@ -367,10 +399,14 @@ def check_device(device: str | torch.device) -> torch.device:
 
     resolved = resolve_device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device {str(device)!r} was asked for, but CUDA is not available in this torch build "
-                         f"({torch.__version__}); use --device cpu or auto")
+        raise InputError(
+            f"device {str(device)!r} was asked for, but CUDA is not available in this torch build "
+            f"({torch.__version__}); use --device cpu or auto"
+        )
     if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
-        raise InputError(f"device {str(device)!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
+        raise InputError(
+            f"device {str(device)!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
     return resolved
 
 
@@ -382,7 +418,9 @@ def experiment_config(exp: Experiment, size: str, overrides: Mapping[str, str] |
     """
     if exp.config is None:
         if overrides:
-            raise InputError(f"{exp.name} declares no settings, so --set {next(iter(overrides))}=... cannot apply")
+            raise InputError(
+                f"{exp.name} declares no settings, so --set {next(iter(overrides))}=... cannot apply"
+            )
         return None
     return apply_overrides(exp.config.preset(size), overrides or {}, exp.name)
 
@@ -393,14 +431,22 @@ class _WarningLog:
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str, str], int] = {}
 
-    def record(self, message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    def record(
+        self, message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
         origin = Path(filename).parent.name + "/" + Path(filename).name
-        key = (category.__name__, str(message).strip().splitlines()[0] if str(message).strip() else "", origin)
+        key = (
+            category.__name__,
+            str(message).strip().splitlines()[0] if str(message).strip() else "",
+            origin,
+        )
         self.counts[key] = self.counts.get(key, 0) + 1
 
     def notes(self) -> list[str]:
-        return [f"Library warning ({category} from {origin}{f', {n} times' if n > 1 else ''}): {message}"
-                for (category, message, origin), n in self.counts.items()]
+        return [
+            f"Library warning ({category} from {origin}{f', {n} times' if n > 1 else ''}): {message}"
+            for (category, message, origin), n in self.counts.items()
+        ]
 
 
 def run_experiment(
@@ -470,12 +516,28 @@ def run_experiment(
         raise
 
 
-def _run_in(exp: Experiment, run_dir: Path, size: str, device: torch.device, seed: int, progress: bool, config: Any,
-            overrides: Mapping[str, str] | None, command: str | None) -> RunResult:
+def _run_in(
+    exp: Experiment,
+    run_dir: Path,
+    size: str,
+    device: torch.device,
+    seed: int,
+    progress: bool,
+    config: Any,
+    overrides: Mapping[str, str] | None,
+    command: str | None,
+) -> RunResult:
     from ..inference.trainer import seed_everything
 
-    ctx = RunContext(out_dir=run_dir, quick=size != "full", smoke=size == "smoke", device=device, seed=seed,
-                     progress=progress, config=config)
+    ctx = RunContext(
+        out_dir=run_dir,
+        quick=size != "full",
+        smoke=size == "smoke",
+        device=device,
+        seed=seed,
+        progress=progress,
+        config=config,
+    )
     seed_everything(seed)
     log = _WarningLog()
     start = time.perf_counter()
@@ -486,14 +548,34 @@ def _run_in(exp: Experiment, run_dir: Path, size: str, device: torch.device, see
     seconds = time.perf_counter() - start
     check_metrics(metrics)
     atomic_write_json(run_dir / "metrics.json", metrics)
-    info = {"experiment": exp.name, "description": exp.description, "size": size, "quick": ctx.quick, "smoke": ctx.smoke,
-            **provenance(command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]), seed, device),
-            "settings": _settings_json(config), "overrides": dict(overrides or {}), "seconds": round(seconds, 2),
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "reported_metrics": [m.to_json() for m in ctx.reported]}
+    info = {
+        "experiment": exp.name,
+        "description": exp.description,
+        "size": size,
+        "quick": ctx.quick,
+        "smoke": ctx.smoke,
+        **provenance(
+            command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            seed,
+            device,
+        ),
+        "settings": _settings_json(config),
+        "overrides": dict(overrides or {}),
+        "seconds": round(seconds, 2),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "reported_metrics": [m.to_json() for m in ctx.reported],
+    }
     atomic_write_json(run_dir / "run.json", info)
-    write_report(run_dir / "report.html", exp.name, exp.description, info, metrics, ctx.figures, ctx.notes + log.notes(),
-                 ctx.reported)
+    write_report(
+        run_dir / "report.html",
+        exp.name,
+        exp.description,
+        info,
+        metrics,
+        ctx.figures,
+        ctx.notes + log.notes(),
+        ctx.reported,
+    )
     return RunResult(run_dir, metrics, seconds, list(ctx.reported))
 
 

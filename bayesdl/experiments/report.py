@@ -31,8 +31,22 @@ figure{margin:1.4em 0;background:#fff;border:1px solid #e2e6eb;padding:.6em} img
 figcaption{color:#4a5363;font-size:.9em;margin-top:.3em} .small{color:#6a7383;font-size:.85em}
 """
 
-PROVENANCE_KEYS = ("bayesdl", "git_commit", "command", "seed", "device", "cpu_capability", "cpu", "torch", "cuda", "python",
-                   "size", "overrides", "seconds", "finished")
+PROVENANCE_KEYS = (
+    "bayesdl",
+    "git_commit",
+    "command",
+    "seed",
+    "device",
+    "cpu_capability",
+    "cpu",
+    "torch",
+    "cuda",
+    "python",
+    "size",
+    "overrides",
+    "seconds",
+    "finished",
+)
 
 
 def _cell(value: Any) -> str:
@@ -50,7 +64,11 @@ def provenance_table(info: dict[str, Any]) -> str:
     rows = []
     for key in PROVENANCE_KEYS:
         if key in info:
-            shown = f"<code>{html.escape(str(info[key]))}</code>" if key in ("command", "git_commit") else _cell(info[key])
+            shown = (
+                f"<code>{html.escape(str(info[key]))}</code>"
+                if key in ("command", "git_commit")
+                else _cell(info[key])
+            )
             rows.append(f"<tr><td>{html.escape(key.replace('_', ' '))}</td><td>{shown}</td></tr>")
     return f'<table class="prov">{"".join(rows)}</table>'
 
@@ -74,28 +92,44 @@ def comparison_tables(reported: list[ReportedMetric]) -> str:
                     continue
                 is_best = (group, name, method) in best
                 mark = " ★" if is_best else ""
-                tds.append(f'<td class="num{" best" if is_best else ""}">{html.escape(record.formatted)}{mark}</td>')
+                tds.append(
+                    f'<td class="num{" best" if is_best else ""}">{html.escape(record.formatted)}{mark}</td>'
+                )
             body.append(f"<tr><th>{html.escape(method)}</th>{''.join(tds)}</tr>")
         caption = f"<caption>{html.escape(group)}</caption>" if group else ""
-        parts.append(f'<table class="comparison">{caption}<tr><th>method</th>{"".join(heads)}</tr>{"".join(body)}</table>')
+        parts.append(
+            f'<table class="comparison">{caption}<tr><th>method</th>{"".join(heads)}</tr>{"".join(body)}</table>'
+        )
     if parts:
-        parts.append('<p class="small">★ best in its column (↓ lower is better, ↑ higher is better); ± one standard '
-                     "error where the experiment estimates one. A bound is labelled as one in its header.</p>")
+        parts.append(
+            '<p class="small">★ best in its column (↓ lower is better, ↑ higher is better); ± one standard '
+            "error where the experiment estimates one. A bound is labelled as one in its header.</p>"
+        )
     return "".join(parts)
 
 
 def run_level_table(reported: list[ReportedMetric]) -> str:
     """The declared numbers that belong to no method, as a name / value table."""
-    rows = [f'<tr><td>{html.escape(r.group + ": " if r.group else "")}{html.escape(r.label)} {r.arrow}</td>'
-            f'<td class="num">{html.escape(r.formatted)}</td></tr>' for r in reported if r.method is None]
-    return f'<table class="run-level"><tr><th>metric</th><th>value</th></tr>{"".join(rows)}</table>' if rows else ""
+    rows = [
+        f"<tr><td>{html.escape(r.group + ': ' if r.group else '')}{html.escape(r.label)} {r.arrow}</td>"
+        f'<td class="num">{html.escape(r.formatted)}</td></tr>'
+        for r in reported
+        if r.method is None
+    ]
+    return (
+        f'<table class="run-level"><tr><th>metric</th><th>value</th></tr>{"".join(rows)}</table>'
+        if rows
+        else ""
+    )
 
 
 def page(title: str, body: str) -> bytes:
     """A complete HTML page with the shared style."""
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<style>{STYLE}</style></head>\n<body>{body}</body></html>\n").encode()
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{STYLE}</style></head>\n<body>{body}</body></html>\n"
+    ).encode()
 
 
 def write_report(
@@ -127,19 +161,30 @@ def write_report(
     figs = []
     for filename, caption in figures:
         data = base64.b64encode((path.parent / filename).read_bytes()).decode()
-        figs.append(f'<figure><img alt="{html.escape(caption or filename)}" src="data:image/png;base64,{data}">'
-                    f"<figcaption>{html.escape(caption or filename)}</figcaption></figure>")
+        figs.append(
+            f'<figure><img alt="{html.escape(caption or filename)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption or filename)}</figcaption></figure>"
+        )
     heads = "".join(f"<li>{html.escape(line)}</li>" for line in headline_lines(reported))
     note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     settings = info.get("settings")
-    settings_html = (f"<details><summary>settings of this run</summary><p><code>{_cell(settings)}</code></p></details>"
-                     if settings else "")
-    body = (f"<h1>{html.escape(name)}</h1><p class='lead'>{html.escape(description)}</p>"
-            + (f'<h2>Headline</h2><ul class="headline">{heads}</ul>' if heads else "")
-            + "<h2>Results</h2>" + (comparison_tables(reported) + run_level_table(reported) or "<p>(no declared metrics)</p>")
-            + f'<p class="small">Every number the run returned: <a href="metrics.json">metrics.json</a> '
-              f"({len(metrics)} top-level entries).</p>"
-            + (f"<h2>Notes</h2><ul>{note_html}</ul>" if notes else "")
-            + "<h2>Figures</h2>" + ("".join(figs) if figs else "<p>(none)</p>")
-            + "<h2>Provenance</h2>" + provenance_table(info) + settings_html)
+    settings_html = (
+        f"<details><summary>settings of this run</summary><p><code>{_cell(settings)}</code></p></details>"
+        if settings
+        else ""
+    )
+    body = (
+        f"<h1>{html.escape(name)}</h1><p class='lead'>{html.escape(description)}</p>"
+        + (f'<h2>Headline</h2><ul class="headline">{heads}</ul>' if heads else "")
+        + "<h2>Results</h2>"
+        + (comparison_tables(reported) + run_level_table(reported) or "<p>(no declared metrics)</p>")
+        + f'<p class="small">Every number the run returned: <a href="metrics.json">metrics.json</a> '
+        f"({len(metrics)} top-level entries).</p>"
+        + (f"<h2>Notes</h2><ul>{note_html}</ul>" if notes else "")
+        + "<h2>Figures</h2>"
+        + ("".join(figs) if figs else "<p>(none)</p>")
+        + "<h2>Provenance</h2>"
+        + provenance_table(info)
+        + settings_html
+    )
     return atomic_write_bytes(path, page(f"bayesdl: {name}", body))

@@ -56,7 +56,9 @@ def gaussian_scores(mean: torch.Tensor, variance: torch.Tensor, y: torch.Tensor)
     return {"nll": nll, "nll_se": nll_se, "rmse": float((y - mean).square().mean().sqrt())}
 
 
-def report_regression(ctx: Any, scores: dict[str, float], method: str, group: str = "", y_unit: str = "") -> None:
+def report_regression(
+    ctx: Any, scores: dict[str, float], method: str, group: str = "", y_unit: str = ""
+) -> None:
     """Declare the usual regression scores of one method: test NLL (headline, with its standard error when the
     scores carry ``test_nll_se``), RMSE, CRPS and the 95% interval coverage (unranked: its target is 95%).
 
@@ -67,19 +69,39 @@ def report_regression(ctx: Any, scores: dict[str, float], method: str, group: st
         group: the table (data set) it belongs to.
         y_unit: the unit of y for RMSE and CRPS ("" for standardised toy data).
     """
-    ctx.report_metric("test NLL", scores["test_nll"], "nats/point", "lower", method=method, se=scores.get("test_nll_se"),
-                      group=group)
+    ctx.report_metric(
+        "test NLL",
+        scores["test_nll"],
+        "nats/point",
+        "lower",
+        method=method,
+        se=scores.get("test_nll_se"),
+        group=group,
+    )
     if "rmse" in scores:
         ctx.report_metric("RMSE", scores["rmse"], y_unit, "lower", method=method, group=group, headline=False)
     if "crps" in scores:
         ctx.report_metric("CRPS", scores["crps"], y_unit, "lower", method=method, group=group, headline=False)
     if "coverage_95" in scores:
-        ctx.report_metric("95% interval coverage", 100.0 * scores["coverage_95"], "%", "none", method=method, group=group,
-                          headline=False)
+        ctx.report_metric(
+            "95% interval coverage",
+            100.0 * scores["coverage_95"],
+            "%",
+            "none",
+            method=method,
+            group=group,
+            headline=False,
+        )
 
 
-def report_classification(ctx: Any, probs: torch.Tensor, labels: torch.Tensor, method: str, group: str = "",
-                          ece: float | None = None) -> dict[str, float]:
+def report_classification(
+    ctx: Any,
+    probs: torch.Tensor,
+    labels: torch.Tensor,
+    method: str,
+    group: str = "",
+    ece: float | None = None,
+) -> dict[str, float]:
     """Declare test accuracy and NLL (headline, with standard errors) and the ECE of one method; returns the scores.
 
     Arguments:
@@ -91,8 +113,18 @@ def report_classification(ctx: Any, probs: torch.Tensor, labels: torch.Tensor, m
         ece: the expected calibration error (0-1) to declare, if computed.
     """
     scores = classification_scores(probs, labels)
-    ctx.report_metric("test accuracy", scores["accuracy"], "%", "higher", method=method, se=scores["accuracy_se"], group=group)
-    ctx.report_metric("test NLL", scores["nll"], "nats/example", "lower", method=method, se=scores["nll_se"], group=group)
+    ctx.report_metric(
+        "test accuracy",
+        scores["accuracy"],
+        "%",
+        "higher",
+        method=method,
+        se=scores["accuracy_se"],
+        group=group,
+    )
+    ctx.report_metric(
+        "test NLL", scores["nll"], "nats/example", "lower", method=method, se=scores["nll_se"], group=group
+    )
     if ece is not None:
         ctx.report_metric("ECE", 100.0 * ece, "%", "lower", method=method, group=group, headline=False)
     return scores

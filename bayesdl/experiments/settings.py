@@ -105,7 +105,9 @@ def convert(text: str, tp: Any, key: str) -> Any:
                 return convert(text, option, key)
             except InputError as err:
                 errors.append(str(err))
-        raise InputError(errors[0] if len(errors) == 1 else f"setting {key!r}: cannot read {text!r} as {_type_name(tp)}")
+        raise InputError(
+            errors[0] if len(errors) == 1 else f"setting {key!r}: cannot read {text!r} as {_type_name(tp)}"
+        )
     if origin is Literal:
         for option in args:
             if str(option) == text:

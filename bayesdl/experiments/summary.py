@@ -55,15 +55,26 @@ def write_index(parent: Path, rows: list[tuple[str, Any]], command: str | None =
     body = []
     for name, result in rows:
         rel = (result.out_dir.relative_to(parent) / "report.html").as_posix()
-        lines = "".join(f"<li>{html.escape(line)}</li>" for line in headline_lines(result.reported)) or "<li>-</li>"
-        body.append(f'<tr><td><a href="{html.escape(rel)}">{html.escape(name)}</a></td>'
-                    f'<td><ul style="margin:0;padding-left:1.1em">{lines}</ul></td><td class="num">{result.seconds:.1f} s</td></tr>')
+        lines = (
+            "".join(f"<li>{html.escape(line)}</li>" for line in headline_lines(result.reported))
+            or "<li>-</li>"
+        )
+        body.append(
+            f'<tr><td><a href="{html.escape(rel)}">{html.escape(name)}</a></td>'
+            f'<td><ul style="margin:0;padding-left:1.1em">{lines}</ul></td><td class="num">{result.seconds:.1f} s</td></tr>'
+        )
     commit = git_commit()
-    prov = (f"<p class='small'>bayesdl {html.escape(bayesdl_version())}"
-            + (f", commit <code>{html.escape(commit)}</code>" if commit else "")
-            + (f"; command <code>{html.escape(command)}</code>" if command else "") + "</p>")
-    content = (f"<h1>bayesdl runs</h1><p class='lead'>{len(rows)} runs. Each name links to its report; the headline "
-               "is what the experiment declares (for compared methods: the best one, and its margin over the "
-               "runner-up).</p>" + prov
-               + f"<table class='index'><tr><th>experiment</th><th>headline</th><th>time</th></tr>{''.join(body)}</table>")
+    prov = (
+        f"<p class='small'>bayesdl {html.escape(bayesdl_version())}"
+        + (f", commit <code>{html.escape(commit)}</code>" if commit else "")
+        + (f"; command <code>{html.escape(command)}</code>" if command else "")
+        + "</p>"
+    )
+    content = (
+        f"<h1>bayesdl runs</h1><p class='lead'>{len(rows)} runs. Each name links to its report; the headline "
+        "is what the experiment declares (for compared methods: the best one, and its margin over the "
+        "runner-up).</p>"
+        + prov
+        + f"<table class='index'><tr><th>experiment</th><th>headline</th><th>time</th></tr>{''.join(body)}</table>"
+    )
     return atomic_write_bytes(parent / "report.html", page("bayesdl runs", content))

@@ -40,20 +40,34 @@ class SviLogisticSettings:
     @classmethod
     def preset(cls, size: RunSize) -> SviLogisticSettings:
         """The settings of a smoke, quick or full run."""
-        return {"smoke": cls(epochs=3, predictive_samples=10), "quick": cls(epochs=40, predictive_samples=100), "full": cls()}[size]
+        return {
+            "smoke": cls(epochs=3, predictive_samples=10),
+            "quick": cls(epochs=40, predictive_samples=100),
+            "full": cls(),
+        }[size]
 
 
-def posterior_predictive_probs(model: BayesianLogisticRegression, guide: AutoNormal, x: torch.Tensor, num_samples: int) -> torch.Tensor:
+def posterior_predictive_probs(
+    model: BayesianLogisticRegression, guide: AutoNormal, x: torch.Tensor, num_samples: int
+) -> torch.Tensor:
     """Average softmax probabilities over ``num_samples`` weight draws from the guide: p(y|x, D) ~ mean_s p(y|x, w_s)."""
     from ..nn.pyro_params import module_local_params
 
     predictive = pyro.infer.Predictive(model, guide=guide, num_samples=num_samples, return_sites=["_RETURN"])
-    with torch.no_grad(), module_local_params(model, guide):  # the guide's parameters, not Pyro's global store
+    with (
+        torch.no_grad(),
+        module_local_params(model, guide),
+    ):  # the guide's parameters, not Pyro's global store
         logits = predictive(x)["_RETURN"]
     return logits.softmax(-1).mean(0)
 
 
-@experiment("svi-logistic", "Bayesian logistic regression on 8x8 digits by SVI (Pyro model, AutoNormal guide, shared trainer)", demo=True, config=SviLogisticSettings)
+@experiment(
+    "svi-logistic",
+    "Bayesian logistic regression on 8x8 digits by SVI (Pyro model, AutoNormal guide, shared trainer)",
+    demo=True,
+    config=SviLogisticSettings,
+)
 def run(ctx: RunContext) -> dict[str, Any]:
     cfg: SviLogisticSettings = ctx.config
     x_train, y_train = load_digits("train")
@@ -62,8 +76,17 @@ def run(ctx: RunContext) -> dict[str, Any]:
     model = BayesianLogisticRegression(64, 10, prior_scale=cfg.prior_scale)
     guide = AutoNormal(model, init_scale=0.05)
     epochs = cfg.epochs
-    trainer = Trainer(model, guide=guide, elbo="meanfield", lr=cfg.lr, epochs=epochs, batch_size=cfg.batch_size,
-                      device=ctx.device, progress=ctx.progress, seed=ctx.seed)
+    trainer = Trainer(
+        model,
+        guide=guide,
+        elbo="meanfield",
+        lr=cfg.lr,
+        epochs=epochs,
+        batch_size=cfg.batch_size,
+        device=ctx.device,
+        progress=ctx.progress,
+        seed=ctx.seed,
+    )
     history = trainer.fit((x_train, y_train))
     history.to_json(ctx.out_dir / "history.json")
     samples = cfg.predictive_samples
@@ -84,7 +107,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
     mean_limit, sd_limit = float(loc.abs().max()), float(scale.max())
     fig, axes = plt.subplots(2, 10, figsize=(13, 2.8))
     for c in range(10):
-        mean_image = axes[0, c].imshow(loc[:, c].reshape(8, 8), cmap="RdBu_r", vmin=-mean_limit, vmax=mean_limit)
+        mean_image = axes[0, c].imshow(
+            loc[:, c].reshape(8, 8), cmap="RdBu_r", vmin=-mean_limit, vmax=mean_limit
+        )
         sd_image = axes[1, c].imshow(scale[:, c].reshape(8, 8), cmap="viridis", vmin=0.0, vmax=sd_limit)
         axes[0, c].set_title(str(c))
         for r in range(2):
@@ -94,12 +119,16 @@ def run(ctx: RunContext) -> dict[str, Any]:
     fig.suptitle("posterior mean (top) and posterior sd (bottom) of the weights of each class")
     ctx.save_figure(fig, "weights", "Posterior mean and standard deviation of the class weights")
 
-    ctx.note("The training loss is the negative ELBO per example, an upper bound on -log p(y|x); "
-             "test NLL uses the posterior predictive averaged over guide samples.")
+    ctx.note(
+        "The training loss is the negative ELBO per example, an upper bound on -log p(y|x); "
+        "test NLL uses the posterior predictive averaged over guide samples."
+    )
     scores = classification_scores(probs, y_test)
     ctx.report_metric("test accuracy", scores["accuracy"], "%", "higher", se=scores["accuracy_se"])
     ctx.report_metric("test NLL", scores["nll"], "nats/example", "lower", se=scores["nll_se"])
-    ctx.report_metric("training negative ELBO", history.losses[-1], "nats/example", "lower", bound="upper", headline=False)
+    ctx.report_metric(
+        "training negative ELBO", history.losses[-1], "nats/example", "lower", bound="upper", headline=False
+    )
     return {
         "test_accuracy": accuracy(probs, y_test),
         "test_nll": nll(probs, y_test),

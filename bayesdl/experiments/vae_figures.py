@@ -12,8 +12,17 @@ import torch
 from ..inference import active_units, elbo_terms, log_likelihood
 
 
-def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int = 100, batch_size: int = 100,
-             chunk_size: int = 500, seed: int = 0, per_example: bool = False, progress: Any = False) -> dict[str, Any]:
+def evaluate(
+    model: Any,
+    x: torch.Tensor,
+    ks: Sequence[int],
+    elbo_samples: int = 100,
+    batch_size: int = 100,
+    chunk_size: int = 500,
+    seed: int = 0,
+    per_example: bool = False,
+    progress: Any = False,
+) -> dict[str, Any]:
     """Test ELBO (a bound; its KL analytic where possible), IWAE-K log p(x) estimates with SEs, KL, reconstruction, active units.
 
     Each IWAE-K entry holds the mean, ``stderr`` (Monte Carlo error of the importance sampling),
@@ -33,12 +42,23 @@ def evaluate(model: Any, x: torch.Tensor, ks: Sequence[int], elbo_samples: int =
     for k in ks:
         with warnings.catch_warnings():  # K = 1 has no importance-sampling error estimate: stored as None
             warnings.simplefilter("ignore", UserWarning)
-            est = log_likelihood(model, x, num_samples=k, batch_size=batch_size, chunk_size=min(chunk_size, k), seed=seed + k,
-                                 progress=f"{progress}, K = {k}" if isinstance(progress, str) else progress)
+            est = log_likelihood(
+                model,
+                x,
+                num_samples=k,
+                batch_size=batch_size,
+                chunk_size=min(chunk_size, k),
+                seed=seed + k,
+                progress=f"{progress}, K = {k}" if isinstance(progress, str) else progress,
+            )
         spread = float(est.log_prob.std() / len(x) ** 0.5) if len(x) > 1 else 0.0
         stderr = est.mean_stderr() if k > 1 else None
-        out["log_likelihood"][f"K={k}"] = {"mean": est.mean(), "stderr": stderr, "subset_stderr": spread,
-                                           "median_ess": float(est.ess.median())}
+        out["log_likelihood"][f"K={k}"] = {
+            "mean": est.mean(),
+            "stderr": stderr,
+            "subset_stderr": spread,
+            "median_ess": float(est.ess.median()),
+        }
         if per_example:
             out["log_likelihood"][f"K={k}"]["per_example"] = est.log_prob
     return out

@@ -85,12 +85,18 @@ def init_distributed(backend: str = "auto") -> DistributedInfo:
         strategy='ddp' needs a process group: launch with torchrun
     """
     if dist.is_initialized():
-        return DistributedInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())), dist.get_backend())
+        return DistributedInfo(
+            dist.get_rank(),
+            dist.get_world_size(),
+            int(os.environ.get("LOCAL_RANK", dist.get_rank())),
+            dist.get_backend(),
+        )
     missing = [v for v in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT") if v not in os.environ]
     if missing:
         raise InputError(
             "strategy='ddp' needs a process group: launch with torchrun (missing environment variables: "
-            + ", ".join(missing) + ") or call torch.distributed.init_process_group first"
+            + ", ".join(missing)
+            + ") or call torch.distributed.init_process_group first"
         )
     chosen = default_backend() if backend == "auto" else backend
     if chosen not in ("nccl", "gloo"):
@@ -158,8 +164,15 @@ def free_port() -> int:
 
 
 def _spawned_entry(rank: int, fn, world_size: int, port: int, args: tuple) -> None:
-    os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world_size),
-                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world_size),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
+    )
     try:
         fn(rank, *args)
     finally:

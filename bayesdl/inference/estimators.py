@@ -59,8 +59,15 @@ __all__ = [
 
 
 @torch.no_grad()
-def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_size: int = 100,
-                   chunk_size: int = 500, seed: int | None = None, progress: Progress = False) -> LogLikelihoodEstimate:
+def log_likelihood(
+    model: Any,
+    x: torch.Tensor,
+    num_samples: int = 5000,
+    batch_size: int = 100,
+    chunk_size: int = 500,
+    seed: int | None = None,
+    progress: Progress = False,
+) -> LogLikelihoodEstimate:
     """Importance-sampled log p(x) per example with K samples from the model's proposal.
 
     Examples are processed ``batch_size`` at a time and samples ``chunk_size`` at a time, combined
@@ -91,23 +98,31 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
     """
     check_tensor(x, "x", finite=False)  # the model checks the values (NaN, support) itself
     if not hasattr(model, "proposal"):
-        raise InputError(f"log_likelihood estimates log p(x) of a latent-variable model by importance sampling, but "
-                         f"{type(model).__name__} has no latent variable (no proposal q(z | x)); use its log_prob")
+        raise InputError(
+            f"log_likelihood estimates log p(x) of a latent-variable model by importance sampling, but "
+            f"{type(model).__name__} has no latent variable (no proposal q(z | x)); use its log_prob"
+        )
     k = check_positive_int(num_samples, "num_samples")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(chunk_size, "chunk_size")
     if k == 1:
         import warnings
 
-        warnings.warn("log_likelihood with num_samples=1 has no standard error (it is NaN); use num_samples >= 2",
-                      stacklevel=2)
+        warnings.warn(
+            "log_likelihood with num_samples=1 has no standard error (it is NaN); use num_samples >= 2",
+            stacklevel=2,
+        )
     was_training = getattr(model, "training", False)
     if hasattr(model, "train"):
         model.train(False)
     estimates, errors, ess = [], [], []
     try:
-        with seeded_rng(seed), progress_counter(progress, len(x) * k, f"IWAE-{k} log-likelihood ({len(x)} examples)",
-                                                "sample") as counter:
+        with (
+            seeded_rng(seed),
+            progress_counter(
+                progress, len(x) * k, f"IWAE-{k} log-likelihood ({len(x)} examples)", "sample"
+            ) as counter,
+        ):
             for start in range(0, len(x), batch_size):
                 xb = x[start : start + batch_size]
                 lse1 = lse2 = None
@@ -121,7 +136,9 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
                 # mean(w^2) / mean(w)^2, from log-sum-exps: K * sum w^2 / (sum w)^2
                 ratio = torch.exp(lse2 - 2 * lse1 + math.log(k))
                 # one sample has no spread to estimate its error from: the standard error is unknown (NaN)
-                var_rel = (ratio - 1).clamp(min=0) * (k / (k - 1)) if k > 1 else torch.full_like(ratio, math.nan)
+                var_rel = (
+                    (ratio - 1).clamp(min=0) * (k / (k - 1)) if k > 1 else torch.full_like(ratio, math.nan)
+                )
                 estimates.append(log_mean)
                 errors.append((var_rel / k).sqrt())
                 ess.append(k / ratio)
@@ -132,7 +149,9 @@ def log_likelihood(model: Any, x: torch.Tensor, num_samples: int = 5000, batch_s
 
 
 @torch.no_grad()
-def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: int = 500, seed: int | None = None) -> ELBOTerms:
+def elbo_terms(
+    model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: int = 500, seed: int | None = None
+) -> ELBOTerms:
     """E_q[log p(x|z)] (Monte Carlo with ``num_samples``) and KL(q(z|x) || p(z)) per example.
 
     The KL is in closed form when torch knows it for the pair (e.g. diagonal Gaussians), otherwise
@@ -165,7 +184,9 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
     with seeded_rng(seed):
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size]
-            own = getattr(model, "elbo_terms", None)  # a model's own ELBO (e.g. the VAE's fast path), else the generic one
+            own = getattr(
+                model, "elbo_terms", None
+            )  # a model's own ELBO (e.g. the VAE's fast path), else the generic one
             rec, kl = own(xb, num_samples) if callable(own) else _batch_elbo_terms(model, xb, num_samples)
             recs.append(rec)
             kls.append(kl)
@@ -173,7 +194,9 @@ def elbo_terms(model: Any, x: torch.Tensor, num_samples: int = 1, batch_size: in
 
 
 @torch.no_grad()
-def posterior_means(model: Any, x: torch.Tensor, batch_size: int = 500, num_samples: int = 100) -> torch.Tensor:
+def posterior_means(
+    model: Any, x: torch.Tensor, batch_size: int = 500, num_samples: int = 100
+) -> torch.Tensor:
     """E_q[z | x] per example [N, L]: the proposal's ``mean`` if it has one, else a Monte Carlo average.
 
     Arguments:
@@ -206,7 +229,9 @@ def posterior_means(model: Any, x: torch.Tensor, batch_size: int = 500, num_samp
 
 
 @torch.no_grad()
-def active_units(model: Any, x: torch.Tensor, threshold: float = 0.01, batch_size: int = 500) -> tuple[int, torch.Tensor]:
+def active_units(
+    model: Any, x: torch.Tensor, threshold: float = 0.01, batch_size: int = 500
+) -> tuple[int, torch.Tensor]:
     """The number of active latent units: A_u = Cov_x(E_q[z_u | x]) > threshold (Burda et al. 2015, sec. 5.2).
 
     Arguments:

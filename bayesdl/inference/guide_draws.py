@@ -17,8 +17,9 @@ from .mcmc.posterior import Posterior
 from .mcmc.replay import replay_sites
 
 
-def guide_posterior(model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int | None = 0,
-                    **kwargs: Any) -> Posterior:
+def guide_posterior(
+    model: Callable, guide: Callable, *args: Any, num_samples: int = 500, seed: int | None = 0, **kwargs: Any
+) -> Posterior:
     """Draw ``num_samples`` latent values from a guide q(theta) and return them as a one-chain :class:`Posterior`.
 
     The deterministic sites and the pointwise log-likelihood log p(y_i | theta_s) of every observed site are
@@ -52,15 +53,23 @@ def guide_posterior(model: Callable, guide: Callable, *args: Any, num_samples: i
     # Pyro holds them too), so drawing never writes into Pyro's global parameter store
     with seeded_rng(seed), torch.no_grad(), module_local_params(model, guide):
         trace = poutine.trace(model).get_trace(*args, **kwargs)
-        latent = [n for n, s in trace.nodes.items()
-                  if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)]
+        latent = [
+            n
+            for n, s in trace.nodes.items()
+            if s["type"] == "sample" and not s["is_observed"] and not site_is_subsample(s)
+        ]
         if not latent:
             raise InputError("the model has no latent sites to draw")
         guide_traces = [poutine.trace(guide).get_trace(*args, **kwargs) for _ in range(num_samples)]
     flat = {n: torch.stack([t.nodes[n]["value"].detach() for t in guide_traces]) for n in latent}
-    observed = {n: s["value"] for n, s in trace.nodes.items()
-                if s["type"] == "sample" and s["is_observed"] and not s["infer"].get("_deterministic")}
-    deterministic = [n for n, s in trace.nodes.items() if s["type"] == "sample" and s["infer"].get("_deterministic")]
+    observed = {
+        n: s["value"]
+        for n, s in trace.nodes.items()
+        if s["type"] == "sample" and s["is_observed"] and not s["infer"].get("_deterministic")
+    }
+    deterministic = [
+        n for n, s in trace.nodes.items() if s["type"] == "sample" and s["infer"].get("_deterministic")
+    ]
     with module_local_params(model, guide):
         det, ll = replay_sites(model, args, kwargs, flat, deterministic, list(observed))
     device = next(iter(flat.values())).device

@@ -204,7 +204,9 @@ class LossObjective(Objective):
 
     def __init__(self, model: torch.nn.Module) -> None:
         if not callable(getattr(model, "loss", None)):
-            raise InputError(f"{type(model).__name__} has no loss(...) method; wrap Pyro models in PyroObjective")
+            raise InputError(
+                f"{type(model).__name__} has no loss(...) method; wrap Pyro models in PyroObjective"
+            )
         self.model = model
         self.modules = {"model": model}
         self._wants_num_data = "num_data" in inspect.signature(model.loss).parameters
@@ -246,7 +248,9 @@ def make_elbo(elbo: str | pyro.infer.ELBO = "trace", num_particles: int = 1) -> 
     if elbo == "meanfield":
         return pyro.infer.TraceMeanField_ELBO(**common)
     if elbo == "iwae":
-        return pyro.infer.RenyiELBO(alpha=0.0, num_particles=num_particles, vectorize_particles=num_particles > 1)
+        return pyro.infer.RenyiELBO(
+            alpha=0.0, num_particles=num_particles, vectorize_particles=num_particles > 1
+        )
     raise InputError(f"unknown elbo {elbo!r}; expected one of {list(ELBO_NAMES)} or a pyro.infer.ELBO")
 
 
@@ -313,7 +317,11 @@ class PyroObjective(Objective):
             self._setup(batch, num_data)
 
     def _pyro_callables(self) -> tuple[Any, ...]:
-        return (*self.modules.values(), getattr(self.model_fn, "__self__", None), getattr(self.guide_fn, "__self__", None))
+        return (
+            *self.modules.values(),
+            getattr(self.model_fn, "__self__", None),
+            getattr(self.guide_fn, "__self__", None),
+        )
 
     def _setup(self, batch: Batch, num_data: int) -> None:
         # Run the guide once so that autoguides create their parameters before the optimizer exists,
@@ -321,7 +329,9 @@ class PyroObjective(Objective):
         with torch.no_grad(), pyro.poutine.block():
             trace = pyro.poutine.trace(self.guide_fn).get_trace(*as_args(batch))
         self._has_global_latents = any(
-            site["type"] == "sample" and not site["is_observed"] and not site_is_subsample(site)
+            site["type"] == "sample"
+            and not site["is_observed"]
+            and not site_is_subsample(site)
             and not any(frame.name == self.plate_name for frame in site["cond_indep_stack"])
             for site in trace.nodes.values()
         )
@@ -332,12 +342,16 @@ class PyroObjective(Objective):
         # model and guide once, drawing random numbers. A resumed run's fresh ELBO would guess again in the middle
         # of training and draw differently from the uninterrupted run; guessing here, once, on copies of the
         # random streams, makes every run draw the same numbers.
-        if not (getattr(self.elbo, "vectorize_particles", False) and self.elbo.max_plate_nesting == float("inf")):
+        if not (
+            getattr(self.elbo, "vectorize_particles", False) and self.elbo.max_plate_nesting == float("inf")
+        ):
             return
         python_state, numpy_state = random.getstate(), np.random.get_state()
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             try:
-                self.elbo._guess_max_plate_nesting(self.model_fn, self.guide_fn, as_args(batch), {})  # Pyro's own rule
+                self.elbo._guess_max_plate_nesting(
+                    self.model_fn, self.guide_fn, as_args(batch), {}
+                )  # Pyro's own rule
             finally:
                 random.setstate(python_state)
                 np.random.set_state(numpy_state)
@@ -374,7 +388,9 @@ def _with_param_site(guide: Any) -> Any:
     anchor = torch.zeros(())
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        pyro.poutine.runtime.effectful(type="param")(lambda *_, **__: anchor)("_bayesdl_param_anchor", anchor, name="_bayesdl_param_anchor")
+        pyro.poutine.runtime.effectful(type="param")(lambda *_, **__: anchor)(
+            "_bayesdl_param_anchor", anchor, name="_bayesdl_param_anchor"
+        )
         return guide(*args, **kwargs)
 
     return wrapped
@@ -398,7 +414,9 @@ class _RenyiSurrogate:
         return out
 
 
-def as_objective(model: Any, guide: Any = None, elbo: str | pyro.infer.ELBO | None = None, num_particles: int = 1) -> Objective:
+def as_objective(
+    model: Any, guide: Any = None, elbo: str | pyro.infer.ELBO | None = None, num_particles: int = 1
+) -> Objective:
     """Turn what the user passed into an :class:`Objective`.
 
     * an :class:`Objective` is returned as is;

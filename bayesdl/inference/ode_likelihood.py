@@ -82,14 +82,18 @@ def hutchinson_divergence(v: torch.Tensor, x: torch.Tensor, probes: torch.Tensor
     return torch.stack(out)
 
 
-def _draw_probes(shape: tuple[int, ...], kind: str, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+def _draw_probes(
+    shape: tuple[int, ...], kind: str, like: torch.Tensor, generator: torch.Generator | None
+) -> torch.Tensor:
     if kind == "gaussian":
         return torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
     bits = torch.randint(0, 2, shape, generator=generator, device=like.device)
     return (2 * bits - 1).to(like.dtype)
 
 
-def _generator(seed: int | None, generator: torch.Generator | None, device: torch.device) -> torch.Generator | None:
+def _generator(
+    seed: int | None, generator: torch.Generator | None, device: torch.device
+) -> torch.Generator | None:
     if generator is not None:
         return generator
     if seed is None:
@@ -158,15 +162,23 @@ def ode_log_likelihood(
     elif callable(flow):
         velocity = flow
         if prior_log_prob is None or time_span is None:
-            raise InputError("a plain velocity callable needs prior_log_prob= and time_span=(t_data, t_prior)")
+            raise InputError(
+                "a plain velocity callable needs prior_log_prob= and time_span=(t_data, t_prior)"
+            )
     else:
-        raise InputError(f"flow must be a ProbabilityFlow or a velocity callable v(x, t), got {type(flow).__name__}")
+        raise InputError(
+            f"flow must be a ProbabilityFlow or a velocity callable v(x, t), got {type(flow).__name__}"
+        )
     check = getattr(flow, "check_data", None)
     if callable(check):
         check(x)
     check_tensor(x, "x", floating=True)
-    if (not isinstance(time_span, (tuple, list)) or len(time_span) != 2
-            or not all(isinstance(t, (int, float)) and math.isfinite(t) for t in time_span) or time_span[0] == time_span[1]):
+    if (
+        not isinstance(time_span, (tuple, list))
+        or len(time_span) != 2
+        or not all(isinstance(t, (int, float)) and math.isfinite(t) for t in time_span)
+        or time_span[0] == time_span[1]
+    ):
         raise InputError(f"time_span must be two different finite times (t_data, t_prior), got {time_span!r}")
     divergence = check_choice(divergence, "divergence", ("exact", "hutchinson"))
     probe = check_choice(probe, "probe", ("rademacher", "gaussian"))
@@ -184,7 +196,9 @@ def ode_log_likelihood(
             xt = state[0].detach().requires_grad_(True)
             v = velocity(xt, t.reshape(1).expand(batch))
             if v.shape != xt.shape:
-                raise InputError(f"the velocity must have the shape of x {tuple(xt.shape)}, got {tuple(v.shape)}")
+                raise InputError(
+                    f"the velocity must have the shape of x {tuple(xt.shape)}, got {tuple(v.shape)}"
+                )
             if not v.requires_grad:  # a field that does not depend on x has zero divergence
                 div = torch.zeros(max(num_probes, 1), batch, dtype=x.dtype, device=x.device)
             elif probes is None:
@@ -194,7 +208,9 @@ def ode_log_likelihood(
         return v.detach(), div.detach()
 
     delta0 = torch.zeros(max(num_probes, 1), batch, dtype=x.dtype, device=x.device)
-    solution = solve_ode(func, (x.detach(), delta0), t_data, t_prior, method=method, rtol=rtol, atol=atol, options=options)
+    solution = solve_ode(
+        func, (x.detach(), delta0), t_data, t_prior, method=method, rtol=rtol, atol=atol, options=options
+    )
     z, delta = solution.state
     with torch.no_grad():
         estimates = prior_log_prob(z).unsqueeze(0) + delta  # [K, B]
@@ -202,10 +218,20 @@ def ode_log_likelihood(
     if num_probes == 0:
         stderr = torch.zeros_like(log_prob)
     elif num_probes == 1:
-        warnings.warn("one Hutchinson probe per example gives no standard error (NaN); use num_probes >= 2",
-                      stacklevel=2)
+        warnings.warn(
+            "one Hutchinson probe per example gives no standard error (NaN); use num_probes >= 2",
+            stacklevel=2,
+        )
         stderr = torch.full_like(log_prob, float("nan"))
     else:
         stderr = estimates.std(0) / math.sqrt(num_probes)
-    return ODELogLikelihood(log_prob=log_prob, stderr=stderr, nfe=solution.nfe, divergence=divergence,
-                            num_probes=num_probes, method=method, rtol=rtol, atol=atol)
+    return ODELogLikelihood(
+        log_prob=log_prob,
+        stderr=stderr,
+        nfe=solution.nfe,
+        divergence=divergence,
+        num_probes=num_probes,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+    )

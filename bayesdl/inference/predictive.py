@@ -46,8 +46,12 @@ __all__ = [
 def _concat(parts: list[Any]) -> Any:
     first = parts[0]
     if isinstance(first, RegressionPrediction):
-        return RegressionPrediction(*(torch.cat([getattr(p, f) for p in parts]) for f in ("mean", "epistemic", "aleatoric")))
-    return ClassificationPrediction(*(torch.cat([getattr(p, f) for p in parts]) for f in ("probs", "entropy", "expected_entropy")))
+        return RegressionPrediction(
+            *(torch.cat([getattr(p, f) for p in parts]) for f in ("mean", "epistemic", "aleatoric"))
+        )
+    return ClassificationPrediction(
+        *(torch.cat([getattr(p, f) for p in parts]) for f in ("probs", "entropy", "expected_entropy"))
+    )
 
 
 def predict(model: Any, x: torch.Tensor, num_samples: int = 100, batch_size: int | None = 1024) -> Prediction:
@@ -87,12 +91,18 @@ def predict(model: Any, x: torch.Tensor, num_samples: int = 100, batch_size: int
             chunk = chunk.to(device)
             if isinstance(model, PredictiveSampler):
                 draws = model.predictive_samples(chunk, num_samples)
-                part = RegressionPrediction.from_draws(draws) if isinstance(draws, GaussianDraws) else ClassificationPrediction.from_draws(draws)
+                part = (
+                    RegressionPrediction.from_draws(draws)
+                    if isinstance(draws, GaussianDraws)
+                    else ClassificationPrediction.from_draws(draws)
+                )
             elif isinstance(model, Predictor):
                 part = model.predict(chunk, num_samples=num_samples)
             else:
-                raise InputError(f"{type(model).__name__} satisfies neither PredictiveSampler (predictive_samples()) "
-                                 "nor Predictor (predict()) of bayesdl.contracts")
+                raise InputError(
+                    f"{type(model).__name__} satisfies neither PredictiveSampler (predictive_samples()) "
+                    "nor Predictor (predict()) of bayesdl.contracts"
+                )
             parts.append(part)
     result = _concat(parts)
     for name, value in vars(result).items():

@@ -13,7 +13,9 @@ from ..validation import check_labels, check_tensor
 Scaling = Literal["temperature", "vector", "matrix"]
 
 
-def _check_logits_labels(logits: object, labels: object, num_classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_logits_labels(
+    logits: object, labels: object, num_classes: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     logits = check_tensor(logits, "logits", ndim=2, floating=True)
     if num_classes is not None and logits.shape[1] != num_classes:
         raise InputError(f"logits must have {num_classes} classes (columns), got {logits.shape[1]}")
@@ -87,7 +89,9 @@ class Recalibration:
         weight, bias = self._unpack(theta, c)
         loss = torch.nn.functional.cross_entropy(z @ weight.T + bias, y)
         if self.scaling != "temperature" and self.l2 > 0:
-            loss = loss + 0.5 * self.l2 * (((weight - torch.eye(c, dtype=z.dtype)) ** 2).sum() + (bias**2).sum())
+            loss = loss + 0.5 * self.l2 * (
+                ((weight - torch.eye(c, dtype=z.dtype)) ** 2).sum() + (bias**2).sum()
+            )
         return loss
 
     def fit(self, logits: torch.Tensor, labels: torch.Tensor) -> Recalibration:
@@ -96,8 +100,14 @@ class Recalibration:
         z, y = z.detach().double().cpu(), y.cpu()
         c = z.shape[1]
         theta = self._initial(c).requires_grad_(True)
-        optimizer = torch.optim.LBFGS([theta], lr=1.0, max_iter=self.max_iter, line_search_fn="strong_wolfe",
-                                      tolerance_grad=1e-10, tolerance_change=1e-12)
+        optimizer = torch.optim.LBFGS(
+            [theta],
+            lr=1.0,
+            max_iter=self.max_iter,
+            line_search_fn="strong_wolfe",
+            tolerance_grad=1e-10,
+            tolerance_change=1e-12,
+        )
 
         def closure() -> torch.Tensor:
             optimizer.zero_grad()
@@ -117,7 +127,9 @@ class Recalibration:
 
     def _check_fitted(self) -> None:
         if self.weight_ is None:
-            raise InputError("this Recalibration is not fitted yet: call fit(logits, labels) on held-out data first")
+            raise InputError(
+                "this Recalibration is not fitted yet: call fit(logits, labels) on held-out data first"
+            )
 
     @property
     def temperature(self) -> float:

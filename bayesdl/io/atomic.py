@@ -42,7 +42,9 @@ def _temp_name(target: Path) -> Path:
 
 
 def _refuse(path: Path, err: OSError) -> InputError:
-    return InputError(f"cannot write {path}: {err.strerror or err} (path must be a file in a writable folder)")
+    return InputError(
+        f"cannot write {path}: {err.strerror or err} (path must be a file in a writable folder)"
+    )
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -26,8 +26,15 @@ _METADATA_KEY = "bayesdl"
 _MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself applies
 
 _DTYPES = {
-    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
     "BOOL": torch.bool,
 }
 
@@ -107,9 +114,13 @@ def read_header(path: str | os.PathLike, expected_format: str | tuple[str, ...])
         tensors[name] = spec = _tensor_spec(path, name, entry)
         end = max(end, entry["data_offsets"][1])
         if entry["data_offsets"][1] - entry["data_offsets"][0] != spec.nbytes:
-            raise CheckpointError(f"{path}: tensor {name!r} declares {spec.shape} but holds other byte counts")
+            raise CheckpointError(
+                f"{path}: tensor {name!r} declares {spec.shape} but holds other byte counts"
+            )
     if 8 + header_len + end != size:
-        raise CheckpointError(f"{path} is truncated or has trailing bytes ({size} bytes, header says {8 + header_len + end})")
+        raise CheckpointError(
+            f"{path} is truncated or has trailing bytes ({size} bytes, header says {8 + header_len + end})"
+        )
     return FileHeader(path, document, tensors)
 
 
@@ -121,7 +132,9 @@ def _tensor_spec(path: Path, name: str, entry: Any) -> TensorSpec:
         if not all(isinstance(d, int) and d >= 0 for d in (*shape, start, stop)) or stop < start:
             raise TypeError
     except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path}: malformed entry for tensor {name!r} in the safetensors header") from err
+        raise CheckpointError(
+            f"{path}: malformed entry for tensor {name!r} in the safetensors header"
+        ) from err
     numel = 1
     for d in shape:
         numel *= d

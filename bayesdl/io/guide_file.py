@@ -75,13 +75,21 @@ def _guide_name(guide: Any) -> str:
 
 def _guide_options(name: str, guide: Any) -> dict[str, Any]:
     if getattr(guide, "create_plates", None) is not None:
-        raise CheckpointError("cannot save a guide with create_plates=...: a function cannot be stored safely")
+        raise CheckpointError(
+            "cannot save a guide with create_plates=...: a function cannot be stored safely"
+        )
     if name == "AutoIAFNormal":
         make = guide._init_transform_fn
         if not isinstance(make, functools.partial) or len(make.args) < 1:
-            raise CheckpointError("cannot save this AutoIAFNormal: its transform factory is not the default one")
+            raise CheckpointError(
+                "cannot save this AutoIAFNormal: its transform factory is not the default one"
+            )
         keywords = dict(make.keywords)
-        options = {"hidden_dim": keywords.pop("hidden_dims", None), "num_transforms": make.args[0], **keywords}
+        options = {
+            "hidden_dim": keywords.pop("hidden_dims", None),
+            "num_transforms": make.args[0],
+            **keywords,
+        }
     else:
         options = {}
         if "init_scale" in GUIDE_CLASSES[name][1]:
@@ -102,7 +110,11 @@ def _unwrap(fn: Any) -> tuple[torch.nn.Module, dict[str, Any]]:
             raise CheckpointError("cannot save a guide whose model is blocked by a custom hide_fn")
         wrapping["block"] = dict(zip(_BLOCK_FIELDS, hide_fn.args))
         fn = fn.args[1]
-    if getattr(fn, "__self__", None) is not None and isinstance(fn.__self__, torch.nn.Module) and not isinstance(fn, torch.nn.Module):
+    if (
+        getattr(fn, "__self__", None) is not None
+        and isinstance(fn.__self__, torch.nn.Module)
+        and not isinstance(fn, torch.nn.Module)
+    ):
         wrapping["method"] = fn.__name__
         fn = fn.__self__
     if not (isinstance(fn, torch.nn.Module) and hasattr(fn, "_bayesdl_config")):
@@ -143,14 +155,24 @@ def _wrap(model: torch.nn.Module, wrapping: Any) -> Any:
     fn: Any = model
     if "method" in wrapping:
         name = wrapping["method"]
-        if not isinstance(name, str) or name.startswith("_") or not callable(getattr(type(model), name, None)):
-            raise CheckpointError(f"malformed guide file: {type(model).__name__} has no public method {name!r}")
+        if (
+            not isinstance(name, str)
+            or name.startswith("_")
+            or not callable(getattr(type(model), name, None))
+        ):
+            raise CheckpointError(
+                f"malformed guide file: {type(model).__name__} has no public method {name!r}"
+            )
         fn = getattr(model, name)
     if "block" in wrapping:
         spec = wrapping["block"]
         lists = ("expose", "expose_types", "hide", "hide_types")
-        if (not isinstance(spec, dict) or set(spec) != set(_BLOCK_FIELDS) or not isinstance(spec["hide_all"], bool)
-                or not all(isinstance(spec[k], list) and all(isinstance(s, str) for s in spec[k]) for k in lists)):
+        if (
+            not isinstance(spec, dict)
+            or set(spec) != set(_BLOCK_FIELDS)
+            or not isinstance(spec["hide_all"], bool)
+            or not all(isinstance(spec[k], list) and all(isinstance(s, str) for s in spec[k]) for k in lists)
+        ):
             raise CheckpointError("malformed guide file: bad pyro.poutine.block specification")
         hide_fn = functools.partial(block_messenger._block_fn, *(spec[k] for k in _BLOCK_FIELDS))
         fn = block_messenger.BlockMessenger(hide_fn=hide_fn)(fn)
@@ -160,7 +182,9 @@ def _wrap(model: torch.nn.Module, wrapping: Any) -> Any:
 def _prototype_inputs(guide: Any) -> tuple[tuple, dict[str, Any]]:
     trace = guide.prototype_trace
     if trace is None:
-        raise CheckpointError("cannot save an untrained guide: call it once (or train it) so that it has parameters")
+        raise CheckpointError(
+            "cannot save an untrained guide: call it once (or train it) so that it has parameters"
+        )
     node = trace.nodes.get("_INPUT", {})
     return tuple(node.get("args", ())), dict(node.get("kwargs", {}))
 
@@ -168,8 +192,11 @@ def _prototype_inputs(guide: Any) -> tuple[tuple, dict[str, Any]]:
 def _latent_shapes(fn: Any, args: tuple, kwargs: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     with torch.random.fork_rng(devices=[]), pyro.poutine.block():
         trace = pyro.poutine.trace(fn).get_trace(*args, **kwargs)
-    return {name: tuple(site["value"].shape) for name, site in trace.iter_stochastic_nodes()
-            if not site_is_subsample(site)}
+    return {
+        name: tuple(site["value"].shape)
+        for name, site in trace.iter_stochastic_nodes()
+        if not site_is_subsample(site)
+    }
 
 
 def _shrink(guide: Any, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
@@ -180,7 +207,9 @@ def _shrink(guide: Any, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dic
     cut = lambda v: v[:1] if isinstance(v, torch.Tensor) and v.dim() > 0 else v  # noqa: E731
     small_args, small_kwargs = tuple(cut(a) for a in args), {k: cut(v) for k, v in kwargs.items()}
     try:
-        same = _latent_shapes(guide.model, small_args, small_kwargs) == _latent_shapes(guide.model, args, kwargs)
+        same = _latent_shapes(guide.model, small_args, small_kwargs) == _latent_shapes(
+            guide.model, args, kwargs
+        )
     except Exception:  # the model refuses a batch of one: keep the inputs as they were
         same = False
     return (small_args, small_kwargs) if same else (args, kwargs)
@@ -225,13 +254,19 @@ def save_guide(guide: Any, path: str | os.PathLike) -> Path:
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update({f"guide.{k}": v for k, v in guide.state_dict().items()})
     tensors.update({f"input.{k}": v for k, v in inputs.items()})
-    document = {"format": GUIDE_FORMAT, "guide": name, "options": options,
-                "model": encode_config(model, "guide.model")[_MODULE_KEY], "wrapping": wrapping, "inputs": structure}
+    document = {
+        "format": GUIDE_FORMAT,
+        "guide": name,
+        "options": options,
+        "model": encode_config(model, "guide.model")[_MODULE_KEY],
+        "wrapping": wrapping,
+        "inputs": structure,
+    }
     return container.write(path, tensors, document)
 
 
 def _part(header: container.FileHeader, prefix: str) -> container.FileHeader:
-    tensors = {k[len(prefix):]: v for k, v in header.tensors.items() if k.startswith(prefix)}
+    tensors = {k[len(prefix) :]: v for k, v in header.tensors.items() if k.startswith(prefix)}
     return replace(header, tensors=tensors)
 
 
@@ -251,17 +286,23 @@ def load_guide(header: container.FileHeader, device: str | torch.device = "cpu")
     resolve_all({_MODULE_KEY: spec}, "guide.model")
     wrapping = doc.get("wrapping", {})
     tensors = container.read_tensors(header, "cpu")
-    part = lambda prefix: {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}  # noqa: E731
+    part = lambda prefix: {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}  # noqa: E731
     inputs = _unflatten(doc.get("inputs", {"args": [], "kwargs": {}}), part("input."))
-    if not (isinstance(inputs, dict) and isinstance(inputs.get("args"), tuple) and isinstance(inputs.get("kwargs"), dict)):
+    if not (
+        isinstance(inputs, dict)
+        and isinstance(inputs.get("args"), tuple)
+        and isinstance(inputs.get("kwargs"), dict)
+    ):
         raise CheckpointError("malformed guide file: bad stored inputs")
     # Modules built with module-local parameters work under either setting; modules built under the global
     # store cannot be called with local parameters. So both are built local, which also keeps the build away
     # from the caller's parameter store.
     with pyro.settings.context(module_local_params=True), torch.random.fork_rng(devices=[]):
-        model = preflight.build_checked(_part(header, "model."),
-                                        lambda: build(spec["class"], spec.get("config", {}), "guide.model"),
-                                        str(spec["class"]))
+        model = preflight.build_checked(
+            _part(header, "model."),
+            lambda: build(spec["class"], spec.get("config", {}), "guide.model"),
+            str(spec["class"]),
+        )
         model.load_state_dict(part("model."), strict=True)
         with preflight.allocation_budget(preflight.budget_for(header), f"{header.path}: the {name} guide"):
             try:
@@ -271,7 +312,9 @@ def load_guide(header: container.FileHeader, device: str | torch.device = "cpu")
             except CheckpointError:
                 raise
             except Exception as err:
-                raise CheckpointError(f"malformed guide file: the stored {name} cannot be rebuilt: {err}") from err
+                raise CheckpointError(
+                    f"malformed guide file: the stored {name} cannot be rebuilt: {err}"
+                ) from err
         preflight.compare_state(_part(header, "guide."), guide, name)
         guide.load_state_dict(part("guide."), strict=True)
     if not pyro.settings.get("module_local_params"):

@@ -57,7 +57,9 @@ def encode_config(value: Any, where: str) -> Any:
     if hasattr(value, "_bayesdl_config"):
         key = class_key(type(value))
         if key is None:
-            raise CheckpointError(f"cannot save {where}: class {type(value).__qualname__} is not @serializable")
+            raise CheckpointError(
+                f"cannot save {where}: class {type(value).__qualname__} is not @serializable"
+            )
         return {_MODULE_KEY: {"class": key, "config": encode_config(value._bayesdl_config, where)}}
     raise CheckpointError(
         f"cannot save {where}: a constructor argument of type {type(value).__name__} is not JSON data "
@@ -73,8 +75,15 @@ def _decode(value: Any, where: str, depth: int) -> Any:
     if isinstance(value, dict):
         if _MODULE_KEY in value:
             spec = value[_MODULE_KEY]
-            if len(value) != 1 or not isinstance(spec, dict) or set(spec) - {"class", "config"} or "class" not in spec:
-                raise CheckpointError(f"malformed checkpoint: {where} is not a {{'class', 'config'}} module entry")
+            if (
+                len(value) != 1
+                or not isinstance(spec, dict)
+                or set(spec) - {"class", "config"}
+                or "class" not in spec
+            ):
+                raise CheckpointError(
+                    f"malformed checkpoint: {where} is not a {{'class', 'config'}} module entry"
+                )
             return build(spec["class"], spec.get("config", {}), where, depth + 1)
         if _TUPLE_KEY in value:
             items = value[_TUPLE_KEY]
@@ -111,18 +120,26 @@ def build(class_name: Any, config: Any, where: str = "model", depth: int = 0) ->
     """
     cls = resolve(class_name)
     if not isinstance(config, dict):
-        raise CheckpointError(f"malformed checkpoint: the config of {where} ({class_name}) must be a JSON object")
-    kwargs = upgrade_config(cls, _decode(config, where, depth + 1))  # keywords and options renamed since the save
+        raise CheckpointError(
+            f"malformed checkpoint: the config of {where} ({class_name}) must be a JSON object"
+        )
+    kwargs = upgrade_config(
+        cls, _decode(config, where, depth + 1)
+    )  # keywords and options renamed since the save
     try:
         inspect.signature(cls).bind(**kwargs)
     except TypeError as err:
-        raise CheckpointError(f"malformed checkpoint: config of {where} ({class_name}) does not fit its constructor: {err}") from err
+        raise CheckpointError(
+            f"malformed checkpoint: config of {where} ({class_name}) does not fit its constructor: {err}"
+        ) from err
     try:
         return cls(**kwargs)
     except CheckpointError:
         raise
     except Exception as err:  # the constructor's own argument checks (InputError, ValueError, TypeError, ...)
-        raise CheckpointError(f"malformed checkpoint: {class_name} refused the stored config of {where}: {err}") from err
+        raise CheckpointError(
+            f"malformed checkpoint: {class_name} refused the stored config of {where}: {err}"
+        ) from err
 
 
 def save(model: torch.nn.Module, path: str | os.PathLike) -> Path:
@@ -184,28 +201,44 @@ def _split_fitted(header: container.FileHeader) -> tuple[container.FileHeader, l
         raise CheckpointError(f"malformed checkpoint: {header.path}: 'fitted' must be a list of module paths")
     marked = [k for k in header.tensors if FITTED_MARKER in k.split(".")]
     if marked and not fitted:
-        raise CheckpointError(f"malformed checkpoint: {header.path} holds fitted tensors but names no fitted module")
+        raise CheckpointError(
+            f"malformed checkpoint: {header.path} holds fitted tensors but names no fitted module"
+        )
     plain = {k: v for k, v in header.tensors.items() if k not in set(marked)}
     return container.FileHeader(header.path, header.document, plain), fitted
 
 
-def _load_fitted(model: torch.nn.Module, tensors: dict[str, torch.Tensor], fitted: list[str], path: Any) -> None:
+def _load_fitted(
+    model: torch.nn.Module, tensors: dict[str, torch.Tensor], fitted: list[str], path: Any
+) -> None:
     modules = dict(model.named_modules())
     for module_path in fitted:
         module = modules.get(module_path)
         if module is None or not callable(getattr(module, "load_fitted_state", None)):
-            raise CheckpointError(f"malformed checkpoint: {path}: {module_path!r} is not a module with fitted state")
+            raise CheckpointError(
+                f"malformed checkpoint: {path}: {module_path!r} is not a module with fitted state"
+            )
         prefix = f"{module_path}.{FITTED_MARKER}." if module_path else f"{FITTED_MARKER}."
-        own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and "." not in k[len(prefix):]}
+        own = {
+            k[len(prefix) :]: v
+            for k, v in tensors.items()
+            if k.startswith(prefix) and "." not in k[len(prefix) :]
+        }
         try:
             module.load_fitted_state(own)
         except CheckpointError:
             raise
         except Exception as err:  # the class's own checks of names, shapes and dtypes
-            raise CheckpointError(f"{path}: the fitted state of {module_path or 'the model'} is malformed: {err}") from err
-    expected = {module_path for module_path, m in modules.items() if callable(getattr(m, "load_fitted_state", None))}
+            raise CheckpointError(
+                f"{path}: the fitted state of {module_path or 'the model'} is malformed: {err}"
+            ) from err
+    expected = {
+        module_path for module_path, m in modules.items() if callable(getattr(m, "load_fitted_state", None))
+    }
     if set(fitted) != expected:
-        raise CheckpointError(f"malformed checkpoint: {path}: fitted modules {sorted(fitted)}, expected {sorted(expected)}")
+        raise CheckpointError(
+            f"malformed checkpoint: {path}: fitted modules {sorted(fitted)}, expected {sorted(expected)}"
+        )
 
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:

@@ -30,8 +30,19 @@ from .container import FileHeader
 UNSTORED_BYTES_ALLOWED = 1 << 28
 
 # aten factory operations whose first argument (second for the new_* methods) is the output size.
-_SIZED_FACTORIES = {"empty", "empty_strided", "zeros", "ones", "full", "rand", "randn", "randint", "randperm",
-                    "normal", "scalar_tensor"}
+_SIZED_FACTORIES = {
+    "empty",
+    "empty_strided",
+    "zeros",
+    "ones",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "normal",
+    "scalar_tensor",
+}
 _SIZED_METHODS = {"new_empty", "new_empty_strided", "new_zeros", "new_ones", "new_full"}
 
 
@@ -109,8 +120,10 @@ def _compare(header: FileHeader, module: Any, class_name: str, budget: int) -> N
             )
     needed = sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
     if needed > budget:
-        raise CheckpointError(f"{header.path}: the config of {class_name} asks for {needed} bytes of tensors, "
-                              f"more than the {budget} that the file's {len(declared)} tensors allow")
+        raise CheckpointError(
+            f"{header.path}: the config of {class_name} asks for {needed} bytes of tensors, "
+            f"more than the {budget} that the file's {len(declared)} tensors allow"
+        )
 
 
 def _size_bytes(size: Any, dtype: Any) -> int:
@@ -144,5 +157,7 @@ class _AllocationBudget(TorchDispatchMode):
     def _charge(self, nbytes: int) -> None:
         self.used += nbytes
         if self.used > self.budget:
-            raise CheckpointError(f"{self.what} allocates more than {self.budget} bytes of tensors, "
-                                  "far more than the file stores; refusing to build it")
+            raise CheckpointError(
+                f"{self.what} allocates more than {self.budget} bytes of tensors, "
+                "far more than the file stores; refusing to build it"
+            )

@@ -44,8 +44,14 @@ from .nets import MLP, check_input
 from .supervised import SupervisedModel, evaluation_mode
 
 
-def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local_reparam", init_from_net: bool = True,
-             posterior_std_init: float = 1e-3, matmul_precision: MatmulPrecision = "auto") -> nn.Module:
+def bayesian(
+    net: nn.Module,
+    prior: Prior | None = None,
+    estimator: str = "local_reparam",
+    init_from_net: bool = True,
+    posterior_std_init: float = 1e-3,
+    matmul_precision: MatmulPrecision = "auto",
+) -> nn.Module:
     """A copy of ``net`` whose Linear and Conv2d layers are Bayesian layers with a factorised Gaussian posterior.
 
     Arguments:
@@ -78,19 +84,47 @@ def bayesian(net: nn.Module, prior: Prior | None = None, estimator: str = "local
     return converted
 
 
-def _convert(module: nn.Module, prior: Prior | None, estimator: str, init_from_net: bool, std: float, precision: str) -> int:
+def _convert(
+    module: nn.Module, prior: Prior | None, estimator: str, init_from_net: bool, std: float, precision: str
+) -> int:
     count = 0
     for name, child in list(module.named_children()):
         layer_prior = copy.deepcopy(prior) if prior is not None else None
         if isinstance(child, nn.Linear):
-            new: BayesianLayer = BayesianLinear(child.in_features, child.out_features, child.bias is not None, layer_prior, estimator, std,
-                                                precision)
+            new: BayesianLayer = BayesianLinear(
+                child.in_features,
+                child.out_features,
+                child.bias is not None,
+                layer_prior,
+                estimator,
+                std,
+                precision,
+            )
         elif isinstance(child, nn.Conv2d):
-            if not (isinstance(child.padding, tuple) and len(set(child.padding)) == 1 and len(set(child.kernel_size)) == 1
-                    and len(set(child.stride)) == 1 and len(set(child.dilation)) == 1 and child.padding_mode == "zeros"):
-                raise InputError(f"cannot convert {child}: only square kernels with symmetric zero padding are supported")
-            new = BayesianConv2d(child.in_channels, child.out_channels, child.kernel_size[0], child.stride[0], child.padding[0],
-                                 child.dilation[0], child.groups, child.bias is not None, layer_prior, estimator, std)
+            if not (
+                isinstance(child.padding, tuple)
+                and len(set(child.padding)) == 1
+                and len(set(child.kernel_size)) == 1
+                and len(set(child.stride)) == 1
+                and len(set(child.dilation)) == 1
+                and child.padding_mode == "zeros"
+            ):
+                raise InputError(
+                    f"cannot convert {child}: only square kernels with symmetric zero padding are supported"
+                )
+            new = BayesianConv2d(
+                child.in_channels,
+                child.out_channels,
+                child.kernel_size[0],
+                child.stride[0],
+                child.padding[0],
+                child.dilation[0],
+                child.groups,
+                child.bias is not None,
+                layer_prior,
+                estimator,
+                std,
+            )
         else:
             count += _convert(child, prior, estimator, init_from_net, std, precision)
             continue
@@ -147,12 +181,25 @@ class BayesByBackprop(SupervisedModel):
 
     method_name = "bbb"
     posterior_draws = True
-    draw_note = ("one network drawn from the variational posterior q(w) per draw (through the layers' estimator: "
-                 "with local reparameterisation the weights themselves are not drawn, so no parameter draws are kept)")
+    draw_note = (
+        "one network drawn from the variational posterior q(w) per draw (through the layers' estimator: "
+        "with local reparameterisation the weights themselves are not drawn, so no parameter draws are kept)"
+    )
 
-    def __init__(self, net: nn.Module, likelihood: str = "categorical", prior: Prior | None = None, estimator: str = "local_reparam",
-                 init_from_net: bool = False, posterior_std_init: float = 0.05, kl_weight: float = 1.0,
-                 noise_std: float = 1.0, learn_noise: bool = True, matmul_precision: MatmulPrecision = "auto", compile: bool = False) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        likelihood: str = "categorical",
+        prior: Prior | None = None,
+        estimator: str = "local_reparam",
+        init_from_net: bool = False,
+        posterior_std_init: float = 0.05,
+        kl_weight: float = 1.0,
+        noise_std: float = 1.0,
+        learn_noise: bool = True,
+        matmul_precision: MatmulPrecision = "auto",
+        compile: bool = False,
+    ) -> None:
         super().__init__()
         if not kl_weight >= 0:
             raise InputError(f"kl_weight must be >= 0, got {kl_weight}")
@@ -165,7 +212,9 @@ class BayesByBackprop(SupervisedModel):
     def kl(self) -> torch.Tensor:
         """KL(q || p) summed over all Bayesian layers (closed form or a one-draw Monte Carlo estimate)."""
         layers = self.__dict__.get("_layers")
-        if layers is None:  # found once: walking the module tree every step costs more than a small layer's KL
+        if (
+            layers is None
+        ):  # found once: walking the module tree every step costs more than a small layer's KL
             layers = self.__dict__["_layers"] = tuple(bayesian_layers(self.net))
         return sum_kl(layers)
 
@@ -184,7 +233,9 @@ class BayesByBackprop(SupervisedModel):
                     self.likelihood.check_target(y)
                     prior_vars, lows, compiled, *params = stack
                     kl_scale = torch.tensor(self.kl_weight / n, dtype=x.dtype, device=x.device)
-                    return CompiledCategoricalStep.apply(x, y.long(), prior_vars, lows, kl_scale, compiled, *params)
+                    return CompiledCategoricalStep.apply(
+                        x, y.long(), prior_vars, lows, kl_scale, compiled, *params
+                    )
                 out, kl = CompiledLocalReparamStack.apply(x, *stack)
                 return self.likelihood.nll(out, y).mean() + self.kl_weight * kl / n
         return self.data_nll(x, y).mean() + self.kl_weight * self.kl() / n
@@ -194,14 +245,21 @@ class BayesByBackprop(SupervisedModel):
         layers = self.__dict__.get("_stack", False)
         if layers is False:  # the structure is analysed once
             layers = self.__dict__["_stack"] = _linear_relu_stack(self.net)
-        if layers is None or x.dim() != 2 or not torch.is_grad_enabled() or torch.is_autocast_enabled(x.device.type):
+        if (
+            layers is None
+            or x.dim() != 2
+            or not torch.is_grad_enabled()
+            or torch.is_autocast_enabled(x.device.type)
+        ):
             return None
         if _has_hooks(self.net) or any(_has_hooks(layer) for layer in layers):
             return None
         settings = [layer.fused_settings() for layer in layers]
         if any(s is None for s in settings):
             return None
-        params = [p for layer in layers for p in (layer.weight_mu, layer.weight_rho, layer.bias_mu, layer.bias_rho)]
+        params = [
+            p for layer in layers for p in (layer.weight_mu, layer.weight_rho, layer.bias_mu, layer.bias_rho)
+        ]
         return (tuple(s[0] for s in settings), tuple((s[1], s[2]) for s in settings), compiled, *params)
 
     def _draw_outputs(self, x: torch.Tensor, num_samples: int) -> list[torch.Tensor]:
@@ -216,8 +274,12 @@ class BayesByBackprop(SupervisedModel):
 
 
 def _has_hooks(module: nn.Module) -> bool:
-    return bool(module._forward_hooks or module._forward_pre_hooks or nn.modules.module._global_forward_hooks
-                or nn.modules.module._global_forward_pre_hooks)
+    return bool(
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or nn.modules.module._global_forward_hooks
+        or nn.modules.module._global_forward_pre_hooks
+    )
 
 
 def _linear_relu_stack(net: nn.Module) -> tuple[BayesianLinear, ...] | None:

@@ -94,7 +94,9 @@ class DBN(nn.Module):
         """Check visible data for the bottom RBM (shape [B, D], values its visible units can take)."""
         return self.rbms[0].check_visible(data, name)
 
-    def propagate(self, index: int, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def propagate(
+        self, index: int, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Binary samples h ~ p(h | x) of layer ``index``: the training data of layer ``index + 1``."""
         rbm = self.rbms[index]
         return rbm.sample_hidden(x.to(rbm.weight.device), generator)
@@ -139,7 +141,9 @@ class DBN(nn.Module):
         """
         n = check_positive_int(num_samples, "num_samples")
         top = self.rbms[-1]
-        generator = make_generator(seed, generator, top.weight.device, fresh=True)  # neither: fresh draws (was seed 0)
+        generator = make_generator(
+            seed, generator, top.weight.device, fresh=True
+        )  # neither: fresh draws (was seed 0)
         with torch.no_grad():
             x = top.sample(n, num_steps=num_steps, generator=generator)
             for depth, rbm in enumerate(reversed(list(self.rbms)[:-1])):

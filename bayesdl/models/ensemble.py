@@ -64,13 +64,21 @@ class DeepEnsemble(nn.Module):
         using Deep Ensembles, arXiv:1612.01474.
     """
 
-    def __init__(self, net: nn.Module, num_members: int = 5, likelihood: str = "categorical", seed: int = 0,
-                 noise_std: float = 1.0, learn_noise: bool = True) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        num_members: int = 5,
+        likelihood: str = "categorical",
+        seed: int = 0,
+        noise_std: float = 1.0,
+        learn_noise: bool = True,
+    ) -> None:
         super().__init__()
         check_positive_int(num_members, "num_members")
         self.seed = int(seed)
         self.members = nn.ModuleList(
-            PlainNet(reinitialise(net, self.seed + m), likelihood, noise_std, learn_noise) for m in range(num_members)
+            PlainNet(reinitialise(net, self.seed + m), likelihood, noise_std, learn_noise)
+            for m in range(num_members)
         )
         self.likelihood = self.members[0].likelihood
 
@@ -86,16 +94,26 @@ class DeepEnsemble(nn.Module):
         """The sum over members of their mean NLLs (training all members jointly on the same batches)."""
         return sum(member.loss(x, y) for member in self.members)
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """The M members as one chain of M draws (``num_samples``, ``seed`` and ``generator`` change nothing).
 
         The members are not posterior draws (``bayesian=False``), so LOO over them scores the equal-weight mixture.
         """
         with torch.no_grad():
             draws = self.predictive_samples(x, num_samples)
-        return FunctionDraws.from_draws(draws, "ensemble", bayesian=False,
-                                        note="one independently trained member per draw; not posterior draws")
+        return FunctionDraws.from_draws(
+            draws,
+            "ensemble",
+            bayesian=False,
+            note="one independently trained member per draw; not posterior draws",
+        )
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
         """One predictive draw per member (M draws)."""

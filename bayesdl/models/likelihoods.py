@@ -76,7 +76,9 @@ def make_likelihood(name: str, num_outputs: int, noise_std: float = 1.0, learn_n
         ...     type(make_likelihood("heteroscedastic", 2)).__name__
         'HeteroscedasticGaussianHead'
     """
-    warn_deprecated("bayesdl.models.likelihoods.make_likelihood(name, num_outputs)",
-                    "bayesdl.nn.heads.make_head(name, num_outputs=...)")
+    warn_deprecated(
+        "bayesdl.models.likelihoods.make_likelihood(name, num_outputs)",
+        "bayesdl.nn.heads.make_head(name, num_outputs=...)",
+    )
     check_choice(name, "likelihood", SUPERVISED_HEADS)
     return make_head(name, num_outputs=num_outputs, noise_std=noise_std, learn_noise=learn_noise)

@@ -47,9 +47,15 @@ class BayesianLogisticRegression(PyroModule):
         self.prior_scale = float(prior_scale)
         self.register_buffer("_zero", torch.zeros(()))
         self.weight = PyroSample(
-            lambda self: dist.Normal(self._zero, self.prior_scale).expand([self.num_features, self.num_classes]).to_event(2)
+            lambda self: (
+                dist.Normal(self._zero, self.prior_scale)
+                .expand([self.num_features, self.num_classes])
+                .to_event(2)
+            )
         )
-        self.bias = PyroSample(lambda self: dist.Normal(self._zero, self.prior_scale).expand([self.num_classes]).to_event(1))
+        self.bias = PyroSample(
+            lambda self: dist.Normal(self._zero, self.prior_scale).expand([self.num_classes]).to_event(1)
+        )
 
     def _check(self, x: torch.Tensor, y: torch.Tensor | None) -> None:
         check_tensor(x, "x", shape=[None, self.num_features], floating=True)

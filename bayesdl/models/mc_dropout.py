@@ -29,7 +29,9 @@ def model_precision(length_scale: float, dropout: float, num_data: int, weight_d
         Gal & Ghahramani (2016), Dropout as a Bayesian Approximation, arXiv:1506.02142, sec. 4.
     """
     if not (length_scale > 0 and 0 <= dropout < 1 and num_data >= 1 and weight_decay > 0):
-        raise InputError("model_precision needs length_scale > 0, dropout in [0, 1), num_data >= 1, weight_decay > 0")
+        raise InputError(
+            "model_precision needs length_scale > 0, dropout in [0, 1), num_data >= 1, weight_decay > 0"
+        )
     return length_scale**2 * (1.0 - dropout) / (2.0 * num_data * weight_decay)
 
 
@@ -61,14 +63,24 @@ class MCDropout(SupervisedModel):
     method_name = "mc_dropout"
     draw_note = "one dropout mask per draw; not a draw of a weight posterior (Gal & Ghahramani read it as variational)"
 
-    def __init__(self, net: nn.Module, likelihood: str = "categorical", tau: float | None = None,
-                 noise_std: float = 1.0, learn_noise: bool = True) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        likelihood: str = "categorical",
+        tau: float | None = None,
+        noise_std: float = 1.0,
+        learn_noise: bool = True,
+    ) -> None:
         super().__init__()
         if not any(isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0 for m in net.modules()):
-            raise InputError(f"MC dropout needs a network with dropout layers (p > 0); {type(net).__name__} has none")
+            raise InputError(
+                f"MC dropout needs a network with dropout layers (p > 0); {type(net).__name__} has none"
+            )
         if tau is not None:
             if likelihood != "homoscedastic" or not tau > 0:
-                raise InputError("tau (> 0) fixes the noise of a 'homoscedastic' likelihood; use it only with that")
+                raise InputError(
+                    "tau (> 0) fixes the noise of a 'homoscedastic' likelihood; use it only with that"
+                )
             noise_std, learn_noise = float(tau) ** -0.5, False
         self.tau = tau
         self.net = net

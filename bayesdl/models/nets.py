@@ -23,7 +23,14 @@ from ..errors import InputError
 from ..io import serializable
 from ..validation import check_choice, check_positive_int, check_tensor, is_checked
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "elu": nn.ELU, "silu": nn.SiLU, "softplus": nn.Softplus}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "silu": nn.SiLU,
+    "softplus": nn.Softplus,
+}
 NORMS = (None, "batch", "layer")
 
 
@@ -102,8 +109,15 @@ class MLP(nn.Module):
         arXiv:1607.06450; Ioffe & Szegedy (2015), Batch Normalization, arXiv:1502.03167.
     """
 
-    def __init__(self, in_features: int, hidden_sizes: Sequence[int] = (100,), out_features: int = 1, activation: str = "relu",
-                 dropout: float = 0.0, norm: str | None = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        hidden_sizes: Sequence[int] = (100,),
+        out_features: int = 1,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        norm: str | None = None,
+    ) -> None:
         super().__init__()
         check_positive_int(in_features, "in_features")
         check_positive_int(out_features, "out_features")
@@ -175,8 +189,15 @@ class LeNet(_ConvFeaturesHead):
         LeCun, Bottou, Bengio & Haffner (1998), Gradient-based learning applied to document recognition.
     """
 
-    def __init__(self, in_channels: int = 1, image_size: int = 28, num_outputs: int = 10, activation: str = "relu",
-                 dropout: float = 0.0, norm: str | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 28,
+        num_outputs: int = 10,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        norm: str | None = None,
+    ) -> None:
         super().__init__()
         check_positive_int(in_channels, "in_channels")
         check_positive_int(image_size, "image_size", minimum=4)
@@ -186,16 +207,27 @@ class LeNet(_ConvFeaturesHead):
         self.input_shape = (in_channels, image_size, image_size)
         self.out_features = num_outputs
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, 5, padding=2), _norm_2d(norm, 6), act(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5, padding=2), _norm_2d(norm, 16), act(), nn.MaxPool2d(2),
+            nn.Conv2d(in_channels, 6, 5, padding=2),
+            _norm_2d(norm, 6),
+            act(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5, padding=2),
+            _norm_2d(norm, 16),
+            act(),
+            nn.MaxPool2d(2),
             nn.Flatten(),
         )
         flat = _flat_size(self.features, in_channels, image_size)
         drop = _check_dropout(dropout)
         self.head = nn.Sequential(
-            nn.Dropout(drop) if drop > 0 else nn.Identity(), nn.Linear(flat, 120), act(),
-            nn.Dropout(drop) if drop > 0 else nn.Identity(), nn.Linear(120, 84), act(),
-            nn.Dropout(drop) if drop > 0 else nn.Identity(), nn.Linear(84, num_outputs),
+            nn.Dropout(drop) if drop > 0 else nn.Identity(),
+            nn.Linear(flat, 120),
+            act(),
+            nn.Dropout(drop) if drop > 0 else nn.Identity(),
+            nn.Linear(120, 84),
+            act(),
+            nn.Dropout(drop) if drop > 0 else nn.Identity(),
+            nn.Linear(84, num_outputs),
         )
 
 
@@ -223,8 +255,12 @@ class ResidualBlock(nn.Module):
         super().__init__()
         act = ACTIVATIONS[activation]
         self.body = nn.Sequential(
-            _norm_2d(norm, channels), act(), nn.Conv2d(channels, channels, 3, padding=1),
-            _norm_2d(norm, channels), act(), nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
+            _norm_2d(norm, channels),
+            act(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            _norm_2d(norm, channels),
+            act(),
+            nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
             nn.Conv2d(channels, channels, 3, padding=1),
         )
 
@@ -260,8 +296,17 @@ class ResidualCNN(_ConvFeaturesHead):
         He, Zhang, Ren & Sun (2016), Deep residual learning for image recognition, arXiv:1512.03385.
     """
 
-    def __init__(self, in_channels: int = 1, image_size: int = 28, num_outputs: int = 10, width: int = 16, num_blocks: int = 2,
-                 activation: str = "relu", dropout: float = 0.0, norm: str | None = "batch") -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 28,
+        num_outputs: int = 10,
+        width: int = 16,
+        num_blocks: int = 2,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        norm: str | None = "batch",
+    ) -> None:
         super().__init__()
         check_positive_int(in_channels, "in_channels")
         check_positive_int(image_size, "image_size")
@@ -271,8 +316,14 @@ class ResidualCNN(_ConvFeaturesHead):
         self.input_shape = (in_channels, image_size, image_size)
         self.out_features = num_outputs
         blocks = [ResidualBlock(width, activation, norm, _check_dropout(dropout)) for _ in range(num_blocks)]
-        self.features = nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), *blocks, _norm_2d(norm, width),
-                                      ACTIVATIONS[activation](), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, width, 3, padding=1),
+            *blocks,
+            _norm_2d(norm, width),
+            ACTIVATIONS[activation](),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(width, num_outputs)
 
 
@@ -300,8 +351,16 @@ class RecurrentNet(nn.Module):
         Hochreiter & Schmidhuber (1997), Long short-term memory; Cho et al. (2014), arXiv:1406.1078 (GRU).
     """
 
-    def __init__(self, in_features: int, hidden_size: int = 32, num_outputs: int = 1, cell: str = "lstm", num_layers: int = 1,
-                 dropout: float = 0.0, norm: str | None = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        hidden_size: int = 32,
+        num_outputs: int = 1,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        norm: str | None = None,
+    ) -> None:
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features")
         check_positive_int(hidden_size, "hidden_size")
@@ -311,7 +370,13 @@ class RecurrentNet(nn.Module):
         self.out_features = num_outputs
         drop = _check_dropout(dropout)
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(in_features, hidden_size, num_layers=num_layers, batch_first=True, dropout=drop if num_layers > 1 else 0.0)
+        self.rnn = rnn(
+            in_features,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            dropout=drop if num_layers > 1 else 0.0,
+        )
         self.norm = _norm_1d(norm, hidden_size)
         self.dropout = nn.Dropout(drop) if drop > 0 else nn.Identity()
         self.head = nn.Linear(hidden_size, num_outputs)

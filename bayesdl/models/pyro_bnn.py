@@ -80,7 +80,13 @@ class PyroBNN(PyroModule):
         Universal Probabilistic Programming, JMLR 20, arXiv:1810.09538.
     """
 
-    def __init__(self, net: nn.Module, likelihood: str = "categorical", prior_scale: float = 1.0, noise_prior_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        likelihood: str = "categorical",
+        prior_scale: float = 1.0,
+        noise_prior_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         check_choice(likelihood, "likelihood", SUPERVISED_HEADS)
         if not (prior_scale > 0 and noise_prior_scale > 0):
@@ -184,15 +190,23 @@ class PyroPosterior:
         Bingham et al. (2019), Pyro, arXiv:1810.09538 (``pyro.infer.Predictive``).
     """
 
-    def __init__(self, model: PyroBNN, guide: Any = None, samples: dict[str, torch.Tensor] | None = None) -> None:
+    def __init__(
+        self, model: PyroBNN, guide: Any = None, samples: dict[str, torch.Tensor] | None = None
+    ) -> None:
         if (guide is None) == (samples is None):
             raise InputError("give exactly one of guide and samples")
         self.model = model
         self.guide = guide
         self.samples = samples
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """One chain of the draws of :meth:`predictive_samples` (``method`` "svi" with a guide, "mcmc" with samples).
 
         Arguments:
@@ -203,7 +217,9 @@ class PyroPosterior:
         with seeded_rng(seed_from(seed, generator)):
             draws = self.predictive_samples(x, num_samples)
         method = "svi" if self.guide is not None else "mcmc"
-        return FunctionDraws.from_draws(draws, method, bayesian=True, note=f"one network from the {method} posterior per draw")
+        return FunctionDraws.from_draws(
+            draws, method, bayesian=True, note=f"one network from the {method} posterior per draw"
+        )
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
         """S draws of the predictive distribution at ``x``.
@@ -219,7 +235,9 @@ class PyroPosterior:
         check_input(self.model, x)
         sites = ["_RETURN"] + (["noise_std"] if self.model.likelihood_name == "homoscedastic" else [])
         if self.guide is not None:
-            predictive = pyro.infer.Predictive(self.model, guide=self.guide, num_samples=num_samples, return_sites=sites)
+            predictive = pyro.infer.Predictive(
+                self.model, guide=self.guide, num_samples=num_samples, return_sites=sites
+            )
         else:
             total = len(next(iter(self.samples.values())))
             index = torch.linspace(0, total - 1, min(num_samples, total)).round().long()

@@ -35,10 +35,14 @@ class SampledNetwork(nn.Module):
         torch.Size([5, 6, 3])
     """
 
-    def __init__(self, model: nn.Module, chains: Sequence[Sequence[dict[str, torch.Tensor]]], method: str = "sgmcmc") -> None:
+    def __init__(
+        self, model: nn.Module, chains: Sequence[Sequence[dict[str, torch.Tensor]]], method: str = "sgmcmc"
+    ) -> None:
         super().__init__()
         if not hasattr(model, "likelihood") or not hasattr(model, "net"):
-            raise InputError(f"SampledNetwork needs a supervised model with net and likelihood, got {type(model).__name__}")
+            raise InputError(
+                f"SampledNetwork needs a supervised model with net and likelihood, got {type(model).__name__}"
+            )
         if not chains or any(len(c) == 0 for c in chains):
             raise InputError("chains must hold at least one chain, each with at least one draw")
         lengths = {len(c) for c in chains}
@@ -71,8 +75,14 @@ class SampledNetwork(nn.Module):
         with torch.no_grad(), evaluation_mode(self.model):
             return torch.stack([torch.stack([self._outputs(x, d) for d in chain]) for chain in self.chains])
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int | None = None, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int | None = None,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """Every stored draw, kept by chain, with the parameter draws [chains, draws, ...] behind them.
 
         The chains become ArviZ chains (:func:`bayesdl.diagnostics.predictive_to_inference_data`), so R-hat and
@@ -83,15 +93,25 @@ class SampledNetwork(nn.Module):
             num_samples: the last ``num_samples`` draws of each chain (None: all of them).
             seed, generator: unused (the draws are stored); accepted for the shared signature.
         """
-        keep = self.num_draws if num_samples is None else min(check_positive_int(num_samples, "num_samples"), self.num_draws)
-        chains = [chain[len(chain) - keep:] for chain in self.chains]
+        keep = (
+            self.num_draws
+            if num_samples is None
+            else min(check_positive_int(num_samples, "num_samples"), self.num_draws)
+        )
+        chains = [chain[len(chain) - keep :] for chain in self.chains]
         with torch.no_grad(), evaluation_mode(self.model):
             outputs = [self._outputs(x, d) for chain in chains for d in chain]
         draws = stack_draws(self.model.likelihood, outputs)
         names = list(chains[0][0])
         parameters = {n: torch.stack([d[n].detach() for chain in chains for d in chain]) for n in names}
-        return FunctionDraws.from_draws(draws, self.method, num_chains=len(chains), parameters=parameters, bayesian=True,
-                                        note="stored parameter draws of each sampler chain")
+        return FunctionDraws.from_draws(
+            draws,
+            self.method,
+            num_chains=len(chains),
+            parameters=parameters,
+            bayesian=True,
+            note="stored parameter draws of each sampler chain",
+        )
 
     def predictive_samples(self, x: torch.Tensor, num_samples: int) -> GaussianDraws | CategoricalDraws:
         """Predictive draws from up to ``num_samples`` stored draws, spread evenly over the pooled chains."""

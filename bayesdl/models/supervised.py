@@ -73,7 +73,9 @@ class SupervisedModel(nn.Module):
         if num_outputs is None:
             raise TypeError(f"{type(net).__name__} must expose out_features (the bayesdl nets do)")
         check_choice(likelihood, "likelihood", SUPERVISED_HEADS)
-        self.likelihood = make_head(likelihood, num_outputs=num_outputs, noise_std=noise_std, learn_noise=learn_noise)
+        self.likelihood = make_head(
+            likelihood, num_outputs=num_outputs, noise_std=noise_std, learn_noise=learn_noise
+        )
 
     def check_data(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Raise InputError unless ``x`` is a finite batch for the network and ``y`` holds valid targets.
@@ -108,8 +110,14 @@ class SupervisedModel(nn.Module):
         check_input(self.net, x)
         return stack_draws(self.likelihood, self._draw_outputs(x, num_samples))
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """The draws of :meth:`predictive_samples` as one chain of :class:`~bayesdl.results.FunctionDraws`.
 
         Arguments:
@@ -123,7 +131,9 @@ class SupervisedModel(nn.Module):
         """
         with torch.no_grad(), seeded_rng(seed_from(seed, generator)):
             draws = self.predictive_samples(x, num_samples)
-        return FunctionDraws.from_draws(draws, self.method_name, bayesian=self.posterior_draws, note=self.draw_note)
+        return FunctionDraws.from_draws(
+            draws, self.method_name, bayesian=self.posterior_draws, note=self.draw_note
+        )
 
 
 @serializable
@@ -149,7 +159,13 @@ class PlainNet(SupervisedModel):
     method_name = "map"
     draw_note = "one point estimate (maximum likelihood); not a posterior draw"
 
-    def __init__(self, net: nn.Module, likelihood: str = "categorical", noise_std: float = 1.0, learn_noise: bool = True) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        likelihood: str = "categorical",
+        noise_std: float = 1.0,
+        learn_noise: bool = True,
+    ) -> None:
         super().__init__()
         self.net = net
         self._build(net, likelihood, noise_std, learn_noise)

@@ -47,7 +47,9 @@ class SWAG(nn.Module):
         arXiv:1902.02476; Izmailov et al. (2018), arXiv:1803.05407.
     """
 
-    def __init__(self, model: nn.Module, collector: Any = None, covariance: Covariance = "lowrank", bn_data: Any = None) -> None:
+    def __init__(
+        self, model: nn.Module, collector: Any = None, covariance: Covariance = "lowrank", bn_data: Any = None
+    ) -> None:
         super().__init__()
         if covariance not in ("diag", "lowrank"):
             raise InputError(f"covariance must be 'diag' or 'lowrank', got {covariance!r}")
@@ -64,8 +66,10 @@ class SWAG(nn.Module):
             self.mean = self.variance = self.deviations = None
             return
         if collector.num_snapshots < 2:
-            raise InputError(f"SWAG needs at least 2 snapshots of the weights, the collector has {collector.num_snapshots}: "
-                             "collect for longer or more often")
+            raise InputError(
+                f"SWAG needs at least 2 snapshots of the weights, the collector has {collector.num_snapshots}: "
+                "collect for longer or more often"
+            )
         if covariance == "lowrank" and len(collector.deviations) < 2:
             raise InputError("a low-rank SWAG covariance needs at least 2 deviation columns")
         self.names = list(collector.names)
@@ -73,7 +77,9 @@ class SWAG(nn.Module):
         self.variance = (collector.square_mean - collector.mean**2).clamp_min(0.0)
         self.deviations = torch.stack(collector.deviations, dim=1)  # [P, K]
         if self.has_batch_norm and bn_data is None:
-            raise InputError("the network has batch norm: pass bn_data (training inputs) to refresh its statistics per draw")
+            raise InputError(
+                "the network has batch norm: pass bn_data (training inputs) to refresh its statistics per draw"
+            )
 
     def fitted_state(self) -> dict[str, torch.Tensor]:
         """The moments (and tensor ``bn_data``) that :func:`bayesdl.save` stores beside the model's weights."""
@@ -82,9 +88,15 @@ class SWAG(nn.Module):
         state = {"mean": self.mean, "variance": self.variance, "deviations": self.deviations}
         if self.bn_data is not None:
             batches = [self.bn_data] if isinstance(self.bn_data, torch.Tensor) else self.bn_data
-            batches = [b[0] if isinstance(b, (tuple, list)) else b for b in batches] if isinstance(batches, (list, tuple)) else [None]
+            batches = (
+                [b[0] if isinstance(b, (tuple, list)) else b for b in batches]
+                if isinstance(batches, (list, tuple))
+                else [None]
+            )
             if not all(isinstance(b, torch.Tensor) for b in batches):
-                raise InputError("bayesdl.save stores bn_data only as a tensor or a list of tensors (or of (x, y) batches)")
+                raise InputError(
+                    "bayesdl.save stores bn_data only as a tensor or a list of tensors (or of (x, y) batches)"
+                )
             state.update({f"bn_data_{i}": b for i, b in enumerate(batches)})
         return state
 
@@ -97,7 +109,9 @@ class SWAG(nn.Module):
                 raise InputError(f"{name!r} must be a float64 tensor with {p} rows")
         if mean.dim() != 1 or variance.shape != mean.shape or deviations.dim() != 2:
             raise InputError(f"mean and variance must be [{p}] and deviations [{p}, K]")
-        if not all(bool(torch.isfinite(t).all()) for t in (mean, variance, deviations)) or bool((variance < 0).any()):
+        if not all(bool(torch.isfinite(t).all()) for t in (mean, variance, deviations)) or bool(
+            (variance < 0).any()
+        ):
             raise InputError("the moments hold NaN, infinite or negative-variance values")
         if self.covariance == "lowrank" and deviations.shape[1] < 2:
             raise InputError("a low-rank SWAG covariance needs at least 2 deviation columns")
@@ -107,17 +121,31 @@ class SWAG(nn.Module):
         self.mean, self.variance, self.deviations = mean, variance, deviations
         self.bn_data = batches or None
 
-    def sample_parameters(self, num_samples: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_parameters(
+        self, num_samples: int, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Draws [S, P] of the flattened parameters."""
         check_positive_int(num_samples, "num_samples")
         if self.mean is None:
             raise InputError("this SWAG has no moments: build it from a SWAGCollector, or with bayesdl.load")
         p, k = self.deviations.shape
         dev = self.mean.device
-        z1 = torch.randn(num_samples, p, generator=generator, dtype=torch.float64, device=generator.device if generator else dev).to(dev)
+        z1 = torch.randn(
+            num_samples,
+            p,
+            generator=generator,
+            dtype=torch.float64,
+            device=generator.device if generator else dev,
+        ).to(dev)
         if self.covariance == "diag":
             return self.mean + z1 * self.variance.sqrt()
-        z2 = torch.randn(num_samples, k, generator=generator, dtype=torch.float64, device=generator.device if generator else dev).to(dev)
+        z2 = torch.randn(
+            num_samples,
+            k,
+            generator=generator,
+            dtype=torch.float64,
+            device=generator.device if generator else dev,
+        ).to(dev)
         return self.mean + z1 * (self.variance / 2).sqrt() + (z2 @ self.deviations.T) / (2 * (k - 1)) ** 0.5
 
     def _as_dict(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -159,15 +187,23 @@ class SWAG(nn.Module):
         with evaluation_mode(self.model):
             return functional_call(self.model, params, (x.to(self.mean.device),))
 
-    def predictive_samples(self, x: torch.Tensor, num_samples: int, *, generator: torch.Generator | None = None) -> GaussianDraws | CategoricalDraws:
+    def predictive_samples(
+        self, x: torch.Tensor, num_samples: int, *, generator: torch.Generator | None = None
+    ) -> GaussianDraws | CategoricalDraws:
         """Predictive draws of ``num_samples`` sampled networks."""
         flat = self.sample_parameters(num_samples, generator=generator)
         with torch.no_grad():
             outputs = [self._outputs(x, self._as_dict(theta)) for theta in flat]
         return stack_draws(self.model.likelihood, outputs)
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """One chain of ``num_samples`` sampled networks with their flat weights ``theta`` [1, S, P].
 
         Arguments:
@@ -179,9 +215,16 @@ class SWAG(nn.Module):
         g = make_generator(seed, generator, self.mean.device)
         flat = self.sample_parameters(num_samples, generator=g)
         with torch.no_grad():
-            draws = stack_draws(self.model.likelihood, [self._outputs(x, self._as_dict(theta)) for theta in flat])
-        return FunctionDraws.from_draws(draws, "swag", parameters={"theta": flat}, bayesian=True,
-                                        note=f"one network from the SWAG Gaussian ({self.covariance} covariance) per draw")
+            draws = stack_draws(
+                self.model.likelihood, [self._outputs(x, self._as_dict(theta)) for theta in flat]
+            )
+        return FunctionDraws.from_draws(
+            draws,
+            "swag",
+            parameters={"theta": flat},
+            bayesian=True,
+            note=f"one network from the SWAG Gaussian ({self.covariance} covariance) per draw",
+        )
 
 
 @serializable
@@ -204,17 +247,31 @@ class MultiSWAG(nn.Module):
             raise InputError("MultiSWAG needs a non-empty list of SWAG models")
         self.members = nn.ModuleList(members)
 
-    def predictive_samples(self, x: torch.Tensor, num_samples: int, *, generator: torch.Generator | None = None) -> GaussianDraws | CategoricalDraws:
+    def predictive_samples(
+        self, x: torch.Tensor, num_samples: int, *, generator: torch.Generator | None = None
+    ) -> GaussianDraws | CategoricalDraws:
         check_positive_int(num_samples, "num_samples")
         m = len(self.members)
         counts = [num_samples // m + (1 if i < num_samples % m else 0) for i in range(m)]
-        parts = [member.predictive_samples(x, c, generator=generator) for member, c in zip(self.members, counts) if c > 0]
+        parts = [
+            member.predictive_samples(x, c, generator=generator)
+            for member, c in zip(self.members, counts)
+            if c > 0
+        ]
         if isinstance(parts[0], CategoricalDraws):
             return CategoricalDraws(torch.cat([p.probs for p in parts]))
-        return GaussianDraws(torch.cat([p.means for p in parts]), torch.cat([p.noise_variances for p in parts]))
+        return GaussianDraws(
+            torch.cat([p.means for p in parts]), torch.cat([p.noise_variances for p in parts])
+        )
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """One chain per member, each of ``num_samples`` draws (so R-hat shows whether the members' modes agree).
 
         Arguments:
@@ -230,8 +287,12 @@ class MultiSWAG(nn.Module):
             values = [getattr(p, name) for p in parts]
             return None if values[0] is None else torch.cat(values)
 
-        return FunctionDraws("multiswag", means=cat("means"), noise_variances=cat("noise_variances"), probs=cat("probs"),
-                             parameters={"theta": torch.cat([p.parameters["theta"] for p in parts])}, bayesian=True,
-                             note="one chain per SWAG member (an equal-weight mixture of SWAG Gaussians)")
-
-
+        return FunctionDraws(
+            "multiswag",
+            means=cat("means"),
+            noise_variances=cat("noise_variances"),
+            probs=cat("probs"),
+            parameters={"theta": torch.cat([p.parameters["theta"] for p in parts])},
+            bayesian=True,
+            note="one chain per SWAG member (an equal-weight mixture of SWAG Gaussians)",
+        )

@@ -26,7 +26,13 @@ from ..progress import Progress, progress_counter
 from ..results.estimates import LogPartitionEstimate, summarize_log_weights
 from ..validation import check_choice, check_positive_int
 
-__all__ = ["AnnealingPath", "LogPartitionEstimate", "ais_betas", "annealed_importance_sampling", "summarize_log_weights"]
+__all__ = [
+    "AnnealingPath",
+    "LogPartitionEstimate",
+    "ais_betas",
+    "annealed_importance_sampling",
+    "summarize_log_weights",
+]
 
 
 class AnnealingPath:
@@ -79,7 +85,9 @@ class AnnealingPath:
 BETA_SCHEDULES = ("salakhutdinov-murray", "linear")
 
 
-def ais_betas(num_betas: int, schedule: str = "salakhutdinov-murray", device: torch.device | str | None = None) -> torch.Tensor:
+def ais_betas(
+    num_betas: int, schedule: str = "salakhutdinov-murray", device: torch.device | str | None = None
+) -> torch.Tensor:
     """Inverse temperatures 0 = beta_0 < ... < beta_{K} = 1 (float64, ``num_betas`` values).
 
     "salakhutdinov-murray" spaces them as in Salakhutdinov & Murray (2008): evenly in [0, 0.5],
@@ -179,8 +187,12 @@ def annealed_importance_sampling(
         generator.manual_seed(seed)
     beta_list = [float(b) for b in betas.cpu()]
     last = len(beta_list) - 1
-    with torch.no_grad(), progress_counter(progress, last, f"AIS ({num_chains} chains x {last + 1} temperatures)",
-                                           "temperature") as counter:
+    with (
+        torch.no_grad(),
+        progress_counter(
+            progress, last, f"AIS ({num_chains} chains x {last + 1} temperatures)", "temperature"
+        ) as counter,
+    ):
         x = path.sample_base(num_chains, generator)
         log_w = torch.zeros(num_chains, dtype=torch.float64, device=x.device)
         for k in range(1, last + 1):

@@ -115,12 +115,16 @@ class _FusedLocalReparamLinear(torch.autograd.Function):
         w_down, b_down = w_slope / w_sigma, b_slope / b_sigma
         w_up, b_up = w_sigma.mul_(w_slope), b_sigma.mul_(b_slope)  # in place: sigma is not needed after this
         ctx.prior_var, ctx.low_var, ctx.low_mean = prior_var, low_var, low_mean
-        ctx.save_for_backward(x, x_mm, x_sq, w_mu, w_mu_mm, w_var, w_up, w_down, b_mu, b_up, b_down, eps.div_(std))
+        ctx.save_for_backward(
+            x, x_mm, x_sq, w_mu, w_mu_mm, w_var, w_up, w_down, b_mu, b_up, b_down, eps.div_(std)
+        )
         return out, kl
 
     @staticmethod
     def backward(ctx, grad_out, grad_kl):  # type: ignore[override]
-        x, x_mm, x_sq, w_mu, w_mu_mm, w_var, w_up, w_down, b_mu, b_up, b_down, eps_over_std = ctx.saved_tensors
+        x, x_mm, x_sq, w_mu, w_mu_mm, w_var, w_up, w_down, b_mu, b_up, b_down, eps_over_std = (
+            ctx.saved_tensors
+        )
         k = float(grad_kl)
         c = k / ctx.prior_var
         grad_std = grad_out * eps_over_std  # = 2 dL/dvar, for var = std^2
@@ -129,7 +133,11 @@ class _FusedLocalReparamLinear(torch.autograd.Function):
         grad_x = None
         if ctx.needs_input_grad[0]:
             from_mean, from_var = grad_out_mm @ w_mu_mm, grad_std_mm @ w_var
-            grad_x = torch.addcmul(from_mean.float() if ctx.low_mean else from_mean, from_var.float() if ctx.low_var else from_var, x)
+            grad_x = torch.addcmul(
+                from_mean.float() if ctx.low_mean else from_mean,
+                from_var.float() if ctx.low_var else from_var,
+                x,
+            )
         if ctx.low_mean:
             grad_w_mu = (grad_out_mm.t() @ x_mm).float().add_(w_mu, alpha=c)
         else:
@@ -137,7 +145,9 @@ class _FusedLocalReparamLinear(torch.autograd.Function):
         grad_b_mu = torch.add(grad_out.sum(0), b_mu, alpha=c)
         # dL/drho = (2 sigma dL/dvar + grad_kl (sigma / s^2 - 1 / sigma)) * slope
         grad_var_w = grad_std_mm.t() @ x_sq
-        grad_w_rho = (grad_var_w.float() if ctx.low_var else grad_var_w).add_(c).mul_(w_up).sub_(w_down, alpha=k)
+        grad_w_rho = (
+            (grad_var_w.float() if ctx.low_var else grad_var_w).add_(c).mul_(w_up).sub_(w_down, alpha=k)
+        )
         grad_b_rho = grad_std.sum(0).add_(c).mul_(b_up).sub_(b_down, alpha=k)
         return grad_x, grad_w_mu, grad_w_rho, grad_b_mu, grad_b_rho, None, None, None
 
@@ -154,7 +164,14 @@ class BayesianLayer(nn.Module):
     bias_mu: nn.Parameter | None
     bias_rho: nn.Parameter | None
 
-    def _setup(self, weight_shape: tuple[int, ...], bias: bool, prior: Prior | None, estimator: str, posterior_std_init: float) -> None:
+    def _setup(
+        self,
+        weight_shape: tuple[int, ...],
+        bias: bool,
+        prior: Prior | None,
+        estimator: str,
+        posterior_std_init: float,
+    ) -> None:
         check_choice(estimator, "estimator", ESTIMATORS)
         if not posterior_std_init > 0:
             raise InputError(f"posterior_std_init must be positive, got {posterior_std_init}")
@@ -209,9 +226,13 @@ class BayesianLayer(nn.Module):
         """KL(q || p) summed over all weights and biases (closed form for a Gaussian prior, else one MC draw)."""
         if self._fused_kl is not None:
             cached, versions = self._fused_kl
-            self.__dict__["_fused_kl"] = None  # plain attribute writes: nn.Module.__setattr__ is slow per step
+            self.__dict__["_fused_kl"] = (
+                None  # plain attribute writes: nn.Module.__setattr__ is slow per step
+            )
             if versions == self._versions() and torch.is_grad_enabled():
-                return cached  # computed by the fused forward with the same parameters: its gradient flows there
+                return (
+                    cached  # computed by the fused forward with the same parameters: its gradient flows there
+                )
         total = kl_divergence(self.prior, self.weight_mu, self.weight_sigma)
         if self.bias_mu is not None:
             total = total + kl_divergence(self.prior, self.bias_mu, self.bias_sigma)
@@ -295,8 +316,16 @@ class BayesianLinear(BayesianLayer):
         Wen, Vicol, Ba, Tran & Grosse (2018), arXiv:1803.04386.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, prior: Prior | None = None,
-                 estimator: str = "local_reparam", posterior_std_init: float = 1e-3, matmul_precision: MatmulPrecision = "auto") -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        prior: Prior | None = None,
+        estimator: str = "local_reparam",
+        posterior_std_init: float = 1e-3,
+        matmul_precision: MatmulPrecision = "auto",
+    ) -> None:
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features")
         self.out_features = check_positive_int(out_features, "out_features")
@@ -314,12 +343,19 @@ class BayesianLinear(BayesianLayer):
         Gaussian prior; callers also require gradients and a 2-D input.
         """
         prior = self.prior
-        if not (self.sample and self.estimator == "local_reparam" and self.bias_mu is not None
-                and type(prior) is GaussianPrior and not prior.learnable):
+        if not (
+            self.sample
+            and self.estimator == "local_reparam"
+            and self.bias_mu is not None
+            and type(prior) is GaussianPrior
+            and not prior.learnable
+        ):
             return None
         log_sigma = prior.log_sigma
         key = (log_sigma._version, log_sigma.data_ptr())
-        if self._prior_var_cache is None or self._prior_var_cache[0] != key:  # a float, read once (no sync per step)
+        if (
+            self._prior_var_cache is None or self._prior_var_cache[0] != key
+        ):  # a float, read once (no sync per step)
             self._prior_var_cache = (key, math.exp(2.0 * float(log_sigma)))
         if min(self.in_features, self.out_features) < BF16_MIN_WIDTH or self.matmul_precision == "fp32":
             return self._prior_var_cache[1], False, False
@@ -331,8 +367,12 @@ class BayesianLinear(BayesianLayer):
         cached = self.__dict__.get("_precision_cache")
         if cached is None or cached[0] != device:
             option = "auto" if self.matmul_precision == "auto" else "bfloat16"
-            low = resolve_bfloat16(option, device, f"BayesianLinear(matmul_precision={self.matmul_precision!r})")
-            resolved = ("bf16" if self.matmul_precision == "auto" else self.matmul_precision) if low else "fp32"
+            low = resolve_bfloat16(
+                option, device, f"BayesianLinear(matmul_precision={self.matmul_precision!r})"
+            )
+            resolved = (
+                ("bf16" if self.matmul_precision == "auto" else self.matmul_precision) if low else "fp32"
+            )
             cached = self.__dict__["_precision_cache"] = (device, resolved)
         return cached[1]
 
@@ -343,7 +383,9 @@ class BayesianLinear(BayesianLayer):
         settings = self.fused_settings()
         if settings is None:
             return None
-        out, kl = _FusedLocalReparamLinear.apply(x, self.weight_mu, self.weight_rho, self.bias_mu, self.bias_rho, *settings)
+        out, kl = _FusedLocalReparamLinear.apply(
+            x, self.weight_mu, self.weight_rho, self.bias_mu, self.bias_rho, *settings
+        )
         self.__dict__["_fused_kl"] = (kl, self._versions())
         return out
 
@@ -379,9 +421,20 @@ class BayesianConv2d(BayesianLayer):
         Wen et al. (2018), arXiv:1803.04386.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                 dilation: int = 1, groups: int = 1, bias: bool = True, prior: Prior | None = None,
-                 estimator: str = "local_reparam", posterior_std_init: float = 1e-3) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        prior: Prior | None = None,
+        estimator: str = "local_reparam",
+        posterior_std_init: float = 1e-3,
+    ) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
@@ -405,8 +458,10 @@ class BayesianConv2d(BayesianLayer):
         return b.view(1, -1, 1, 1)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, estimator={self.estimator}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, estimator={self.estimator}"
+        )
 
 
 def bayesian_layers(module: nn.Module) -> list[BayesianLayer]:

@@ -54,15 +54,26 @@ class DenoisingMLP(torch.nn.Module):
         Ho, Jain & Abbeel (2020), Denoising Diffusion Probabilistic Models, arXiv:2006.11239.
     """
 
-    def __init__(self, in_features: int, hidden: int = 128, num_blocks: int = 3, time_dim: int = 64, out_features: int | None = None,
-                 num_classes: int = 0) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        hidden: int = 128,
+        num_blocks: int = 3,
+        time_dim: int = 64,
+        out_features: int | None = None,
+        num_classes: int = 0,
+    ) -> None:
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features")
         check_positive_int(hidden, "hidden")
         check_positive_int(num_blocks, "num_blocks")
-        self.out_features = in_features if out_features is None else check_positive_int(out_features, "out_features")
+        self.out_features = (
+            in_features if out_features is None else check_positive_int(out_features, "out_features")
+        )
         self.embed = SinusoidalTimeEmbedding(time_dim)
-        self.time_mlp = torch.nn.Sequential(torch.nn.Linear(time_dim, hidden), torch.nn.SiLU(), torch.nn.Linear(hidden, hidden))
+        self.time_mlp = torch.nn.Sequential(
+            torch.nn.Linear(time_dim, hidden), torch.nn.SiLU(), torch.nn.Linear(hidden, hidden)
+        )
         self.labels = LabelEmbedding(num_classes, hidden) if num_classes else None
         self.num_classes = self.labels.num_classes if self.labels is not None else 0
         self.inp = torch.nn.Linear(in_features, hidden)

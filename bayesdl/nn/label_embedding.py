@@ -41,12 +41,16 @@ class LabelEmbedding(torch.nn.Module):
         if y.is_floating_point() or y.dtype == torch.bool:
             raise InputError(f"y must hold integer labels, got dtype {y.dtype}")
         if int(y.min()) < 0 or int(y.max()) > self.num_classes:
-            raise InputError(f"y must hold labels in 0..{self.num_classes} ({self.num_classes} = null), "
-                             f"got [{int(y.min())}, {int(y.max())}]")
+            raise InputError(
+                f"y must hold labels in 0..{self.num_classes} ({self.num_classes} = null), "
+                f"got [{int(y.min())}, {int(y.max())}]"
+            )
         return self.table(y.long())
 
 
-def add_label_embedding(temb: torch.Tensor, labels: LabelEmbedding | None, y: torch.Tensor | None, owner: str) -> torch.Tensor:
+def add_label_embedding(
+    temb: torch.Tensor, labels: LabelEmbedding | None, y: torch.Tensor | None, owner: str
+) -> torch.Tensor:
     """``temb + labels(y)`` for a class-conditional denoiser; refuses ``y`` for an unconditional one (``labels`` None)."""
     if labels is not None:
         return temb + labels(y, len(temb))

@@ -83,7 +83,9 @@ def made_masks(degrees: list[torch.Tensor], num_params: int = 1) -> list[torch.T
 
     Output unit d * ... is laid out param-major: output index p * D + d is parameter p of input d.
     """
-    masks = [(deg_out[:, None] >= deg_in[None, :]).float() for deg_in, deg_out in zip(degrees[:-1], degrees[1:])]
+    masks = [
+        (deg_out[:, None] >= deg_in[None, :]).float() for deg_in, deg_out in zip(degrees[:-1], degrees[1:])
+    ]
     inputs = degrees[0]
     out = (inputs[:, None] > degrees[-1][None, :]).float()
     masks.append(out.repeat(num_params, 1))
@@ -140,7 +142,9 @@ class MADENet(nn.Module):
         self.activation = activation()
         self.register_buffer("ordering", torch.arange(num_inputs))
         # degrees and masks are host-side integer work on the CPU; set_mask copies them into the buffers
-        self.set_ordering(ordering if ordering is not None else torch.arange(num_inputs, device="cpu"), seed=seed)
+        self.set_ordering(
+            ordering if ordering is not None else torch.arange(num_inputs, device="cpu"), seed=seed
+        )
 
     def set_ordering(self, ordering: torch.Tensor, seed: int = 0) -> None:
         """Rebuild all masks for a new input ordering (used by order-agnostic training)."""

@@ -66,7 +66,9 @@ def causal_conv_mask(kernel_size: int, stack: str, mask_type: str) -> torch.Tens
     check_choice(stack, "stack", STACKS)
     check_choice(mask_type, "mask_type", MASK_TYPES)
     c = kernel_size // 2
-    mask = torch.zeros(kernel_size, kernel_size, device="cpu")  # host-side; stored in a buffer that follows .to()
+    mask = torch.zeros(
+        kernel_size, kernel_size, device="cpu"
+    )  # host-side; stored in a buffer that follows .to()
     if stack == "vertical":
         mask[:c, :] = 1.0
         if mask_type == "B":
@@ -103,10 +105,14 @@ class MaskedConv2d(nn.Conv2d):
         van den Oord et al. (2016), arXiv:1606.05328.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stack: str, mask_type: str) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stack: str, mask_type: str
+    ) -> None:
         mask = causal_conv_mask(kernel_size, stack, mask_type)
         if not bool(mask.any()):
-            raise InputError(f"a {kernel_size}x{kernel_size} {stack} type-{mask_type} mask has no taps; use kernel_size >= 3")
+            raise InputError(
+                f"a {kernel_size}x{kernel_size} {stack} type-{mask_type} mask has no taps; use kernel_size >= 3"
+            )
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.stack = stack
         self.mask_type = mask_type
@@ -150,11 +156,15 @@ class GatedPixelCNNLayer(nn.Module):
         van den Oord et al. (2016), arXiv:1606.05328, section 2.2 and figure 2.
     """
 
-    def __init__(self, in_channels: int, channels: int, kernel_size: int, mask_type: str, condition_size: int = 0) -> None:
+    def __init__(
+        self, in_channels: int, channels: int, kernel_size: int, mask_type: str, condition_size: int = 0
+    ) -> None:
         super().__init__()
         check_choice(mask_type, "mask_type", MASK_TYPES)
         if mask_type == "B" and in_channels != channels:
-            raise InputError(f"a type-B layer keeps its width: in_channels {in_channels} != channels {channels}")
+            raise InputError(
+                f"a type-B layer keeps its width: in_channels {in_channels} != channels {channels}"
+            )
         self.mask_type = mask_type
         self.vertical = MaskedConv2d(in_channels, 2 * channels, kernel_size, "vertical", mask_type)
         self.horizontal = MaskedConv2d(in_channels, 2 * channels, kernel_size, "horizontal", mask_type)
@@ -167,7 +177,9 @@ class GatedPixelCNNLayer(nn.Module):
         f, g = z.chunk(2, dim=1)
         return torch.tanh(f) * torch.sigmoid(g)
 
-    def _condition_terms(self, condition: torch.Tensor | None) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+    def _condition_terms(
+        self, condition: torch.Tensor | None
+    ) -> tuple[torch.Tensor | float, torch.Tensor | float]:
         if self.condition is None:
             return 0.0, 0.0
         if condition is None:
@@ -175,17 +187,23 @@ class GatedPixelCNNLayer(nn.Module):
         cv, ch = self.condition(condition)[:, :, None, None].chunk(2, dim=1)
         return cv, ch
 
-    def vertical_step(self, v: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def vertical_step(
+        self, v: torch.Tensor, condition: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The vertical stack alone: returns (the pre-gate convolution W_v * v, the gated output v')."""
         v_pre = self.vertical(v)
         return v_pre, self._gate(v_pre + self._condition_terms(condition)[0])
 
-    def horizontal_step(self, h: torch.Tensor, v_pre: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+    def horizontal_step(
+        self, h: torch.Tensor, v_pre: torch.Tensor, condition: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The horizontal stack given the vertical pre-gate features of the same positions: returns h'."""
         h_pre = self.horizontal(h) + self.vertical_to_horizontal(v_pre) + self._condition_terms(condition)[1]
         h_out = self.horizontal_out(self._gate(h_pre))
         return h_out + h if self.mask_type == "B" else h_out
 
-    def forward(self, v: torch.Tensor, h: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, v: torch.Tensor, h: torch.Tensor, condition: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         v_pre, v_out = self.vertical_step(v, condition)
         return v_out, self.horizontal_step(h, v_pre, condition)

@@ -109,8 +109,12 @@ class GaussianPrior(Prior):
     def kl_closed_form(self, mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         # KL(N(m, s^2) || N(0, t^2)) = log t - log s + (s^2 + m^2) / (2 t^2) - 1/2
         inv_var = torch.exp(-2.0 * self.log_sigma)
-        return (self.log_sigma * mu.numel() - torch.log(sigma).sum() + 0.5 * inv_var * (sigma.square() + mu.square()).sum()
-                - 0.5 * mu.numel())
+        return (
+            self.log_sigma * mu.numel()
+            - torch.log(sigma).sum()
+            + 0.5 * inv_var * (sigma.square() + mu.square()).sum()
+            - 0.5 * mu.numel()
+        )
 
 
 @serializable
@@ -137,7 +141,9 @@ class ScaleMixturePrior(Prior):
         Blundell, Cornebise, Kavukcuoglu & Wierstra (2015), Weight Uncertainty in Neural Networks, arXiv:1505.05424, sec. 3.3.
     """
 
-    def __init__(self, pi: float = 0.5, sigma1: float = 1.0, sigma2: float = math.exp(-6.0), learnable: bool = False) -> None:
+    def __init__(
+        self, pi: float = 0.5, sigma1: float = 1.0, sigma2: float = math.exp(-6.0), learnable: bool = False
+    ) -> None:
         super().__init__()
         pi = float(pi)
         if not 0.0 < pi < 1.0:

@@ -22,7 +22,9 @@ def _norm(channels: int, groups: int) -> torch.nn.GroupNorm:
 class ResidualBlock(torch.nn.Module):
     """h = conv(silu(GN(x))) + W emb(t); out = skip(x) + conv(dropout(silu(GN(h))))."""
 
-    def __init__(self, in_channels: int, out_channels: int, time_dim: int, groups: int, dropout: float) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, time_dim: int, groups: int, dropout: float
+    ) -> None:
         super().__init__()
         self.norm1 = _norm(in_channels, groups)
         self.conv1 = torch.nn.Conv2d(in_channels, out_channels, 3, padding=1)
@@ -30,7 +32,11 @@ class ResidualBlock(torch.nn.Module):
         self.norm2 = _norm(out_channels, groups)
         self.dropout = torch.nn.Dropout(dropout)
         self.conv2 = torch.nn.Conv2d(out_channels, out_channels, 3, padding=1)
-        self.skip = torch.nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else torch.nn.Identity()
+        self.skip = (
+            torch.nn.Conv2d(in_channels, out_channels, 1)
+            if in_channels != out_channels
+            else torch.nn.Identity()
+        )
 
     def forward(self, x: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
         h = self.conv1(F.silu(self.norm1(x))) + self.time(temb)[:, :, None, None]
@@ -87,9 +93,18 @@ class UNet(torch.nn.Module):
         Ho, Jain & Abbeel (2020), arXiv:2006.11239 (the diffusion variant with group norm and attention).
     """
 
-    def __init__(self, in_channels: int = 1, base_channels: int = 32, channel_mults: Sequence[int] = (1, 2, 2),
-                 num_res_blocks: int = 1, attention_levels: Sequence[int] = (2,), out_channels: int | None = None,
-                 groups: int = 8, dropout: float = 0.0, num_classes: int = 0) -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        base_channels: int = 32,
+        channel_mults: Sequence[int] = (1, 2, 2),
+        num_res_blocks: int = 1,
+        attention_levels: Sequence[int] = (2,),
+        out_channels: int | None = None,
+        groups: int = 8,
+        dropout: float = 0.0,
+        num_classes: int = 0,
+    ) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         check_positive_int(base_channels, "base_channels")
@@ -100,10 +115,16 @@ class UNet(torch.nn.Module):
         attention = set(attention_levels)
         if any(a not in range(len(mults)) for a in attention):
             raise InputError(f"attention_levels must be in 0..{len(mults) - 1}, got {sorted(attention)}")
-        self.out_channels = in_channels if out_channels is None else check_positive_int(out_channels, "out_channels")
+        self.out_channels = (
+            in_channels if out_channels is None else check_positive_int(out_channels, "out_channels")
+        )
         time_dim = 4 * base_channels
-        self.embed = torch.nn.Sequential(SinusoidalTimeEmbedding(base_channels), torch.nn.Linear(base_channels, time_dim),
-                                         torch.nn.SiLU(), torch.nn.Linear(time_dim, time_dim))
+        self.embed = torch.nn.Sequential(
+            SinusoidalTimeEmbedding(base_channels),
+            torch.nn.Linear(base_channels, time_dim),
+            torch.nn.SiLU(),
+            torch.nn.Linear(time_dim, time_dim),
+        )
         self.labels = LabelEmbedding(num_classes, time_dim) if num_classes else None
         self.num_classes = self.labels.num_classes if self.labels is not None else 0
         self.conv_in = torch.nn.Conv2d(in_channels, base_channels, 3, padding=1)
@@ -119,13 +140,20 @@ class UNet(torch.nn.Module):
             if level < len(mults) - 1:
                 self.down.append(torch.nn.Conv2d(ch, ch, 3, stride=2, padding=1))
                 skips.append(ch)
-        self.mid = torch.nn.ModuleList([ResidualBlock(ch, ch, time_dim, groups, dropout), SelfAttention2d(ch, groups),
-                                        ResidualBlock(ch, ch, time_dim, groups, dropout)])
+        self.mid = torch.nn.ModuleList(
+            [
+                ResidualBlock(ch, ch, time_dim, groups, dropout),
+                SelfAttention2d(ch, groups),
+                ResidualBlock(ch, ch, time_dim, groups, dropout),
+            ]
+        )
         self.up = torch.nn.ModuleList()
         for level in reversed(range(len(mults))):
             for _ in range(num_res_blocks + 1):
                 out = base_channels * mults[level]
-                self.up.append(self._stage(ch + skips.pop(), out, time_dim, groups, dropout, level in attention))
+                self.up.append(
+                    self._stage(ch + skips.pop(), out, time_dim, groups, dropout, level in attention)
+                )
                 ch = out
             if level > 0:
                 self.up.append(torch.nn.Conv2d(ch, ch, 3, padding=1))
@@ -135,7 +163,9 @@ class UNet(torch.nn.Module):
         torch.nn.init.zeros_(self.conv_out.bias)
 
     @staticmethod
-    def _stage(cin: int, cout: int, time_dim: int, groups: int, dropout: float, attend: bool) -> torch.nn.ModuleList:
+    def _stage(
+        cin: int, cout: int, time_dim: int, groups: int, dropout: float, attend: bool
+    ) -> torch.nn.ModuleList:
         parts = [ResidualBlock(cin, cout, time_dim, groups, dropout)]
         if attend:
             parts.append(SelfAttention2d(cout, groups))

@@ -53,8 +53,13 @@ def _product(a: torch.Tensor, w: torch.Tensor, low: bool) -> torch.Tensor:
     return a @ w.t()
 
 
-def stack_forward(x: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[torch.Tensor, ...],
-                  prior_vars: tuple[float, ...], lows: tuple[tuple[bool, bool], ...]) -> tuple[Any, ...]:
+def stack_forward(
+    x: torch.Tensor,
+    eps: tuple[torch.Tensor, ...],
+    params: tuple[torch.Tensor, ...],
+    prior_vars: tuple[float, ...],
+    lows: tuple[tuple[bool, bool], ...],
+) -> tuple[Any, ...]:
     """The sampled outputs, the summed KL and the tensors the backward pass needs (a pure function, compiled).
 
     Each KL is one reduction of (sigma^2 + mu^2) / (2 s^2) - log sigma, so that Inductor computes it in the same
@@ -72,13 +77,26 @@ def stack_forward(x: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[
         b_sigma, b_slope = _softplus_and_slope(b_rho)
         w_var, b_var = w_sigma * w_sigma, b_sigma * b_sigma
         half = 0.5 / prior_var
-        kl = kl + ((w_var + w_mu * w_mu) * half - torch.log(w_sigma)).sum() + ((b_var + b_mu * b_mu) * half - torch.log(b_sigma)).sum() \
+        kl = (
+            kl
+            + ((w_var + w_mu * w_mu) * half - torch.log(w_sigma)).sum()
+            + ((b_var + b_mu * b_mu) * half - torch.log(b_sigma)).sum()
             + 0.5 * (w_mu.numel() + b_mu.numel()) * (math.log(prior_var) - 1.0)
+        )
         w_var_mm = w_var.to(torch.bfloat16) if low_var else w_var
         w_mu_mm = w_mu.to(torch.bfloat16) if low_mean else w_mu
         std = torch.sqrt(_product(h * h, w_var_mm, low_var) + b_var)
         out = _product(h, w_mu_mm, low_mean) + b_mu + std * eps[i]
-        saved += [h, w_var_mm, w_mu_mm, w_sigma * w_slope, w_slope / w_sigma, b_sigma * b_slope, b_slope / b_sigma, eps[i] / std]
+        saved += [
+            h,
+            w_var_mm,
+            w_mu_mm,
+            w_sigma * w_slope,
+            w_slope / w_sigma,
+            b_sigma * b_slope,
+            b_slope / b_sigma,
+            eps[i] / std,
+        ]
         h = torch.relu(out) if i < last else out
     return (h, kl, *saved)
 
@@ -86,14 +104,23 @@ def stack_forward(x: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[
 _SAVED_PER_LAYER = 8
 
 
-def stack_backward(grad_out: torch.Tensor, grad_kl: torch.Tensor, mus: tuple[torch.Tensor, ...], saved: tuple[torch.Tensor, ...],
-                   prior_vars: tuple[float, ...], lows: tuple[tuple[bool, bool], ...], input_grad: bool) -> tuple[torch.Tensor, ...]:
+def stack_backward(
+    grad_out: torch.Tensor,
+    grad_kl: torch.Tensor,
+    mus: tuple[torch.Tensor, ...],
+    saved: tuple[torch.Tensor, ...],
+    prior_vars: tuple[float, ...],
+    lows: tuple[tuple[bool, bool], ...],
+    input_grad: bool,
+) -> tuple[torch.Tensor, ...]:
     """Gradients of the input (or an empty tensor) and of every layer's (w_mu, w_rho, b_mu, b_rho) (a pure function, compiled)."""
     grads: list[torch.Tensor] = []
     grad = grad_out
     grad_x = grad_out.new_empty(0)
     for i in range(len(prior_vars) - 1, -1, -1):
-        h, w_var, w_mu_mm, w_up, w_down, b_up, b_down, eps_over_std = saved[_SAVED_PER_LAYER * i : _SAVED_PER_LAYER * (i + 1)]
+        h, w_var, w_mu_mm, w_up, w_down, b_up, b_down, eps_over_std = saved[
+            _SAVED_PER_LAYER * i : _SAVED_PER_LAYER * (i + 1)
+        ]
         w_mu, b_mu = mus[2 * i], mus[2 * i + 1]
         low_var, low_mean = lows[i]
         c = grad_kl / prior_vars[i]
@@ -111,8 +138,15 @@ def stack_backward(grad_out: torch.Tensor, grad_kl: torch.Tensor, mus: tuple[tor
     return (grad_x, *grads)
 
 
-def categorical_step(x: torch.Tensor, y: torch.Tensor, eps: tuple[torch.Tensor, ...], params: tuple[torch.Tensor, ...],
-                     prior_vars: tuple[float, ...], lows: tuple[tuple[bool, bool], ...], kl_scale: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def categorical_step(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: tuple[torch.Tensor, ...],
+    params: tuple[torch.Tensor, ...],
+    prior_vars: tuple[float, ...],
+    lows: tuple[tuple[bool, bool], ...],
+    kl_scale: torch.Tensor,
+) -> tuple[torch.Tensor, ...]:
     """The loss mean_n CE(out_n, y_n) + kl_scale * KL and its gradients in every layer parameter (a pure function, compiled).
 
     With a categorical likelihood the gradient of the loss in the outputs is known in the forward pass,
@@ -133,12 +167,16 @@ _compiled: dict[str, Any] = {}
 
 def _compiled_function(name: str) -> Any:
     if name not in _compiled:
-        function = {"forward": stack_forward, "backward": stack_backward, "categorical": categorical_step}[name]
+        function = {"forward": stack_forward, "backward": stack_backward, "categorical": categorical_step}[
+            name
+        ]
         _compiled[name] = torch.compile(function, dynamic=False, fullgraph=True)
     return _compiled[name]
 
 
-def _draw_noise(x: torch.Tensor, params: tuple[torch.Tensor, ...], num_layers: int) -> tuple[torch.Tensor, ...]:
+def _draw_noise(
+    x: torch.Tensor, params: tuple[torch.Tensor, ...], num_layers: int
+) -> tuple[torch.Tensor, ...]:
     """One standard normal per example and output unit of every layer, drawn eagerly in layer order (the same
     numbers as the layer-by-layer path's ``randn_like`` for the same generator state)."""
     return tuple(x.new_empty((x.shape[0], params[4 * i].shape[0])).normal_() for i in range(num_layers))
@@ -154,18 +192,31 @@ class CompiledLocalReparamStack(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, prior_vars, lows, compiled, *params):  # type: ignore[override]
-        forward_fn, backward_fn = (_compiled_function("forward"), _compiled_function("backward")) if compiled else (stack_forward, stack_backward)
+        forward_fn, backward_fn = (
+            (_compiled_function("forward"), _compiled_function("backward"))
+            if compiled
+            else (stack_forward, stack_backward)
+        )
         out, kl, *saved = forward_fn(x, _draw_noise(x, params, len(prior_vars)), params, prior_vars, lows)
         ctx.prior_vars, ctx.lows, ctx.backward_fn = prior_vars, lows, backward_fn
-        ctx.save_for_backward(*[p for i in range(len(prior_vars)) for p in (params[4 * i], params[4 * i + 2])], *saved)
+        ctx.save_for_backward(
+            *[p for i in range(len(prior_vars)) for p in (params[4 * i], params[4 * i + 2])], *saved
+        )
         return out, kl
 
     @staticmethod
     def backward(ctx, grad_out, grad_kl):  # type: ignore[override]
         tensors = ctx.saved_tensors
         count = 2 * len(ctx.prior_vars)
-        grad_x, *grads = ctx.backward_fn(grad_out.contiguous(), grad_kl, tuple(tensors[:count]), tuple(tensors[count:]), ctx.prior_vars,
-                                         ctx.lows, bool(ctx.needs_input_grad[0]))
+        grad_x, *grads = ctx.backward_fn(
+            grad_out.contiguous(),
+            grad_kl,
+            tuple(tensors[:count]),
+            tuple(tensors[count:]),
+            ctx.prior_vars,
+            ctx.lows,
+            bool(ctx.needs_input_grad[0]),
+        )
         return (grad_x if ctx.needs_input_grad[0] else None, None, None, None, *grads)
 
 
@@ -188,6 +239,8 @@ class CompiledCategoricalStep(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_loss):  # type: ignore[override]
         grads, ctx.grads = ctx.grads, None
-        if grad_loss.device.type != "cpu" or float(grad_loss) != 1.0:  # a CUDA scalar would cost a sync to test
+        if (
+            grad_loss.device.type != "cpu" or float(grad_loss) != 1.0
+        ):  # a CUDA scalar would cost a sync to test
             grads = [g * grad_loss for g in grads]
         return (None, None, None, None, None, None, *grads)

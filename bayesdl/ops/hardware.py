@@ -33,8 +33,19 @@ BFloat16Option = Literal["auto", "float32", "bfloat16"]
 BFLOAT16_OPTIONS = ("auto", "float32", "bfloat16")
 
 # oneDNN ISA limits (ONEDNN_MAX_CPU_ISA) that still include bfloat16 arithmetic; any other value excludes it
-_ONEDNN_BF16_ISAS = ("ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
-                     "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2")
+_ONEDNN_BF16_ISAS = (
+    "ALL",
+    "DEFAULT",
+    "AVX512_CORE_BF16",
+    "AVX512_CORE_FP16",
+    "AVX512_CORE_AMX",
+    "AVX512_CORE_AMX_FP16",
+    "AVX10_1_512",
+    "AVX10_1_512_AMX",
+    "AVX10_1_512_AMX_FP16",
+    "AVX10_2_512",
+    "AVX10_2_512_AMX_2",
+)
 
 _warned: set[str] = set()
 
@@ -59,14 +70,18 @@ def cpu_kernel_capability() -> str:
 def cpu_runs_bfloat16_natively() -> bool:
     """True when this process's CPU kernels have bfloat16 arithmetic (AMX or AVX512-BF16, and no ISA limit below it)."""
     flags = cpu_capabilities()
-    hardware = bool(flags.get("amx_bf16") or flags.get("amx_tile") or flags.get("avx512_bf16") or flags.get("bf16"))
+    hardware = bool(
+        flags.get("amx_bf16") or flags.get("amx_tile") or flags.get("avx512_bf16") or flags.get("bf16")
+    )
     if not hardware:
         return False
     architecture = str(flags.get("architecture", "x86_64")).lower()
     if "arm" in architecture or "aarch64" in architecture:
         return True
     if not cpu_kernel_capability().upper().startswith("AVX512"):
-        return False  # ATen was restricted below AVX-512 (ATEN_CPU_CAPABILITY), so oneDNN is expected to be too
+        return (
+            False  # ATen was restricted below AVX-512 (ATEN_CPU_CAPABILITY), so oneDNN is expected to be too
+        )
     limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
     return not limit or limit in _ONEDNN_BF16_ISAS
 
@@ -123,7 +138,11 @@ def warn_emulated_bfloat16(device: Any, where: str = "") -> None:
     if kind in _warned or kind == "meta":
         return
     _warned.add(kind)
-    detail = f"CPU kernels {cpu_kernel_capability()}, no AMX or AVX512-BF16" if kind == "cpu" else "no native bfloat16"
+    detail = (
+        f"CPU kernels {cpu_kernel_capability()}, no AMX or AVX512-BF16"
+        if kind == "cpu"
+        else "no native bfloat16"
+    )
     warnings.warn(
         f"{where or 'bfloat16'}: this {kind} device has {detail}, so bfloat16 matrix products are emulated and "
         "usually slower than float32; use the default 'auto' (float32 here) unless you are measuring",

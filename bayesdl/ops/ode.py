@@ -18,9 +18,22 @@ from ..errors import ODESolverError
 from ..validation import check_choice, check_positive_float
 
 #: the solvers of torchdiffeq 0.2 (``method=``)
-ODE_METHODS: tuple[str, ...] = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint",
-                                "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams",
-                                "scipy_solver")
+ODE_METHODS: tuple[str, ...] = (
+    "dopri5",
+    "dopri8",
+    "bosh3",
+    "fehlberg2",
+    "adaptive_heun",
+    "euler",
+    "midpoint",
+    "heun2",
+    "heun3",
+    "rk4",
+    "explicit_adams",
+    "implicit_adams",
+    "fixed_adams",
+    "scipy_solver",
+)
 
 #: the adaptive Runge-Kutta solvers, whose steps may overshoot the end time unless told to stop on it
 ADAPTIVE_RK: tuple[str, ...] = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
@@ -42,9 +55,17 @@ def check_ode_settings(method: object, rtol: object, atol: object) -> tuple[str,
     return method, check_positive_float(rtol, "rtol"), check_positive_float(atol, "atol")
 
 
-def solve_ode(func: Callable[[torch.Tensor, State], State], state: State, t0: float, t1: float, *,
-              method: str = "dopri5", rtol: float = 1e-5, atol: float = 1e-5,
-              options: dict[str, Any] | None = None) -> ODESolution:
+def solve_ode(
+    func: Callable[[torch.Tensor, State], State],
+    state: State,
+    t0: float,
+    t1: float,
+    *,
+    method: str = "dopri5",
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    options: dict[str, Any] | None = None,
+) -> ODESolution:
     """Integrate d state / dt = func(t, state) from t0 to t1 (either direction) with torchdiffeq.
 
     Arguments:
@@ -84,8 +105,10 @@ def solve_ode(func: Callable[[torch.Tensor, State], State], state: State, t0: fl
         last[0] = float(t)
         out = func(t, s)
         if not all(bool(torch.isfinite(o).all()) for o in out):
-            raise ODESolverError(f"the ODE derivative became NaN or infinite {where(float(t))}; tighten rtol/atol, "
-                                 "use a smaller step, or check the velocity field near this time")
+            raise ODESolverError(
+                f"the ODE derivative became NaN or infinite {where(float(t))}; tighten rtol/atol, "
+                "use a smaller step, or check the velocity field near this time"
+            )
         return out
 
     times = torch.tensor([float(t0), float(t1)], dtype=ref.dtype, device=ref.device)
@@ -95,10 +118,15 @@ def solve_ode(func: Callable[[torch.Tensor, State], State], state: State, t0: fl
         # would evaluate the field beyond t1 (below the data time, where a score can be undefined)
         options["step_t"] = times[1:]
     try:
-        path = odeint(counted, tuple(state), times, method=method, rtol=rtol, atol=atol, options=options or None)
+        path = odeint(
+            counted, tuple(state), times, method=method, rtol=rtol, atol=atol, options=options or None
+        )
     except ODESolverError:
         raise
-    except (AssertionError, RuntimeError) as err:  # torchdiffeq's "underflow in dt" and "max_num_steps exceeded"
+    except (
+        AssertionError,
+        RuntimeError,
+    ) as err:  # torchdiffeq's "underflow in dt" and "max_num_steps exceeded"
         if isinstance(err, RuntimeError) and "max_num_steps" not in str(err):
             raise  # an error of the user's function (a shape mismatch, ...), not of the solver
         raise ODESolverError(f"the ODE solver failed {where(last[0])}: {err}") from err

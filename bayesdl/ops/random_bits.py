@@ -16,7 +16,9 @@ UNIFORM_BITS = 24  # the resolution of a float32 uniform (torch.rand uses 24 ran
 _UNIFORM_SCALE = float(2**UNIFORM_BITS)
 
 
-def uniform_bits(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None) -> torch.Tensor:
+def uniform_bits(
+    shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None
+) -> torch.Tensor:
     """Integers k drawn uniformly from {0, ..., 2^24 - 1} (int32), so that k / 2^24 is a float32-resolution uniform.
 
     The bits come from 64-bit draws (torch's ``random64``: 63 random bits per word); each word is split into
@@ -43,7 +45,9 @@ def uniform_bits(shape: tuple[int, ...] | torch.Size, generator: torch.Generator
     return words.view(torch.int32)[:count].view(shape).bitwise_and_(2**UNIFORM_BITS - 1)
 
 
-def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None) -> torch.Tensor:
+def uniform(
+    shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None = None, device: Any = None
+) -> torch.Tensor:
     """The float32 uniforms u = k / 2^24 on [0, 1) for k = :func:`uniform_bits` (the same draws, as values).
 
     The RBM samplers draw v_i = 1 exactly when u_i < p_i; this function gives those u, so that a reference
@@ -65,7 +69,9 @@ def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | No
     return uniform_bits(shape, generator, device).to(torch.float32).mul_(1.0 / _UNIFORM_SCALE)
 
 
-def bernoulli(p: torch.Tensor, generator: torch.Generator | None, out: torch.Tensor | None = None) -> torch.Tensor:
+def bernoulli(
+    p: torch.Tensor, generator: torch.Generator | None, out: torch.Tensor | None = None
+) -> torch.Tensor:
     """Draw 0/1 values with probabilities p: 1 where u < p for u = :func:`uniform` (compared as k < 2^24 p, exactly).
 
     With ``out`` the draws are written there (any dtype, e.g. the bfloat16 rows of a stacked batch).
@@ -77,4 +83,3 @@ def bernoulli(p: torch.Tensor, generator: torch.Generator | None, out: torch.Ten
     if out is not None:
         return out.copy_(draws)
     return draws.to(p.dtype)
-

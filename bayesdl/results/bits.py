@@ -7,7 +7,13 @@ import math
 import torch
 
 
-def bits_per_dim(log_prob: torch.Tensor, num_dims: int, *, num_levels: int | None = None, log_det_preprocess: float | torch.Tensor = 0.0) -> torch.Tensor:
+def bits_per_dim(
+    log_prob: torch.Tensor,
+    num_dims: int,
+    *,
+    num_levels: int | None = None,
+    log_det_preprocess: float | torch.Tensor = 0.0,
+) -> torch.Tensor:
     """Convert per-example log-densities (nats) into bits per dimension of the original discrete data.
 
     For data preprocessed by an invertible map y = g(u) of the dequantised values u in [0, 1)^D,

@@ -123,7 +123,9 @@ class ELBOTerms:
         return self.reconstruction - self.kl
 
 
-def summarize_log_weights(log_w: torch.Tensor, log_z_base: float = 0.0, num_betas: int = 0) -> LogPartitionEstimate:
+def summarize_log_weights(
+    log_w: torch.Tensor, log_z_base: float = 0.0, num_betas: int = 0
+) -> LogPartitionEstimate:
     """Turn AIS log importance weights into log Z_hat with its standard error and 3-sigma bounds.
 
     Arguments:

@@ -67,18 +67,24 @@ class FunctionDraws:
 
     def __post_init__(self) -> None:
         if (self.probs is None) == (self.means is None):
-            raise InputError("FunctionDraws needs exactly one of means (regression) and probs (classification)")
+            raise InputError(
+                "FunctionDraws needs exactly one of means (regression) and probs (classification)"
+            )
         if self.means is not None:
             if self.noise_variances is None or self.noise_variances.shape != self.means.shape:
                 raise InputError(f"noise_variances must have the shape of means {tuple(self.means.shape)}")
             if self.means.dim() not in (3, 4):
-                raise InputError(f"means must be [chain, draw, B] or [chain, draw, B, K], got {tuple(self.means.shape)}")
+                raise InputError(
+                    f"means must be [chain, draw, B] or [chain, draw, B, K], got {tuple(self.means.shape)}"
+                )
         elif self.probs is not None and self.probs.dim() != 4:
             raise InputError(f"probs must be [chain, draw, B, K], got {tuple(self.probs.shape)}")
         lead = tuple(self.values.shape[:2])
         for name, value in self.parameters.items():
             if tuple(value.shape[:2]) != lead:
-                raise InputError(f"parameter draws {name!r} must start with [chain, draw] = {lead}, got {tuple(value.shape)}")
+                raise InputError(
+                    f"parameter draws {name!r} must start with [chain, draw] = {lead}, got {tuple(value.shape)}"
+                )
 
     @property
     def kind(self) -> str:
@@ -99,8 +105,16 @@ class FunctionDraws:
         return int(self.values.shape[1])
 
     @classmethod
-    def from_draws(cls, draws: GaussianDraws | CategoricalDraws, method: str, *, num_chains: int = 1,
-                   parameters: dict[str, torch.Tensor] | None = None, bayesian: bool = True, note: str = "") -> FunctionDraws:
+    def from_draws(
+        cls,
+        draws: GaussianDraws | CategoricalDraws,
+        method: str,
+        *,
+        num_chains: int = 1,
+        parameters: dict[str, torch.Tensor] | None = None,
+        bayesian: bool = True,
+        note: str = "",
+    ) -> FunctionDraws:
         """Split S pooled predictive draws (what ``predictive_samples`` returns) into ``num_chains`` chains.
 
         Arguments:
@@ -121,13 +135,26 @@ class FunctionDraws:
 
         params = {k: split(v) for k, v in (parameters or {}).items()}
         if isinstance(draws, GaussianDraws):
-            return cls(method, means=split(draws.means), noise_variances=split(draws.noise_variances),
-                       parameters=params, bayesian=bayesian, note=note)
+            return cls(
+                method,
+                means=split(draws.means),
+                noise_variances=split(draws.noise_variances),
+                parameters=params,
+                bayesian=bayesian,
+                note=note,
+            )
         return cls(method, probs=split(draws.probs), parameters=params, bayesian=bayesian, note=note)
 
     @classmethod
-    def from_gaussian_marginals(cls, prediction: RegressionPrediction, num_samples: int, method: str, *,
-                                generator: torch.Generator | None = None, note: str = "") -> FunctionDraws:
+    def from_gaussian_marginals(
+        cls,
+        prediction: RegressionPrediction,
+        num_samples: int,
+        method: str,
+        *,
+        generator: torch.Generator | None = None,
+        note: str = "",
+    ) -> FunctionDraws:
         """One chain of S draws f_s(x_i) ~ N(mean_i, epistemic_i), independently per input, with noise ``aleatoric``.
 
         The pointwise log-likelihood, and so LOO and WAIC, needs only each input's marginal; the joint
@@ -140,7 +167,9 @@ class FunctionDraws:
             generator: the generator of the draws (on the prediction's device), or None for the global one.
         """
         mean = prediction.mean
-        eps = torch.randn((num_samples, *mean.shape), generator=generator, dtype=mean.dtype, device=mean.device)
+        eps = torch.randn(
+            (num_samples, *mean.shape), generator=generator, dtype=mean.dtype, device=mean.device
+        )
         f = mean + prediction.epistemic.clamp_min(0).sqrt() * eps
         noise = prediction.aleatoric.expand_as(mean).unsqueeze(0).expand_as(f).clone()
         return cls.from_draws(GaussianDraws(f, noise), method, bayesian=True, note=note)
@@ -158,7 +187,9 @@ class FunctionDraws:
         y = y.to(values.device)
         if self.kind == "classification":
             if y.dtype != torch.int64 or tuple(y.shape) != tuple(values.shape[2:3]):
-                raise InputError(f"y must be int64 class labels of shape [{values.shape[2]}], got {y.dtype} {tuple(y.shape)}")
+                raise InputError(
+                    f"y must be int64 class labels of shape [{values.shape[2]}], got {y.dtype} {tuple(y.shape)}"
+                )
             if int(y.min()) < 0 or int(y.max()) >= values.shape[-1]:
                 raise InputError(f"y holds labels outside [0, {values.shape[-1] - 1}]")
             picked = values.gather(-1, y.view(1, 1, -1, 1).expand(*values.shape[:2], -1, 1)).squeeze(-1)

@@ -12,9 +12,13 @@ import torch
 
 from .bits import bits_per_dim
 
-EXACT_LABEL = "log-density of the continuous-time model, exact divergence (error: the ODE solver tolerance only)"
-HUTCHINSON_LABEL = ("log-density of the continuous-time model, Hutchinson-Skilling estimate of the divergence "
-                    "(unbiased; stderr over probes)")
+EXACT_LABEL = (
+    "log-density of the continuous-time model, exact divergence (error: the ODE solver tolerance only)"
+)
+HUTCHINSON_LABEL = (
+    "log-density of the continuous-time model, Hutchinson-Skilling estimate of the divergence "
+    "(unbiased; stderr over probes)"
+)
 
 
 @dataclass
@@ -70,18 +74,23 @@ class ODELogLikelihood:
         """The probe standard error of :meth:`mean`: sqrt(sum SE_i^2) / N (probes are independent per example)."""
         return float(self.stderr.pow(2).sum().sqrt() / len(self.stderr))
 
-    def bits_per_dim(self, num_dims: int, *, num_levels: int | None = None,
-                     log_det_preprocess: float | torch.Tensor = 0.0) -> torch.Tensor:
+    def bits_per_dim(
+        self, num_dims: int, *, num_levels: int | None = None, log_det_preprocess: float | torch.Tensor = 0.0
+    ) -> torch.Tensor:
         """Bits per dimension per example [B], through the one helper :func:`bayesdl.results.bits_per_dim`.
 
         For levels k in {0..K-1} dequantised to u = (k + v)/K and mapped to x = 2u - 1 before the call, pass
         ``num_levels=K`` and ``log_det_preprocess=D log 2`` (|dx/du| = 2 per dimension); the result is then an
         upper bound on -log2 P(k) / D (in expectation over the dequantisation noise v).
         """
-        return bits_per_dim(self.log_prob, num_dims, num_levels=num_levels, log_det_preprocess=log_det_preprocess)
+        return bits_per_dim(
+            self.log_prob, num_dims, num_levels=num_levels, log_det_preprocess=log_det_preprocess
+        )
 
     def __str__(self) -> str:
         se = self.mean_stderr()
         err = "" if self.divergence == "exact" or math.isnan(se) else f" +- {se:.4f}"
-        return (f"log p = {self.mean():.4f}{err} nats/example ({self.label}; {self.method}, rtol={self.rtol:g}, "
-                f"atol={self.atol:g}, nfe={self.nfe})")
+        return (
+            f"log p = {self.mean():.4f}{err} nats/example ({self.label}; {self.method}, rtol={self.rtol:g}, "
+            f"atol={self.atol:g}, nfe={self.nfe})"
+        )

@@ -208,7 +208,9 @@ class ClassificationPrediction:
             The summary.
         """
         check_tensor(draws.probs, "probs", ndim=3)
-        if float(draws.probs.min()) < 0 or not torch.allclose(draws.probs.sum(-1), torch.ones_like(draws.probs[..., 0]), atol=1e-4):
+        if float(draws.probs.min()) < 0 or not torch.allclose(
+            draws.probs.sum(-1), torch.ones_like(draws.probs[..., 0]), atol=1e-4
+        ):
             raise InputError("probs draws must be non-negative and sum to 1 over classes")
         probs = draws.probs.mean(0)
         return cls(probs=probs, entropy=_entropy(probs), expected_entropy=_entropy(draws.probs).mean(0))

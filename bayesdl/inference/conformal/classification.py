@@ -52,8 +52,15 @@ class ConformalClassifier:
         Bounded Error Levels, arXiv:1609.00451.
     """
 
-    def __init__(self, alpha: float = 0.1, method: SetMethod = "aps", *, randomized: bool = True,
-                 lam: float = 0.01, k_reg: int = 1) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.1,
+        method: SetMethod = "aps",
+        *,
+        randomized: bool = True,
+        lam: float = 0.01,
+        k_reg: int = 1,
+    ) -> None:
         self.alpha = check_alpha(alpha)
         if method not in ("threshold", "aps", "raps"):
             raise InputError(f"method must be 'threshold', 'aps' or 'raps', got {method!r}")
@@ -88,7 +95,9 @@ class ConformalClassifier:
             sorted_scores = sorted_scores + self.lam * (rank - self.k_reg).clamp_min(0)
         return torch.empty_like(sorted_scores).scatter_(-1, order, sorted_scores)
 
-    def calibrate(self, probs: torch.Tensor, labels: torch.Tensor, *, generator: torch.Generator | None = None) -> ConformalClassifier:
+    def calibrate(
+        self, probs: torch.Tensor, labels: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> ConformalClassifier:
         """Compute the quantile of the true classes' scores on held-out data; returns ``self``."""
         probs = check_probabilities(probs)
         labels = check_labels(labels, "labels", probs.shape[0], probs.shape[1])

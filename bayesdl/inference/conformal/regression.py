@@ -47,7 +47,9 @@ class SplitConformalRegressor:
             raise InputError("scale must be positive everywhere (a predictive standard deviation)")
         return scale
 
-    def calibrate(self, mean: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None = None) -> SplitConformalRegressor:
+    def calibrate(
+        self, mean: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None = None
+    ) -> SplitConformalRegressor:
         """Compute the quantile of |y - mean| / scale on held-out data [n]; returns ``self``."""
         check_tensor(mean, "mean", ndim=1)
         check_tensor(y, "y", shape=list(mean.shape))
@@ -55,7 +57,9 @@ class SplitConformalRegressor:
         self.quantile_ = conformal_quantile(scores, self.alpha)
         return self
 
-    def predict_interval(self, mean: torch.Tensor, scale: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def predict_interval(
+        self, mean: torch.Tensor, scale: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The lower and upper ends [N] for predictions ``mean`` (and ``scale`` if calibrated with one)."""
         if self.quantile_ is None:
             raise InputError("calibrate(mean, y) on held-out data before predict_interval")
@@ -97,7 +101,9 @@ class ConformalizedQuantileRegressor:
         if bool((upper < lower).any()):
             raise InputError("upper must be >= lower for every input")
 
-    def calibrate(self, lower: torch.Tensor, upper: torch.Tensor, y: torch.Tensor) -> ConformalizedQuantileRegressor:
+    def calibrate(
+        self, lower: torch.Tensor, upper: torch.Tensor, y: torch.Tensor
+    ) -> ConformalizedQuantileRegressor:
         """Compute q from held-out base intervals and targets [n]; returns ``self``."""
         self._check(lower, upper)
         check_tensor(y, "y", shape=list(lower.shape))

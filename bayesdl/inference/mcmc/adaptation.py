@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import torch
 
 
-def warmup_windows(num_warmup: int, init_buffer: int = 75, term_buffer: int = 50, base_window: int = 25) -> list[tuple[int, int]]:
+def warmup_windows(
+    num_warmup: int, init_buffer: int = 75, term_buffer: int = 50, base_window: int = 25
+) -> list[tuple[int, int]]:
     """The slow (mass-matrix) windows of a Stan-style warmup, as half-open [start, end) iteration ranges.
 
     If warmup is too short for the default buffers, they become 15% / 75% / 10% of it, as in Stan.
@@ -169,7 +171,6 @@ class WelfordVariance:
         return (n / (n + 5.0)) * self.variance() + 1e-3 * (5.0 / (n + 5.0))
 
 
-
 class WelfordCovariance:
     """Running mean and full covariance of each chain's draws (Welford's update with outer products).
 
@@ -230,9 +231,17 @@ class WelfordCovariance:
         eye = torch.eye(self.mean.shape[-1], dtype=self.mean.dtype, device=self.mean.device)
         return (n / (n + 5.0)) * self.covariance() + 1e-3 * (5.0 / (n + 5.0)) * eye
 
-def find_reasonable_step_size(z: torch.Tensor, energy: torch.Tensor, grad: torch.Tensor, inv_mass: torch.Tensor,
-                              energy_and_grad, generator: torch.Generator, initial: torch.Tensor | None = None,
-                              max_iter: int = 60) -> torch.Tensor:
+
+def find_reasonable_step_size(
+    z: torch.Tensor,
+    energy: torch.Tensor,
+    grad: torch.Tensor,
+    inv_mass: torch.Tensor,
+    energy_and_grad,
+    generator: torch.Generator,
+    initial: torch.Tensor | None = None,
+    max_iter: int = 60,
+) -> torch.Tensor:
     """A per-chain starting step size: double or halve it until one leapfrog step's acceptance crosses 1/2.
 
     Arguments:
@@ -271,7 +280,7 @@ def find_reasonable_step_size(z: torch.Tensor, energy: torch.Tensor, grad: torch
     direction = torch.where(log_accept(step) > log_half, 1.0, -1.0).to(z.dtype)
     active = torch.ones(num_chains, dtype=torch.bool, device=z.device)
     for _ in range(max_iter):
-        candidate = torch.where(active, step * 2.0 ** direction, step)
+        candidate = torch.where(active, step * 2.0**direction, step)
         step = candidate.clamp(1e-10, 1e7)
         la = log_accept(step)
         active = active & (direction * la > direction * log_half) & (step > 1e-10) & (step < 1e7)

@@ -49,12 +49,65 @@ def _examples(state: ChainState, inv_mass: torch.Tensor, max_tree_depth: int) ->
     half = torch.full_like(u, 0.5)
     levels = torch.arange(max_tree_depth + 1, device=device)
     one = torch.ones(1, dtype=torch.long, device=device)
-    leaf = (z, p, g, step, inv_mass, h0, yes, half, torch.full_like(u, float("-inf")), z, u, g, h0, p, ckpt, ckpt * 0.5,
-            zeros, torch.zeros(num_chains, dtype=torch.long, device=device), ~yes, one, one, levels)
+    leaf = (
+        z,
+        p,
+        g,
+        step,
+        inv_mass,
+        h0,
+        yes,
+        half,
+        torch.full_like(u, float("-inf")),
+        z,
+        u,
+        g,
+        h0,
+        p,
+        ckpt,
+        ckpt * 0.5,
+        zeros,
+        torch.zeros(num_chains, dtype=torch.long, device=device),
+        ~yes,
+        one,
+        one,
+        levels,
+    )
     true = torch.ones(1, dtype=torch.bool, device=device)
-    boundary = (true, true, step, inv_mass, h0, half, torch.full_like(u, 0.3), z, p, g, z + 0.1, -p, g, p, z, u, g, h0,
-                zeros, yes, torch.zeros(num_chains, dtype=torch.long, device=device), yes, z + 0.2, p, g, yes, zeros,
-                p, z, u, g, h0)
+    boundary = (
+        true,
+        true,
+        step,
+        inv_mass,
+        h0,
+        half,
+        torch.full_like(u, 0.3),
+        z,
+        p,
+        g,
+        z + 0.1,
+        -p,
+        g,
+        p,
+        z,
+        u,
+        g,
+        h0,
+        zeros,
+        yes,
+        torch.zeros(num_chains, dtype=torch.long, device=device),
+        yes,
+        z + 0.2,
+        p,
+        g,
+        yes,
+        zeros,
+        p,
+        z,
+        u,
+        g,
+        h0,
+    )
     # every argument its own tensor: tracers map tensors to inputs by identity, so one tensor passed as two
     # arguments would make every use read the last of them
     return tuple(x.clone() for x in leaf), tuple(x.clone() for x in boundary)
@@ -97,9 +150,14 @@ def _inductor(fn: Callable, example: tuple) -> Callable:
     return _INDUCTOR_CACHE[key]
 
 
-def compile_nuts_kernels(energy_and_grad: EnergyAndGrad, state: ChainState, inv_mass: torch.Tensor,
-                         max_tree_depth: int = 10, backend: str = "jit",
-                         max_delta_energy: float = 1000.0) -> NutsKernels | None:
+def compile_nuts_kernels(
+    energy_and_grad: EnergyAndGrad,
+    state: ChainState,
+    inv_mass: torch.Tensor,
+    max_tree_depth: int = 10,
+    backend: str = "jit",
+    max_delta_energy: float = 1000.0,
+) -> NutsKernels | None:
     """Trace (``"jit"``) or compile (``"inductor"``) :func:`tree_leaf` and :func:`tree_boundary` for one run.
 
     Arguments:
@@ -143,9 +201,13 @@ def compile_nuts_kernels(energy_and_grad: EnergyAndGrad, state: ChainState, inv_
                 fast_leaf = torch.jit.trace(leaf, leaf_example, check_trace=False)
                 fast_boundary = torch.jit.trace(tree_boundary, boundary_example, check_trace=False)
             else:
-                fast_leaf, fast_boundary = _inductor(leaf, leaf_example), _inductor(tree_boundary, boundary_example)
-            agree = (_agree(fast_leaf(*leaf_example), eager.leaf(*leaf_example))
-                     and _agree(fast_boundary(*boundary_example), eager.boundary(*boundary_example)))
+                fast_leaf, fast_boundary = (
+                    _inductor(leaf, leaf_example),
+                    _inductor(tree_boundary, boundary_example),
+                )
+            agree = _agree(fast_leaf(*leaf_example), eager.leaf(*leaf_example)) and _agree(
+                fast_boundary(*boundary_example), eager.boundary(*boundary_example)
+            )
     except Exception:  # noqa: BLE001 - stay eager if the kernels cannot be traced or compiled
         return None
     return NutsKernels(fast_leaf, fast_boundary, backend) if agree else None

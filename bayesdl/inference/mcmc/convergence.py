@@ -40,7 +40,7 @@ def _as_draws(x) -> np.ndarray:
 
 def _split(a: np.ndarray) -> np.ndarray:
     half = a.shape[1] // 2
-    return np.concatenate([a[:, :half], a[:, a.shape[1] - half:]], axis=0)
+    return np.concatenate([a[:, :half], a[:, a.shape[1] - half :]], axis=0)
 
 
 def _z_scale(a: np.ndarray) -> np.ndarray:
@@ -94,7 +94,7 @@ def _ess(a: np.ndarray) -> float:
         if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
             rho[t + 1] = rho[t + 2] = (rho[t - 1] + rho[t]) / 2.0
         t += 2
-    tau = -1.0 + 2.0 * np.sum(rho[:max_t + 1]) + np.sum(rho[max_t + 1:max_t + 2])
+    tau = -1.0 + 2.0 * np.sum(rho[: max_t + 1]) + np.sum(rho[max_t + 1 : max_t + 2])
     tau = max(tau, 1.0 / np.log10(a.size))
     return float(a.size / tau)
 
@@ -223,6 +223,13 @@ def convergence_summary(draws) -> ConvergenceSummary:
         mcse_mean[i] = sd[i] / np.sqrt(_ess(_split(x)))
         sq = (x - x.mean()) ** 2
         ev = sq.mean()
-        mcse_sd[i] = np.sqrt(((sq ** 2).mean() - ev ** 2) / _ess(_split(sq)) / ev / 4)
-    return ConvergenceSummary(mean=mean, sd=sd, mcse_mean=mcse_mean, mcse_sd=mcse_sd, ess_bulk=bulk_ess(a),
-                              ess_tail=tail_ess(a), r_hat=rank_normalized_rhat(a))
+        mcse_sd[i] = np.sqrt(((sq**2).mean() - ev**2) / _ess(_split(sq)) / ev / 4)
+    return ConvergenceSummary(
+        mean=mean,
+        sd=sd,
+        mcse_mean=mcse_mean,
+        mcse_sd=mcse_sd,
+        ess_bulk=bulk_ess(a),
+        ess_tail=tail_ess(a),
+        r_hat=rank_normalized_rhat(a),
+    )

@@ -51,7 +51,11 @@ def fold_constants(gm: GraphModule, max_numel: int = 1 << 24) -> int:
             if isinstance(value, torch.Tensor):
                 values[node] = value
             continue
-        if not _is_pure(node) or not node.all_input_nodes or not all(n in values for n in node.all_input_nodes):
+        if (
+            not _is_pure(node)
+            or not node.all_input_nodes
+            or not all(n in values for n in node.all_input_nodes)
+        ):
             continue
         args, kwargs = map_arg((node.args, node.kwargs), lambda n: values[n])
         with torch.no_grad():
@@ -121,8 +125,12 @@ def simplify_graph(gm: GraphModule) -> GraphModule:
         (2, True)
     """
     gm.graph.eliminate_dead_code()
-    mutating = any(n.op == "call_function" and isinstance(n.target, torch._ops.OpOverload)
-                   and n.target._schema.is_mutable for n in gm.graph.nodes)
+    mutating = any(
+        n.op == "call_function"
+        and isinstance(n.target, torch._ops.OpOverload)
+        and n.target._schema.is_mutable
+        for n in gm.graph.nodes
+    )
     if not mutating:  # with in-place ops, a folded or merged value could be one that is later overwritten
         fold_constants(gm)
         gm.graph.eliminate_dead_code()

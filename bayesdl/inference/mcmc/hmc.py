@@ -33,9 +33,16 @@ def jittered_step_size(step_size: torch.Tensor, jitter: float, generator: torch.
     return step_size * (1.0 + jitter * (2.0 * u - 1.0))
 
 
-def hmc_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.Tensor, energy_and_grad: EnergyAndGrad,
-                   generator: torch.Generator, num_steps: int = 10, max_delta_energy: float = 1000.0,
-                   step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER) -> tuple[ChainState, dict[str, torch.Tensor]]:
+def hmc_transition(
+    state: ChainState,
+    step_size: torch.Tensor,
+    inv_mass: torch.Tensor,
+    energy_and_grad: EnergyAndGrad,
+    generator: torch.Generator,
+    num_steps: int = 10,
+    max_delta_energy: float = 1000.0,
+    step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
+) -> tuple[ChainState, dict[str, torch.Tensor]]:
     """Draw the next state of every chain by ``num_steps`` leapfrog steps and a Metropolis correction.
 
     Each transition draws a fresh momentum p ~ N(0, M), runs L = ``num_steps`` leapfrog steps of size

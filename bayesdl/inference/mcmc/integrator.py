@@ -84,8 +84,14 @@ def kinetic_energy(p: torch.Tensor, inv_mass: torch.Tensor) -> torch.Tensor:
     return 0.5 * (p * p * inv_mass).sum(-1)
 
 
-def leapfrog(z: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, step: torch.Tensor, inv_mass: torch.Tensor,
-             energy_and_grad: EnergyAndGrad) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def leapfrog(
+    z: torch.Tensor,
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    step: torch.Tensor,
+    inv_mass: torch.Tensor,
+    energy_and_grad: EnergyAndGrad,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One leapfrog step for all chains.
 
     Arguments:

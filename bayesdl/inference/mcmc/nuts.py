@@ -52,11 +52,26 @@ def _turned(p_sharp_start: torch.Tensor, p_sharp_end: torch.Tensor, rho: torch.T
     return ((p_sharp_start * rho).sum(-1) <= 0) | ((p_sharp_end * rho).sum(-1) <= 0)
 
 
-def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_step: torch.Tensor, inv_mass: torch.Tensor,
-                    h0: torch.Tensor, live: torch.Tensor, uniform: torch.Tensor, sub_log_weight: torch.Tensor,
-                    sub_z: torch.Tensor, sub_u: torch.Tensor, sub_g: torch.Tensor, sub_h: torch.Tensor,
-                    accept_sum: torch.Tensor, n_steps: torch.Tensor, diverging: torch.Tensor,
-                    energy_and_grad: EnergyAndGrad, max_delta_energy: float = 1000.0) -> tuple[torch.Tensor, ...]:
+def trajectory_step(
+    z: torch.Tensor,
+    p: torch.Tensor,
+    g: torch.Tensor,
+    signed_step: torch.Tensor,
+    inv_mass: torch.Tensor,
+    h0: torch.Tensor,
+    live: torch.Tensor,
+    uniform: torch.Tensor,
+    sub_log_weight: torch.Tensor,
+    sub_z: torch.Tensor,
+    sub_u: torch.Tensor,
+    sub_g: torch.Tensor,
+    sub_h: torch.Tensor,
+    accept_sum: torch.Tensor,
+    n_steps: torch.Tensor,
+    diverging: torch.Tensor,
+    energy_and_grad: EnergyAndGrad,
+    max_delta_energy: float = 1000.0,
+) -> tuple[torch.Tensor, ...]:
     """One leapfrog step inside a subtree plus its bookkeeping, as a pure function of tensors (so it can be traced).
 
     Chains with ``live`` False are carried along unchanged. The new point replaces the subtree's
@@ -111,16 +126,50 @@ def trajectory_step(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_st
     sub_u = torch.where(take, u, sub_u)
     sub_h = torch.where(take, h, sub_h)
     sub_log_weight = torch.where(live, new_log_weight, sub_log_weight)
-    return z, p, g, u, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps, diverging
+    return (
+        z,
+        p,
+        g,
+        u,
+        p_sharp,
+        divergent,
+        sub_log_weight,
+        sub_z,
+        sub_u,
+        sub_g,
+        sub_h,
+        accept_sum,
+        n_steps,
+        diverging,
+    )
 
 
-def tree_leaf(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_step: torch.Tensor, inv_mass: torch.Tensor,
-              h0: torch.Tensor, live: torch.Tensor, uniform: torch.Tensor, sub_log_weight: torch.Tensor,
-              sub_z: torch.Tensor, sub_u: torch.Tensor, sub_g: torch.Tensor, sub_h: torch.Tensor, sub_rho: torch.Tensor,
-              checkpoint_p_sharp: torch.Tensor, checkpoint_rho: torch.Tensor, accept_sum: torch.Tensor,
-              n_steps: torch.Tensor, diverging: torch.Tensor, leaf: torch.Tensor, depth: torch.Tensor,
-              levels: torch.Tensor, energy_and_grad: EnergyAndGrad,
-              max_delta_energy: float = 1000.0) -> tuple[torch.Tensor, ...]:
+def tree_leaf(
+    z: torch.Tensor,
+    p: torch.Tensor,
+    g: torch.Tensor,
+    signed_step: torch.Tensor,
+    inv_mass: torch.Tensor,
+    h0: torch.Tensor,
+    live: torch.Tensor,
+    uniform: torch.Tensor,
+    sub_log_weight: torch.Tensor,
+    sub_z: torch.Tensor,
+    sub_u: torch.Tensor,
+    sub_g: torch.Tensor,
+    sub_h: torch.Tensor,
+    sub_rho: torch.Tensor,
+    checkpoint_p_sharp: torch.Tensor,
+    checkpoint_rho: torch.Tensor,
+    accept_sum: torch.Tensor,
+    n_steps: torch.Tensor,
+    diverging: torch.Tensor,
+    leaf: torch.Tensor,
+    depth: torch.Tensor,
+    levels: torch.Tensor,
+    energy_and_grad: EnergyAndGrad,
+    max_delta_energy: float = 1000.0,
+) -> tuple[torch.Tensor, ...]:
     """One leaf of the subtree being built: :func:`trajectory_step` and the no-U-turn checks it closes, without the host.
 
     Leaf n (0-based) of the subtree built at doubling j closes every balanced sub-tree of 2^k leaves
@@ -158,9 +207,41 @@ def tree_leaf(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_step: to
     References:
         Betancourt (2017), A Conceptual Introduction to Hamiltonian Monte Carlo, arXiv:1701.02434, appendix A.
     """
-    (z, p, g, _, p_sharp, divergent, sub_log_weight, sub_z, sub_u, sub_g, sub_h, accept_sum, n_steps,
-     diverging) = trajectory_step(z, p, g, signed_step, inv_mass, h0, live, uniform, sub_log_weight, sub_z, sub_u, sub_g,
-                                  sub_h, accept_sum, n_steps, diverging, energy_and_grad, max_delta_energy)
+    (
+        z,
+        p,
+        g,
+        _,
+        p_sharp,
+        divergent,
+        sub_log_weight,
+        sub_z,
+        sub_u,
+        sub_g,
+        sub_h,
+        accept_sum,
+        n_steps,
+        diverging,
+    ) = trajectory_step(
+        z,
+        p,
+        g,
+        signed_step,
+        inv_mass,
+        h0,
+        live,
+        uniform,
+        sub_log_weight,
+        sub_z,
+        sub_u,
+        sub_g,
+        sub_h,
+        accept_sum,
+        n_steps,
+        diverging,
+        energy_and_grad,
+        max_delta_energy,
+    )
     span = torch.bitwise_left_shift(torch.ones_like(levels), levels)  # 2^k
     active = (levels >= 1) & (levels <= depth)
     store = (active & (torch.remainder(leaf, span) == 0)).view(-1, 1, 1)
@@ -168,20 +249,64 @@ def tree_leaf(z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, signed_step: to
     checkpoint_p_sharp = torch.where(store, p_sharp.unsqueeze(0), checkpoint_p_sharp)
     checkpoint_rho = torch.where(store, sub_rho.unsqueeze(0), checkpoint_rho)
     sub_rho = sub_rho + p
-    turned = _turned(checkpoint_p_sharp, p_sharp.unsqueeze(0), sub_rho.unsqueeze(0) - checkpoint_rho)  # [K, C]
+    turned = _turned(
+        checkpoint_p_sharp, p_sharp.unsqueeze(0), sub_rho.unsqueeze(0) - checkpoint_rho
+    )  # [K, C]
     live = live & ~(divergent | (turned & check).any(0))
-    return (z, p, g, live, sub_log_weight, sub_z, sub_u, sub_g, sub_h, sub_rho, checkpoint_p_sharp, checkpoint_rho,
-            accept_sum, n_steps, diverging, live.any())
+    return (
+        z,
+        p,
+        g,
+        live,
+        sub_log_weight,
+        sub_z,
+        sub_u,
+        sub_g,
+        sub_h,
+        sub_rho,
+        checkpoint_p_sharp,
+        checkpoint_rho,
+        accept_sum,
+        n_steps,
+        diverging,
+        live.any(),
+    )
 
 
-def tree_boundary(merge: torch.Tensor, start: torch.Tensor, step: torch.Tensor, inv_mass: torch.Tensor, h0: torch.Tensor,
-                  uniform_merge: torch.Tensor, uniform_direction: torch.Tensor, z_minus: torch.Tensor, p_minus: torch.Tensor,
-                  g_minus: torch.Tensor, z_plus: torch.Tensor, p_plus: torch.Tensor, g_plus: torch.Tensor,
-                  rho: torch.Tensor, draw_z: torch.Tensor, draw_u: torch.Tensor, draw_g: torch.Tensor,
-                  draw_h: torch.Tensor, log_weight: torch.Tensor, running: torch.Tensor, depth: torch.Tensor,
-                  forward: torch.Tensor, z: torch.Tensor, p: torch.Tensor, g: torch.Tensor, sub_valid: torch.Tensor,
-                  sub_log_weight: torch.Tensor, sub_rho: torch.Tensor, sub_z: torch.Tensor, sub_u: torch.Tensor,
-                  sub_g: torch.Tensor, sub_h: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def tree_boundary(
+    merge: torch.Tensor,
+    start: torch.Tensor,
+    step: torch.Tensor,
+    inv_mass: torch.Tensor,
+    h0: torch.Tensor,
+    uniform_merge: torch.Tensor,
+    uniform_direction: torch.Tensor,
+    z_minus: torch.Tensor,
+    p_minus: torch.Tensor,
+    g_minus: torch.Tensor,
+    z_plus: torch.Tensor,
+    p_plus: torch.Tensor,
+    g_plus: torch.Tensor,
+    rho: torch.Tensor,
+    draw_z: torch.Tensor,
+    draw_u: torch.Tensor,
+    draw_g: torch.Tensor,
+    draw_h: torch.Tensor,
+    log_weight: torch.Tensor,
+    running: torch.Tensor,
+    depth: torch.Tensor,
+    forward: torch.Tensor,
+    z: torch.Tensor,
+    p: torch.Tensor,
+    g: torch.Tensor,
+    sub_valid: torch.Tensor,
+    sub_log_weight: torch.Tensor,
+    sub_rho: torch.Tensor,
+    sub_z: torch.Tensor,
+    sub_u: torch.Tensor,
+    sub_g: torch.Tensor,
+    sub_h: torch.Tensor,
+) -> tuple[torch.Tensor, ...]:
     """Between two doublings: merge the finished subtree into the trajectory, then start the next subtree.
 
     The merge (when ``merge`` is True) takes the subtree's draw with probability
@@ -219,12 +344,24 @@ def tree_boundary(merge: torch.Tensor, start: torch.Tensor, step: torch.Tensor, 
     """
     ok = sub_valid & merge
     take = ok & (uniform_merge < torch.exp(sub_log_weight - log_weight))
-    draw_z, draw_u, draw_g, draw_h = (_where(take, sub_z, draw_z), torch.where(take, sub_u, draw_u),
-                                      _where(take, sub_g, draw_g), torch.where(take, sub_h, draw_h))
+    draw_z, draw_u, draw_g, draw_h = (
+        _where(take, sub_z, draw_z),
+        torch.where(take, sub_u, draw_u),
+        _where(take, sub_g, draw_g),
+        torch.where(take, sub_h, draw_h),
+    )
     log_weight = torch.where(ok, torch.logaddexp(log_weight, sub_log_weight), log_weight)
     grow_plus, grow_minus = ok & forward, ok & ~forward
-    z_plus, p_plus, g_plus = _where(grow_plus, z, z_plus), _where(grow_plus, p, p_plus), _where(grow_plus, g, g_plus)
-    z_minus, p_minus, g_minus = _where(grow_minus, z, z_minus), _where(grow_minus, p, p_minus), _where(grow_minus, g, g_minus)
+    z_plus, p_plus, g_plus = (
+        _where(grow_plus, z, z_plus),
+        _where(grow_plus, p, p_plus),
+        _where(grow_plus, g, g_plus),
+    )
+    z_minus, p_minus, g_minus = (
+        _where(grow_minus, z, z_minus),
+        _where(grow_minus, p, p_minus),
+        _where(grow_minus, g, g_minus),
+    )
     rho = _where(ok, rho + sub_rho, rho)
     merged_running = ok & ~_turned(velocity(p_minus, inv_mass), velocity(p_plus, inv_mass), rho)
     running = torch.where(merge, merged_running, running)
@@ -232,10 +369,40 @@ def tree_boundary(merge: torch.Tensor, start: torch.Tensor, step: torch.Tensor, 
     depth = depth + (running & start).to(depth.dtype)
     forward = uniform_direction < 0.5
     signed_step = torch.where(forward.unsqueeze(-1), step, -step)
-    z, p, g = _where(forward, z_plus, z_minus), _where(forward, p_plus, p_minus), _where(forward, g_plus, g_minus)
-    return (z_minus, p_minus, g_minus, z_plus, p_plus, g_plus, rho, draw_z, draw_u, draw_g, draw_h, log_weight,
-            running, depth, forward, signed_step, z, p, g, running & start, torch.full_like(log_weight, float("-inf")),
-            torch.zeros_like(sub_rho), z, h0, g, h0, running.any())
+    z, p, g = (
+        _where(forward, z_plus, z_minus),
+        _where(forward, p_plus, p_minus),
+        _where(forward, g_plus, g_minus),
+    )
+    return (
+        z_minus,
+        p_minus,
+        g_minus,
+        z_plus,
+        p_plus,
+        g_plus,
+        rho,
+        draw_z,
+        draw_u,
+        draw_g,
+        draw_h,
+        log_weight,
+        running,
+        depth,
+        forward,
+        signed_step,
+        z,
+        p,
+        g,
+        running & start,
+        torch.full_like(log_weight, float("-inf")),
+        torch.zeros_like(sub_rho),
+        z,
+        h0,
+        g,
+        h0,
+        running.any(),
+    )
 
 
 @dataclass
@@ -268,6 +435,7 @@ class NutsKernels:
         Returns:
             :class:`NutsKernels` running :func:`tree_leaf` and :func:`tree_boundary` op by op.
         """
+
         def leaf(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
             return tree_leaf(*tensors, energy_and_grad=energy_and_grad, max_delta_energy=max_delta_energy)
 
@@ -276,24 +444,39 @@ class NutsKernels:
 
 #: per-device small constant tensors (leaf and doubling indices, flags), so a transition creates none per step;
 #: each is its own tensor (no views with a storage offset), as compiled kernels expect
-_INDEX_CACHE: dict[tuple[str, int], tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+_INDEX_CACHE: dict[
+    tuple[str, int], tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]
+] = {}
 
 
-def _indices(device: torch.device, max_tree_depth: int) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor,
-                                                                 torch.Tensor, torch.Tensor]:
+def _indices(
+    device: torch.device, max_tree_depth: int
+) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
     key = (str(device), max_tree_depth)
     if key not in _INDEX_CACHE:
         # shape [1]: they broadcast against the per-chain [C] tensors like 0-dim ones would
         leaves = [torch.tensor([n], device=device) for n in range(2 ** (max_tree_depth - 1))]
         depths = [torch.tensor([j], device=device) for j in range(max_tree_depth)]
-        _INDEX_CACHE[key] = (leaves, depths, torch.arange(max_tree_depth + 1, device=device),
-                             torch.tensor([False], device=device), torch.tensor([True], device=device))
+        _INDEX_CACHE[key] = (
+            leaves,
+            depths,
+            torch.arange(max_tree_depth + 1, device=device),
+            torch.tensor([False], device=device),
+            torch.tensor([True], device=device),
+        )
     return _INDEX_CACHE[key]
 
 
-def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.Tensor, energy_and_grad: EnergyAndGrad,
-                    generator: torch.Generator, max_tree_depth: int = 10, max_delta_energy: float = 1000.0,
-                    kernels: NutsKernels | None = None) -> tuple[ChainState, dict[str, torch.Tensor]]:
+def nuts_transition(
+    state: ChainState,
+    step_size: torch.Tensor,
+    inv_mass: torch.Tensor,
+    energy_and_grad: EnergyAndGrad,
+    generator: torch.Generator,
+    max_tree_depth: int = 10,
+    max_delta_energy: float = 1000.0,
+    kernels: NutsKernels | None = None,
+) -> tuple[ChainState, dict[str, torch.Tensor]]:
     """Draw the next state of every chain with NUTS.
 
     The host only counts: each leapfrog step is one call of ``kernels.leaf`` and each doubling one call
@@ -359,21 +542,78 @@ def nuts_transition(state: ChainState, step_size: torch.Tensor, inv_mass: torch.
     subtree = (running, z0, p0, g0, ~running, log_weight, p0, z0, u0, g0, h0)
     out = kernels.boundary(false, true, step, inv_mass, h0, log_weight, uniform(), *trajectory, *subtree)
     for j in range(max_tree_depth):
-        trajectory, (forward, signed_step, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g,
-                     sub_h) = out[:14], out[14:26]
-        length = 2 ** j
+        (
+            trajectory,
+            (forward, signed_step, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g, sub_h),
+        ) = out[:14], out[14:26]
+        length = 2**j
         for n in range(length):
-            (z, p, g, sub_valid, sub_log_weight, sub_z, sub_u, sub_g, sub_h, sub_rho, checkpoint_p_sharp,
-             checkpoint_rho, accept_sum, n_steps, diverging, any_live) = kernels.leaf(
-                z, p, g, signed_step, inv_mass, h0, sub_valid, uniform(), sub_log_weight, sub_z, sub_u, sub_g, sub_h,
-                sub_rho, checkpoint_p_sharp, checkpoint_rho, accept_sum, n_steps, diverging, leaves[n], depths[j], levels)
+            (
+                z,
+                p,
+                g,
+                sub_valid,
+                sub_log_weight,
+                sub_z,
+                sub_u,
+                sub_g,
+                sub_h,
+                sub_rho,
+                checkpoint_p_sharp,
+                checkpoint_rho,
+                accept_sum,
+                n_steps,
+                diverging,
+                any_live,
+            ) = kernels.leaf(
+                z,
+                p,
+                g,
+                signed_step,
+                inv_mass,
+                h0,
+                sub_valid,
+                uniform(),
+                sub_log_weight,
+                sub_z,
+                sub_u,
+                sub_g,
+                sub_h,
+                sub_rho,
+                checkpoint_p_sharp,
+                checkpoint_rho,
+                accept_sum,
+                n_steps,
+                diverging,
+                leaves[n],
+                depths[j],
+                levels,
+            )
             if n + 1 < length and (sync_every_leaf or ((n + 1) & n) == 0) and not bool(any_live):
                 break
         last = j + 1 == max_tree_depth
         uniform_merge = uniform()
-        out = kernels.boundary(true, false if last else true, step, inv_mass, h0, uniform_merge,
-                               log_weight if last else uniform(), *trajectory,
-                               forward, z, p, g, sub_valid, sub_log_weight, sub_rho, sub_z, sub_u, sub_g, sub_h)
+        out = kernels.boundary(
+            true,
+            false if last else true,
+            step,
+            inv_mass,
+            h0,
+            uniform_merge,
+            log_weight if last else uniform(),
+            *trajectory,
+            forward,
+            z,
+            p,
+            g,
+            sub_valid,
+            sub_log_weight,
+            sub_rho,
+            sub_z,
+            sub_u,
+            sub_g,
+            sub_h,
+        )
         if last or not bool(out[-1]):
             break
     (_, _, _, _, _, _, _, draw_z, draw_u, draw_g, draw_h, _, _, depth) = out[:14]

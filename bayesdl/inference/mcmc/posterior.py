@@ -111,7 +111,9 @@ class Posterior:
         site -> [chain, draw, *obs_shape], for the posterior_predictive group of ArviZ."""
         from .replay import replicate_observed
 
-        return replicate_observed(self.model, self.model_args, self.model_kwargs, self.samples, self.latent_names)
+        return replicate_observed(
+            self.model, self.model_args, self.model_kwargs, self.samples, self.latent_names
+        )
 
     def to_arviz(self, posterior_predictive: dict[str, torch.Tensor] | bool | None = None) -> Any:
         """Deprecated: ``bayesdl.diagnostics.to_inference_data(posterior, posterior_predictive)``.

@@ -71,7 +71,11 @@ def check_model_inputs(args: tuple, kwargs: dict) -> None:
     """
     named = [(f"args[{i}]", a) for i, a in enumerate(args)] + list(kwargs.items())
     for name, value in named:
-        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        if (
+            isinstance(value, torch.Tensor)
+            and value.is_floating_point()
+            and not bool(torch.isfinite(value).all())
+        ):
             raise InputError(f"model argument {name} contains NaN or infinite values")
 
 
@@ -109,7 +113,8 @@ def check_discrete_sites(model: Callable, args: tuple, kwargs: dict) -> None:
             raise InputError(
                 f"latent site {name!r} is discrete ({type(fn).__name__}) with no finite support to enumerate; "
                 "NUTS/HMC need continuous latent sites (discrete ones with a finite support, such as Bernoulli or "
-                "Categorical, are summed out): marginalise this site out of the model or make it observed")
+                "Categorical, are summed out): marginalise this site out of the model or make it observed"
+            )
 
 
 def _log_joint(trace: poutine.Trace) -> torch.Tensor:
@@ -154,8 +159,13 @@ def _max_plate_nesting(model: Callable, args: tuple, kwargs: dict) -> int:
     """The number of nested vectorised plates in one trace of the model (Pyro's ``max_plate_nesting``)."""
     with pyro.validation_enabled(False), torch.no_grad():
         trace = poutine.trace(model).get_trace(*args, **kwargs)
-    dims = [-frame.dim for site in trace.nodes.values() if site["type"] == "sample"
-            for frame in site["cond_indep_stack"] if frame.vectorized]
+    dims = [
+        -frame.dim
+        for site in trace.nodes.values()
+        if site["type"] == "sample"
+        for frame in site["cond_indep_stack"]
+        if frame.vectorized
+    ]
     return max(dims, default=0)
 
 
@@ -191,8 +201,16 @@ class BatchedPotential:
         J. Stat. Softw. 76(1); Bingham et al. (2018), Pyro, arXiv:1810.09538.
     """
 
-    def __init__(self, model: Callable, args: tuple, kwargs: dict, num_chains: int, init_strategy: Callable | None = None,
-                 compile: bool = True, max_plate_nesting: int | None = None) -> None:
+    def __init__(
+        self,
+        model: Callable,
+        args: tuple,
+        kwargs: dict,
+        num_chains: int,
+        init_strategy: Callable | None = None,
+        compile: bool = True,
+        max_plate_nesting: int | None = None,
+    ) -> None:
         check_model_inputs(args, kwargs)
         check_discrete_sites(model, args, kwargs)
         self.model, self.args, self.kwargs = model, args, kwargs
@@ -201,17 +219,29 @@ class BatchedPotential:
             max_plate_nesting = _max_plate_nesting(model, args, kwargs)
         try:
             init_params, _, transforms, prototype = initialize_model(
-                model, model_args=args, model_kwargs=kwargs, num_chains=num_chains, init_strategy=init_strategy,
-                max_plate_nesting=max_plate_nesting)
+                model,
+                model_args=args,
+                model_kwargs=kwargs,
+                num_chains=num_chains,
+                init_strategy=init_strategy,
+                max_plate_nesting=max_plate_nesting,
+            )
         except NotImplementedError as exc:
-            raise InputError(f"the model has a site that NUTS/HMC cannot sample (discrete latent?): {exc}") from exc
+            raise InputError(
+                f"the model has a site that NUTS/HMC cannot sample (discrete latent?): {exc}"
+            ) from exc
         except RuntimeError as exc:
             if "find valid initial" in str(exc):
                 raise InputError(f"could not find a finite initial log-density for the model: {exc}") from exc
             raise
         for name, site in prototype.nodes.items():
-            if site["type"] == "sample" and site["is_observed"] and isinstance(site["value"], torch.Tensor) \
-                    and site["value"].is_floating_point() and not bool(torch.isfinite(site["value"]).all()):
+            if (
+                site["type"] == "sample"
+                and site["is_observed"]
+                and isinstance(site["value"], torch.Tensor)
+                and site["value"].is_floating_point()
+                and not bool(torch.isfinite(site["value"]).all())
+            ):
                 raise InputError(f"observed site {name!r} contains NaN or infinite values")
         if not init_params:
             raise InputError("the model has no latent sample sites to sample (every site is observed)")
@@ -227,17 +257,30 @@ class BatchedPotential:
         self.dim = start
         self.init = torch.cat(pieces, dim=1).detach()
         self.dtype, self.device = self.init.dtype, self.init.device
-        self.observed = {name: site["value"] for name, site in prototype.nodes.items()
-                         if site["type"] == "sample" and site["is_observed"] and not site["infer"].get("_deterministic")}
-        self.deterministic_names = [name for name, site in prototype.nodes.items()
-                                    if site["type"] == "sample" and site["infer"].get("_deterministic")]
-        self.enumerated = [name for name, site in prototype.nodes.items() if site["type"] == "sample"
-                           and not site["is_observed"] and site["infer"].get("enumerate") == "parallel"]
+        self.observed = {
+            name: site["value"]
+            for name, site in prototype.nodes.items()
+            if site["type"] == "sample" and site["is_observed"] and not site["infer"].get("_deterministic")
+        }
+        self.deterministic_names = [
+            name
+            for name, site in prototype.nodes.items()
+            if site["type"] == "sample" and site["infer"].get("_deterministic")
+        ]
+        self.enumerated = [
+            name
+            for name, site in prototype.nodes.items()
+            if site["type"] == "sample"
+            and not site["is_observed"]
+            and site["infer"].get("enumerate") == "parallel"
+        ]
         self._evaluator = None
         if self.enumerated:
             # sum the enumerable discrete sites out of the joint, as Pyro's NUTS does (TraceEinsumEvaluator)
             self._evaluator = TraceEinsumEvaluator(prototype, True, max_plate_nesting)
-            self._traced_model = _VmapSafeEnum(first_available_dim=-1 - max_plate_nesting)(config_enumerate(model))
+            self._traced_model = _VmapSafeEnum(first_available_dim=-1 - max_plate_nesting)(
+                config_enumerate(model)
+            )
         else:
             self._traced_model = model
         self._batched_energy = torch.func.vmap(self._energy_single)
@@ -255,16 +298,19 @@ class BatchedPotential:
                 warnings.simplefilter("ignore")
                 # values read from the data (a model's input checks) are burned in as constants: under vmap, reading
                 # a value that depends on z already fails, so only data-only values can be read here
-                graph = simplify_graph(make_fx(lambda z: self._batched_grad_and_value(z),
-                                               _error_on_data_dependent_ops=False)(z))
+                graph = simplify_graph(
+                    make_fx(lambda z: self._batched_grad_and_value(z), _error_on_data_dependent_ops=False)(z)
+                )
                 with torch.no_grad():
                     traced = torch.jit.trace(graph, (z,), check_trace=False)
                 g_fast, u_fast = traced(z)
         except Exception:  # noqa: BLE001 - any tracing failure means: stay eager
             return False
         g_ref, u_ref = self._batched_grad_and_value(z)
-        if not (torch.allclose(u_fast, u_ref, rtol=1e-6, atol=1e-8, equal_nan=True)
-                and torch.allclose(g_fast, g_ref, rtol=1e-6, atol=1e-8, equal_nan=True)):
+        if not (
+            torch.allclose(u_fast, u_ref, rtol=1e-6, atol=1e-8, equal_nan=True)
+            and torch.allclose(g_fast, g_ref, rtol=1e-6, atol=1e-8, equal_nan=True)
+        ):
             return False
         self._fast, self._graph = traced, graph
         return True
@@ -292,19 +338,21 @@ class BatchedPotential:
         """
         out = {}
         for s in self.sites:
-            u = z[..., s.start:s.stop].reshape(tuple(z.shape[:-1]) + tuple(s.unconstrained_shape))
+            u = z[..., s.start : s.stop].reshape(tuple(z.shape[:-1]) + tuple(s.unconstrained_shape))
             out[s.name] = s.transform(u)
         return out
 
     def _energy_single(self, z: torch.Tensor) -> torch.Tensor:
         values, log_det = {}, 0.0
         for s in self.sites:
-            u = z[s.start:s.stop].reshape(s.unconstrained_shape)
+            u = z[s.start : s.stop].reshape(s.unconstrained_shape)
             x = s.transform(u)
             values[s.name] = x
             log_det = log_det + s.transform.log_abs_det_jacobian(u, x).sum()
         with pyro.validation_enabled(False):
-            trace = poutine.trace(poutine.condition(self._traced_model, values)).get_trace(*self.args, **self.kwargs)
+            trace = poutine.trace(poutine.condition(self._traced_model, values)).get_trace(
+                *self.args, **self.kwargs
+            )
             log_joint = _log_joint(trace) if self._evaluator is None else self._marginal_log_joint(trace)
             return -(log_joint + log_det)
 
@@ -365,17 +413,27 @@ class FunctionPotential:
         Neal (2011), MCMC using Hamiltonian dynamics, arXiv:1206.1901 (the potential energy U = -log density).
     """
 
-    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], dim: int, num_chains: int,
-                 generator: torch.Generator, dtype: torch.dtype = torch.float64) -> None:
+    def __init__(
+        self,
+        fn: Callable[[torch.Tensor], torch.Tensor],
+        dim: int,
+        num_chains: int,
+        generator: torch.Generator,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
         self.fn, self.dim = fn, dim
-        self.sites = [LatentSite("z", torch.Size([dim]), torch.distributions.transforms.identity_transform, 0, dim)]
-        self.init = (torch.rand(num_chains, dim, generator=generator, dtype=dtype) * 4.0 - 2.0)
+        self.sites = [
+            LatentSite("z", torch.Size([dim]), torch.distributions.transforms.identity_transform, 0, dim)
+        ]
+        self.init = torch.rand(num_chains, dim, generator=generator, dtype=dtype) * 4.0 - 2.0
         self.dtype, self.device = dtype, self.init.device
         self.observed: dict[str, torch.Tensor] = {}
         self.deterministic_names: list[str] = []
         u = self.energy(self.init)
         if u.shape != (num_chains,):
-            raise InputError(f"the potential function must map z [chains, dim] to [chains]; got shape {tuple(u.shape)}")
+            raise InputError(
+                f"the potential function must map z [chains, dim] to [chains]; got shape {tuple(u.shape)}"
+            )
 
     def unpack(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """The single site ``z`` holding the flat coordinates.

@@ -38,14 +38,20 @@ def reference_draws(samples: dict[str, torch.Tensor], parameter: str) -> torch.T
         [[1.0, 4.0]]
     """
     match = _INDEXED.match(parameter)
-    site, index = (match["site"], tuple(int(i) - 1 for i in match["index"].split(","))) if match else (parameter, ())
+    site, index = (
+        (match["site"], tuple(int(i) - 1 for i in match["index"].split(","))) if match else (parameter, ())
+    )
     if site not in samples:
-        raise InputError(f"the draws have no site {site!r} (for reference parameter {parameter!r}); "
-                         f"they have {sorted(samples)}")
+        raise InputError(
+            f"the draws have no site {site!r} (for reference parameter {parameter!r}); "
+            f"they have {sorted(samples)}"
+        )
     value = samples[site]
     if value.dim() != 2 + len(index):
-        raise InputError(f"site {site!r} has shape {tuple(value.shape[2:])} per draw; {parameter!r} needs "
-                         f"{len(index)} indices")
+        raise InputError(
+            f"site {site!r} has shape {tuple(value.shape[2:])} per draw; {parameter!r} needs "
+            f"{len(index)} indices"
+        )
     return value[(slice(None), slice(None)) + index]
 
 
@@ -92,18 +98,28 @@ class ReferenceComparison:
 
     def table(self) -> str:
         """A plain-text table of the rows (one line per parameter)."""
-        lines = [f"{'parameter':12s} {'mean':>11s} {'ref':>11s} {'z':>6s} {'sd':>10s} {'ref':>10s} {'z':>6s} "
-                 f"{'ess_bulk':>8s} {'r_hat':>6s}"]
+        lines = [
+            f"{'parameter':12s} {'mean':>11s} {'ref':>11s} {'z':>6s} {'sd':>10s} {'ref':>10s} {'z':>6s} "
+            f"{'ess_bulk':>8s} {'r_hat':>6s}"
+        ]
         for r in self.rows:
-            lines.append(f"{r['parameter']:12s} {r['mean']:11.4g} {r['ref_mean']:11.4g} {r['z_mean']:6.2f} "
-                         f"{r['sd']:10.4g} {r['ref_sd']:10.4g} {r['z_sd']:6.2f} {r['ess_bulk']:8.0f} {r['r_hat']:6.3f}")
-        lines.append(f"threshold |z| < {self.threshold:.2f} (family-wise false failure {self.false_failure:g}); "
-                     f"divergences: {self.divergences}")
+            lines.append(
+                f"{r['parameter']:12s} {r['mean']:11.4g} {r['ref_mean']:11.4g} {r['z_mean']:6.2f} "
+                f"{r['sd']:10.4g} {r['ref_sd']:10.4g} {r['z_sd']:6.2f} {r['ess_bulk']:8.0f} {r['r_hat']:6.3f}"
+            )
+        lines.append(
+            f"threshold |z| < {self.threshold:.2f} (family-wise false failure {self.false_failure:g}); "
+            f"divergences: {self.divergences}"
+        )
         return "\n".join(lines)
 
 
-def compare_to_reference(samples: dict[str, torch.Tensor], reference: dict[str, dict[str, float]],
-                         false_failure: float = 1e-4, divergences: int | None = None) -> ReferenceComparison:
+def compare_to_reference(
+    samples: dict[str, torch.Tensor],
+    reference: dict[str, dict[str, float]],
+    false_failure: float = 1e-4,
+    divergences: int | None = None,
+) -> ReferenceComparison:
     """Compare the posterior mean and sd of every reference parameter with the reference's.
 
     Arguments:
@@ -137,9 +153,25 @@ def compare_to_reference(samples: dict[str, torch.Tensor], reference: dict[str, 
         ref = reference[n]
         z_mean = (s.mean[i] - ref["mean"]) / np.hypot(s.mcse_mean[i], ref["mcse_mean"])
         z_sd = (s.sd[i] - ref["sd"]) / np.hypot(s.mcse_sd[i], ref["mcse_sd"])
-        rows.append({"parameter": n, "mean": float(s.mean[i]), "ref_mean": ref["mean"], "z_mean": float(z_mean),
-                     "sd": float(s.sd[i]), "ref_sd": ref["sd"], "z_sd": float(z_sd), "ess_bulk": float(s.ess_bulk[i]),
-                     "ess_tail": float(s.ess_tail[i]), "r_hat": float(s.r_hat[i])})
+        rows.append(
+            {
+                "parameter": n,
+                "mean": float(s.mean[i]),
+                "ref_mean": ref["mean"],
+                "z_mean": float(z_mean),
+                "sd": float(s.sd[i]),
+                "ref_sd": ref["sd"],
+                "z_sd": float(z_sd),
+                "ess_bulk": float(s.ess_bulk[i]),
+                "ess_tail": float(s.ess_tail[i]),
+                "r_hat": float(s.r_hat[i]),
+            }
+        )
         failures += [f"{n} {q}" for q, z in (("mean", z_mean), ("sd", z_sd)) if not abs(z) < threshold]
-    return ReferenceComparison(rows=rows, threshold=threshold, false_failure=false_failure, divergences=divergences,
-                               failures=failures)
+    return ReferenceComparison(
+        rows=rows,
+        threshold=threshold,
+        false_failure=false_failure,
+        divergences=divergences,
+        failures=failures,
+    )

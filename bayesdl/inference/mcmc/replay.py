@@ -13,8 +13,15 @@ def _trace_at(model: Callable, args: tuple, kwargs: dict, values: dict[str, torc
     return poutine.trace(poutine.condition(model, values)).get_trace(*args, **kwargs)
 
 
-def replay_sites(model: Callable, args: tuple, kwargs: dict, draws: dict[str, torch.Tensor], deterministic: list[str],
-                 observed: list[str], chunk: int = 1000) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def replay_sites(
+    model: Callable,
+    args: tuple,
+    kwargs: dict,
+    draws: dict[str, torch.Tensor],
+    deterministic: list[str],
+    observed: list[str],
+    chunk: int = 1000,
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Values of deterministic sites and log p(y_i | theta) of observed sites at each of S draws.
 
     Arguments:
@@ -50,17 +57,23 @@ def replay_sites(model: Callable, args: tuple, kwargs: dict, draws: dict[str, to
 
     num = next(iter(draws.values())).shape[0]
     try:
-        parts = [torch.func.vmap(one)({k: v[i:i + chunk] for k, v in draws.items()}) for i in range(0, num, chunk)]
+        parts = [
+            torch.func.vmap(one)({k: v[i : i + chunk] for k, v in draws.items()})
+            for i in range(0, num, chunk)
+        ]
     except Exception:  # noqa: BLE001 - not vmappable (e.g. data-dependent Python control flow): loop instead
-        parts = [tuple({k: v.unsqueeze(0) for k, v in d.items()} for d in one({k: v[i] for k, v in draws.items()}))
-                 for i in range(num)]
+        parts = [
+            tuple({k: v.unsqueeze(0) for k, v in d.items()} for d in one({k: v[i] for k, v in draws.items()}))
+            for i in range(num)
+        ]
     det = {n: torch.cat([p[0][n] for p in parts]) for n in deterministic}
     ll = {n: torch.cat([p[1][n] for p in parts]) for n in observed}
     return det, ll
 
 
-def replicate_observed(model: Callable, args: tuple, kwargs: dict, samples: dict[str, torch.Tensor],
-                       latent: list[str]) -> dict[str, torch.Tensor]:
+def replicate_observed(
+    model: Callable, args: tuple, kwargs: dict, samples: dict[str, torch.Tensor], latent: list[str]
+) -> dict[str, torch.Tensor]:
     """Draw a replicate of every observed site from its likelihood at each posterior draw.
 
     Arguments:
@@ -94,6 +107,10 @@ def replicate_observed(model: Callable, args: tuple, kwargs: dict, samples: dict
         for i in range(chains * draws):
             trace = _trace_at(model, args, kwargs, {k: v[i] for k, v in flat.items()})
             for name, site in trace.nodes.items():
-                if site["type"] == "sample" and site["is_observed"] and not site["infer"].get("_deterministic"):
+                if (
+                    site["type"] == "sample"
+                    and site["is_observed"]
+                    and not site["infer"].get("_deterministic")
+                ):
                     out.setdefault(name, []).append(site["fn"].sample())
     return {k: torch.stack(v).reshape(chains, draws, *v[0].shape) for k, v in out.items()}

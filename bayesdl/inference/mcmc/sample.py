@@ -29,12 +29,26 @@ from .replay import replay_sites
 KERNELS = ("nuts", "hmc")
 
 
-def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chains: int = 4, num_warmup: int = 500,
-                     num_samples: int = 500, seed: int = 0, init_strategy: Callable | None = None,
-                     target_accept: float = 0.8, max_tree_depth: int = 10, progress: bool = True,
-                     num_steps: int = 10, potential_dim: int | None = None, adapt_mass_matrix: bool = True,
-                     compile: bool | str = True, step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
-                     dense_mass: bool = False, **kwargs: Any) -> Posterior:
+def sample_posterior(
+    model: Callable,
+    *args: Any,
+    kernel: str = "nuts",
+    num_chains: int = 4,
+    num_warmup: int = 500,
+    num_samples: int = 500,
+    seed: int = 0,
+    init_strategy: Callable | None = None,
+    target_accept: float = 0.8,
+    max_tree_depth: int = 10,
+    progress: bool = True,
+    num_steps: int = 10,
+    potential_dim: int | None = None,
+    adapt_mass_matrix: bool = True,
+    compile: bool | str = True,
+    step_size_jitter: float = DEFAULT_STEP_SIZE_JITTER,
+    dense_mass: bool = False,
+    **kwargs: Any,
+) -> Posterior:
     """Sample the posterior of a Pyro model (or a potential energy) with C chains run as one batched computation.
 
     Every chain has its own step size (dual averaging during warmup) and its own mass matrix, diagonal
@@ -113,11 +127,16 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         if potential_dim is not None:
             check_positive_int(potential_dim, "potential_dim")
             if args or kwargs:
-                raise InputError("a potential function takes only z; pass no model arguments with potential_dim")
+                raise InputError(
+                    "a potential function takes only z; pass no model arguments with potential_dim"
+                )
             potential: BatchedPotential | FunctionPotential = FunctionPotential(
-                model, potential_dim, num_chains, torch.Generator().manual_seed(seed))
+                model, potential_dim, num_chains, torch.Generator().manual_seed(seed)
+            )
         else:
-            potential = BatchedPotential(model, args, kwargs, num_chains, init_strategy, compile=bool(compile))
+            potential = BatchedPotential(
+                model, args, kwargs, num_chains, init_strategy, compile=bool(compile)
+            )
         device, dtype = potential.device, potential.dtype
         generator = torch.Generator(device=device).manual_seed(seed)
         energy_and_grad = potential.energy_and_grad
@@ -125,16 +144,29 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
 
         kernels = None
 
-        def transition(state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor) -> tuple[ChainState, dict]:
+        def transition(
+            state: ChainState, step: torch.Tensor, inv_mass: torch.Tensor
+        ) -> tuple[ChainState, dict]:
             if kernel == "nuts":
-                return nuts_transition(state, step, inv_mass, energy_and_grad, generator, max_tree_depth, kernels=kernels)
-            return hmc_transition(state, step, inv_mass, energy_and_grad, generator, num_steps,
-                                  step_size_jitter=step_size_jitter)
+                return nuts_transition(
+                    state, step, inv_mass, energy_and_grad, generator, max_tree_depth, kernels=kernels
+                )
+            return hmc_transition(
+                state,
+                step,
+                inv_mass,
+                energy_and_grad,
+                generator,
+                num_steps,
+                step_size_jitter=step_size_jitter,
+            )
 
         z = potential.init.to(dtype)
         u, g = energy_and_grad(z)
         if not bool(torch.isfinite(u).all()):
-            raise InputError("the potential energy is not finite at the initial points; check the model and data")
+            raise InputError(
+                "the potential energy is not finite at the initial points; check the model and data"
+            )
         state = ChainState(z, u, g)
         if dense_mass:
             inv_mass = torch.eye(dim, dtype=dtype, device=device).expand(num_chains, dim, dim).clone()
@@ -144,8 +176,9 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
         if kernel == "nuts" and getattr(potential, "compiled", False):
             backends = ("inductor", "jit") if compile == "inductor" else ("jit",)
             for backend in backends:
-                kernels = compile_nuts_kernels(potential.compiled_energy_and_grad, state, inv_mass, max_tree_depth,
-                                               backend=backend)
+                kernels = compile_nuts_kernels(
+                    potential.compiled_energy_and_grad, state, inv_mass, max_tree_depth, backend=backend
+                )
                 if kernels is not None:
                     break
         step = find_reasonable_step_size(z, u, g, inv_mass, energy_and_grad, generator)
@@ -157,7 +190,9 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
 
         draws = torch.empty(num_chains, num_samples, dim, dtype=dtype, device=device)
         stat_rows: list[dict[str, torch.Tensor]] = []
-        bar = tqdm(total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains")
+        bar = tqdm(
+            total=num_warmup + num_samples, disable=not progress, desc=f"{kernel} x{num_chains} chains"
+        )
         divergent = torch.zeros(2, dtype=torch.int64, device=device)  # warm-up, sampling
         start_time = time.perf_counter()
         warmup_seconds = 0.0
@@ -172,8 +207,15 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
                     if it + 1 == window_end:
                         inv_mass = welford.regularized_inverse_mass()
                         welford = None
-                        step = find_reasonable_step_size(state.z, state.energy, state.grad, inv_mass, energy_and_grad,
-                                                         generator, initial=step)
+                        step = find_reasonable_step_size(
+                            state.z,
+                            state.energy,
+                            state.grad,
+                            inv_mass,
+                            energy_and_grad,
+                            generator,
+                            initial=step,
+                        )
                         averager = DualAveraging(step.log(), float(target_accept))
                 if it + 1 == num_warmup:
                     step = averager.final_step_size()
@@ -186,8 +228,11 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
                 sampling = it >= num_warmup
                 divergent[int(sampling)] += stats["diverging"].sum()
                 if it % 10 == 9 or it + 1 in (num_warmup, num_warmup + num_samples):
-                    bar.set_postfix_str(f"{'sampling' if sampling else 'warmup'}, step size {float(step.mean()):.3g}, "
-                                        f"divergences {int(divergent[int(sampling)])}", refresh=False)
+                    bar.set_postfix_str(
+                        f"{'sampling' if sampling else 'warmup'}, step size {float(step.mean()):.3g}, "
+                        f"divergences {int(divergent[int(sampling)])}",
+                        refresh=False,
+                    )
             bar.update(1)
         bar.close()
         total_seconds = time.perf_counter() - start_time
@@ -205,8 +250,18 @@ def sample_posterior(model: Callable, *args: Any, kernel: str = "nuts", num_chai
             shape = (num_chains, num_samples)
             samples.update({k: v.reshape(*shape, *v.shape[1:]) for k, v in det.items()})
             log_likelihood = {k: v.reshape(*shape, *v.shape[1:]) for k, v in ll.items()}
-        return Posterior(samples={k: v.detach() for k, v in samples.items()}, sample_stats=sample_stats,
-                         unconstrained=draws, observed_data=dict(potential.observed), log_likelihood=log_likelihood,
-                         step_size=step, inv_mass=inv_mass, warmup_seconds=warmup_seconds,
-                         sampling_seconds=total_seconds - warmup_seconds, model=model if potential_dim is None else None,
-                         model_args=args, model_kwargs=kwargs, latent_names=latent_names)
+        return Posterior(
+            samples={k: v.detach() for k, v in samples.items()},
+            sample_stats=sample_stats,
+            unconstrained=draws,
+            observed_data=dict(potential.observed),
+            log_likelihood=log_likelihood,
+            step_size=step,
+            inv_mass=inv_mass,
+            warmup_seconds=warmup_seconds,
+            sampling_seconds=total_seconds - warmup_seconds,
+            model=model if potential_dim is None else None,
+            model_args=args,
+            model_kwargs=kwargs,
+            latent_names=latent_names,
+        )

@@ -10,7 +10,9 @@ from ...errors import InputError
 from ..trainer import History, Trainer
 
 
-def fit_greedy(stack: Any, data: torch.Tensor, init_from_data: bool = True, **trainer_kwargs: Any) -> list[History]:
+def fit_greedy(
+    stack: Any, data: torch.Tensor, init_from_data: bool = True, **trainer_kwargs: Any
+) -> list[History]:
     """Train the layers of ``stack`` one after the other with :class:`~bayesdl.inference.Trainer`.
 
     Layer l is trained on ``stack.propagate(l, x_l)`` samples of the layer below, drawn upward through the
@@ -42,7 +44,9 @@ def fit_greedy(stack: Any, data: torch.Tensor, init_from_data: bool = True, **tr
     """
     for attribute in ("layers", "propagate", "check_data"):
         if not callable(getattr(stack, attribute, None)):
-            raise InputError(f"stack must have a {attribute}() method for greedy training, {type(stack).__name__} has none")
+            raise InputError(
+                f"stack must have a {attribute}() method for greedy training, {type(stack).__name__} has none"
+            )
     x = stack.check_data(data, "data")
     generator = torch.Generator(device=x.device).manual_seed(int(getattr(stack, "seed", 0)))
     histories = []

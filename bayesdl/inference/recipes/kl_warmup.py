@@ -50,7 +50,9 @@ class KLWarmup(Callback):
 
     def on_fit_start(self, trainer: Trainer) -> None:
         if not isinstance(trainer.model, KLWeighted):
-            raise InputError(f"KLWarmup needs a model with a kl_weight attribute, not {type(trainer.model).__name__}")
+            raise InputError(
+                f"KLWarmup needs a model with a kl_weight attribute, not {type(trainer.model).__name__}"
+            )
         if self.epochs is not None:
             self.steps = self.epochs * -(-trainer.num_data // trainer.batch_size)
         self.step = 0

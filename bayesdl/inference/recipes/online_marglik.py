@@ -96,8 +96,10 @@ class OnlineMarglik(Callback):
         tune_noise: bool = True,
     ) -> None:
         if not callable(approximation):
-            raise InputError(f"approximation must be a callable model -> EvidenceApproximation (e.g. a Laplace class), "
-                             f"got {type(approximation).__name__}")
+            raise InputError(
+                f"approximation must be a callable model -> EvidenceApproximation (e.g. a Laplace class), "
+                f"got {type(approximation).__name__}"
+            )
         if data is None:
             raise InputError("data must be the training data the approximation is fitted on, got None")
         self.approximation = approximation
@@ -118,26 +120,36 @@ class OnlineMarglik(Callback):
     def _build(self, model: Any) -> EvidenceApproximation:
         approx = self.approximation(model)
         if not isinstance(approx, EvidenceApproximation):
-            raise InputError(f"approximation(model) must return an EvidenceApproximation (fit, log_evidence, "
-                             f"covered_parameters), got {type(approx).__name__}")
+            raise InputError(
+                f"approximation(model) must return an EvidenceApproximation (fit, log_evidence, "
+                f"covered_parameters), got {type(approx).__name__}"
+            )
         return approx
 
     def _noise_head(self, model: Any) -> torch.Tensor:
         head = getattr(model, "likelihood", None)
         log_sd = getattr(head, "log_noise_std", None)
         if not isinstance(log_sd, torch.Tensor) or log_sd.numel() != 1:
-            raise InputError(f"tune_noise=True needs a model with a homoscedastic noise head (likelihood.log_noise_std); "
-                             f"{type(model).__name__} has none: pass tune_noise=False")
+            raise InputError(
+                f"tune_noise=True needs a model with a homoscedastic noise head (likelihood.log_noise_std); "
+                f"{type(model).__name__} has none: pass tune_noise=False"
+            )
         if log_sd.requires_grad:
-            raise InputError("tune_noise=True needs a fixed noise head (PlainNet(..., learn_noise=False)): a learned "
-                             "noise would be moved by the training loss as well as by the evidence")
+            raise InputError(
+                "tune_noise=True needs a fixed noise head (PlainNet(..., learn_noise=False)): a learned "
+                "noise would be moved by the training loss as well as by the evidence"
+            )
         return log_sd
 
     def on_fit_start(self, trainer: Trainer) -> None:
         optimizer = trainer.optimizer
-        if isinstance(optimizer, torch.optim.AdamW) or not all("weight_decay" in g for g in optimizer.param_groups):
-            raise InputError(f"OnlineMarglik sets the prior as coupled weight decay; optimizer {type(optimizer).__name__} "
-                             "does not apply one: use 'adam', 'sgd' or 'rmsprop'")
+        if isinstance(optimizer, torch.optim.AdamW) or not all(
+            "weight_decay" in g for g in optimizer.param_groups
+        ):
+            raise InputError(
+                f"OnlineMarglik sets the prior as coupled weight decay; optimizer {type(optimizer).__name__} "
+                "does not apply one: use 'adam', 'sgd' or 'rmsprop'"
+            )
         approx = self._build(trainer.model)
         self._kind = approx.kind
         covered = approx.covered_parameters()
@@ -150,7 +162,9 @@ class OnlineMarglik(Callback):
         self._num_data = trainer.num_data
         device = covered[0].device
         self.prior_precision = self.initial_prior_precision
-        self._log_delta = torch.tensor(math.log(self.prior_precision), dtype=torch.float64, device=device, requires_grad=True)
+        self._log_delta = torch.tensor(
+            math.log(self.prior_precision), dtype=torch.float64, device=device, requires_grad=True
+        )
         hyper = [self._log_delta]
         self._log_sigma: torch.Tensor | None = None
         self._head: torch.Tensor | None = None
@@ -158,7 +172,9 @@ class OnlineMarglik(Callback):
         if self._kind == "regression" and self.tune_noise:
             self._head = self._noise_head(trainer.model)
             self.noise_std = float(self._head.exp())
-            self._log_sigma = torch.tensor(math.log(self.noise_std), dtype=torch.float64, device=device, requires_grad=True)
+            self._log_sigma = torch.tensor(
+                math.log(self.noise_std), dtype=torch.float64, device=device, requires_grad=True
+            )
             hyper.append(self._log_sigma)
         self._hyper_optimizer = torch.optim.Adam(hyper, lr=self.lr)
         self.updates = []
@@ -188,7 +204,9 @@ class OnlineMarglik(Callback):
             sigma = self._log_sigma.exp() if self._log_sigma is not None else None
             loss = -approx.log_evidence(self._log_delta.exp(), sigma)
             if not bool(torch.isfinite(loss)):
-                raise InputError(f"the log evidence is {float(-loss)} at epoch {epoch}: check the network and the data")
+                raise InputError(
+                    f"the log evidence is {float(-loss)} at epoch {epoch}: check the network and the data"
+                )
             loss.backward()
             self._hyper_optimizer.step()
         with torch.no_grad():
@@ -198,6 +216,12 @@ class OnlineMarglik(Callback):
         if self._log_sigma is not None:
             self.noise_std = float(self._log_sigma.detach().exp())
         self._apply()
-        self.updates.append({"epoch": epoch, "prior_precision": self.prior_precision, "noise_std": self.noise_std,
-                             "log_evidence": value})
+        self.updates.append(
+            {
+                "epoch": epoch,
+                "prior_precision": self.prior_precision,
+                "noise_std": self.noise_std,
+                "log_evidence": value,
+            }
+        )
         return value

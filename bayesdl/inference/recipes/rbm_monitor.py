@@ -48,4 +48,6 @@ class RBMMonitor(Callback):
         data = self.data.to(next(self.rbm.parameters()).device)
         record["monitor_reconstruction_error"] = float(self.rbm.reconstruction_error(data).mean())
         if not getattr(self.rbm, "gaussian", False):  # the pseudo-likelihood is defined for binary units
-            record["monitor_pseudo_log_likelihood"] = float(self.rbm.pseudo_log_likelihood(data, seed=self.seed + epoch).mean())
+            record["monitor_pseudo_log_likelihood"] = float(
+                self.rbm.pseudo_log_likelihood(data, seed=self.seed + epoch).mean()
+            )

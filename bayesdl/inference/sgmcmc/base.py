@@ -13,7 +13,12 @@ from ...validation import check_positive_float
 
 
 def check_non_negative(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or value < 0
+    ):
         raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
@@ -40,7 +45,9 @@ class StochasticGradientSampler(torch.optim.Optimizer):
     def _noise_like(self, p: torch.Tensor) -> torch.Tensor:
         if self.generator is None:
             return torch.randn_like(p)
-        return torch.randn(p.shape, generator=self.generator, dtype=p.dtype, device=self.generator.device).to(p.device)
+        return torch.randn(p.shape, generator=self.generator, dtype=p.dtype, device=self.generator.device).to(
+            p.device
+        )
 
     @staticmethod
     def _drift(p: torch.Tensor, group: dict) -> torch.Tensor:

@@ -28,7 +28,13 @@ class SampleCollector(Callback):
         schedule: an optional cyclical schedule to advance.
     """
 
-    def __init__(self, module: torch.nn.Module, burn_in: int = 0, thin: int = 1, schedule: CyclicalSchedule | None = None) -> None:
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        burn_in: int = 0,
+        thin: int = 1,
+        schedule: CyclicalSchedule | None = None,
+    ) -> None:
         self.module = module
         self.burn_in = check_positive_int(burn_in, "burn_in", minimum=0)
         self.thin = check_positive_int(thin, "thin")

@@ -28,7 +28,13 @@ class CyclicalSchedule:
         arXiv:1902.03932.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, total_steps: int, num_cycles: int = 4, exploration: float = 0.8) -> None:
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        total_steps: int,
+        num_cycles: int = 4,
+        exploration: float = 0.8,
+    ) -> None:
         self.total_steps = check_positive_int(total_steps, "total_steps")
         self.num_cycles = check_positive_int(num_cycles, "num_cycles")
         if not isinstance(exploration, (int, float)) or not 0 <= exploration < 1:

@@ -39,9 +39,20 @@ class SGLD(StochasticGradientSampler):
         Welling & Teh (2011), Bayesian Learning via Stochastic Gradient Langevin Dynamics, ICML.
     """
 
-    def __init__(self, params: Iterable, lr: float, num_data: int, prior_precision: float = 1.0, temperature: float = 1.0,
-                 generator: torch.Generator | None = None) -> None:
-        super().__init__(params, dict(lr=lr, num_data=num_data, prior_precision=prior_precision, temperature=temperature), generator)
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float,
+        num_data: int,
+        prior_precision: float = 1.0,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(lr=lr, num_data=num_data, prior_precision=prior_precision, temperature=temperature),
+            generator,
+        )
 
     @torch.no_grad()
     def step(self, closure=None):  # noqa: ANN001 - torch's signature
@@ -77,11 +88,30 @@ class PreconditionedSGLD(StochasticGradientSampler):
         Networks, AAAI, arXiv:1512.07666.
     """
 
-    def __init__(self, params: Iterable, lr: float, num_data: int, prior_precision: float = 1.0, temperature: float = 1.0,
-                 beta: float = 0.99, eps: float = 1e-5, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float,
+        num_data: int,
+        prior_precision: float = 1.0,
+        temperature: float = 1.0,
+        beta: float = 0.99,
+        eps: float = 1e-5,
+        generator: torch.Generator | None = None,
+    ) -> None:
         check_positive_float(eps, "eps")
-        super().__init__(params, dict(lr=lr, num_data=num_data, prior_precision=prior_precision, temperature=temperature,
-                                      beta=beta, eps=eps), generator)
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                num_data=num_data,
+                prior_precision=prior_precision,
+                temperature=temperature,
+                beta=beta,
+                eps=eps,
+            ),
+            generator,
+        )
 
     @torch.no_grad()
     def step(self, closure=None):  # noqa: ANN001

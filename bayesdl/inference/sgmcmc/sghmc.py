@@ -30,12 +30,29 @@ class SGHMC(StochasticGradientSampler):
         Chen & Wilson (2020), Cyclical Stochastic Gradient MCMC for Bayesian Deep Learning, arXiv:1902.03932.
     """
 
-    def __init__(self, params: Iterable, lr: float, num_data: int, prior_precision: float = 1.0, temperature: float = 1.0,
-                 friction: float = 0.1, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float,
+        num_data: int,
+        prior_precision: float = 1.0,
+        temperature: float = 1.0,
+        friction: float = 0.1,
+        generator: torch.Generator | None = None,
+    ) -> None:
         if isinstance(friction, bool) or not isinstance(friction, (int, float)) or not 0 < friction <= 1:
             raise InputError(f"friction must be in (0, 1], got {friction!r}")
-        super().__init__(params, dict(lr=lr, num_data=num_data, prior_precision=prior_precision, temperature=temperature,
-                                      friction=friction), generator)
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                num_data=num_data,
+                prior_precision=prior_precision,
+                temperature=temperature,
+                friction=friction,
+            ),
+            generator,
+        )
 
     @torch.no_grad()
     def step(self, closure=None):  # noqa: ANN001

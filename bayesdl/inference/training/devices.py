@@ -26,17 +26,27 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not isinstance(device, (str, torch.device)):
-        raise InputError(f"device must be 'auto', a device name or a torch.device, got {type(device).__name__}")
+        raise InputError(
+            f"device must be 'auto', a device name or a torch.device, got {type(device).__name__}"
+        )
     try:
         resolved = torch.device(device)
     except RuntimeError as err:
         raise InputError(f"unknown device {device!r}: {err}") from err
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
-            built = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA device is visible"
-            raise InputError(f"device={device!r}: CUDA is not available ({built}); use device='cpu' or 'auto'")
+            built = (
+                "this torch build has no CUDA support"
+                if torch.version.cuda is None
+                else "no CUDA device is visible"
+            )
+            raise InputError(
+                f"device={device!r}: CUDA is not available ({built}); use device='cpu' or 'auto'"
+            )
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise InputError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+            raise InputError(
+                f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) are visible"
+            )
     if resolved.type == "meta":
         raise InputError("device='meta' holds no data and cannot train; use 'cpu', 'cuda' or 'auto'")
     return resolved

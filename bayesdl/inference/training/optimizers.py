@@ -29,7 +29,10 @@ def _fusable(params: list[torch.Tensor]) -> bool:
 
 
 def make_optimizer(
-    spec: str | Callable[..., torch.optim.Optimizer], params: list[torch.nn.Parameter], lr: float, kwargs: dict[str, Any]
+    spec: str | Callable[..., torch.optim.Optimizer],
+    params: list[torch.nn.Parameter],
+    lr: float,
+    kwargs: dict[str, Any],
 ) -> torch.optim.Optimizer:
     """Build the optimizer named by ``spec`` (or call ``spec(params)``) over ``params``.
 
@@ -59,7 +62,9 @@ def make_optimizer(
     return OPTIMIZERS[spec](params, lr=lr, **kwargs)
 
 
-def make_scheduler(spec: str | Callable[[torch.optim.Optimizer], Any] | None, optimizer: torch.optim.Optimizer, epochs: int) -> Any:
+def make_scheduler(
+    spec: str | Callable[[torch.optim.Optimizer], Any] | None, optimizer: torch.optim.Optimizer, epochs: int
+) -> Any:
     """Build the per-epoch learning-rate schedule: None, "cosine" (annealed over ``epochs``) or ``spec(optimizer)``.
 
     Arguments:

@@ -177,7 +177,9 @@ class Trainer:
         self.objective: Objective = as_objective(model, guide, elbo, num_particles)
         self.model = model
         if not (callable(optimizer) or optimizer in OPTIMIZERS):
-            raise InputError(f"unknown optimizer {optimizer!r}; expected one of {list(OPTIMIZERS)} or a callable")
+            raise InputError(
+                f"unknown optimizer {optimizer!r}; expected one of {list(OPTIMIZERS)} or a callable"
+            )
         if scheduler not in (None, "cosine") and not callable(scheduler):
             raise InputError(f"unknown scheduler {scheduler!r}; expected None, 'cosine' or a callable")
         self.optimizer_spec = optimizer
@@ -192,7 +194,9 @@ class Trainer:
         self.seed = None if seed is None else check_seed(seed)
         self.seed_used: int | None = None
         self.early_stopping_patience = (
-            None if early_stopping_patience is None else check_positive_int(early_stopping_patience, "early_stopping_patience")
+            None
+            if early_stopping_patience is None
+            else check_positive_int(early_stopping_patience, "early_stopping_patience")
         )
         self.restore_best = restore_best
         if val_metric is not None and not callable(val_metric):
@@ -237,16 +241,28 @@ class Trainer:
 
     # ----------------------------------------------------------------------------- set-up
     def _make_optimizer(self) -> torch.optim.Optimizer:
-        return make_optimizer(self.optimizer_spec, list(self.objective.parameters()), self.lr, dict(self.optimizer_kwargs))
+        return make_optimizer(
+            self.optimizer_spec, list(self.objective.parameters()), self.lr, dict(self.optimizer_kwargs)
+        )
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
         return make_scheduler(self.scheduler_spec, optimizer, self.epochs)
 
-    def _batches(self, data: Any, shuffle: bool, generator: torch.Generator | None, num_data: int | None = None) -> Batches:
+    def _batches(
+        self, data: Any, shuffle: bool, generator: torch.Generator | None, num_data: int | None = None
+    ) -> Batches:
         shard = self.distributed if (shuffle and self.distributed is not None) else None
-        return as_batches(data, batch_size=self.batch_size, shuffle=shuffle, device=self.device, generator=generator,
-                          binarize=self.binarize if shuffle else None, num_data=num_data,
-                          rank=shard.rank if shard else 0, world_size=shard.world_size if shard else 1)
+        return as_batches(
+            data,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            device=self.device,
+            generator=generator,
+            binarize=self.binarize if shuffle else None,
+            num_data=num_data,
+            rank=shard.rank if shard else 0,
+            world_size=shard.world_size if shard else 1,
+        )
 
     def _validation_batches(self, data: Any) -> Batches:
         try:
@@ -270,7 +286,9 @@ class Trainer:
         if check_data_arity(self.model) != len(loader.tensors):
             return False
         check = self.model.check_data
-        for start in range(0, loader.num_examples, 8192):  # in chunks: a check may allocate a temporary per value
+        for start in range(
+            0, loader.num_examples, 8192
+        ):  # in chunks: a check may allocate a temporary per value
             check(*(t[start : start + 8192] for t in loader.tensors))
         return True
 
@@ -281,12 +299,20 @@ class Trainer:
         first = tensors[0] if tensors else None
         if dtypes == {torch.float32} and first is not None and first.dtype == torch.float64:
             where = "data" if len(tensors) == 1 else "data[0]"
-            raise InputError(f"{where} has dtype torch.float64 but the model's parameters are torch.float32; convert the "
-                             "data with x.float() (or the model with model.double())")
+            raise InputError(
+                f"{where} has dtype torch.float64 but the model's parameters are torch.float32; convert the "
+                "data with x.float() (or the model with model.double())"
+            )
         likelihood = getattr(self.model, "likelihood", None)
-        if len(tensors) == 2 and getattr(likelihood, "kind", None) == "classification" and tensors[1].dtype != torch.long:
-            raise InputError(f"data[1] (the labels) has dtype {tensors[1].dtype}; class labels must be int64 (torch.long): "
-                             "convert with y.long()")
+        if (
+            len(tensors) == 2
+            and getattr(likelihood, "kind", None) == "classification"
+            and tensors[1].dtype != torch.long
+        ):
+            raise InputError(
+                f"data[1] (the labels) has dtype {tensors[1].dtype}; class labels must be int64 (torch.long): "
+                "convert with y.long()"
+            )
 
     def _first_batch(self, loader: BatchLoader) -> Batch:
         head = tuple(t[: loader.batch_size] for t in loader.tensors)
@@ -296,7 +322,10 @@ class Trainer:
 
     # ----------------------------------------------------------------------------- state
     def _module_states(self) -> dict[str, dict[str, torch.Tensor]]:
-        return {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in self.objective.modules.items()}
+        return {
+            name: {k: v.detach().clone() for k, v in m.state_dict().items()}
+            for name, m in self.objective.modules.items()
+        }
 
     def _load_module_states(self, states: dict[str, dict[str, torch.Tensor]]) -> None:
         for name, module in self.objective.modules.items():
@@ -352,14 +381,24 @@ class Trainer:
         mine = type(self.optimizer).__name__
         saved = state.get("optimizer_class")
         saved_groups = state["optimizer"]["param_groups"]
-        same_keys = all(set(a) == set(b) for a, b in zip(saved_groups, self.optimizer.state_dict()["param_groups"]))
-        if (saved is not None and saved != mine) or len(saved_groups) != len(self.optimizer.param_groups) or not same_keys:
+        same_keys = all(
+            set(a) == set(b) for a, b in zip(saved_groups, self.optimizer.state_dict()["param_groups"])
+        )
+        if (
+            (saved is not None and saved != mine)
+            or len(saved_groups) != len(self.optimizer.param_groups)
+            or not same_keys
+        ):
             raise CheckpointError(
                 f"checkpoint {path} holds the state of {saved or 'another optimizer'}, but this trainer uses {mine} "
                 f"(optimizer={self.optimizer_spec!r}); resume with the optimizer the run was started with"
             )
         saved_lr = state.get("lr")
-        if saved_lr is not None and not callable(self.optimizer_spec) and not math.isclose(float(saved_lr), self.lr, rel_tol=1e-12):
+        if (
+            saved_lr is not None
+            and not callable(self.optimizer_spec)
+            and not math.isclose(float(saved_lr), self.lr, rel_tol=1e-12)
+        ):
             raise CheckpointError(
                 f"checkpoint {path} was trained with lr={float(saved_lr):g}, but this trainer has lr={self.lr:g}; a resumed "
                 "run continues the original optimizer and schedule, so give the same lr (to go on with another learning "
@@ -461,11 +500,17 @@ class Trainer:
             torch.distributed.broadcast(shared, src=0)
             seed = int(shared.item())
         self.seed_used = seed
-        cuda = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == "cuda" else []
+        cuda = (
+            [self.device.index if self.device.index is not None else torch.cuda.current_device()]
+            if self.device.type == "cuda"
+            else []
+        )
         with isolated_rng(seed, cuda), module_local_params(*self.objective.modules.values()):
             return self._fit(data, val_data, resume_from, num_data, seed)
 
-    def _fit(self, data: Any, val_data: Any, resume_from: str | os.PathLike | None, num_data: int | None, seed: int) -> History:
+    def _fit(
+        self, data: Any, val_data: Any, resume_from: str | os.PathLike | None, num_data: int | None, seed: int
+    ) -> History:
         generator = torch.Generator()
         generator.manual_seed(seed)
         loader = self._batches(data, shuffle=True, generator=generator, num_data=num_data)
@@ -515,7 +560,11 @@ class Trainer:
             record = self._train_epoch(epoch, loader, pending)
             pending = None
             if val_loader is not None or self.val_metric is not None:
-                value = float(self.val_metric(self.model)) if self.val_metric is not None else self._evaluate(val_loader)
+                value = (
+                    float(self.val_metric(self.model))
+                    if self.val_metric is not None
+                    else self._evaluate(val_loader)
+                )
                 if not math.isfinite(value):
                     what = "val_metric" if self.val_metric is not None else "validation loss"
                     raise TrainingDivergedError(
@@ -529,7 +578,11 @@ class Trainer:
                 cb.on_epoch_end(self, epoch, record)
             if self.scheduler is not None:
                 self.scheduler.step()
-            if self.is_main_process and self.checkpoint_path is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
+            if (
+                self.is_main_process
+                and self.checkpoint_path is not None
+                and (epoch % self.checkpoint_every == 0 or epoch == self.epochs)
+            ):
                 self.save_checkpoint(self.checkpoint_path, epoch, loader)
             if bar is not None:
                 bar.update(1)
@@ -581,7 +634,9 @@ class Trainer:
                 f"{name} must return a scalar tensor, got shape {tuple(loss.shape)} (reduce it, e.g. with .mean() over the batch)"
             )
         if not loss.requires_grad:
-            raise InputError(f"{name} returned a tensor that does not depend on any trainable parameter (requires_grad=False)")
+            raise InputError(
+                f"{name} returned a tensor that does not depend on any trainable parameter (requires_grad=False)"
+            )
         return loss.reshape(())
 
     def _grad_norm(self, params: list[torch.Tensor]) -> torch.Tensor:
@@ -603,8 +658,13 @@ class Trainer:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=self.epochs, initial=start_epoch, desc=self.progress if isinstance(self.progress, str) else "training",
-                    unit="epoch", leave=False)
+        return tqdm(
+            total=self.epochs,
+            initial=start_epoch,
+            desc=self.progress if isinstance(self.progress, str) else "training",
+            unit="epoch",
+            leave=False,
+        )
 
     def _track_best(self, value: float) -> None:
         if value < self._best_value:
@@ -615,7 +675,9 @@ class Trainer:
         else:
             self._epochs_without_improvement += 1
 
-    def _train_epoch(self, epoch: int, loader: Batches, pending: Iterator[Batch] | None = None) -> dict[str, float]:
+    def _train_epoch(
+        self, epoch: int, loader: Batches, pending: Iterator[Batch] | None = None
+    ) -> dict[str, float]:
         assert self.optimizer is not None
         for cb in self.callbacks:
             cb.on_epoch_start(self, epoch)
@@ -635,14 +697,20 @@ class Trainer:
             norm = self._grad_norm(params) if (check_gradients or self.clip_grad_norm is not None) else None
             # one device-to-host transfer for both checks
             if norm is not None and check_gradients:
-                value, norm_value = torch.stack([loss.detach().float().to(norm.device), norm.float()]).tolist()
+                value, norm_value = torch.stack(
+                    [loss.detach().float().to(norm.device), norm.float()]
+                ).tolist()
             else:
                 value, norm_value = float(loss.detach()), 0.0
             diverged = not (math.isfinite(value) and math.isfinite(norm_value))
             if self.distributed is not None:
                 diverged = any_process(diverged, self.device)  # every process must stop together
             if diverged:
-                what = f"training loss became {value}" if not math.isfinite(value) else f"gradient norm became {norm_value}"
+                what = (
+                    f"training loss became {value}"
+                    if not math.isfinite(value)
+                    else f"gradient norm became {norm_value}"
+                )
                 raise TrainingDivergedError(
                     f"{what} at epoch {epoch}, batch {index + 1}; the optimizer step was not taken, so parameters, "
                     "optimizer state and checkpoints are those of the last good step (try a lower lr or clip_grad_norm)"
@@ -658,7 +726,9 @@ class Trainer:
             count += size
             for cb in self.callbacks:
                 cb.on_batch_end(self, epoch, index, value)
-        total, count = all_reduce_sum([total, float(count)], self.device) if self.distributed else (total, count)
+        total, count = (
+            all_reduce_sum([total, float(count)], self.device) if self.distributed else (total, count)
+        )
         return {
             "epoch": float(epoch),
             "loss": total / max(count, 1),

@@ -38,7 +38,10 @@ _OLD_NAMES: dict[str, tuple[Any, str]] = {
     "BernoulliOutput": (BernoulliHead, "bayesdl.nn.heads.BernoulliHead"),
     "LevelsOutput": (LevelsHead, "bayesdl.nn.heads.LevelsHead"),
     "CategoricalOutput": (LevelsHead, "bayesdl.nn.heads.LevelsHead"),
-    "GaussianOutput": (functools.partial(GaussianHead, scale="log_std"), 'bayesdl.nn.heads.GaussianHead(scale="log_std")'),
+    "GaussianOutput": (
+        functools.partial(GaussianHead, scale="log_std"),
+        'bayesdl.nn.heads.GaussianHead(scale="log_std")',
+    ),
 }
 
 
@@ -69,6 +72,8 @@ def make_likelihood(name: str, num_levels: int = 256, num_components: int = 5) -
         ...     make_likelihood("levels", num_levels=4).num_params
         4
     """
-    warn_deprecated("bayesdl.models.autoregressive.make_likelihood(name)", "bayesdl.nn.heads.make_head(name, ...)")
+    warn_deprecated(
+        "bayesdl.models.autoregressive.make_likelihood(name)", "bayesdl.nn.heads.make_head(name, ...)"
+    )
     name = check_choice(renamed_value(name, "likelihood", RENAMED_DENSITY_HEADS), "likelihood", DENSITY_HEADS)
     return make_head(name, num_levels=num_levels, num_components=num_components, scale="log_std")

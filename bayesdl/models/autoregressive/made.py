@@ -25,8 +25,10 @@ MADELikelihood = Literal["bernoulli", "gaussian", "levels"]
 MADE_LIKELIHOODS: tuple[str, ...] = get_args(MADELikelihood)
 
 
-@renamed_arguments(keywords={"num_inputs": "features", "num_categories": "num_levels"},
-                   values={"likelihood": RENAMED_DENSITY_HEADS})
+@renamed_arguments(
+    keywords={"num_inputs": "features", "num_categories": "num_levels"},
+    values={"likelihood": RENAMED_DENSITY_HEADS},
+)
 @serializable
 class MADE(nn.Module):
     """A MADE density p(x) = (1/M) sum_m prod_d p(x_{o_m(d)} | x_{o_m(<d)}; mask m).
@@ -73,21 +75,35 @@ class MADE(nn.Module):
         super().__init__()
         self.features = num_inputs = check_positive_int(features, "features")
         self.num_masks = check_positive_int(num_masks, "num_masks")
-        likelihood = check_choice(renamed_value(likelihood, "likelihood", RENAMED_DENSITY_HEADS), "likelihood", MADE_LIKELIHOODS)
+        likelihood = check_choice(
+            renamed_value(likelihood, "likelihood", RENAMED_DENSITY_HEADS), "likelihood", MADE_LIKELIHOODS
+        )
         self.likelihood_name = likelihood
         self.likelihood = make_head(likelihood, num_levels=num_levels, scale="log_std")
         self.seed = seed
         generator = torch.Generator()
         generator.manual_seed(seed)
         # host-side: orderings are drawn on the CPU from a seeded generator, then kept in a buffer
-        orderings = torch.stack([torch.randperm(num_inputs, generator=generator, device="cpu") for _ in range(num_masks)])
+        orderings = torch.stack(
+            [torch.randperm(num_inputs, generator=generator, device="cpu") for _ in range(num_masks)]
+        )
         if natural_ordering:
             orderings[0] = torch.arange(num_inputs, device="cpu")
-        self.register_buffer("orderings", orderings.to(torch.empty(0).device))  # orderings[m, d] = position of input d under mask m
-        self.register_buffer("step", torch.zeros((), dtype=torch.long))  # counts training steps (mask schedule)
+        self.register_buffer(
+            "orderings", orderings.to(torch.empty(0).device)
+        )  # orderings[m, d] = position of input d under mask m
+        self.register_buffer(
+            "step", torch.zeros((), dtype=torch.long)
+        )  # counts training steps (mask schedule)
         self.register_buffer("active_mask", torch.zeros((), dtype=torch.long))  # the mask loaded in self.net
-        self.net = MADENet(num_inputs, list(hidden_sizes), num_params=self.likelihood.num_params,
-                           ordering=orderings[0], random_degrees=num_masks > 1, seed=seed)
+        self.net = MADENet(
+            num_inputs,
+            list(hidden_sizes),
+            num_params=self.likelihood.num_params,
+            ordering=orderings[0],
+            random_degrees=num_masks > 1,
+            seed=seed,
+        )
 
     def use_mask(self, m: int) -> None:
         """Load mask m (its ordering and hidden degrees) into the network."""
@@ -144,7 +160,9 @@ class MADE(nn.Module):
         self.step += 1
         return -self._component_log_prob(x).mean()
 
-    def _generate(self, x: torch.Tensor, observed: torch.Tensor, components: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def _generate(
+        self, x: torch.Tensor, observed: torch.Tensor, components: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
         for m in range(self.num_masks):
             rows = (components == m).nonzero().squeeze(1)
             if len(rows) == 0:
@@ -163,7 +181,9 @@ class MADE(nn.Module):
 
     @torch.no_grad()
     @sample_call_forms("seed", "generator")
-    def sample(self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Ancestral samples [num_samples, D] (draws): a mask m ~ Uniform{1..M} per sample, then x in that mask's order.
 
         ``seed`` or ``generator`` fixes the draws without touching the global generators; with neither, they are fresh.
@@ -171,11 +191,18 @@ class MADE(nn.Module):
         n = check_num_samples(num_samples)
         generator = make_generator(seed, generator, self.orderings.device)
         x = torch.zeros(n, self.features, device=self.orderings.device)
-        return self._generate(x, torch.zeros_like(x, dtype=torch.bool), self._components(n, generator), generator)
+        return self._generate(
+            x, torch.zeros_like(x, dtype=torch.bool), self._components(n, generator), generator
+        )
 
     @torch.no_grad()
-    def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, seed: int | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def complete(
+        self,
+        x_partial: torch.Tensor,
+        mask: torch.Tensor,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Fill in the entries where ``mask`` is False by ancestral sampling in a mask's ordering.
 
         Each example uses one mask m drawn uniformly. The draw is exact for p_m(x_missing | x_observed)

@@ -99,7 +99,9 @@ class NADE(nn.Module):
 
     @torch.no_grad()
     @sample_call_forms("seed", "generator")
-    def sample(self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Ancestral samples [num_samples, D] (float 0/1: draws, not means), one dimension at a time for the whole batch.
 
         ``seed`` or ``generator`` fixes the draws without touching the global generators; with neither, they are fresh.
@@ -110,8 +112,13 @@ class NADE(nn.Module):
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), generator)
 
     @torch.no_grad()
-    def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, seed: int | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def complete(
+        self,
+        x_partial: torch.Tensor,
+        mask: torch.Tensor,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Fill in the entries where ``mask`` is False by ancestral sampling in the order 1..D.
 
         Observed entries are kept; missing entry d is drawn from p(x_d | x_<d) given everything

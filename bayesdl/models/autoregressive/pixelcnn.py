@@ -26,7 +26,9 @@ def _image_shape(image_size: int | list[int] | tuple[int, int]) -> tuple[int, in
     if isinstance(image_size, int):
         return check_positive_int(image_size, "image_size"), image_size
     if isinstance(image_size, (list, tuple)) and len(image_size) == 2:
-        return check_positive_int(image_size[0], "image_size[0]"), check_positive_int(image_size[1], "image_size[1]")
+        return check_positive_int(image_size[0], "image_size[0]"), check_positive_int(
+            image_size[1], "image_size[1]"
+        )
     raise InputError(f"image_size must be an int or a pair (height, width), got {image_size!r}")
 
 
@@ -87,7 +89,9 @@ class PixelCNN(nn.Module):
         super().__init__()
         likelihood = renamed_value(likelihood, "likelihood", RENAMED_DENSITY_HEADS)
         if likelihood not in PIXELCNN_HEADS:
-            raise InputError(f"unknown likelihood {likelihood!r}; expected one of ['bernoulli', 'levels', 'logistic_mixture']")
+            raise InputError(
+                f"unknown likelihood {likelihood!r}; expected one of ['bernoulli', 'levels', 'logistic_mixture']"
+            )
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.height, self.width = _image_shape(image_size)
         self.num_layers = check_positive_int(num_layers, "num_layers")
@@ -98,10 +102,15 @@ class PixelCNN(nn.Module):
         self.likelihood = make_head(likelihood, num_levels=num_levels, num_components=num_components)
         self.kernel_size = kernel_size
         layers = [GatedPixelCNNLayer(in_channels, hidden_channels, kernel_size, "A", width)]
-        layers += [GatedPixelCNNLayer(hidden_channels, hidden_channels, kernel_size, "B", width) for _ in range(num_layers - 1)]
+        layers += [
+            GatedPixelCNNLayer(hidden_channels, hidden_channels, kernel_size, "B", width)
+            for _ in range(num_layers - 1)
+        ]
         self.layers = nn.ModuleList(layers)
         self.head = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(hidden_channels, hidden_channels, 1), nn.ReLU(),
+            nn.ReLU(),
+            nn.Conv2d(hidden_channels, hidden_channels, 1),
+            nn.ReLU(),
             nn.Conv2d(hidden_channels, self.likelihood.num_params * in_channels, 1),
         )
 
@@ -116,14 +125,20 @@ class PixelCNN(nn.Module):
         """How far (in rows up, and columns either side) the output at a pixel can look: num_layers * (k // 2)."""
         return self.num_layers * (self.kernel_size // 2)
 
-    def _condition(self, y: torch.Tensor | None, batch: int, condition: torch.Tensor | None = None) -> torch.Tensor | None:
+    def _condition(
+        self, y: torch.Tensor | None, batch: int, condition: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
         labels = self._one_hot(y, batch)
         if self.condition_size == 0:
             if condition is not None:
-                raise InputError("this PixelCNN has no continuous conditioning (condition_size=0); do not pass condition")
+                raise InputError(
+                    "this PixelCNN has no continuous conditioning (condition_size=0); do not pass condition"
+                )
             return labels
         if condition is None:
-            raise InputError(f"this PixelCNN is conditioned on a vector: pass condition of shape [B, {self.condition_size}]")
+            raise InputError(
+                f"this PixelCNN is conditioned on a vector: pass condition of shape [B, {self.condition_size}]"
+            )
         check_tensor(condition, "condition", shape=(batch, self.condition_size), floating=True)
         condition = condition.to(self.device, torch.float32)
         return condition if labels is None else torch.cat([labels, condition], dim=1)
@@ -134,7 +149,9 @@ class PixelCNN(nn.Module):
                 raise InputError("this PixelCNN is unconditional (num_classes=0); do not pass y")
             return None
         if y is None:
-            raise InputError(f"this PixelCNN is class-conditional: pass labels y in 0..{self.num_classes - 1}")
+            raise InputError(
+                f"this PixelCNN is class-conditional: pass labels y in 0..{self.num_classes - 1}"
+            )
         check_labels(y, "y", batch, self.num_classes, integral_floats=True)
         return F.one_hot(y.long().to(self.device), self.num_classes).float()
 
@@ -151,13 +168,17 @@ class PixelCNN(nn.Module):
         self.likelihood.check(x, name)
         return x.to(self.device, torch.float32)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The output parameters of every pixel's conditional, [B, P, C, H, W] (P per likelihood)."""
         x = self._check(x)
         return self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
 
     # ------------------------------------------------------------------------------------ density
-    def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None) -> torch.Tensor:
+    def log_prob(
+        self, x: torch.Tensor, y: torch.Tensor | None = None, condition: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Exact log p(x [| y, condition]) in nats per image, [B]."""
         x = self._check(x)
         params = self._network(self.likelihood.encode(x), self._condition(y, len(x), condition))
@@ -169,7 +190,9 @@ class PixelCNN(nn.Module):
         return -self.log_prob(x, y).mean()
 
     # ------------------------------------------------------------------------------------ sampling
-    def _row_vertical_features(self, inputs: torch.Tensor, condition: torch.Tensor | None, i: int) -> list[torch.Tensor]:
+    def _row_vertical_features(
+        self, inputs: torch.Tensor, condition: torch.Tensor | None, i: int
+    ) -> list[torch.Tensor]:
         """The vertical pre-gate features of row i for every layer, each [B, 2F, 1, W].
 
         The vertical stack at row i sees only rows i-R..i-1 (R the receptive radius), so it is computed
@@ -182,8 +205,14 @@ class PixelCNN(nn.Module):
             features.append(v_pre[:, :, -1:])
         return features
 
-    def _pixel_params(self, inputs: torch.Tensor, features: list[torch.Tensor], condition: torch.Tensor | None,
-                      i: int, j: int) -> torch.Tensor:
+    def _pixel_params(
+        self,
+        inputs: torch.Tensor,
+        features: list[torch.Tensor],
+        condition: torch.Tensor | None,
+        i: int,
+        j: int,
+    ) -> torch.Tensor:
         """Parameters [B, P, C] of pixel (i, j) from row i's vertical features and the horizontal stack.
 
         The horizontal stack at (i, j) depends only on row i, columns j-R..j, so only those are computed.
@@ -196,8 +225,15 @@ class PixelCNN(nn.Module):
         out = self.head(h)[:, :, 0, -1]
         return out.reshape(len(out), self.likelihood.num_params, self.in_channels)
 
-    def _generate(self, x: torch.Tensor, observed: torch.Tensor, condition: torch.Tensor | None, generator: torch.Generator,
-                  progress: Progress = False, label: str = "PixelCNN sampling") -> torch.Tensor:
+    def _generate(
+        self,
+        x: torch.Tensor,
+        observed: torch.Tensor,
+        condition: torch.Tensor | None,
+        generator: torch.Generator,
+        progress: Progress = False,
+        label: str = "PixelCNN sampling",
+    ) -> torch.Tensor:
         inputs = self.likelihood.encode(x)
         to_draw = ~observed.flatten(0, 1).all(0)  # [H, W]: the pixels some image still misses
         with progress_counter(progress, int(to_draw.sum()), f"{label} ({len(x)} images)", "pixel") as counter:
@@ -208,22 +244,33 @@ class PixelCNN(nn.Module):
                 for j in range(self.width):
                     if not bool(to_draw[i, j]):
                         continue
-                    draw = self.likelihood.sample(self._pixel_params(inputs, features, condition, i, j), 1, generator)  # [B, C]
+                    draw = self.likelihood.sample(
+                        self._pixel_params(inputs, features, condition, i, j), 1, generator
+                    )  # [B, C]
                     x[:, :, i, j] = torch.where(observed[:, :, i, j], x[:, :, i, j], draw)
                     inputs[:, :, i, j] = self.likelihood.encode(x[:, :, i, j])
                     counter.update()
         return x
 
-    def _labels(self, n: int, y: int | torch.Tensor | None, condition: torch.Tensor | None = None) -> torch.Tensor | None:
+    def _labels(
+        self, n: int, y: int | torch.Tensor | None, condition: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long)
         return self._condition(y, n, condition)
 
     @torch.no_grad()
     @sample_call_forms("y", "seed", "generator", "condition")
-    def sample(self, num_samples: int, *, y: int | torch.Tensor | None = None, seed: int | None = None,
-               generator: torch.Generator | None = None, condition: torch.Tensor | None = None,
-               progress: Progress = False) -> torch.Tensor:
+    def sample(
+        self,
+        num_samples: int,
+        *,
+        y: int | torch.Tensor | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        condition: torch.Tensor | None = None,
+        progress: Progress = False,
+    ) -> torch.Tensor:
         """Ancestral samples [n, C, H, W], pixel by pixel in raster order, each pixel for all n at once.
 
         Per row, the vertical stack is run once (it does not see the current row); per pixel, only the
@@ -246,9 +293,16 @@ class PixelCNN(nn.Module):
         return self._generate(x, torch.zeros_like(x, dtype=torch.bool), condition, generator, progress)
 
     @torch.no_grad()
-    def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, y: int | torch.Tensor | None = None,
-                 seed: int | None = None, generator: torch.Generator | None = None,
-                 condition: torch.Tensor | None = None, progress: Progress = False) -> torch.Tensor:
+    def complete(
+        self,
+        x_partial: torch.Tensor,
+        mask: torch.Tensor,
+        y: int | torch.Tensor | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        condition: torch.Tensor | None = None,
+        progress: Progress = False,
+    ) -> torch.Tensor:
         """Inpaint the pixels where ``mask`` is False by ancestral sampling in raster order.
 
         Observed pixels are kept; each missing pixel is drawn given every pixel before it in raster
@@ -269,4 +323,6 @@ class PixelCNN(nn.Module):
         device = self.device
         condition = self._labels(len(x), y, condition)
         generator = make_generator(seed, generator, device)
-        return self._generate(x.to(device), observed.to(device), condition, generator, progress, "PixelCNN completion")
+        return self._generate(
+            x.to(device), observed.to(device), condition, generator, progress, "PixelCNN completion"
+        )

@@ -9,7 +9,9 @@ from ...randomness import make_generator as shared_make_generator
 from ...validation import check_positive_int, check_tensor
 
 
-def make_generator(seed: int | None, generator: torch.Generator | None, device: torch.device) -> torch.Generator:
+def make_generator(
+    seed: int | None, generator: torch.Generator | None, device: torch.device
+) -> torch.Generator:
     """The random source of a sampler: ``generator`` if given, else a new one seeded with ``seed``.
 
     With neither, the seed is drawn from torch's global generator, so ``torch.manual_seed`` (or
@@ -28,7 +30,9 @@ def check_num_samples(n: object) -> int:
     return check_positive_int(n, "num_samples")
 
 
-def completion_inputs(x_partial: torch.Tensor, mask: torch.Tensor, data_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+def completion_inputs(
+    x_partial: torch.Tensor, mask: torch.Tensor, data_shape: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate a completion request and return ``(x, observed)``.
 
     Arguments:
@@ -41,7 +45,9 @@ def completion_inputs(x_partial: torch.Tensor, mask: torch.Tensor, data_shape: t
     """
     check_tensor(x_partial, "x_partial", finite=False)
     if tuple(x_partial.shape[1:]) != tuple(data_shape):
-        raise InputError(f"x_partial must have shape [B, {', '.join(map(str, data_shape))}], got {list(x_partial.shape)}")
+        raise InputError(
+            f"x_partial must have shape [B, {', '.join(map(str, data_shape))}], got {list(x_partial.shape)}"
+        )
     check_tensor(mask, "mask", finite=False)
     if mask.dtype != torch.bool:
         if not bool(((mask == 0) | (mask == 1)).all()):
@@ -50,8 +56,12 @@ def completion_inputs(x_partial: torch.Tensor, mask: torch.Tensor, data_shape: t
     try:
         observed = torch.broadcast_to(mask.to(x_partial.device), x_partial.shape)
     except RuntimeError as err:
-        raise InputError(f"mask of shape {list(mask.shape)} does not broadcast to x_partial {list(x_partial.shape)}") from err
-    x = torch.where(observed, x_partial, torch.zeros((), dtype=x_partial.dtype, device=x_partial.device)).float()
+        raise InputError(
+            f"mask of shape {list(mask.shape)} does not broadcast to x_partial {list(x_partial.shape)}"
+        ) from err
+    x = torch.where(
+        observed, x_partial, torch.zeros((), dtype=x_partial.dtype, device=x_partial.device)
+    ).float()
     if not bool(torch.isfinite(x).all()):
         raise InputError("x_partial has NaN or infinite values at observed positions")
     return x, observed.clone()

@@ -15,5 +15,13 @@ from .importance import ImportanceTimeSampler
 from .score_sde import ScoreSDE
 from .sde import SDE, VESDE, VPSDE, SubVPSDE
 
-__all__ = ["SDE", "VESDE", "VPSDE", "ContinuousTimeModel", "FlowMatching", "ImportanceTimeSampler", "ScoreSDE",
-           "SubVPSDE"]
+__all__ = [
+    "SDE",
+    "VESDE",
+    "VPSDE",
+    "ContinuousTimeModel",
+    "FlowMatching",
+    "ImportanceTimeSampler",
+    "ScoreSDE",
+    "SubVPSDE",
+]

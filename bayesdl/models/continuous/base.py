@@ -83,7 +83,9 @@ class ContinuousTimeModel(torch.nn.Module):
     def _net(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         out = self.network(x, t * self.time_scale)
         if out.shape != x.shape:
-            raise InputError(f"the network must return the shape of x {tuple(x.shape)}, got {tuple(out.shape)}")
+            raise InputError(
+                f"the network must return the shape of x {tuple(x.shape)}, got {tuple(out.shape)}"
+            )
         return out.to(x.dtype)
 
     def _times(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -104,8 +106,15 @@ class ContinuousTimeModel(torch.nn.Module):
         s2 = self.prior_std**2
         return -0.5 * (z.pow(2).flatten(1).sum(1) / s2 + self.num_dims * math.log(2 * math.pi * s2))
 
-    def transport(self, z: torch.Tensor, *, method: str = "dopri5", rtol: float = 1e-5, atol: float = 1e-5,
-                  options: dict[str, Any] | None = None) -> tuple[torch.Tensor, int]:
+    def transport(
+        self,
+        z: torch.Tensor,
+        *,
+        method: str = "dopri5",
+        rtol: float = 1e-5,
+        atol: float = 1e-5,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[torch.Tensor, int]:
         """Carry points z [n, *data_shape] at t_prior along the ODE to t_data; returns (x, nfe)."""
         self.check_data(z, "z")
         n = len(z)
@@ -115,12 +124,23 @@ class ContinuousTimeModel(torch.nn.Module):
             return (self.velocity(state[0], t.reshape(1).expand(n)),)
 
         with torch.no_grad():
-            solution = solve_ode(func, (z,), t_prior, t_data, method=method, rtol=rtol, atol=atol, options=options)
+            solution = solve_ode(
+                func, (z,), t_prior, t_data, method=method, rtol=rtol, atol=atol, options=options
+            )
         return solution.state[0], solution.nfe
 
-    def sample_ode(self, n: int, *, method: str = "dopri5", rtol: float = 1e-5, atol: float = 1e-5,
-                   options: dict[str, Any] | None = None, seed: int | None = None,
-                   generator: torch.Generator | None = None, return_nfe: bool = False):
+    def sample_ode(
+        self,
+        n: int,
+        *,
+        method: str = "dopri5",
+        rtol: float = 1e-5,
+        atol: float = 1e-5,
+        options: dict[str, Any] | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        return_nfe: bool = False,
+    ):
         """Draw z from the prior and integrate the ODE from t_prior to t_data: exact draws of the model whose
         density :func:`~bayesdl.inference.ode_log_likelihood` computes (up to the solver tolerance).
 

@@ -51,8 +51,13 @@ class FlowMatching(ContinuousTimeModel):
         Flow, arXiv:2209.03003.
     """
 
-    def __init__(self, network: torch.nn.Module, data_shape: Sequence[int] = (2,), sigma_min: float = 0.0,
-                 time_scale: float = 1000.0) -> None:
+    def __init__(
+        self,
+        network: torch.nn.Module,
+        data_shape: Sequence[int] = (2,),
+        sigma_min: float = 0.0,
+        time_scale: float = 1000.0,
+    ) -> None:
         super().__init__(network, data_shape, time_scale)
         if isinstance(sigma_min, bool) or not isinstance(sigma_min, (int, float)) or not 0 <= sigma_min < 1:
             raise InputError(f"sigma_min must be in [0, 1), got {sigma_min!r}")
@@ -83,12 +88,22 @@ class FlowMatching(ContinuousTimeModel):
         return (self._net(x_t, t) - target).pow(2).flatten(1).mean(1).mean()
 
     @sample_call_forms()
-    def sample(self, num_samples: int, *, method: str = "dopri5", rtol: float = 1e-5, atol: float = 1e-5,
-               options: dict | None = None, seed: int | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        num_samples: int,
+        *,
+        method: str = "dopri5",
+        rtol: float = 1e-5,
+        atol: float = 1e-5,
+        options: dict | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """n samples [n, *data_shape]: z ~ N(0, I) carried by the ODE from t = 1 to t = 0 (``method="euler"`` with
         ``options={"step_size": h}`` gives the few-step sampler that rectified flows are made for)."""
-        return self.sample_ode(num_samples, method=method, rtol=rtol, atol=atol, options=options, seed=seed, generator=generator)
+        return self.sample_ode(
+            num_samples, method=method, rtol=rtol, atol=atol, options=options, seed=seed, generator=generator
+        )
 
     def couple(self, n: int, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
         """n pairs (x_0, z) joined by the current ODE, for a reflow round: ``Trainer(model).fit((x0, z))``.

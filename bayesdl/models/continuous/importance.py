@@ -34,21 +34,31 @@ class ImportanceTimeSampler:
         arXiv:2101.09258.
     """
 
-    def __init__(self, weight: Callable[[torch.Tensor], torch.Tensor], t_min: float, t_max: float,
-                 num_grid: int = 4096) -> None:
+    def __init__(
+        self, weight: Callable[[torch.Tensor], torch.Tensor], t_min: float, t_max: float, num_grid: int = 4096
+    ) -> None:
         self.weight = weight
-        grid = torch.logspace(torch.log10(torch.tensor(t_min)), torch.log10(torch.tensor(t_max)), num_grid,
-                              dtype=torch.float64)
+        grid = torch.logspace(
+            torch.log10(torch.tensor(t_min)), torch.log10(torch.tensor(t_max)), num_grid, dtype=torch.float64
+        )
         lam = weight(grid)
         mass = 0.5 * (lam[1:] + lam[:-1]) * (grid[1:] - grid[:-1])  # trapezoid mass of each cell
         self.grid = grid
         self.cdf = torch.cat([torch.zeros(1, dtype=torch.float64), mass.cumsum(0)])
         self.density = mass / self.cdf[-1] / (grid[1:] - grid[:-1])  # p(t) on each cell
 
-    def draw(self, n: int, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
-             generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def draw(
+        self,
+        n: int,
+        *,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """n times t [n] and their weights lambda(t) / p(t) [n], on ``device`` in ``dtype``."""
-        u = torch.rand(n, generator=generator, dtype=torch.float64, device=getattr(generator, "device", "cpu"))
+        u = torch.rand(
+            n, generator=generator, dtype=torch.float64, device=getattr(generator, "device", "cpu")
+        )
         target = u.cpu() * self.cdf[-1]
         cell = torch.searchsorted(self.cdf, target, right=True).clamp(1, len(self.grid) - 1) - 1
         frac = (target - self.cdf[cell]) / (self.cdf[cell + 1] - self.cdf[cell])

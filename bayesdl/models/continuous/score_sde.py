@@ -68,9 +68,16 @@ class ScoreSDE(ContinuousTimeModel):
         Vincent (2011), A Connection Between Score Matching and Denoising Autoencoders, Neural Computation 23(7).
     """
 
-    def __init__(self, network: torch.nn.Module, data_shape: Sequence[int] = (2,), sde: SDE | None = None,
-                 weighting: Weighting = "score", time_sampling: TimeSampling = "uniform", eps: float = 1e-5,
-                 time_scale: float = 1000.0) -> None:
+    def __init__(
+        self,
+        network: torch.nn.Module,
+        data_shape: Sequence[int] = (2,),
+        sde: SDE | None = None,
+        weighting: Weighting = "score",
+        time_sampling: TimeSampling = "uniform",
+        eps: float = 1e-5,
+        time_scale: float = 1000.0,
+    ) -> None:
         super().__init__(network, data_shape, time_scale)
         sde = VPSDE() if sde is None else sde
         if not isinstance(sde, SDE):
@@ -79,8 +86,10 @@ class ScoreSDE(ContinuousTimeModel):
         self.weighting = check_choice(weighting, "weighting", WEIGHTINGS)
         self.time_sampling = check_choice(time_sampling, "time_sampling", TIME_SAMPLINGS)
         if self.time_sampling == "importance" and self.weighting != "likelihood":
-            raise InputError("time_sampling='importance' draws t in proportion to the likelihood weight; "
-                             "use it with weighting='likelihood'")
+            raise InputError(
+                "time_sampling='importance' draws t in proportion to the likelihood weight; "
+                "use it with weighting='likelihood'"
+            )
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < sde.T:
             raise InputError(f"eps must be in (0, {sde.T}), got {eps!r}")
         self.eps = float(eps)
@@ -99,13 +108,20 @@ class ScoreSDE(ContinuousTimeModel):
             ddpm: a :class:`~bayesdl.models.DDPM` with ``schedule="linear"``, ``prediction="eps"`` and fixed variances.
             kwargs: other :class:`ScoreSDE` arguments (``eps``, ``weighting``, ...).
         """
-        if (getattr(ddpm, "schedule", None) != "linear" or getattr(ddpm, "prediction", None) != "eps"
-                or getattr(ddpm, "variance", None) == "learned"):
-            raise InputError("from_ddpm needs a DDPM with schedule='linear', prediction='eps' and fixed variances")
+        if (
+            getattr(ddpm, "schedule", None) != "linear"
+            or getattr(ddpm, "prediction", None) != "eps"
+            or getattr(ddpm, "variance", None) == "learned"
+        ):
+            raise InputError(
+                "from_ddpm needs a DDPM with schedule='linear', prediction='eps' and fixed variances"
+            )
         betas = ddpm.betas.double()
         steps = ddpm.num_steps
         sde = VPSDE(float(betas[0]) * steps, float(betas[-1]) * steps)
-        return cls(ddpm.denoiser, data_shape=list(ddpm.data_shape), sde=sde, time_scale=float(steps), **kwargs)
+        return cls(
+            ddpm.denoiser, data_shape=list(ddpm.data_shape), sde=sde, time_scale=float(steps), **kwargs
+        )
 
     @property
     def time_span(self) -> tuple[float, float]:
@@ -149,9 +165,18 @@ class ScoreSDE(ContinuousTimeModel):
 
     # ------------------------------------------------------------------ sampling
     @sample_call_forms()
-    def sample(self, num_samples: int, *, method: Literal["ode", "sde"] = "ode", num_steps: int = 1000, rtol: float = 1e-5,
-               atol: float = 1e-5, ode_method: str = "dopri5", seed: int | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        num_samples: int,
+        *,
+        method: Literal["ode", "sde"] = "ode",
+        num_steps: int = 1000,
+        rtol: float = 1e-5,
+        atol: float = 1e-5,
+        ode_method: str = "dopri5",
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Draw n samples [n, *data_shape] from the prior at t = 1 back to t = eps.
 
         Arguments:
@@ -181,5 +206,7 @@ class ScoreSDE(ContinuousTimeModel):
         return x
 
     def extra_repr(self) -> str:
-        return (f"data_shape={list(self.data_shape)}, weighting={self.weighting!r}, "
-                f"time_sampling={self.time_sampling!r}, eps={self.eps}")
+        return (
+            f"data_shape={list(self.data_shape)}, weighting={self.weighting!r}, "
+            f"time_sampling={self.time_sampling!r}, eps={self.eps}"
+        )

@@ -148,7 +148,9 @@ class VESDE(SDE):
         self.sigma_min = check_positive_float(sigma_min, "sigma_min")
         self.sigma_max = check_positive_float(sigma_max, "sigma_max")
         if self.sigma_max <= self.sigma_min:
-            raise InputError(f"sigma_max must exceed sigma_min, got sigma_min={sigma_min}, sigma_max={sigma_max}")
+            raise InputError(
+                f"sigma_max must exceed sigma_min, got sigma_min={sigma_min}, sigma_max={sigma_max}"
+            )
         self.prior_std = math.sqrt(self.sigma_max**2 - self.sigma_min**2)
 
     def drift_coef(self, t: torch.Tensor) -> torch.Tensor:

@@ -59,8 +59,13 @@ class BoundTerms:
 
 
 @torch.no_grad()
-def variational_bound(model: DiffusionProcess, x0: torch.Tensor, t_chunk: int | None = None, generator: torch.Generator | None = None,
-                      progress: Progress = False) -> BoundTerms:
+def variational_bound(
+    model: DiffusionProcess,
+    x0: torch.Tensor,
+    t_chunk: int | None = None,
+    generator: torch.Generator | None = None,
+    progress: Progress = False,
+) -> BoundTerms:
     """Evaluate every term of the bound of ``model`` on ``x0``; see :meth:`DDPM.nll_bound`.
 
     Each term uses one draw x_t ~ q(x_t | x_0), so the result is a single-sample Monte Carlo estimate

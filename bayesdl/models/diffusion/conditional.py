@@ -71,13 +71,17 @@ class ConditionalDDPM(DDPM):
     #: check_data validates (x0, y): see bayesdl.contracts.check_data_arity
     data_arguments = 2
 
-    def __init__(self, denoiser: torch.nn.Module, num_classes: int, p_uncond: float = 0.1, **options: Any) -> None:
+    def __init__(
+        self, denoiser: torch.nn.Module, num_classes: int, p_uncond: float = 0.1, **options: Any
+    ) -> None:
         super().__init__(denoiser, **options)
         self.num_classes = check_positive_int(num_classes, "num_classes")
         own = getattr(denoiser, "num_classes", None)
         if own is not None and own != self.num_classes:
-            raise InputError(f"denoiser has num_classes={own} but num_classes={self.num_classes}; build the denoiser with "
-                             f"num_classes={self.num_classes}")
+            raise InputError(
+                f"denoiser has num_classes={own} but num_classes={self.num_classes}; build the denoiser with "
+                f"num_classes={self.num_classes}"
+            )
         if isinstance(p_uncond, bool) or not isinstance(p_uncond, (int, float)) or not 0.0 <= p_uncond < 1.0:
             raise InputError(f"p_uncond must be a probability in [0, 1), got {p_uncond!r}")
         self.p_uncond = float(p_uncond)
@@ -91,7 +95,9 @@ class ConditionalDDPM(DDPM):
     def check_labels(self, y: object, n: int, name: str = "y") -> torch.Tensor:
         """Labels as int64 [n] on the model's device: one int (for all n) or an integer tensor [n] in 0..K-1."""
         if isinstance(y, bool) or not isinstance(y, (int, torch.Tensor)):
-            raise InputError(f"{name} must be an int or an integer tensor of shape [{n}], got {type(y).__name__}")
+            raise InputError(
+                f"{name} must be an int or an integer tensor of shape [{n}], got {type(y).__name__}"
+            )
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long, device=self.betas.device)
         check_labels(y, name, n, self.num_classes)
@@ -117,14 +123,18 @@ class ConditionalDDPM(DDPM):
         return self._loss(x0, lambda x_t, t: self.denoiser(x_t, t, labels))
 
     # ------------------------------------------------------------------ conditioning
-    def conditioned(self, n: int, y: int | torch.Tensor | None = None, guidance: float | None = None) -> GuidedProcess:
+    def conditioned(
+        self, n: int, y: int | torch.Tensor | None = None, guidance: float | None = None
+    ) -> GuidedProcess:
         """The reverse process at labels ``y`` (None: the unconditional model) with guidance scale w = ``guidance``."""
         w = 0.0 if guidance is None else guidance
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
             raise InputError(f"guidance must be a finite number >= 0 (the scale w), got {guidance!r}")
         if self.p_uncond == 0.0 and (w != 0.0 or y is None):
-            raise InputError("guidance and y=None need the unconditional model, which a ConditionalDDPM trained with p_uncond=0 "
-                             "does not have; train with p_uncond > 0 (e.g. 0.1)")
+            raise InputError(
+                "guidance and y=None need the unconditional model, which a ConditionalDDPM trained with p_uncond=0 "
+                "does not have; train with p_uncond > 0 (e.g. 0.1)"
+            )
         if y is None:
             if w != 0.0:
                 raise InputError("guidance needs labels y: it steers samples towards their class")

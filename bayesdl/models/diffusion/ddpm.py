@@ -135,15 +135,25 @@ class DDPM(torch.nn.Module):
         self.timesteps = check_choice(timesteps, "timesteps", TIMESTEPS)
         self.hybrid_weight = float(hybrid_weight)
         if self.variance == "learned" and self.loss_type == "simple":
-            raise InputError("variance='learned' is trained only by the bound: use loss='hybrid' or loss='vlb'")
+            raise InputError(
+                "variance='learned' is trained only by the bound: use loss='hybrid' or loss='vlb'"
+            )
         if self.loss_type == "hybrid" and self.variance != "learned":
-            raise InputError("loss='hybrid' trains learned variances; use variance='learned' (or loss='simple'/'vlb')")
+            raise InputError(
+                "loss='hybrid' trains learned variances; use variance='learned' (or loss='simple'/'vlb')"
+            )
         if self.prediction == "grid" and self.decoder != "discretized":
-            raise InputError("prediction='grid' needs decoder='discretized' (it predicts a distribution over the grid levels)")
+            raise InputError(
+                "prediction='grid' needs decoder='discretized' (it predicts a distribution over the grid levels)"
+            )
         if self.prediction == "grid" and self.variance == "learned":
-            raise InputError("prediction='grid' does not support variance='learned'; use 'beta' or 'beta_tilde'")
+            raise InputError(
+                "prediction='grid' does not support variance='learned'; use 'beta' or 'beta_tilde'"
+            )
         if self.loss_type == "simple" and self.timesteps != "uniform":
-            raise InputError("timesteps='importance' applies to the bound; use it with loss='vlb' or 'hybrid'")
+            raise InputError(
+                "timesteps='importance' applies to the bound; use it with loss='vlb' or 'hybrid'"
+            )
         self.denoiser = denoiser
         for name, value in schedule_quantities(make_betas(schedule, num_steps)).items():
             self.register_buffer(name, value.to(torch.float32))
@@ -188,7 +198,9 @@ class DDPM(torch.nn.Module):
 
     def noise(self, shape: Sequence[int], generator: torch.Generator | None = None) -> torch.Tensor:
         """Standard-normal draws of ``shape`` on the model's device and dtype (x_T and the per-step noise)."""
-        return torch.randn(tuple(shape), generator=generator, device=self.betas.device, dtype=self.betas.dtype)
+        return torch.randn(
+            tuple(shape), generator=generator, device=self.betas.device, dtype=self.betas.dtype
+        )
 
     # ------------------------------------------------------------------ forward process (fixed)
     def q_mean_variance(self, x0: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,7 +209,14 @@ class DDPM(torch.nn.Module):
         ab = _gather(self.alpha_bar, t, x0.dim())
         return ab.sqrt() * x0, (1 - ab).expand_as(x0)
 
-    def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def q_sample(
+        self,
+        x0: torch.Tensor,
+        t: torch.Tensor,
+        noise: torch.Tensor | None = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Draw x_t ~ q(x_t | x_0) in closed form: sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps."""
         self._check_t(t, len(x0))
         if noise is None:
@@ -205,14 +224,19 @@ class DDPM(torch.nn.Module):
         ab = _gather(self.alpha_bar, t, x0.dim())
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
-    def q_posterior(self, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def q_posterior(
+        self, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance of q(x_{t-1} | x_t, x_0) (Ho et al. 2020, eqs. 6-7); t in 1..T.
 
         mean = beta_t sqrt(alpha-bar_{t-1}) / (1 - alpha-bar_t) x_0 + (1 - alpha-bar_{t-1}) sqrt(alpha_t) / (1 - alpha-bar_t) x_t,
         variance = beta-tilde_t = beta_t (1 - alpha-bar_{t-1}) / (1 - alpha-bar_t).
         """
         self._check_t(t, len(x0))
-        mean = _gather(self.posterior_mean_coef_x0, t, x0.dim()) * x0 + _gather(self.posterior_mean_coef_xt, t, x0.dim()) * x_t
+        mean = (
+            _gather(self.posterior_mean_coef_x0, t, x0.dim()) * x0
+            + _gather(self.posterior_mean_coef_xt, t, x0.dim()) * x_t
+        )
         return mean, _gather(self.posterior_variance, t, x0.dim()).expand_as(x0)
 
     def prior_kl(self, x0: torch.Tensor) -> torch.Tensor:
@@ -226,16 +250,22 @@ class DDPM(torch.nn.Module):
     def _split_output(self, out: torch.Tensor, x_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.variance == "learned":
             if out.dim() != x_t.dim() or out.shape[1] != 2 * x_t.shape[1] or out.shape[2:] != x_t.shape[2:]:
-                raise InputError(f"with variance='learned' the denoiser must return twice the channels of x_t {tuple(x_t.shape)}, got {tuple(out.shape)}")
+                raise InputError(
+                    f"with variance='learned' the denoiser must return twice the channels of x_t {tuple(x_t.shape)}, got {tuple(out.shape)}"
+                )
             return out.chunk(2, dim=1)
         if self.prediction == "grid":
             k = self.num_levels
             if out.dim() != x_t.dim() or out.shape[1] != k * x_t.shape[1] or out.shape[2:] != x_t.shape[2:]:
-                raise InputError(f"with prediction='grid' the denoiser must return {k} times the channels (dim 1) of x_t "
-                                 f"{tuple(x_t.shape)}, got {tuple(out.shape)}")
+                raise InputError(
+                    f"with prediction='grid' the denoiser must return {k} times the channels (dim 1) of x_t "
+                    f"{tuple(x_t.shape)}, got {tuple(out.shape)}"
+                )
             return out, None
         if out.shape != x_t.shape:
-            raise InputError(f"the denoiser must return the shape of x_t {tuple(x_t.shape)}, got {tuple(out.shape)}")
+            raise InputError(
+                f"the denoiser must return the shape of x_t {tuple(x_t.shape)}, got {tuple(out.shape)}"
+            )
         return out, None
 
     def grid_posterior_mean(self, logits: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -250,7 +280,9 @@ class DDPM(torch.nn.Module):
         weights = torch.softmax(logits + log_lik, dim=2)
         return (weights * grid.reshape(shape)).sum(2)
 
-    def _estimates(self, out: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, clip: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _estimates(
+        self, out: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, clip: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         ab = _gather(self.alpha_bar, t, x_t.dim())
         if self.prediction == "grid":
             x0 = self.grid_posterior_mean(out, x_t, t)
@@ -269,7 +301,9 @@ class DDPM(torch.nn.Module):
             eps = (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
         return x0, eps
 
-    def reverse_log_variance(self, t: torch.Tensor, frac_output: torch.Tensor | None = None, ndim: int = 2) -> torch.Tensor:
+    def reverse_log_variance(
+        self, t: torch.Tensor, frac_output: torch.Tensor | None = None, ndim: int = 2
+    ) -> torch.Tensor:
         """log sigma_t^2 of p(x_{t-1} | x_t) for steps t (1..T), broadcastable to a batch of rank ``ndim``."""
         if self.variance == "beta":
             return _gather(self.log_betas, t, ndim)
@@ -280,8 +314,14 @@ class DDPM(torch.nn.Module):
         frac = (frac_output + 1) / 2
         return frac * _gather(self.log_betas, t, ndim) + (1 - frac) * lower
 
-    def reverse_step(self, x_t: torch.Tensor, t: torch.Tensor, clip: bool = False, detach_mean: bool = False,
-                     output: torch.Tensor | None = None) -> ReverseStep:
+    def reverse_step(
+        self,
+        x_t: torch.Tensor,
+        t: torch.Tensor,
+        clip: bool = False,
+        detach_mean: bool = False,
+        output: torch.Tensor | None = None,
+    ) -> ReverseStep:
         """p(x_{t-1} | x_t) = N(mean, exp(log_var)) at steps t (1..T), with the denoiser's x_0 and eps estimates.
 
         The mean is E_q[x_{t-1} | x_t, x_0 = x0_hat], which equals (x_t - beta_t / sqrt(1 - alpha-bar_t) eps_hat) / sqrt(alpha_t).
@@ -302,13 +342,21 @@ class DDPM(torch.nn.Module):
         log_var = self.reverse_log_variance(t, frac, x_t.dim()).expand_as(x_t)
         return ReverseStep(mean, log_var, x0, eps)
 
-    def bound_terms_at(self, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, detach_mean: bool = False,
-                       output: torch.Tensor | None = None) -> torch.Tensor:
+    def bound_terms_at(
+        self,
+        x0: torch.Tensor,
+        x_t: torch.Tensor,
+        t: torch.Tensor,
+        detach_mean: bool = False,
+        output: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The bound term of step t for each example, nats [B]: L_{t-1} = KL(q(x_{t-1}|x_t,x_0) || p(x_{t-1}|x_t))
         for t >= 2, and the decoder term L_0 = -log p(x_0 | x_1) for t = 1."""
         step = self.reverse_step(x_t, t, detach_mean=detach_mean, output=output)
         post_mean, post_var = self.q_posterior(x0, x_t, t)
-        kl = gaussian_kl(post_mean, post_var.clamp_min(torch.finfo(post_var.dtype).tiny).log(), step.mean, step.log_var)
+        kl = gaussian_kl(
+            post_mean, post_var.clamp_min(torch.finfo(post_var.dtype).tiny).log(), step.mean, step.log_var
+        )
         if self.decoder == "gaussian":
             nll = -gaussian_log_likelihood(x0, step.mean, step.log_var)
         else:
@@ -343,7 +391,9 @@ class DDPM(torch.nn.Module):
         """
         return self._loss(x0, self.denoiser)
 
-    def _loss(self, x0: torch.Tensor, denoise: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    def _loss(
+        self, x0: torch.Tensor, denoise: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    ) -> torch.Tensor:
         """:meth:`loss` with the network called as ``denoise(x_t, t)`` (a conditional model binds its labels)."""
         self._check_data(x0)
         t, weights = self._draw_t(len(x0), x0.device)
@@ -368,8 +418,16 @@ class DDPM(torch.nn.Module):
         return per_example.mean()
 
     # ------------------------------------------------------------------ likelihood
-    def nll_bound(self, x0: torch.Tensor, *, y: int | torch.Tensor | None = None, return_terms: bool = False,
-                  t_chunk: int | None = None, seed: int | None = None, generator: torch.Generator | None = None):
+    def nll_bound(
+        self,
+        x0: torch.Tensor,
+        *,
+        y: int | torch.Tensor | None = None,
+        return_terms: bool = False,
+        t_chunk: int | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ):
         """The variational bound on -log p(x_0), per example, in nats: L_T + sum_{t=2}^T L_{t-1} + L_0.
 
         Every one of the T terms is evaluated (no sampling of t), each with one draw of
@@ -402,24 +460,38 @@ class DDPM(torch.nn.Module):
         return bits_per_dim(-self.nll_bound(x0, **kwargs), self.num_dims)
 
     # ------------------------------------------------------------------ sampling
-    def conditioned(self, n: int, y: int | torch.Tensor | None = None, guidance: float | None = None) -> DiffusionProcess:
+    def conditioned(
+        self, n: int, y: int | torch.Tensor | None = None, guidance: float | None = None
+    ) -> DiffusionProcess:
         """The process that the samplers and the bound run for a batch of ``n``: the model itself.
 
         A :class:`~bayesdl.models.diffusion.ConditionalDDPM` returns its process at labels ``y`` with
         guidance scale ``guidance``; an unconditional DDPM refuses both with an InputError.
         """
         if y is not None:
-            raise InputError("y: this DDPM is unconditional and takes no labels; train a ConditionalDDPM for class-conditional "
-                             "sampling")
+            raise InputError(
+                "y: this DDPM is unconditional and takes no labels; train a ConditionalDDPM for class-conditional "
+                "sampling"
+            )
         if guidance is not None:
-            raise InputError("guidance: classifier-free guidance needs a class-conditional model trained with label dropout "
-                             "(ConditionalDDPM with p_uncond > 0); this DDPM is unconditional")
+            raise InputError(
+                "guidance: classifier-free guidance needs a class-conditional model trained with label dropout "
+                "(ConditionalDDPM with p_uncond > 0); this DDPM is unconditional"
+            )
         return self
 
     @sample_call_forms()
-    def sample(self, num_samples: int, *, y: int | torch.Tensor | None = None, guidance: float | None = None,
-               seed: int | None = None, generator: torch.Generator | None = None, clip: bool = False,
-               keep: Sequence[int] = ()):
+    def sample(
+        self,
+        num_samples: int,
+        *,
+        y: int | torch.Tensor | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        clip: bool = False,
+        keep: Sequence[int] = (),
+    ):
         """Ancestral sampling: x_T ~ N(0, I), then x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2, and the
         decoder mean at t = 1 (as Ho et al. 2020 display samples).
 
@@ -436,11 +508,22 @@ class DDPM(torch.nn.Module):
         """
         check_positive_int(num_samples, "num_samples")
         process = self.conditioned(num_samples, y, guidance)
-        return ancestral_sample(process, num_samples, generator=self._generator(seed, generator), clip=clip, keep=keep)
+        return ancestral_sample(
+            process, num_samples, generator=self._generator(seed, generator), clip=clip, keep=keep
+        )
 
-    def ddim_sample(self, n: int, num_steps: int = 50, eta: float = 0.0, *, y: int | torch.Tensor | None = None,
-                    guidance: float | None = None, seed: int | None = None, generator: torch.Generator | None = None,
-                    clip: bool = False) -> torch.Tensor:
+    def ddim_sample(
+        self,
+        n: int,
+        num_steps: int = 50,
+        eta: float = 0.0,
+        *,
+        y: int | torch.Tensor | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        clip: bool = False,
+    ) -> torch.Tensor:
         """DDIM sampling on ``num_steps`` evenly spaced steps with stochasticity ``eta`` (Song, Meng & Ermon 2020).
 
         eta = 0 is the deterministic DDIM; eta = 1 with all T steps is ancestral sampling with
@@ -448,11 +531,23 @@ class DDPM(torch.nn.Module):
         """
         check_positive_int(n, "n")
         process = self.conditioned(n, y, guidance)
-        return ddim_sample(process, n, num_steps=num_steps, eta=eta, generator=self._generator(seed, generator), clip=clip)
+        return ddim_sample(
+            process, n, num_steps=num_steps, eta=eta, generator=self._generator(seed, generator), clip=clip
+        )
 
-    def complete(self, x_partial: torch.Tensor, mask: torch.Tensor, y: int | torch.Tensor | None = None, *,
-                 guidance: float | None = None, resample: int = 1, jump: int = 1, seed: int | None = None,
-                 generator: torch.Generator | None = None, clip: bool = False) -> torch.Tensor:
+    def complete(
+        self,
+        x_partial: torch.Tensor,
+        mask: torch.Tensor,
+        y: int | torch.Tensor | None = None,
+        *,
+        guidance: float | None = None,
+        resample: int = 1,
+        jump: int = 1,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        clip: bool = False,
+    ) -> torch.Tensor:
         """Inpaint the entries where ``mask`` is False, keeping the observed ones exactly (the API of
         :meth:`PixelCNN.complete <bayesdl.models.PixelCNN.complete>`).
 
@@ -478,8 +573,18 @@ class DDPM(torch.nn.Module):
         x, observed = completion_inputs(x_partial, mask, self.data_shape)
         x, observed = x.to(self.betas), observed.to(self.betas.device)
         process = self.conditioned(len(x), y, guidance)
-        return inpaint(process, x, observed, resample=resample, jump=jump, generator=self._generator(seed, generator), clip=clip)
+        return inpaint(
+            process,
+            x,
+            observed,
+            resample=resample,
+            jump=jump,
+            generator=self._generator(seed, generator),
+            clip=clip,
+        )
 
     def extra_repr(self) -> str:
-        return (f"data_shape={list(self.data_shape)}, num_steps={self.num_steps}, schedule={self.schedule!r}, "
-                f"prediction={self.prediction!r}, variance={self.variance!r}, decoder={self.decoder!r}, loss={self.loss_type!r}")
+        return (
+            f"data_shape={list(self.data_shape)}, num_steps={self.num_steps}, schedule={self.schedule!r}, "
+            f"prediction={self.prediction!r}, variance={self.variance!r}, decoder={self.decoder!r}, loss={self.loss_type!r}"
+        )

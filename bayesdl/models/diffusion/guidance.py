@@ -106,7 +106,11 @@ class GuidedProcess:
         if w == 0.0:
             return model.reverse_step(x_t, t, clip=clip, output=self.output(x_t, t))
         labels = self._rows(len(x_t))
-        both = model.denoiser(torch.cat([x_t, x_t]), t.to(x_t.dtype).repeat(2), torch.cat([labels, torch.full_like(labels, model.null_label)]))
+        both = model.denoiser(
+            torch.cat([x_t, x_t]),
+            t.to(x_t.dtype).repeat(2),
+            torch.cat([labels, torch.full_like(labels, model.null_label)]),
+        )
         out_c, out_u = both.chunk(2, dim=0)
         cond = model.reverse_step(x_t, t, output=out_c)
         uncond = model.reverse_step(x_t, t, output=out_u)
@@ -116,7 +120,9 @@ class GuidedProcess:
             ab = model.alpha_bar[t - 1].reshape(-1, *([1] * (x_t.dim() - 1)))
             eps = (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
             return ReverseStep(model.q_posterior(x0, x_t, t)[0], cond.log_var, x0, eps)
-        return ReverseStep((1 + w) * cond.mean - w * uncond.mean, cond.log_var, x0, (1 + w) * cond.eps - w * uncond.eps)
+        return ReverseStep(
+            (1 + w) * cond.mean - w * uncond.mean, cond.log_var, x0, (1 + w) * cond.eps - w * uncond.eps
+        )
 
     def bound_terms_at(self, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """The bound term L_{t-1} of -log p(x_0 | y) at step t (the conditional model, w = 0), nats [B]."""

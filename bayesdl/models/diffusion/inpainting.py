@@ -59,8 +59,15 @@ def repaint_times(num_steps: int, resample: int = 1, jump: int = 1) -> list[int]
 
 
 @torch.no_grad()
-def inpaint(model: DiffusionProcess, x: torch.Tensor, observed: torch.Tensor, resample: int = 1, jump: int = 1,
-            generator: torch.Generator | None = None, clip: bool = False) -> torch.Tensor:
+def inpaint(
+    model: DiffusionProcess,
+    x: torch.Tensor,
+    observed: torch.Tensor,
+    resample: int = 1,
+    jump: int = 1,
+    generator: torch.Generator | None = None,
+    clip: bool = False,
+) -> torch.Tensor:
     """Complete ``x`` where ``observed`` is False by RePaint (replacement-based when ``resample = 1``).
 
     Arguments:
@@ -104,7 +111,9 @@ def inpaint(model: DiffusionProcess, x: torch.Tensor, observed: torch.Tensor, re
             p = model.reverse_step(current, t, clip=clip)
             if nxt > 0:
                 unknown = p.mean + torch.exp(0.5 * p.log_var) * model.noise(x.shape, generator)
-                known = alpha_bar[nxt].sqrt() * x + (1 - alpha_bar[nxt]).sqrt() * model.noise(x.shape, generator)
+                known = alpha_bar[nxt].sqrt() * x + (1 - alpha_bar[nxt]).sqrt() * model.noise(
+                    x.shape, generator
+                )
             else:
                 unknown, known = p.mean, x
             current = torch.where(observed, known, unknown)

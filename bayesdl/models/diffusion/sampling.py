@@ -28,8 +28,13 @@ def _keep_steps(model: DiffusionProcess, keep: Sequence[int]) -> set[int]:
 
 
 @torch.no_grad()
-def ancestral_sample(model: DiffusionProcess, n: int, generator: torch.Generator | None = None, clip: bool = False,
-                     keep: Sequence[int] = ()):
+def ancestral_sample(
+    model: DiffusionProcess,
+    n: int,
+    generator: torch.Generator | None = None,
+    clip: bool = False,
+    keep: Sequence[int] = (),
+):
     """x_T ~ N(0, I); x_{t-1} ~ p(x_{t-1} | x_t) for t = T..2; x_0 = the mean of p(x_0 | x_1).
 
     The model is run in eval mode; its training flag is restored afterwards.
@@ -98,13 +103,21 @@ def ddim_timesteps(num_steps: int, num_sample_steps: int) -> torch.Tensor:
     """
     check_positive_int(num_sample_steps, "num_steps (DDIM)")
     if num_sample_steps > num_steps:
-        raise InputError(f"DDIM num_steps must be at most the model's T = {num_steps}, got {num_sample_steps}")
+        raise InputError(
+            f"DDIM num_steps must be at most the model's T = {num_steps}, got {num_sample_steps}"
+        )
     return torch.linspace(1, num_steps, num_sample_steps, dtype=torch.float64).round().long().unique()
 
 
 @torch.no_grad()
-def ddim_sample(model: DiffusionProcess, n: int, num_steps: int = 50, eta: float = 0.0, generator: torch.Generator | None = None,
-                clip: bool = False) -> torch.Tensor:
+def ddim_sample(
+    model: DiffusionProcess,
+    n: int,
+    num_steps: int = 50,
+    eta: float = 0.0,
+    generator: torch.Generator | None = None,
+    clip: bool = False,
+) -> torch.Tensor:
     """Sample with DDIM on ``num_steps`` evenly spaced steps; ``eta`` in [0, 1] scales the noise.
 
     Arguments:
@@ -147,7 +160,10 @@ def ddim_sample(model: DiffusionProcess, n: int, num_steps: int = 50, eta: float
             ab = model.alpha_bar[step - 1]
             ab_prev = model.alpha_bar[steps[k - 1] - 1] if k > 0 else torch.ones_like(ab)
             sigma = eta * torch.sqrt((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev))
-            x = ab_prev.sqrt() * estimate.x0 + torch.sqrt((1 - ab_prev - sigma**2).clamp_min(0.0)) * estimate.eps
+            x = (
+                ab_prev.sqrt() * estimate.x0
+                + torch.sqrt((1 - ab_prev - sigma**2).clamp_min(0.0)) * estimate.eps
+            )
             if k > 0 and eta > 0:
                 x = x + sigma * model.noise(x.shape, generator)
     finally:

@@ -63,8 +63,13 @@ class Flow(nn.Module):
 
     support = constraints.real
 
-    def _setup(self, transform: Transform, event_shape: Sequence[int], context_size: int = 0,
-               conditional_base: bool = False) -> None:
+    def _setup(
+        self,
+        transform: Transform,
+        event_shape: Sequence[int],
+        context_size: int = 0,
+        conditional_base: bool = False,
+    ) -> None:
         self.transform = transform
         self.event_shape = tuple(int(s) for s in event_shape)
         self.context_size = int(context_size)
@@ -76,8 +81,14 @@ class Flow(nn.Module):
         else:
             self.base = StandardNormalBase(features)
 
-    def _setup_vector(self, layers: Sequence[Transform], features: int, context_size: int = 0,
-                      conditional_base: bool = False, logit_alpha: float | None = None) -> None:
+    def _setup_vector(
+        self,
+        layers: Sequence[Transform],
+        features: int,
+        context_size: int = 0,
+        conditional_base: bool = False,
+        logit_alpha: float | None = None,
+    ) -> None:
         """``_setup`` for a flow on R^D made of ``layers``, after a Logit(alpha) preprocessing when
         ``logit_alpha`` is given (then the data live in [0, 1] and the support says so)."""
         steps = [Logit(logit_alpha)] if logit_alpha is not None else []
@@ -92,21 +103,29 @@ class Flow(nn.Module):
     def _check_context(self, context: torch.Tensor | None, rows: int) -> torch.Tensor | None:
         if self.context_size == 0:
             if context is not None:
-                raise InputError(f"{type(self).__name__} is unconditional (context_size=0) but a context was given")
+                raise InputError(
+                    f"{type(self).__name__} is unconditional (context_size=0) but a context was given"
+                )
             return None
         if context is None:
-            raise InputError(f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]")
+            raise InputError(
+                f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]"
+            )
         check_tensor(context, "context", shape=[rows, self.context_size], floating=True)
         return context
 
     # ------------------------------------------------------------------ maps
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """z = f(x) as a flat [B, D] latent, and log|det df/dx| [B]."""
         self._check_x(x)
         context = self._check_context(context, x.shape[0])
         return self.transform(x, context)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """x = f^{-1}(z) for a flat latent z [B, D], and log|det df^{-1}/dz| [B]."""
         check_tensor(z, "z", shape=[None, self.base.features], floating=True)
         context = self._check_context(context, z.shape[0])
@@ -134,12 +153,15 @@ class Flow(nn.Module):
             self._check_context(context, 0)
             return num_samples, None
         if context is None:
-            raise InputError(f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]")
+            raise InputError(
+                f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]"
+            )
         check_tensor(context, "context", shape=[None, self.context_size], floating=True)
         return num_samples * context.shape[0], context.repeat(num_samples, 1)
 
-    def rsample_and_log_prob(self, num_samples: int, context: torch.Tensor | None = None,
-                             generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def rsample_and_log_prob(
+        self, num_samples: int, context: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterised samples and their log-densities in one pass through the sampling direction.
 
         Returns ``(x, log_q)``: x is [n, *event] (or [n * B, *event] with a context of B rows,
@@ -150,14 +172,21 @@ class Flow(nn.Module):
         x, log_det = self.transform.inverse(z, context)
         return x, self.base.log_prob(z, context) - log_det
 
-    def rsample(self, num_samples: int, context: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+    def rsample(
+        self, num_samples: int, context: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Reparameterised samples (differentiable in the parameters)."""
         return self.rsample_and_log_prob(num_samples, context, generator)[0]
 
     @sample_call_forms("context", "generator", old_count=None)
-    def sample(self, num_samples: int | Sequence[int], *, context: torch.Tensor | None = None, seed: int | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        num_samples: int | Sequence[int],
+        *,
+        context: torch.Tensor | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Draws without gradients: [n, *event] (or [n * B, *event] with a context of B rows, sample-major).
 
         A shape, ``flow.sample((5, 2))``, gives ``sample_shape + batch_shape + event_shape`` as a
@@ -181,7 +210,9 @@ class Flow(nn.Module):
         if context is not None:
             self._check_context(context, context.shape[0])
         elif self.context_size:
-            raise InputError(f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]")
+            raise InputError(
+                f"{type(self).__name__} is conditional: pass a context of shape [B, {self.context_size}]"
+            )
         return FlowDistribution(self, context)
 
     def as_distribution(self, context: torch.Tensor | None = None) -> FlowDistribution:
@@ -217,8 +248,9 @@ class FlowDistribution(pdist.TorchDistribution):
     arg_constraints: dict = {}
     has_rsample = True
 
-    def __init__(self, flow: Flow, context: torch.Tensor | None = None,
-                 batch_shape: torch.Size | None = None) -> None:
+    def __init__(
+        self, flow: Flow, context: torch.Tensor | None = None, batch_shape: torch.Size | None = None
+    ) -> None:
         self.flow = flow
         self.context = context
         if batch_shape is None:
@@ -259,12 +291,16 @@ class FlowDistribution(pdist.TorchDistribution):
 
     @property
     def mean(self) -> torch.Tensor:
-        raise NotImplementedError("a flow has no closed-form mean: use estimate_mean(num_samples), which returns the "
-                                  "Monte Carlo mean with its standard error")
+        raise NotImplementedError(
+            "a flow has no closed-form mean: use estimate_mean(num_samples), which returns the "
+            "Monte Carlo mean with its standard error"
+        )
 
     def entropy(self) -> torch.Tensor:
-        raise NotImplementedError("a flow has no closed-form entropy: use estimate_entropy(num_samples), which returns "
-                                  "the Monte Carlo estimate -E[log p(x)] with its standard error")
+        raise NotImplementedError(
+            "a flow has no closed-form entropy: use estimate_entropy(num_samples), which returns "
+            "the Monte Carlo estimate -E[log p(x)] with its standard error"
+        )
 
     def estimate_mean(self, num_samples: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
         """Monte Carlo E[x] from ``num_samples`` draws: ``(mean, se)``, se = sd / sqrt(n) per coordinate,
@@ -283,8 +319,10 @@ class FlowDistribution(pdist.TorchDistribution):
         if self._cache is not None and value is self._cache[0]:
             return self._cache[1]
         n_event = len(self.event_shape)
-        if tuple(value.shape[value.dim() - n_event:]) != tuple(self.event_shape):
-            raise InputError(f"value must end with the event shape {tuple(self.event_shape)}, got {tuple(value.shape)}")
+        if tuple(value.shape[value.dim() - n_event :]) != tuple(self.event_shape):
+            raise InputError(
+                f"value must end with the event shape {tuple(self.event_shape)}, got {tuple(value.shape)}"
+            )
         shape = torch.broadcast_shapes(value.shape[: value.dim() - n_event], self.batch_shape)
         flat = value.expand(*shape, *self.event_shape).reshape(-1, *self.event_shape)
         return self.flow.log_prob(flat, self._flat_context(shape)).reshape(shape)

@@ -43,7 +43,9 @@ class StandardNormalBase(nn.Module):
     def log_prob(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return -(0.5 * z * z + _HALF_LOG_2PI).sum(1)
 
-    def rsample(self, n: int, context: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def rsample(
+        self, n: int, context: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         loc, log_scale = self.loc_log_scale(n, context)
         eps = torch.randn(loc.shape, generator=generator, device=loc.device, dtype=loc.dtype)
         return loc + torch.exp(log_scale) * eps

@@ -53,8 +53,9 @@ class Dequantized(nn.Module):
         v = torch.rand(levels.shape, generator=generator, device=levels.device)
         return (levels.float() + v) / self.num_levels
 
-    def log_prob_dequantized(self, levels: torch.Tensor, num_samples: int = 1,
-                             generator: torch.Generator | None = None) -> torch.Tensor:
+    def log_prob_dequantized(
+        self, levels: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Monte Carlo estimate of E_v[log p((k + v)/K)] in nats per example (a lower bound on log P(k) + D log K)."""
         check_positive_int(num_samples, "num_samples")
         total = 0.0
@@ -62,12 +63,16 @@ class Dequantized(nn.Module):
             total = total + self.flow.log_prob(self.dequantize(levels, generator))
         return total / num_samples
 
-    def nll_discrete(self, levels: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+    def nll_discrete(
+        self, levels: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Upper bound on -log P(k) in nats per example: D log K - E_v[log p((k + v)/K)]."""
         dims = math.prod(self.flow.event_shape)
         return dims * math.log(self.num_levels) - self.log_prob_dequantized(levels, num_samples, generator)
 
-    def bits_per_dim(self, levels: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+    def bits_per_dim(
+        self, levels: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Bits per dimension of the discrete data (an upper bound), per example [B]."""
         log_p = self.log_prob_dequantized(levels, num_samples, generator)
         return bits_per_dim(log_p, math.prod(self.flow.event_shape), num_levels=self.num_levels)

@@ -40,11 +40,19 @@ class IAF(Flow):
         Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016), arXiv:1606.04934.
     """
 
-    def __init__(self, features: int, num_layers: int = 4, hidden_sizes: Sequence[int] = (64, 64),
-                 context_size: int = 0, conditional_base: bool = False) -> None:
+    def __init__(
+        self,
+        features: int,
+        num_layers: int = 4,
+        hidden_sizes: Sequence[int] = (64, 64),
+        context_size: int = 0,
+        conditional_base: bool = False,
+    ) -> None:
         super().__init__()
         check_positive_int(features, "features")
         check_positive_int(num_layers, "num_layers")
-        steps = [InverseAutoregressive(features, list(hidden_sizes), context_size, reverse_order=i % 2 == 1)
-                 for i in range(num_layers)]
+        steps = [
+            InverseAutoregressive(features, list(hidden_sizes), context_size, reverse_order=i % 2 == 1)
+            for i in range(num_layers)
+        ]
         self._setup(FlowSequence(steps), (features,), context_size, conditional_base)

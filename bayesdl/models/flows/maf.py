@@ -36,9 +36,17 @@ class MAF(Flow):
         Papamakarios, Pavlakou & Murray (2017), "Masked Autoregressive Flow for Density Estimation", arXiv:1705.07057.
     """
 
-    def __init__(self, features: int, num_layers: int = 5, hidden_sizes: Sequence[int] = (64, 64),
-                 context_size: int = 0, conditional_base: bool = False, actnorm: bool = False,
-                 logit_alpha: float | None = None, min_scale: float = 1e-3) -> None:
+    def __init__(
+        self,
+        features: int,
+        num_layers: int = 5,
+        hidden_sizes: Sequence[int] = (64, 64),
+        context_size: int = 0,
+        conditional_base: bool = False,
+        actnorm: bool = False,
+        logit_alpha: float | None = None,
+        min_scale: float = 1e-3,
+    ) -> None:
         super().__init__()
         check_positive_int(features, "features")
         check_positive_int(num_layers, "num_layers")
@@ -46,6 +54,9 @@ class MAF(Flow):
         for i in range(num_layers):
             if actnorm and i > 0:
                 steps.append(ActNorm(features))
-            steps.append(MaskedAffineAutoregressive(features, list(hidden_sizes), context_size,
-                                                    reverse_order=i % 2 == 1, min_scale=min_scale))
+            steps.append(
+                MaskedAffineAutoregressive(
+                    features, list(hidden_sizes), context_size, reverse_order=i % 2 == 1, min_scale=min_scale
+                )
+            )
         self._setup_vector(steps, features, context_size, conditional_base, logit_alpha)

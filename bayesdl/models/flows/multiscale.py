@@ -55,8 +55,15 @@ class MultiScaleFlow(Flow):
         Dinh, Sohl-Dickstein & Bengio (2016), arXiv:1605.08803; Kingma & Dhariwal (2018), arXiv:1807.03039.
     """
 
-    def __init__(self, image_shape: Sequence[int], num_scales: int = 2, steps_per_scale: int = 4,
-                 hidden_channels: int = 64, style: str = "glow", logit_alpha: float = 0.05) -> None:
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        num_scales: int = 2,
+        steps_per_scale: int = 4,
+        hidden_channels: int = 64,
+        style: str = "glow",
+        logit_alpha: float = 0.05,
+    ) -> None:
         super().__init__()
         if len(image_shape) != 3:
             raise InputError(f"image_shape must be (C, H, W), got {image_shape}")
@@ -84,8 +91,11 @@ class MultiScaleFlow(Flow):
             steps.append(Squeeze())
             c, h, w = 4 * c, h // 2, w // 2
             for k in range(self.steps):
-                steps += [ActNorm(c), InvertibleConv1x1(c, seed=k + 31 * remaining),
-                          AffineCoupling(channel_mask(c, h, w, k % 2), ConvConditioner(c, self.hidden))]
+                steps += [
+                    ActNorm(c),
+                    InvertibleConv1x1(c, seed=k + 31 * remaining),
+                    AffineCoupling(channel_mask(c, h, w, k % 2), ConvConditioner(c, self.hidden)),
+                ]
         else:
             for k in range(self.steps):
                 steps += self._coupling(checkerboard_mask(c, h, w, k % 2), c)

@@ -45,10 +45,21 @@ class NSFAutoregressive(Flow):
         Papamakarios, Pavlakou & Murray (2017), "Masked Autoregressive Flow for Density Estimation", arXiv:1705.07057.
     """
 
-    def __init__(self, features: int, num_layers: int = 5, hidden_sizes: Sequence[int] = (64, 64), bins: int = 8,
-                 bound: float = 5.0, context_size: int = 0, conditional_base: bool = False, actnorm: bool = False,
-                 logit_alpha: float | None = None, min_bin_width: float = 1e-3, min_bin_height: float = 1e-3,
-                 min_derivative: float = 1e-3) -> None:
+    def __init__(
+        self,
+        features: int,
+        num_layers: int = 5,
+        hidden_sizes: Sequence[int] = (64, 64),
+        bins: int = 8,
+        bound: float = 5.0,
+        context_size: int = 0,
+        conditional_base: bool = False,
+        actnorm: bool = False,
+        logit_alpha: float | None = None,
+        min_bin_width: float = 1e-3,
+        min_bin_height: float = 1e-3,
+        min_derivative: float = 1e-3,
+    ) -> None:
         super().__init__()
         check_positive_int(features, "features")
         check_positive_int(num_layers, "num_layers")
@@ -56,7 +67,17 @@ class NSFAutoregressive(Flow):
         for i in range(num_layers):
             if actnorm and i > 0:
                 steps.append(ActNorm(features))
-            steps.append(RQSplineAutoregressive(features, list(hidden_sizes), context_size, reverse_order=i % 2 == 1,
-                                                bins=bins, bound=bound, min_bin_width=min_bin_width,
-                                                min_bin_height=min_bin_height, min_derivative=min_derivative))
+            steps.append(
+                RQSplineAutoregressive(
+                    features,
+                    list(hidden_sizes),
+                    context_size,
+                    reverse_order=i % 2 == 1,
+                    bins=bins,
+                    bound=bound,
+                    min_bin_width=min_bin_width,
+                    min_bin_height=min_bin_height,
+                    min_derivative=min_derivative,
+                )
+            )
         self._setup_vector(steps, features, context_size, conditional_base, logit_alpha)

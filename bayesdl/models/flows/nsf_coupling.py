@@ -52,10 +52,23 @@ class NSFCoupling(Flow):
         Dinh, Sohl-Dickstein & Bengio (2016), "Density estimation using Real NVP", arXiv:1605.08803.
     """
 
-    def __init__(self, features: int, num_layers: int = 4, hidden_sizes: Sequence[int] = (64, 64), bins: int = 8,
-                 bound: float = 5.0, mask: str = "alternating", context_size: int = 0, conditional_base: bool = False,
-                 actnorm: bool = False, logit_alpha: float | None = None, min_bin_width: float = 1e-3,
-                 min_bin_height: float = 1e-3, min_derivative: float = 1e-3, seed: int = 0) -> None:
+    def __init__(
+        self,
+        features: int,
+        num_layers: int = 4,
+        hidden_sizes: Sequence[int] = (64, 64),
+        bins: int = 8,
+        bound: float = 5.0,
+        mask: str = "alternating",
+        context_size: int = 0,
+        conditional_base: bool = False,
+        actnorm: bool = False,
+        logit_alpha: float | None = None,
+        min_bin_width: float = 1e-3,
+        min_bin_height: float = 1e-3,
+        min_derivative: float = 1e-3,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         check_positive_int(features, "features", minimum=2)
         check_positive_int(num_layers, "num_layers")
@@ -65,6 +78,16 @@ class NSFCoupling(Flow):
                 steps.append(ActNorm(features))
             with torch.device("cpu"):  # the masks are host-side values, also when the model is built on meta
                 layer_mask = make_vector_mask(mask, features, i, seed)
-            steps.append(RQSplineCoupling(layer_mask, list(hidden_sizes), context_size,
-                                          bins, bound, min_bin_width, min_bin_height, min_derivative))
+            steps.append(
+                RQSplineCoupling(
+                    layer_mask,
+                    list(hidden_sizes),
+                    context_size,
+                    bins,
+                    bound,
+                    min_bin_width,
+                    min_bin_height,
+                    min_derivative,
+                )
+            )
         self._setup_vector(steps, features, context_size, conditional_base, logit_alpha)

@@ -34,7 +34,9 @@ class PlanarFlow(Flow):
         Rezende & Mohamed (2015), "Variational Inference with Normalizing Flows", arXiv:1505.05770.
     """
 
-    def __init__(self, features: int, num_layers: int = 16, kind: Literal["planar", "radial"] = "planar", seed: int = 0) -> None:
+    def __init__(
+        self, features: int, num_layers: int = 16, kind: Literal["planar", "radial"] = "planar", seed: int = 0
+    ) -> None:
         super().__init__()
         check_positive_int(num_layers, "num_layers")
         check_choice(kind, "kind", ("planar", "radial"))

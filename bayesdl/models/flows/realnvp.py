@@ -39,9 +39,18 @@ class RealNVP(Flow):
         Dinh, Sohl-Dickstein & Bengio (2016), "Density estimation using Real NVP", arXiv:1605.08803.
     """
 
-    def __init__(self, features: int, num_layers: int = 6, hidden_sizes: Sequence[int] = (64, 64),
-                 mask: str = "alternating", context_size: int = 0, actnorm: bool = True,
-                 logit_alpha: float | None = None, scale_bound: float = 3.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        features: int,
+        num_layers: int = 6,
+        hidden_sizes: Sequence[int] = (64, 64),
+        mask: str = "alternating",
+        context_size: int = 0,
+        actnorm: bool = True,
+        logit_alpha: float | None = None,
+        scale_bound: float = 3.0,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         check_positive_int(features, "features", minimum=2)
         check_positive_int(num_layers, "num_layers")

@@ -42,7 +42,11 @@ def default_feature_extractor(num_inputs: int, hidden_sizes: Sequence[int], num_
     References:
         Wilson, Hu, Salakhutdinov & Xing (2016), Deep kernel learning, arXiv:1511.02222.
     """
-    return MLP(check_positive_int(num_inputs, "num_inputs"), list(hidden_sizes), check_positive_int(num_features, "num_features"))
+    return MLP(
+        check_positive_int(num_inputs, "num_inputs"),
+        list(hidden_sizes),
+        check_positive_int(num_features, "num_features"),
+    )
 
 
 @renamed_arguments(keywords={"hidden": "hidden_sizes"}, values={"likelihood": RENAMED_LIKELIHOODS})
@@ -104,7 +108,9 @@ class DeepKernelGP(VariationalGP):
                 raise InputError("DeepKernelGP needs num_inputs (for the default MLP) or a feature_extractor")
             feature_extractor = default_feature_extractor(num_inputs, hidden_sizes, num_features)
         elif not isinstance(feature_extractor, torch.nn.Module):
-            raise InputError(f"feature_extractor must be a torch.nn.Module, got {type(feature_extractor).__name__}")
+            raise InputError(
+                f"feature_extractor must be a torch.nn.Module, got {type(feature_extractor).__name__}"
+            )
         self.num_inputs = None if num_inputs is None else check_positive_int(num_inputs, "num_inputs")
         self.feature_extractor = feature_extractor
 
@@ -119,7 +125,9 @@ class DeepKernelGP(VariationalGP):
         """
         z = self.feature_extractor(x)
         if z.dim() != 2 or z.shape[1] != self.num_features:
-            raise InputError(f"the feature extractor must return [B, {self.num_features}], got {tuple(z.shape)}")
+            raise InputError(
+                f"the feature extractor must return [B, {self.num_features}], got {tuple(z.shape)}"
+            )
         return z
 
     def check_inputs(self, x: object, name: str = "x") -> torch.Tensor:
@@ -136,5 +144,7 @@ class DeepKernelGP(VariationalGP):
             return check_tensor(x, name, shape=[None, self.num_inputs], floating=True)
         check_tensor(x, name, floating=True)
         if x.dim() < 2:  # type: ignore[union-attr]
-            raise InputError(f"{name} must have a batch dimension and at least one feature dimension, got shape {tuple(x.shape)}")  # type: ignore[union-attr]
+            raise InputError(
+                f"{name} must have a batch dimension and at least one feature dimension, got shape {tuple(x.shape)}"
+            )  # type: ignore[union-attr]
         return x  # type: ignore[return-value]

@@ -28,8 +28,13 @@ and stochastic Lanczos log-determinants above 800 points, which would make the "
 class _ExactGPCore(gpytorch.models.ExactGP):
     """The GPyTorch model: constant mean and a scaled (ARD) kernel."""
 
-    def __init__(self, train_x: torch.Tensor, train_y: torch.Tensor, likelihood: gpytorch.likelihoods.GaussianLikelihood,
-                 kernel: gpytorch.kernels.Kernel) -> None:
+    def __init__(
+        self,
+        train_x: torch.Tensor,
+        train_y: torch.Tensor,
+        likelihood: gpytorch.likelihoods.GaussianLikelihood,
+        kernel: gpytorch.kernels.Kernel,
+    ) -> None:
         super().__init__(train_x, train_y, likelihood)
         self.mean_module = gpytorch.means.ConstantMean()
         self.covar_module = kernel
@@ -78,8 +83,12 @@ class ExactGPRegression(torch.nn.Module):
         self.kernel = kernel
         self.register_buffer("train_x", torch.zeros(num_train, num_inputs))
         self.register_buffer("train_y", torch.zeros(num_train))
-        self.gp = _ExactGPCore(self.train_x, self.train_y, gpytorch.likelihoods.GaussianLikelihood(),
-                               make_kernel(kernel, num_inputs, ard))
+        self.gp = _ExactGPCore(
+            self.train_x,
+            self.train_y,
+            gpytorch.likelihoods.GaussianLikelihood(),
+            make_kernel(kernel, num_inputs, ard),
+        )
 
     @property
     def likelihood(self) -> gpytorch.likelihoods.GaussianLikelihood:
@@ -87,7 +96,9 @@ class ExactGPRegression(torch.nn.Module):
         return self.gp.likelihood
 
     @classmethod
-    def from_data(cls, x: torch.Tensor, y: torch.Tensor, kernel: str = "rbf", ard: bool = True) -> ExactGPRegression:
+    def from_data(
+        cls, x: torch.Tensor, y: torch.Tensor, kernel: str = "rbf", ard: bool = True
+    ) -> ExactGPRegression:
         """Build a model for the training set ``(x [N, D], y [N])`` and store the data in it.
 
         Arguments:
@@ -211,8 +222,14 @@ class ExactGPRegression(torch.nn.Module):
             self.train(was_training)
         return RegressionPrediction(mean=mean, epistemic=var, aleatoric=noise.clone())
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """One chain of S draws of the latent f(x_i) from the exact posterior marginals, with the noise variance.
 
         Arguments:
@@ -222,5 +239,10 @@ class ExactGPRegression(torch.nn.Module):
         """
         check_positive_int(num_samples, "num_samples")
         pred = self.predict(x)
-        return FunctionDraws.from_gaussian_marginals(pred, num_samples, "exact_gp", generator=make_generator(seed, generator, pred.mean.device),
-                                                     note="f(x_i) from the exact GP posterior marginal per draw")
+        return FunctionDraws.from_gaussian_marginals(
+            pred,
+            num_samples,
+            "exact_gp",
+            generator=make_generator(seed, generator, pred.mean.device),
+            note="f(x_i) from the exact GP posterior marginal per draw",
+        )

@@ -45,7 +45,9 @@ def likelihood_name(kind: str) -> str:
         >>> likelihood_name("probit")
         'probit'
     """
-    return str(check_choice(renamed_value(kind, "likelihood", RENAMED_LIKELIHOODS), "likelihood", LIKELIHOODS))
+    return str(
+        check_choice(renamed_value(kind, "likelihood", RENAMED_LIKELIHOODS), "likelihood", LIKELIHOODS)
+    )
 
 
 class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
@@ -78,7 +80,9 @@ class IndependentSoftmaxLikelihood(gpytorch.likelihoods.SoftmaxLikelihood):
             A ``torch.distributions.Categorical`` with logits f.
         """
         if function_samples.shape[-1] != self.num_classes:
-            raise InputError(f"latent samples must end in {self.num_classes} classes, got shape {tuple(function_samples.shape)}")
+            raise InputError(
+                f"latent samples must end in {self.num_classes} classes, got shape {tuple(function_samples.shape)}"
+            )
         return Categorical(logits=function_samples)
 
 
@@ -109,7 +113,9 @@ def make_likelihood(kind: str, num_classes: int | None = None) -> gpytorch.likel
     if kind == "probit":
         return gpytorch.likelihoods.BernoulliLikelihood()
     if num_classes is None or num_classes < 2:
-        raise InputError(f"num_classes must be an integer >= 2 for the softmax likelihood, got {num_classes!r}")
+        raise InputError(
+            f"num_classes must be an integer >= 2 for the softmax likelihood, got {num_classes!r}"
+        )
     return IndependentSoftmaxLikelihood(num_classes)
 
 
@@ -130,7 +136,9 @@ def num_latent_functions(kind: str, num_classes: int | None) -> int:
     return int(num_classes) if kind == "softmax" else 1
 
 
-def check_targets(y: object, kind: str, num_examples: int, num_classes: int | None = None, name: str = "y") -> torch.Tensor:
+def check_targets(
+    y: object, kind: str, num_examples: int, num_classes: int | None = None, name: str = "y"
+) -> torch.Tensor:
     """Check targets for the likelihood ``kind``: real [B] (gaussian), 0/1 [B] (probit), labels [B] (softmax).
 
     Arguments:
@@ -150,7 +158,9 @@ def check_targets(y: object, kind: str, num_examples: int, num_classes: int | No
     y = check_tensor(y, name, shape=[num_examples])
     if kind == "gaussian":
         if not y.is_floating_point():
-            raise InputError(f"{name} must be a floating-point tensor of regression targets, got dtype {y.dtype}")
+            raise InputError(
+                f"{name} must be a floating-point tensor of regression targets, got dtype {y.dtype}"
+            )
         return y
     if kind == "probit":
         return check_binary(y, name).float()

@@ -30,7 +30,9 @@ CHOLESKY_MAX_TRIES = 6
 class _SVGPCore(gpytorch.models.ApproximateGP):
     """One latent GP (or C independent ones sharing the inducing inputs) with a whitened variational strategy."""
 
-    def __init__(self, inducing_points: torch.Tensor, num_latents: int, kernel: str, ard: bool, learn_inducing: bool) -> None:
+    def __init__(
+        self, inducing_points: torch.Tensor, num_latents: int, kernel: str, ard: bool, learn_inducing: bool
+    ) -> None:
         batch = torch.Size([num_latents]) if num_latents > 1 else torch.Size([])
         num_inducing, num_features = inducing_points.shape
         distribution = gpytorch.variational.CholeskyVariationalDistribution(num_inducing, batch_shape=batch)
@@ -38,7 +40,9 @@ class _SVGPCore(gpytorch.models.ApproximateGP):
             self, inducing_points, distribution, learn_inducing_locations=learn_inducing
         )
         if num_latents > 1:
-            strategy = gpytorch.variational.IndependentMultitaskVariationalStrategy(strategy, num_tasks=num_latents)
+            strategy = gpytorch.variational.IndependentMultitaskVariationalStrategy(
+                strategy, num_tasks=num_latents
+            )
         super().__init__(strategy)
         self.mean_module = gpytorch.means.ConstantMean(batch_shape=batch)
         self.covar_module = make_kernel(kernel, num_features, ard, batch)
@@ -110,7 +114,9 @@ class VariationalGP(torch.nn.Module):
             num_classes = check_positive_int(num_classes, "num_classes", minimum=2)
         self.num_classes = num_classes if likelihood == "softmax" else (2 if likelihood == "probit" else None)
         self.num_latents = num_latent_functions(self.likelihood_name, num_classes)
-        self.gp = _SVGPCore(torch.randn(num_inducing, num_features), self.num_latents, kernel, ard, learn_inducing)
+        self.gp = _SVGPCore(
+            torch.randn(num_inducing, num_features), self.num_latents, kernel, ard, learn_inducing
+        )
         self.likelihood = make_likelihood(self.likelihood_name, num_classes)
 
     # ------------------------------------------------------------------ to be provided by subclasses
@@ -157,8 +163,12 @@ class VariationalGP(torch.nn.Module):
         # outputscale grows; then GPyTorch's fixed 1e-4 jitter is too small relative to K_uu for a
         # float32 Cholesky. Factorise the M x M matrix in float64 (cheap for M in the hundreds) and
         # let psd_safe_cholesky escalate its extra jitter further before giving up.
-        with gpytorch.settings.linalg_dtypes(default=torch.float32, symeig=torch.float64, cholesky=torch.float64), \
-                gpytorch.settings.cholesky_max_tries(CHOLESKY_MAX_TRIES):
+        with (
+            gpytorch.settings.linalg_dtypes(
+                default=torch.float32, symeig=torch.float64, cholesky=torch.float64
+            ),
+            gpytorch.settings.cholesky_max_tries(CHOLESKY_MAX_TRIES),
+        ):
             return self.gp(self.features(x))
 
     def initialize_inducing_points(self, x: torch.Tensor, seed: int = 0) -> VariationalGP:
@@ -231,13 +241,15 @@ class VariationalGP(torch.nn.Module):
         mean, var, noise = self._latent_marginals(x)
         if noise is not None:
             return RegressionPrediction(mean=mean, epistemic=var, aleatoric=noise)
-        return ClassificationPrediction.from_draws(self._class_draws(mean, var, num_samples, make_generator(seed, None, mean.device)))
+        return ClassificationPrediction.from_draws(
+            self._class_draws(mean, var, num_samples, make_generator(seed, None, mean.device))
+        )
 
     def _latent_marginals(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Mean and variance of q(f(x)), and the noise variance for a gaussian likelihood (else None)."""
         was_training = self.training
         self.train(True)  # entering training mode clears GPyTorch's cached factorisations,
-        self.eval()       # which may belong to parameters loaded since they were computed
+        self.eval()  # which may belong to parameters loaded since they were computed
         try:
             with torch.no_grad():
                 f = self(x)
@@ -249,18 +261,27 @@ class VariationalGP(torch.nn.Module):
         finally:
             self.train(was_training)
 
-    def _class_draws(self, mean: torch.Tensor, var: torch.Tensor, num_samples: int,
-                     generator: torch.Generator | None) -> CategoricalDraws:
+    def _class_draws(
+        self, mean: torch.Tensor, var: torch.Tensor, num_samples: int, generator: torch.Generator | None
+    ) -> CategoricalDraws:
         """S class-probability draws from f ~ q(f(x)) marginals pushed through the likelihood."""
         with torch.no_grad():
-            eps = torch.randn((num_samples, *mean.shape), generator=generator, device=mean.device, dtype=mean.dtype)
+            eps = torch.randn(
+                (num_samples, *mean.shape), generator=generator, device=mean.device, dtype=mean.dtype
+            )
             probs = self.likelihood(mean + var.sqrt() * eps).probs
         if self.likelihood_name == "probit":
             probs = torch.stack([1.0 - probs, probs], dim=-1)
         return CategoricalDraws(probs)
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, *, seed: int | None = None,
-                         generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """One chain of S draws of f(x_i) from the marginals of q(f(x)) (regression: with the noise variance;
         classification: pushed through the likelihood to class probabilities).
 
@@ -276,6 +297,9 @@ class VariationalGP(torch.nn.Module):
         g = make_generator(seed, generator, mean.device)
         note = "f(x_i) from the variational GP marginal q(f(x_i)) per draw"
         if noise is not None:
-            return FunctionDraws.from_gaussian_marginals(RegressionPrediction(mean, var, noise), num_samples,
-                                                         self.method_name, generator=g, note=note)
-        return FunctionDraws.from_draws(self._class_draws(mean, var, num_samples, g), self.method_name, note=note)
+            return FunctionDraws.from_gaussian_marginals(
+                RegressionPrediction(mean, var, noise), num_samples, self.method_name, generator=g, note=note
+            )
+        return FunctionDraws.from_draws(
+            self._class_draws(mean, var, num_samples, g), self.method_name, note=note
+        )

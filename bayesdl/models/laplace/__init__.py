@@ -4,4 +4,11 @@ from .laplace import Laplace
 from .structures import DiagonalPrecision, EigenPrecision, KroneckerPrecision
 from .subnetwork import last_linear, select_parameters
 
-__all__ = ["DiagonalPrecision", "EigenPrecision", "KroneckerPrecision", "Laplace", "last_linear", "select_parameters"]
+__all__ = [
+    "DiagonalPrecision",
+    "EigenPrecision",
+    "KroneckerPrecision",
+    "Laplace",
+    "last_linear",
+    "select_parameters",
+]

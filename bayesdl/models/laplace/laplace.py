@@ -31,7 +31,9 @@ Curvature = Literal["ggn", "ef"]
 Link = Literal["probit", "bridge", "mc"]
 Predictive = Literal["glm", "nn"]
 
-_FULL_LIMIT = 12_000  # a dense P x P curvature above this many parameters needs > 0.5 GiB: use lowrank, kron or diag
+_FULL_LIMIT = (
+    12_000  # a dense P x P curvature above this many parameters needs > 0.5 GiB: use lowrank, kron or diag
+)
 
 
 def _batches(data: Any, batch_size: int, device: torch.device) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
@@ -40,15 +42,21 @@ def _batches(data: Any, batch_size: int, device: torch.device) -> Iterable[tuple
     tensors = in_memory_tensors(data)
     if tensors is not None:
         if not isinstance(tensors, tuple) or len(tensors) != 2:
-            raise InputError("data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got "
-                             f"{len(tensors) if isinstance(tensors, tuple) else 1} tensor(s)")
+            raise InputError(
+                "data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got "
+                f"{len(tensors) if isinstance(tensors, tuple) else 1} tensor(s)"
+            )
         if len(tensors[0]) == 0:
             raise InputError("the data are empty: a Laplace approximation needs training data")
     if tensors is not None or isinstance(data, (DataLoader, Dataset)):
         return as_batches(data, batch_size=batch_size, shuffle=False, device=device)
-    if isinstance(data, Iterable):  # e.g. a list of (x, y) batches, which as_batches would read as a Dataset of examples
+    if isinstance(
+        data, Iterable
+    ):  # e.g. a list of (x, y) batches, which as_batches would read as a Dataset of examples
         return data
-    raise InputError(f"data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got {type(data).__name__}")
+    raise InputError(
+        f"data must be an (x, y) pair of tensors or an iterable of (x, y) batches, got {type(data).__name__}"
+    )
 
 
 @serializable
@@ -141,7 +149,9 @@ class Laplace(nn.Module):
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.seed = seed
         self._params = select_parameters(net, subset)
-        object.__setattr__(self, "_last_layer", last_linear(net)[1] if subset == "last_layer" else None)  # not a submodule
+        object.__setattr__(
+            self, "_last_layer", last_linear(net)[1] if subset == "last_layer" else None
+        )  # not a submodule
         self._names = list(self._params)
         self.num_params = sum(p.numel() for p in self._params.values())
         if hessian == "full" and self.num_params > _FULL_LIMIT:
@@ -151,7 +161,9 @@ class Laplace(nn.Module):
             )
         self._layers = self._linear_blocks() if hessian == "kron" else None
         self.precision_structure: DiagonalPrecision | EigenPrecision | KroneckerPrecision | None = None
-        self._num_outputs: int | None = None  # C, the network's output width, read at the first labelled batch
+        self._num_outputs: int | None = (
+            None  # C, the network's output width, read at the first labelled batch
+        )
 
     # ----------------------------------------------------------------------------------------------- set-up
     @staticmethod
@@ -161,11 +173,15 @@ class Laplace(nn.Module):
         head = getattr(model, "likelihood", None)
         if hasattr(model, "net") and getattr(head, "kind", None) in ("classification", "regression"):
             if isinstance(head, HeteroscedasticGaussianHead):
-                raise InputError("Laplace supports categorical and homoscedastic Gaussian likelihoods, not heteroscedastic")
+                raise InputError(
+                    "Laplace supports categorical and homoscedastic Gaussian likelihoods, not heteroscedastic"
+                )
             sigma = float(head.noise_std.detach()) if hasattr(head, "noise_std") else 1.0
             return model.net, head.kind, sigma
         if likelihood not in ("classification", "regression"):
-            raise InputError(f"likelihood must be 'classification' or 'regression' for a bare network, got {likelihood!r}")
+            raise InputError(
+                f"likelihood must be 'classification' or 'regression' for a bare network, got {likelihood!r}"
+            )
         if not noise_std > 0:
             raise InputError(f"noise_std must be positive, got {noise_std!r}")
         return model, likelihood, float(noise_std)
@@ -178,13 +194,19 @@ class Laplace(nn.Module):
             owner = names[0].rsplit(".", 1)[0] if "." in names[0] else ""
             layer = modules.get(owner)
             if not isinstance(layer, nn.Linear):
-                raise InputError(f"hessian='kron' supports nn.Linear layers only; {names[0]!r} belongs to "
-                                 f"{type(layer).__name__}: use hessian='diag' or 'lowrank' for it")
-            expected = [f"{owner}.weight" if owner else "weight"] + ([f"{owner}.bias" if owner else "bias"] if layer.bias is not None else [])
+                raise InputError(
+                    f"hessian='kron' supports nn.Linear layers only; {names[0]!r} belongs to "
+                    f"{type(layer).__name__}: use hessian='diag' or 'lowrank' for it"
+                )
+            expected = [f"{owner}.weight" if owner else "weight"] + (
+                [f"{owner}.bias" if owner else "bias"] if layer.bias is not None else []
+            )
             if names[: len(expected)] != expected:
-                raise InputError(f"hessian='kron' needs both the weight and the bias of layer {owner!r} in the subset")
+                raise InputError(
+                    f"hessian='kron' needs both the weight and the bias of layer {owner!r} in the subset"
+                )
             blocks.append((layer, owner))
-            names = names[len(expected):]
+            names = names[len(expected) :]
         return blocks
 
     @property
@@ -203,7 +225,9 @@ class Laplace(nn.Module):
             raise InputError(f"the network must return outputs [B, C], got shape {list(f.shape)}")
         return f
 
-    def _jacobians(self, x: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _jacobians(
+        self, x: torch.Tensor, params: dict[str, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Network outputs [B, C] and their Jacobians [B, C, P] with respect to the covered parameters."""
         if params is None and self.subset == "last_layer":
             return self._last_layer_jacobians(x)
@@ -293,7 +317,10 @@ class Laplace(nn.Module):
         """The tensors :func:`bayesdl.save` stores beside the network's weights: the curvature factors, the prior
         precision and noise sd, N and the MAP log-likelihood (an unfitted model stores only the two floats)."""
         f64 = dict(dtype=torch.float64, device="cpu")
-        state = {"prior_precision": torch.tensor(self.prior_precision, **f64), "noise_std": torch.tensor(self.noise_std, **f64)}
+        state = {
+            "prior_precision": torch.tensor(self.prior_precision, **f64),
+            "noise_std": torch.tensor(self.noise_std, **f64),
+        }
         if self.precision_structure is not None:
             state.update(self.precision_structure.state())
             state["num_data"] = torch.tensor(self.num_data, dtype=torch.int64)
@@ -303,14 +330,18 @@ class Laplace(nn.Module):
     def load_fitted_state(self, state: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`fitted_state` stored, checking every name, shape and dtype (for :func:`bayesdl.load`)."""
         scalar = ()
-        prior = check_positive_float(float(stored(state, "prior_precision", scalar, torch.float64)), "prior_precision")
+        prior = check_positive_float(
+            float(stored(state, "prior_precision", scalar, torch.float64)), "prior_precision"
+        )
         self.prior_precision, self.noise_std = prior, float(stored(state, "noise_std", scalar, torch.float64))
         if "num_data" not in state:
             self.precision_structure = None
             return
         dtype = next(iter(self._params.values())).dtype
         if self.hessian == "kron":
-            shapes = [(layer.out_features, layer.in_features, layer.bias is not None) for layer, _ in self._layers]
+            shapes = [
+                (layer.out_features, layer.in_features, layer.bias is not None) for layer, _ in self._layers
+            ]
             structure: Any = KroneckerPrecision.from_state(state, shapes, dtype)
         elif self.hessian == "diag":
             structure = DiagonalPrecision.from_state(state, self.num_params, dtype)
@@ -345,13 +376,21 @@ class Laplace(nn.Module):
 
     def _fit_dense_or_diag(self, data: Any) -> tuple[Any, torch.Tensor, int]:
         dtype = next(iter(self._params.values())).dtype
-        acc = torch.zeros(self.num_params if self.hessian == "diag" else (self.num_params, self.num_params), dtype=dtype, device=self._device)
+        acc = torch.zeros(
+            self.num_params if self.hessian == "diag" else (self.num_params, self.num_params),
+            dtype=dtype,
+            device=self._device,
+        )
         log_lik, n = torch.zeros((), dtype=dtype, device=self._device), 0
         for x, y in _batches(data, self.batch_size, self._device):
             x, y = self._check_batch(x, y)
             with torch.no_grad():
                 rows, f = self._square_root_rows(x, y)
-                acc += (rows**2).sum((0, 1)) if self.hessian == "diag" else torch.einsum("bkp,bkq->pq", rows, rows)
+                acc += (
+                    (rows**2).sum((0, 1))
+                    if self.hessian == "diag"
+                    else torch.einsum("bkp,bkq->pq", rows, rows)
+                )
                 log_lik += self._log_likelihood(f, y)
             n += len(x)
         self._check_finite(acc)
@@ -394,20 +433,29 @@ class Laplace(nn.Module):
         small = q.T @ hq
         values, vectors = torch.linalg.eigh(0.5 * (small + small.T))
         values, vectors = values.flip(0)[:k], (q @ vectors).flip(1)[:, :k]
-        return EigenPrecision(values, vectors), torch.tensor(stats["log_lik"], dtype=torch.float64), stats["n"]
+        return (
+            EigenPrecision(values, vectors),
+            torch.tensor(stats["log_lik"], dtype=torch.float64),
+            stats["n"],
+        )
 
     def _fit_kron(self, data: Any) -> tuple[Any, torch.Tensor, int]:
         layers = [layer for layer, _ in self._layers]
         dtype = next(iter(self._params.values())).dtype
         widths = [layer.in_features + int(layer.bias is not None) for layer in layers]
         a_sums = [torch.zeros(w, w, dtype=dtype, device=self._device) for w in widths]
-        g_sums = [torch.zeros(layer.out_features, layer.out_features, dtype=dtype, device=self._device) for layer in layers]
+        g_sums = [
+            torch.zeros(layer.out_features, layer.out_features, dtype=dtype, device=self._device)
+            for layer in layers
+        ]
         inputs: dict[nn.Module, torch.Tensor] = {}
         outputs: dict[nn.Module, torch.Tensor] = {}
 
         def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
             if args[0].dim() != 2:
-                raise InputError(f"hessian='kron' needs linear layers applied to [B, features] inputs, got {list(args[0].shape)}")
+                raise InputError(
+                    f"hessian='kron' needs linear layers applied to [B, features] inputs, got {list(args[0].shape)}"
+                )
             inputs[module], outputs[module] = args[0].detach(), out
 
         handles = [layer.register_forward_hook(hook) for layer in layers]
@@ -428,7 +476,9 @@ class Laplace(nn.Module):
                     else:
                         targets = [-(self._log_likelihood(f, y))]
                     for target in targets:
-                        grads = torch.autograd.grad(target, [outputs[layer] for layer in layers], retain_graph=True)
+                        grads = torch.autograd.grad(
+                            target, [outputs[layer] for layer in layers], retain_graph=True
+                        )
                         for k, g in enumerate(grads):
                             g_sums[k] += g.T @ g
                     log_lik += self._log_likelihood(f.detach(), y)
@@ -442,14 +492,18 @@ class Laplace(nn.Module):
             self._check_finite(g_sum)
             a_val, a_vec = torch.linalg.eigh(a_sum.double() / max(n, 1))
             g_val, g_vec = torch.linalg.eigh(g_sum.double())
-            blocks.append((g_val.clamp_min(0).to(dtype), g_vec.to(dtype), a_val.clamp_min(0).to(dtype), a_vec.to(dtype)))
+            blocks.append(
+                (g_val.clamp_min(0).to(dtype), g_vec.to(dtype), a_val.clamp_min(0).to(dtype), a_vec.to(dtype))
+            )
         shapes = [(layer.out_features, layer.in_features, layer.bias is not None) for layer in layers]
         return KroneckerPrecision(blocks, shapes), log_lik, n
 
     @staticmethod
     def _check_finite(t: torch.Tensor) -> None:
         if not bool(torch.isfinite(t).all()):
-            raise InputError("the curvature has NaN or infinite entries: check the trained network and the data")
+            raise InputError(
+                "the curvature has NaN or infinite entries: check the trained network and the data"
+            )
 
     def _check_fitted(self) -> None:
         if self.precision_structure is None:
@@ -470,7 +524,9 @@ class Laplace(nn.Module):
         """The network parameters the approximation covers (the ones the prior precision applies to), in order."""
         return list(self._params.values())
 
-    def log_evidence(self, prior_precision: torch.Tensor, noise_std: torch.Tensor | None = None) -> torch.Tensor:
+    def log_evidence(
+        self, prior_precision: torch.Tensor, noise_std: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The Laplace log evidence in nats as a differentiable float64 function of delta (and, for regression, sigma).
 
         The curvature and the weights stay those of the last :meth:`fit`. For regression with a noise sd sigma
@@ -490,14 +546,18 @@ class Laplace(nn.Module):
         scale: torch.Tensor | float = 1.0
         if noise_std is not None:
             if self.kind != "regression":
-                raise InputError("noise_std applies to regression only; a classifier's evidence has no noise sd")
+                raise InputError(
+                    "noise_std applies to regression only; a classifier's evidence has no noise sd"
+                )
             sigma = torch.as_tensor(noise_std, dtype=torch.float64, device=device)
             var0, n = self.noise_std**2, self.num_data
             sse = -2.0 * var0 * (self.log_likelihood_map + 0.5 * n * math.log(2 * math.pi * var0))
             log_lik = -0.5 * sse / sigma**2 - 0.5 * n * torch.log(2 * math.pi * sigma**2)
             scale = (var0 / sigma**2) ** (1 if self.curvature == "ggn" else 2)
         log_det = self.precision_structure.log_det(delta, scale).double()
-        return log_lik - 0.5 * delta * (theta @ theta) + 0.5 * self.num_params * torch.log(delta) - 0.5 * log_det
+        return (
+            log_lik - 0.5 * delta * (theta @ theta) + 0.5 * self.num_params * torch.log(delta) - 0.5 * log_det
+        )
 
     def optimize_prior_precision(
         self,
@@ -581,8 +641,15 @@ class Laplace(nn.Module):
             return None
         return torch.Generator(device=self._device).manual_seed(seed)
 
-    def probs(self, x: torch.Tensor, link: Link = "probit", num_samples: int = 100, *,
-              seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def probs(
+        self,
+        x: torch.Tensor,
+        link: Link = "probit",
+        num_samples: int = 100,
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Predictive class probabilities [B, C] of the linearised network (classification)."""
         if self.kind != "classification":
             raise InputError("probs() is for classification; use predict_regression() for a regression model")
@@ -598,13 +665,21 @@ class Laplace(nn.Module):
             alpha = (1.0 - 2.0 / c + centred.exp() * (-centred).exp().sum(-1, keepdim=True) / c**2) / var
             return alpha / alpha.sum(-1, keepdim=True)
         if link == "mc":
-            return self._function_draws(mean, cov, num_samples, self._generator(seed, generator)).softmax(-1).mean(0)
+            return (
+                self._function_draws(mean, cov, num_samples, self._generator(seed, generator))
+                .softmax(-1)
+                .mean(0)
+            )
         raise InputError(f"link must be 'probit', 'bridge' or 'mc', got {link!r}")
 
     @staticmethod
-    def _function_draws(mean: torch.Tensor, cov: torch.Tensor, num_samples: int, generator: torch.Generator | None) -> torch.Tensor:
+    def _function_draws(
+        mean: torch.Tensor, cov: torch.Tensor, num_samples: int, generator: torch.Generator | None
+    ) -> torch.Tensor:
         jitter = 1e-6 * torch.diagonal(cov, dim1=-2, dim2=-1).mean(-1).clamp_min(1e-12)[:, None, None]
-        chol = torch.linalg.cholesky(cov + jitter * torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device))
+        chol = torch.linalg.cholesky(
+            cov + jitter * torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device)
+        )
         eps = torch.randn(num_samples, *mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
         return mean + torch.einsum("bcd,sbd->sbc", chol, eps)
 
@@ -614,25 +689,43 @@ class Laplace(nn.Module):
             raise InputError("predict_regression() is for regression; use probs() for a classifier")
         mean, cov = self._functional(x)
         epistemic = cov[:, 0, 0].clamp_min(0)
-        return RegressionPrediction(mean=mean[:, 0], epistemic=epistemic, aleatoric=torch.full_like(epistemic, self.noise_std**2))
+        return RegressionPrediction(
+            mean=mean[:, 0], epistemic=epistemic, aleatoric=torch.full_like(epistemic, self.noise_std**2)
+        )
 
-    def sample_parameters(self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_parameters(
+        self, num_samples: int, *, seed: int | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Draws [S, P] of the covered weights from N(theta_MAP, (H + delta I)^{-1})."""
         self._check_fitted()
         check_positive_int(num_samples, "num_samples")
         g = self._generator(seed, generator)
         return self._map_vector() + self.precision_structure.sample(num_samples, self.prior_precision, g)
 
-    def predictive_samples(self, x: torch.Tensor, num_samples: int, predictive: Predictive = "glm", *,
-                           seed: int | None = None, generator: torch.Generator | None = None) -> CategoricalDraws | GaussianDraws:
+    def predictive_samples(
+        self,
+        x: torch.Tensor,
+        num_samples: int,
+        predictive: Predictive = "glm",
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> CategoricalDraws | GaussianDraws:
         """S draws of the predictive: of the linearised outputs (``"glm"``) or of the network with sampled weights (``"nn"``)."""
         draws = self.predictive_draws(x, num_samples, predictive, seed=seed, generator=generator)
         if draws.probs is not None:
             return CategoricalDraws(draws.probs[0])
         return GaussianDraws(draws.means[0], draws.noise_variances[0])
 
-    def predictive_draws(self, x: torch.Tensor, num_samples: int = 100, predictive: Predictive = "glm", *,
-                         seed: int | None = None, generator: torch.Generator | None = None) -> FunctionDraws:
+    def predictive_draws(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 100,
+        predictive: Predictive = "glm",
+        *,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> FunctionDraws:
         """One chain of S predictive draws; with ``predictive="nn"`` also the weight draws ``theta`` [1, S, P].
 
         With ``"glm"`` the draws are of the linearised network's outputs f(x) ~ N(f_MAP(x), J Sigma J^T), a
@@ -649,10 +742,16 @@ class Laplace(nn.Module):
             f = self._function_draws(mean, cov, num_samples, g)
         else:
             raise InputError(f"predictive must be 'glm' or 'nn', got {predictive!r}")
-        draws = (CategoricalDraws(f.softmax(-1)) if self.kind == "classification"
-                 else GaussianDraws(f[..., 0], torch.full_like(f[..., 0], self.noise_std**2)))
-        note = ("outputs of the linearised network (GLM predictive) per draw" if predictive == "glm"
-                else "one network with weights from the Laplace Gaussian per draw")
+        draws = (
+            CategoricalDraws(f.softmax(-1))
+            if self.kind == "classification"
+            else GaussianDraws(f[..., 0], torch.full_like(f[..., 0], self.noise_std**2))
+        )
+        note = (
+            "outputs of the linearised network (GLM predictive) per draw"
+            if predictive == "glm"
+            else "one network with weights from the Laplace Gaussian per draw"
+        )
         return FunctionDraws.from_draws(draws, "laplace", parameters=parameters, bayesian=True, note=note)
 
     def _network_draws(self, x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
@@ -675,7 +774,9 @@ class Laplace(nn.Module):
             self.net.train(was_training)
         return torch.stack(draws)
 
-    def predict(self, x: torch.Tensor, num_samples: int = 100, link: Link = "probit") -> ClassificationPrediction | RegressionPrediction:
+    def predict(
+        self, x: torch.Tensor, num_samples: int = 100, link: Link = "probit"
+    ) -> ClassificationPrediction | RegressionPrediction:
         """The predictive summary used by :func:`bayesdl.inference.predictive.predict`.
 
         Regression: the closed form. Classification: the entropy decomposition from ``num_samples`` GLM draws, with
@@ -688,4 +789,6 @@ class Laplace(nn.Module):
             return summary
         probs = self.probs(x, link=link)
         entropy = (probs * torch.where(probs > 0, -probs.log(), torch.zeros_like(probs))).sum(-1)
-        return ClassificationPrediction(probs=probs, entropy=entropy, expected_entropy=summary.expected_entropy.clamp(max=entropy))
+        return ClassificationPrediction(
+            probs=probs, entropy=entropy, expected_entropy=summary.expected_entropy.clamp(max=entropy)
+        )

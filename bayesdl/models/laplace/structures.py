@@ -15,13 +15,17 @@ import torch
 from ...errors import InputError
 
 
-def stored(state: dict[str, torch.Tensor], name: str, shape: tuple[int, ...] | None, dtype: torch.dtype) -> torch.Tensor:
+def stored(
+    state: dict[str, torch.Tensor], name: str, shape: tuple[int, ...] | None, dtype: torch.dtype
+) -> torch.Tensor:
     """``state[name]`` after checking that it exists, is finite and has ``shape`` (None: any 1-D or 2-D) and ``dtype``."""
     value = state.get(name)
     if not isinstance(value, torch.Tensor):
         raise InputError(f"the fitted state lacks {name!r}")
     if (shape is not None and tuple(value.shape) != tuple(shape)) or value.dtype != dtype:
-        raise InputError(f"{name!r} is {value.dtype} {list(value.shape)}, expected {dtype} {list(shape or [])}")
+        raise InputError(
+            f"{name!r} is {value.dtype} {list(value.shape)}, expected {dtype} {list(shape or [])}"
+        )
     if not bool(torch.isfinite(value).all()):
         raise InputError(f"{name!r} holds NaN or infinite values")
     return value
@@ -37,7 +41,9 @@ class DiagonalPrecision:
         return {"diagonal": self.diagonal}
 
     @classmethod
-    def from_state(cls, state: dict[str, torch.Tensor], num_params: int, dtype: torch.dtype) -> DiagonalPrecision:
+    def from_state(
+        cls, state: dict[str, torch.Tensor], num_params: int, dtype: torch.dtype
+    ) -> DiagonalPrecision:
         return cls(stored(state, "diagonal", (num_params,), dtype))
 
     @property
@@ -48,7 +54,13 @@ class DiagonalPrecision:
         return torch.log(scale * self.diagonal + delta).sum()
 
     def sample(self, num_samples: int, delta: float, generator: torch.Generator | None) -> torch.Tensor:
-        eps = torch.randn(num_samples, self.num_params, generator=generator, dtype=self.diagonal.dtype, device=self.diagonal.device)
+        eps = torch.randn(
+            num_samples,
+            self.num_params,
+            generator=generator,
+            dtype=self.diagonal.dtype,
+            device=self.diagonal.device,
+        )
         return eps / torch.sqrt(self.diagonal + delta)
 
     def functional_covariance(self, jacobian: torch.Tensor, delta: float) -> torch.Tensor:
@@ -71,12 +83,17 @@ class EigenPrecision:
         return {"eigenvalues": self.eigenvalues, "eigenvectors": self.eigenvectors}
 
     @classmethod
-    def from_state(cls, state: dict[str, torch.Tensor], num_params: int, dtype: torch.dtype) -> EigenPrecision:
+    def from_state(
+        cls, state: dict[str, torch.Tensor], num_params: int, dtype: torch.dtype
+    ) -> EigenPrecision:
         values = state.get("eigenvalues")
         rank = values.shape[0] if isinstance(values, torch.Tensor) and values.dim() == 1 else -1
         if not 1 <= rank <= num_params:
             raise InputError(f"'eigenvalues' must be a vector of 1 to {num_params} values")
-        return cls(stored(state, "eigenvalues", (rank,), dtype), stored(state, "eigenvectors", (num_params, rank), dtype))
+        return cls(
+            stored(state, "eigenvalues", (rank,), dtype),
+            stored(state, "eigenvectors", (num_params, rank), dtype),
+        )
 
     @property
     def num_params(self) -> int:
@@ -87,7 +104,9 @@ class EigenPrecision:
         return self.eigenvectors.shape[1]
 
     def log_det(self, delta: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
-        return torch.log(scale * self.eigenvalues + delta).sum() + (self.num_params - self.rank) * torch.log(torch.as_tensor(delta))
+        return torch.log(scale * self.eigenvalues + delta).sum() + (self.num_params - self.rank) * torch.log(
+            torch.as_tensor(delta)
+        )
 
     def sample(self, num_samples: int, delta: float, generator: torch.Generator | None) -> torch.Tensor:
         v = self.eigenvectors
@@ -102,8 +121,14 @@ class EigenPrecision:
         projected = jacobian @ self.eigenvectors  # [B, C, k]
         cov = torch.einsum("bck,k,bdk->bcd", projected, 1.0 / (self.eigenvalues + delta), projected)
         if self.rank < self.num_params:
-            cov = cov + (torch.einsum("bcp,bdp->bcd", jacobian, jacobian)
-                         - torch.einsum("bck,bdk->bcd", projected, projected)) / delta
+            cov = (
+                cov
+                + (
+                    torch.einsum("bcp,bdp->bcd", jacobian, jacobian)
+                    - torch.einsum("bck,bdk->bcd", projected, projected)
+                )
+                / delta
+            )
         return cov
 
 
@@ -118,8 +143,14 @@ class KroneckerPrecision:
     2018, "A Scalable Laplace Approximation for Neural Networks", ICLR).
     """
 
-    def __init__(self, blocks: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]], shapes: list[tuple[int, int, bool]]) -> None:
-        self.blocks = [tuple(t.contiguous() for t in block) for block in blocks]  # per layer: (g, U_G, a, U_A), row-major
+    def __init__(
+        self,
+        blocks: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]],
+        shapes: list[tuple[int, int, bool]],
+    ) -> None:
+        self.blocks = [
+            tuple(t.contiguous() for t in block) for block in blocks
+        ]  # per layer: (g, U_G, a, U_A), row-major
         self.shapes = shapes  # per layer: (out, in, has_bias)
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -127,12 +158,20 @@ class KroneckerPrecision:
         return {f"kron{k}_{n}": t for k, block in enumerate(self.blocks) for n, t in zip(names, block)}
 
     @classmethod
-    def from_state(cls, state: dict[str, torch.Tensor], shapes: list[tuple[int, int, bool]], dtype: torch.dtype) -> KroneckerPrecision:
+    def from_state(
+        cls, state: dict[str, torch.Tensor], shapes: list[tuple[int, int, bool]], dtype: torch.dtype
+    ) -> KroneckerPrecision:
         blocks = []
         for k, (out, inp, has_bias) in enumerate(shapes):
             width = inp + int(has_bias)
-            blocks.append((stored(state, f"kron{k}_g", (out,), dtype), stored(state, f"kron{k}_ug", (out, out), dtype),
-                           stored(state, f"kron{k}_a", (width,), dtype), stored(state, f"kron{k}_ua", (width, width), dtype)))
+            blocks.append(
+                (
+                    stored(state, f"kron{k}_g", (out,), dtype),
+                    stored(state, f"kron{k}_ug", (out, out), dtype),
+                    stored(state, f"kron{k}_a", (width,), dtype),
+                    stored(state, f"kron{k}_ua", (width, width), dtype),
+                )
+            )
         return cls(blocks, shapes)
 
     @property
@@ -149,7 +188,9 @@ class KroneckerPrecision:
     def sample(self, num_samples: int, delta: float, generator: torch.Generator | None) -> torch.Tensor:
         parts = []
         for k, ((_, u_g, _, u_a), (out, inp, has_bias)) in enumerate(zip(self.blocks, self.shapes)):
-            eps = torch.randn(num_samples, out, u_a.shape[0], generator=generator, dtype=u_g.dtype, device=u_g.device)
+            eps = torch.randn(
+                num_samples, out, u_a.shape[0], generator=generator, dtype=u_g.dtype, device=u_g.device
+            )
             block = u_g @ (eps / torch.sqrt(self._eigenvalues(k) + delta)) @ u_a.T  # [S, out, in (+1)]
             parts.append(self._flatten(block, inp, has_bias))
         return torch.cat(parts, dim=-1)
@@ -170,7 +211,9 @@ class KroneckerPrecision:
         cov, start = 0.0, 0
         for k, ((_, u_g, _, u_a), (out, inp, has_bias)) in enumerate(zip(self.blocks, self.shapes)):
             size = out * (inp + int(has_bias))
-            block_j = self._unflatten(jacobian[..., start : start + size], out, inp, has_bias)  # [B, C, out, in+1]
+            block_j = self._unflatten(
+                jacobian[..., start : start + size], out, inp, has_bias
+            )  # [B, C, out, in+1]
             rotated = (u_g.T @ (block_j @ u_a)).flatten(-2)  # U_G^T J U_A, [B, C, out * (in+1)]
             weights = (1.0 / (self._eigenvalues(k) + delta)).reshape(-1)
             cov = cov + (rotated * weights) @ rotated.transpose(-1, -2)

@@ -22,7 +22,9 @@ def last_linear(net: nn.Module) -> tuple[str, nn.Linear]:
     named = [(name, m) for name, m in net.named_modules() if name]
     linears = [(name, m) for name, m in named if isinstance(m, nn.Linear)]
     if not linears:
-        raise InputError(f"a last-layer Laplace approximation needs a final nn.Linear layer; {type(net).__name__} has none")
+        raise InputError(
+            f"a last-layer Laplace approximation needs a final nn.Linear layer; {type(net).__name__} has none"
+        )
     name, layer = linears[-1]
     leaves = [(n, m) for n, m in named if not list(m.children())]
     last_leaf_name, last_leaf = leaves[-1]

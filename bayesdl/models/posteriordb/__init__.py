@@ -66,36 +66,73 @@ def _design(columns: list[torch.Tensor]) -> torch.Tensor:
 
 def _build(name: str, d: dict, dtype: torch.dtype) -> tuple[Callable, tuple, str]:
     if name == "eight_schools-eight_schools_noncentered":
-        return eight_schools_noncentered, (_t(d["y"], dtype), _t(d["sigma"], dtype)), "hierarchical, non-centred, 10 dims"
+        return (
+            eight_schools_noncentered,
+            (_t(d["y"], dtype), _t(d["sigma"], dtype)),
+            "hierarchical, non-centred, 10 dims",
+        )
     if name == "kidiq-kidscore_momhsiq":
         x = _design([_t(d["mom_hs"], dtype), _t(d["mom_iq"], dtype)])
-        return partial(linear_regression, sigma_prior="half_cauchy", sigma_scale=2.5), (x, _t(d["kid_score"], dtype)), \
-            "linear regression of kid's score on mother's high school and IQ"
+        return (
+            partial(linear_regression, sigma_prior="half_cauchy", sigma_scale=2.5),
+            (x, _t(d["kid_score"], dtype)),
+            "linear regression of kid's score on mother's high school and IQ",
+        )
     if name == "earnings-logearn_height_male":
         x = _design([_t(d["height"], dtype), _t(d["male"], dtype)])
         return linear_regression, (x, _t(d["earn"], dtype).log()), "linear regression of log earnings"
     if name == "nes1980-nes":
         age = _t(d["age_discrete"], dtype)
         cols = [d["real_ideo"], d["race_adj"]]
-        x = _design([_t(cols[0], dtype), _t(cols[1], dtype), (age == 2).to(dtype), (age == 3).to(dtype),
-                     (age == 4).to(dtype), _t(d["educ1"], dtype), _t(d["gender"], dtype), _t(d["income"], dtype)])
+        x = _design(
+            [
+                _t(cols[0], dtype),
+                _t(cols[1], dtype),
+                (age == 2).to(dtype),
+                (age == 3).to(dtype),
+                (age == 4).to(dtype),
+                _t(d["educ1"], dtype),
+                _t(d["gender"], dtype),
+                _t(d["income"], dtype),
+            ]
+        )
         return linear_regression, (x, _t(d["partyid7"], dtype)), "linear regression, 9 coefficients"
     if name == "kilpisjarvi_mod-kilpisjarvi":
-        args = (_t(d["x"], dtype), _t(d["y"], dtype), float(d["pmualpha"]), float(d["psalpha"]), float(d["pmubeta"]),
-                float(d["psbeta"]))
+        args = (
+            _t(d["x"], dtype),
+            _t(d["y"], dtype),
+            float(d["pmualpha"]),
+            float(d["psalpha"]),
+            float(d["pmubeta"]),
+            float(d["psbeta"]),
+        )
         return kilpisjarvi, args, "linear trend with strongly correlated intercept and slope"
     if name == "mesquite-logmesquite_logvash":
         d1, d2, ch = _t(d["diam1"], dtype), _t(d["diam2"], dtype), _t(d["canopy_height"], dtype)
-        x = _design([(d1 * d2 * ch).log(), (d1 * d2).log(), (d1 / d2).log(), _t(d["total_height"], dtype).log(),
-                     _t(d["group"], dtype)])
+        x = _design(
+            [
+                (d1 * d2 * ch).log(),
+                (d1 * d2).log(),
+                (d1 / d2).log(),
+                _t(d["total_height"], dtype).log(),
+                _t(d["group"], dtype),
+            ]
+        )
         return linear_regression, (x, _t(d["weight"], dtype).log()), "log-log regression"
     if name == "sblri-blr":
-        return partial(linear_regression, beta_scale=10.0, sigma_prior="half_normal", sigma_scale=10.0), \
-            (_t(d["X"], dtype), _t(d["y"], dtype)), "Bayesian linear regression, 5 coefficients"
+        return (
+            partial(linear_regression, beta_scale=10.0, sigma_prior="half_normal", sigma_scale=10.0),
+            (_t(d["X"], dtype), _t(d["y"], dtype)),
+            "Bayesian linear regression, 5 coefficients",
+        )
     if name == "arma-arma11":
         return arma11, (_t(d["y"], dtype),), "ARMA(1, 1) time series"
     if name == "gp_pois_regr-gp_regr":
-        return gp_regression, (_t(d["x"], dtype), _t(d["y"], dtype)), "GP regression hyperparameters (Cholesky in the model)"
+        return (
+            gp_regression,
+            (_t(d["x"], dtype), _t(d["y"], dtype)),
+            "GP regression hyperparameters (Cholesky in the model)",
+        )
     raise InputError(f"unknown posteriordb posterior {name!r}")
 
 
@@ -121,8 +158,14 @@ def load_posteriordb(name: str, dtype: torch.dtype = torch.float64) -> Posterior
         raise InputError(f"name must be one of {', '.join(POSTERIORDB_NAMES)}; got {name!r}")
     record = json.loads((DATA_DIR / f"{name}.json").read_text())
     model, args, description = _build(name, record["data"], dtype)
-    return PosteriordbPosterior(name=name, model=model, args=args, reference=record["reference"]["parameters"],
-                                stan_model=record["stan_model"], description=description)
+    return PosteriordbPosterior(
+        name=name,
+        model=model,
+        args=args,
+        reference=record["reference"]["parameters"],
+        stan_model=record["stan_model"],
+        description=description,
+    )
 
 
 __all__ = [

@@ -36,6 +36,8 @@ def gp_regression(x: torch.Tensor, y: torch.Tensor | None) -> None:
     alpha = pyro.sample("alpha", dist.HalfNormal(zero + 2.0))
     sigma = pyro.sample("sigma", dist.HalfNormal(zero + 1.0))
     diff = x.unsqueeze(-1) - x.unsqueeze(-2)
-    cov = alpha**2 * torch.exp(-0.5 * (diff / rho) ** 2) + sigma * torch.eye(x.shape[0], dtype=x.dtype, device=x.device)
+    cov = alpha**2 * torch.exp(-0.5 * (diff / rho) ** 2) + sigma * torch.eye(
+        x.shape[0], dtype=x.dtype, device=x.device
+    )
     scale_tril = torch.linalg.cholesky(cov)
     pyro.sample("y", dist.MultivariateNormal(x.new_zeros(x.shape[0]), scale_tril=scale_tril), obs=y)

@@ -47,8 +47,13 @@ def flat_positive(like: torch.Tensor) -> dist.TorchDistribution:
     return dist.HalfNormal(like.new_ones(())).mask(False)
 
 
-def linear_regression(x: torch.Tensor, y: torch.Tensor | None, beta_scale: float | None = None,
-                      sigma_prior: str = "flat", sigma_scale: float = 1.0) -> None:
+def linear_regression(
+    x: torch.Tensor,
+    y: torch.Tensor | None,
+    beta_scale: float | None = None,
+    sigma_prior: str = "flat",
+    sigma_scale: float = 1.0,
+) -> None:
     """y ~ N(x beta, sigma): beta [K] flat (or N(0, beta_scale)), sigma flat, half-Cauchy or half-normal.
 
     Arguments:
@@ -81,8 +86,14 @@ def linear_regression(x: torch.Tensor, y: torch.Tensor | None, beta_scale: float
         pyro.sample("y", dist.Normal(x @ beta, sigma), obs=y)
 
 
-def kilpisjarvi(x: torch.Tensor, y: torch.Tensor | None, prior_mean_alpha: float, prior_sd_alpha: float,
-                prior_mean_beta: float, prior_sd_beta: float) -> None:
+def kilpisjarvi(
+    x: torch.Tensor,
+    y: torch.Tensor | None,
+    prior_mean_alpha: float,
+    prior_sd_alpha: float,
+    prior_mean_beta: float,
+    prior_sd_beta: float,
+) -> None:
     """y ~ N(alpha + beta x, sigma) with normal priors on alpha and beta and a flat prior on sigma.
 
     With x the calendar year (about 1950-2010) the posterior of (alpha, beta) is a narrow ridge

@@ -38,7 +38,9 @@ class RBMAnnealingPath(AnnealingPath):
         self.base = base_visible_bias.detach().to(self.weight)
         self.num_visible, self.num_hidden = self.weight.shape
         self._bias_gap = (self.visible_bias - self.base).double()
-        self._square_gap = 0.5 * float((self.visible_bias.double() ** 2).sum() - (self.base.double() ** 2).sum())
+        self._square_gap = 0.5 * float(
+            (self.visible_bias.double() ** 2).sum() - (self.base.double() ** 2).sum()
+        )
         self._cached: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def log_z_base(self) -> float:
@@ -65,8 +67,14 @@ class RBMAnnealingPath(AnnealingPath):
         mix = (1.0 - beta) * self.base.double() + beta * self.visible_bias.double()
         term = vd @ mix
         if self.gaussian:
-            term = term - 0.5 * (vd**2).sum(-1) - 0.5 * (
-                (1.0 - beta) * float((self.base.double() ** 2).sum()) + beta * float((self.visible_bias.double() ** 2).sum())
+            term = (
+                term
+                - 0.5 * (vd**2).sum(-1)
+                - 0.5
+                * (
+                    (1.0 - beta) * float((self.base.double() ** 2).sum())
+                    + beta * float((self.visible_bias.double() ** 2).sum())
+                )
             )
         return term
 

@@ -30,8 +30,9 @@ def softplus_rows_exact(logits: torch.Tensor) -> torch.Tensor:
     return F.softplus(logits).sum(-1)
 
 
-def cd_statistics(stacked: torch.Tensor, probs: torch.Tensor, scale: torch.Tensor, visible_gap: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def cd_statistics(
+    stacked: torch.Tensor, probs: torch.Tensor, scale: torch.Tensor, visible_gap: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The gradient of mean F(v) - mean F(v_neg) with respect to (W, b, c), from [v; v_neg] and p(h | .).
 
     dF/dW = -v p(h|v)', dF/dc = -p(h|v), and dF/db = -v (Bernoulli) or b - v (Gaussian, where b
@@ -61,9 +62,17 @@ class FreeEnergyGap(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, weight: torch.Tensor, visible_bias: torch.Tensor, hidden_bias: torch.Tensor, logits: torch.Tensor,
-                probs: torch.Tensor, scale: torch.Tensor, visible_term: torch.Tensor,
-                statistics: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    def forward(
+        ctx: Any,
+        weight: torch.Tensor,
+        visible_bias: torch.Tensor,
+        hidden_bias: torch.Tensor,
+        logits: torch.Tensor,
+        probs: torch.Tensor,
+        scale: torch.Tensor,
+        visible_term: torch.Tensor,
+        statistics: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None,
+    ) -> torch.Tensor:
         # - mean_data sum_j softplus + mean_neg sum_j softplus = scale . rows
         gap = visible_term + torch.dot(softplus_rows(logits, probs), scale)
         if not math.isfinite(float(gap)):  # sigmoid underflowed somewhere (or the parameters diverged)
@@ -81,5 +90,3 @@ class FreeEnergyGap(torch.autograd.Function):
         if not bool(grad_gap == 1.0):
             grad_w, grad_b, grad_c = grad_w * grad_gap, grad_b * grad_gap, grad_c * grad_gap
         return grad_w, grad_b, grad_c, None, None, None, None, None
-
-

@@ -34,7 +34,14 @@ class StaleLogPartitionError(BayesdlError, RuntimeError):
     """log p(v) was asked for while no estimate of log Z exists for the current parameters."""
 
 
-def binary_states(num_units: int, start: int = 0, stop: int | None = None, *, device: Any = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def binary_states(
+    num_units: int,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    device: Any = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """All binary vectors of length ``num_units`` with indices in [start, stop), as rows (bit i = unit i)."""
     stop = 2**num_units if stop is None else stop
     index = torch.arange(start, stop, device=device)
@@ -160,7 +167,10 @@ class RBM(nn.Module):
         chains = num_chains if method == "pcd" else 0
         self.register_buffer("chain_visible", torch.zeros(chains, num_visible))
         # (the binary hidden states in the compute dtype, as the next update's product takes them)
-        self.register_buffer("chain_hidden", torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._uses_bfloat16() else torch.float32))
+        self.register_buffer(
+            "chain_hidden",
+            torch.zeros(chains, num_hidden, dtype=torch.bfloat16 if self._uses_bfloat16() else torch.float32),
+        )
         self.register_buffer("chain_ready", torch.zeros((), dtype=torch.bool))
         self._log_z_cache: tuple[tuple, LogPartitionEstimate] | None = None
 
@@ -210,7 +220,10 @@ class RBM(nn.Module):
         device = self.weight.device
         cached = self._bfloat16_on
         if cached is None or cached[0] != device:
-            cached = self._bfloat16_on = (device, resolve_bfloat16(self.compute_dtype, device, f"RBM(compute_dtype={self.compute_dtype!r})"))
+            cached = self._bfloat16_on = (
+                device,
+                resolve_bfloat16(self.compute_dtype, device, f"RBM(compute_dtype={self.compute_dtype!r})"),
+            )
         return cached[1]
 
     def _compute_weight(self) -> torch.Tensor:
@@ -245,7 +258,9 @@ class RBM(nn.Module):
         self.check_visible(v)
         check_tensor(h, "h", shape=[len(v), self.num_hidden], floating=True)
         interaction = ((v @ self.weight) * h).sum(-1)
-        visible_term = 0.5 * ((v - self.visible_bias) ** 2).sum(-1) if self.gaussian else -(v @ self.visible_bias)
+        visible_term = (
+            0.5 * ((v - self.visible_bias) ** 2).sum(-1) if self.gaussian else -(v @ self.visible_bias)
+        )
         return visible_term - h @ self.hidden_bias - interaction
 
     def _free_energy(self, v: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -286,7 +301,14 @@ class RBM(nn.Module):
             statistic=lambda blocks: self._free_energy(blocks[0], self.hidden_logits(blocks[0])),
         )
 
-    def gibbs(self, v: torch.Tensor, k: int = 1, *, generator: torch.Generator | None = None, seed: int | None = None) -> torch.Tensor:
+    def gibbs(
+        self,
+        v: torch.Tensor,
+        k: int = 1,
+        *,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+    ) -> torch.Tensor:
         """The visible state after ``k`` block Gibbs sweeps started at ``v``, shape [B, D].
 
         Example:
@@ -322,7 +344,9 @@ class RBM(nn.Module):
             torch.Size([4, 5])
         """
         n = check_positive_int(num_samples, "num_samples")
-        generator = make_generator(seed, generator, self.weight.device, fresh=True)  # neither: fresh draws (was seed 0)
+        generator = make_generator(
+            seed, generator, self.weight.device, fresh=True
+        )  # neither: fresh draws (was seed 0)
         with torch.no_grad():
             v = self._sample_base(n, generator)
             result = block_gibbs(v, [self.sample_hidden, self.sample_visible], num_steps, generator=generator)
@@ -363,7 +387,11 @@ class RBM(nn.Module):
         self.check_visible(v)
         with torch.no_grad():
             weight = self._compute_weight()
-            h = self.chain_hidden if self.method == "pcd" and bool(self.chain_ready) else self.sample_hidden(v)
+            h = (
+                self.chain_hidden
+                if self.method == "pcd" and bool(self.chain_ready)
+                else self.sample_hidden(v)
+            )
             return self._down_chain(h, self.k, weight).to(self.weight.dtype)
 
     def contrastive_loss(self, v: torch.Tensor, v_neg: torch.Tensor) -> torch.Tensor:
@@ -381,8 +409,14 @@ class RBM(nn.Module):
             logits = self._hidden_input(stacked, weight)
         return self._contrastive(v, v_neg, stacked, logits, torch.sigmoid(logits))
 
-    def _contrastive(self, v: torch.Tensor, v_neg: torch.Tensor, stacked: torch.Tensor, logits: torch.Tensor,
-                     probs: torch.Tensor) -> torch.Tensor:
+    def _contrastive(
+        self,
+        v: torch.Tensor,
+        v_neg: torch.Tensor,
+        stacked: torch.Tensor,
+        logits: torch.Tensor,
+        probs: torch.Tensor,
+    ) -> torch.Tensor:
         n_pos, n_neg = len(v), len(stacked) - len(v)
         with torch.no_grad():
             scale = self._row_weights(n_pos, n_neg, probs)
@@ -390,19 +424,27 @@ class RBM(nn.Module):
             visible_gap = torch.addmv(torch.mv(v.t(), -scale[:n_pos]), v_neg.t().to(v.dtype), -scale[n_pos:])
             if self.gaussian:
                 b = self.visible_bias
-                constant = 0.5 * ((v - b) ** 2).sum(-1).mean() - 0.5 * ((v_neg.to(v.dtype) - b) ** 2).sum(-1).mean()
+                constant = (
+                    0.5 * ((v - b) ** 2).sum(-1).mean() - 0.5 * ((v_neg.to(v.dtype) - b) ** 2).sum(-1).mean()
+                )
             else:  # -mean b'v + mean b'v_neg
                 constant = -(visible_gap @ self.visible_bias)
-            if self.weight_decay > 0:  # 0.5 lambda ||W||^2, its gradient lambda W added to the closed form below
+            if (
+                self.weight_decay > 0
+            ):  # 0.5 lambda ||W||^2, its gradient lambda W added to the closed form below
                 flat = self.weight.detach().reshape(-1)
                 constant = constant + 0.5 * self.weight_decay * torch.dot(flat, flat)
         statistics = None  # none is needed when no backward pass can follow (evaluation)
-        if torch.is_grad_enabled() and any(p.requires_grad for p in (self.weight, self.visible_bias, self.hidden_bias)):
+        if torch.is_grad_enabled() and any(
+            p.requires_grad for p in (self.weight, self.visible_bias, self.hidden_bias)
+        ):
             with torch.no_grad():  # computed here, so the backward pass only scales them
                 statistics = cd_statistics(stacked, probs, scale, visible_gap)
                 if self.weight_decay > 0:
                     statistics[0].add_(self.weight.detach(), alpha=self.weight_decay)
-        loss = FreeEnergyGap.apply(self.weight, self.visible_bias, self.hidden_bias, logits, probs, scale, constant, statistics)
+        loss = FreeEnergyGap.apply(
+            self.weight, self.visible_bias, self.hidden_bias, logits, probs, scale, constant, statistics
+        )
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             q = torch.sigmoid(self._hidden_input(v, self._compute_weight())).mean(0)
             p = torch.full_like(q, self.sparsity_target)
@@ -428,7 +470,11 @@ class RBM(nn.Module):
         """
         for _ in range(k - 1):
             v = self._draw_visible(self._visible_input(h, weight), None)
-            h = bernoulli(torch.sigmoid(self._hidden_input(v, weight)), None, out=v.new_empty((len(v), self.num_hidden), dtype=weight.dtype))
+            h = bernoulli(
+                torch.sigmoid(self._hidden_input(v, weight)),
+                None,
+                out=v.new_empty((len(v), self.num_hidden), dtype=weight.dtype),
+            )
         return self._draw_visible(self._visible_input(h, weight), None)
 
     def _draw_visible(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -466,7 +512,9 @@ class RBM(nn.Module):
                 self.chain_hidden.copy_(self.sample_hidden(self.chain_visible))
                 self.chain_ready.fill_(True)
             # [v; v_neg] in the compute dtype, filled row block by row block (no concatenation)
-            stacked = v.new_empty((n + (self.num_chains if persistent else n), self.num_visible), dtype=weight.dtype)
+            stacked = v.new_empty(
+                (n + (self.num_chains if persistent else n), self.num_visible), dtype=weight.dtype
+            )
             stacked[:n].copy_(v)
             if persistent:
                 v_neg = self._down_chain(self.chain_hidden, self.k, weight)
@@ -500,7 +548,9 @@ class RBM(nn.Module):
         with torch.no_grad():
             return ((v - self.visible_mean(self.hidden_probs(v))) ** 2).sum(-1)
 
-    def pseudo_log_likelihood(self, v: torch.Tensor, *, generator: torch.Generator | None = None, seed: int | None = None) -> torch.Tensor:
+    def pseudo_log_likelihood(
+        self, v: torch.Tensor, *, generator: torch.Generator | None = None, seed: int | None = None
+    ) -> torch.Tensor:
         """MONITOR ONLY: a one-coordinate stochastic estimate of the pseudo-log-likelihood, shape [B].
 
         sum_i log p(v_i | v_-i) is estimated by D * log sigmoid(F(v~) - F(v)), where v~ is v with
@@ -517,12 +567,17 @@ class RBM(nn.Module):
             flipped = v.clone()
             rows = torch.arange(len(v), device=v.device)
             flipped[rows, idx] = 1.0 - flipped[rows, idx]
-            diff = self._free_energy(flipped, self.hidden_logits(flipped)) - self._free_energy(v, self.hidden_logits(v))
+            diff = self._free_energy(flipped, self.hidden_logits(flipped)) - self._free_energy(
+                v, self.hidden_logits(v)
+            )
             return self.num_visible * F.logsigmoid(diff)
 
     # ------------------------------------------------------------------ partition function
     def _parameter_key(self) -> tuple:
-        return tuple((p.data_ptr(), p._version, str(p.device), p.dtype) for p in (self.weight, self.visible_bias, self.hidden_bias))
+        return tuple(
+            (p.data_ptr(), p._version, str(p.device), p.dtype)
+            for p in (self.weight, self.visible_bias, self.hidden_bias)
+        )
 
     @property
     def log_z_estimate(self) -> LogPartitionEstimate | None:
@@ -588,7 +643,13 @@ class RBM(nn.Module):
                     base = self.base_visible_bias
                 path = RBMAnnealingPath(self, base)
                 estimate = annealed_importance_sampling(
-                    path, num_chains, num_betas, schedule=schedule, seed=seed, generator=generator, progress=progress
+                    path,
+                    num_chains,
+                    num_betas,
+                    schedule=schedule,
+                    seed=seed,
+                    generator=generator,
+                    progress=progress,
                 )
         self._log_z_cache = (self._parameter_key(), estimate)
         return estimate
@@ -616,7 +677,9 @@ class RBM(nn.Module):
         chunk = 2**16
         parts = []
         for start in range(0, 2**units, chunk):
-            states = binary_states(units, start, min(2**units, start + chunk), device=W.device, dtype=torch.float64)
+            states = binary_states(
+                units, start, min(2**units, start + chunk), device=W.device, dtype=torch.float64
+            )
             if layer == "visible":
                 parts.append(states @ b + F.softplus(states @ W + c).sum(-1))
             elif self.gaussian:
@@ -651,4 +714,3 @@ class RBM(nn.Module):
             estimate = self.log_partition("exact")
         with torch.no_grad():
             return -self._free_energy(v, self.hidden_logits(v)) - estimate.log_z
-

@@ -62,7 +62,9 @@ class Decoder(torch.nn.Module):
         raise NotImplementedError
 
     def forward(self, z: torch.Tensor) -> dist.TorchDistribution:
-        return self.likelihood.distribution(self.params(z).float(), len(self.data_shape))  # float32 under autocast
+        return self.likelihood.distribution(
+            self.params(z).float(), len(self.data_shape)
+        )  # float32 under autocast
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) in nats, shape z.shape[:-1] (x broadcasts over the leading sample dimensions of z):
@@ -100,13 +102,20 @@ class MLPDecoder(Decoder):
         Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
 
-    def __init__(self, latent_dim: int, data_shape: Sequence[int], hidden_sizes: Sequence[int] | int = (400,),
-                 likelihood: DecoderLikelihood | Head = "bernoulli") -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        data_shape: Sequence[int],
+        hidden_sizes: Sequence[int] | int = (400,),
+        likelihood: DecoderLikelihood | Head = "bernoulli",
+    ) -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
         self.likelihood = decoder_head(likelihood)
-        self.net = mlp([self.latent_dim, *_hidden(hidden_sizes), self.likelihood.num_params * math.prod(self.data_shape)])
+        self.net = mlp(
+            [self.latent_dim, *_hidden(hidden_sizes), self.likelihood.num_params * math.prod(self.data_shape)]
+        )
 
     def params(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).reshape(*z.shape[:-1], self.likelihood.num_params, *self.data_shape)
@@ -129,8 +138,13 @@ class ConvDecoder(Decoder):
         torch.Size([1, 8, 8])
     """
 
-    def __init__(self, latent_dim: int, data_shape: Sequence[int], channels: Sequence[int] = (64, 32),
-                 likelihood: DecoderLikelihood | Head = "bernoulli") -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        data_shape: Sequence[int],
+        channels: Sequence[int] = (64, 32),
+        likelihood: DecoderLikelihood | Head = "bernoulli",
+    ) -> None:
         super().__init__()
         channels = [check_positive_int(int(c), "channels") for c in channels]
         if not channels:

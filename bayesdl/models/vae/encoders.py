@@ -89,8 +89,13 @@ class MLPEncoder(GaussianEncoder):
         Kingma & Welling (2013), Auto-Encoding Variational Bayes, arXiv:1312.6114.
     """
 
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_sizes: Sequence[int] | int = (400,),
-                 input_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        hidden_sizes: Sequence[int] | int = (400,),
+        input_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
@@ -116,7 +121,9 @@ def check_image_shape(data_shape: Sequence[int], num_halvings: int) -> tuple[int
     shape = tuple(int(s) for s in data_shape)
     factor = 2**num_halvings
     if len(shape) != 3 or min(shape) < 1 or shape[1] % factor or shape[2] % factor:
-        raise InputError(f"data_shape must be [C, H, W] with H and W divisible by {factor}, got {list(shape)}")
+        raise InputError(
+            f"data_shape must be [C, H, W] with H and W divisible by {factor}, got {list(shape)}"
+        )
     return shape  # type: ignore[return-value]
 
 
@@ -136,8 +143,13 @@ class ConvEncoder(GaussianEncoder):
         torch.Size([3])
     """
 
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, channels: Sequence[int] = (32, 64),
-                 input_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        channels: Sequence[int] = (32, 64),
+        input_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         channels = [check_positive_int(int(c), "channels") for c in channels]
         if not channels:

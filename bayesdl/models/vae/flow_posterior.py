@@ -81,9 +81,17 @@ class FlowPosteriorEncoder(torch.nn.Module):
         Durkan, Bekasov, Murray & Papamakarios (2019), "Neural Spline Flows", arXiv:1906.04032.
     """
 
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden_sizes: Sequence[int] | int = (400,),
-                 flow: FlowKind = "iaf", num_flows: int = 2, flow_hidden_sizes: Sequence[int] | int = (64,),
-                 input_scale: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        hidden_sizes: Sequence[int] | int = (400,),
+        flow: FlowKind = "iaf",
+        num_flows: int = 2,
+        flow_hidden_sizes: Sequence[int] | int = (64,),
+        input_scale: float = 1.0,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
@@ -94,12 +102,24 @@ class FlowPosteriorEncoder(torch.nn.Module):
         self.body = torch.nn.Sequential(mlp([math.prod(self.data_shape), *hidden]), torch.nn.ReLU())
         context = hidden[-1]
         if self.flow_kind == "iaf":
-            self.flow: Flow = IAF(self.latent_dim, self.num_flows, _hidden(flow_hidden_sizes), context_size=context,
-                                  conditional_base=True)
+            self.flow: Flow = IAF(
+                self.latent_dim,
+                self.num_flows,
+                _hidden(flow_hidden_sizes),
+                context_size=context,
+                conditional_base=True,
+            )
         elif self.flow_kind == "nsf":
-            check_positive_int(self.latent_dim, "latent_dim (a spline-coupling posterior needs at least 2)", minimum=2)
-            self.flow = NSFCoupling(self.latent_dim, self.num_flows, _hidden(flow_hidden_sizes), context_size=context,
-                                    conditional_base=True)
+            check_positive_int(
+                self.latent_dim, "latent_dim (a spline-coupling posterior needs at least 2)", minimum=2
+            )
+            self.flow = NSFCoupling(
+                self.latent_dim,
+                self.num_flows,
+                _hidden(flow_hidden_sizes),
+                context_size=context,
+                conditional_base=True,
+            )
         else:
             layer = Planar if self.flow_kind == "planar" else Radial
             steps = FlowSequence([layer(self.latent_dim, seed=seed + i) for i in range(self.num_flows)])

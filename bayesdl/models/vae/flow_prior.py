@@ -48,8 +48,13 @@ class FlowPrior(Prior):
         Murray & Papamakarios (2019), "Neural Spline Flows", arXiv:1906.04032.
     """
 
-    def __init__(self, latent_dim: int, num_layers: int = 2, hidden_sizes: Sequence[int] | int = (64,),
-                 flow: Literal["maf", "nsf"] = "maf") -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        num_layers: int = 2,
+        hidden_sizes: Sequence[int] | int = (64,),
+        flow: Literal["maf", "nsf"] = "maf",
+    ) -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         build = MAF if check_choice(flow, "flow", ("maf", "nsf")) == "maf" else NSFAutoregressive

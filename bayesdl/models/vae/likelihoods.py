@@ -81,5 +81,7 @@ def make_likelihood(likelihood: DecoderLikelihood | Head) -> Head:
         ...     type(make_likelihood("categorical")).__name__  # the old name of "levels"
         'LevelsHead'
     """
-    warn_deprecated("bayesdl.models.vae.likelihoods.make_likelihood(name)", "bayesdl.nn.heads.make_head(name)")
+    warn_deprecated(
+        "bayesdl.models.vae.likelihoods.make_likelihood(name)", "bayesdl.nn.heads.make_head(name)"
+    )
     return decoder_head(renamed_value(likelihood, "likelihood", RENAMED_DENSITY_HEADS))

@@ -71,7 +71,9 @@ class PixelCNNConditional(dist.TorchDistribution):
 
     @property
     def mean(self) -> torch.Tensor:
-        raise NotImplementedError("a PixelCNN decoder has no closed-form mean: use sample() (e.g. VAE.sample(n, mean=False))")
+        raise NotImplementedError(
+            "a PixelCNN decoder has no closed-form mean: use sample() (e.g. VAE.sample(n, mean=False))"
+        )
 
     def expand(self, batch_shape: torch.Size, _instance: object = None) -> PixelCNNConditional:
         return PixelCNNConditional(self.decoder, self.z.expand(*batch_shape, self.z.shape[-1]))
@@ -82,7 +84,7 @@ class PixelCNNConditional(dist.TorchDistribution):
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         n_event = len(self.event_shape)
-        if tuple(value.shape[value.dim() - n_event:]) != tuple(self.event_shape):
+        if tuple(value.shape[value.dim() - n_event :]) != tuple(self.event_shape):
             raise InputError(f"x must end with the shape {list(self.event_shape)}, got {list(value.shape)}")
         shape = torch.broadcast_shapes(value.shape[: value.dim() - n_event], self.batch_shape)
         x = value.expand(*shape, *self.event_shape).reshape(-1, *self.event_shape)
@@ -120,16 +122,30 @@ class PixelCNNDecoder(torch.nn.Module):
         Gulrajani et al. (2016), "PixelVAE", arXiv:1611.05013; van den Oord et al. (2016), arXiv:1606.05328.
     """
 
-    def __init__(self, latent_dim: int, data_shape: Sequence[int], num_layers: int = 4, hidden_channels: int = 32,
-                 condition_dims: Sequence[int] | int = (64,), kernel_size: int = 3) -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        data_shape: Sequence[int],
+        num_layers: int = 4,
+        hidden_channels: int = 32,
+        condition_dims: Sequence[int] | int = (64,),
+        kernel_size: int = 3,
+    ) -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.data_shape = check_image_shape(data_shape, 0)
         widths = _hidden(condition_dims)
         c, h, w = self.data_shape
         self.condition_net = torch.nn.Sequential(mlp([self.latent_dim, *widths]), torch.nn.Tanh())
-        self.pixelcnn = PixelCNN(c, (h, w), num_layers=num_layers, hidden_channels=hidden_channels,
-                                 likelihood="bernoulli", kernel_size=kernel_size, condition_size=widths[-1])
+        self.pixelcnn = PixelCNN(
+            c,
+            (h, w),
+            num_layers=num_layers,
+            hidden_channels=hidden_channels,
+            likelihood="bernoulli",
+            kernel_size=kernel_size,
+            condition_size=widths[-1],
+        )
 
     def condition(self, z: torch.Tensor) -> torch.Tensor:
         """The conditioning vectors c(z) [N, width] for codes z [N, L]."""

@@ -97,14 +97,22 @@ class VampPrior(Prior):
         Tomczak & Welling (2017), VAE with a VampPrior, arXiv:1705.07120.
     """
 
-    def __init__(self, latent_dim: int, data_shape: Sequence[int], num_components: int = 500,
-                 init_std: float = 0.01, seed: int = 0) -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        data_shape: Sequence[int],
+        num_components: int = 500,
+        init_std: float = 0.01,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.data_shape = tuple(check_positive_int(int(s), "data_shape") for s in data_shape)
         self.num_components = check_positive_int(num_components, "num_components")
         generator = torch.Generator().manual_seed(seed)
-        self.raw_pseudo_inputs = torch.nn.Parameter(init_std * torch.randn(self.num_components, *self.data_shape, generator=generator))
+        self.raw_pseudo_inputs = torch.nn.Parameter(
+            init_std * torch.randn(self.num_components, *self.data_shape, generator=generator)
+        )
         self.register_buffer("mixture_logits", torch.zeros(self.num_components))
 
     @property
@@ -116,7 +124,9 @@ class VampPrior(Prior):
         """Set the pseudo-inputs to the first K rows of ``x`` (values in [0, 1], squeezed into [eps, 1-eps])."""
         check_tensor(x, "x")
         if x.shape[0] < self.num_components or tuple(x.shape[1:]) != self.data_shape:
-            raise InputError(f"x must have shape [>= {self.num_components}, {list(self.data_shape)}], got {list(x.shape)}")
+            raise InputError(
+                f"x must have shape [>= {self.num_components}, {list(self.data_shape)}], got {list(x.shape)}"
+            )
         u = x[: self.num_components].to(self.raw_pseudo_inputs).clamp(0, 1) * (1 - 2 * eps) + eps
         with torch.no_grad():
             self.raw_pseudo_inputs.copy_(torch.logit(u))
@@ -128,7 +138,11 @@ class VampPrior(Prior):
         components = encoder(self.pseudo_inputs)  # batch [K], event [L]
         mixing = dist.Categorical(logits=self.mixture_logits)
         base = getattr(components, "base_dist", None)
-        if type(components) is dist.Independent and type(base) is dist.Normal and components.reinterpreted_batch_ndims == 1:
+        if (
+            type(components) is dist.Independent
+            and type(base) is dist.Normal
+            and components.reinterpreted_batch_ndims == 1
+        ):
             return DiagonalNormalMixture(mixing, components)
         return dist.MixtureSameFamily(mixing, components)
 
@@ -163,7 +177,15 @@ class DiagonalNormalMixture(dist.MixtureSameFamily):
         with torch.autocast(value.device.type, enabled=False):
             precision = scale.double().pow(-2)
             loc64, z = loc.double(), value.double()
-            squared = (z * z) @ precision.t() - 2.0 * (z @ (loc64 * precision).t()) + (loc64 * loc64 * precision).sum(-1)
-            log_components = (-0.5 * squared).to(value.dtype) - scale.log().sum(-1) - 0.5 * loc.shape[-1] * math.log(2 * math.pi)
+            squared = (
+                (z * z) @ precision.t()
+                - 2.0 * (z @ (loc64 * precision).t())
+                + (loc64 * loc64 * precision).sum(-1)
+            )
+            log_components = (
+                (-0.5 * squared).to(value.dtype)
+                - scale.log().sum(-1)
+                - 0.5 * loc.shape[-1] * math.log(2 * math.pi)
+            )
             log_weights = torch.log_softmax(self.mixture_distribution.logits, -1)
             return torch.logsumexp(log_components + log_weights, dim=-1)

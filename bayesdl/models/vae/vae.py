@@ -57,7 +57,9 @@ Objective = Literal["elbo", "iwae"]
 OBJECTIVES: tuple[str, ...] = get_args(Objective)
 
 
-def kl_per_dimension(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:
+def kl_per_dimension(
+    q: torch.distributions.Distribution, p: torch.distributions.Distribution
+) -> torch.Tensor | None:
     """KL per latent dimension [B, L] when q and p are both factorised Normals (``Normal(...).to_event(1)``), else None."""
     if isinstance(q, torch.distributions.Independent) and isinstance(p, torch.distributions.Independent):
         qb, pb = q.base_dist, p.base_dist
@@ -114,20 +116,38 @@ class VAE(PyroModule):
         from .encoders import ConvEncoder, MLPEncoder
         from .priors import StandardNormalPrior, VampPrior
 
-        return (isinstance(self.encoder, (MLPEncoder, ConvEncoder)) and isinstance(self.decoder, (MLPDecoder, ConvDecoder))
-                and isinstance(self.prior, (StandardNormalPrior, VampPrior)))
+        return (
+            isinstance(self.encoder, (MLPEncoder, ConvEncoder))
+            and isinstance(self.decoder, (MLPDecoder, ConvDecoder))
+            and isinstance(self.prior, (StandardNormalPrior, VampPrior))
+        )
 
-    def __init__(self, encoder: torch.nn.Module, decoder: torch.nn.Module, prior: torch.nn.Module | None = None,
-                 beta: float = 1.0, free_bits: float = 0.0, num_particles: int = 1, objective: Objective = "elbo") -> None:
+    def __init__(
+        self,
+        encoder: torch.nn.Module,
+        decoder: torch.nn.Module,
+        prior: torch.nn.Module | None = None,
+        beta: float = 1.0,
+        free_bits: float = 0.0,
+        num_particles: int = 1,
+        objective: Objective = "elbo",
+    ) -> None:
         super().__init__()
-        for name, module, attrs in (("encoder", encoder, ("latent_dim", "data_shape")), ("decoder", decoder, ("data_shape", "check_data"))):
+        for name, module, attrs in (
+            ("encoder", encoder, ("latent_dim", "data_shape")),
+            ("decoder", decoder, ("data_shape", "check_data")),
+        ):
             if not isinstance(module, torch.nn.Module) or not all(hasattr(module, a) for a in attrs):
                 raise InputError(f"{name} must be a torch module with {', '.join(attrs)}")
         if tuple(encoder.data_shape) != tuple(decoder.data_shape):
-            raise InputError(f"encoder data_shape {list(encoder.data_shape)} differs from decoder data_shape {list(decoder.data_shape)}")
+            raise InputError(
+                f"encoder data_shape {list(encoder.data_shape)} differs from decoder data_shape {list(decoder.data_shape)}"
+            )
         prior = StandardNormalPrior(encoder.latent_dim) if prior is None else prior
         if getattr(prior, "latent_dim", encoder.latent_dim) != encoder.latent_dim:
-            raise InputError(f"prior latent_dim {prior.latent_dim} differs from encoder latent_dim {encoder.latent_dim}")
+            raise InputError(
+                f"prior latent_dim {prior.latent_dim} differs from encoder latent_dim {encoder.latent_dim}"
+            )
         if not (float(beta) > 0 and math.isfinite(float(beta))):
             raise InputError(f"beta must be a positive number, got {beta!r}")
         if not (float(free_bits) >= 0 and math.isfinite(float(free_bits))):
@@ -195,7 +215,9 @@ class VAE(PyroModule):
         """
         return kl_to_prior(q, self.prior_distribution(), z)
 
-    def elbo_terms(self, x: torch.Tensor, num_particles: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def elbo_terms(
+        self, x: torch.Tensor, num_particles: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-example reconstruction term E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B], in nats.
 
         The KL is analytic when there is a closed form for the pair (diagonal Gaussians), otherwise
@@ -285,8 +307,14 @@ class VAE(PyroModule):
         return d.mean if mean else d.sample()
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, mean: bool = True, seed: int | None = None, *,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
+    def reconstruct(
+        self,
+        x: torch.Tensor,
+        mean: bool = True,
+        seed: int | None = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """x' from p(x|z) at the posterior mean of z (``mean=True``, the default: the decoder's mean; else z and x' are
         sampled). ``seed`` or ``generator`` fixes the draws and leaves torch's global generator as it was."""
         with seeded_rng(seed_from(seed, generator)):
@@ -296,8 +324,14 @@ class VAE(PyroModule):
 
     @torch.no_grad()
     @sample_call_forms("mean", "seed")
-    def sample(self, num_samples: int, *, mean: bool = True, seed: int | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        num_samples: int,
+        *,
+        mean: bool = True,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """num_samples draws z ~ p(z), decoded: by default the decoder means E[x | z] (``mean=True``; smooth images),
         or draws x ~ p(x | z) with ``mean=False``; [num_samples, *data_shape].
 
@@ -313,7 +347,11 @@ class VAE(PyroModule):
     def interpolate(self, x1: torch.Tensor, x2: torch.Tensor, steps: int = 8) -> torch.Tensor:
         """Decoder means along the straight line between the posterior means of x1 and x2: [steps, *data_shape]."""
         check_positive_int(steps, "steps", minimum=2)
-        pair = torch.stack([x1.reshape(self.data_shape), x2.reshape(self.data_shape)]) if x1.dim() == len(self.data_shape) else torch.cat([x1, x2])
+        pair = (
+            torch.stack([x1.reshape(self.data_shape), x2.reshape(self.data_shape)])
+            if x1.dim() == len(self.data_shape)
+            else torch.cat([x1, x2])
+        )
         if pair.shape[0] != 2:
             raise InputError(f"x1 and x2 must each be one example of shape {list(self.data_shape)}")
         z = self.encode(pair).mean

@@ -42,7 +42,9 @@ class ActNorm(Transform):
 
     def _shape(self, x: torch.Tensor) -> tuple[int, ...]:
         if x.dim() not in (2, 4) or x.shape[1] != self.features:
-            raise InputError(f"x must have shape [B, {self.features}] or [B, {self.features}, H, W], got {tuple(x.shape)}")
+            raise InputError(
+                f"x must have shape [B, {self.features}] or [B, {self.features}, H, W], got {tuple(x.shape)}"
+            )
         return (1, self.features) + (1,) * (x.dim() - 2)
 
     @torch.no_grad()
@@ -57,14 +59,18 @@ class ActNorm(Transform):
     def _spatial(self, x: torch.Tensor) -> int:
         return x[0, 0].numel()
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         shape = self._shape(x)
         if self.training and not bool(self.initialized):
             self._initialize(x)
         z = (x + self.bias.view(shape)) * torch.exp(self.log_scale.view(shape))
         return z, (self._spatial(x) * self.log_scale.sum()).expand(x.shape[0])
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         shape = self._shape(z)
         x = z * torch.exp(-self.log_scale.view(shape)) - self.bias.view(shape)
         return x, -(self._spatial(z) * self.log_scale.sum()).expand(z.shape[0])

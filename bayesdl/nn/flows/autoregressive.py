@@ -35,9 +35,15 @@ class _MADETransform(Transform):
         num_params: int = 2,
     ) -> None:
         super().__init__()
-        ordering = torch.arange(features - 1, -1, -1, device="cpu") if reverse_order else torch.arange(features, device="cpu")
+        ordering = (
+            torch.arange(features - 1, -1, -1, device="cpu")
+            if reverse_order
+            else torch.arange(features, device="cpu")
+        )
         self.features = features
-        self.net = MADENet(features, list(hidden_sizes), num_params=num_params, context_size=context_size, ordering=ordering)
+        self.net = MADENet(
+            features, list(hidden_sizes), num_params=num_params, context_size=context_size, ordering=ordering
+        )
 
     def _net(self, h: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         """The MADE output [B, P, D] for an input [B, D]."""
@@ -79,23 +85,35 @@ class MaskedAffineAutoregressive(_MADETransform):
         Papamakarios, Pavlakou & Murray (2017), arXiv:1705.07057; Germain et al. (2015), arXiv:1502.03509.
     """
 
-    def __init__(self, features: int, hidden_sizes: Sequence[int], context_size: int = 0,
-                 reverse_order: bool = False, min_scale: float = 1e-3) -> None:
+    def __init__(
+        self,
+        features: int,
+        hidden_sizes: Sequence[int],
+        context_size: int = 0,
+        reverse_order: bool = False,
+        min_scale: float = 1e-3,
+    ) -> None:
         super().__init__(features, hidden_sizes, context_size, reverse_order)
         if not 0.0 < min_scale < 1.0:
             raise InputError(f"min_scale must lie in (0, 1), got {min_scale}")
         self.min_scale = float(min_scale)
         self.raw_offset = math.log(math.expm1(1.0 - self.min_scale))  # softplus(raw_offset) + min_scale = 1
 
-    def _scale_shift(self, x: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _scale_shift(
+        self, x: torch.Tensor, context: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         shift, raw = self._params(x, context)
         return F.softplus(raw + self.raw_offset) + self.min_scale, shift
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         scale, shift = self._scale_shift(x, context)
         return x * scale + shift, torch.log(scale).sum(1)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.zeros_like(z)
         for _ in range(self.features):  # after pass k the first k dimensions (in order) are exact
             scale, shift = self._scale_shift(x, context)
@@ -127,24 +145,36 @@ class InverseAutoregressive(_MADETransform):
         Kingma et al. (2016), "Improved Variational Inference with Inverse Autoregressive Flow", arXiv:1606.04934.
     """
 
-    def __init__(self, features: int, hidden_sizes: Sequence[int], context_size: int = 0,
-                 reverse_order: bool = False, gate_bias: float = 2.0) -> None:
+    def __init__(
+        self,
+        features: int,
+        hidden_sizes: Sequence[int],
+        context_size: int = 0,
+        reverse_order: bool = False,
+        gate_bias: float = 2.0,
+    ) -> None:
         super().__init__(features, hidden_sizes, context_size, reverse_order)
         self.gate_bias = float(gate_bias)
         # start near the identity (sigma = sigmoid(gate_bias) for every input), as a posterior refinement should
         torch.nn.init.zeros_(self.net.output.weight)
         torch.nn.init.zeros_(self.net.output.bias)
 
-    def _gate(self, z: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _gate(
+        self, z: torch.Tensor, context: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m, s = self._params(z, context)
         s = s + self.gate_bias
         return m, torch.sigmoid(s), F.logsigmoid(s)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         m, gate, log_gate = self._gate(z, context)
         return gate * z + (1 - gate) * m, log_gate.sum(1)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         z = torch.zeros_like(x)
         for _ in range(self.features):
             m, gate, log_gate = self._gate(z, context)

@@ -50,7 +50,9 @@ class MLPConditioner(nn.Module):
     def __init__(self, features: int, hidden_sizes: Sequence[int], context_size: int = 0) -> None:
         super().__init__()
         if len(hidden_sizes) == 0 or any(int(h) < 1 for h in hidden_sizes):
-            raise InputError(f"hidden_sizes must list at least one positive layer width, got {list(hidden_sizes)}")
+            raise InputError(
+                f"hidden_sizes must list at least one positive layer width, got {list(hidden_sizes)}"
+            )
         sizes = [features, *hidden_sizes]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.out = nn.Linear(sizes[-1], 2 * features)
@@ -58,8 +60,9 @@ class MLPConditioner(nn.Module):
         nn.init.zeros_(self.out.bias)
         self.context = nn.Linear(context_size, sizes[1], bias=False) if context_size > 0 else None
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
-                mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``mask`` is accepted for interface parity with :class:`ConvConditioner` and unused."""
         h = _add_context(self.hidden[0](x), self.context, context)
         h = torch.relu(h)
@@ -99,7 +102,9 @@ class ConvConditioner(nn.Module):
         nn.init.zeros_(self.conv_out.bias)
         self.context = nn.Linear(context_size, hidden_channels, bias=False) if context_size > 0 else None
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None, *, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None, *, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         m = mask[:1].expand(x.shape[0], 1, *x.shape[2:])
         h = _add_context(self.conv_in(torch.cat([x, m], dim=1)), self.context, context)
         h = torch.relu(self.conv_mid(torch.relu(h)))

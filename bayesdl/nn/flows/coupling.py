@@ -42,7 +42,9 @@ class AffineCoupling(Transform):
         self.conditioner = conditioner
         self.scale_bound = float(scale_bound)
 
-    def _shift_scale(self, x: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _shift_scale(
+        self, x: torch.Tensor, context: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor(x, "x", shape=[None, *self.mask.shape], finite=False)
         masked = x * self.mask
         shift, raw = self.conditioner(masked, context, mask=self.mask)
@@ -50,12 +52,16 @@ class AffineCoupling(Transform):
         free = 1.0 - self.mask
         return shift * free, log_scale * free
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         shift, log_scale = self._shift_scale(x, context)
         z = x * torch.exp(log_scale) + shift
         return z, sum_except_batch(log_scale)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         shift, log_scale = self._shift_scale(z, context)  # the masked part of z equals that of x
         x = (z - shift) * torch.exp(-log_scale)
         return x, -sum_except_batch(log_scale)

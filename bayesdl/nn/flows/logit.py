@@ -48,19 +48,25 @@ class Logit(Transform):
         a = self.alpha
         return -a / (1 - 2 * a), (1 - a) / (1 - 2 * a)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor(x, "x")
         lo, hi = float(x.detach().min()), float(x.detach().max())
         low, high = self.support_bounds
         if lo <= low or hi >= high:
-            raise InputError(f"x is outside the support ({low:.4g}, {high:.4g}) of the logit preprocessing "
-                             f"(values in [{lo:.4g}, {hi:.4g}]); scale or dequantise the data into [0, 1] first")
+            raise InputError(
+                f"x is outside the support ({low:.4g}, {high:.4g}) of the logit preprocessing "
+                f"(values in [{lo:.4g}, {hi:.4g}]); scale or dequantise the data into [0, 1] first"
+            )
         p = self.alpha + (1 - 2 * self.alpha) * x
         y = torch.log(p) - torch.log1p(-p)
         ld = math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)
         return y, sum_except_batch(ld)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         p = torch.sigmoid(z)
         x = (p - self.alpha) / (1 - 2 * self.alpha)
         ld = F.logsigmoid(z) + F.logsigmoid(-z) - math.log(1 - 2 * self.alpha)

@@ -100,12 +100,16 @@ class LULinear(Transform):
         if x.dim() != 2 or x.shape[1] != self.lu.features:
             raise InputError(f"x must have shape [B, {self.lu.features}], got {tuple(x.shape)}")
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(x)
         z = x @ self.lu.weight().T + self.bias
         return z, self.lu.log_abs_det().expand(x.shape[0])
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(z)
         x = (z - self.bias) @ self.lu.inverse_weight().T
         return x, -self.lu.log_abs_det().expand(z.shape[0])
@@ -138,12 +142,16 @@ class InvertibleConv1x1(Transform):
         if x.dim() != 4 or x.shape[1] != self.lu.features:
             raise InputError(f"x must have shape [B, {self.lu.features}, H, W], got {tuple(x.shape)}")
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(x)
         z = torch.einsum("oc,bchw->bohw", self.lu.weight(), x)
         return z, (x.shape[2] * x.shape[3] * self.lu.log_abs_det()).expand(x.shape[0])
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(z)
         x = torch.einsum("oc,bchw->bohw", self.lu.inverse_weight(), z)
         return x, -(z.shape[2] * z.shape[3] * self.lu.log_abs_det()).expand(z.shape[0])

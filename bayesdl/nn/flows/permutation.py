@@ -45,12 +45,18 @@ class Permutation(Transform):
 
     def _check(self, x: torch.Tensor) -> None:
         if x.dim() < 2 or x.shape[1] != len(self.permutation):
-            raise InputError(f"x must have {len(self.permutation)} features in dimension 1, got shape {tuple(x.shape)}")
+            raise InputError(
+                f"x must have {len(self.permutation)} features in dimension 1, got shape {tuple(x.shape)}"
+            )
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(x)
         return x[:, self.permutation], x.new_zeros(x.shape[0])
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(z)
         return z[:, self.inverse_permutation], z.new_zeros(z.shape[0])

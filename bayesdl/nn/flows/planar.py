@@ -68,14 +68,18 @@ class Planar(Transform):
         slope = 1 - torch.tanh(a + self.b) ** 2
         return torch.log1p(wu * slope)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(z)
         u = self.u_hat()
         a = z @ self.w
         x = z + u * torch.tanh(a + self.b)[:, None]
         return x, self._log_det(a, self.w @ u)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(x)
         u = self.u_hat()
         wu = self.w @ u

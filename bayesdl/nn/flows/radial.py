@@ -59,7 +59,9 @@ class Radial(Transform):
         bh = beta * h
         return (self.features - 1) * torch.log1p(bh) + torch.log1p(bh - beta * h * h * r)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(z)
         alpha, beta = self.alpha_beta()
         diff = z - self.z0
@@ -67,7 +69,9 @@ class Radial(Transform):
         x = z + (beta / (alpha + r))[:, None] * diff
         return x, self._log_det(r)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(x)
         alpha, beta = self.alpha_beta()
         diff = x - self.z0

@@ -29,14 +29,20 @@ class Squeeze(Transform):
         Dinh, Sohl-Dickstein & Bengio (2016), arXiv:1605.08803.
     """
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if x.dim() != 4 or x.shape[2] % 2 or x.shape[3] % 2:
-            raise InputError(f"Squeeze needs images [B, C, H, W] with even H and W, got shape {tuple(x.shape)}")
+            raise InputError(
+                f"Squeeze needs images [B, C, H, W] with even H and W, got shape {tuple(x.shape)}"
+            )
         b, c, h, w = x.shape
         z = x.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, 4 * c, h // 2, w // 2)
         return z, x.new_zeros(b)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if z.dim() != 4 or z.shape[1] % 4:
             raise InputError(f"Squeeze.inverse needs [B, 4C, H, W], got shape {tuple(z.shape)}")
         b, c4, h, w = z.shape
@@ -63,12 +69,18 @@ class Flatten(Transform):
         super().__init__()
         self.shape = tuple(int(s) for s in shape)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if tuple(x.shape[1:]) != self.shape:
-            raise InputError(f"x must have shape [B, {', '.join(map(str, self.shape))}], got {tuple(x.shape)}")
+            raise InputError(
+                f"x must have shape [B, {', '.join(map(str, self.shape))}], got {tuple(x.shape)}"
+            )
         return x.reshape(x.shape[0], -1), x.new_zeros(x.shape[0])
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return z.reshape(z.shape[0], *self.shape), z.new_zeros(z.shape[0])
 
 
@@ -99,14 +111,20 @@ class FactorOut(Transform):
         self.kept = c // 2
         self.inner = inner
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if tuple(x.shape[1:]) != self.shape:
-            raise InputError(f"x must have shape [B, {', '.join(map(str, self.shape))}], got {tuple(x.shape)}")
-        out, rest = x[:, : self.kept], x[:, self.kept:]
+            raise InputError(
+                f"x must have shape [B, {', '.join(map(str, self.shape))}], got {tuple(x.shape)}"
+            )
+        out, rest = x[:, : self.kept], x[:, self.kept :]
         z_rest, ld = self.inner(rest, context)
         return torch.cat([out.reshape(x.shape[0], -1), z_rest], dim=1), ld
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         c, h, w = self.shape
         n_out = self.kept * h * w
         out = z[:, :n_out].reshape(z.shape[0], self.kept, h, w)

@@ -74,10 +74,20 @@ class RationalQuadraticSpline:
         IMA Journal of Numerical Analysis 2(2).
     """
 
-    def __init__(self, bins: int = 8, bound: float = 5.0, min_bin_width: float = 1e-3,
-                 min_bin_height: float = 1e-3, min_derivative: float = 1e-3) -> None:
+    def __init__(
+        self,
+        bins: int = 8,
+        bound: float = 5.0,
+        min_bin_width: float = 1e-3,
+        min_bin_height: float = 1e-3,
+        min_derivative: float = 1e-3,
+    ) -> None:
         self.bins = check_positive_int(bins, "bins")
-        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not 0.0 < float(bound) < math.inf:
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, (int, float))
+            or not 0.0 < float(bound) < math.inf
+        ):
             raise InputError(f"bound must be a finite number > 0, got {bound!r}")
         self.bound = float(bound)
         self.min_bin_width = _check_fraction(min_bin_width, "min_bin_width", 1.0 / self.bins)
@@ -109,16 +119,18 @@ class RationalQuadraticSpline:
 
     def _check_params(self, v: torch.Tensor, params: torch.Tensor) -> None:
         if params.shape != (*v.shape, self.num_params):
-            raise InputError(f"params must have shape {(*v.shape, self.num_params)} (input shape + 3 * bins - 1), "
-                             f"got {tuple(params.shape)}")
+            raise InputError(
+                f"params must have shape {(*v.shape, self.num_params)} (input shape + 3 * bins - 1), "
+                f"got {tuple(params.shape)}"
+            )
 
     def _bins(self, v: torch.Tensor, params: torch.Tensor, along_y: bool) -> tuple[torch.Tensor, ...]:
         """The bin of every element of v (located among the x or the y knots) and its six quantities."""
         self._check_params(v, params)
         k = self.bins
         xs = self._knots(params[..., :k], self.min_bin_width)
-        ys = self._knots(params[..., k: 2 * k], self.min_bin_height)
-        ds = self._derivatives(params[..., 2 * k:])
+        ys = self._knots(params[..., k : 2 * k], self.min_bin_height)
+        ds = self._derivatives(params[..., 2 * k :])
         knots = ys if along_y else xs
         # number of interior knots <= v: the bin index in 0..K-1 (a knot belongs to the bin it starts)
         index = (v.unsqueeze(-1) >= knots[..., 1:-1]).sum(-1, keepdim=True)
@@ -126,7 +138,14 @@ class RationalQuadraticSpline:
         x0, x1 = xs.gather(-1, index), xs.gather(-1, nxt)
         y0, y1 = ys.gather(-1, index), ys.gather(-1, nxt)
         d0, d1 = ds.gather(-1, index), ds.gather(-1, nxt)
-        return x0.squeeze(-1), (x1 - x0).squeeze(-1), y0.squeeze(-1), (y1 - y0).squeeze(-1), d0.squeeze(-1), d1.squeeze(-1)
+        return (
+            x0.squeeze(-1),
+            (x1 - x0).squeeze(-1),
+            y0.squeeze(-1),
+            (y1 - y0).squeeze(-1),
+            d0.squeeze(-1),
+            d1.squeeze(-1),
+        )
 
     @staticmethod
     def _log_slope(xi: torch.Tensor, s: torch.Tensor, d0: torch.Tensor, d1: torch.Tensor) -> torch.Tensor:

@@ -44,9 +44,18 @@ class RQSplineAutoregressive(_MADETransform):
         Durkan, Bekasov, Murray & Papamakarios (2019), arXiv:1906.04032; Germain et al. (2015), arXiv:1502.03509.
     """
 
-    def __init__(self, features: int, hidden_sizes: Sequence[int], context_size: int = 0, reverse_order: bool = False,
-                 bins: int = 8, bound: float = 5.0, min_bin_width: float = 1e-3, min_bin_height: float = 1e-3,
-                 min_derivative: float = 1e-3) -> None:
+    def __init__(
+        self,
+        features: int,
+        hidden_sizes: Sequence[int],
+        context_size: int = 0,
+        reverse_order: bool = False,
+        bins: int = 8,
+        bound: float = 5.0,
+        min_bin_width: float = 1e-3,
+        min_bin_height: float = 1e-3,
+        min_derivative: float = 1e-3,
+    ) -> None:
         spline = RationalQuadraticSpline(bins, bound, min_bin_width, min_bin_height, min_derivative)
         super().__init__(features, hidden_sizes, context_size, reverse_order, num_params=spline.num_params)
         self.spline = spline
@@ -54,11 +63,15 @@ class RQSplineAutoregressive(_MADETransform):
     def _spline_params(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         return self._net(x, context).transpose(1, 2)  # [B, P, D] -> [B, D, P]
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         z, log_slope = self.spline.forward(x, self._spline_params(x, context))
         return z, log_slope.sum(1)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.zeros_like(z)
         for _ in range(self.features):  # after pass k the first k dimensions (in order) are exact
             x, log_slope = self.spline.inverse(z, self._spline_params(x, context))

@@ -55,18 +55,30 @@ class RQSplineCoupling(Transform):
         Durkan, Bekasov, Murray & Papamakarios (2019), Neural Spline Flows, arXiv:1906.04032.
     """
 
-    def __init__(self, mask: torch.Tensor, hidden_sizes: Sequence[int], context_size: int = 0, bins: int = 8,
-                 bound: float = 5.0, min_bin_width: float = 1e-3, min_bin_height: float = 1e-3,
-                 min_derivative: float = 1e-3) -> None:
+    def __init__(
+        self,
+        mask: torch.Tensor,
+        hidden_sizes: Sequence[int],
+        context_size: int = 0,
+        bins: int = 8,
+        bound: float = 5.0,
+        min_bin_width: float = 1e-3,
+        min_bin_height: float = 1e-3,
+        min_derivative: float = 1e-3,
+    ) -> None:
         super().__init__()
         check_tensor(mask, "mask", ndim=1)
         if mask.device.type == "meta":
-            raise InputError("mask must hold values: build it on the CPU (the split is host-side bookkeeping)")
+            raise InputError(
+                "mask must hold values: build it on the CPU (the split is host-side bookkeeping)"
+            )
         mask = mask.cpu()
         if not bool(((mask == 0) | (mask == 1)).all()) or bool((mask == 0).all()) or bool((mask == 1).all()):
             raise InputError(f"mask must hold 0s and 1s with at least one of each, got {mask.tolist()}")
         if len(hidden_sizes) == 0 or any(int(h) < 1 for h in hidden_sizes):
-            raise InputError(f"hidden_sizes must list at least one positive layer width, got {list(hidden_sizes)}")
+            raise InputError(
+                f"hidden_sizes must list at least one positive layer width, got {list(hidden_sizes)}"
+            )
         self.spline = RationalQuadraticSpline(bins, bound, min_bin_width, min_bin_height, min_derivative)
         keep = mask.bool()
         device = torch.empty(()).device  # the default device (meta when the model is built on meta)
@@ -90,12 +102,16 @@ class RQSplineCoupling(Transform):
         params = self.out(h).reshape(v.shape[0], len(self.transformed_index), self.spline.num_params)
         return v[:, self.transformed_index], params
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         free, params = self._split(x, context)
         out, log_slope = self.spline.forward(free, params)
         return x.index_copy(1, self.transformed_index, out), log_slope.sum(1)
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         free, params = self._split(z, context)  # the identity elements of z equal those of x
         out, log_slope = self.spline.inverse(free, params)
         return z.index_copy(1, self.transformed_index, out), log_slope.sum(1)

@@ -98,7 +98,9 @@ class Head(nn.Module):
         """
         cls = type(self)
         if cls.log_prob_elements is Head.log_prob_elements and cls.distribution is not Head.distribution:
-            return self.distribution(params, event_ndim).log_prob(y)  # a head written against the old VAE interface
+            return self.distribution(params, event_ndim).log_prob(
+                y
+            )  # a head written against the old VAE interface
         elements = self.log_prob_elements(params, y, event_ndim)
         return elements if event_ndim == 0 else elements.flatten(-event_ndim).sum(-1)
 
@@ -142,7 +144,9 @@ class Head(nn.Module):
             outputs: raw network outputs.
         """
         if outputs.dim() != 2 or outputs.shape[1] != self.num_params:
-            raise InputError(f"{type(self).__name__} needs network outputs [B, {self.num_params}], got {list(outputs.shape)}")
+            raise InputError(
+                f"{type(self).__name__} needs network outputs [B, {self.num_params}], got {list(outputs.shape)}"
+            )
 
     def check_target(self, y: torch.Tensor) -> None:
         """Raise InputError unless ``y`` holds one valid target per example, shape [B].
@@ -152,7 +156,9 @@ class Head(nn.Module):
         """
         if is_checked(y):
             return
-        check_tensor(y, "y", ndim=1, finite=False, nonempty=False)  # the shape; values are the head's to check
+        check_tensor(
+            y, "y", ndim=1, finite=False, nonempty=False
+        )  # the shape; values are the head's to check
         self.check(y, "y")
 
     def nll(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -59,7 +59,9 @@ def make_head(
         if isinstance(name, HeadName):
             name = name.value
         if name in GP_LIKELIHOODS and name not in _HEADS:
-            raise InputError(f"head {name!r} is a GP likelihood; build it with bayesdl.models.gp.make_likelihood")
+            raise InputError(
+                f"head {name!r} is a GP likelihood; build it with bayesdl.models.gp.make_likelihood"
+            )
         name = check_choice(name, "likelihood", _HEADS)
         if name == "bernoulli":
             head = BernoulliHead()
@@ -79,6 +81,8 @@ def make_head(
         else:
             head = HomoscedasticGaussianHead(noise_std, learn_noise)
     if num_outputs is not None and num_outputs != head.num_params:
-        raise InputError(f"a {name if isinstance(name, str) else type(head).__name__} head needs a network with "
-                         f"{head.num_params} output(s), got {num_outputs}")
+        raise InputError(
+            f"a {name if isinstance(name, str) else type(head).__name__} head needs a network with "
+            f"{head.num_params} output(s), got {num_outputs}"
+        )
     return head

@@ -98,12 +98,16 @@ class GaussianHead(_NormalHead):
             scale = "softplus"
         if isinstance(scale, str):
             if scale not in _SCALE_OUTPUTS:
-                raise InputError(f"scale must be a positive number or one of {list(_SCALE_OUTPUTS)}, got {scale!r}")
+                raise InputError(
+                    f"scale must be a positive number or one of {list(_SCALE_OUTPUTS)}, got {scale!r}"
+                )
             self.scale: float | None = None
             self.scale_output: str = scale
         else:
             if isinstance(scale, bool) or not (float(scale) > 0 and math.isfinite(float(scale))):
-                raise InputError(f"scale must be a positive number or one of {list(_SCALE_OUTPUTS)} (learned), got {scale!r}")
+                raise InputError(
+                    f"scale must be a positive number or one of {list(_SCALE_OUTPUTS)} (learned), got {scale!r}"
+                )
             self.scale, self.scale_output = float(scale), "fixed"
         if not float(min_scale) >= 0:
             raise InputError(f"min_scale must be >= 0, got {min_scale!r}")

@@ -76,7 +76,9 @@ class DiscretizedLogisticMixture(IntegerLevels):
         log_sf_lower = F.logsigmoid(-lower)  # log (1 - sigma(lower)): all mass above the lower edge
         log_interior = log_sigmoid_difference(upper, lower)
         level = y.long().unsqueeze(axis).expand_as(log_interior)
-        log_bin = torch.where(level == 0, log_cdf_upper, torch.where(level == self.num_levels - 1, log_sf_lower, log_interior))
+        log_bin = torch.where(
+            level == 0, log_cdf_upper, torch.where(level == self.num_levels - 1, log_sf_lower, log_interior)
+        )
         return torch.logsumexp(logits.log_softmax(dim=axis) + log_bin, dim=axis)
 
     def base_distribution(self, params: torch.Tensor, event_ndim: int) -> dist.TorchDistribution:
