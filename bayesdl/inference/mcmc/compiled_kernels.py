@@ -13,7 +13,10 @@ For the small models NUTS is usually run on, a leapfrog step costs a fixed overh
   so a model sampled again in the same process pays the compile once.
 
 Both are checked against the eager kernels on an example state; on any failure or disagreement the
-caller gets None and stays eager.
+caller gets None and stays eager. A compiled leaf that raises ``torch.linalg.LinAlgError`` (a Cholesky of an
+indefinite matrix far out in a trajectory) is rerun eagerly for that leaf, with the failing chains' energy set
+to +inf by :func:`~bayesdl.inference.mcmc.potential.reject_failed_evaluations`: the point is rejected as a
+divergence, as in the eager sampler.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch
 from .graph_passes import simplify_graph
 from .integrator import EnergyAndGrad
 from .nuts import ChainState, NutsKernels, tree_boundary, tree_leaf
+from .potential import reject_failed_evaluations
 
 BACKENDS = ("jit", "inductor")
 
@@ -157,6 +161,7 @@ def compile_nuts_kernels(
     max_tree_depth: int = 10,
     backend: str = "jit",
     max_delta_energy: float = 1000.0,
+    eager_energy_and_grad: EnergyAndGrad | None = None,
 ) -> NutsKernels | None:
     """Trace (``"jit"``) or compile (``"inductor"``) :func:`tree_leaf` and :func:`tree_boundary` for one run.
 
@@ -169,6 +174,8 @@ def compile_nuts_kernels(
         max_tree_depth: fixes the size of the checkpoint buffers.
         backend: ``"jit"`` or ``"inductor"`` (see the module docstring).
         max_delta_energy: the divergence threshold bound into the leaf.
+        eager_energy_and_grad: the same potential for any number of chains, run op by op, for a leaf the
+            compiled kernel cannot evaluate (a ``LinAlgError``); None uses ``energy_and_grad``.
 
     Returns:
         The :class:`~bayesdl.inference.mcmc.nuts.NutsKernels`, or None if tracing or compiling fails or the
@@ -210,4 +217,23 @@ def compile_nuts_kernels(
             )
     except Exception:  # noqa: BLE001 - stay eager if the kernels cannot be traced or compiled
         return None
-    return NutsKernels(fast_leaf, fast_boundary, backend) if agree else None
+    if not agree:
+        return None
+    slow = energy_and_grad if eager_energy_and_grad is None else eager_energy_and_grad
+    rejecting = NutsKernels.eager(lambda z: reject_failed_evaluations(slow, z), max_delta_energy)
+    return NutsKernels(_falling_back(fast_leaf, rejecting.leaf), fast_boundary, backend)
+
+
+def _falling_back(fast: Callable, eager: Callable) -> Callable:
+    """``fast``, or ``eager`` on the same inputs for a call where ``fast`` raises a linear-algebra error.
+
+    The leaf has no in-place operations, so a failed call leaves its inputs as they were.
+    """
+
+    def leaf(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        try:
+            return fast(*tensors)
+        except torch.linalg.LinAlgError:
+            return eager(*tensors)
+
+    return leaf

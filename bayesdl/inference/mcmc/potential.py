@@ -51,6 +51,50 @@ class LatentSite:
     stop: int
 
 
+def reject_failed_evaluations(
+    evaluate: Callable[[torch.Tensor], tuple[torch.Tensor, ...]], z: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """Evaluate a batched potential; where the model cannot be evaluated at a chain's point, U = +inf there.
+
+    A model that factorises a matrix (a Cholesky of a kernel matrix, say) can fail at points far out
+    in a trajectory, where rounding makes the matrix indefinite. Stan rejects such a proposal; JAX's
+    Cholesky returns NaN, which NUTS treats as a divergence. Here a batched call that raises
+    :class:`torch.linalg.LinAlgError` is repeated one chain at a time, and each chain that still fails
+    gets U = +inf and a zero gradient: its trajectory ends there as a divergence and the point has weight
+    zero, so the sampler stays exact for the density restricted to where it can be evaluated.
+
+    Arguments:
+        evaluate: z [C, D] -> a tuple whose first item is U [C] and whose other items are [C, ...].
+        z: the points [C, D].
+
+    Returns:
+        ``evaluate(z)``, with the failing chains' rows set to (+inf, 0, ...).
+
+    Example:
+        >>> def f(z):
+        ...     cov = torch.eye(2) + z[:, :1, None] * torch.tensor([[0.0, 1.0], [1.0, 0.0]])  # PD iff |z| < 1
+        ...     return (-torch.linalg.cholesky(cov).diagonal(dim1=-2, dim2=-1).log().sum(-1), z)
+        >>> [round(u, 4) for u in reject_failed_evaluations(f, torch.tensor([[0.5], [2.0]]))[0].tolist()]
+        [0.1438, inf]
+    """
+    try:
+        return evaluate(z)
+    except torch.linalg.LinAlgError:
+        pass
+    rows = []
+    for i in range(z.shape[0]):
+        try:
+            rows.append(evaluate(z[i : i + 1]))
+        except torch.linalg.LinAlgError:
+            rows.append(None)
+    template = next((row for row in rows if row is not None), None)
+    if template is None:  # no chain can be evaluated: U = +inf everywhere, the gradient shaped like z
+        template = (torch.zeros(1, dtype=z.dtype, device=z.device), torch.zeros_like(z[:1]))
+    failed = (torch.full_like(template[0], float("inf")),) + tuple(torch.zeros_like(t) for t in template[1:])
+    rows = [failed if row is None else row for row in rows]
+    return tuple(torch.cat([row[k] for row in rows]) for k in range(len(template)))
+
+
 def check_model_inputs(args: tuple, kwargs: dict) -> None:
     """Raise InputError if any tensor among the model arguments holds NaN or infinite values.
 
@@ -79,6 +123,22 @@ def check_model_inputs(args: tuple, kwargs: dict) -> None:
             raise InputError(f"model argument {name} contains NaN or infinite values")
 
 
+def _prior_trace(model: Callable, args: tuple, kwargs: dict, attempts: int = 100) -> poutine.Trace:
+    """One trace of the model with its latent sites drawn from the prior (its structure is all that is read).
+
+    A prior draw where the model cannot be evaluated (an indefinite matrix for a Cholesky) is drawn
+    again, up to ``attempts`` times, as Stan retries initial points.
+    """
+    for attempt in range(attempts):
+        try:
+            with pyro.validation_enabled(False), torch.no_grad():
+                return poutine.trace(model).get_trace(*args, **kwargs)
+        except torch.linalg.LinAlgError:
+            if attempt + 1 == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def check_discrete_sites(model: Callable, args: tuple, kwargs: dict) -> None:
     """Raise InputError naming any discrete latent site that cannot be enumerated (no finite support).
 
@@ -103,8 +163,7 @@ def check_discrete_sites(model: Callable, args: tuple, kwargs: dict) -> None:
         ...     print(str(err).split(";")[0])
         latent site 'count' is discrete (Poisson) with no finite support to enumerate
     """
-    with pyro.validation_enabled(False), torch.no_grad():
-        trace = poutine.trace(model).get_trace(*args, **kwargs)
+    trace = _prior_trace(model, args, kwargs)
     for name, site in trace.nodes.items():
         if site["type"] != "sample" or site["is_observed"] or site_is_subsample(site):
             continue
@@ -157,8 +216,7 @@ class _VmapLogRing(LogRing):
 
 def _max_plate_nesting(model: Callable, args: tuple, kwargs: dict) -> int:
     """The number of nested vectorised plates in one trace of the model (Pyro's ``max_plate_nesting``)."""
-    with pyro.validation_enabled(False), torch.no_grad():
-        trace = poutine.trace(model).get_trace(*args, **kwargs)
+    trace = _prior_trace(model, args, kwargs)
     dims = [
         -frame.dim
         for site in trace.nodes.values()
@@ -371,7 +429,7 @@ class BatchedPotential:
             The potential energy -log p(z, data) (including the log-Jacobian of the transforms) [C], in nats.
         """
         with torch.no_grad():
-            return self._batched_energy(z)
+            return reject_failed_evaluations(lambda x: (self._batched_energy(x),), z)[0]
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """U(z) [C] and dU/dz [C, D] for z [C, D] (one batched forward and backward pass).
@@ -383,9 +441,15 @@ class BatchedPotential:
             ``(U [C], dU/dz [C, D])``.
         """
         if self.compiled and z.shape == self.init.shape:
-            with torch.no_grad():
-                grad, u = self._fast(z)
-            return u, grad
+            try:
+                with torch.no_grad():
+                    grad, u = self._fast(z)
+                return u, grad
+            except torch.linalg.LinAlgError:
+                pass  # some chain's point cannot be evaluated: find which, eagerly
+        return reject_failed_evaluations(self._eager_energy_and_grad, z)
+
+    def _eager_energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.enable_grad():
             z = z.detach().requires_grad_(True)
             u = self._batched_energy(z)
@@ -456,7 +520,7 @@ class FunctionPotential:
             The potential energy [C] (no gradient).
         """
         with torch.no_grad():
-            return self.fn(z)
+            return reject_failed_evaluations(lambda x: (self.fn(x),), z)[0]
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """U(z) [C] and dU/dz [C, D].
@@ -465,8 +529,11 @@ class FunctionPotential:
             z: points [C, D].
 
         Returns:
-            ``(U [C], dU/dz [C, D])``, both detached.
+            ``(U [C], dU/dz [C, D])``, both detached; U = +inf where ``fn`` raises a linear-algebra error.
         """
+        return reject_failed_evaluations(self._eager_energy_and_grad, z)
+
+    def _eager_energy_and_grad(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.enable_grad():
             z = z.detach().requires_grad_(True)
             u = self.fn(z)

@@ -177,7 +177,12 @@ def sample_posterior(
             backends = ("inductor", "jit") if compile == "inductor" else ("jit",)
             for backend in backends:
                 kernels = compile_nuts_kernels(
-                    potential.compiled_energy_and_grad, state, inv_mass, max_tree_depth, backend=backend
+                    potential.compiled_energy_and_grad,
+                    state,
+                    inv_mass,
+                    max_tree_depth,
+                    backend=backend,
+                    eager_energy_and_grad=potential.energy_and_grad,
                 )
                 if kernels is not None:
                     break
