@@ -45,3 +45,27 @@ def test_a_method_ignores_the_global_generator_and_leaves_it_alone(method):
             means.append(predict(model, x, 4).mean)
     # different global states before the call, the same seed: the same network, bit for bit
     assert torch.equal(means[0], means[1])
+
+
+def test_tasks_setting_runs_only_the_named_tasks(tmp_path):
+    from bayesdl.experiments import run_experiment
+
+    result = run_experiment(
+        "bdl-benchmark",
+        smoke=True,
+        device="cpu",
+        out=tmp_path,
+        overrides={"tasks": "gap", "methods": "map"},
+    )
+    assert sorted(result.metrics) == ["gap/MAP"]
+    assert {m.group for m in result.reported} == {"regression: gap"}
+
+
+@pytest.mark.parametrize("tasks", ["gap,mnist", ""])
+def test_tasks_setting_refuses_unknown_or_no_tasks(tmp_path, tasks):
+    from bayesdl.errors import InputError
+    from bayesdl.experiments import run_experiment
+
+    with pytest.raises(InputError, match="tasks: expected one or more of"):
+        run_experiment("bdl-benchmark", smoke=True, device="cpu", out=tmp_path, overrides={"tasks": tasks})
+    assert not any(tmp_path.iterdir())  # a run that cannot start leaves no folder
