@@ -193,7 +193,7 @@ def plot_filters(ctx: RunContext, models: dict[str, RBM], side: int, count: int,
     for ax, (label, rbm) in zip(axes[0], models.items()):
         w = rbm.weight.detach().cpu().t()[:count]
         w = w / w.abs().amax(1, keepdim=True).clamp_min(1e-12)  # each filter on its own colour scale
-        ax.imshow(tile(w, cols, fill=float("nan")), cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.imshow(tile(w, cols, fill=float("nan")).numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(label, fontsize=9)
         ax.axis("off")
     fig.suptitle(
@@ -214,7 +214,7 @@ def plot_chains(
     snaps = trace.shape[0]
     fig, ax = plt.subplots(figsize=(0.8 * snaps + 0.5, 0.8 * num_chains + 0.6))
     ax.imshow(
-        tile(trace.transpose(0, 1).reshape(-1, trace.shape[2]), snaps, fill=float("nan")),
+        tile(trace.transpose(0, 1).reshape(-1, trace.shape[2]), snaps, fill=float("nan")).numpy(),
         cmap=IMAGE_CMAP,
         vmin=0,
         vmax=1,

@@ -226,7 +226,7 @@ def sample_figure(
             with ctx.phase(label):
                 x = spec.model.sample(num, seed=ctx.seed)
         seconds = time.perf_counter() - start
-        ax.imshow(tile(x.reshape(num, *side), int(math.sqrt(num))), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.imshow(tile(x.reshape(num, *side), int(math.sqrt(num))).numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_title(f"{spec.name}\n({seconds:.1f} s for {num})", fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
@@ -258,7 +258,7 @@ def completion_figure(
     rows.append(("original", x.reshape(count, h, w)))
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.1 * count, 1.25 * len(rows)))
     for ax, (label, images) in zip(axes, rows):
-        ax.imshow(tile(images, count), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        ax.imshow(tile(images, count).numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])

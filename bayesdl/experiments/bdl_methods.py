@@ -194,7 +194,7 @@ def _gp(
             likelihood=likelihood,
             num_classes=classes,
             num_inputs=x.shape[1],
-            hidden=[64, 64],
+            hidden_sizes=[64, 64],
         )
     model.initialize_inducing_points(x)
     Trainer(

@@ -158,7 +158,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 f"test NLL [{density}]", nll, "nats/point", "lower", method=LABELS_2D.get(name, name)
             )
             axes_heat[row, col + 1].imshow(
-                density_grid(flow, points, ctx.device),
+                density_grid(flow, points, ctx.device).numpy(),
                 origin="lower",
                 extent=[-LIMIT, LIMIT, -LIMIT, LIMIT],
                 cmap="magma",

@@ -110,7 +110,7 @@ def build_and_fit(kind: str, x: torch.Tensor, y: torch.Tensor, ctx: RunContext) 
             likelihood="softmax",
             num_classes=10,
             num_inputs=64,
-            hidden=list(cfg.dkl_hidden),
+            hidden_sizes=list(cfg.dkl_hidden),
         )
         lr = cfg.dkl_lr
     elif kind == "svgp":

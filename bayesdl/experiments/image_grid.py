@@ -106,7 +106,7 @@ def image_grid(
     fig, ax = plt.subplots(
         figsize=(cols * cell + (0.6 if row_labels else 0.1), shown_rows * cell + (0.4 if title else 0.1))
     )
-    ax.imshow(mosaic, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(mosaic.numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     h = images.shape[1]
     ax.set_yticks([r * (h + 1) + h / 2 for r in range(len(row_labels))], list(row_labels), fontsize=7)

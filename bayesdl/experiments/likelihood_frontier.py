@@ -486,7 +486,7 @@ def ddpm_row(ctx: RunContext, train: torch.Tensor, test: torch.Tensor) -> dict[s
     """The DDPM of ``diffusion-digits`` (grid prediction, 17-level discretised decoder): its variational bound."""
     cfg: LikelihoodFrontierSettings = ctx.config
     torch.manual_seed(ctx.seed)
-    net = DenoisingMLP(DIMS, hidden=cfg.diffusion_hidden, num_blocks=3, out_dim=DIMS * DIGITS_LEVELS)
+    net = DenoisingMLP(DIMS, hidden=cfg.diffusion_hidden, num_blocks=3, out_features=DIMS * DIGITS_LEVELS)
     model = DDPM(
         net,
         data_shape=[DIMS],

@@ -101,10 +101,10 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.save_figure(fig, "elbo", "Negative ELBO per training example, by epoch")
 
     with torch.no_grad():
-        loc = guide.median()["weight"].cpu()
-        scale = guide.quantiles([0.8413])["weight"][0].cpu() - loc
+        loc = guide.median()["weight"].cpu().numpy()
+        scale = guide.quantiles([0.8413])["weight"][0].cpu().numpy() - loc
     # one colour scale per row, so that the ten classes can be compared, with a colour bar for each row
-    mean_limit, sd_limit = float(loc.abs().max()), float(scale.max())
+    mean_limit, sd_limit = float(abs(loc).max()), float(scale.max())
     fig, axes = plt.subplots(2, 10, figsize=(13, 2.8))
     for c in range(10):
         mean_image = axes[0, c].imshow(
