@@ -99,6 +99,32 @@ def test_a_run_that_fails_at_once_leaves_no_folder(tmp_path, capsys, argv, messa
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_provenance_is_read_before_the_run_starts(tmp_path, monkeypatch):
+    # the commit recorded in run.json is that of the code that ran, not of a checkout edited during a long run
+    from bayesdl.experiments import registry
+
+    events = []
+    real = registry.provenance
+
+    def recording(*args, **kwargs):
+        events.append("provenance")
+        return {**real(*args, **kwargs), "git_commit": "commit-at-start"}
+
+    @registry.experiment("test-provenance-order", "records when it runs")
+    def run(ctx):
+        events.append("run")
+        ctx.report_metric("value", 1.0, "", "higher")
+        return {"value": 1.0}
+
+    try:
+        monkeypatch.setattr(registry, "provenance", recording)
+        result = run_experiment("test-provenance-order", out=tmp_path, device="cpu")
+        assert events == ["provenance", "run"]
+        assert json.loads((result.out_dir / "run.json").read_text())["git_commit"] == "commit-at-start"
+    finally:
+        del registry._EXPERIMENTS["test-provenance-order"]
+
+
 def test_a_run_that_fails_inside_removes_only_its_own_empty_folder(tmp_path):
     from bayesdl.experiments.registry import _EXPERIMENTS, experiment
 

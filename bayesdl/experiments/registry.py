@@ -538,6 +538,13 @@ def _run_in(
         progress=progress,
         config=config,
     )
+    # read before the run: the commit and the state of the tree are those of the code that runs, even if the
+    # checkout changes while a long run goes on
+    origin = provenance(
+        command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        seed,
+        device,
+    )
     seed_everything(seed)
     log = _WarningLog()
     start = time.perf_counter()
@@ -554,11 +561,7 @@ def _run_in(
         "size": size,
         "quick": ctx.quick,
         "smoke": ctx.smoke,
-        **provenance(
-            command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-            seed,
-            device,
-        ),
+        **origin,
         "settings": _settings_json(config),
         "overrides": dict(overrides or {}),
         "seconds": round(seconds, 2),
