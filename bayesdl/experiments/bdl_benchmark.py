@@ -109,7 +109,7 @@ class BdlBenchmarkSettings:
             gp_epochs=300,
             nuts_draws=300,
             swag_lr=3e-4,
-            sghmc_lr=3e-3,
+            sghmc_lr=3e-4,
         )
     )
     num_train: int | None = None
@@ -157,7 +157,7 @@ class BdlBenchmarkSettings:
                     gp_epochs=100,
                     nuts_draws=150,
                     swag_lr=3e-4,
-                    sghmc_lr=3e-3,
+                    sghmc_lr=3e-4,
                 ),
             )
         return cls()
